@@ -1,0 +1,29 @@
+import type { Period } from '../../core/time';
+
+/**
+ * Sort keys are chosen so one Query (SK < "N") returns a family's FAMILY item
+ * and all MEMBER# items, and another (begins_with PERIOD#<p>) returns the
+ * family's and every member's usage for a period: hydration costs two queries.
+ */
+const familyPk = (familyId: number) => `FAMILY#${familyId}`;
+
+export const ledgerKeys = {
+  family: (familyId: number) => ({ PK: familyPk(familyId), SK: 'FAMILY' }),
+  member: (familyId: number, customerId: number) => ({ PK: familyPk(familyId), SK: `MEMBER#${customerId}` }),
+  familyPeriod: (familyId: number, period: Period) => ({ PK: familyPk(familyId), SK: `PERIOD#${period}` }),
+  memberPeriod: (familyId: number, period: Period, customerId: number) => ({
+    PK: familyPk(familyId),
+    SK: `PERIOD#${period}#MEMBER#${customerId}`,
+  }),
+  settlement: (eventId: string) => ({ PK: `SETTLEMENT#${eventId}`, SK: 'SETTLEMENT' }),
+  settlementIndex: (familyId: number, period: Period, eventTimeIso: string, eventId: string) => ({
+    GSI1PK: `${familyPk(familyId)}#PERIOD#${period}`,
+    GSI1SK: `${eventTimeIso}#${eventId}`,
+  }),
+  familyPk,
+  /** Upper bound (exclusive) of the sort keys of the FAMILY and MEMBER# items. */
+  directorySortKeyBound: 'N',
+  periodPrefix: (period: Period) => `PERIOD#${period}`,
+  memberPeriodPrefix: (period: Period) => `PERIOD#${period}#MEMBER#`,
+  familyPeriodIndexPk: (familyId: number, period: Period) => `${familyPk(familyId)}#PERIOD#${period}`,
+} as const;

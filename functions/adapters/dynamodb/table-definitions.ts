@@ -1,0 +1,58 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { LEDGER_TABLE, OUTBOX_TABLE } from './table-layout';
+
+/**
+ * CreateTable inputs for local runs and tests (DynamoDB Local, LocalStack).
+ * In AWS the stack creates the same tables from the same layout constants.
+ */
+export function tableDefinitions(names: { ledger: string; outbox: string }): CreateTableCommandInput[] {
+  const gsi = LEDGER_TABLE.familyPeriodIndex;
+  const status = OUTBOX_TABLE.statusIndex;
+  return [
+    {
+      TableName: names.ledger,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: LEDGER_TABLE.partitionKey, AttributeType: 'S' },
+        { AttributeName: LEDGER_TABLE.sortKey, AttributeType: 'S' },
+        { AttributeName: gsi.partitionKey, AttributeType: 'S' },
+        { AttributeName: gsi.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: LEDGER_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: LEDGER_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: gsi.name,
+          KeySchema: [
+            { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
+            { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    },
+    {
+      TableName: names.outbox,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: OUTBOX_TABLE.partitionKey, AttributeType: 'S' },
+        { AttributeName: status.partitionKey, AttributeType: 'S' },
+        { AttributeName: status.sortKey, AttributeType: 'N' },
+      ],
+      KeySchema: [{ AttributeName: OUTBOX_TABLE.partitionKey, KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: status.name,
+          KeySchema: [
+            { AttributeName: status.partitionKey, KeyType: 'HASH' },
+            { AttributeName: status.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    },
+  ];
+}

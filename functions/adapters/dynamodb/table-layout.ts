@@ -1,0 +1,22 @@
+/**
+ * Key and index names of the two tables. The stack (lib/) creates the tables
+ * from these names and the adapters read and write with them.
+ *
+ * Ledger (single table): families, members and their policies, period usage of
+ * families and members, and settlement records. Outbox: one item per
+ * notification, with a stream for the relay and a status index for the sweeper.
+ */
+export const LEDGER_TABLE = {
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  /** Settlements of one family in one period, in event-time order. */
+  familyPeriodIndex: { name: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
+} as const;
+
+export const OUTBOX_TABLE = {
+  partitionKey: 'notificationId',
+  /** Items by status, ordered by when they are next due: due retries, listing FAILED items. */
+  statusIndex: { name: 'status-nextAttemptAt', partitionKey: 'status', sortKey: 'nextAttemptAt' },
+  /** Epoch seconds; set when an item is SENT so the table does not grow forever. */
+  ttlAttribute: 'expiresAt',
+} as const;

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { normalizeAppId } from './usage-event';
+
+/**
+ * Families, members and policies: the data that hydrates Redis. Policies are
+ * validated when written and again when read, so one malformed value can
+ * never make the settlement script fail on every event of a member.
+ */
+export interface BlockWindow {
+  /** HHmm, inclusive. */
+  readonly start: string;
+  /** HHmm, exclusive; start > end is overnight, start == end is all day. */
+  readonly end: string;
+}
+
+export interface MemberPolicy {
+  readonly monthlyLimitBytes: number | null;
+  readonly manualBlock: boolean;
+  readonly blockWindow: BlockWindow | null;
+  /** Normalised (trimmed, lower-case), unique. */
+  readonly blockedApps: ReadonlyArray<string>;
+}
+
+export interface Member {
+  readonly customerId: number;
+  readonly role: 'OWNER' | 'MEMBER';
+  readonly policy: MemberPolicy;
+}
+
+export interface Family {
+  readonly familyId: number;
+  readonly name: string | null;
+  readonly quotaBytes: number;
+  readonly members: ReadonlyArray<Member>;
+}
+
+/** A family's state for one period, read from DynamoDB to hydrate Redis. */
+export interface FamilySnapshot {
+  readonly familyId: number;
+  readonly period: string;
+  readonly quotaBytes: number;
+  readonly familyUsedBytes: number;
+  readonly members: ReadonlyArray<{
+    readonly customerId: number;
+    readonly policy: MemberPolicy;
+    readonly usedBytes: number;
+    /** Alert markers already notified this period (see alertMarker). */
+    readonly alerts: ReadonlyArray<string>;
+  }>;
+}
+
+export const NO_POLICY: MemberPolicy = Object.freeze({
+  monthlyLimitBytes: null,
+  manualBlock: false,
+  blockWindow: null,
+  blockedApps: Object.freeze([]) as ReadonlyArray<string>,
+});
+
+const HHMM = /^([01]\d|2[0-3])[0-5]\d$/;
+const byteCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const blockWindowSchema = z.object({
+  start: z.string().regex(HHMM, 'HHmm'),
+  end: z.string().regex(HHMM, 'HHmm'),
+});
+
+export const policySchema = z.object({
+  monthlyLimitBytes: byteCount.nullable().default(null),
+  manualBlock: z.boolean().default(false),
+  blockWindow: blockWindowSchema.nullable().default(null),
+  blockedApps: z
+    .array(z.string().min(1).max(256))
+    .default([])
+    .transform((apps) => [...new Set(apps.map(normalizeAppId).filter((a): a is string => a !== null))]),
+});
+
+export const memberSchema = z.object({
+  customerId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  role: z.enum(['OWNER', 'MEMBER']).default('MEMBER'),
+  policy: policySchema.prefault({}),
+});
+
+export const familySchema = z.object({
+  familyId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  name: z.string().max(200).nullable().default(null),
+  quotaBytes: byteCount,
+  members: z.array(memberSchema).default([]),
+});
+
+/**
+ * Reads a stored policy field by field: a field that fails validation is
+ * dropped (and reported) instead of poisoning every decision of the member.
+ */
+export function readStoredPolicy(raw: unknown): { policy: MemberPolicy; invalidFields: string[] } {
+  const source = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const shape = policySchema.shape;
+  const invalidFields: string[] = [];
+  const field = <K extends keyof typeof shape>(key: K): z.output<(typeof shape)[K]> => {
+    const parsed = shape[key].safeParse(source[key]);
+    if (parsed.success) return parsed.data as z.output<(typeof shape)[K]>;
+    invalidFields.push(key);
+    return shape[key].parse(undefined) as z.output<(typeof shape)[K]>;
+  };
+  return {
+    policy: {
+      monthlyLimitBytes: field('monthlyLimitBytes'),
+      manualBlock: field('manualBlock'),
+      blockWindow: field('blockWindow'),
+      blockedApps: field('blockedApps'),
+    },
+    invalidFields,
+  };
+}
+
+/**
+ * Alert markers: a notification is due the first time a member gets a status
+ * in a period (APP_BLOCK: per app). The same strings are kept in Redis and in
+ * the member's period item in DynamoDB, so hydration restores them.
+ */
+export function alertMarker(customerId: number, status: string, appId: string | null): string {
+  return status === 'APP_BLOCK' ? `${customerId}:${status}:${appId ?? ''}` : `${customerId}:${status}`;
+}

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import type { BlockReason, DecisionStatus, NotificationType, Threshold } from './decisions';
+
+/** Outbox states and transitions of SPEC §5. Every transition is a conditional write on the current status. */
+export const OUTBOX_STATUS = {
+  pending: 'PUBLISH_PENDING',
+  sent: 'SENT',
+  failed: 'FAILED',
+} as const;
+
+export type OutboxStatus = (typeof OUTBOX_STATUS)[keyof typeof OUTBOX_STATUS];
+
+/** The `data` of a notification (SPEC §5); small on purpose: the EventBridge payload stays small. */
+export interface NotificationData {
+  readonly originEventId: string;
+  /** ISO-8601 UTC. */
+  readonly eventTime: string;
+  readonly period: string;
+  readonly status: DecisionStatus;
+  readonly reason?: BlockReason;
+  readonly threshold?: Threshold;
+  readonly appId?: string;
+  readonly bytesUsed: number;
+}
+
+export interface OutboxItem {
+  readonly notificationId: string;
+  readonly familyId: number;
+  readonly customerId: number;
+  readonly type: NotificationType;
+  readonly data: NotificationData;
+  readonly status: OutboxStatus;
+  readonly attempts: number;
+  /** Epoch ms; the sweeper picks the item only after this. */
+  readonly nextAttemptAt: number;
+  readonly lastError?: string;
+  /** Epoch ms. */
+  readonly createdAt: number;
+  /** Epoch ms. */
+  readonly sentAt?: number;
+  /** Epoch seconds (DynamoDB TTL), set once SENT. */
+  readonly expiresAt?: number;
+}
+
+/**
+ * Stable and derived from the usage eventId, so a redelivered or replayed
+ * event maps to the same notification and consumers can drop duplicates.
+ */
+export function notificationIdFor(eventId: string): string {
+  const h = createHash('sha256').update(`usage-settlement/notification/${eventId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * A new pending item. Its first nextAttemptAt is createdAt plus the grace
+ * period: the relay publishes fresh items and the sweeper only touches items
+ * the relay did not manage to publish by then.
+ */
+export function newOutboxItem(
+  fields: Pick<OutboxItem, 'familyId' | 'customerId' | 'type' | 'data'>,
+  nowMs: number,
+  graceMs: number,
+): OutboxItem {
+  return {
+    notificationId: notificationIdFor(fields.data.originEventId),
+    familyId: fields.familyId,
+    customerId: fields.customerId,
+    type: fields.type,
+    data: fields.data,
+    status: OUTBOX_STATUS.pending,
+    attempts: 0,
+    nextAttemptAt: nowMs + graceMs,
+    createdAt: nowMs,
+  };
+}
+
+/** Exponential backoff from a base, capped: base * 2^(attempts-1). */
+export function backoffMs(attempts: number, policy: { baseMs: number; capMs: number }): number {
+  const exponent = Math.max(0, attempts - 1);
+  return Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(exponent, 30));
+}

@@ -1,0 +1,156 @@
+/**
+ * The settlement clock: one time zone and one period rule, used by both the
+ * Redis script arguments and the DynamoDB keys so the two stores can never
+ * count an event in different periods.
+ */
+export type Period = string; // yyyyMM
+
+interface LocalParts {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+export function localParts(epochMs: number, timeZone: string): LocalParts {
+  const parts: Record<string, number> = {};
+  for (const p of formatterFor(timeZone).formatToParts(new Date(epochMs))) {
+    if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  }
+  return {
+    year: parts.year ?? 0,
+    month: parts.month ?? 0,
+    day: parts.day ?? 0,
+    hour: parts.hour ?? 0,
+    minute: parts.minute ?? 0,
+    second: parts.second ?? 0,
+  };
+}
+
+function offsetMs(epochMs: number, timeZone: string): number {
+  const p = localParts(epochMs, timeZone);
+  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+  return asUtc - Math.floor(epochMs / 1000) * 1000;
+}
+
+/** Epoch ms of a wall-clock time in a zone (the earlier instant when a DST fold makes it ambiguous). */
+export function zonedToEpoch(
+  wall: { year: number; month: number; day: number; hour?: number; minute?: number; second?: number; ms?: number },
+  timeZone: string,
+): number {
+  const guess = Date.UTC(
+    wall.year,
+    wall.month - 1,
+    wall.day,
+    wall.hour ?? 0,
+    wall.minute ?? 0,
+    wall.second ?? 0,
+    wall.ms ?? 0,
+  );
+  const first = guess - offsetMs(guess, timeZone);
+  const second = guess - offsetMs(first, timeZone);
+  return Math.min(first, second);
+}
+
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * Parses an ISO-8601 date-time. With `Z` or an offset it is used as is; without
+ * a zone it is wall-clock time in the settlement zone. Returns null for
+ * anything else (including impossible dates such as 02-30).
+ */
+export function parseEventTime(raw: string, timeZone: string): number | null {
+  const m = ISO_8601.exec(raw);
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const wall = {
+    year: Number(y),
+    month: Number(mo),
+    day: Number(d),
+    hour: Number(h),
+    minute: Number(mi),
+    second: Number(s ?? 0),
+    ms: Number((frac ?? '0').padEnd(3, '0').slice(0, 3)),
+  };
+  if (wall.month < 1 || wall.month > 12 || wall.hour > 23 || wall.minute > 59 || wall.second > 59) return null;
+  const check = new Date(Date.UTC(wall.year, wall.month - 1, wall.day));
+  if (check.getUTCDate() !== wall.day || check.getUTCMonth() !== wall.month - 1) return null;
+  if (zone === undefined) return zonedToEpoch(wall, timeZone);
+  const utc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second, wall.ms);
+  if (zone === 'Z') return utc;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  const offHours = Number(digits.slice(0, 2));
+  const offMinutes = Number(digits.slice(2, 4));
+  if (offHours > 18 || offMinutes > 59) return null;
+  return utc - sign * (offHours * 60 + offMinutes) * 60_000;
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+export function periodOf(epochMs: number, timeZone: string): Period {
+  const p = localParts(epochMs, timeZone);
+  return `${pad(p.year, 4)}${pad(p.month)}`;
+}
+
+/** Local time of day as HHmm, the unit of block windows. */
+export function localHhmm(epochMs: number, timeZone: string): string {
+  const p = localParts(epochMs, timeZone);
+  return `${pad(p.hour)}${pad(p.minute)}`;
+}
+
+function splitPeriod(period: Period): { year: number; month: number } {
+  return { year: Number(period.slice(0, 4)), month: Number(period.slice(4, 6)) };
+}
+
+export function shiftPeriod(period: Period, months: number): Period {
+  const { year, month } = splitPeriod(period);
+  const index = year * 12 + (month - 1) + months;
+  return `${pad(Math.floor(index / 12), 4)}${pad((index % 12) + 1)}`;
+}
+
+export function periodStart(period: Period, timeZone: string): number {
+  const { year, month } = splitPeriod(period);
+  return zonedToEpoch({ year, month, day: 1 }, timeZone);
+}
+
+/**
+ * Events are accepted from the start of the previous period up to `now` plus
+ * a small clock skew; anything outside is rejected rather than counted in a
+ * period that is already closed or has not started.
+ */
+export function acceptedWindow(nowMs: number, timeZone: string, futureSkewMs: number) {
+  const current = periodOf(nowMs, timeZone);
+  return { fromMs: periodStart(shiftPeriod(current, -1), timeZone), toMs: nowMs + futureSkewMs };
+}
+
+/**
+ * When a period's Redis state (counters, alert markers) may expire: a day after
+ * the following period ends, because events of a period are accepted until then.
+ */
+export function periodStateExpiry(period: Period, timeZone: string): number {
+  return Math.floor(periodStart(shiftPeriod(period, 2), timeZone) / 1000) + 86_400;
+}

@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { decodeBase64Utf8, type KafkaRecord } from './kafka-record';
+import { type Rejection, reject } from './rejection';
+import { acceptedWindow, localHhmm, type Period, parseEventTime, periodOf } from './time';
+
+export const DATA_USAGE = 'DATA_USAGE';
+
+/** A validated usage event, with everything derived that both stores need. */
+export interface UsageEvent {
+  readonly eventId: string;
+  readonly familyId: number;
+  readonly customerId: number;
+  /** Trimmed and lower-cased; null when absent or blank. */
+  readonly appId: string | null;
+  readonly bytesUsed: number;
+  readonly eventTimeMs: number;
+  /** yyyyMM of the event time in the settlement zone. */
+  readonly period: Period;
+  /** HHmm of the event time in the settlement zone. */
+  readonly localHhmm: string;
+  /** Hash of the fields that define the event; a reused eventId with another hash is a conflict. */
+  readonly payloadHash: string;
+}
+
+export interface ValidationContext {
+  readonly timeZone: string;
+  readonly nowMs: number;
+  readonly futureSkewMs: number;
+  readonly maxBytesPerEvent: number;
+}
+
+export type Validated =
+  | { readonly kind: 'event'; readonly event: UsageEvent }
+  | { readonly kind: 'skip'; readonly eventType: string }
+  | { readonly kind: 'reject'; readonly rejection: Rejection };
+
+const positiveId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+const envelopeSchema = z.object({
+  eventId: z
+    .string()
+    .min(1)
+    .max(128)
+    .refine((id) => id.trim().length > 0, 'must not be blank'),
+  eventType: z.literal(DATA_USAGE),
+  timestamp: z.string(),
+  payload: z.object({
+    familyId: positiveId,
+    customerId: positiveId,
+    appId: z.string().max(256).nullish(),
+    bytesUsed: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  }),
+});
+
+/** One rule for app ids, applied to events and to every policy writer alike. */
+export function normalizeAppId(appId: string | null | undefined): string | null {
+  const normalized = appId?.trim().toLowerCase() ?? '';
+  return normalized === '' ? null : normalized;
+}
+
+export function payloadHash(fields: {
+  eventId: string;
+  eventTimeMs: number;
+  familyId: number;
+  customerId: number;
+  appId: string | null;
+  bytesUsed: number;
+}): string {
+  const canonical = JSON.stringify([
+    fields.eventId,
+    fields.eventTimeMs,
+    fields.familyId,
+    fields.customerId,
+    fields.appId,
+    fields.bytesUsed,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+export function validateRecord(record: KafkaRecord, ctx: ValidationContext): Validated {
+  const fail = (rejection: Rejection): Validated => ({ kind: 'reject', rejection });
+  const { value } = record.raw;
+  if (value === null || value === undefined) return fail(reject('MALFORMED_JSON', 'record value is null'));
+  const decoded = decodeBase64Utf8(value);
+  if (!decoded.ok) return fail(reject('MALFORMED_JSON', decoded.problem));
+
+  let json: unknown;
+  try {
+    json = JSON.parse(decoded.text);
+  } catch (error) {
+    return fail(reject('MALFORMED_JSON', `value is not JSON: ${(error as Error).message}`));
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return fail(reject('MALFORMED_JSON', 'value is not a JSON object'));
+  }
+
+  const eventType = (json as { eventType?: unknown }).eventType;
+  if (typeof eventType === 'string' && eventType !== DATA_USAGE) return { kind: 'skip', eventType };
+
+  const parsed = envelopeSchema.safeParse(json);
+  if (!parsed.success) return fail(reject('SCHEMA_VIOLATION', describeIssues(parsed.error)));
+  const { eventId, timestamp, payload } = parsed.data;
+
+  if (payload.bytesUsed > ctx.maxBytesPerEvent) {
+    return fail(
+      reject('SCHEMA_VIOLATION', `payload.bytesUsed: ${payload.bytesUsed} exceeds ${ctx.maxBytesPerEvent}`),
+    );
+  }
+  const eventTimeMs = parseEventTime(timestamp, ctx.timeZone);
+  if (eventTimeMs === null) {
+    return fail(reject('SCHEMA_VIOLATION', `timestamp: not an ISO-8601 date-time: ${timestamp.slice(0, 64)}`));
+  }
+  const window = acceptedWindow(ctx.nowMs, ctx.timeZone, ctx.futureSkewMs);
+  if (eventTimeMs < window.fromMs || eventTimeMs > window.toMs) {
+    return fail(
+      reject(
+        'OUT_OF_WINDOW',
+        `event time ${new Date(eventTimeMs).toISOString()} is outside ` +
+          `[${new Date(window.fromMs).toISOString()}, ${new Date(window.toMs).toISOString()}]`,
+      ),
+    );
+  }
+
+  const appId = normalizeAppId(payload.appId);
+  return {
+    kind: 'event',
+    event: {
+      eventId,
+      familyId: payload.familyId,
+      customerId: payload.customerId,
+      appId,
+      bytesUsed: payload.bytesUsed,
+      eventTimeMs,
+      period: periodOf(eventTimeMs, ctx.timeZone),
+      localHhmm: localHhmm(eventTimeMs, ctx.timeZone),
+      payloadHash: payloadHash({ eventId, eventTimeMs, ...payload, appId }),
+    },
+  };
+}

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { ENV } from './env';
+import { METRIC_NAMESPACE, SERVICE_NAME } from './metric-names';
+
+const DAY_SECONDS = 86_400;
+
+const intVar = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const boolVar = z
+  .enum(['true', 'false', '1', '0'])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1');
+
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not an IANA time zone');
+
+const optionalUrl = z.url().optional();
+
+const schema = z.object({
+  [ENV.ledgerTable]: z.string().min(1).default('usage-settlement-ledger'),
+  [ENV.outboxTable]: z.string().min(1).default('usage-settlement-outbox'),
+  [ENV.deadLetterQueueUrl]: z.url().optional(),
+  [ENV.eventBusName]: z.string().min(1).default('default'),
+  [ENV.notificationSource]: z.string().min(1).default('usage-settlement'),
+  [ENV.notificationLocale]: z.enum(['ko', 'en']).default('ko'),
+  [ENV.redisUrl]: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .default('redis://127.0.0.1:6379'),
+  [ENV.redisCluster]: boolVar,
+  [ENV.redisKeyPrefix]: z.string().default('us:'),
+  [ENV.redisAuthSecretArn]: z.string().optional(),
+  [ENV.dynamodbEndpoint]: optionalUrl,
+  [ENV.sqsEndpoint]: optionalUrl,
+  [ENV.eventBridgeEndpoint]: optionalUrl,
+  [ENV.settlementTimeZone]: timeZone.default('Asia/Seoul'),
+  [ENV.futureSkewSeconds]: intVar(300, 0, 3600),
+  [ENV.maxBytesPerEvent]: intVar(10 * 1024 ** 3, 1),
+  [ENV.dedupWindowSeconds]: intVar(7 * DAY_SECONDS, 3600),
+  [ENV.membershipCacheSeconds]: intVar(600, 1),
+  [ENV.nonMemberCacheSeconds]: intVar(60, 1),
+  [ENV.policyCacheSeconds]: intVar(DAY_SECONDS, 1),
+  [ENV.familyConcurrency]: intVar(16, 1, 256),
+  [ENV.retryMaxAttempts]: intVar(3, 1, 10),
+  [ENV.retryBaseDelayMs]: intVar(50, 1, 10_000),
+  [ENV.outboxMaxAttempts]: intVar(5, 1, 100),
+  [ENV.outboxBackoffBaseSeconds]: intVar(60, 1),
+  [ENV.outboxBackoffCapSeconds]: intVar(960, 1),
+  [ENV.outboxGraceSeconds]: intVar(120, 0),
+  [ENV.outboxLeaseSeconds]: intVar(60, 1),
+  [ENV.outboxSentRetentionDays]: intVar(7, 1),
+  [ENV.sweeperSafetyMarginMs]: intVar(5_000, 0),
+  [ENV.metricsNamespace]: z.string().default(METRIC_NAMESPACE),
+  [ENV.serviceName]: z.string().default(SERVICE_NAME),
+});
+
+export interface Config {
+  readonly tables: { readonly ledger: string; readonly outbox: string };
+  readonly deadLetterQueueUrl: string | undefined;
+  readonly eventBusName: string;
+  readonly notificationSource: string;
+  readonly notificationLocale: 'ko' | 'en';
+  readonly redis: { readonly url: string; readonly cluster: boolean; readonly keyPrefix: string };
+  readonly endpoints: {
+    readonly dynamodb: string | undefined;
+    readonly sqs: string | undefined;
+    readonly eventBridge: string | undefined;
+  };
+  readonly settlement: {
+    readonly timeZone: string;
+    readonly futureSkewMs: number;
+    readonly maxBytesPerEvent: number;
+    readonly dedupWindowSeconds: number;
+  };
+  readonly cache: {
+    readonly membershipSeconds: number;
+    readonly nonMemberSeconds: number;
+    readonly policySeconds: number;
+  };
+  readonly processing: {
+    readonly familyConcurrency: number;
+    readonly retryMaxAttempts: number;
+    readonly retryBaseDelayMs: number;
+  };
+  readonly outbox: {
+    readonly maxAttempts: number;
+    readonly backoffBaseMs: number;
+    readonly backoffCapMs: number;
+    readonly graceMs: number;
+    readonly leaseMs: number;
+    readonly sentRetentionSeconds: number;
+    readonly sweeperSafetyMarginMs: number;
+  };
+  readonly metricsNamespace: string;
+  readonly serviceName: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIG';
+}
+
+/**
+ * Reads and validates every variable once (at cold start). A bad value fails
+ * with a message that names the variable, instead of surfacing later as an odd
+ * runtime error on the first event.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const emptyAsUnset = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(emptyAsUnset);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${details}`);
+  }
+  const v = parsed.data;
+  return Object.freeze({
+    tables: Object.freeze({ ledger: v[ENV.ledgerTable], outbox: v[ENV.outboxTable] }),
+    deadLetterQueueUrl: v[ENV.deadLetterQueueUrl],
+    eventBusName: v[ENV.eventBusName],
+    notificationSource: v[ENV.notificationSource],
+    notificationLocale: v[ENV.notificationLocale],
+    redis: Object.freeze({
+      url: v[ENV.redisUrl],
+      cluster: v[ENV.redisCluster],
+      keyPrefix: v[ENV.redisKeyPrefix],
+    }),
+    endpoints: Object.freeze({
+      dynamodb: v[ENV.dynamodbEndpoint],
+      sqs: v[ENV.sqsEndpoint],
+      eventBridge: v[ENV.eventBridgeEndpoint],
+    }),
+    settlement: Object.freeze({
+      timeZone: v[ENV.settlementTimeZone],
+      futureSkewMs: v[ENV.futureSkewSeconds] * 1000,
+      maxBytesPerEvent: v[ENV.maxBytesPerEvent],
+      dedupWindowSeconds: v[ENV.dedupWindowSeconds],
+    }),
+    cache: Object.freeze({
+      membershipSeconds: v[ENV.membershipCacheSeconds],
+      nonMemberSeconds: v[ENV.nonMemberCacheSeconds],
+      policySeconds: v[ENV.policyCacheSeconds],
+    }),
+    processing: Object.freeze({
+      familyConcurrency: v[ENV.familyConcurrency],
+      retryMaxAttempts: v[ENV.retryMaxAttempts],
+      retryBaseDelayMs: v[ENV.retryBaseDelayMs],
+    }),
+    outbox: Object.freeze({
+      maxAttempts: v[ENV.outboxMaxAttempts],
+      backoffBaseMs: v[ENV.outboxBackoffBaseSeconds] * 1000,
+      backoffCapMs: v[ENV.outboxBackoffCapSeconds] * 1000,
+      graceMs: v[ENV.outboxGraceSeconds] * 1000,
+      leaseMs: v[ENV.outboxLeaseSeconds] * 1000,
+      sentRetentionSeconds: v[ENV.outboxSentRetentionDays] * 86_400,
+      sweeperSafetyMarginMs: v[ENV.sweeperSafetyMarginMs],
+    }),
+    metricsNamespace: v[ENV.metricsNamespace],
+    serviceName: v[ENV.serviceName],
+  });
+}

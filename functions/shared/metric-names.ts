@@ -1,0 +1,35 @@
+/**
+ * CloudWatch metric names and namespace, used by the functions (Powertools
+ * metrics) and by the stack (dashboard widgets and alarms). One list, so a
+ * dashboard can never chart a metric the code stopped emitting.
+ */
+export const METRIC_NAMESPACE = 'UsageSettlement';
+export const SERVICE_NAME = 'usage-settlement';
+
+export const METRIC = {
+  eventsReceived: 'EventsReceived',
+  eventsSettled: 'EventsSettled',
+  eventsDuplicate: 'EventsDuplicate',
+  eventsRejected: 'EventsRejected',
+  eventsSkipped: 'EventsSkipped',
+  notificationsStaged: 'NotificationsStaged',
+  compensations: 'RedisCompensations',
+  hydrations: 'RedisHydrations',
+  transientRetries: 'TransientRetries',
+  batchItemFailures: 'BatchItemFailures',
+  settlementBugs: 'SettlementBugs',
+  batchDuration: 'BatchDurationMs',
+  notificationsPublished: 'NotificationsPublished',
+  notificationsPublishFailed: 'NotificationsPublishFailed',
+  notificationsFailed: 'NotificationsFailed',
+  outboxPending: 'OutboxPending',
+  outboxOldestPendingAge: 'OutboxOldestPendingAgeSeconds',
+} as const;
+
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** Dimension names for the few metrics that are split by a bounded value. */
+export const DIMENSION = {
+  decision: 'Decision',
+  reason: 'Reason',
+} as const;

