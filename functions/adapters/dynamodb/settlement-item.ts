@@ -1,0 +1,62 @@
+import { isDecisionStatus } from '../../core/decisions';
+import { InvariantError } from '../../core/errors';
+import type { SettlementRecord } from '../../core/settlement';
+import { ledgerKeys } from './ledger-keys';
+
+/** A settlement record as stored in the ledger table, and back. */
+export function settlementItem(record: SettlementRecord): Record<string, unknown> {
+  const eventTime = new Date(record.eventTimeMs).toISOString();
+  const { decision } = record;
+  return {
+    ...ledgerKeys.settlement(record.eventId),
+    ...ledgerKeys.settlementIndex(record.familyId, record.period, eventTime, record.eventId),
+    type: 'SETTLEMENT',
+    eventId: record.eventId,
+    familyId: record.familyId,
+    customerId: record.customerId,
+    period: record.period,
+    bytesUsed: record.bytesUsed,
+    appId: record.appId ?? undefined,
+    eventTime,
+    eventTimeMs: record.eventTimeMs,
+    decision: decision.status,
+    counted: decision.counted,
+    notify: decision.notify,
+    alertMarkers: [...decision.markers],
+    payloadHash: decision.payloadHash,
+    runId: decision.runId,
+    kafka: record.kafka,
+    settledAt: record.settledAt,
+    notificationId: record.notificationId ?? undefined,
+  };
+}
+
+export function settlementFromItem(item: Record<string, unknown>): SettlementRecord {
+  const status = String(item.decision);
+  if (!isDecisionStatus(status)) {
+    throw new InvariantError('LEDGER_INVARIANT', `settlement ${String(item.eventId)} has unknown decision ${status}`);
+  }
+  const kafka = (item.kafka ?? {}) as { topic?: string; partition?: number; offset?: number };
+  return {
+    eventId: String(item.eventId),
+    familyId: Number(item.familyId),
+    customerId: Number(item.customerId),
+    period: String(item.period),
+    bytesUsed: Number(item.bytesUsed),
+    appId: typeof item.appId === 'string' ? item.appId : null,
+    eventTimeMs: Number(item.eventTimeMs),
+    decision: {
+      status,
+      counted: item.counted === true,
+      notify: item.notify === true,
+      bytes: Number(item.bytesUsed),
+      customerId: Number(item.customerId),
+      payloadHash: String(item.payloadHash),
+      markers: Array.isArray(item.alertMarkers) ? item.alertMarkers.map(String) : [],
+      runId: String(item.runId),
+    },
+    kafka: { topic: String(kafka.topic), partition: Number(kafka.partition), offset: Number(kafka.offset) },
+    settledAt: Number(item.settledAt),
+    notificationId: typeof item.notificationId === 'string' ? item.notificationId : null,
+  };
+}

@@ -1,0 +1,80 @@
+import type { DecisionEffect } from './decisions';
+import type { Decision } from './decision';
+import type { KafkaRecord } from './kafka-record';
+import { newOutboxItem, type NotificationData, type OutboxItem } from './outbox';
+import type { UsageEvent } from './usage-event';
+
+/** The ledger's record of one settled event (SPEC §4). */
+export interface SettlementRecord {
+  readonly eventId: string;
+  readonly familyId: number;
+  readonly customerId: number;
+  readonly period: string;
+  readonly bytesUsed: number;
+  readonly appId: string | null;
+  readonly eventTimeMs: number;
+  readonly decision: Decision;
+  readonly kafka: { readonly topic: string; readonly partition: number; readonly offset: number };
+  readonly settledAt: number;
+  readonly notificationId: string | null;
+}
+
+/** Everything one ledger transaction writes for an event. */
+export interface SettlementWrite {
+  readonly record: SettlementRecord;
+  readonly outbox: OutboxItem | null;
+}
+
+export function notificationData(event: UsageEvent, effect: DecisionEffect): NotificationData {
+  const rule = effect.notification;
+  return {
+    originEventId: event.eventId,
+    eventTime: new Date(event.eventTimeMs).toISOString(),
+    period: event.period,
+    status: effect.status,
+    bytesUsed: event.bytesUsed,
+    ...(rule?.type === 'CUSTOMER_BLOCKED' ? { reason: rule.reason } : {}),
+    ...(rule?.type === 'THRESHOLD_ALERT' ? { threshold: rule.threshold } : {}),
+    ...(event.appId !== null ? { appId: event.appId } : {}),
+  };
+}
+
+export function buildSettlement(
+  event: UsageEvent,
+  record: KafkaRecord,
+  decision: Decision,
+  effect: DecisionEffect,
+  nowMs: number,
+  outboxGraceMs: number,
+): SettlementWrite {
+  const rule = effect.notification;
+  const outbox =
+    rule !== null && decision.notify
+      ? newOutboxItem(
+          {
+            familyId: event.familyId,
+            customerId: event.customerId,
+            type: rule.type,
+            data: notificationData(event, effect),
+          },
+          nowMs,
+          outboxGraceMs,
+        )
+      : null;
+  return {
+    record: {
+      eventId: event.eventId,
+      familyId: event.familyId,
+      customerId: event.customerId,
+      period: event.period,
+      bytesUsed: event.bytesUsed,
+      appId: event.appId,
+      eventTimeMs: event.eventTimeMs,
+      decision,
+      kafka: { topic: record.raw.topic, partition: record.raw.partition, offset: record.raw.offset },
+      settledAt: nowMs,
+      notificationId: outbox?.notificationId ?? null,
+    },
+    outbox,
+  };
+}

@@ -1,0 +1,20 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { BatchReport } from '../core/settle-batch';
+import { DIMENSION, METRIC } from '../shared/metric-names';
+import { count, countBy } from '../shared/observability';
+
+export function emitBatchMetrics(metrics: Metrics, report: BatchReport, durationMs: number, failures: number) {
+  count(metrics, METRIC.eventsReceived, report.received);
+  countBy(metrics, METRIC.eventsSettled, DIMENSION.decision, report.settled);
+  countBy(metrics, METRIC.eventsRejected, DIMENSION.reason, report.rejected);
+  count(metrics, METRIC.eventsDuplicate, report.duplicates);
+  count(metrics, METRIC.eventsSkipped, report.skipped);
+  count(metrics, METRIC.notificationsStaged, report.notificationsStaged);
+  count(metrics, METRIC.compensations, report.compensations);
+  count(metrics, METRIC.hydrations, report.hydrations);
+  count(metrics, METRIC.transientRetries, report.retries);
+  count(metrics, METRIC.settlementBugs, report.bugs);
+  count(metrics, METRIC.batchItemFailures, failures);
+  metrics.addMetric(METRIC.batchDuration, MetricUnit.Milliseconds, durationMs);
+}

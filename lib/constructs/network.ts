@@ -1,0 +1,107 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  FlowLogDestination,
+  FlowLogTrafficType,
+  GatewayVpcEndpointAwsService,
+  InterfaceVpcEndpointAwsService,
+  type IVpc,
+  Peer,
+  Port,
+  SecurityGroup,
+  type SubnetSelection,
+  SubnetType,
+  Vpc,
+} from 'aws-cdk-lib/aws-ec2';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { AppConfig } from '../config';
+
+export interface NetworkProps {
+  readonly network: AppConfig['network'];
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The VPC (an existing one or a new one without NAT), the private subnets the
+ * functions and the cache use, the functions' security groups, and the VPC
+ * endpoints that replace a NAT for every AWS API the functions and the MSK
+ * event-source pollers call.
+ */
+export class Network extends Construct {
+  readonly vpc: IVpc;
+  readonly privateSubnets: SubnetSelection;
+  /** usage-events: AWS APIs over HTTPS and the cache port (opened by the cache). */
+  readonly usageEventsSecurityGroup: SecurityGroup;
+  /** outbox relay and sweeper: AWS APIs over HTTPS only. */
+  readonly outboxSecurityGroup: SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    const { vpcId, createVpcEndpoints } = props.network;
+
+    if (vpcId) {
+      this.vpc = Vpc.fromLookup(this, 'Vpc', { vpcId });
+      this.privateSubnets = {
+        subnetType: this.vpc.isolatedSubnets.length > 0 ? SubnetType.PRIVATE_ISOLATED : SubnetType.PRIVATE_WITH_EGRESS,
+      };
+    } else {
+      // Isolated subnets only: every AWS service the functions call has an endpoint below, so no NAT is paid for.
+      const vpc = new Vpc(this, 'Vpc', {
+        maxAzs: 2,
+        natGateways: 0,
+        subnetConfiguration: [{ name: 'private', subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: 22 }],
+      });
+      vpc.addFlowLog('RejectedTraffic', {
+        trafficType: FlowLogTrafficType.REJECT,
+        destination: FlowLogDestination.toCloudWatchLogs(
+          new LogGroup(this, 'FlowLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy }),
+        ),
+      });
+      this.vpc = vpc;
+      this.privateSubnets = { subnetType: SubnetType.PRIVATE_ISOLATED };
+    }
+
+    this.usageEventsSecurityGroup = this.httpsOnlySecurityGroup('UsageEventsSg', 'usage-events function');
+    this.outboxSecurityGroup = this.httpsOnlySecurityGroup('OutboxSg', 'outbox relay and sweeper functions');
+
+    if (createVpcEndpoints) this.addEndpoints();
+  }
+
+  /**
+   * Egress 443 to any address: the DynamoDB gateway endpoint is reached on
+   * public service IPs (a prefix list), so a VPC-CIDR-only rule would cut it off.
+   */
+  private httpsOnlySecurityGroup(id: string, what: string): SecurityGroup {
+    const sg = new SecurityGroup(this, id, {
+      vpc: this.vpc,
+      description: `${what}: HTTPS to AWS APIs`,
+      allowAllOutbound: false,
+    });
+    sg.addEgressRule(Peer.anyIpv4(), Port.tcp(443), 'AWS APIs through VPC endpoints');
+    return sg;
+  }
+
+  /**
+   * DynamoDB (gateway, free), SQS, EventBridge and Secrets Manager for the
+   * functions; STS and Lambda for the MSK event-source pollers with IAM auth
+   * (they run in the MSK cluster's subnets, so these help when the cluster
+   * lives in this VPC); SQS also carries the pollers' on-failure records.
+   */
+  private addEndpoints(): void {
+    this.vpc.addGatewayEndpoint('DynamoDb', {
+      service: GatewayVpcEndpointAwsService.DYNAMODB,
+      subnets: [this.privateSubnets],
+    });
+    const interfaces = {
+      Sqs: InterfaceVpcEndpointAwsService.SQS,
+      EventBridge: InterfaceVpcEndpointAwsService.EVENTBRIDGE,
+      SecretsManager: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      Sts: InterfaceVpcEndpointAwsService.STS,
+      Lambda: InterfaceVpcEndpointAwsService.LAMBDA,
+    };
+    for (const [id, service] of Object.entries(interfaces)) {
+      this.vpc.addInterfaceEndpoint(id, { service, subnets: this.privateSubnets, privateDnsEnabled: true });
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import { Redis } from 'ioredis';
+import { uniqueSuffix } from './local-aws';
+
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * A connection to the test Redis plus a key prefix unique to the caller.
+ * Cleanup deletes only keys under that prefix: the server may be shared.
+ */
+export function testRedis(label: string) {
+  const prefix = `test:${label}:${uniqueSuffix()}:`;
+  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  return {
+    redis,
+    prefix,
+    url: TEST_REDIS_URL,
+    async cleanup() {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+        cursor = next;
+        if (keys.length > 0) await redis.unlink(...keys);
+      } while (cursor !== '0');
+      await redis.quit();
+    },
+    async keysUnderPrefix(): Promise<string[]> {
+      const found: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+        cursor = next;
+        found.push(...keys);
+      } while (cursor !== '0');
+      return found;
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import type { MskEvent, MskRecord } from '../../functions/core/kafka-record';
+
+export const TOPIC = 'usage-events';
+
+export interface UsageEnvelope {
+  eventId: string;
+  eventType?: string;
+  timestamp: string;
+  payload: { familyId: number; customerId: number; appId?: string | null; bytesUsed: number; metadata?: object };
+}
+
+export function mskRecord(
+  partition: number,
+  offset: number,
+  value: unknown,
+  options: { key?: string | null; raw?: boolean } = {},
+): MskRecord {
+  const body = options.raw ? String(value) : JSON.stringify(value);
+  const familyKey =
+    options.key !== undefined
+      ? options.key
+      : String((value as UsageEnvelope)?.payload?.familyId ?? '');
+  return {
+    topic: TOPIC,
+    partition,
+    offset,
+    timestamp: Date.now(),
+    timestampType: 'CREATE_TIME',
+    key: familyKey === null ? null : Buffer.from(familyKey).toString('base64'),
+    value: value === null ? null : Buffer.from(body).toString('base64'),
+    headers: [],
+  };
+}
+
+/** Groups records by "<topic>-<partition>" exactly as the MSK event source mapping does. */
+export function mskEvent(records: MskRecord[]): MskEvent {
+  const grouped: Record<string, MskRecord[]> = {};
+  for (const r of records) {
+    const key = `${r.topic}-${r.partition}`;
+    grouped[key] ??= [];
+    grouped[key].push(r);
+  }
+  return {
+    eventSource: 'aws:kafka',
+    eventSourceArn: 'arn:aws:kafka:ap-northeast-2:123456789012:cluster/usage-cluster/test',
+    bootstrapServers: 'b-1.example:9098',
+    records: grouped,
+  };
+}
+
+export function usage(
+  eventId: string,
+  familyId: number,
+  customerId: number,
+  bytesUsed: number,
+  extra: { appId?: string | null; timestamp?: string; eventType?: string } = {},
+): UsageEnvelope {
+  return {
+    eventId,
+    eventType: extra.eventType ?? 'DATA_USAGE',
+    timestamp: extra.timestamp ?? new Date().toISOString(),
+    payload: { familyId, customerId, appId: extra.appId ?? null, bytesUsed, metadata: { deviceId: 'dev-1' } },
+  };
+}
