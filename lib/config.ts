@@ -17,6 +17,8 @@ export interface AppConfig {
   readonly network: {
     /** An existing VPC (looked up, so an account and region are required); undefined creates one. */
     readonly vpcId: string | undefined;
+    /** CIDR of the VPC created when no vpcId is given. */
+    readonly vpcCidr: string;
     readonly createVpcEndpoints: boolean;
   };
   readonly cache: {
@@ -101,6 +103,7 @@ export const PARAMETERS = {
   mskMinPollers: { context: 'mskMinPollers', env: 'MSK_MIN_POLLERS' },
   mskMaxPollers: { context: 'mskMaxPollers', env: 'MSK_MAX_POLLERS' },
   vpcId: { context: 'vpcId', env: 'VPC_ID' },
+  vpcCidr: { context: 'vpcCidr', env: 'VPC_CIDR' },
   createVpcEndpoints: { context: 'createVpcEndpoints', env: 'CREATE_VPC_ENDPOINTS' },
   cacheNodeType: { context: 'cacheNodeType', env: 'CACHE_NODE_TYPE' },
   cacheEngineVersion: { context: 'cacheEngineVersion', env: 'CACHE_ENGINE_VERSION' },
@@ -164,6 +167,10 @@ const schema = z.object({
     .string()
     .regex(/^vpc-[0-9a-f]{8,17}$/)
     .optional(),
+  vpcCidr: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-4])$/, 'an IPv4 CIDR from /16 to /24')
+    .default('10.64.0.0/16'),
   createVpcEndpoints: bool(true),
   cacheNodeType: z
     .string()
@@ -175,7 +182,7 @@ const schema = z.object({
     .default('8.0'),
   cacheShards: int(2, 1, 500),
   cacheReplicasPerShard: int(1, 1, 5),
-  cachePort: int(6380, 1150, 65_535),
+  cachePort: int(6379, 1150, 65_535),
   usageEventsReservedConcurrency: int(20, 0, 1000),
   relayReservedConcurrency: int(5, 0, 1000),
   sweeperReservedConcurrency: int(1, 0, 1000),
@@ -246,7 +253,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       minPollers: v.mskMinPollers,
       maxPollers: v.mskMaxPollers,
     }),
-    network: Object.freeze({ vpcId: v.vpcId, createVpcEndpoints: v.createVpcEndpoints }),
+    network: Object.freeze({ vpcId: v.vpcId, vpcCidr: v.vpcCidr, createVpcEndpoints: v.createVpcEndpoints }),
     cache: Object.freeze({
       nodeType: v.cacheNodeType,
       engineVersion: v.cacheEngineVersion,

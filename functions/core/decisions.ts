@@ -61,7 +61,10 @@ export function isDecisionStatus(value: string): value is DecisionStatus {
 
 export function effectOf(status: string): DecisionEffect {
   if (!isDecisionStatus(status)) {
-    throw new InvariantError('UNKNOWN_STATUS', `unknown decision status from the settlement script: ${status}`);
+    throw new InvariantError(
+      'UNKNOWN_STATUS',
+      `unknown decision status from the settlement script: ${status}`,
+    );
   }
   return EFFECTS[status];
 }

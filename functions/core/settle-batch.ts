@@ -150,7 +150,10 @@ export async function settleBatch(
       report.hydrations++;
       result = await deps.cache.decide(event, newRunId());
       if (result.kind === 'hydrate') {
-        throw new InvariantError('HYDRATION_DID_NOT_CONVERGE', `${result.missing} state still missing after hydration`);
+        throw new InvariantError(
+          'HYDRATION_DID_NOT_CONVERGE',
+          `${result.missing} state still missing after hydration`,
+        );
       }
     }
     if (result.kind === 'conflict') {
@@ -177,10 +180,14 @@ export async function settleBatch(
   await forEachConcurrently([...lanes.values()], settings.familyConcurrency, async (lane) => {
     for (const item of lane) {
       try {
-        const outcome = await retryTransient(() => settleOne(item), settings.retry, (error, attempt) => {
-          report.retries++;
-          log.warn('transient failure, retrying', { ...where(item), attempt, error: describe(error) });
-        });
+        const outcome = await retryTransient(
+          () => settleOne(item),
+          settings.retry,
+          (error, attempt) => {
+            report.retries++;
+            log.warn('transient failure, retrying', { ...where(item), attempt, error: describe(error) });
+          },
+        );
         if (outcome.kind === 'rejected') {
           deadLetter(item.record, outcome.rejection, item.event.eventId);
           continue;
@@ -221,7 +228,8 @@ export async function settleBatch(
     const unfinished = partition.records.filter((r) => !finished.has(r));
     report.unfinished += unfinished.length;
     const first = unfinished[0];
-    if (first) batchItemFailures.push({ itemIdentifier: { partition: partition.partitionKey, offset: first.offset } });
+    if (first)
+      batchItemFailures.push({ itemIdentifier: { partition: partition.partitionKey, offset: first.offset } });
   }
   return { batchItemFailures, report };
 }

@@ -1,7 +1,7 @@
-import type { DecisionEffect } from './decisions';
 import type { Decision } from './decision';
+import type { DecisionEffect } from './decisions';
 import type { KafkaRecord } from './kafka-record';
-import { newOutboxItem, type NotificationData, type OutboxItem } from './outbox';
+import { type NotificationData, newOutboxItem, type OutboxItem } from './outbox';
 import type { UsageEvent } from './usage-event';
 
 /** The ledger's record of one settled event (SPEC §4). */

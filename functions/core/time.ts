@@ -57,7 +57,15 @@ function offsetMs(epochMs: number, timeZone: string): number {
 
 /** Epoch ms of a wall-clock time in a zone (the earlier instant when a DST fold makes it ambiguous). */
 export function zonedToEpoch(
-  wall: { year: number; month: number; day: number; hour?: number; minute?: number; second?: number; ms?: number },
+  wall: {
+    year: number;
+    month: number;
+    day: number;
+    hour?: number;
+    minute?: number;
+    second?: number;
+    ms?: number;
+  },
   timeZone: string,
 ): number {
   const guess = Date.UTC(
@@ -95,7 +103,8 @@ export function parseEventTime(raw: string, timeZone: string): number | null {
     second: Number(s ?? 0),
     ms: Number((frac ?? '0').padEnd(3, '0').slice(0, 3)),
   };
-  if (wall.month < 1 || wall.month > 12 || wall.hour > 23 || wall.minute > 59 || wall.second > 59) return null;
+  if (wall.month < 1 || wall.month > 12 || wall.hour > 23 || wall.minute > 59 || wall.second > 59)
+    return null;
   const check = new Date(Date.UTC(wall.year, wall.month - 1, wall.day));
   if (check.getUTCDate() !== wall.day || check.getUTCMonth() !== wall.month - 1) return null;
   if (zone === undefined) return zonedToEpoch(wall, timeZone);

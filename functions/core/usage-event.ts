@@ -113,7 +113,9 @@ export function validateRecord(record: KafkaRecord, ctx: ValidationContext): Val
   }
   const eventTimeMs = parseEventTime(timestamp, ctx.timeZone);
   if (eventTimeMs === null) {
-    return fail(reject('SCHEMA_VIOLATION', `timestamp: not an ISO-8601 date-time: ${timestamp.slice(0, 64)}`));
+    return fail(
+      reject('SCHEMA_VIOLATION', `timestamp: not an ISO-8601 date-time: ${timestamp.slice(0, 64)}`),
+    );
   }
   const window = acceptedWindow(ctx.nowMs, ctx.timeZone, ctx.futureSkewMs);
   if (eventTimeMs < window.fromMs || eventTimeMs > window.toMs) {

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { DIMENSION, METRIC_NAMESPACE, type MetricName, SERVICE_NAME } from './metric-names';
+import { type DIMENSION, METRIC_NAMESPACE, type MetricName, SERVICE_NAME } from './metric-names';
 
 export interface Observability {
   readonly logger: Logger;

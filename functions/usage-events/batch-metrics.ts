@@ -4,7 +4,12 @@ import type { BatchReport } from '../core/settle-batch';
 import { DIMENSION, METRIC } from '../shared/metric-names';
 import { count, countBy } from '../shared/observability';
 
-export function emitBatchMetrics(metrics: Metrics, report: BatchReport, durationMs: number, failures: number) {
+export function emitBatchMetrics(
+  metrics: Metrics,
+  report: BatchReport,
+  durationMs: number,
+  failures: number,
+) {
   count(metrics, METRIC.eventsReceived, report.received);
   countBy(metrics, METRIC.eventsSettled, DIMENSION.decision, report.settled);
   countBy(metrics, METRIC.eventsRejected, DIMENSION.reason, report.rejected);

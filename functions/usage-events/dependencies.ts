@@ -15,7 +15,10 @@ export function settlementSettings(config: Config): SettlementSettings {
     futureSkewMs: config.settlement.futureSkewMs,
     maxBytesPerEvent: config.settlement.maxBytesPerEvent,
     familyConcurrency: config.processing.familyConcurrency,
-    retry: { maxAttempts: config.processing.retryMaxAttempts, baseDelayMs: config.processing.retryBaseDelayMs },
+    retry: {
+      maxAttempts: config.processing.retryMaxAttempts,
+      baseDelayMs: config.processing.retryBaseDelayMs,
+    },
     outboxGraceMs: config.outbox.graceMs,
   };
 }
@@ -33,7 +36,10 @@ export function createSettlementDeps(config: Config, redis: RedisClient, log: Se
       policySeconds: config.cache.policySeconds,
     }),
     ledger: new DynamoLedger(createDocumentClient({ endpoint: config.endpoints.dynamodb }), config.tables),
-    deadLetters: new SqsDeadLetterQueue(createSqsClient({ endpoint: config.endpoints.sqs }), config.deadLetterQueueUrl),
+    deadLetters: new SqsDeadLetterQueue(
+      createSqsClient({ endpoint: config.endpoints.sqs }),
+      config.deadLetterQueueUrl,
+    ),
     clock: systemClock,
     settings: settlementSettings(config),
     log,

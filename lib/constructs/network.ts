@@ -4,6 +4,7 @@ import {
   FlowLogTrafficType,
   GatewayVpcEndpointAwsService,
   InterfaceVpcEndpointAwsService,
+  IpAddresses,
   type IVpc,
   Peer,
   Port,
@@ -38,7 +39,7 @@ export class Network extends Construct {
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    const { vpcId, createVpcEndpoints } = props.network;
+    const { vpcId, vpcCidr, createVpcEndpoints } = props.network;
 
     if (vpcId) {
       this.vpc = Vpc.fromLookup(this, 'Vpc', { vpcId });
@@ -48,9 +49,12 @@ export class Network extends Construct {
     } else {
       // Isolated subnets only: every AWS service the functions call has an endpoint below, so no NAT is paid for.
       const vpc = new Vpc(this, 'Vpc', {
+        ipAddresses: IpAddresses.cidr(vpcCidr),
         maxAzs: 2,
         natGateways: 0,
-        subnetConfiguration: [{ name: 'private', subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: 22 }],
+        subnetConfiguration: [
+          { name: 'private', subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: Number(vpcCidr.split('/')[1]) + 2 },
+        ],
       });
       vpc.addFlowLog('RejectedTraffic', {
         trafficType: FlowLogTrafficType.REJECT,
@@ -65,7 +69,8 @@ export class Network extends Construct {
     this.usageEventsSecurityGroup = this.httpsOnlySecurityGroup('UsageEventsSg', 'usage-events function');
     this.outboxSecurityGroup = this.httpsOnlySecurityGroup('OutboxSg', 'outbox relay and sweeper functions');
 
-    if (createVpcEndpoints) this.addEndpoints();
+    // A literal CIDR (the parameter, or the looked-up VPC's) rather than the VPC's CidrBlock token.
+    if (createVpcEndpoints) this.addEndpoints(vpcId ? this.vpc.vpcCidrBlock : vpcCidr);
   }
 
   /**
@@ -88,7 +93,7 @@ export class Network extends Construct {
    * (they run in the MSK cluster's subnets, so these help when the cluster
    * lives in this VPC); SQS also carries the pollers' on-failure records.
    */
-  private addEndpoints(): void {
+  private addEndpoints(vpcCidr: string): void {
     this.vpc.addGatewayEndpoint('DynamoDb', {
       service: GatewayVpcEndpointAwsService.DYNAMODB,
       subnets: [this.privateSubnets],
@@ -100,8 +105,21 @@ export class Network extends Construct {
       Sts: InterfaceVpcEndpointAwsService.STS,
       Lambda: InterfaceVpcEndpointAwsService.LAMBDA,
     };
+    // HTTPS from inside the VPC only: the functions, and the MSK pollers when the cluster is in this VPC.
+    const endpointSg = new SecurityGroup(this, 'EndpointsSg', {
+      vpc: this.vpc,
+      description: 'Interface VPC endpoints: HTTPS from inside the VPC',
+      allowAllOutbound: false,
+    });
+    endpointSg.addIngressRule(Peer.ipv4(vpcCidr), Port.tcp(443), 'HTTPS from the VPC');
     for (const [id, service] of Object.entries(interfaces)) {
-      this.vpc.addInterfaceEndpoint(id, { service, subnets: this.privateSubnets, privateDnsEnabled: true });
+      this.vpc.addInterfaceEndpoint(id, {
+        service,
+        subnets: this.privateSubnets,
+        privateDnsEnabled: true,
+        securityGroups: [endpointSg],
+        open: false,
+      });
     }
   }
 }

@@ -6,7 +6,13 @@ export interface UsageEnvelope {
   eventId: string;
   eventType?: string;
   timestamp: string;
-  payload: { familyId: number; customerId: number; appId?: string | null; bytesUsed: number; metadata?: object };
+  payload: {
+    familyId: number;
+    customerId: number;
+    appId?: string | null;
+    bytesUsed: number;
+    metadata?: object;
+  };
 }
 
 export function mskRecord(
@@ -17,9 +23,7 @@ export function mskRecord(
 ): MskRecord {
   const body = options.raw ? String(value) : JSON.stringify(value);
   const familyKey =
-    options.key !== undefined
-      ? options.key
-      : String((value as UsageEnvelope)?.payload?.familyId ?? '');
+    options.key !== undefined ? options.key : String((value as UsageEnvelope)?.payload?.familyId ?? '');
   return {
     topic: TOPIC,
     partition,

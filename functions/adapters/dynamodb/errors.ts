@@ -21,7 +21,9 @@ export function classifyDynamoError(error: unknown): unknown {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   const status = e?.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 400 && status < 500 && !RETRYABLE.has(e.name ?? '')) {
-    return new InvariantError('LEDGER_INVARIANT', `DynamoDB rejected the request: ${e.name}`, { cause: error });
+    return new InvariantError('LEDGER_INVARIANT', `DynamoDB rejected the request: ${e.name}`, {
+      cause: error,
+    });
   }
   return error;
 }

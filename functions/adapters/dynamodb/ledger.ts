@@ -1,5 +1,10 @@
-import { GetCommand, type DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { InvariantError, TransientError } from '../../core/errors';
 import type { FamilySnapshot, Member } from '../../core/family';
@@ -12,7 +17,11 @@ import { settlementFromItem, settlementItem } from './settlement-item';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-const RETRYABLE_CANCELLATIONS = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
+const RETRYABLE_CANCELLATIONS = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+]);
 
 /** The ledger in DynamoDB: the source of truth for settlements, usage, families and policies. */
 export class DynamoLedger implements Ledger {
@@ -27,7 +36,8 @@ export class DynamoLedger implements Ledger {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
       return { kind: 'settled' };
     } catch (error) {
-      if ((error as { name?: string }).name !== 'TransactionCanceledException') throw classifyDynamoError(error);
+      if ((error as { name?: string }).name !== 'TransactionCanceledException')
+        throw classifyDynamoError(error);
       return this.onCancelled(write, error as CancelledError);
     }
   }
@@ -35,7 +45,10 @@ export class DynamoLedger implements Ledger {
   async loadDirectory(familyId: number): Promise<FamilyDirectory> {
     const items = await this.query({
       KeyConditionExpression: 'PK = :pk AND SK < :bound',
-      ExpressionAttributeValues: { ':pk': ledgerKeys.familyPk(familyId), ':bound': ledgerKeys.directorySortKeyBound },
+      ExpressionAttributeValues: {
+        ':pk': ledgerKeys.familyPk(familyId),
+        ':bound': ledgerKeys.directorySortKeyBound,
+      },
     });
     let quotaBytes: number | null = null;
     const members: Member[] = [];
@@ -85,7 +98,11 @@ export class DynamoLedger implements Ledger {
 
   async getSettlement(eventId: string): Promise<SettlementRecord | null> {
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tables.ledger, Key: ledgerKeys.settlement(eventId), ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tables.ledger,
+        Key: ledgerKeys.settlement(eventId),
+        ConsistentRead: true,
+      }),
     );
     return Item ? settlementFromItem(Item) : null;
   }
@@ -112,8 +129,15 @@ export class DynamoLedger implements Ledger {
           Update: {
             TableName: this.tables.ledger,
             Key: ledgerKeys.familyPeriod(familyId, period),
-            UpdateExpression: 'ADD usedBytes :b, settledEvents :one SET familyId = :f, period = :p, updatedAt = :now',
-            ExpressionAttributeValues: { ':b': record.bytesUsed, ':one': 1, ':f': familyId, ':p': period, ':now': now },
+            UpdateExpression:
+              'ADD usedBytes :b, settledEvents :one SET familyId = :f, period = :p, updatedAt = :now',
+            ExpressionAttributeValues: {
+              ':b': record.bytesUsed,
+              ':one': 1,
+              ':f': familyId,
+              ':p': period,
+              ':now': now,
+            },
           },
         },
         {
@@ -134,7 +158,8 @@ export class DynamoLedger implements Ledger {
         },
       );
     } else {
-      const apps = decision.status === 'APP_BLOCK' && record.appId ? { ':apps': new Set([record.appId]) } : {};
+      const apps =
+        decision.status === 'APP_BLOCK' && record.appId ? { ':apps': new Set([record.appId]) } : {};
       items.push({
         Update: {
           TableName: this.tables.ledger,
@@ -196,7 +221,14 @@ export class DynamoLedger implements Ledger {
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await this.db
-        .send(new QueryCommand({ TableName: this.tables.ledger, ConsistentRead: true, ExclusiveStartKey, ...input }))
+        .send(
+          new QueryCommand({
+            TableName: this.tables.ledger,
+            ConsistentRead: true,
+            ExclusiveStartKey,
+            ...input,
+          }),
+        )
         .catch((e) => {
           throw classifyDynamoError(e);
         });

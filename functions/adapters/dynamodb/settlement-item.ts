@@ -34,7 +34,10 @@ export function settlementItem(record: SettlementRecord): Record<string, unknown
 export function settlementFromItem(item: Record<string, unknown>): SettlementRecord {
   const status = String(item.decision);
   if (!isDecisionStatus(status)) {
-    throw new InvariantError('LEDGER_INVARIANT', `settlement ${String(item.eventId)} has unknown decision ${status}`);
+    throw new InvariantError(
+      'LEDGER_INVARIANT',
+      `settlement ${String(item.eventId)} has unknown decision ${status}`,
+    );
   }
   const kafka = (item.kafka ?? {}) as { topic?: string; partition?: number; offset?: number };
   return {

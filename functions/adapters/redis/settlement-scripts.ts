@@ -1,6 +1,6 @@
-import { InvariantError } from '../../core/errors';
-import { type Decision, type ScriptResult } from '../../core/decision';
+import type { Decision, ScriptResult } from '../../core/decision';
 import { isDecisionStatus } from '../../core/decisions';
+import { InvariantError } from '../../core/errors';
 import type { RedisClient } from './client';
 import { luaSource } from './lua-source';
 
@@ -92,7 +92,8 @@ export function parseSettleReply(reply: unknown): ScriptResult {
     case 'CONFLICT':
       return { kind: 'conflict', decision: parseDecision(body) };
     case 'HYDRATE':
-      if (body === 'family' || body === 'member' || body === 'policy') return { kind: 'hydrate', missing: body };
+      if (body === 'family' || body === 'member' || body === 'policy')
+        return { kind: 'hydrate', missing: body };
       throw malformed('hydrate reply', reply);
     default:
       throw malformed('settle reply kind', reply);

@@ -50,7 +50,12 @@ export class RedisUsageCache implements UsageCache {
   }
 
   async cacheNonMember(familyId: number, customerId: number): Promise<void> {
-    await this.redis.set(this.keys.nonMember(familyId, customerId), '1', 'EX', this.settings.nonMemberSeconds);
+    await this.redis.set(
+      this.keys.nonMember(familyId, customerId),
+      '1',
+      'EX',
+      this.settings.nonMemberSeconds,
+    );
   }
 
   async decide(event: UsageEvent, runId: string): Promise<ScriptResult> {
@@ -83,7 +88,9 @@ export class RedisUsageCache implements UsageCache {
         policy: {
           manual: m.policy.manualBlock ? 1 : 0,
           limit: m.policy.monthlyLimitBytes === null ? undefined : String(m.policy.monthlyLimitBytes),
-          window: m.policy.blockWindow ? `${m.policy.blockWindow.start}-${m.policy.blockWindow.end}` : undefined,
+          window: m.policy.blockWindow
+            ? `${m.policy.blockWindow.start}-${m.policy.blockWindow.end}`
+            : undefined,
           apps: m.policy.blockedApps,
         },
       })),

@@ -1,0 +1,246 @@
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { LEDGER_TABLE, OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
+import { ENV } from '../../functions/shared/env';
+import { METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names';
+import type { AppConfig } from '../config';
+import { bundlingOptions, handlerEntry, LOCK_FILE, REPO_ROOT, RUNTIME } from './bundling';
+import type { Cache } from './cache';
+import type { Data } from './data';
+import type { Messaging } from './messaging';
+
+export interface FunctionsProps {
+  readonly config: AppConfig;
+  readonly vpc: IVpc;
+  readonly subnets: SubnetSelection;
+  readonly usageEventsSecurityGroup: ISecurityGroup;
+  readonly outboxSecurityGroup: ISecurityGroup;
+  readonly data: Data;
+  readonly cache: Cache;
+  readonly messaging: Messaging;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * Why some statements name Resource "*": these actions have no resource-level
+ * permissions in IAM, so AWS accepts nothing narrower.
+ */
+export const WILDCARD_REASONS: Readonly<Record<string, string>> = {
+  'xray:PutTraceSegments': 'X-Ray trace upload has no resource-level permissions (active tracing)',
+  'xray:PutTelemetryRecords': 'X-Ray telemetry upload has no resource-level permissions (active tracing)',
+  'ec2:CreateNetworkInterface': 'Lambda creates its VPC ENIs with the execution role; AWS documents Resource "*"',
+  'ec2:DescribeNetworkInterfaces': 'EC2 Describe* actions have no resource-level permissions',
+  'ec2:DeleteNetworkInterface': 'Lambda deletes its VPC ENIs with the execution role; AWS documents Resource "*"',
+  'ec2:AssignPrivateIpAddresses': 'Lambda manages its VPC ENIs with the execution role; AWS documents Resource "*"',
+  'ec2:UnassignPrivateIpAddresses': 'Lambda manages its VPC ENIs with the execution role; AWS documents Resource "*"',
+  'ec2:DescribeSubnets': 'EC2 Describe* actions have no resource-level permissions',
+  'ec2:DescribeVpcs': 'EC2 Describe* actions have no resource-level permissions (MSK event-source pollers)',
+  'ec2:DescribeSecurityGroups': 'EC2 Describe* actions have no resource-level permissions (MSK event-source pollers)',
+  'dynamodb:ListStreams': 'ListStreams has no resource-level permissions (DynamoDB stream event source)',
+};
+
+const VPC_ENI_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
+
+/**
+ * The three Lambda functions, each with its own role that holds exactly one
+ * statement per resource it uses (no AWS managed policies), its own log group
+ * with retention, X-Ray tracing, arm64, and environment variables named by
+ * the same ENV constants the functions read.
+ */
+export class Functions extends Construct {
+  readonly usageEvents: NodejsFunction;
+  readonly outboxRelay: NodejsFunction;
+  readonly outboxSweeper: NodejsFunction;
+
+  constructor(scope: Construct, id: string, private readonly props: FunctionsProps) {
+    super(scope, id);
+    const { config, data, cache, messaging } = props;
+    const { ledger, outbox } = data;
+    const statusIndexArn = `${outbox.tableArn}/index/${OUTBOX_TABLE.statusIndex.name}`;
+    const notificationEnv = {
+      [ENV.outboxTable]: outbox.tableName,
+      [ENV.eventBusName]: messaging.bus.eventBusName,
+      [ENV.notificationSource]: config.settlement.notificationSource,
+      [ENV.notificationLocale]: config.settlement.notificationLocale,
+    };
+
+    this.usageEvents = this.createFunction('UsageEvents', {
+      folder: 'usage-events',
+      description: 'Settles usage events from MSK: validate, Redis Lua decision, DynamoDB transaction with outbox',
+      memorySize: config.functions.usageEventsMemoryMb,
+      timeout: Duration.seconds(60),
+      reservedConcurrency: config.functions.usageEventsReservedConcurrency,
+      securityGroup: props.usageEventsSecurityGroup,
+      withLuaScripts: true,
+      environment: {
+        [ENV.ledgerTable]: ledger.tableName,
+        [ENV.outboxTable]: outbox.tableName,
+        [ENV.deadLetterQueueUrl]: messaging.rejectedEventsQueue.queueUrl,
+        [ENV.redisUrl]: cache.url,
+        [ENV.redisCluster]: 'true',
+        [ENV.redisAuthSecretArn]: cache.authSecret.secretArn,
+      },
+      statements: [
+        new PolicyStatement({
+          sid: 'LedgerReadWrite',
+          actions: [
+            'dynamodb:GetItem',
+            'dynamodb:BatchGetItem',
+            'dynamodb:Query',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+            'dynamodb:ConditionCheckItem',
+          ],
+          resources: [ledger.tableArn, `${ledger.tableArn}/index/${LEDGER_TABLE.familyPeriodIndex.name}`],
+        }),
+        new PolicyStatement({
+          sid: 'OutboxStageInTransaction',
+          actions: ['dynamodb:PutItem'],
+          resources: [outbox.tableArn],
+        }),
+        new PolicyStatement({
+          sid: 'RejectedEventsSend',
+          actions: ['sqs:SendMessage'],
+          resources: [messaging.rejectedEventsQueue.queueArn],
+        }),
+        new PolicyStatement({
+          sid: 'CacheAuthTokenRead',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [cache.authSecret.secretArn],
+        }),
+      ],
+    });
+
+    this.outboxRelay = this.createFunction('OutboxRelay', {
+      folder: 'outbox-relay',
+      description: 'Publishes new pending outbox items from the outbox stream to EventBridge and marks them SENT',
+      memorySize: 512,
+      timeout: Duration.seconds(30),
+      reservedConcurrency: config.functions.relayReservedConcurrency,
+      securityGroup: props.outboxSecurityGroup,
+      withLuaScripts: false,
+      environment: notificationEnv,
+      statements: [
+        new PolicyStatement({
+          sid: 'OutboxTransition',
+          actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          resources: [outbox.tableArn],
+        }),
+        new PolicyStatement({
+          sid: 'NotificationsPublish',
+          actions: ['events:PutEvents'],
+          resources: [messaging.bus.eventBusArn],
+        }),
+      ],
+    });
+
+    this.outboxSweeper = this.createFunction('OutboxSweeper', {
+      folder: 'outbox-sweeper',
+      description: 'Re-publishes due pending outbox items with backoff and marks exhausted ones FAILED',
+      memorySize: 512,
+      timeout: Duration.seconds(60),
+      reservedConcurrency: config.functions.sweeperReservedConcurrency,
+      securityGroup: props.outboxSecurityGroup,
+      withLuaScripts: false,
+      environment: notificationEnv,
+      statements: [
+        new PolicyStatement({
+          sid: 'OutboxDueItemsQuery',
+          actions: ['dynamodb:Query'],
+          resources: [statusIndexArn],
+        }),
+        new PolicyStatement({
+          sid: 'OutboxTransition',
+          actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          resources: [outbox.tableArn],
+        }),
+        new PolicyStatement({
+          sid: 'NotificationsPublish',
+          actions: ['events:PutEvents'],
+          resources: [messaging.bus.eventBusArn],
+        }),
+      ],
+    });
+  }
+
+  get all(): readonly NodejsFunction[] {
+    return [this.usageEvents, this.outboxRelay, this.outboxSweeper];
+  }
+
+  private createFunction(
+    id: string,
+    spec: {
+      folder: string;
+      description: string;
+      memorySize: number;
+      timeout: Duration;
+      reservedConcurrency: number;
+      securityGroup: ISecurityGroup;
+      withLuaScripts: boolean;
+      environment: Record<string, string>;
+      statements: PolicyStatement[];
+    },
+  ): NodejsFunction {
+    const { config } = this.props;
+    const logGroup = new LogGroup(this, `${id}Logs`, {
+      retention: this.props.logRetention,
+      removalPolicy: this.props.removalPolicy,
+    });
+    const role = new Role(this, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${spec.folder} execution role`,
+    });
+    logGroup.grantWrite(role);
+    role.addToPolicy(new PolicyStatement({ sid: 'VpcNetworkInterfaces', actions: VPC_ENI_ACTIONS, resources: ['*'] }));
+    for (const statement of spec.statements) role.addToPolicy(statement);
+
+    const fn = new NodejsFunction(this, id, {
+      entry: handlerEntry(spec.folder),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: LOCK_FILE,
+      runtime: RUNTIME,
+      architecture: Architecture.ARM_64,
+      description: spec.description,
+      memorySize: spec.memorySize,
+      timeout: spec.timeout,
+      // 0 means "no reservation": the function then shares the account's unreserved pool.
+      reservedConcurrentExecutions: spec.reservedConcurrency > 0 ? spec.reservedConcurrency : undefined,
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      role,
+      vpc: this.props.vpc,
+      vpcSubnets: this.props.subnets,
+      securityGroups: [spec.securityGroup],
+      bundling: bundlingOptions({ withLuaScripts: spec.withLuaScripts }),
+      environment: {
+        ...spec.environment,
+        [ENV.settlementTimeZone]: config.settlement.timeZone,
+        [ENV.metricsNamespace]: METRIC_NAMESPACE,
+        [ENV.serviceName]: SERVICE_NAME,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `Resource "*" appears only on actions without resource-level permissions: ${[
+        ...new Set(Object.values(WILDCARD_REASONS)),
+      ].join('; ')}.`,
+    });
+    return fn;
+  }
+}

@@ -1,0 +1,102 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface MessagingProps {
+  readonly namePrefix: string;
+  /** EventBridge `source` of every notification (SPEC §5). */
+  readonly notificationSource: string;
+  /** 0 keeps archived notifications forever. */
+  readonly archiveRetentionDays: number;
+}
+
+/** Retention of every dead-letter queue: the SQS maximum, so an incident can wait for Monday. */
+const DEAD_LETTER_RETENTION = Duration.days(14);
+
+/**
+ * The notification bus with its archive and an example delivery rule, and
+ * every queue that holds what the pipeline could not process: rejected usage
+ * events, batches the event-source mappings gave up on, failed schedule
+ * invocations. Each of them is watched by an alarm (observability).
+ */
+export class Messaging extends Construct {
+  readonly bus: EventBus;
+  /** Example consumer: the notification service reads notifications from here. */
+  readonly notificationQueue: Queue;
+  readonly notificationDeadLetterQueue: Queue;
+  /** Rejected usage events (SPEC §2): the original Kafka record and the reason. */
+  readonly rejectedEventsQueue: Queue;
+  /** Metadata of Kafka batches the MSK event-source mapping discarded after its retry/age limits. */
+  readonly usageEventsFailureQueue: Queue;
+  /** Metadata of outbox stream batches the relay's mapping discarded (the sweeper still publishes them). */
+  readonly relayFailureQueue: Queue;
+  /** Sweeper invocations EventBridge Scheduler could not deliver. */
+  readonly sweeperScheduleDeadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: MessagingProps) {
+    super(scope, id);
+
+    this.bus = new EventBus(this, 'Bus', { eventBusName: `${props.namePrefix}-notifications` });
+    this.bus.archive('Archive', {
+      description: 'Every notification, for replay to a new or recovering consumer',
+      eventPattern: { source: [props.notificationSource] },
+      retention: Duration.days(props.archiveRetentionDays),
+    });
+
+    this.rejectedEventsQueue = this.deadLetterQueue(
+      'RejectedEvents',
+      'it is the dead-letter queue the usage-events function writes rejected events to (SendMessage), not a source queue with a redrive policy',
+    );
+    this.usageEventsFailureQueue = this.deadLetterQueue(
+      'UsageEventsFailures',
+      'it is the on-failure destination of the MSK event-source mapping',
+    );
+    this.relayFailureQueue = this.deadLetterQueue(
+      'RelayFailures',
+      'it is the on-failure destination of the outbox stream event-source mapping',
+    );
+    this.sweeperScheduleDeadLetterQueue = this.deadLetterQueue(
+      'SweeperScheduleDlq',
+      'it is the dead-letter queue of the sweeper schedule',
+    );
+    // Named in the notification queue's redrive policy, so cdk-nag already sees it as a dead-letter queue.
+    this.notificationDeadLetterQueue = new Queue(this, 'NotificationDlq', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DEAD_LETTER_RETENTION,
+    });
+
+    this.notificationQueue = new Queue(this, 'Notifications', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.notificationDeadLetterQueue, maxReceiveCount: 5 },
+    });
+    new Rule(this, 'DeliverToNotificationService', {
+      eventBus: this.bus,
+      description: 'Example: deliver every notification to the notification service queue',
+      eventPattern: { source: [props.notificationSource] },
+      targets: [
+        new SqsQueue(this.notificationQueue, {
+          deadLetterQueue: this.notificationDeadLetterQueue,
+          maxEventAge: Duration.hours(24),
+          retryAttempts: 185,
+        }),
+      ],
+    });
+  }
+
+  private deadLetterQueue(id: string, why: string): Queue {
+    const queue = new Queue(this, id, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DEAD_LETTER_RETENTION,
+    });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: `This queue is itself a dead-letter store: ${why}. Nothing consumes it automatically; an alarm watches its depth.`,
+    });
+    return queue;
+  }
+}

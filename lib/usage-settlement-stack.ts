@@ -1,0 +1,111 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { AppConfig } from './config';
+import { Cache } from './constructs/cache';
+import { Data } from './constructs/data';
+import { Functions } from './constructs/functions';
+import { Messaging } from './constructs/messaging';
+import { Network } from './constructs/network';
+import { Observability } from './constructs/observability';
+import { Triggers } from './constructs/triggers';
+
+export interface UsageSettlementStackProps extends StackProps {
+  readonly config: AppConfig;
+}
+
+/**
+ * The whole product in one stack: network, data, cache, messaging, functions,
+ * triggers and observability, wired in that order.
+ */
+export class UsageSettlementStack extends Stack {
+  readonly network: Network;
+  readonly data: Data;
+  readonly cache: Cache;
+  readonly messaging: Messaging;
+  readonly functions: Functions;
+  readonly triggers: Triggers;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: UsageSettlementStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    // Validated against the values CloudWatch Logs accepts in loadAppConfig.
+    const logRetention = config.functions.logRetentionDays as RetentionDays;
+
+    this.network = new Network(this, 'Network', { network: config.network, logRetention, removalPolicy });
+    this.data = new Data(this, 'Data', {
+      namePrefix: config.namePrefix,
+      removalPolicy,
+      deletionProtection: config.retainData,
+    });
+    this.cache = new Cache(this, 'Cache', {
+      vpc: this.network.vpc,
+      subnets: this.network.privateSubnets,
+      cache: config.cache,
+      namePrefix: config.namePrefix,
+      clients: [this.network.usageEventsSecurityGroup],
+      removalPolicy,
+    });
+    this.messaging = new Messaging(this, 'Messaging', {
+      namePrefix: config.namePrefix,
+      notificationSource: config.settlement.notificationSource,
+      archiveRetentionDays: config.archiveRetentionDays,
+    });
+    this.functions = new Functions(this, 'Functions', {
+      config,
+      vpc: this.network.vpc,
+      subnets: this.network.privateSubnets,
+      usageEventsSecurityGroup: this.network.usageEventsSecurityGroup,
+      outboxSecurityGroup: this.network.outboxSecurityGroup,
+      data: this.data,
+      cache: this.cache,
+      messaging: this.messaging,
+      logRetention,
+      removalPolicy,
+    });
+    this.triggers = new Triggers(this, 'Triggers', {
+      msk: config.msk,
+      usageEvents: this.functions.usageEvents,
+      usageEventsFailureQueue: this.messaging.usageEventsFailureQueue,
+      outboxRelay: this.functions.outboxRelay,
+      outbox: this.data.outbox,
+      relayFailureQueue: this.messaging.relayFailureQueue,
+      outboxSweeper: this.functions.outboxSweeper,
+      sweeperRate: Duration.minutes(config.sweeperRateMinutes),
+      sweeperScheduleDeadLetterQueue: this.messaging.sweeperScheduleDeadLetterQueue,
+    });
+    this.observability = new Observability(this, 'Observability', {
+      namePrefix: config.namePrefix,
+      alarmEmail: config.alarms.email,
+      pendingAgeAlarmSeconds: config.alarms.pendingAgeSeconds,
+      offsetLagAlarmThreshold: config.alarms.offsetLag,
+      functions: {
+        usageEvents: this.functions.usageEvents,
+        outboxRelay: this.functions.outboxRelay,
+        outboxSweeper: this.functions.outboxSweeper,
+      },
+      tables: { ledger: this.data.ledger, outbox: this.data.outbox },
+      queues: {
+        rejectedEvents: this.messaging.rejectedEventsQueue,
+        usageEventsFailures: this.messaging.usageEventsFailureQueue,
+        relayFailures: this.messaging.relayFailureQueue,
+        sweeperScheduleDlq: this.messaging.sweeperScheduleDeadLetterQueue,
+        notificationDlq: this.messaging.notificationDeadLetterQueue,
+      },
+      cache: {
+        replicationGroupId: this.cache.replicationGroupId,
+        shards: config.cache.shards,
+        replicasPerShard: config.cache.replicasPerShard,
+      },
+    });
+
+    new CfnOutput(this, 'DashboardName', { value: config.namePrefix });
+    new CfnOutput(this, 'EventBusName', { value: this.messaging.bus.eventBusName });
+    new CfnOutput(this, 'RejectedEventsQueueUrl', { value: this.messaging.rejectedEventsQueue.queueUrl });
+    new CfnOutput(this, 'NotificationQueueUrl', { value: this.messaging.notificationQueue.queueUrl });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });
+    new CfnOutput(this, 'CacheAuthSecretArn', { value: this.cache.authSecret.secretArn });
+  }
+}

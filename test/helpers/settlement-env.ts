@@ -1,0 +1,141 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { startFauxqs } from 'fauxqs';
+import { FamilyStore } from '../../functions/adapters/dynamodb/family-store';
+import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
+import { LEDGER_TABLE } from '../../functions/adapters/dynamodb/table-layout';
+import type { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
+import type { MskEvent } from '../../functions/core/kafka-record';
+import type { DeadLetter } from '../../functions/core/ports';
+import type { SettlementDeps } from '../../functions/core/settle-batch';
+import { loadConfig } from '../../functions/shared/config';
+import { ENV } from '../../functions/shared/env';
+import { createObservability } from '../../functions/shared/observability';
+import { createSettlementDeps } from '../../functions/usage-events/dependencies';
+import { createUsageEventsHandler } from '../../functions/usage-events/usage-events-handler';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services/dynamodb-local';
+import { createTestTables } from './local-aws';
+import { testRedis } from './local-redis';
+
+export const lambdaContext = (): Context =>
+  ({
+    functionName: 'usage-events',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:ap-northeast-2:123456789012:function:usage-events',
+    memoryLimitInMB: '1024',
+    awsRequestId: `req-${Math.random().toString(36).slice(2)}`,
+    logGroupName: 'test',
+    logStreamName: 'test',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  }) as Context;
+
+/**
+ * Everything the usage-events handler talks to, for real: tables in DynamoDB
+ * Local, a key prefix in the test Redis, and a dead-letter queue in an SQS
+ * emulator. `wrap` lets a test put a fault in front of an adapter.
+ */
+export async function startSettlementEnv(label: string) {
+  const tables = await createTestTables(label);
+  const redis = testRedis(label);
+  const sqsServer = await startFauxqs({ port: 0, logger: false });
+  const { queueUrl } = sqsServer.createQueue(`${label}-dlq`);
+  const config = loadConfig({
+    [ENV.ledgerTable]: tables.names.ledger,
+    [ENV.outboxTable]: tables.names.outbox,
+    [ENV.dynamodbEndpoint]: tables.endpoint,
+    [ENV.sqsEndpoint]: sqsServer.address,
+    [ENV.deadLetterQueueUrl]: queueUrl,
+    [ENV.redisUrl]: redis.url,
+    [ENV.redisKeyPrefix]: redis.prefix,
+    [ENV.retryBaseDelayMs]: '5',
+    [ENV.outboxGraceSeconds]: '0',
+  });
+  const observability = createObservability(label);
+  const baseDeps = createSettlementDeps(config, redis.redis, observability.logger);
+  const sqs = new SQSClient({
+    endpoint: sqsServer.address,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const families = new FamilyStore(tables.doc, tables.names.ledger);
+
+  const handlerWith = (deps: SettlementDeps) => {
+    const handler = createUsageEventsHandler(deps, observability);
+    return (event: MskEvent) => handler(event, lambdaContext());
+  };
+
+  return {
+    config,
+    tables,
+    redis,
+    families,
+    deps: baseDeps,
+    cache: baseDeps.cache as RedisUsageCache,
+    invoke: handlerWith(baseDeps),
+    handlerWith,
+    async drainDeadLetters(): Promise<DeadLetter[]> {
+      const letters: DeadLetter[] = [];
+      for (;;) {
+        const { Messages } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
+        if (!Messages || Messages.length === 0) return letters;
+        letters.push(...Messages.map((m) => JSON.parse(m.Body ?? '{}') as DeadLetter));
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
+      }
+    },
+    async usage(familyId: number, period: string) {
+      const { Item } = await tables.doc.send(
+        new GetCommand({ TableName: tables.names.ledger, Key: ledgerKeys.familyPeriod(familyId, period) }),
+      );
+      return Number(Item?.usedBytes ?? 0);
+    },
+    async memberUsage(familyId: number, period: string, customerId: number) {
+      const { Item } = await tables.doc.send(
+        new GetCommand({
+          TableName: tables.names.ledger,
+          Key: ledgerKeys.memberPeriod(familyId, period, customerId),
+        }),
+      );
+      return Item ?? {};
+    },
+    async settlements(familyId: number, period: string) {
+      const items: Record<string, unknown>[] = [];
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await tables.doc.send(
+          new QueryCommand({
+            TableName: tables.names.ledger,
+            IndexName: LEDGER_TABLE.familyPeriodIndex.name,
+            KeyConditionExpression: 'GSI1PK = :pk',
+            ExpressionAttributeValues: { ':pk': ledgerKeys.familyPeriodIndexPk(familyId, period) },
+            ExclusiveStartKey,
+          }),
+        );
+        items.push(...(page.Items ?? []));
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+      return items;
+    },
+    async redisPeriod(familyId: number, period: string) {
+      return redis.redis.hgetall((baseDeps.cache as RedisUsageCache).keys.period(familyId, period));
+    },
+    async stop() {
+      sqs.destroy();
+      await sqsServer.stop();
+      await redis.cleanup();
+    },
+  };
+}
+
+export type SettlementEnv = Awaited<ReturnType<typeof startSettlementEnv>>;

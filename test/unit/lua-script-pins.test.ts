@@ -1,0 +1,20 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { luaSource } from '../../functions/adapters/redis/lua-source';
+import { SCRIPT_FILES } from '../../functions/adapters/redis/settlement-scripts';
+
+/**
+ * Each script's SHA1 is pinned so that any edit to a Lua script shows up in
+ * review as a change to this file too: the scripts decide money-like state.
+ */
+const PINNED: Record<string, string> = {
+  [SCRIPT_FILES.settle]: 'fc18b94676d0b089a1f411c4cdcf7a4fdf36ef8b',
+  [SCRIPT_FILES.hydrate]: 'fdac621a28f8c44c013431889f3ffc20defed6b4',
+  [SCRIPT_FILES.compensate]: 'd9b497694fe304da934c5f92d9c983a916a4375e',
+};
+
+describe('Lua script pins', () => {
+  it.each(Object.values(SCRIPT_FILES))('%s.lua has its pinned SHA1', (name) => {
+    expect(createHash('sha1').update(luaSource(name)).digest('hex')).toBe(PINNED[name]);
+  });
+});
