@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'MALFORMED_SCRIPT_REPLY'
   | 'HYDRATION_DID_NOT_CONVERGE'
   | 'LEDGER_INVARIANT'
+  | 'OUTBOX_INVARIANT'
   | 'TRANSIENT';
 
 export class SettlementError extends Error {
