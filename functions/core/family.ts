@@ -69,7 +69,7 @@ export const policySchema = z.object({
   manualBlock: z.boolean().default(false),
   blockWindow: blockWindowSchema.nullable().default(null),
   blockedApps: z
-    .array(z.string().min(1).max(256))
+    .array(z.string().max(256))
     .default([])
     .transform((apps) => [...new Set(apps.map(normalizeAppId).filter((a): a is string => a !== null))]),
 });

@@ -55,7 +55,12 @@ function offsetMs(epochMs: number, timeZone: string): number {
   return asUtc - Math.floor(epochMs / 1000) * 1000;
 }
 
-/** Epoch ms of a wall-clock time in a zone (the earlier instant when a DST fold makes it ambiguous). */
+/**
+ * Epoch ms of a wall-clock time in a zone. An ambiguous time (clocks fall
+ * back) resolves to the earlier instant; a time skipped by a spring-forward
+ * gap resolves as if read with the offset before the gap (02:30 becomes 03:30),
+ * the usual "compatible" rule.
+ */
 export function zonedToEpoch(
   wall: {
     year: number;
@@ -77,9 +82,21 @@ export function zonedToEpoch(
     wall.second ?? 0,
     wall.ms ?? 0,
   );
-  const first = guess - offsetMs(guess, timeZone);
-  const second = guess - offsetMs(first, timeZone);
-  return Math.min(first, second);
+  const HALF_DAY = 12 * 3_600_000;
+  const before = guess - offsetMs(guess - HALF_DAY, timeZone);
+  const after = guess - offsetMs(guess + HALF_DAY, timeZone);
+  const shows = (epochMs: number) => {
+    const p = localParts(epochMs, timeZone);
+    return (
+      p.year === wall.year &&
+      p.month === wall.month &&
+      p.day === wall.day &&
+      p.hour === (wall.hour ?? 0) &&
+      p.minute === (wall.minute ?? 0)
+    );
+  };
+  const matching = [before, after].filter(shows);
+  return matching.length > 0 ? Math.min(...matching) : before;
 }
 
 const ISO_8601 =

@@ -112,7 +112,9 @@ export class ConfigError extends Error {
  * runtime error on the first event.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const emptyAsUnset = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const emptyAsUnset = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''),
+  );
   const parsed = schema.safeParse(emptyAsUnset);
   if (!parsed.success) {
     const details = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

@@ -34,7 +34,13 @@ describe('loadConfig defaults', () => {
     const config = loadConfig({});
 
     expect(Object.isFrozen(config)).toBe(true);
-    for (const section of [config.settlement, config.outbox, config.redis, config.tables, config.processing]) {
+    for (const section of [
+      config.settlement,
+      config.outbox,
+      config.redis,
+      config.tables,
+      config.processing,
+    ]) {
       expect(Object.isFrozen(section)).toBe(true);
     }
     expect(() => {
@@ -73,7 +79,11 @@ describe('loadConfig with values', () => {
       NOTIFICATION_LOCALE: 'en',
     });
 
-    expect(config.settlement).toMatchObject({ timeZone: 'UTC', dedupWindowSeconds: 86_400, futureSkewMs: 60_000 });
+    expect(config.settlement).toMatchObject({
+      timeZone: 'UTC',
+      dedupWindowSeconds: 86_400,
+      futureSkewMs: 60_000,
+    });
     expect(config.processing.familyConcurrency).toBe(32);
     expect(config.outbox).toMatchObject({ backoffBaseMs: 30_000, backoffCapMs: 480_000 });
     expect(config.redis).toMatchObject({ url: 'rediss://cache.example:6380', cluster: true });

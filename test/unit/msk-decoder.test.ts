@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeBase64Utf8, decodeMskEvent, type MskEvent, type MskRecord } from '../../functions/core/kafka-record';
+import {
+  decodeBase64Utf8,
+  decodeMskEvent,
+  type MskEvent,
+  type MskRecord,
+} from '../../functions/core/kafka-record';
 
 // The AWS-shaped sample shared by every consumer of the contract (SPEC §2); it sits beside the repo.
 const FIXTURE_URL = new URL('../../../shared/fixtures/msk-event.sample.json', import.meta.url);

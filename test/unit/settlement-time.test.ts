@@ -166,7 +166,9 @@ describe('acceptedWindow', () => {
   });
 
   it('reaches back into the previous year in January', () => {
-    expect(acceptedWindow(at('2026-01-10T09:00:00+09:00'), SEOUL, 0).fromMs).toBe(at('2025-12-01T00:00:00+09:00'));
+    expect(acceptedWindow(at('2026-01-10T09:00:00+09:00'), SEOUL, 0).fromMs).toBe(
+      at('2025-12-01T00:00:00+09:00'),
+    );
   });
 });
 
@@ -204,15 +206,24 @@ describe('zonedToEpoch in a zone with daylight saving time', () => {
     expect(zonedToEpoch(wall(11, 1, 1, 30), NEW_YORK)).toBe(at('2026-11-01T01:30:00-04:00'));
   });
 
-  it('resolves the nonexistent 02:30 on 2026-03-08 (clocks spring forward) to the earlier reading, 06:30Z', () => {
-    // 02:30 read with the EDT offset (06:30Z, shown as 01:30 EST) or the EST offset (07:30Z, 03:30 EDT):
-    // the earlier of the two, as for an ambiguous time.
-    expect(zonedToEpoch(wall(3, 8, 2, 30), NEW_YORK)).toBe(at('2026-03-08T06:30:00Z'));
+  it('resolves the nonexistent 02:30 on 2026-03-08 (clocks spring forward) with the offset before the gap, 07:30Z', () => {
+    // Read with the EST offset in force before the gap: 07:30Z, shown as 03:30 EDT.
+    expect(zonedToEpoch(wall(3, 8, 2, 30), NEW_YORK)).toBe(at('2026-03-08T07:30:00Z'));
   });
 
   it.each([
-    ['New York, 2026-11-01 00:30 (EDT, before the fold)', NEW_YORK, wall(11, 1, 0, 30), '2026-11-01T04:30:00Z'],
-    ['New York, 2026-11-01 02:30 (EST, after the fold)', NEW_YORK, wall(11, 1, 2, 30), '2026-11-01T07:30:00Z'],
+    [
+      'New York, 2026-11-01 00:30 (EDT, before the fold)',
+      NEW_YORK,
+      wall(11, 1, 0, 30),
+      '2026-11-01T04:30:00Z',
+    ],
+    [
+      'New York, 2026-11-01 02:30 (EST, after the fold)',
+      NEW_YORK,
+      wall(11, 1, 2, 30),
+      '2026-11-01T07:30:00Z',
+    ],
     ['New York, 2026-11-01 05:30 (EST)', NEW_YORK, wall(11, 1, 5, 30), '2026-11-01T10:30:00Z'],
     ['New York, 2026-11-01 06:30 (EST)', NEW_YORK, wall(11, 1, 6, 30), '2026-11-01T11:30:00Z'],
     ['New York, 2026-03-08 01:30 (EST, before the gap)', NEW_YORK, wall(3, 8, 1, 30), '2026-03-08T06:30:00Z'],
@@ -222,17 +233,26 @@ describe('zonedToEpoch in a zone with daylight saving time', () => {
     ['Berlin, 2026-03-29 03:30 (CEST, after the gap)', BERLIN, wall(3, 29, 3, 30), '2026-03-29T01:30:00Z'],
     ['Berlin, 2026-10-25 01:30 (CEST, before the fold)', BERLIN, wall(10, 25, 1, 30), '2026-10-24T23:30:00Z'],
     ['Berlin, 2026-10-25 03:30 (CET, after the fold)', BERLIN, wall(10, 25, 3, 30), '2026-10-25T02:30:00Z'],
-  ])('maps the unambiguous wall time %s to the one instant that shows it', (_case, zone, wallTime, expected) => {
-    // Act
-    const epoch = zonedToEpoch(wallTime, zone);
+  ])(
+    'maps the unambiguous wall time %s to the one instant that shows it',
+    (_case, zone, wallTime, expected) => {
+      // Act
+      const epoch = zonedToEpoch(wallTime, zone);
 
-    // Assert
-    expect(new Date(epoch).toISOString()).toBe(new Date(at(expected)).toISOString());
-    expect(localParts(epoch, zone)).toMatchObject({ day: wallTime.day, hour: wallTime.hour, minute: wallTime.minute });
-  });
+      // Assert
+      expect(new Date(epoch).toISOString()).toBe(new Date(at(expected)).toISOString());
+      expect(localParts(epoch, zone)).toMatchObject({
+        day: wallTime.day,
+        hour: wallTime.hour,
+        minute: wallTime.minute,
+      });
+    },
+  );
 
   it('resolves the ambiguous 02:30 on 2026-10-25 in Berlin to the earlier instant, 02:30 CEST', () => {
-    expect(new Date(zonedToEpoch(wall(10, 25, 2, 30), BERLIN)).toISOString()).toBe('2026-10-25T00:30:00.000Z');
+    expect(new Date(zonedToEpoch(wall(10, 25, 2, 30), BERLIN)).toISOString()).toBe(
+      '2026-10-25T00:30:00.000Z',
+    );
   });
 
   it('gives a zoneless event at 03:00 on 2026-11-01 in New York the local time 0300 (time blocks depend on it)', () => {

@@ -6,8 +6,8 @@ import {
   normalizeAppId,
   payloadHash,
   type UsageEvent,
-  type ValidationContext,
   type Validated,
+  type ValidationContext,
   validateRecord,
 } from '../../functions/core/usage-event';
 
@@ -44,14 +44,24 @@ function usageEvent(top: Json = {}, payload: Json = {}): Json {
   };
 }
 
-const without = (obj: Json, key: string): Json => Object.fromEntries(Object.entries(obj).filter(([k]) => k !== key));
+const without = (obj: Json, key: string): Json =>
+  Object.fromEntries(Object.entries(obj).filter(([k]) => k !== key));
 
 function recordWithValue(value: string | null): KafkaRecord {
   const [batch] = decodeMskEvent({
     eventSource: 'aws:kafka',
     records: {
       'usage-events-0': [
-        { topic: 'usage-events', partition: 0, offset: 7, timestamp: 0, timestampType: 'CREATE_TIME', key: 'MTAx', value, headers: [] },
+        {
+          topic: 'usage-events',
+          partition: 0,
+          offset: 7,
+          timestamp: 0,
+          timestampType: 'CREATE_TIME',
+          key: 'MTAx',
+          value,
+          headers: [],
+        },
       ],
     },
   });
@@ -73,7 +83,8 @@ function eventOf(result: Validated): UsageEvent {
   return result.event;
 }
 
-const validate = (body: unknown, context: ValidationContext = ctx) => validateRecord(jsonRecord(body), context);
+const validate = (body: unknown, context: ValidationContext = ctx) =>
+  validateRecord(jsonRecord(body), context);
 
 describe('validateRecord: a valid DATA_USAGE event', () => {
   it('derives event time, period, local HHmm and normalised appId', () => {
@@ -100,7 +111,9 @@ describe('validateRecord: a valid DATA_USAGE event', () => {
   it('ignores unknown fields at the top level and in the payload', () => {
     const plain = eventOf(validate(usageEvent()));
 
-    const withExtras = eventOf(validate(usageEvent({ producer: 'pgw-7', version: 3 }, { roaming: true, cellId: 'x' })));
+    const withExtras = eventOf(
+      validate(usageEvent({ producer: 'pgw-7', version: 3 }, { roaming: true, cellId: 'x' })),
+    );
 
     expect(withExtras).toEqual(plain);
   });
@@ -220,11 +233,17 @@ describe('validateRecord: OUT_OF_WINDOW (from the start of the previous period t
 
 describe('validateRecord: other event types', () => {
   it('skips a VOICE_USAGE event instead of rejecting it', () => {
-    expect(validate(usageEvent({ eventType: 'VOICE_USAGE' }))).toEqual({ kind: 'skip', eventType: 'VOICE_USAGE' });
+    expect(validate(usageEvent({ eventType: 'VOICE_USAGE' }))).toEqual({
+      kind: 'skip',
+      eventType: 'VOICE_USAGE',
+    });
   });
 
   it('skips another event type even when its body does not follow the DATA_USAGE schema', () => {
-    expect(validate({ eventType: 'SMS_USAGE', eventId: 'sms-1' })).toEqual({ kind: 'skip', eventType: 'SMS_USAGE' });
+    expect(validate({ eventType: 'SMS_USAGE', eventId: 'sms-1' })).toEqual({
+      kind: 'skip',
+      eventType: 'SMS_USAGE',
+    });
   });
 });
 
@@ -247,9 +266,13 @@ describe('payload hash', () => {
   const hashOf = (body: Json) => eventOf(validate(body)).payloadHash;
 
   it('is equal for a redelivery whose metadata and subType differ', () => {
-    const first = hashOf(usageEvent({ subType: 'CELLULAR' }, { metadata: { deviceId: 'dev-1', networkType: '5G' } }));
+    const first = hashOf(
+      usageEvent({ subType: 'CELLULAR' }, { metadata: { deviceId: 'dev-1', networkType: '5G' } }),
+    );
 
-    const redelivered = hashOf(usageEvent({ subType: 'WIFI' }, { metadata: { deviceId: 'dev-2', networkType: 'LTE' } }));
+    const redelivered = hashOf(
+      usageEvent({ subType: 'WIFI' }, { metadata: { deviceId: 'dev-2', networkType: 'LTE' } }),
+    );
 
     expect(redelivered).toBe(first);
   });

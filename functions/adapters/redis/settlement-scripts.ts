@@ -33,19 +33,24 @@ export function registerScripts(client: RedisClient): RedisClient & ScriptComman
 const malformed = (what: string, reply: unknown) =>
   new InvariantError('MALFORMED_SCRIPT_REPLY', `${what}: ${JSON.stringify(reply)?.slice(0, 300)}`);
 
-const SAFE_INTEGER = /^-?\d{1,16}$/;
+const isCount = (value: unknown): value is string =>
+  typeof value === 'string' && /^\d{1,16}$/.test(value) && Number.isSafeInteger(Number(value));
 
 /** Parses the decision JSON the script caches (and the ledger echoes); see lua/settle-usage.lua. */
 export function parseDecision(json: string): Decision {
-  let raw: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    raw = JSON.parse(json) as Record<string, unknown>;
+    parsed = JSON.parse(json);
   } catch {
     throw malformed('decision is not JSON', json);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw malformed('decision is not an object', json);
+  }
+  const raw = parsed as Record<string, unknown>;
   const { s, c, n, b, u, h, m, r } = raw;
   if (typeof s !== 'string' || !isDecisionStatus(s)) throw malformed('unknown decision status', json);
-  if (typeof b !== 'string' || !SAFE_INTEGER.test(b) || typeof u !== 'string' || !SAFE_INTEGER.test(u)) {
+  if (!isCount(b) || !isCount(u)) {
     throw malformed('decision amounts', json);
   }
   if (typeof h !== 'string' || typeof r !== 'string' || (c !== 0 && c !== 1) || (n !== 0 && n !== 1)) {

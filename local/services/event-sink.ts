@@ -1,0 +1,50 @@
+import { appendFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { LocalService } from './dynamodb-local';
+
+export interface SinkEntry {
+  readonly Source?: string;
+  readonly DetailType?: string;
+  readonly Detail?: string;
+  readonly EventBusName?: string;
+}
+
+/**
+ * A local stand-in for an EventBridge bus: it answers PutEvents (AWS JSON 1.1)
+ * and appends every accepted entry to a JSONL file, so the notifications of a
+ * local run can be read afterwards.
+ */
+export async function startEventSink(file: string): Promise<LocalService & { published: () => number }> {
+  let published = 0;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      if (target !== 'AWSEvents.PutEvents') {
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ __type: 'UnknownOperationException', message: target }));
+        return;
+      }
+      const { Entries = [] } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        Entries?: SinkEntry[];
+      };
+      const results = Entries.map((entry, i) => {
+        appendFileSync(file, `${JSON.stringify({ ...entry, Detail: JSON.parse(entry.Detail ?? 'null') })}\n`);
+        published++;
+        return { EventId: `local-${published}-${i}` };
+      });
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify({ FailedEntryCount: 0, Entries: results }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    pid: process.pid,
+    published: () => published,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

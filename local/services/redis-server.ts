@@ -1,0 +1,80 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { Redis } from 'ioredis';
+import type { LocalService } from './dynamodb-local';
+import { freePort, waitFor } from './free-port';
+
+export class RedisUnavailableError extends Error {}
+
+export function redisServerInstalled(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+async function answersPing(url: string): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1_000 });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } finally {
+    probe.disconnect();
+  }
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** A private, memory-only redis-server on a free port, stopped by its own pid. */
+export async function startPrivateRedis(extraArgs: string[] = []): Promise<LocalService> {
+  if (!redisServerInstalled()) {
+    throw new RedisUnavailableError(
+      'Redis is needed: set REDIS_URL to a running Redis (e.g. redis://127.0.0.1:6379), ' +
+        'or install redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis).',
+    );
+  }
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
+    { stdio: 'ignore' },
+  );
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const endpoint = `redis://127.0.0.1:${port}`;
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+        return answersPing(endpoint);
+      },
+      'redis-server',
+      10_000,
+    );
+  } catch (error) {
+    await stop(child);
+    throw error;
+  }
+  return {
+    endpoint,
+    pid: child.pid,
+    stop: async () => {
+      process.removeListener('exit', killOnExit);
+      await stop(child);
+    },
+  };
+}
+
+/** REDIS_URL when given and answering; otherwise a private redis-server. */
+export async function resolveRedis(url: string | undefined): Promise<LocalService> {
+  if (url) {
+    if (!(await answersPing(url).catch(() => false))) {
+      throw new RedisUnavailableError(`REDIS_URL=${url} does not answer PING`);
+    }
+    return { endpoint: url, pid: undefined, stop: async () => undefined };
+  }
+  return startPrivateRedis();
+}
