@@ -16,6 +16,8 @@ export function createObservability(component: string): Observability {
   const metrics = new Metrics({
     namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRIC_NAMESPACE,
     serviceName,
+    // Its own warnings (an invocation with nothing to count) follow the log level.
+    logger,
   });
   const tracer = new Tracer({ serviceName });
   return { logger, metrics, tracer };

@@ -8,7 +8,11 @@ import { ENV } from './env';
  * Connects to Redis as configured. In AWS the auth token lives in Secrets
  * Manager and is read once per container; locally the URL carries everything.
  */
-export async function connectRedis(config: Config, env = process.env): Promise<RedisClient> {
+export async function connectRedis(
+  config: Config,
+  onConnectionError: (error: Error) => void,
+  env = process.env,
+): Promise<RedisClient> {
   const secretArn = env[ENV.redisAuthSecretArn];
   let password: string | undefined;
   if (secretArn) {
@@ -18,5 +22,8 @@ export async function connectRedis(config: Config, env = process.env): Promise<R
     }
     password = secret;
   }
-  return createRedisClient({ url: config.redis.url, cluster: config.redis.cluster, password });
+  return createRedisClient(
+    { url: config.redis.url, cluster: config.redis.cluster, password },
+    onConnectionError,
+  );
 }

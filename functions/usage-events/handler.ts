@@ -6,7 +6,9 @@ import { createUsageEventsHandler } from './usage-events-handler';
 
 const config = loadConfig();
 const observability = createObservability('usage-events');
-const redis = await connectRedis(config);
+const redis = await connectRedis(config, (error) =>
+  observability.logger.warn('Redis connection error', { error: error.message }),
+);
 
 export const handler = createUsageEventsHandler(
   createSettlementDeps(config, redis, observability.logger),

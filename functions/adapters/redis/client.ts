@@ -13,7 +13,10 @@ export interface RedisConnection {
  * queueing forever while disconnected: the handler's retry and the Kafka
  * redelivery are the recovery, not an unbounded in-memory queue.
  */
-export function createRedisClient({ url, cluster, password }: RedisConnection): RedisClient {
+export function createRedisClient(
+  { url, cluster, password }: RedisConnection,
+  onConnectionError: (error: Error) => void = () => {},
+): RedisClient {
   const parsed = new URL(url);
   const tls = parsed.protocol === 'rediss:' ? {} : undefined;
   const common: RedisOptions = {
@@ -26,13 +29,22 @@ export function createRedisClient({ url, cluster, password }: RedisConnection): 
     enableAutoPipelining: true,
   };
   const port = Number(parsed.port || 6379);
-  if (cluster) {
+  const client = cluster
+    ? clusterClient()
+    : new Redis({ ...common, host: parsed.hostname, port, db: database() });
+  // Failed commands reject on their own; the event only reports the connection's state.
+  client.on('error', onConnectionError);
+  return client;
+
+  function database() {
+    return parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
+  }
+
+  function clusterClient() {
     return new Cluster([{ host: parsed.hostname, port }], {
       redisOptions: common,
       dnsLookup: (address, callback) => callback(null, address),
       slotsRefreshTimeout: 2_000,
     });
   }
-  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
-  return new Redis({ ...common, host: parsed.hostname, port, db });
 }

@@ -1,0 +1,63 @@
+import type { Summary } from './summary';
+
+const n = (x: number) => x.toLocaleString('en-US');
+const mb = (bytes: number) =>
+  `${(bytes / 1024 / 1024).toLocaleString('en-US', { maximumFractionDigits: 1 })} MB`;
+
+function table(rows: Array<[string, string]>): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** The human summary of a local run. */
+export function formatSummary(s: Summary): string {
+  const e = s.events;
+  const decisions = Object.entries(e.settled.byDecision).sort(([, a], [, b]) => b - a);
+  const reasons = Object.entries(e.rejected.byReason).sort(([, a], [, b]) => b - a);
+  const balanced =
+    e.settled.total + e.rejected.total + e.skipped + e.duplicates === e.received && e.lost === 0;
+  const out = [
+    'Events',
+    table([
+      ['received', n(e.received)],
+      ['settled', n(e.settled.total)],
+      ...decisions.map(([d, c]): [string, string] => [`  ${d}`, n(c)]),
+      ['duplicates', n(e.duplicates)],
+      ['rejected', `${n(e.rejected.total)}  (dead letters: ${e.rejected.file})`],
+      ...reasons.map(([r, c]): [string, string] => [`  ${r}`, n(c)]),
+      ['skipped (other types)', n(e.skipped)],
+      ['lost', n(e.lost)],
+      ['accounted for', balanced ? 'yes: received = settled + duplicates + rejected + skipped' : 'NO'],
+    ]),
+    '',
+    'Notifications',
+    table([
+      ['due (settlements that owe one)', n(s.notifications.due)],
+      ['staged in the outbox', n(s.notifications.staged)],
+      ['sent', n(s.notifications.sent)],
+      ['pending', n(s.notifications.pending)],
+      ['failed', n(s.notifications.failed)],
+      ['published to the sink', `${n(s.notifications.published)}  (${s.notifications.file})`],
+    ]),
+    '',
+    'Throughput',
+    table([
+      ['settling time', `${s.throughput.seconds} s`],
+      ['events/s', n(s.throughput.eventsPerSecond)],
+      ['handler invocations', n(s.throughput.invocations)],
+      ['records redelivered', n(s.throughput.redeliveredRecords)],
+    ]),
+    '',
+    `Top ${s.families.length} families by usage (${s.families[0]?.period ?? ''})`,
+    table(
+      s.families.map((f): [string, string] => [
+        `family ${f.familyId}`,
+        `${mb(f.usedBytes).padStart(10)} used of ${mb(f.quotaBytes).padStart(10)}, ${mb(f.remainingBytes).padStart(10)} left (${f.remainingPercent}%)`,
+      ]),
+    ),
+    '',
+    `Consistency (Redis vs DynamoDB, ${s.consistency.checked} family periods): ${s.consistency.status}`,
+    ...s.consistency.differences.map((d) => `  - ${d}`),
+  ];
+  return out.join('\n');
+}

@@ -1,0 +1,97 @@
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record as StreamRecord,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../services/dynamodb-local';
+
+/**
+ * Reads a table's real stream in DynamoDB Local and hands the records over
+ * exactly as Lambda's event source mapping would: a DynamoDBStreamEvent with
+ * eventSourceARN, sequence numbers and AttributeValue images. Each read
+ * returns only the records written since the previous one.
+ */
+export async function openTableStream(target: {
+  endpoint: string;
+  client: DynamoDBClient;
+  tableName: string;
+}) {
+  const streams = new DynamoDBStreamsClient({
+    endpoint: target.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const { Table } = await target.client.send(new DescribeTableCommand({ TableName: target.tableName }));
+  const streamArn = Table?.LatestStreamArn;
+  if (!streamArn) throw new Error(`table ${target.tableName} has no stream`);
+  // Last sequence number read per shard. A fresh iterator per read: DynamoDB Local
+  // trims iterators taken while a shard was still empty.
+  const positions = new Map<string, string | undefined>();
+
+  async function readNew(): Promise<DynamoDBStreamEvent> {
+    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+    const records: StreamRecord[] = [];
+    for (const shard of StreamDescription?.Shards ?? []) {
+      const shardId = shard.ShardId;
+      if (!shardId) continue;
+      const after = positions.get(shardId);
+      let { ShardIterator: iterator } = await streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: streamArn,
+          ShardId: shardId,
+          ...(after
+            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
+            : { ShardIteratorType: 'TRIM_HORIZON' }),
+        }),
+      );
+      while (iterator) {
+        const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
+        const batch = page.Records ?? [];
+        if (batch.length === 0) break;
+        records.push(...batch);
+        positions.set(shardId, batch[batch.length - 1]?.dynamodb?.SequenceNumber);
+        iterator = page.NextShardIterator;
+      }
+    }
+    records.sort((a, b) => compareSequence(a.dynamodb?.SequenceNumber, b.dynamodb?.SequenceNumber));
+    return { Records: records.map((r) => asLambdaRecord(r, streamArn as string)) };
+  }
+
+  return { streamArn, readNew, close: () => streams.destroy() };
+}
+
+export type TableStream = Awaited<ReturnType<typeof openTableStream>>;
+
+function compareSequence(a: string | undefined, b: string | undefined): number {
+  const x = BigInt(a ?? '0');
+  const y = BigInt(b ?? '0');
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function asLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
+  const d = record.dynamodb ?? {};
+  return {
+    eventID: record.eventID,
+    eventName: record.eventName,
+    eventVersion: record.eventVersion,
+    eventSource: 'aws:dynamodb',
+    awsRegion: LOCAL_REGION,
+    eventSourceARN: streamArn,
+    dynamodb: {
+      ApproximateCreationDateTime: d.ApproximateCreationDateTime
+        ? Math.floor(d.ApproximateCreationDateTime.getTime() / 1000)
+        : undefined,
+      // The SDK and the Lambda event types describe the same AttributeValue JSON.
+      Keys: d.Keys as NonNullable<DynamoDBRecord['dynamodb']>['Keys'],
+      NewImage: d.NewImage as NonNullable<DynamoDBRecord['dynamodb']>['NewImage'],
+      OldImage: d.OldImage as NonNullable<DynamoDBRecord['dynamodb']>['OldImage'],
+      SequenceNumber: d.SequenceNumber,
+      SizeBytes: d.SizeBytes,
+      StreamViewType: d.StreamViewType,
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { parseArgs } from 'node:util';
+import { formatSummary } from './format-summary';
+import { LocalServices, runPipeline } from './pipeline';
+import { RedisUnavailableError } from './services/redis-server';
+
+const USAGE = `Usage: npm start -- [options]
+
+Runs the whole pipeline locally: DynamoDB Local, Redis, an SQS dead-letter
+queue emulator and a notification sink, with the real handlers invoked by a
+simulation of the MSK and DynamoDB-stream event source mappings.
+
+Options:
+  --events N          events to generate (default 5000)
+  --families N        demo families to generate (default 40)
+  --events-file F     read usage envelopes from a JSONL file instead
+  --families-file F   read families from a JSON array instead
+  --partitions N      Kafka partitions (default 8)
+  --batch-size N      records per handler invocation (default 500)
+  --top N             families shown in the summary (default 5)
+  --seed N            workload seed (default 20261121)
+  --out DIR           where dead letters and notifications are written (default .local)
+  --log-level L       handler log level: SILENT, ERROR, WARN, INFO (default SILENT)
+  --json              print the summary as one JSON object on stdout
+  -h, --help          this text
+
+Redis: REDIS_URL when set, otherwise a private redis-server on a free port.`;
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 1)
+    throw new UsageError(`--${name} must be a positive integer, got "${value}"`);
+  return parsed;
+}
+
+class UsageError extends Error {}
+
+function renderProgress(phase: string, done: number, total: number) {
+  const width = 30;
+  const filled = total > 0 ? Math.min(width, Math.round((done / total) * width)) : 0;
+  process.stderr.write(
+    `\r${phase.padEnd(26)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}   `,
+  );
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      events: { type: 'string' },
+      families: { type: 'string' },
+      'events-file': { type: 'string' },
+      'families-file': { type: 'string' },
+      partitions: { type: 'string' },
+      'batch-size': { type: 'string' },
+      top: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      'log-level': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const showProgress = !values.json && process.stderr.isTTY === true;
+  const services = new LocalServices();
+  const interrupt = () => {
+    process.stderr.write('\ninterrupted: stopping local services\n');
+    void services.stopAll().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  const summary = await runPipeline(
+    {
+      events: positiveInt('events', values.events, 5_000),
+      families: positiveInt('families', values.families, 40),
+      eventsFile: values['events-file'],
+      familiesFile: values['families-file'],
+      partitions: positiveInt('partitions', values.partitions, 8),
+      batchSize: positiveInt('batch-size', values['batch-size'], 500),
+      top: positiveInt('top', values.top, 5),
+      seed: positiveInt('seed', values.seed, 20261121),
+      outDir: values.out ?? '.local',
+      logLevel: values['log-level'] ?? 'SILENT',
+      settleTimeoutMs: 60_000,
+      onProgress: showProgress ? renderProgress : undefined,
+      onServiceStarted: (name, endpoint, pid) =>
+        process.stderr.write(`started ${name} at ${endpoint}${pid ? ` (pid ${pid})` : ''}\n`),
+    },
+    services,
+  );
+  if (showProgress) process.stderr.write('\n\n');
+  process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
+  const healthy =
+    summary.events.lost === 0 &&
+    summary.consistency.status === 'consistent' &&
+    summary.notifications.pending === 0;
+  return healthy ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const known =
+      error instanceof UsageError ||
+      error instanceof RedisUnavailableError ||
+      String((error as { code?: string })?.code).startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`\nnpm start failed: ${(error as Error)?.message ?? String(error)}\n`);
+    if (!known) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
+    process.exit(known ? 2 : 1);
+  },
+);

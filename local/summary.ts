@@ -1,0 +1,218 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Redis } from 'ioredis';
+import { ledgerKeys } from '../functions/adapters/dynamodb/ledger-keys';
+import { LEDGER_TABLE } from '../functions/adapters/dynamodb/table-layout';
+import type { RedisKeys } from '../functions/adapters/redis/keys';
+import { decodeBase64Utf8, type MskRecord } from '../functions/core/kafka-record';
+import { OUTBOX_STATUS, type OutboxStatus } from '../functions/core/outbox';
+import type { OutboxStore } from '../functions/core/outbox-ports';
+import type { DeadLetter } from '../functions/core/ports';
+
+export interface FamilyUsage {
+  familyId: number;
+  period: string;
+  quotaBytes: number;
+  usedBytes: number;
+  remainingBytes: number;
+  remainingPercent: number;
+}
+
+export interface Summary {
+  events: {
+    received: number;
+    settled: { total: number; byDecision: Record<string, number> };
+    duplicates: number;
+    rejected: { total: number; byReason: Record<string, number>; file: string };
+    skipped: number;
+    lost: number;
+  };
+  notifications: {
+    due: number;
+    staged: number;
+    sent: number;
+    pending: number;
+    failed: number;
+    published: number;
+    file: string;
+  };
+  throughput: { seconds: number; eventsPerSecond: number; invocations: number; redeliveredRecords: number };
+  families: FamilyUsage[];
+  consistency: { status: 'consistent' | 'inconsistent'; checked: number; differences: string[] };
+}
+
+export interface StoreReaders {
+  readonly doc: DynamoDBDocumentClient;
+  readonly ledgerTable: string;
+  readonly outbox: OutboxStore;
+  readonly redis: Redis;
+  readonly keys: RedisKeys;
+}
+
+const add = (counts: Record<string, number>, key: string) => {
+  counts[key] = (counts[key] ?? 0) + 1;
+};
+
+async function queryAll(doc: DynamoDBDocumentClient, input: ConstructorParameters<typeof QueryCommand>[0]) {
+  const items: Record<string, unknown>[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey }));
+    items.push(...(page.Items ?? []));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items;
+}
+
+export async function settlementsOf(readers: StoreReaders, familyId: number, period: string) {
+  return queryAll(readers.doc, {
+    TableName: readers.ledgerTable,
+    IndexName: LEDGER_TABLE.familyPeriodIndex.name,
+    KeyConditionExpression: 'GSI1PK = :pk',
+    ExpressionAttributeValues: { ':pk': ledgerKeys.familyPeriodIndexPk(familyId, period) },
+  });
+}
+
+export async function countOutbox(store: OutboxStore, status: OutboxStatus): Promise<number> {
+  let count = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await store.listByStatus(status, { limit: 500, cursor });
+    count += page.items.length;
+    cursor = page.cursor;
+  } while (cursor);
+  return count;
+}
+
+/**
+ * Classifies every produced record by what the stores hold, independently of
+ * what the handler said: in the dead-letter queue (rejected), another event
+ * type (skipped), a settlement written from this very offset (settled), a
+ * settlement written from another offset (duplicate), or nothing (lost).
+ */
+export async function classifyRecords(
+  readers: StoreReaders,
+  records: ReadonlyArray<MskRecord>,
+  letters: ReadonlyArray<DeadLetter>,
+  families: ReadonlyArray<number>,
+  periods: ReadonlyArray<string>,
+) {
+  const settlements = new Map<string, Record<string, unknown>>();
+  for (const familyId of families) {
+    for (const period of periods) {
+      for (const s of await settlementsOf(readers, familyId, period)) settlements.set(String(s.eventId), s);
+    }
+  }
+  const rejectedAt = new Map(letters.map((l) => [`${l.record.partition}:${l.record.offset}`, l.reason]));
+  const byDecision: Record<string, number> = {};
+  const byReason: Record<string, number> = {};
+  let duplicates = 0;
+  let skipped = 0;
+  let lost = 0;
+  for (const record of records) {
+    const reason = rejectedAt.get(`${record.partition}:${record.offset}`);
+    if (reason) {
+      add(byReason, reason);
+      continue;
+    }
+    const decoded = record.value === null ? null : decodeBase64Utf8(record.value);
+    let envelope: { eventId?: unknown; eventType?: unknown } = {};
+    try {
+      envelope = decoded?.ok ? JSON.parse(decoded.text) : {};
+    } catch {
+      envelope = {};
+    }
+    if (typeof envelope.eventType === 'string' && envelope.eventType !== 'DATA_USAGE') {
+      skipped++;
+      continue;
+    }
+    const settlement = settlements.get(String(envelope.eventId));
+    const kafka = settlement?.kafka as { partition?: number; offset?: number } | undefined;
+    if (!settlement) lost++;
+    else if (kafka?.partition === record.partition && kafka?.offset === record.offset)
+      add(byDecision, String(settlement.decision));
+    else duplicates++;
+  }
+  const notificationsDue = [...settlements.values()].filter(
+    (s) => typeof s.notificationId === 'string',
+  ).length;
+  return { byDecision, byReason, duplicates, skipped, lost, notificationsDue };
+}
+
+export async function familyUsage(
+  readers: StoreReaders,
+  familyId: number,
+  period: string,
+): Promise<FamilyUsage> {
+  const [family, usage] = await Promise.all(
+    [ledgerKeys.family(familyId), ledgerKeys.familyPeriod(familyId, period)].map((Key) =>
+      readers.doc.send(new GetCommand({ TableName: readers.ledgerTable, Key })),
+    ),
+  );
+  const quotaBytes = Number(family?.Item?.quotaBytes ?? 0);
+  const usedBytes = Number(usage?.Item?.usedBytes ?? 0);
+  const remainingBytes = Math.max(0, quotaBytes - usedBytes);
+  return {
+    familyId,
+    period,
+    quotaBytes,
+    usedBytes,
+    remainingBytes,
+    remainingPercent: quotaBytes === 0 ? 0 : Math.round((remainingBytes / quotaBytes) * 1000) / 10,
+  };
+}
+
+/** Redis counters against the ledger, for every family and period Redis holds state for. */
+export async function checkConsistency(
+  readers: StoreReaders,
+  families: ReadonlyArray<number>,
+  periods: ReadonlyArray<string>,
+) {
+  const differences: string[] = [];
+  let checked = 0;
+  for (const familyId of families) {
+    for (const period of periods) {
+      const state = await readers.redis.hgetall(readers.keys.period(familyId, period));
+      if (state.quota === undefined) continue;
+      checked++;
+      const usage = await familyUsage(readers, familyId, period);
+      const expectedRemaining = Number(state.quota) - usage.usedBytes;
+      if (Number(state.remaining) !== expectedRemaining) {
+        differences.push(
+          `family ${familyId} ${period}: Redis remaining ${state.remaining}, ledger says ${expectedRemaining}`,
+        );
+      }
+      const members = await queryAll(readers.doc, {
+        TableName: readers.ledgerTable,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: {
+          ':pk': ledgerKeys.familyPk(familyId),
+          ':prefix': ledgerKeys.memberPeriodPrefix(period),
+        },
+      });
+      const ledgerUsed = new Map(members.map((m) => [String(m.customerId), Number(m.usedBytes ?? 0)]));
+      for (const [field, value] of Object.entries(state)) {
+        if (!field.startsWith('used:')) continue;
+        const customerId = field.slice('used:'.length);
+        const expected = ledgerUsed.get(customerId) ?? 0;
+        if (Number(value) !== expected) {
+          differences.push(
+            `member ${customerId} of family ${familyId} ${period}: Redis used ${value}, ledger ${expected}`,
+          );
+        }
+      }
+    }
+  }
+  return {
+    status: differences.length === 0 ? ('consistent' as const) : ('inconsistent' as const),
+    checked,
+    differences,
+  };
+}
+
+export async function outboxCounts(store: OutboxStore) {
+  const [pending, sent, failed] = await Promise.all(
+    [OUTBOX_STATUS.pending, OUTBOX_STATUS.sent, OUTBOX_STATUS.failed].map((s) => countOutbox(store, s)),
+  );
+  return { pending, sent, failed, staged: pending + sent + failed };
+}
