@@ -20,6 +20,7 @@ export const ledgerKeys = {
     GSI1PK: `${familyPk(familyId)}#PERIOD#${period}`,
     GSI1SK: `${eventTimeIso}#${eventId}`,
   }),
+  periodFamiliesIndexPk: (period: Period) => `PERIOD#${period}`,
   familyPk,
   /** Upper bound (exclusive) of the sort keys of the FAMILY and MEMBER# items. */
   directorySortKeyBound: 'N',

@@ -130,13 +130,15 @@ export class DynamoLedger implements Ledger {
             TableName: this.tables.ledger,
             Key: ledgerKeys.familyPeriod(familyId, period),
             UpdateExpression:
-              'ADD usedBytes :b, settledEvents :one SET familyId = :f, period = :p, updatedAt = :now',
+              'ADD usedBytes :b, settledEvents :one ' +
+              'SET familyId = :f, period = :p, updatedAt = :now, GSI2PK = :periodKey, GSI2SK = :f',
             ExpressionAttributeValues: {
               ':b': record.bytesUsed,
               ':one': 1,
               ':f': familyId,
               ':p': period,
               ':now': now,
+              ':periodKey': ledgerKeys.periodFamiliesIndexPk(period),
             },
           },
         },

@@ -7,6 +7,7 @@ import { LEDGER_TABLE, OUTBOX_TABLE } from './table-layout';
  */
 export function tableDefinitions(names: { ledger: string; outbox: string }): CreateTableCommandInput[] {
   const gsi = LEDGER_TABLE.familyPeriodIndex;
+  const periods = LEDGER_TABLE.periodFamiliesIndex;
   const status = OUTBOX_TABLE.statusIndex;
   return [
     {
@@ -17,6 +18,8 @@ export function tableDefinitions(names: { ledger: string; outbox: string }): Cre
         { AttributeName: LEDGER_TABLE.sortKey, AttributeType: 'S' },
         { AttributeName: gsi.partitionKey, AttributeType: 'S' },
         { AttributeName: gsi.sortKey, AttributeType: 'S' },
+        { AttributeName: periods.partitionKey, AttributeType: 'S' },
+        { AttributeName: periods.sortKey, AttributeType: 'N' },
       ],
       KeySchema: [
         { AttributeName: LEDGER_TABLE.partitionKey, KeyType: 'HASH' },
@@ -30,6 +33,14 @@ export function tableDefinitions(names: { ledger: string; outbox: string }): Cre
             { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: periods.name,
+          KeySchema: [
+            { AttributeName: periods.partitionKey, KeyType: 'HASH' },
+            { AttributeName: periods.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ],
     },

@@ -11,6 +11,12 @@ export const LEDGER_TABLE = {
   sortKey: 'SK',
   /** Settlements of one family in one period, in event-time order. */
   familyPeriodIndex: { name: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
+  /**
+   * Families with usage in a period (keys only), for reconciliation. Written on
+   * the family period item with values that never change afterwards, so only
+   * the first settlement of a family in a period writes to it.
+   */
+  periodFamiliesIndex: { name: 'GSI2', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
 } as const;
 
 export const OUTBOX_TABLE = {
