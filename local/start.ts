@@ -44,6 +44,8 @@ function renderProgress(phase: string, done: number, total: number) {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The functions run on a newer Node.js LTS in Lambda; locally the SDK's notice about Node 20 is noise.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -211,8 +211,11 @@ export async function checkConsistency(
 }
 
 export async function outboxCounts(store: OutboxStore) {
-  const [pending, sent, failed] = await Promise.all(
-    [OUTBOX_STATUS.pending, OUTBOX_STATUS.sent, OUTBOX_STATUS.failed].map((s) => countOutbox(store, s)),
-  );
+  const count = (status: OutboxStatus) => countOutbox(store, status);
+  const [pending, sent, failed] = [
+    await count(OUTBOX_STATUS.pending),
+    await count(OUTBOX_STATUS.sent),
+    await count(OUTBOX_STATUS.failed),
+  ];
   return { pending, sent, failed, staged: pending + sent + failed };
 }

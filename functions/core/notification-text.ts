@@ -29,9 +29,18 @@ const fixed =
 
 const ko: LocaleTable = {
   threshold: {
-    50: fixed('가족 데이터 50% 미만 남음', '가족이 함께 쓰는 데이터가 50% 미만 남았어요. 남은 데이터를 확인해 주세요.'),
-    30: fixed('가족 데이터 30% 미만 남음', '가족이 함께 쓰는 데이터가 30% 미만 남았어요. 사용량을 조절해 주세요.'),
-    10: fixed('가족 데이터 10% 미만 남음', '가족이 함께 쓰는 데이터가 10% 미만 남았어요. 곧 모두 사용하게 돼요.'),
+    50: fixed(
+      '가족 데이터 50% 미만 남음',
+      '가족이 함께 쓰는 데이터가 50% 미만 남았어요. 남은 데이터를 확인해 주세요.',
+    ),
+    30: fixed(
+      '가족 데이터 30% 미만 남음',
+      '가족이 함께 쓰는 데이터가 30% 미만 남았어요. 사용량을 조절해 주세요.',
+    ),
+    10: fixed(
+      '가족 데이터 10% 미만 남음',
+      '가족이 함께 쓰는 데이터가 10% 미만 남았어요. 곧 모두 사용하게 돼요.',
+    ),
   },
   blocked: {
     MANUAL: fixed('데이터 사용 차단', '보호자가 데이터 사용을 차단했어요.'),
@@ -42,7 +51,10 @@ const ko: LocaleTable = {
         : '보호자 설정에 따라 이 앱의 데이터 사용이 차단되었어요.',
     }),
     TIME_BLOCK: fixed('데이터 사용 제한 시간', '지금은 보호자가 정한 데이터 사용 제한 시간이에요.'),
-    MONTHLY_LIMIT_EXCEEDED: fixed('월 데이터 한도 초과', '월 개인 데이터 한도를 넘어 데이터 사용이 차단되었어요.'),
+    MONTHLY_LIMIT_EXCEEDED: fixed(
+      '월 데이터 한도 초과',
+      '월 개인 데이터 한도를 넘어 데이터 사용이 차단되었어요.',
+    ),
     FAMILY_QUOTA_EXCEEDED: fixed(
       '가족 데이터 모두 사용',
       '가족이 함께 쓰는 데이터를 모두 사용해 데이터 사용이 차단되었어요.',
@@ -53,8 +65,14 @@ const ko: LocaleTable = {
 const en: LocaleTable = {
   threshold: {
     50: fixed('Family data below 50%', "Less than 50% of your family's shared data is left."),
-    30: fixed('Family data below 30%', "Less than 30% of your family's shared data is left. Consider using less."),
-    10: fixed('Family data below 10%', "Less than 10% of your family's shared data is left. It will run out soon."),
+    30: fixed(
+      'Family data below 30%',
+      "Less than 30% of your family's shared data is left. Consider using less.",
+    ),
+    10: fixed(
+      'Family data below 10%',
+      "Less than 10% of your family's shared data is left. It will run out soon.",
+    ),
   },
   blocked: {
     MANUAL: fixed('Data blocked', 'The plan owner has blocked your data use.'),
@@ -64,7 +82,10 @@ const en: LocaleTable = {
         ? `Data use by ${data.appId} is blocked by the plan owner.`
         : 'Data use by this app is blocked by the plan owner.',
     }),
-    TIME_BLOCK: fixed('Data blocked for now', 'Data use is blocked during a time window set by the plan owner.'),
+    TIME_BLOCK: fixed(
+      'Data blocked for now',
+      'Data use is blocked during a time window set by the plan owner.',
+    ),
     MONTHLY_LIMIT_EXCEEDED: fixed(
       'Monthly limit reached',
       'You have reached your personal monthly data limit; data use is blocked.',
@@ -84,7 +105,10 @@ export function notificationText(
   locale: NotificationLocale,
 ): NotificationText {
   const table = TABLES[locale];
-  const text = rule.type === 'THRESHOLD_ALERT' ? table.threshold[rule.threshold](data) : table.blocked[rule.reason](data);
+  const text =
+    rule.type === 'THRESHOLD_ALERT'
+      ? table.threshold[rule.threshold](data)
+      : table.blocked[rule.reason](data);
   if (!text.title || !text.message) {
     throw new InvariantError('OUTBOX_INVARIANT', `no ${locale} text for ${JSON.stringify(rule)}`);
   }

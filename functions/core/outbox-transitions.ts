@@ -48,7 +48,10 @@ export function leaseUntil(nowMs: number, policy: Pick<OutboxPolicy, 'leaseMs'>)
   return nowMs + policy.leaseMs;
 }
 
-export function afterPublish(nowMs: number, policy: Pick<OutboxPolicy, 'sentRetentionSeconds'>): SentTransition {
+export function afterPublish(
+  nowMs: number,
+  policy: Pick<OutboxPolicy, 'sentRetentionSeconds'>,
+): SentTransition {
   return { sentAt: nowMs, expiresAt: Math.floor(nowMs / 1000) + policy.sentRetentionSeconds };
 }
 

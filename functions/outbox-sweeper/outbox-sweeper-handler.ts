@@ -1,0 +1,32 @@
+import type { Context } from 'aws-lambda';
+import type { DeliveryDeps } from '../core/outbox-delivery';
+import { type SweepReport, sweep } from '../core/outbox-sweep';
+import { withObservability } from '../shared/middleware';
+import type { Observability } from '../shared/observability';
+import { emitSweepMetrics } from '../shared/outbox-metrics';
+
+export interface SweeperSettings {
+  /** Time kept back from the Lambda's remaining time for the backlog query and the metrics flush. */
+  readonly safetyMarginMs: number;
+}
+
+/**
+ * The scheduled sweeper: its deadline is the invocation's remaining time minus
+ * a safety margin, so a large backlog is worked off over several runs instead
+ * of a run being killed mid-write.
+ */
+export function createOutboxSweeperHandler(
+  deps: DeliveryDeps,
+  observability: Observability,
+  settings: SweeperSettings,
+) {
+  const { logger, metrics } = observability;
+  return withObservability(async (_event: unknown, context: Context): Promise<SweepReport> => {
+    const deadline = deps.clock.now() + context.getRemainingTimeInMillis() - settings.safetyMarginMs;
+    const report = await sweep(deps, { deadline });
+    emitSweepMetrics(metrics, report);
+    if (report.errors > 0) logger.error('outbox sweep had write failures', { report });
+    else logger.info('outbox sweep finished', { report });
+    return report;
+  }, observability);
+}
