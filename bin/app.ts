@@ -10,7 +10,8 @@ const config = loadAppConfig(app.node);
 new UsageSettlementStack(app, config.stackName, {
   env: config.env,
   config,
-  description: 'usage-settlement: MSK -> Lambda -> Valkey Lua -> DynamoDB transaction + outbox -> EventBridge',
+  description:
+    'usage-settlement: MSK -> Lambda -> Valkey Lua -> DynamoDB transaction + outbox -> EventBridge',
 });
 
 // Every synth and deploy runs the AWS Solutions rules; an unacknowledged finding stops synthesis.

@@ -50,6 +50,13 @@ export interface AppConfig {
   };
   /** Whether tables and the secret survive `cdk destroy`. */
   readonly retainData: boolean;
+  /** Emulator wiring (LocalStack); both undefined for AWS. */
+  readonly emulator: {
+    /** One endpoint for DynamoDB, SQS and EventBridge, passed to the functions. */
+    readonly serviceEndpoint: string | undefined;
+    /** A plain (non-cluster, no AUTH) Redis used instead of the Valkey cluster. */
+    readonly redisUrl: string | undefined;
+  };
 }
 
 export interface MskConfig {
@@ -127,6 +134,9 @@ export const PARAMETERS = {
   pendingAgeAlarmSeconds: { context: 'pendingAgeAlarmSeconds', env: 'PENDING_AGE_ALARM_SECONDS' },
   offsetLagAlarmThreshold: { context: 'offsetLagAlarmThreshold', env: 'OFFSET_LAG_ALARM_THRESHOLD' },
   retainData: { context: 'retainData', env: 'RETAIN_DATA' },
+  // Not REDIS_URL: that variable configures local runs, and must never leak into a deployment.
+  serviceEndpoint: { context: 'serviceEndpoint', env: 'STACK_SERVICE_ENDPOINT' },
+  redisUrl: { context: 'redisUrl', env: 'STACK_REDIS_URL' },
 } as const satisfies Record<string, Parameter>;
 
 type ParameterName = keyof typeof PARAMETERS;
@@ -140,17 +150,27 @@ const bool = (fallback: boolean) =>
     .default(fallback)
     .transform((v) => v === true || v === 'true');
 
-const optionalString = z.string().min(1).optional();
-
 const schema = z.object({
-  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id').optional(),
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit account id')
+    .optional(),
   region: z.string().min(1).optional(),
-  stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).default('UsageSettlement'),
+  stackName: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
+    .default('UsageSettlement'),
   namePrefix: z
     .string()
-    .regex(/^[a-z](?!.*--)[a-z0-9-]{0,30}[a-z0-9]$/, 'lower-case letters, digits and single hyphens, 2-32 chars')
+    .regex(
+      /^[a-z](?!.*--)[a-z0-9-]{0,30}[a-z0-9]$/,
+      'lower-case letters, digits and single hyphens, 2-32 chars',
+    )
     .default('usage-settlement'),
-  mskClusterArn: z.string().regex(MSK_CLUSTER_ARN, 'must be an MSK cluster ARN').default(EXAMPLE_MSK_CLUSTER_ARN),
+  mskClusterArn: z
+    .string()
+    .regex(MSK_CLUSTER_ARN, 'must be an MSK cluster ARN')
+    .default(EXAMPLE_MSK_CLUSTER_ARN),
   mskTopic: z.string().min(1).max(249).default('usage-events'),
   mskConsumerGroup: z
     .string()
@@ -200,6 +220,11 @@ const schema = z.object({
   pendingAgeAlarmSeconds: int(900, 60, 86_400),
   offsetLagAlarmThreshold: int(10_000, 1, Number.MAX_SAFE_INTEGER),
   retainData: bool(true),
+  serviceEndpoint: z.url().optional(),
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\/./, 'must start with redis:// or rediss://')
+    .optional(),
 });
 
 export class AppConfigError extends Error {
@@ -281,6 +306,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       offsetLag: v.offsetLagAlarmThreshold,
     }),
     retainData: v.retainData,
+    emulator: Object.freeze({ serviceEndpoint: v.serviceEndpoint, redisUrl: v.redisUrl }),
   });
 }
 

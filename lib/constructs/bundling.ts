@@ -16,8 +16,9 @@ export const handlerEntry = (functionFolder: string): string =>
 
 /**
  * ESM bundles built by the local esbuild (no Docker). ioredis is CommonJS, so
- * the banner gives the ESM bundle a `require`. The AWS SDK is bundled too, so
- * the deployed code runs the exact SDK versions the tests ran against.
+ * the banner gives the ESM bundle a `require`. The AWS SDK v3 comes from the
+ * Node.js runtime (its ESM imports resolve through NODE_PATH since Node 18):
+ * bundling it too would push usage-events past the 1 MB budget (see README).
  */
 export function bundlingOptions({ withLuaScripts }: { withLuaScripts: boolean }): BundlingOptions {
   return {
@@ -29,14 +30,16 @@ export function bundlingOptions({ withLuaScripts }: { withLuaScripts: boolean })
     sourceMap: true,
     // Stack traces map to file:line without shipping the sources: smaller assets, same debuggability.
     sourcesContent: false,
-    bundleAwsSDK: true,
+    externalModules: ['@aws-sdk/*'],
     banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
       // The Redis adapter reads scripts from new URL('./lua/<name>.lua', import.meta.url): next to the bundle.
       afterBundling: (inputDir: string, outputDir: string) =>
-        withLuaScripts ? [`mkdir -p "${outputDir}/lua"`, `cp "${inputDir}"/lua/*.lua "${outputDir}/lua/"`] : [],
+        withLuaScripts
+          ? [`mkdir -p "${outputDir}/lua"`, `cp "${inputDir}"/lua/*.lua "${outputDir}/lua/"`]
+          : [],
     },
   };
 }

@@ -51,6 +51,14 @@ export class Data extends Construct {
       sortKey: { name: familyPeriod.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
+    const periodFamilies = LEDGER_TABLE.periodFamiliesIndex;
+    this.ledger.addGlobalSecondaryIndex({
+      indexName: periodFamilies.name,
+      partitionKey: { name: periodFamilies.partitionKey, type: AttributeType.STRING },
+      // The sort key is the numeric familyId.
+      sortKey: { name: periodFamilies.sortKey, type: AttributeType.NUMBER },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
 
     this.outbox = new Table(this, 'Outbox', {
       ...common,

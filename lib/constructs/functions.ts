@@ -34,16 +34,31 @@ export interface FunctionsProps {
 export const WILDCARD_REASONS: Readonly<Record<string, string>> = {
   'xray:PutTraceSegments': 'X-Ray trace upload has no resource-level permissions (active tracing)',
   'xray:PutTelemetryRecords': 'X-Ray telemetry upload has no resource-level permissions (active tracing)',
-  'ec2:CreateNetworkInterface': 'Lambda creates its VPC ENIs with the execution role; AWS documents Resource "*"',
+  'ec2:CreateNetworkInterface':
+    'Lambda creates its VPC ENIs with the execution role; AWS documents Resource "*"',
   'ec2:DescribeNetworkInterfaces': 'EC2 Describe* actions have no resource-level permissions',
-  'ec2:DeleteNetworkInterface': 'Lambda deletes its VPC ENIs with the execution role; AWS documents Resource "*"',
-  'ec2:AssignPrivateIpAddresses': 'Lambda manages its VPC ENIs with the execution role; AWS documents Resource "*"',
-  'ec2:UnassignPrivateIpAddresses': 'Lambda manages its VPC ENIs with the execution role; AWS documents Resource "*"',
+  'ec2:DeleteNetworkInterface':
+    'Lambda deletes its VPC ENIs with the execution role; AWS documents Resource "*"',
+  'ec2:AssignPrivateIpAddresses':
+    'Lambda manages its VPC ENIs with the execution role; AWS documents Resource "*"',
+  'ec2:UnassignPrivateIpAddresses':
+    'Lambda manages its VPC ENIs with the execution role; AWS documents Resource "*"',
   'ec2:DescribeSubnets': 'EC2 Describe* actions have no resource-level permissions',
   'ec2:DescribeVpcs': 'EC2 Describe* actions have no resource-level permissions (MSK event-source pollers)',
-  'ec2:DescribeSecurityGroups': 'EC2 Describe* actions have no resource-level permissions (MSK event-source pollers)',
+  'ec2:DescribeSecurityGroups':
+    'EC2 Describe* actions have no resource-level permissions (MSK event-source pollers)',
   'dynamodb:ListStreams': 'ListStreams has no resource-level permissions (DynamoDB stream event source)',
 };
+
+/** LocalStack: every AWS client of the functions talks to the one emulator endpoint. */
+function emulatorEndpoints(endpoint: string | undefined): Record<string, string> {
+  if (!endpoint) return {};
+  return {
+    [ENV.dynamodbEndpoint]: endpoint,
+    [ENV.sqsEndpoint]: endpoint,
+    [ENV.eventBridgeEndpoint]: endpoint,
+  };
+}
 
 const VPC_ENI_ACTIONS = [
   'ec2:CreateNetworkInterface',
@@ -65,7 +80,11 @@ export class Functions extends Construct {
   readonly outboxRelay: NodejsFunction;
   readonly outboxSweeper: NodejsFunction;
 
-  constructor(scope: Construct, id: string, private readonly props: FunctionsProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: FunctionsProps,
+  ) {
     super(scope, id);
     const { config, data, cache, messaging } = props;
     const { ledger, outbox } = data;
@@ -79,7 +98,8 @@ export class Functions extends Construct {
 
     this.usageEvents = this.createFunction('UsageEvents', {
       folder: 'usage-events',
-      description: 'Settles usage events from MSK: validate, Redis Lua decision, DynamoDB transaction with outbox',
+      description:
+        'Settles usage events from MSK: validate, Redis Lua decision, DynamoDB transaction with outbox',
       memorySize: config.functions.usageEventsMemoryMb,
       timeout: Duration.seconds(60),
       reservedConcurrency: config.functions.usageEventsReservedConcurrency,
@@ -89,21 +109,19 @@ export class Functions extends Construct {
         [ENV.ledgerTable]: ledger.tableName,
         [ENV.outboxTable]: outbox.tableName,
         [ENV.deadLetterQueueUrl]: messaging.rejectedEventsQueue.queueUrl,
-        [ENV.redisUrl]: cache.url,
-        [ENV.redisCluster]: 'true',
-        [ENV.redisAuthSecretArn]: cache.authSecret.secretArn,
+        ...(config.emulator.redisUrl
+          ? { [ENV.redisUrl]: config.emulator.redisUrl, [ENV.redisCluster]: 'false' }
+          : {
+              [ENV.redisUrl]: cache.url,
+              [ENV.redisCluster]: 'true',
+              [ENV.redisAuthSecretArn]: cache.authSecret.secretArn,
+            }),
       },
       statements: [
         new PolicyStatement({
           sid: 'LedgerReadWrite',
-          actions: [
-            'dynamodb:GetItem',
-            'dynamodb:BatchGetItem',
-            'dynamodb:Query',
-            'dynamodb:PutItem',
-            'dynamodb:UpdateItem',
-            'dynamodb:ConditionCheckItem',
-          ],
+          // Reads for membership and hydration; TransactWriteItems is authorised per item as Put and Update.
+          actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
           resources: [ledger.tableArn, `${ledger.tableArn}/index/${LEDGER_TABLE.familyPeriodIndex.name}`],
         }),
         new PolicyStatement({
@@ -111,6 +129,7 @@ export class Functions extends Construct {
           actions: ['dynamodb:PutItem'],
           resources: [outbox.tableArn],
         }),
+        // SendMessageBatch is authorised by sqs:SendMessage.
         new PolicyStatement({
           sid: 'RejectedEventsSend',
           actions: ['sqs:SendMessage'],
@@ -126,7 +145,8 @@ export class Functions extends Construct {
 
     this.outboxRelay = this.createFunction('OutboxRelay', {
       folder: 'outbox-relay',
-      description: 'Publishes new pending outbox items from the outbox stream to EventBridge and marks them SENT',
+      description:
+        'Publishes new pending outbox items from the outbox stream to EventBridge and marks them SENT',
       memorySize: 512,
       timeout: Duration.seconds(30),
       reservedConcurrency: config.functions.relayReservedConcurrency,
@@ -176,10 +196,6 @@ export class Functions extends Construct {
     });
   }
 
-  get all(): readonly NodejsFunction[] {
-    return [this.usageEvents, this.outboxRelay, this.outboxSweeper];
-  }
-
   private createFunction(
     id: string,
     spec: {
@@ -204,7 +220,9 @@ export class Functions extends Construct {
       description: `${spec.folder} execution role`,
     });
     logGroup.grantWrite(role);
-    role.addToPolicy(new PolicyStatement({ sid: 'VpcNetworkInterfaces', actions: VPC_ENI_ACTIONS, resources: ['*'] }));
+    role.addToPolicy(
+      new PolicyStatement({ sid: 'VpcNetworkInterfaces', actions: VPC_ENI_ACTIONS, resources: ['*'] }),
+    );
     for (const statement of spec.statements) role.addToPolicy(statement);
 
     const fn = new NodejsFunction(this, id, {
@@ -228,6 +246,7 @@ export class Functions extends Construct {
       bundling: bundlingOptions({ withLuaScripts: spec.withLuaScripts }),
       environment: {
         ...spec.environment,
+        ...emulatorEndpoints(config.emulator.serviceEndpoint),
         [ENV.settlementTimeZone]: config.settlement.timeZone,
         [ENV.metricsNamespace]: METRIC_NAMESPACE,
         [ENV.serviceName]: SERVICE_NAME,

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import type { RemovalPolicy } from 'aws-cdk-lib';
 import {
   FlowLogDestination,
   FlowLogTrafficType,
@@ -13,7 +13,7 @@ import {
   SubnetType,
   Vpc,
 } from 'aws-cdk-lib/aws-ec2';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AppConfig } from '../config';
 
@@ -44,7 +44,8 @@ export class Network extends Construct {
     if (vpcId) {
       this.vpc = Vpc.fromLookup(this, 'Vpc', { vpcId });
       this.privateSubnets = {
-        subnetType: this.vpc.isolatedSubnets.length > 0 ? SubnetType.PRIVATE_ISOLATED : SubnetType.PRIVATE_WITH_EGRESS,
+        subnetType:
+          this.vpc.isolatedSubnets.length > 0 ? SubnetType.PRIVATE_ISOLATED : SubnetType.PRIVATE_WITH_EGRESS,
       };
     } else {
       // Isolated subnets only: every AWS service the functions call has an endpoint below, so no NAT is paid for.
@@ -53,13 +54,20 @@ export class Network extends Construct {
         maxAzs: 2,
         natGateways: 0,
         subnetConfiguration: [
-          { name: 'private', subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: Number(vpcCidr.split('/')[1]) + 2 },
+          {
+            name: 'private',
+            subnetType: SubnetType.PRIVATE_ISOLATED,
+            cidrMask: Number(vpcCidr.split('/')[1]) + 2,
+          },
         ],
       });
       vpc.addFlowLog('RejectedTraffic', {
         trafficType: FlowLogTrafficType.REJECT,
         destination: FlowLogDestination.toCloudWatchLogs(
-          new LogGroup(this, 'FlowLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy }),
+          new LogGroup(this, 'FlowLogs', {
+            retention: props.logRetention,
+            removalPolicy: props.removalPolicy,
+          }),
         ),
       });
       this.vpc = vpc;

@@ -52,13 +52,22 @@ export interface ObservabilityProps {
     readonly sweeperScheduleDlq: IQueue;
     readonly notificationDlq: IQueue;
   };
-  readonly cache: { readonly replicationGroupId: string; readonly shards: number; readonly replicasPerShard: number };
+  readonly cache: {
+    readonly replicationGroupId: string;
+    readonly shards: number;
+    readonly replicasPerShard: number;
+  };
 }
 
 /** A product metric as Powertools emits it: our namespace, the service dimension, plus any bounded dimension. */
 export function productMetric(
   name: MetricName,
-  options: { statistic?: string; period?: Duration; label?: string; dimensions?: Record<string, string> } = {},
+  options: {
+    statistic?: string;
+    period?: Duration;
+    label?: string;
+    dimensions?: Record<string, string>;
+  } = {},
 ): Metric {
   return new Metric({
     namespace: METRIC_NAMESPACE,
@@ -80,7 +89,11 @@ export class Observability extends Construct {
   readonly dashboard: Dashboard;
   readonly alarms: Readonly<Record<string, Alarm>>;
 
-  constructor(scope: Construct, id: string, private readonly props: ObservabilityProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: ObservabilityProps,
+  ) {
     super(scope, id);
     this.topic = new Topic(this, 'AlarmTopic', {
       displayName: `${props.namePrefix} alarms`,
@@ -107,7 +120,10 @@ export class Observability extends Construct {
         width: 8,
         stacked: true,
         left: DECISIONS.map((decision) =>
-          productMetric(METRIC.eventsSettled, { label: decision, dimensions: { [DIMENSION.decision]: decision } }),
+          productMetric(METRIC.eventsSettled, {
+            label: decision,
+            dimensions: { [DIMENSION.decision]: decision },
+          }),
         ),
       }),
       new GraphWidget({
@@ -169,7 +185,9 @@ export class Observability extends Construct {
         title: 'Outbox pending items and oldest pending age (s)',
         width: 12,
         left: [productMetric(METRIC.outboxPending, { statistic: Stats.MAXIMUM, label: 'pending items' })],
-        right: [productMetric(METRIC.outboxOldestPendingAge, { statistic: Stats.MAXIMUM, label: 'oldest age (s)' })],
+        right: [
+          productMetric(METRIC.outboxOldestPendingAge, { statistic: Stats.MAXIMUM, label: 'oldest age (s)' }),
+        ],
       }),
     );
   }
@@ -186,7 +204,9 @@ export class Observability extends Construct {
       new TextWidget({ markdown: '## Lambda', width: 24, height: 1 }),
       perFunction('Errors', (fn) => fn.metricErrors({ period: ONE_MINUTE })),
       perFunction('Throttles', (fn) => fn.metricThrottles({ period: ONE_MINUTE })),
-      perFunction('Duration p99 (ms)', (fn) => fn.metricDuration({ period: ONE_MINUTE, statistic: Stats.p(99) })),
+      perFunction('Duration p99 (ms)', (fn) =>
+        fn.metricDuration({ period: ONE_MINUTE, statistic: Stats.p(99) }),
+      ),
       perFunction('Concurrent executions', (fn) =>
         fn.metric('ConcurrentExecutions', { period: ONE_MINUTE, statistic: Stats.MAXIMUM }),
       ),
@@ -207,8 +227,16 @@ export class Observability extends Construct {
         title: 'DynamoDB throttled events',
         width: 8,
         left: tableEntries.flatMap(([name, table]) => [
-          table.metric('ReadThrottleEvents', { statistic: Stats.SUM, period: ONE_MINUTE, label: `${name} read` }),
-          table.metric('WriteThrottleEvents', { statistic: Stats.SUM, period: ONE_MINUTE, label: `${name} write` }),
+          table.metric('ReadThrottleEvents', {
+            statistic: Stats.SUM,
+            period: ONE_MINUTE,
+            label: `${name} read`,
+          }),
+          table.metric('WriteThrottleEvents', {
+            statistic: Stats.SUM,
+            period: ONE_MINUTE,
+            label: `${name} write`,
+          }),
         ]),
       }),
       new GraphWidget({
@@ -264,7 +292,10 @@ export class Observability extends Construct {
   }
 
   private offsetLag(period: Duration): Metric {
-    return this.props.functions.usageEvents.metric('OffsetLag', { statistic: Stats.MAXIMUM, period }) as Metric;
+    return this.props.functions.usageEvents.metric('OffsetLag', {
+      statistic: Stats.MAXIMUM,
+      period,
+    }) as Metric;
   }
 
   private createAlarms(): Record<string, Alarm> {

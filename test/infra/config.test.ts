@@ -1,0 +1,98 @@
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { AppConfigError, EXAMPLE_MSK_CLUSTER_ARN, loadAppConfig, mskResourceArns } from '../../lib/config';
+import { committedContext, EXAMPLE_EXISTING_VPC, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
+
+const load = (context: Record<string, unknown> = {}, env: Record<string, string> = {}) =>
+  loadAppConfig(new App({ context }).node, env);
+
+describe('deployment parameters', () => {
+  it('has defaults that synthesize offline: env-agnostic, example MSK cluster, new VPC', () => {
+    const config = load();
+    expect(config.env).toBeUndefined();
+    expect(config.msk.clusterArn).toBe(EXAMPLE_MSK_CLUSTER_ARN);
+    expect(config.msk).toMatchObject({
+      topic: 'usage-events',
+      consumerGroup: 'usage-settlement',
+      batchSize: 500,
+    });
+    expect(config.network.vpcId).toBeUndefined();
+    expect(config.retainData).toBe(true);
+  });
+
+  it('reads context first, then the environment variable', () => {
+    expect(load({}, { MSK_TOPIC: 'from-env' }).msk.topic).toBe('from-env');
+    expect(load({ mskTopic: 'from-context' }, { MSK_TOPIC: 'from-env' }).msk.topic).toBe('from-context');
+    expect(load({ mskBatchSize: '100' }).msk.batchSize).toBe(100);
+    expect(load({ mskProvisionedPollers: 'false' }).msk.provisionedPollers).toBe(false);
+    expect(load({}, { CDK_DEFAULT_ACCOUNT: '111122223333', CDK_DEFAULT_REGION: 'eu-west-1' }).env).toEqual({
+      account: '111122223333',
+      region: 'eu-west-1',
+    });
+  });
+
+  it('rejects bad values with the context key and the variable name', () => {
+    expect(() => load({ mskClusterArn: 'not-an-arn' })).toThrow(/mskClusterArn \(MSK_CLUSTER_ARN\)/);
+    expect(() => load({ logRetentionDays: '31' })).toThrow(/logRetentionDays \(LOG_RETENTION_DAYS\)/);
+    expect(() => load({ mskMinPollers: '5', mskMaxPollers: '2' })).toThrow(AppConfigError);
+  });
+
+  it('refuses a VPC lookup without a concrete account and region', () => {
+    expect(() => load({ vpcId: EXAMPLE_EXISTING_VPC.vpcId })).toThrow(/needs a concrete account and region/);
+  });
+
+  it('derives topic and consumer-group ARNs from the cluster ARN for MSK IAM access control', () => {
+    expect(
+      mskResourceArns({
+        clusterArn: 'arn:aws:kafka:us-east-1:111122223333:cluster/prod/abcd-1',
+        topic: 't',
+        consumerGroup: 'g',
+      }),
+    ).toEqual({
+      cluster: 'arn:aws:kafka:us-east-1:111122223333:cluster/prod/abcd-1',
+      topic: 'arn:aws:kafka:us-east-1:111122223333:topic/prod/abcd-1/t',
+      group: 'arn:aws:kafka:us-east-1:111122223333:group/prod/abcd-1/g',
+    });
+  });
+});
+
+describe('existing VPC', () => {
+  it(
+    'synthesizes offline from the committed cdk.context.json and places functions and cache in its private subnets',
+    () => {
+      const synth = synthesize({ context: { ...committedContext(), ...EXAMPLE_EXISTING_VPC } });
+      expect(synth.app.synth().manifest.missing).toBeUndefined();
+      synth.template.resourceCountIs('AWS::EC2::VPC', 0);
+      synth.template.hasResourceProperties('AWS::Lambda::Function', {
+        VpcConfig: { SubnetIds: ['subnet-0a11111111111111a', 'subnet-0c11111111111111c'] },
+      });
+      synth.template.hasResourceProperties('AWS::ElastiCache::SubnetGroup', {
+        SubnetIds: ['subnet-0a11111111111111a', 'subnet-0c11111111111111c'],
+      });
+      synth.template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+        SecurityGroupIngress: [{ CidrIp: '10.0.0.0/16', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' }],
+      });
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
+    'creates a NAT-less VPC with flow logs and the endpoints when none is given',
+    () => {
+      const { template } = synthesize();
+      template.resourceCountIs('AWS::EC2::NatGateway', 0);
+      template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+      template.resourceCountIs('AWS::EC2::FlowLog', 1);
+      const services = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((e) =>
+        JSON.stringify(e.Properties.ServiceName),
+      );
+      for (const service of ['dynamodb', 'sqs', 'events', 'secretsmanager', 'sts', 'lambda']) {
+        expect(
+          services.some((s) => s.includes(`.${service}`)),
+          service,
+        ).toBe(true);
+      }
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+});

@@ -1,0 +1,162 @@
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { OUTBOX_STATUS } from '../../functions/core/outbox';
+import { EXAMPLE_MSK_CLUSTER_ARN } from '../../lib/config';
+import { logicalId, SYNTH_TIMEOUT_MS, type Synthesized, synthesize } from './support/synthesize';
+
+let synth: Synthesized;
+let template: Template;
+
+beforeAll(() => {
+  synth = synthesize();
+  template = synth.template;
+}, SYNTH_TIMEOUT_MS);
+
+const mappingFor = (functionPrefix: string) => {
+  const fnId = logicalId(template, 'AWS::Lambda::Function', functionPrefix);
+  const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+    (m) => (m.Properties.FunctionName as { Ref?: string }).Ref === fnId,
+  );
+  expect(mappings).toHaveLength(1);
+  return mappings[0]!.Properties as Record<string, unknown>;
+};
+
+describe('MSK event-source mapping (usage-events)', () => {
+  it('reads the topic from TRIM_HORIZON with IAM auth, batching and the Kafka error-handling controls', () => {
+    const mapping = mappingFor('FunctionsUsageEvents');
+    const failureQueue = logicalId(template, 'AWS::SQS::Queue', 'MessagingUsageEventsFailures');
+    expect(mapping).toEqual({
+      FunctionName: expect.anything(),
+      EventSourceArn: EXAMPLE_MSK_CLUSTER_ARN,
+      Topics: ['usage-events'],
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'usage-settlement' },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 500,
+      MaximumBatchingWindowInSeconds: 1,
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 10 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 86_400,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failureQueue, 'Arn'] } } },
+    });
+    // IAM authentication: no SASL/SCRAM or mTLS secret is configured.
+    expect(mapping.SourceAccessConfigurations).toBeUndefined();
+  });
+
+  it(
+    'in on-demand mode drops the provisioned-only controls and warns',
+    () => {
+      const onDemand = synthesize({ context: { mskProvisionedPollers: 'false' } });
+      const fnId = logicalId(onDemand.template, 'AWS::Lambda::Function', 'FunctionsUsageEvents');
+      onDemand.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: fnId },
+        Topics: ['usage-events'],
+        DestinationConfig: Match.anyValue(),
+        ProvisionedPollerConfig: Match.absent(),
+        FunctionResponseTypes: Match.absent(),
+        BisectBatchOnFunctionError: Match.absent(),
+        MaximumRetryAttempts: Match.absent(),
+        MaximumRecordAgeInSeconds: Match.absent(),
+      });
+      Annotations.fromStack(onDemand.stack).hasWarning(
+        '*',
+        Match.stringLikeRegexp('on-demand mode: partial batch responses'),
+      );
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+});
+
+/**
+ * A tiny evaluator of the Lambda filter-pattern subset the relay uses
+ * (literal values and anything-but), so the test checks behaviour, not JSON shape.
+ */
+function matches(pattern: unknown, value: unknown): boolean {
+  if (Array.isArray(pattern)) {
+    return pattern.some((rule) => {
+      if (rule !== null && typeof rule === 'object' && 'anything-but' in rule) {
+        const excluded = (rule as { 'anything-but': unknown[] })['anything-but'];
+        return value !== undefined && !excluded.includes(value);
+      }
+      return rule === value;
+    });
+  }
+  if (pattern !== null && typeof pattern === 'object') {
+    if (value === null || typeof value !== 'object') return false;
+    return Object.entries(pattern).every(([key, sub]) =>
+      matches(sub, (value as Record<string, unknown>)[key]),
+    );
+  }
+  return false;
+}
+
+const streamRecord = (eventName: string, oldStatus?: string, newStatus?: string) => ({
+  eventName,
+  dynamodb: {
+    ...(oldStatus ? { OldImage: { status: { S: oldStatus } } } : {}),
+    ...(newStatus ? { NewImage: { status: { S: newStatus } } } : {}),
+  },
+});
+
+describe('outbox stream mapping (relay)', () => {
+  const { pending, sent, failed } = OUTBOX_STATUS;
+
+  it('reports item failures, bisects, retries a bounded number of times and has an SQS on-failure destination', () => {
+    const mapping = mappingFor('FunctionsOutboxRelay');
+    const outbox = logicalId(template, 'AWS::DynamoDB::Table', 'DataOutbox');
+    const failureQueue = logicalId(template, 'AWS::SQS::Queue', 'MessagingRelayFailures');
+    expect(mapping).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [outbox, 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 3,
+      MaximumRecordAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failureQueue, 'Arn'] } } },
+    });
+  });
+
+  it.each([
+    ['a new pending item (INSERT)', streamRecord('INSERT', undefined, pending), true],
+    ['a requeued FAILED item (MODIFY FAILED -> PENDING)', streamRecord('MODIFY', failed, pending), true],
+    ['an attempt bump (MODIFY PENDING -> PENDING)', streamRecord('MODIFY', pending, pending), false],
+    ['a publish (MODIFY PENDING -> SENT)', streamRecord('MODIFY', pending, sent), false],
+    ['giving up (MODIFY PENDING -> FAILED)', streamRecord('MODIFY', pending, failed), false],
+    ['a TTL expiry (REMOVE)', streamRecord('REMOVE', sent, undefined), false],
+    ['an INSERT that is not pending', streamRecord('INSERT', undefined, sent), false],
+  ])('filter: %s -> invokes the relay: %s', (_name, record, expected) => {
+    const mapping = mappingFor('FunctionsOutboxRelay');
+    const filters = (mapping.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+    const invoked = filters.some((f) => matches(JSON.parse(f.Pattern), record));
+    expect(invoked).toBe(expected);
+  });
+});
+
+describe('sweeper schedule', () => {
+  it('invokes the sweeper every minute with a retry policy and a dead-letter queue', () => {
+    const sweeper = logicalId(template, 'AWS::Lambda::Function', 'FunctionsOutboxSweeper');
+    const dlq = logicalId(template, 'AWS::SQS::Queue', 'MessagingSweeperScheduleDlq');
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Target: {
+        Arn: { 'Fn::GetAtt': [sweeper, 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlq, 'Arn'] } },
+        RoleArn: Match.anyValue(),
+      },
+    });
+  });
+
+  it('lets the scheduler role invoke only the sweeper and write only to its dead-letter queue', () => {
+    const scheduleRole = logicalId(template, 'AWS::IAM::Role', 'TriggersSweeperScheduleRole');
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === scheduleRole),
+    );
+    const actions = policies.flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((s) => s.Action),
+    );
+    expect(new Set(actions)).toEqual(new Set(['lambda:InvokeFunction', 'sqs:SendMessage']));
+  });
+});

@@ -1,0 +1,161 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_MSK_CLUSTER_ARN, mskResourceArns } from '../../lib/config';
+import { WILDCARD_REASONS } from '../../lib/constructs/functions';
+import { logicalId, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
+
+interface Statement {
+  readonly Sid?: string;
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+}
+
+let template: Template;
+
+beforeAll(() => {
+  template = synthesize().template;
+}, SYNTH_TIMEOUT_MS);
+
+const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+
+function roleOf(functionPrefix: string): string {
+  const fnId = logicalId(template, 'AWS::Lambda::Function', functionPrefix);
+  const role = template.findResources('AWS::Lambda::Function')[fnId]!.Properties.Role as {
+    'Fn::GetAtt': [string, string];
+  };
+  return role['Fn::GetAtt'][0];
+}
+
+function statementsOf(roleId: string): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const actionsOf = (statements: Statement[]) => new Set(statements.flatMap((s) => asArray(s.Action)));
+
+const FUNCTIONS = {
+  usageEvents: 'FunctionsUsageEvents',
+  outboxRelay: 'FunctionsOutboxRelay',
+  outboxSweeper: 'FunctionsOutboxSweeper',
+} as const;
+
+describe.each(Object.entries(FUNCTIONS))('%s execution role', (_name, prefix) => {
+  it('has no AWS managed policies: every permission is an inline statement of this stack', () => {
+    const role = template.findResources('AWS::IAM::Role')[roleOf(prefix)]!;
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('uses Resource "*" only for actions that have no resource-level permissions, each with a stated reason', () => {
+    for (const statement of statementsOf(roleOf(prefix))) {
+      const resources = asArray(statement.Resource);
+      const wildcard = resources.some((r) => typeof r === 'string' && r.includes('*'));
+      if (!wildcard) continue;
+      expect(resources, `statement ${statement.Sid ?? JSON.stringify(statement.Action)}`).toEqual(['*']);
+      for (const action of asArray(statement.Action)) {
+        expect(WILDCARD_REASONS[action], `no stated reason for ${action} on "*"`).toMatch(/^.{20,}$/);
+      }
+    }
+  });
+
+  it('allows only, never denies or uses NotAction', () => {
+    for (const statement of statementsOf(roleOf(prefix))) {
+      expect(statement.Effect).toBe('Allow');
+      expect(statement).not.toHaveProperty('NotAction');
+    }
+  });
+});
+
+describe('least-privilege grants per function', () => {
+  it('usage-events: ledger read/write incl. its GSI, outbox put, DLQ send, cache secret, MSK cluster/topic/group', () => {
+    const statements = statementsOf(roleOf(FUNCTIONS.usageEvents));
+    const ledger = logicalId(template, 'AWS::DynamoDB::Table', 'DataLedger');
+    const outbox = logicalId(template, 'AWS::DynamoDB::Table', 'DataOutbox');
+    const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
+
+    expect(bySid('LedgerReadWrite')?.Resource).toEqual([
+      { 'Fn::GetAtt': [ledger, 'Arn'] },
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ledger, 'Arn'] }, '/index/GSI1']] },
+    ]);
+    expect(bySid('OutboxStageInTransaction')).toMatchObject({
+      Action: 'dynamodb:PutItem',
+      Resource: { 'Fn::GetAtt': [outbox, 'Arn'] },
+    });
+    expect(bySid('RejectedEventsSend')?.Action).toBe('sqs:SendMessage');
+    expect(bySid('CacheAuthTokenRead')?.Action).toBe('secretsmanager:GetSecretValue');
+
+    const arns = mskResourceArns({
+      clusterArn: EXAMPLE_MSK_CLUSTER_ARN,
+      topic: 'usage-events',
+      consumerGroup: 'usage-settlement',
+    });
+    expect(bySid('MskClusterConnect')?.Resource).toBe(arns.cluster);
+    expect(bySid('MskTopicRead')?.Resource).toBe(arns.topic);
+    expect(bySid('MskConsumerGroup')?.Resource).toBe(arns.group);
+    expect(arns.topic).toBe(
+      'arn:aws:kafka:ap-northeast-2:123456789012:topic/example-usage-cluster/00000000-0000-0000-0000-000000000000-1/usage-events',
+    );
+
+    const actions = actionsOf(statements);
+    expect(actions.has('events:PutEvents')).toBe(false);
+    expect(actions.has('dynamodb:DeleteItem')).toBe(false);
+    expect(actions.has('dynamodb:Scan')).toBe(false);
+  });
+
+  it('outbox relay: stream read, item get/update, PutEvents on the notification bus; no ledger, no Redis secret', () => {
+    const statements = statementsOf(roleOf(FUNCTIONS.outboxRelay));
+    const bus = logicalId(template, 'AWS::Events::EventBus', 'MessagingBus');
+    const actions = actionsOf(statements);
+    expect(actions).toEqual(
+      new Set([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        ...Object.keys(WILDCARD_REASONS).filter((a) => a.startsWith('xray:')),
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'events:PutEvents',
+        'dynamodb:DescribeStream',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:ListStreams',
+        'sqs:SendMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+      ]),
+    );
+    expect(statements.find((s) => s.Sid === 'NotificationsPublish')?.Resource).toEqual({
+      'Fn::GetAtt': [bus, 'Arn'],
+    });
+  });
+
+  it('outbox sweeper: Query on the status index only, item get/update, PutEvents on the bus', () => {
+    const statements = statementsOf(roleOf(FUNCTIONS.outboxSweeper));
+    const outbox = logicalId(template, 'AWS::DynamoDB::Table', 'DataOutbox');
+    expect(statements.find((s) => s.Sid === 'OutboxDueItemsQuery')).toMatchObject({
+      Action: 'dynamodb:Query',
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [outbox, 'Arn'] }, '/index/status-nextAttemptAt']] },
+    });
+    const actions = actionsOf(statements);
+    expect(actions.has('secretsmanager:GetSecretValue')).toBe(false);
+    expect(actions.has('dynamodb:PutItem')).toBe(false);
+    expect(actions.has('events:PutEvents')).toBe(true);
+  });
+
+  it('grants the cache AUTH token secret to usage-events and to nothing else', () => {
+    const readers = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      (p.Properties.PolicyDocument.Statement as Statement[]).some((s) =>
+        asArray(s.Action).some((a) => a.startsWith('secretsmanager:')),
+      ),
+    );
+    expect(readers.map((p) => (p.Properties.Roles as { Ref: string }[])[0]!.Ref)).toEqual([
+      roleOf(FUNCTIONS.usageEvents),
+    ]);
+  });
+});

@@ -1,0 +1,190 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BLOCK_REASONS, THRESHOLD_STATUSES } from '../../functions/core/decisions';
+import { REJECTION_REASONS } from '../../functions/core/rejection';
+import { DIMENSION, METRIC, METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names';
+import { logicalId, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
+
+let template: Template;
+
+beforeAll(() => {
+  template = synthesize().template;
+}, SYNTH_TIMEOUT_MS);
+
+/** A dashboard metric row: [namespace, name, dim1, value1, ..., { options }]. */
+type MetricRow = unknown[];
+
+/**
+ * The dashboard body is a Fn::Join of JSON text and CloudFormation tokens
+ * (function and table names). Replacing each token with a placeholder gives
+ * parseable JSON with every metric the dashboard charts.
+ */
+function dashboardMetrics(t: Template): MetricRow[] {
+  const dashboards = Object.values(t.findResources('AWS::CloudWatch::Dashboard'));
+  expect(dashboards).toHaveLength(1);
+  const body = dashboards[0]!.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] } | string;
+  const text =
+    typeof body === 'string'
+      ? body
+      : body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('');
+  const parsed = JSON.parse(text) as { widgets: { properties: { metrics?: MetricRow[] } }[] };
+  return parsed.widgets.flatMap((w) => w.properties.metrics ?? []);
+}
+
+const dimensionsOf = (row: MetricRow): Record<string, unknown> => {
+  const dims: Record<string, unknown> = {};
+  for (let i = 2; i + 1 < row.length && typeof row[i] === 'string'; i += 2)
+    dims[row[i] as string] = row[i + 1];
+  return dims;
+};
+
+describe('dashboard', () => {
+  it('charts exactly the product metrics the functions emit (METRIC), no more, no fewer', () => {
+    const product = dashboardMetrics(template).filter((row) => row[0] === METRIC_NAMESPACE);
+    const charted = new Set(product.map((row) => row[1]));
+    expect([...charted].sort()).toEqual(Object.values(METRIC).sort());
+    for (const row of product) expect(dimensionsOf(row).service).toBe(SERVICE_NAME);
+  });
+
+  it('splits settled events by every decision and rejected events by every reason', () => {
+    const rows = dashboardMetrics(template);
+    const values = (metric: string, dimension: string) =>
+      rows
+        .filter((r) => r[0] === METRIC_NAMESPACE && r[1] === metric)
+        .map((r) => dimensionsOf(r)[dimension])
+        .sort();
+    expect(values(METRIC.eventsSettled, DIMENSION.decision)).toEqual(
+      ['NORMAL', ...THRESHOLD_STATUSES, ...BLOCK_REASONS].sort(),
+    );
+    expect(values(METRIC.eventsRejected, DIMENSION.reason)).toEqual([...REJECTION_REASONS].sort());
+  });
+
+  it('also charts Lambda health, Kafka offset lag, DynamoDB throttles and conflicts, DLQ depth, cache CPU and memory', () => {
+    const names = new Set(dashboardMetrics(template).map((r) => `${r[0]}/${r[1]}`));
+    for (const expected of [
+      'AWS/Lambda/Errors',
+      'AWS/Lambda/Throttles',
+      'AWS/Lambda/Duration',
+      'AWS/Lambda/ConcurrentExecutions',
+      'AWS/Lambda/OffsetLag',
+      'AWS/DynamoDB/ReadThrottleEvents',
+      'AWS/DynamoDB/WriteThrottleEvents',
+      'AWS/DynamoDB/TransactionConflict',
+      'AWS/SQS/ApproximateNumberOfMessagesVisible',
+      'AWS/ElastiCache/EngineCPUUtilization',
+      'AWS/ElastiCache/DatabaseMemoryUsagePercentage',
+    ]) {
+      expect(names, expected).toContain(expected);
+    }
+  });
+
+  it('charts every cache node: 2 shards x (primary + 1 replica)', () => {
+    const nodes = dashboardMetrics(template)
+      .filter((r) => r[0] === 'AWS/ElastiCache' && r[1] === 'EngineCPUUtilization')
+      .map((r) => dimensionsOf(r).CacheClusterId);
+    expect(nodes).toEqual([
+      'usage-settlement-0001-001',
+      'usage-settlement-0001-002',
+      'usage-settlement-0002-001',
+      'usage-settlement-0002-002',
+    ]);
+  });
+});
+
+describe('alarms', () => {
+  const alarm = (name: string) => {
+    const found = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find(
+      (a) => a.Properties.AlarmName === `usage-settlement-${name}`,
+    );
+    expect(found, name).toBeDefined();
+    return found!.Properties as Record<string, unknown>;
+  };
+
+  it('every alarm notifies the alarm topic and explains the action to take', () => {
+    const topic = logicalId(template, 'AWS::SNS::Topic', 'ObservabilityAlarmTopic');
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBe(12);
+    for (const a of alarms) {
+      expect(a.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+      expect(String(a.Properties.AlarmDescription).length).toBeGreaterThan(40);
+    }
+  });
+
+  it.each([
+    ['NotificationsFailed', METRIC.notificationsFailed, 'Sum', 0],
+    ['SettlementBugs', METRIC.settlementBugs, 'Sum', 0],
+    ['OutboxPendingAge', METRIC.outboxOldestPendingAge, 'Maximum', 900],
+  ])('%s fires on %s (%s) > %d, named as the functions emit it', (name, metric, statistic, threshold) => {
+    expect(alarm(name)).toMatchObject({
+      Namespace: METRIC_NAMESPACE,
+      MetricName: metric,
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+      Statistic: statistic,
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it.each([
+    ['RejectedEvents', 'MessagingRejectedEvents'],
+    ['SkippedKafkaBatches', 'MessagingUsageEventsFailures'],
+    ['SweeperScheduleFailures', 'MessagingSweeperScheduleDlq'],
+  ])('%s fires on any message in its dead-letter queue', (name, queuePrefix) => {
+    const queue = logicalId(template, 'AWS::SQS::Queue', queuePrefix);
+    expect(alarm(name)).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('OffsetLag fires on sustained AWS/Lambda OffsetLag of usage-events', () => {
+    const fn = logicalId(template, 'AWS::Lambda::Function', 'FunctionsUsageEvents');
+    expect(alarm('OffsetLag')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'OffsetLag',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn } }],
+      Threshold: 10_000,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+    });
+  });
+
+  it.each(['UsageEventsErrors', 'OutboxRelayErrors', 'OutboxSweeperErrors'])(
+    '%s fires on any function error',
+    (name) => {
+      expect(alarm(name)).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 0 });
+    },
+  );
+
+  it.each(['LedgerTableThrottles', 'OutboxTableThrottles'])(
+    '%s fires on any read or write throttle',
+    (name) => {
+      const metrics = alarm(name).Metrics as {
+        Expression?: string;
+        MetricStat?: { Metric: { MetricName: string } };
+      }[];
+      expect(metrics.find((m) => m.Expression)?.Expression).toBe('reads + writes');
+      expect(metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : [])).sort()).toEqual([
+        'ReadThrottleEvents',
+        'WriteThrottleEvents',
+      ]);
+    },
+  );
+
+  it(
+    'subscribes an e-mail address to the topic only when one is given',
+    () => {
+      expect(template.findResources('AWS::SNS::Subscription')).toEqual({});
+      const withEmail = synthesize({ context: { alarmEmail: 'oncall@example.com' } }).template;
+      withEmail.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: 'oncall@example.com',
+      });
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+});
