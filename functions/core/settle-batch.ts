@@ -174,6 +174,15 @@ export async function settleBatch(
     if (existing.decision.payloadHash !== event.payloadHash) {
       return { kind: 'rejected', rejection: conflict(event) };
     }
+    const { kafka } = existing;
+    if (
+      existing.decision.runId === decision.runId &&
+      kafka.partition === record.raw.partition &&
+      kafka.offset === record.raw.offset
+    ) {
+      // This very record was settled by an earlier attempt whose answer was lost (an ambiguous commit, or a crash after it).
+      return { kind: 'settled', status: effect.status, staged: existing.notificationId !== null };
+    }
     return { kind: 'duplicate' };
   };
 

@@ -106,6 +106,15 @@ export class SimulatedEventSourceMapping {
     return this.stats;
   }
 
+  /** Moves a partition back, as a consumer-group offset reset or a replay does. */
+  rewind(partition: number, toOffset: number): void {
+    this.committed[partition] = Math.max(0, Math.min(toOffset, this.committed[partition] as number));
+  }
+
+  committedOffset(partition: number): number {
+    return this.committed[partition] as number;
+  }
+
   consumed(): number {
     return this.committed.reduce((a, b) => a + b, 0);
   }

@@ -13,6 +13,7 @@ export const SCRIPT_FILES = {
   settle: 'settle-usage',
   hydrate: 'hydrate-family',
   compensate: 'compensate-settlement',
+  setQuota: 'set-family-quota',
 } as const;
 
 type Arg = string | number;
@@ -21,12 +22,14 @@ export interface ScriptCommands {
   usSettle(...args: Arg[]): Promise<unknown>;
   usHydrate(numKeys: number, ...args: Arg[]): Promise<unknown>;
   usCompensate(...args: Arg[]): Promise<unknown>;
+  usSetQuota(...args: Arg[]): Promise<unknown>;
 }
 
 export function registerScripts(client: RedisClient): RedisClient & ScriptCommands {
   client.defineCommand('usSettle', { numberOfKeys: 3, lua: luaSource(SCRIPT_FILES.settle) });
   client.defineCommand('usHydrate', { lua: luaSource(SCRIPT_FILES.hydrate) });
   client.defineCommand('usCompensate', { numberOfKeys: 2, lua: luaSource(SCRIPT_FILES.compensate) });
+  client.defineCommand('usSetQuota', { numberOfKeys: 1, lua: luaSource(SCRIPT_FILES.setQuota) });
   return client as RedisClient & ScriptCommands;
 }
 

@@ -1,4 +1,6 @@
+import type { ChainableCommander } from 'ioredis';
 import type { Decision, ScriptResult } from '../../core/decision';
+import { TransientError } from '../../core/errors';
 import type { FamilySnapshot } from '../../core/family';
 import type { Membership, UsageCache } from '../../core/ports';
 import { periodStateExpiry } from '../../core/time';
@@ -6,6 +8,20 @@ import type { UsageEvent } from '../../core/usage-event';
 import type { RedisClient } from './client';
 import { type RedisKeys, redisKeys } from './keys';
 import { encodeDecision, parseSettleReply, registerScripts, type ScriptCommands } from './settlement-scripts';
+
+/** A family's period hash in Redis, read back (reconciliation). */
+export interface PeriodState {
+  readonly quota: number;
+  readonly remaining: number;
+  /** used:<customerId> fields present in the hash. */
+  readonly used: ReadonlyMap<number, number>;
+}
+
+const USED_FIELD = 'used:';
+
+type ScriptTransaction = ChainableCommander & {
+  usHydrate(numKeys: number, ...args: Array<string | number>): ChainableCommander;
+};
 
 export interface UsageCacheSettings {
   readonly keyPrefix: string;
@@ -16,7 +32,7 @@ export interface UsageCacheSettings {
   readonly policySeconds: number;
 }
 
-/** The Redis side of settlement: membership cache and the three settlement scripts. */
+/** The Redis side of settlement: membership cache, the settlement scripts, and cache maintenance for operators. */
 export class RedisUsageCache implements UsageCache {
   readonly keys: RedisKeys;
   private readonly redis: RedisClient & ScriptCommands;
@@ -76,9 +92,94 @@ export class RedisUsageCache implements UsageCache {
   }
 
   async hydrate(snapshot: FamilySnapshot): Promise<void> {
+    const { numKeys, args } = this.hydrateArgs(snapshot);
+    await this.redis.usHydrate(numKeys, ...args);
+  }
+
+  async compensate(event: UsageEvent, undoRunId: string, ledgerDecision: Decision): Promise<boolean> {
+    const reply = await this.redis.usCompensate(
+      this.keys.decision(event.familyId, event.eventId),
+      this.keys.period(event.familyId, event.period),
+      undoRunId,
+      encodeDecision(ledgerDecision),
+      this.settings.dedupWindowSeconds,
+    );
+    return reply === 1;
+  }
+
+  /** A family's period state as Redis holds it; null when absent (the next event hydrates it). */
+  async periodState(familyId: number, period: string): Promise<PeriodState | null> {
+    const fields = await this.redis.hgetall(this.keys.period(familyId, period));
+    if (fields.quota === undefined) return null;
+    const used = new Map<number, number>();
+    for (const [field, value] of Object.entries(fields)) {
+      if (field.startsWith(USED_FIELD)) used.set(Number(field.slice(USED_FIELD.length)), Number(value));
+    }
+    return { quota: Number(fields.quota), remaining: Number(fields.remaining ?? 0), used };
+  }
+
+  /**
+   * Forgets the family's member set and the negative entries of `customerIds`,
+   * so the next event reloads membership from the ledger (a new member is seen
+   * at once instead of after the negative entry expires).
+   */
+  async invalidateMembership(familyId: number, customerIds: ReadonlyArray<number>): Promise<void> {
+    await this.redis.del(
+      this.keys.members(familyId),
+      ...customerIds.map((c) => this.keys.nonMember(familyId, c)),
+    );
+  }
+
+  /** Deletes cached policies; the next event of each member hydrates its policy from the ledger. */
+  async invalidatePolicies(familyId: number, customerIds: ReadonlyArray<number>): Promise<void> {
+    if (customerIds.length === 0) return;
+    await this.redis.del(...customerIds.map((c) => this.keys.policy(familyId, c)));
+  }
+
+  /**
+   * Sets the family's quota for a period and moves `remaining` by the change,
+   * atomically (lua/set-family-quota.lua). False when the period state is
+   * absent: hydration then reads the new quota from the ledger.
+   */
+  async setQuota(familyId: number, period: string, quotaBytes: number): Promise<boolean> {
+    const reply = await this.redis.usSetQuota(this.keys.period(familyId, period), String(quotaBytes));
+    return reply === 1;
+  }
+
+  /**
+   * Replaces a family's period state, member set and member policies with the
+   * snapshot, in one MULTI/EXEC: the deletes and the hydrate script run with
+   * no event in between.
+   *
+   * Caveat: an event Redis decided but the ledger had not committed when the
+   * snapshot was read disappears from Redis (its deduction is not in the
+   * snapshot). Rebuild while the family is idle, or let the next reconcile
+   * repair it.
+   */
+  async rebuild(snapshot: FamilySnapshot): Promise<void> {
+    const { familyId, period } = snapshot;
+    const { numKeys, args } = this.hydrateArgs(snapshot);
+    const transaction = this.redis.multi() as ScriptTransaction;
+    transaction.del(
+      this.keys.period(familyId, period),
+      this.keys.members(familyId),
+      ...snapshot.members.map((m) => this.keys.policy(familyId, m.customerId)),
+    );
+    transaction.usHydrate(numKeys, ...args);
+    const results = await transaction.exec();
+    const failed = results?.find(([error]) => error !== null)?.[0];
+    if (!results || failed) {
+      throw new TransientError(`rebuild of family ${familyId} period ${period} did not complete`, {
+        cause: failed ?? undefined,
+      });
+    }
+  }
+
+  private hydrateArgs(snapshot: FamilySnapshot): { numKeys: number; args: string[] } {
     const body = {
       quota: String(snapshot.quotaBytes),
-      remaining: String(Math.max(0, snapshot.quotaBytes - snapshot.familyUsedBytes)),
+      // Exactly quota minus usage, negative when the quota was lowered below the usage: it blocks all the same.
+      remaining: String(snapshot.quotaBytes - snapshot.familyUsedBytes),
       expireAt: this.periodExpiry(snapshot.period),
       policyTtl: this.settings.policySeconds,
       members: snapshot.members.map((m) => ({
@@ -96,23 +197,10 @@ export class RedisUsageCache implements UsageCache {
       })),
     };
     const policyKeys = snapshot.members.map((m) => this.keys.policy(snapshot.familyId, m.customerId));
-    await this.redis.usHydrate(
-      1 + policyKeys.length,
-      this.keys.period(snapshot.familyId, snapshot.period),
-      ...policyKeys,
-      JSON.stringify(body),
-    );
-  }
-
-  async compensate(event: UsageEvent, undoRunId: string, ledgerDecision: Decision): Promise<boolean> {
-    const reply = await this.redis.usCompensate(
-      this.keys.decision(event.familyId, event.eventId),
-      this.keys.period(event.familyId, event.period),
-      undoRunId,
-      encodeDecision(ledgerDecision),
-      this.settings.dedupWindowSeconds,
-    );
-    return reply === 1;
+    return {
+      numKeys: 1 + policyKeys.length,
+      args: [this.keys.period(snapshot.familyId, snapshot.period), ...policyKeys, JSON.stringify(body)],
+    };
   }
 
   private periodExpiry(period: string): number {

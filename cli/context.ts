@@ -1,0 +1,137 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../functions/adapters/dynamodb/client';
+import { FamilyStore } from '../functions/adapters/dynamodb/family-store';
+import { DynamoLedger } from '../functions/adapters/dynamodb/ledger';
+import { LedgerReports } from '../functions/adapters/dynamodb/ledger-reports';
+import { DynamoOutboxStore } from '../functions/adapters/dynamodb/outbox-store';
+import type { RedisClient } from '../functions/adapters/redis/client';
+import { RedisUsageCache } from '../functions/adapters/redis/usage-cache';
+import { createSqsClient } from '../functions/adapters/sqs/client';
+import { DeadLetterReader } from '../functions/adapters/sqs/dead-letter-reader';
+import { systemClock } from '../functions/core/ports';
+import type { SettlementDeps } from '../functions/core/settle-batch';
+import { type Period, periodOf } from '../functions/core/time';
+import { type Config, ConfigError, loadConfig } from '../functions/shared/config';
+import { ENV } from '../functions/shared/env';
+import { connectRedis } from '../functions/shared/redis-connection';
+import { createSettlementDeps } from '../functions/usage-events/dependencies';
+import { OperationError } from './errors';
+import type { CliIo } from './output';
+
+/**
+ * The adapters a command needs, built on first use from the same configuration
+ * the functions read (loadConfig), so `--help` and bad input need no service
+ * and a command touches only the services it uses.
+ */
+export class CliContext {
+  private cachedConfig: Config | undefined;
+  private docClient: DynamoDBDocumentClient | undefined;
+  private sqsClient: SQSClient | undefined;
+  private redisClient: Promise<RedisClient> | undefined;
+  private usageCache: Promise<RedisUsageCache> | undefined;
+
+  constructor(readonly io: CliIo) {}
+
+  get config(): Config {
+    this.cachedConfig ??= loadConfig(this.io.env);
+    return this.cachedConfig;
+  }
+
+  currentPeriod(): Period {
+    return periodOf(systemClock.now(), this.config.settlement.timeZone);
+  }
+
+  get families(): FamilyStore {
+    return new FamilyStore(this.doc, this.config.tables.ledger);
+  }
+
+  get ledger(): DynamoLedger {
+    return new DynamoLedger(this.doc, this.config.tables);
+  }
+
+  get reports(): LedgerReports {
+    return new LedgerReports(this.doc, this.config.tables.ledger);
+  }
+
+  get outbox(): DynamoOutboxStore {
+    return new DynamoOutboxStore(this.doc, this.config.tables.outbox);
+  }
+
+  get deadLetters(): DeadLetterReader {
+    const url = this.config.deadLetterQueueUrl;
+    if (!url)
+      throw new ConfigError(`${ENV.deadLetterQueueUrl} is not set: it names the rejected-event queue`);
+    this.sqsClient ??= createSqsClient({ endpoint: this.config.endpoints.sqs });
+    return new DeadLetterReader(this.sqsClient, url);
+  }
+
+  cache(): Promise<RedisUsageCache> {
+    this.usageCache ??= this.redis().then(
+      (client) =>
+        new RedisUsageCache(client, {
+          keyPrefix: this.config.redis.keyPrefix,
+          timeZone: this.config.settlement.timeZone,
+          dedupWindowSeconds: this.config.settlement.dedupWindowSeconds,
+          membershipSeconds: this.config.cache.membershipSeconds,
+          nonMemberSeconds: this.config.cache.nonMemberSeconds,
+          policySeconds: this.config.cache.policySeconds,
+        }),
+    );
+    return this.usageCache;
+  }
+
+  /** Exactly what the usage-events function uses, for replaying dead letters. */
+  async settlementDeps(): Promise<SettlementDeps> {
+    const log = {
+      warn: (message: string, extra: Record<string, unknown>) =>
+        this.io.stderr(`warning: ${message} ${JSON.stringify(extra)}\n`),
+      error: (message: string, extra: Record<string, unknown>) =>
+        this.io.stderr(`error: ${message} ${JSON.stringify(extra)}\n`),
+    };
+    return createSettlementDeps(this.config, await this.redis(), log);
+  }
+
+  async close(): Promise<void> {
+    this.docClient?.destroy();
+    this.sqsClient?.destroy();
+    const redis = await this.redisClient?.catch(() => undefined);
+    redis?.disconnect();
+  }
+
+  private get doc(): DynamoDBDocumentClient {
+    this.docClient ??= createDocumentClient({ endpoint: this.config.endpoints.dynamodb });
+    return this.docClient;
+  }
+
+  private redis(): Promise<RedisClient> {
+    this.redisClient ??= this.connect();
+    return this.redisClient;
+  }
+
+  /** Connects and pings once, so an unreachable Redis is one clear message, not a retry error. */
+  private async connect(): Promise<RedisClient> {
+    let lastError: Error | undefined;
+    const client = await connectRedis(
+      this.config,
+      (error) => {
+        lastError = error;
+      },
+      { ...this.io.env },
+    );
+    try {
+      await client.ping();
+    } catch (error) {
+      client.disconnect();
+      const why = lastError?.message ?? (error instanceof Error ? error.message : String(error));
+      throw new OperationError(`Redis at ${redacted(this.config.redis.url)} is not reachable: ${why}`);
+    }
+    return client;
+  }
+}
+
+function redacted(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

@@ -1,0 +1,87 @@
+import type { ReceivedLetter } from '../functions/adapters/sqs/dead-letter-reader';
+import { decodeMskEvent, type MskRecord } from '../functions/core/kafka-record';
+import type { BatchReport } from '../functions/core/settle-batch';
+import { settleBatch } from '../functions/core/settle-batch';
+import type { CliContext } from './context';
+
+/** How long received letters stay hidden from other readers while a replay runs. */
+const REPLAY_VISIBILITY_SECONDS = 300;
+
+export interface ReplayReport {
+  readonly received: number;
+  readonly replayed: number;
+  /** Letters of another reason, left in the queue untouched. */
+  readonly skipped: number;
+  /** Messages that are not dead letters of this product, left in the queue. */
+  readonly unreadable: number;
+  /** Replayed and finished (settled, duplicate, or rejected again): deleted from the queue. */
+  readonly deleted: number;
+  /** Replayed but not finished (transient failure): left in the queue for the next replay. */
+  readonly unfinished: number;
+  readonly settlement: BatchReport | null;
+}
+
+/**
+ * Re-submits dead letters' original MSK records through the settlement path
+ * the usage-events function runs (settleBatch). A record that is still invalid
+ * is sent to the queue again by settleBatch with its reason; the original
+ * message is deleted only once its record finished.
+ */
+export async function replayDeadLetters(
+  ctx: CliContext,
+  options: { readonly reason: string | undefined; readonly max: number },
+): Promise<ReplayReport> {
+  const reader = ctx.deadLetters;
+  const received = await reader.receive({ max: options.max, visibilitySeconds: REPLAY_VISIBILITY_SECONDS });
+  const readable = received.filter((m) => m.letter !== null);
+  const selected = readable.filter((m) => options.reason === undefined || m.reason === options.reason);
+  const skipped = readable.length - selected.length;
+  const keep = received.filter((m) => !selected.includes(m));
+  if (selected.length === 0) {
+    await reader.release(keep);
+    return { ...emptyReport(received.length, skipped), unreadable: received.length - readable.length };
+  }
+
+  const byRecord = new Map<MskRecord, ReceivedLetter>();
+  const partitions: Record<string, MskRecord[]> = {};
+  for (const message of selected) {
+    const letter = message.letter!;
+    byRecord.set(letter.record, message);
+    partitions[letter.partitionKey] ??= [];
+    partitions[letter.partitionKey]?.push(letter.record);
+  }
+  for (const records of Object.values(partitions)) records.sort((a, b) => a.offset - b.offset);
+  const batch = decodeMskEvent({ eventSource: 'aws:kafka', records: partitions });
+  const { batchItemFailures, report } = await settleBatch(batch, await ctx.settlementDeps());
+
+  // As Kafka would: from the first unfinished offset on, a partition's records count as unfinished
+  // (an offset that cannot be found makes the whole partition unfinished).
+  const finished: ReceivedLetter[] = [];
+  const unfinished: ReceivedLetter[] = [];
+  for (const partition of batch) {
+    const failure = batchItemFailures.find((f) => f.itemIdentifier.partition === partition.partitionKey);
+    const firstUnfinished =
+      failure === undefined
+        ? partition.records.length
+        : partition.records.findIndex((r) => r.offset === failure.itemIdentifier.offset);
+    partition.records.forEach((record, index) => {
+      const message = byRecord.get(record.raw);
+      if (message) (index < firstUnfinished ? finished : unfinished).push(message);
+    });
+  }
+  const notDeleted = await reader.delete(finished);
+  await reader.release([...keep, ...unfinished, ...notDeleted]);
+  return {
+    received: received.length,
+    replayed: selected.length,
+    skipped,
+    unreadable: received.length - readable.length,
+    deleted: finished.length - notDeleted.length,
+    unfinished: unfinished.length + notDeleted.length,
+    settlement: report,
+  };
+}
+
+function emptyReport(received: number, skipped: number): ReplayReport {
+  return { received, replayed: 0, skipped, unreadable: 0, deleted: 0, unfinished: 0, settlement: null };
+}

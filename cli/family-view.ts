@@ -1,0 +1,87 @@
+import type { MemberPolicy } from '../functions/core/family';
+import type { Period } from '../functions/core/time';
+import type { CliContext } from './context';
+import { OperationError } from './errors';
+
+export const RECENT_SETTLEMENTS = 10;
+
+export interface MemberView {
+  readonly customerId: number;
+  readonly role: 'OWNER' | 'MEMBER';
+  readonly policy: MemberPolicy;
+  readonly usedBytes: number;
+  readonly settledEvents: number;
+  readonly blockedEvents: number;
+  readonly lastBlockReason: string | null;
+  readonly lastBlockedAt: string | null;
+  readonly blockReasons: ReadonlyArray<string>;
+  readonly blockedApps: ReadonlyArray<string>;
+  readonly alerts: ReadonlyArray<string>;
+}
+
+export interface SettlementView {
+  readonly eventId: string;
+  readonly customerId: number;
+  readonly eventTime: string;
+  readonly bytesUsed: number;
+  readonly appId: string | null;
+  readonly decision: string;
+  readonly counted: boolean;
+}
+
+export interface FamilyView {
+  readonly familyId: number;
+  readonly name: string | null;
+  readonly period: Period;
+  readonly timeZone: string;
+  readonly quotaBytes: number;
+  readonly usedBytes: number;
+  readonly remainingBytes: number;
+  readonly members: ReadonlyArray<MemberView>;
+  readonly recentSettlements: ReadonlyArray<SettlementView>;
+}
+
+/** A family's state in a period as the ledger (the source of truth) holds it. */
+export async function familyView(ctx: CliContext, familyId: number, period: Period): Promise<FamilyView> {
+  const family = await ctx.families.getFamily(familyId);
+  if (!family) throw new OperationError(`family ${familyId} does not exist`);
+  const [usage, recent] = await Promise.all([
+    ctx.reports.periodUsage(familyId, period),
+    ctx.reports.recentSettlements(familyId, period, RECENT_SETTLEMENTS),
+  ]);
+  const usageOf = new Map(usage.members.map((m) => [m.customerId, m]));
+  return {
+    familyId,
+    name: family.name,
+    period,
+    timeZone: ctx.config.settlement.timeZone,
+    quotaBytes: family.quotaBytes,
+    usedBytes: usage.usedBytes,
+    remainingBytes: Math.max(0, family.quotaBytes - usage.usedBytes),
+    members: family.members.map((m) => {
+      const u = usageOf.get(m.customerId);
+      return {
+        customerId: m.customerId,
+        role: m.role,
+        policy: m.policy,
+        usedBytes: u?.usedBytes ?? 0,
+        settledEvents: u?.settledEvents ?? 0,
+        blockedEvents: u?.blockedEvents ?? 0,
+        lastBlockReason: u?.lastBlockReason ?? null,
+        lastBlockedAt: u?.lastBlockedAt ? new Date(u.lastBlockedAt).toISOString() : null,
+        blockReasons: u?.blockReasons ?? [],
+        blockedApps: u?.blockedApps ?? [],
+        alerts: u?.alerts ?? [],
+      };
+    }),
+    recentSettlements: recent.map((s) => ({
+      eventId: s.eventId,
+      customerId: s.customerId,
+      eventTime: new Date(s.eventTimeMs).toISOString(),
+      bytesUsed: s.bytesUsed,
+      appId: s.appId,
+      decision: s.decision.status,
+      counted: s.decision.counted,
+    })),
+  };
+}

@@ -1,0 +1,153 @@
+import { ZodError } from 'zod';
+import { ConfigError } from '../functions/shared/config';
+import { BIN, type Command } from './command';
+import { cacheCommands } from './commands/cache';
+import { dlqCommands } from './commands/dlq';
+import { familyCommands } from './commands/family';
+import { outboxCommands } from './commands/outbox';
+import { policyCommands } from './commands/policy';
+import { reconcileCommands } from './commands/reconcile';
+import { CliContext } from './context';
+import { EXIT, OperationError, UsageError } from './errors';
+import type { CliIo } from './output';
+
+export const COMMANDS: ReadonlyArray<Command> = [
+  ...familyCommands,
+  ...policyCommands,
+  ...outboxCommands,
+  ...dlqCommands,
+  ...cacheCommands,
+  ...reconcileCommands,
+];
+
+const isHelp = (arg: string) => arg === '--help' || arg === '-h';
+
+const TOP_HELP = `Usage: ${BIN} <command> [options]
+
+Operator commands for usage-settlement. They read the same configuration as
+the functions (environment variables, see the README's configuration table):
+LEDGER_TABLE_NAME, OUTBOX_TABLE_NAME, DEAD_LETTER_QUEUE_URL, REDIS_URL,
+REDIS_CLUSTER, REDIS_KEY_PREFIX, REDIS_AUTH_SECRET_ARN, DYNAMODB_ENDPOINT,
+SQS_ENDPOINT, SETTLEMENT_TIME_ZONE, and AWS_REGION / AWS_PROFILE for AWS.
+
+Commands:
+${COMMANDS.map((c) => `  ${c.path.padEnd(16)} ${c.summary}`).join('\n')}
+
+Run '${BIN} <command> --help' for a command's options.
+Exit codes: 0 ok, 1 operation failed or drift found, 2 bad input.`;
+
+function helpOf(command: Command): string {
+  return `Usage: ${BIN} ${command.usage}\n\n${command.help}\n`;
+}
+
+/** The command named by the first one or two words, and the arguments after them. */
+function resolve(
+  argv: ReadonlyArray<string>,
+): { command: Command; rest: string[] } | { group: string } | null {
+  const [first = '', second = ''] = argv;
+  const two = COMMANDS.find((c) => c.path === `${first} ${second}`);
+  if (two) return { command: two, rest: argv.slice(2) };
+  const one = COMMANDS.find((c) => c.path === first);
+  if (one) return { command: one, rest: argv.slice(1) };
+  return COMMANDS.some((c) => c.path.startsWith(`${first} `)) ? { group: first } : null;
+}
+
+function groupHelp(group: string): string {
+  const commands = COMMANDS.filter((c) => c.path.startsWith(`${group} `));
+  return `Usage: ${BIN} ${group} <command> [options]\n\nCommands:\n${commands
+    .map((c) => `  ${c.path.padEnd(16)} ${c.summary}`)
+    .join('\n')}\n\nRun '${BIN} ${group} <command> --help' for a command's options.\n`;
+}
+
+/**
+ * Runs one command line. Output goes to `io`; the result is the exit code.
+ * Never throws: every failure becomes one line on stderr.
+ */
+export async function run(argv: ReadonlyArray<string>, io: CliIo): Promise<number> {
+  const first = argv[0];
+  if (first === undefined || isHelp(first) || first === 'help') {
+    (first === undefined ? io.stderr : io.stdout)(`${TOP_HELP}\n`);
+    return first === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const target = resolve(argv);
+  if (target === null) {
+    return usageFailure(io, `unknown command "${first}"`, '');
+  }
+  if ('group' in target) {
+    const sub = argv[1];
+    if (sub !== undefined && isHelp(sub)) {
+      io.stdout(groupHelp(target.group));
+      return EXIT.ok;
+    }
+    const what = sub === undefined ? 'a command is required' : `unknown command "${target.group} ${sub}"`;
+    return usageFailure(io, what, target.group);
+  }
+  const { command, rest } = target;
+  if (rest.some(isHelp)) {
+    io.stdout(helpOf(command));
+    return EXIT.ok;
+  }
+  const ctx = new CliContext(io);
+  try {
+    return await command.run(rest, ctx);
+  } catch (error) {
+    return failure(io, error, command.path);
+  } finally {
+    await ctx.close();
+  }
+}
+
+function usageFailure(io: CliIo, message: string, path: string): number {
+  const help = path === '' ? `${BIN} --help` : `${BIN} ${path} --help`;
+  io.stderr(`${BIN}: ${message}\nRun '${help}' for usage.\n`);
+  return EXIT.usage;
+}
+
+function failure(io: CliIo, error: unknown, path: string): number {
+  if (error instanceof UsageError) return usageFailure(io, error.message, path);
+  if (error instanceof ZodError) {
+    const details = error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
+    return usageFailure(io, details, path);
+  }
+  if (error instanceof ConfigError) {
+    io.stderr(`${BIN}: ${error.message}\nSee the configuration table in the README.\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof OperationError) {
+    io.stderr(`${BIN}: ${error.message}\n`);
+    return EXIT.failed;
+  }
+  io.stderr(`${BIN}: ${path} failed: ${describe(error)}\n`);
+  return EXIT.failed;
+}
+
+/** The message and its causes on one line; never a stack trace. */
+function describe(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
+    if (current instanceof Error) {
+      const name = current.name && current.name !== 'Error' ? `${current.name}: ` : '';
+      parts.push(`${name}${current.message}`);
+      current = current.cause;
+    } else {
+      parts.push(String(current));
+      current = undefined;
+    }
+  }
+  return parts.join(' <- ');
+}
+
+/** The process entry point used by the bin launcher. */
+export async function main(): Promise<void> {
+  // `... | head` closes the pipe early: stop quietly instead of crashing with EPIPE.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+  process.exitCode = await run(process.argv.slice(2), {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+  });
+}

@@ -1,0 +1,121 @@
+import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { SettlementRecord } from '../../core/settlement';
+import type { Period } from '../../core/time';
+import { classifyDynamoError } from './errors';
+import { ledgerKeys } from './ledger-keys';
+import { settlementFromItem } from './settlement-item';
+import { LEDGER_TABLE } from './table-layout';
+
+export interface MemberPeriodReport {
+  readonly customerId: number;
+  readonly usedBytes: number;
+  readonly settledEvents: number;
+  readonly blockedEvents: number;
+  readonly blockReasons: ReadonlyArray<string>;
+  readonly blockedApps: ReadonlyArray<string>;
+  readonly lastBlockReason: string | null;
+  readonly lastBlockedAt: number | null;
+  readonly alerts: ReadonlyArray<string>;
+}
+
+export interface FamilyPeriodReport {
+  readonly familyId: number;
+  readonly period: Period;
+  readonly usedBytes: number;
+  readonly settledEvents: number;
+  readonly members: ReadonlyArray<MemberPeriodReport>;
+}
+
+const sorted = (value: unknown): string[] =>
+  value instanceof Set ? [...(value as Set<unknown>)].map(String).sort() : [];
+
+const count = (value: unknown) => Number(value ?? 0);
+
+/**
+ * Read-only views of the ledger for operators: a family's usage and block
+ * state in a period, its latest settlements, and the families with usage in a
+ * period. Every one is a Query on a key or an index, never a scan.
+ */
+export class LedgerReports {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly ledgerTable: string,
+  ) {}
+
+  async periodUsage(familyId: number, period: Period): Promise<FamilyPeriodReport> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: {
+        ':pk': ledgerKeys.familyPk(familyId),
+        ':prefix': ledgerKeys.periodPrefix(period),
+      },
+      ConsistentRead: true,
+    });
+    const familySk = ledgerKeys.familyPeriod(familyId, period).SK;
+    const family = items.find((i) => i.SK === familySk);
+    return {
+      familyId,
+      period,
+      usedBytes: count(family?.usedBytes),
+      settledEvents: count(family?.settledEvents),
+      members: items
+        .filter((i) => i !== family)
+        .map((i) => ({
+          customerId: Number(i.customerId),
+          usedBytes: count(i.usedBytes),
+          settledEvents: count(i.settledEvents),
+          blockedEvents: count(i.blockedEvents),
+          blockReasons: sorted(i.blockReasons),
+          blockedApps: sorted(i.blockedApps),
+          lastBlockReason: typeof i.lastBlockReason === 'string' ? i.lastBlockReason : null,
+          lastBlockedAt: typeof i.lastBlockedAt === 'number' ? i.lastBlockedAt : null,
+          alerts: sorted(i.alerts),
+        })),
+    };
+  }
+
+  /** The latest settlements of a family in a period, newest event time first (GSI1). */
+  async recentSettlements(familyId: number, period: Period, limit: number): Promise<SettlementRecord[]> {
+    const index = LEDGER_TABLE.familyPeriodIndex;
+    const page = await this.query({
+      IndexName: index.name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': index.partitionKey },
+      ExpressionAttributeValues: { ':pk': ledgerKeys.familyPeriodIndexPk(familyId, period) },
+      ScanIndexForward: false,
+      Limit: limit,
+    });
+    return (page.Items ?? []).map(settlementFromItem);
+  }
+
+  /** The families with counted usage in a period, ascending (GSI2, keys only). */
+  async familiesWithUsage(period: Period): Promise<number[]> {
+    const index = LEDGER_TABLE.periodFamiliesIndex;
+    const items = await this.queryAll({
+      IndexName: index.name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': index.partitionKey },
+      ExpressionAttributeValues: { ':pk': ledgerKeys.periodFamiliesIndexPk(period) },
+    });
+    return items.map((i) => Number(i[index.sortKey]));
+  }
+
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.query({ ...input, ExclusiveStartKey });
+      items.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  }
+
+  private async query(input: Omit<QueryCommandInput, 'TableName'>) {
+    try {
+      return await this.db.send(new QueryCommand({ TableName: this.ledgerTable, ...input }));
+    } catch (error) {
+      throw classifyDynamoError(error);
+    }
+  }
+}

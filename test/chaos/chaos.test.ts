@@ -1,0 +1,29 @@
+import { describe, expect, inject, it } from 'vitest';
+import { runScenario } from './run-scenario';
+import { SCENARIOS } from './scenarios';
+
+/**
+ * The bounded chaos suite: every fault class of `npm run chaos`, on a small
+ * workload. `npm run chaos` runs the same scenarios at full size.
+ */
+describe('chaos (bounded)', () => {
+  it.each(SCENARIOS.map((s) => [s.name, s] as const))(
+    '%s: no invariant is violated',
+    async (_name, scenario) => {
+      const result = await runScenario(scenario, {
+        dynamodbEndpoint: inject('dynamodbEndpoint'),
+        events: 400,
+        families: 12,
+        partitions: 3,
+        batchSize: 100,
+        seed: 4242,
+        outboxTimeoutMs: 45_000,
+      });
+
+      expect(result.examples).toEqual([]);
+      expect(Object.values(result.violations).every((n) => n === 0)).toBe(true);
+      if (scenario.name !== 'no faults') expect(result.faultsInjected).toBeGreaterThan(0);
+    },
+    180_000,
+  );
+});

@@ -1,0 +1,226 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
+import { decodeBase64Utf8, type MskRecord } from '../../functions/core/kafka-record';
+import { OUTBOX_STATUS } from '../../functions/core/outbox';
+import type { DeadLetter } from '../../functions/core/ports';
+import { REJECTION_REASONS } from '../../functions/core/rejection';
+import { periodOf, shiftPeriod } from '../../functions/core/time';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services/dynamodb-local';
+import { checkConsistency, classifyRecords, type StoreReaders, settlementsOf } from '../../local/summary';
+import { allowsWireDuplicates, needsReconcile } from './scenarios';
+import type { World } from './world';
+
+export const INVARIANTS = [
+  'one settlement per valid event',
+  'ledger usage = allowed settlements',
+  'Redis = ledger after convergence',
+  'owed notification: one outbox item, SENT',
+  'no notification without settlement',
+  'published id = one outbox item',
+  'rejected event in DLQ with reason',
+  'received = settled+rejected+skipped+dup',
+] as const;
+
+export type Invariant = (typeof INVARIANTS)[number];
+
+export interface Verdict {
+  readonly violations: Record<Invariant, number>;
+  readonly examples: string[];
+  readonly wireDuplicates: number;
+  readonly driftBeforeReconcile: number;
+  readonly notificationsSent: number;
+}
+
+async function drainDeadLetters(world: World): Promise<DeadLetter[]> {
+  const sqs = new SQSClient({
+    endpoint: world.queue.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const letters: DeadLetter[] = [];
+  try {
+    for (;;) {
+      const { Messages } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: world.queue.url, MaxNumberOfMessages: 10 }),
+      );
+      if (!Messages?.length) return letters;
+      letters.push(...Messages.map((m) => JSON.parse(m.Body ?? '{}') as DeadLetter));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: world.queue.url,
+          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+    }
+  } finally {
+    sqs.destroy();
+  }
+}
+
+const envelopeOf = (record: MskRecord): { eventId?: string; eventType?: string } => {
+  const decoded = record.value === null ? null : decodeBase64Utf8(record.value);
+  try {
+    return decoded?.ok ? JSON.parse(decoded.text) : {};
+  } catch {
+    return {};
+  }
+};
+
+/**
+ * Checks the promises of the product against what the stores, the bus and
+ * the dead-letter queue hold after the run has settled.
+ */
+export async function checkInvariants(world: World): Promise<Verdict> {
+  const violations = Object.fromEntries(INVARIANTS.map((i) => [i, 0])) as Record<Invariant, number>;
+  const examples: string[] = [];
+  const violate = (invariant: Invariant, example: string) => {
+    violations[invariant]++;
+    if (examples.length < 10) examples.push(`${invariant}: ${example}`);
+  };
+
+  const readers: StoreReaders = {
+    doc: world.doc,
+    ledgerTable: world.tables.ledger,
+    outbox: world.outboxStore,
+    redis: world.redis,
+    keys: world.cache.keys,
+  };
+  const period = periodOf(world.nowMs, 'Asia/Seoul');
+  const periods = [shiftPeriod(period, -1), period];
+  const records = world.topic.logs.flat();
+  const letters = await drainDeadLetters(world);
+
+  const settlements = new Map<string, Record<string, unknown>>();
+  for (const familyId of world.familyIds) {
+    for (const p of periods)
+      for (const s of await settlementsOf(readers, familyId, p)) settlements.set(String(s.eventId), s);
+  }
+
+  // One settlement per valid event (the key makes a second one impossible; a missing one is the risk).
+  const letterAt = new Map(letters.map((l) => [`${l.record.partition}:${l.record.offset}`, l]));
+  for (const record of records) {
+    const kind = world.kinds.get(`${record.partition}:${record.offset}`);
+    const envelope = envelopeOf(record);
+    const settled = envelope.eventId !== undefined && settlements.has(envelope.eventId);
+    if ((kind === 'usage' || kind === 'duplicate') && envelope.eventType === 'DATA_USAGE' && !settled) {
+      violate(
+        'one settlement per valid event',
+        `${envelope.eventId} at ${record.partition}:${record.offset} has none`,
+      );
+    }
+    if (kind === 'malformed') {
+      if (settled) violate('one settlement per valid event', `malformed ${envelope.eventId} was settled`);
+      const letter = letterAt.get(`${record.partition}:${record.offset}`);
+      if (!letter || !REJECTION_REASONS.includes(letter.reason) || letter.message === '') {
+        violate(
+          'rejected event in DLQ with reason',
+          `${record.partition}:${record.offset} not dead-lettered with a reason`,
+        );
+      }
+    }
+  }
+
+  // Ledger usage equals the sum of allowed settlements, per family and per member.
+  for (const familyId of world.familyIds) {
+    for (const p of periods) {
+      const own = [...settlements.values()].filter(
+        (s) => s.familyId === familyId && s.period === p && s.counted === true,
+      );
+      const expected = own.reduce((sum, s) => sum + Number(s.bytesUsed), 0);
+      const { Item } = await world.doc.send(
+        new GetCommand({ TableName: world.tables.ledger, Key: ledgerKeys.familyPeriod(familyId, p) }),
+      );
+      if (Number(Item?.usedBytes ?? 0) !== expected) {
+        violate(
+          'ledger usage = allowed settlements',
+          `family ${familyId} ${p}: ${Item?.usedBytes} != ${expected}`,
+        );
+      }
+      const byMember = new Map<number, number>();
+      for (const s of own)
+        byMember.set(Number(s.customerId), (byMember.get(Number(s.customerId)) ?? 0) + Number(s.bytesUsed));
+      for (const [customerId, bytes] of byMember) {
+        const member = await world.doc.send(
+          new GetCommand({
+            TableName: world.tables.ledger,
+            Key: ledgerKeys.memberPeriod(familyId, p, customerId),
+          }),
+        );
+        if (Number(member.Item?.usedBytes ?? 0) !== bytes) {
+          violate(
+            'ledger usage = allowed settlements',
+            `member ${customerId} ${p}: ${member.Item?.usedBytes} != ${bytes}`,
+          );
+        }
+      }
+    }
+  }
+
+  // Redis converges to the ledger: without data loss it must already agree; with it, after reconciliation.
+  const before = await checkConsistency(readers, world.familyIds, periods);
+  let after = before;
+  if (before.differences.length > 0 && needsReconcile(world.scenario)) {
+    for (const familyId of world.familyIds) {
+      for (const p of periods) {
+        if ((await world.cache.periodState(familyId, p)) === null) continue;
+        await world.cache.rebuild(await world.ledger.loadSnapshot(familyId, p));
+      }
+    }
+    after = await checkConsistency(readers, world.familyIds, periods);
+  }
+  for (const difference of after.differences) violate('Redis = ledger after convergence', difference);
+
+  // Every owed notification has exactly one outbox item (keyed by its id) and it was sent.
+  const owed = [...settlements.values()].filter((s) => typeof s.notificationId === 'string');
+  for (const s of owed) {
+    const item = await world.outboxStore.get(String(s.notificationId));
+    if (!item) violate('owed notification: one outbox item, SENT', `${s.eventId} has no outbox item`);
+    else if (item.status !== OUTBOX_STATUS.sent) {
+      violate(
+        'owed notification: one outbox item, SENT',
+        `${item.notificationId} is ${item.status} (${item.lastError ?? ''})`,
+      );
+    }
+  }
+
+  // What reached the bus was settled, maps to one outbox item, and arrived once unless a publisher crashed.
+  const owedIds = new Map(owed.map((s) => [String(s.notificationId), s]));
+  const seen = new Map<string, number>();
+  for (const event of world.bus.accepted) {
+    const id = event.detail.notificationId;
+    seen.set(id, (seen.get(id) ?? 0) + 1);
+    const data = event.detail.data as { originEventId?: string } | undefined;
+    const settlement = settlements.get(String(data?.originEventId));
+    if (!settlement || settlement.notificationId !== id) {
+      violate('no notification without settlement', `${id} for ${data?.originEventId}`);
+    }
+    if (!owedIds.has(id)) violate('published id = one outbox item', `${id} has no outbox item`);
+  }
+  const wireDuplicates = [...seen.values()].reduce((n, c) => n + c - 1, 0);
+  if (wireDuplicates > 0 && !allowsWireDuplicates(world.scenario)) {
+    violate(
+      'published id = one outbox item',
+      `${wireDuplicates} duplicates on the wire without a publisher crash`,
+    );
+  }
+
+  // Nothing lost: every record is settled, a duplicate, rejected or skipped.
+  const classified = await classifyRecords(readers, records, letters, world.familyIds, periods);
+  const settled = Object.values(classified.byDecision).reduce((a, b) => a + b, 0);
+  const rejected = Object.values(classified.byReason).reduce((a, b) => a + b, 0);
+  if (
+    classified.lost > 0 ||
+    settled + rejected + classified.skipped + classified.duplicates !== records.length
+  ) {
+    violate('received = settled+rejected+skipped+dup', `${classified.lost} lost of ${records.length}`);
+  }
+
+  return {
+    violations,
+    examples,
+    wireDuplicates,
+    driftBeforeReconcile: before.differences.length,
+    notificationsSent: seen.size,
+  };
+}

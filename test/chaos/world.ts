@@ -1,0 +1,329 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { startFauxqs } from 'fauxqs';
+import { Redis } from 'ioredis';
+import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
+import { createTables } from '../../functions/adapters/dynamodb/create-tables';
+import { FamilyStore } from '../../functions/adapters/dynamodb/family-store';
+import { DynamoLedger } from '../../functions/adapters/dynamodb/ledger';
+import { createRedisClient } from '../../functions/adapters/redis/client';
+import { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
+import { createSqsClient } from '../../functions/adapters/sqs/client';
+import { SqsDeadLetterQueue } from '../../functions/adapters/sqs/dead-letter-queue';
+import { notificationIdFor } from '../../functions/core/outbox';
+import { systemClock } from '../../functions/core/ports';
+import type { SettlementDeps } from '../../functions/core/settle-batch';
+import { createOutboxRelayHandler } from '../../functions/outbox-relay/outbox-relay-handler';
+import { createOutboxSweeperHandler } from '../../functions/outbox-sweeper/outbox-sweeper-handler';
+import { loadConfig } from '../../functions/shared/config';
+import { ENV } from '../../functions/shared/env';
+import { createObservability } from '../../functions/shared/observability';
+import { createOutboxDeps } from '../../functions/shared/outbox-dependencies';
+import { settlementSettings } from '../../functions/usage-events/dependencies';
+import { createUsageEventsHandler } from '../../functions/usage-events/usage-events-handler';
+import { SimulatedEventSourceMapping, SimulatedTopic } from '../../local/kafka/esm-simulator';
+import { localContext, startDeliveryLoop } from '../../local/outbox/delivery-loop';
+import { openTableStream } from '../../local/outbox/stream-reader';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services/dynamodb-local';
+import { startPrivateRedis } from '../../local/services/redis-server';
+import { DEMO_WORKLOAD, generateWorkload } from '../../local/workload/generate';
+import { seededRandom } from '../../local/workload/random';
+import { startPutEventsFake } from '../helpers/put-events-fake';
+import { behindSwitch, type CrashPoint, CrashSwitch } from './crash-switch';
+import { injectDynamoFaults } from './dynamodb-faults';
+import type { Scenario } from './scenarios';
+
+export interface WorldOptions {
+  readonly dynamodbEndpoint: string;
+  readonly events: number;
+  readonly families: number;
+  readonly partitions: number;
+  readonly batchSize: number;
+  readonly seed: number;
+}
+
+const silent = { warn: () => {}, error: () => {} };
+
+const pick = <T>(items: ReadonlyArray<T>, random: ReturnType<typeof seededRandom>): T => random.pick(items);
+
+/**
+ * One chaos run: fresh tables, a private Redis (it may be flushed), an SQS
+ * emulator, a PutEvents fake, and the real handlers built with adapters that
+ * the scenario's faults sit in front of. The MSK and stream event source
+ * mappings are simulated as in `npm start`.
+ */
+export async function runWorld(scenario: Scenario, options: WorldOptions) {
+  const random = seededRandom(options.seed);
+  const faults = { crashes: 0, dynamo: 0, redis: 0, eventBridge: 0, duplicates: 0, outboxCrashes: 0 };
+  const stoppers: Array<() => Promise<unknown>> = [];
+  try {
+    const suffix = `${Date.now().toString(36)}${random.int(0, 1e6)}`;
+    const tables = { ledger: `chaos-ledger-${suffix}`, outbox: `chaos-outbox-${suffix}` };
+    const client = new DynamoDBClient({
+      endpoint: options.dynamodbEndpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    stoppers.push(async () => client.destroy());
+    await createTables(client, tables);
+
+    const redisServer = await startPrivateRedis();
+    stoppers.push(() => redisServer.stop());
+    const sqsServer = await startFauxqs({ port: 0, logger: false });
+    stoppers.push(() => sqsServer.stop());
+    const { queueUrl } = sqsServer.createQueue('chaos-dlq');
+    const bus = await startPutEventsFake();
+    stoppers.push(() => bus.stop());
+
+    const config = loadConfig({
+      [ENV.ledgerTable]: tables.ledger,
+      [ENV.outboxTable]: tables.outbox,
+      [ENV.dynamodbEndpoint]: options.dynamodbEndpoint,
+      [ENV.sqsEndpoint]: sqsServer.address,
+      [ENV.eventBridgeEndpoint]: bus.endpoint,
+      [ENV.deadLetterQueueUrl]: queueUrl,
+      [ENV.redisUrl]: redisServer.endpoint,
+      [ENV.retryBaseDelayMs]: '5',
+      [ENV.retryMaxAttempts]: '4',
+      [ENV.outboxGraceSeconds]: '1',
+      [ENV.outboxLeaseSeconds]: '2',
+      [ENV.outboxBackoffBaseSeconds]: '1',
+      [ENV.outboxBackoffCapSeconds]: '4',
+      [ENV.outboxMaxAttempts]: '12',
+    });
+
+    const redis = createRedisClient({ url: redisServer.endpoint, cluster: false });
+    const admin = new Redis(redisServer.endpoint);
+    stoppers.push(async () => {
+      redis.disconnect();
+      admin.disconnect();
+    });
+    const doc = createDocumentClient({ endpoint: options.dynamodbEndpoint, region: LOCAL_REGION });
+    if (scenario.dynamo) {
+      const kinds = scenario.dynamo.faults;
+      for (const kind of kinds) {
+        injectDynamoFaults(
+          doc,
+          kind,
+          scenario.dynamo.probability / kinds.length,
+          random,
+          () => faults.dynamo++,
+        );
+      }
+    }
+    const cache = new RedisUsageCache(redis, {
+      keyPrefix: config.redis.keyPrefix,
+      timeZone: config.settlement.timeZone,
+      dedupWindowSeconds: config.settlement.dedupWindowSeconds,
+      membershipSeconds: config.cache.membershipSeconds,
+      nonMemberSeconds: config.cache.nonMemberSeconds,
+      policySeconds: config.cache.policySeconds,
+    });
+    const ledger = new DynamoLedger(doc, tables);
+    const usageSwitch = new CrashSwitch();
+    const deps: SettlementDeps = {
+      cache: behindSwitch(cache, usageSwitch, {
+        membership: { before: 'after-validation' },
+        decide: { before: 'after-membership', after: 'after-script' },
+      }),
+      ledger: behindSwitch(ledger, usageSwitch, {
+        settle: { before: 'before-transaction', after: 'after-transaction' },
+      }),
+      deadLetters: behindSwitch(
+        new SqsDeadLetterQueue(createSqsClient({ endpoint: sqsServer.address }), queueUrl),
+        usageSwitch,
+      ),
+      clock: systemClock,
+      settings: settlementSettings(config),
+      log: silent,
+    };
+    const usageEvents = createUsageEventsHandler(deps, createObservability('chaos-usage-events'));
+
+    const outboxSwitch = new CrashSwitch();
+    const outboxDeps = createOutboxDeps(config, silent);
+    const guardedOutbox = {
+      ...outboxDeps,
+      store: behindSwitch(outboxDeps.store, outboxSwitch, { markSent: { before: 'after-publish' } }),
+      publisher: behindSwitch(outboxDeps.publisher, outboxSwitch),
+    };
+    const relay = createOutboxRelayHandler(guardedOutbox, createObservability('chaos-relay'));
+    const sweeper = createOutboxSweeperHandler(guardedOutbox, createObservability('chaos-sweeper'), {
+      safetyMarginMs: 500,
+    });
+    const outboxPlan = () => {
+      if (
+        scenario.eventBridge?.throttleProbability &&
+        random.chance(scenario.eventBridge.throttleProbability)
+      ) {
+        faults.eventBridge++;
+        bus.throttle(1);
+      }
+      if (!random.chance(scenario.outboxCrashProbability ?? 0)) return null;
+      faults.outboxCrashes++;
+      return { point: 'after-publish' as CrashPoint, countdown: random.int(1, 3) };
+    };
+    const crashableOutbox =
+      <E, R>(handler: (event: E, context: Context) => Promise<R>) =>
+      (event: E, context: Context) =>
+        outboxSwitch.run(outboxPlan(), () => handler(event, context));
+
+    const nowMs = Date.now();
+    const workload = generateWorkload({
+      ...DEMO_WORKLOAD,
+      seed: options.seed,
+      families: options.families,
+      events: options.events,
+      nowMs,
+    });
+    const plainDoc = createDocumentClient({ endpoint: options.dynamodbEndpoint, region: LOCAL_REGION });
+    const familyStore = new FamilyStore(plainDoc, tables.ledger);
+    const familyIds: number[] = [];
+    for (const family of workload.families) familyIds.push((await familyStore.putFamily(family)).familyId);
+
+    const topic = new SimulatedTopic('usage-events', options.partitions);
+    const kinds = new Map<string, (typeof workload.events)[number]['kind']>();
+    for (const e of workload.events) {
+      const record = topic.produce(e.key, e.value);
+      kinds.set(`${record.partition}:${record.offset}`, e.kind);
+    }
+
+    let failingIds: string[] = [];
+    if (scenario.eventBridge?.failingShare) {
+      failingIds = workload.events
+        .filter((e) => e.kind === 'usage' && random.chance(scenario.eventBridge?.failingShare ?? 0))
+        .map((e) => notificationIdFor(String((JSON.parse(e.value ?? '{}') as { eventId: string }).eventId)));
+      bus.failNotifications(failingIds, 'ThrottlingException');
+    }
+
+    const stream = await openTableStream({
+      endpoint: options.dynamodbEndpoint,
+      client,
+      tableName: tables.outbox,
+    });
+    stoppers.push(async () => stream.close());
+    const outboxErrors: unknown[] = [];
+    const delivery = startDeliveryLoop({
+      stream,
+      relay: crashableOutbox(relay),
+      sweeper: crashableOutbox(
+        sweeper as (event: Record<string, unknown>, context: Context) => Promise<unknown>,
+      ),
+      pollMs: 50,
+      sweepEveryMs: 1_000,
+      onError: (error) => outboxErrors.push(error),
+    });
+    stoppers.push(() => delivery.stop());
+
+    const redisFault = async () => {
+      const kind = pick(scenario.redis?.faults ?? [], random);
+      faults.redis++;
+      if (kind === 'kill-connections') await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      else if (kind === 'flush-scripts') await admin.script('FLUSH');
+      else await admin.flushall();
+    };
+
+    let mapping: SimulatedEventSourceMapping;
+    let plannedCrashes = 0;
+    let invocations = 0;
+    const invoke = async (event: Parameters<typeof usageEvents>[0]) => {
+      const point =
+        scenario.crash && random.chance(scenario.crash.probability)
+          ? pick(scenario.crash.points, random)
+          : null;
+      const crash = point && {
+        point,
+        countdown:
+          point === 'before-returning' ? 1 : random.int(1, Math.max(1, Math.floor(options.batchSize / 4))),
+      };
+      if (crash) plannedCrashes++;
+      invocations++;
+      // The first fault is certain on the second invocation, so even a short run exercises it.
+      const forced = invocations === 2 && faults.redis === 0;
+      if (scenario.redis && (forced || random.chance(scenario.redis.probability))) {
+        setTimeout(() => void redisFault().catch(() => undefined), random.int(0, 30));
+      }
+      const response = await usageSwitch.run(crash, async () => {
+        const result = await usageEvents(event, localContext('usage-events', 300_000));
+        await usageSwitch.at('before-returning');
+        return result;
+      });
+      if (scenario.duplicates && random.chance(scenario.duplicates.batchProbability)) {
+        faults.duplicates++;
+        await usageEvents(event, localContext('usage-events', 300_000));
+      }
+      if (scenario.duplicates && random.chance(scenario.duplicates.replayProbability)) {
+        faults.duplicates++;
+        const partition = random.int(0, options.partitions - 1);
+        mapping.rewind(
+          partition,
+          mapping.committedOffset(partition) - random.int(1, scenario.duplicates.replayDepth),
+        );
+      }
+      return response;
+    };
+    mapping = new SimulatedEventSourceMapping(topic, invoke, {
+      batchSize: options.batchSize,
+      maxAttemptsWithoutProgress: 200,
+      retryDelayMs: 10,
+    });
+
+    const started = Date.now();
+    const outageAt = Math.floor(topic.size() / 3);
+    let outageStarted = false;
+    await mapping.drain((consumed) => {
+      if (scenario.eventBridge?.outageMs && !outageStarted && consumed >= outageAt) {
+        outageStarted = true;
+        faults.eventBridge++;
+        void bus
+          .goDown('unavailable')
+          .then(() => setTimeout(() => void bus.comeBack(), scenario.eventBridge?.outageMs));
+      }
+    });
+    const settleSeconds = (Date.now() - started) / 1000;
+    if (scenario.eventBridge?.outageMs && !outageStarted) {
+      faults.eventBridge++;
+      await bus.goDown('unavailable');
+      await new Promise((r) => setTimeout(r, scenario.eventBridge?.outageMs));
+      await bus.comeBack();
+    }
+    bus.clearFailures();
+    for (const id of failingIds) {
+      const item = await outboxDeps.store.get(id);
+      if (item && item.attempts > 0) faults.eventBridge++;
+    }
+    faults.crashes = usageSwitch.crashes;
+    if (process.env.CHAOS_DEBUG)
+      console.error({ plannedCrashes, crashes: usageSwitch.crashes, invocations: mapping.stats });
+
+    return {
+      scenario,
+      faults,
+      topic,
+      kinds,
+      familyIds,
+      nowMs,
+      settleSeconds,
+      mapping,
+      bus,
+      queue: { endpoint: sqsServer.address, url: queueUrl },
+      doc: plainDoc,
+      tables,
+      cache,
+      redis: admin,
+      ledger,
+      outboxStore: outboxDeps.store,
+      outboxErrors,
+      outboxCrashes: () => outboxSwitch.crashes,
+      delivery,
+      stop: async () => {
+        for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+        stoppers.length = 0;
+      },
+    };
+  } catch (error) {
+    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+export type World = Awaited<ReturnType<typeof runWorld>>;

@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FamilyPutResult } from '../../cli/family-refresh';
+import type { FamilyView } from '../../cli/family-view';
+import { shiftPeriod } from '../../functions/core/time';
+import { usage } from '../helpers/msk';
+import { type CliEnv, currentPeriod, MB, nextFamilyId, startCliEnv } from './support/cli-env';
+
+let env: CliEnv;
+
+beforeAll(async () => {
+  env = await startCliEnv('cli-family');
+});
+afterAll(() => env?.stopAll());
+
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+
+describe('family put', () => {
+  it('creates families from an array and shows them', async () => {
+    const [a, b] = [nextFamilyId(), nextFamilyId()];
+    const file = await env.file([
+      {
+        familyId: a,
+        name: 'Kim',
+        quotaBytes: 10 * MB,
+        members: [
+          { customerId: 11, role: 'OWNER' },
+          { customerId: 12, policy: { blockedApps: [' Com.Game.App '], monthlyLimitBytes: 2 * MB } },
+        ],
+      },
+      { familyId: b, quotaBytes: 5 * MB, members: [{ customerId: 21 }] },
+    ]);
+
+    const result = await env.cli(['family', 'put', '--file', file]);
+
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain(`family ${a} created: 2 members, quota 10.0 MB`);
+    expect(result.stdout).toContain(`family ${b} created: 1 member, quota 5.00 MB`);
+    const view = await env.cliJson<FamilyView>(['family', 'show', String(a)]);
+    expect(view).toMatchObject({ familyId: a, name: 'Kim', quotaBytes: 10 * MB, usedBytes: 0 });
+    expect(view.members.find((m) => m.customerId === 12)?.policy).toEqual({
+      monthlyLimitBytes: 2 * MB,
+      manualBlock: false,
+      blockWindow: null,
+      blockedApps: ['com.game.app'],
+    });
+  });
+
+  it('updates an existing family and refreshes Redis without losing concurrent usage', async () => {
+    const familyId = nextFamilyId();
+    const family = {
+      familyId,
+      quotaBytes: 10 * MB,
+      members: [{ customerId: 11 }, { customerId: 12 }],
+    };
+    await env.cliJson(['family', 'put', '--file', await env.file(family)]);
+    expect(await env.settle(usage(`put-${familyId}-1`, familyId, 11, 3 * MB))).toEqual({
+      batchItemFailures: [],
+    });
+    const cache = env.cache;
+    const policy12 = cache.keys.policy(familyId, 12);
+    const policy11 = cache.keys.policy(familyId, 11);
+    expect(await env.redis.redis.exists(policy11, policy12, cache.keys.members(familyId))).toBe(3);
+
+    const [result] = await env.cliJson<FamilyPutResult[]>([
+      'family',
+      'put',
+      '--file',
+      await env.file({
+        ...family,
+        quotaBytes: 20 * MB,
+        members: [{ customerId: 11 }, { customerId: 12, policy: { manualBlock: true } }, { customerId: 13 }],
+      }),
+    ]);
+
+    expect(result).toMatchObject({
+      created: false,
+      previousQuotaBytes: 10 * MB,
+      quotaBytes: 20 * MB,
+      policiesChanged: [12, 13],
+      quotaUpdatedIn: [currentPeriod()],
+    });
+    const state = await env.redisPeriod(familyId, currentPeriod());
+    expect(state).toMatchObject({ quota: String(20 * MB), remaining: String(17 * MB) });
+    expect(await env.redis.redis.exists(policy11)).toBe(1);
+    expect(await env.redis.redis.exists(policy12, cache.keys.members(familyId))).toBe(0);
+    // The next event of member 12 reads the new policy from DynamoDB.
+    await env.settle(usage(`put-${familyId}-2`, familyId, 12, MB));
+    const view = await env.cliJson<FamilyView>(['family', 'show', String(familyId)]);
+    expect(view.members.find((m) => m.customerId === 12)).toMatchObject({
+      lastBlockReason: 'MANUAL',
+      blockReasons: ['MANUAL'],
+    });
+    expect(view).toMatchObject({ quotaBytes: 20 * MB, usedBytes: 3 * MB, remainingBytes: 17 * MB });
+  });
+
+  it('says what was written and how to finish when Redis is unreachable', async () => {
+    const familyId = nextFamilyId();
+    const file = await env.file({ familyId, quotaBytes: MB, members: [{ customerId: 1 }] });
+
+    const result = await env.cli(['family', 'put', '--file', file], { REDIS_URL: 'redis://127.0.0.1:1' });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^usage-settlement: family ${familyId} was written to DynamoDB, but refreshing Redis failed: ` +
+          'Redis at redis://127.0.0.1:1 is not reachable: .*ECONNREFUSED.*' +
+          `.*'usage-settlement cache rebuild --family ${familyId}'`,
+      ),
+    );
+    expect((await env.cliJson<FamilyView>(['family', 'show', String(familyId)])).quotaBytes).toBe(MB);
+  });
+
+  it('rejects invalid files and writes nothing', async () => {
+    const familyId = nextFamilyId();
+    const cases: Array<[unknown, string]> = [
+      ['{ not json', 'is not valid JSON'],
+      [{ familyId, quotaBytes: -1 }, '.quotaBytes:'],
+      [
+        [
+          { familyId, quotaBytes: 1 },
+          { familyId: 0, quotaBytes: 1 },
+        ],
+        '[1].familyId:',
+      ],
+      [
+        { familyId, quotaBytes: 1, members: [{ customerId: 5 }, { customerId: 5 }] },
+        'customer 5 is listed twice',
+      ],
+      [
+        {
+          familyId,
+          quotaBytes: 1,
+          members: [{ customerId: 5, policy: { blockWindow: { start: '2500', end: '0100' } } }],
+        },
+        'blockWindow.start',
+      ],
+      [[], 'empty array'],
+    ];
+    for (const [content, message] of cases) {
+      const result = await env.cli(['family', 'put', '--file', await env.file(content)]);
+      expect(result.code, message).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).toContain("Run 'usage-settlement family put --help' for usage.");
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect((await env.cli(['family', 'show', String(familyId)])).code).toBe(1);
+    expect((await env.cli(['family', 'put'])).stderr).toContain('--file is required');
+    expect((await env.cli(['family', 'put', '--file', 'missing.json'])).stderr).toContain(
+      'cannot read missing.json: no such file',
+    );
+  });
+});
+
+describe('family show', () => {
+  it('shows usage per member, block states and the 10 most recent settlements', async () => {
+    const familyId = nextFamilyId();
+    await env.cliJson([
+      'family',
+      'put',
+      '--file',
+      await env.file({
+        familyId,
+        name: 'Lee',
+        quotaBytes: 100 * MB,
+        members: [
+          { customerId: 31, role: 'OWNER' },
+          { customerId: 32, policy: { blockedApps: ['video'] } },
+        ],
+      }),
+    ]);
+    const events = Array.from({ length: 12 }, (_, i) =>
+      usage(`show-${familyId}-${i}`, familyId, 31 + (i % 2), MB, {
+        appId: 'VIDEO',
+        timestamp: minutesAgo(30 - i),
+      }),
+    );
+    await env.settle(...events);
+
+    const view = await env.cliJson<FamilyView>(['family', 'show', String(familyId)]);
+
+    expect(view).toMatchObject({ period: currentPeriod(), usedBytes: 6 * MB, remainingBytes: 94 * MB });
+    expect(view.members).toEqual([
+      expect.objectContaining({ customerId: 31, role: 'OWNER', usedBytes: 6 * MB, blockedEvents: 0 }),
+      expect.objectContaining({
+        customerId: 32,
+        usedBytes: 0,
+        blockedEvents: 6,
+        lastBlockReason: 'APP_BLOCK',
+        blockReasons: ['APP_BLOCK'],
+        blockedApps: ['video'],
+        alerts: ['32:APP_BLOCK:video'],
+      }),
+    ]);
+    expect(view.recentSettlements.map((s) => s.eventId)).toEqual(
+      events
+        .slice(2)
+        .reverse()
+        .map((e) => e.eventId),
+    );
+    const text = await env.cli(['family', 'show', String(familyId)]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`family ${familyId} (Lee), period ${currentPeriod()}`);
+    expect(text.stdout).toMatch(/used\s+6\.00 MB \(6%\)/);
+    expect(text.stdout).toMatch(/32\s+MEMBER\s+0 B\s+apps video\s+6\s+APP_BLOCK/);
+    expect(text.stdout).toContain(events[11]?.eventId);
+  });
+
+  it('shows another period and reports bad input', async () => {
+    const familyId = nextFamilyId();
+    await env.cliJson(['family', 'put', '--file', await env.file({ familyId, quotaBytes: MB })]);
+    const previous = shiftPeriod(currentPeriod(), -1);
+    const view = await env.cliJson<FamilyView>(['family', 'show', String(familyId), '--period', previous]);
+    expect(view).toMatchObject({ period: previous, usedBytes: 0, recentSettlements: [] });
+
+    expect(await env.cli(['family', 'show', 'abc'])).toMatchObject({ code: 2 });
+    expect(await env.cli(['family', 'show'])).toMatchObject({ code: 2 });
+    const badPeriod = await env.cli(['family', 'show', String(familyId), '--period', '2026-11']);
+    expect(badPeriod).toMatchObject({ code: 2 });
+    expect(badPeriod.stderr).toContain('--period must be yyyyMM');
+    const missing = await env.cli(['family', 'show', '999999999']);
+    expect(missing).toMatchObject({ code: 1, stderr: 'usage-settlement: family 999999999 does not exist\n' });
+  });
+});

@@ -1,0 +1,104 @@
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { startFauxqs } from 'fauxqs';
+import { FamilyStore } from '../../functions/adapters/dynamodb/family-store';
+import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
+import { LEDGER_TABLE } from '../../functions/adapters/dynamodb/table-layout';
+import type { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
+import type { MskEvent } from '../../functions/core/kafka-record';
+import { loadConfig } from '../../functions/shared/config';
+import { ENV } from '../../functions/shared/env';
+import { createObservability } from '../../functions/shared/observability';
+import { connectRedis } from '../../functions/shared/redis-connection';
+import { createSettlementDeps } from '../../functions/usage-events/dependencies';
+import { createUsageEventsHandler } from '../../functions/usage-events/usage-events-handler';
+import { createTestTables, type TestTables } from '../helpers/local-aws';
+import { lambdaContext } from '../helpers/settlement-env';
+import { startClusterEnv } from './cluster-env';
+
+function ledgerQueries({ doc, names }: TestTables) {
+  return {
+    async usage(familyId: number, period: string): Promise<number> {
+      const { Item } = await doc.send(
+        new GetCommand({ TableName: names.ledger, Key: ledgerKeys.familyPeriod(familyId, period) }),
+      );
+      return Number(Item?.usedBytes ?? 0);
+    },
+    async memberUsage(familyId: number, period: string, customerId: number): Promise<number> {
+      const { Item } = await doc.send(
+        new GetCommand({
+          TableName: names.ledger,
+          Key: ledgerKeys.memberPeriod(familyId, period, customerId),
+        }),
+      );
+      return Number(Item?.usedBytes ?? 0);
+    },
+    async settlements(familyId: number, period: string): Promise<Record<string, unknown>[]> {
+      const items: Record<string, unknown>[] = [];
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(
+          new QueryCommand({
+            TableName: names.ledger,
+            IndexName: LEDGER_TABLE.familyPeriodIndex.name,
+            KeyConditionExpression: 'GSI1PK = :pk',
+            ExpressionAttributeValues: { ':pk': ledgerKeys.familyPeriodIndexPk(familyId, period) },
+            ExclusiveStartKey,
+          }),
+        );
+        items.push(...(page.Items ?? []));
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+      return items;
+    },
+  };
+}
+
+/**
+ * The real usage-events handler wired exactly as in Lambda (loadConfig with
+ * REDIS_CLUSTER=true, connectRedis, createSettlementDeps) against the test
+ * Redis Cluster, fresh DynamoDB Local tables and an SQS emulator for the
+ * dead-letter queue.
+ */
+export async function startClusterSettlementEnv(label: string) {
+  const cluster = await startClusterEnv(label);
+  const tables = await createTestTables(label);
+  const sqsServer = await startFauxqs({ port: 0, logger: false });
+  const { queueUrl } = sqsServer.createQueue(`${label}-dlq`);
+  const config = loadConfig({
+    [ENV.ledgerTable]: tables.names.ledger,
+    [ENV.outboxTable]: tables.names.outbox,
+    [ENV.dynamodbEndpoint]: tables.endpoint,
+    [ENV.sqsEndpoint]: sqsServer.address,
+    [ENV.deadLetterQueueUrl]: queueUrl,
+    [ENV.redisUrl]: cluster.server.seedUrl,
+    [ENV.redisCluster]: 'true',
+    [ENV.redisKeyPrefix]: cluster.prefix,
+    [ENV.retryBaseDelayMs]: '5',
+    [ENV.outboxGraceSeconds]: '0',
+  });
+  const connectionErrors: Error[] = [];
+  // No REDIS_AUTH_SECRET_ARN: the local cluster has no auth token.
+  const redis = await connectRedis(config, (e) => connectionErrors.push(e), {});
+  const observability = createObservability(label);
+  const deps = createSettlementDeps(config, redis, observability.logger);
+  const handler = createUsageEventsHandler(deps, observability);
+  const cache = deps.cache as RedisUsageCache;
+
+  return {
+    config,
+    cluster,
+    cache,
+    connectionErrors,
+    families: new FamilyStore(tables.doc, tables.names.ledger),
+    ledger: ledgerQueries(tables),
+    invoke: (event: MskEvent) => handler(event, lambdaContext()),
+    redisPeriod: (familyId: number, period: string) => redis.hgetall(cache.keys.period(familyId, period)),
+    async stop() {
+      await redis.quit();
+      await sqsServer.stop();
+      await cluster.cleanup();
+    },
+  };
+}
+
+export type ClusterSettlementEnv = Awaited<ReturnType<typeof startClusterSettlementEnv>>;
