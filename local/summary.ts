@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { ledgerKeys } from '../functions/adapters/dynamodb/ledger-keys';
+import { readPeriodUsage } from '../functions/adapters/dynamodb/period-usage';
 import { LEDGER_TABLE } from '../functions/adapters/dynamodb/table-layout';
 import type { RedisKeys } from '../functions/adapters/redis/keys';
 import { decodeBase64Utf8, type MskRecord } from '../functions/core/kafka-record';
@@ -182,15 +183,11 @@ export async function checkConsistency(
           `family ${familyId} ${period}: Redis remaining ${state.remaining}, ledger says ${expectedRemaining}`,
         );
       }
-      const members = await queryAll(readers.doc, {
-        TableName: readers.ledgerTable,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-        ExpressionAttributeValues: {
-          ':pk': ledgerKeys.familyPk(familyId),
-          ':prefix': ledgerKeys.memberPeriodPrefix(period),
-        },
-      });
-      const ledgerUsed = new Map(members.map((m) => [String(m.customerId), Number(m.usedBytes ?? 0)]));
+      const { Item } = await readers.doc.send(
+        new GetCommand({ TableName: readers.ledgerTable, Key: ledgerKeys.familyPeriod(familyId, period) }),
+      );
+      const members = readPeriodUsage(familyId, period, Item).members;
+      const ledgerUsed = new Map([...members.values()].map((m) => [String(m.customerId), m.usedBytes]));
       for (const [field, value] of Object.entries(state)) {
         if (!field.startsWith('used:')) continue;
         const customerId = field.slice('used:'.length);

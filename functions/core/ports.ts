@@ -32,6 +32,11 @@ export interface FamilyDirectory {
 export interface Ledger {
   /** One transaction: settlement record (only if absent), usage or block state, outbox item. */
   settle(write: SettlementWrite): Promise<LedgerOutcome>;
+  /**
+   * A family's settlements of one batch in as few transactions as possible, one
+   * outcome per write, in order. Each eventId may appear once.
+   */
+  settleGroup(writes: ReadonlyArray<SettlementWrite>): Promise<LedgerOutcome[]>;
   loadDirectory(familyId: number): Promise<FamilyDirectory>;
   loadSnapshot(familyId: number, period: string): Promise<FamilySnapshot>;
 }

@@ -23,11 +23,14 @@ export function injectDynamoFaults(
   random: Random,
   onInjected: () => void,
 ) {
+  let injected = 0;
   doc.middlewareStack.add(
     (next, context) => async (args) => {
       const transaction =
         context.commandName === 'TransactWriteItemsCommand' || context.commandName === 'TransactWriteCommand';
-      if (!transaction || !random.chance(probability)) return next(args);
+      // The first transaction is always hit, so even a short run exercises the fault.
+      if (!transaction || (injected > 0 && !random.chance(probability))) return next(args);
+      injected++;
       onInjected();
       switch (fault) {
         case 'ambiguous-commit':

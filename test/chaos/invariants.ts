@@ -1,6 +1,7 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
+import { readPeriodUsage } from '../../functions/adapters/dynamodb/period-usage';
 import { decodeBase64Utf8, type MskRecord } from '../../functions/core/kafka-record';
 import { OUTBOX_STATUS } from '../../functions/core/outbox';
 import type { DeadLetter } from '../../functions/core/ports';
@@ -140,18 +141,11 @@ export async function checkInvariants(world: World): Promise<Verdict> {
       const byMember = new Map<number, number>();
       for (const s of own)
         byMember.set(Number(s.customerId), (byMember.get(Number(s.customerId)) ?? 0) + Number(s.bytesUsed));
+      const members = readPeriodUsage(familyId, p, Item).members;
       for (const [customerId, bytes] of byMember) {
-        const member = await world.doc.send(
-          new GetCommand({
-            TableName: world.tables.ledger,
-            Key: ledgerKeys.memberPeriod(familyId, p, customerId),
-          }),
-        );
-        if (Number(member.Item?.usedBytes ?? 0) !== bytes) {
-          violate(
-            'ledger usage = allowed settlements',
-            `member ${customerId} ${p}: ${member.Item?.usedBytes} != ${bytes}`,
-          );
+        const recorded = members.get(customerId)?.usedBytes ?? 0;
+        if (recorded !== bytes) {
+          violate('ledger usage = allowed settlements', `member ${customerId} ${p}: ${recorded} != ${bytes}`);
         }
       }
     }

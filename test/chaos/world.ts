@@ -158,9 +158,14 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
         faults.eventBridge++;
         bus.throttle(1);
       }
-      if (!random.chance(scenario.outboxCrashProbability ?? 0)) return null;
+      const probability = scenario.outboxCrashProbability ?? 0;
+      // Until the first crash has happened, every invocation plans one, so even a short run exercises it.
+      if (probability === 0 || (outboxSwitch.crashes > 0 && !random.chance(probability))) return null;
       faults.outboxCrashes++;
-      return { point: 'after-publish' as CrashPoint, countdown: random.int(1, 3) };
+      return {
+        point: 'after-publish' as CrashPoint,
+        countdown: outboxSwitch.crashes === 0 ? 1 : random.int(1, 3),
+      };
     };
     const crashableOutbox =
       <E, R>(handler: (event: E, context: Context) => Promise<R>) =>

@@ -2,6 +2,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { startFauxqs } from 'fauxqs';
 import { FamilyStore } from '../../functions/adapters/dynamodb/family-store';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
+import { readPeriodUsage } from '../../functions/adapters/dynamodb/period-usage';
 import { LEDGER_TABLE } from '../../functions/adapters/dynamodb/table-layout';
 import type { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
 import type { MskEvent } from '../../functions/core/kafka-record';
@@ -25,12 +26,9 @@ function ledgerQueries({ doc, names }: TestTables) {
     },
     async memberUsage(familyId: number, period: string, customerId: number): Promise<number> {
       const { Item } = await doc.send(
-        new GetCommand({
-          TableName: names.ledger,
-          Key: ledgerKeys.memberPeriod(familyId, period, customerId),
-        }),
+        new GetCommand({ TableName: names.ledger, Key: ledgerKeys.familyPeriod(familyId, period) }),
       );
-      return Number(Item?.usedBytes ?? 0);
+      return readPeriodUsage(familyId, period, Item).members.get(customerId)?.usedBytes ?? 0;
     },
     async settlements(familyId: number, period: string): Promise<Record<string, unknown>[]> {
       const items: Record<string, unknown>[] = [];

@@ -3,6 +3,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import { FamilyStore } from '../../functions/adapters/dynamodb/family-store';
+import { DynamoLedger } from '../../functions/adapters/dynamodb/ledger';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
 import { LEDGER_TABLE } from '../../functions/adapters/dynamodb/table-layout';
 import type { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
@@ -63,6 +64,7 @@ export async function startSettlementEnv(label: string) {
     credentials: LOCAL_CREDENTIALS,
   });
   const families = new FamilyStore(tables.doc, tables.names.ledger);
+  const ledger = new DynamoLedger(tables.doc, tables.names);
 
   const handlerWith = (deps: SettlementDeps) => {
     const handler = createUsageEventsHandler(deps, observability);
@@ -101,13 +103,7 @@ export async function startSettlementEnv(label: string) {
       return Number(Item?.usedBytes ?? 0);
     },
     async memberUsage(familyId: number, period: string, customerId: number) {
-      const { Item } = await tables.doc.send(
-        new GetCommand({
-          TableName: tables.names.ledger,
-          Key: ledgerKeys.memberPeriod(familyId, period, customerId),
-        }),
-      );
-      return Item ?? {};
+      return (await ledger.periodUsage(familyId, period)).members.get(customerId);
     },
     async settlements(familyId: number, period: string) {
       const items: Record<string, unknown>[] = [];

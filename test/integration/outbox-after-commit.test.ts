@@ -17,13 +17,14 @@ function watchedLedger(inner: Ledger) {
   const ledger: Ledger = {
     loadDirectory: (familyId) => inner.loadDirectory(familyId),
     loadSnapshot: (familyId, period) => inner.loadSnapshot(familyId, period),
-    async settle(write) {
+    settle: (write) => inner.settle(write),
+    async settleGroup(writes) {
       try {
-        const outcome = await inner.settle(write);
-        attempts.push({ write, outcome });
-        return outcome;
+        const outcomes = await inner.settleGroup(writes);
+        writes.forEach((write, i) => attempts.push({ write, outcome: outcomes[i] as LedgerOutcome }));
+        return outcomes;
       } catch (error) {
-        attempts.push({ write, outcome: 'threw' });
+        for (const write of writes) attempts.push({ write, outcome: 'threw' });
         throw error;
       }
     },
@@ -89,13 +90,13 @@ describe('after-commit rule: no notification for anything that was not settled',
     const healthy = await env.blockedFamily(1);
     const brokenCustomer = broken.customerIds[0] as number;
     const period = periodOf(Date.now(), env.config.settlement.timeZone);
-    // A member period item whose blockReasons is not a set: the block update in the transaction cannot apply.
+    // A period item whose member block reasons are not a set: the block update in the transaction cannot apply.
     await env.tables.doc.send(
       new PutCommand({
         TableName: env.tables.names.ledger,
         Item: {
-          ...ledgerKeys.memberPeriod(broken.familyId, period, brokenCustomer),
-          blockReasons: 'corrupt',
+          ...ledgerKeys.familyPeriod(broken.familyId, period),
+          [`blockReasons_${brokenCustomer}`]: 'corrupt',
         },
       }),
     );

@@ -11,10 +11,6 @@ export const ledgerKeys = {
   family: (familyId: number) => ({ PK: familyPk(familyId), SK: 'FAMILY' }),
   member: (familyId: number, customerId: number) => ({ PK: familyPk(familyId), SK: `MEMBER#${customerId}` }),
   familyPeriod: (familyId: number, period: Period) => ({ PK: familyPk(familyId), SK: `PERIOD#${period}` }),
-  memberPeriod: (familyId: number, period: Period, customerId: number) => ({
-    PK: familyPk(familyId),
-    SK: `PERIOD#${period}#MEMBER#${customerId}`,
-  }),
   settlement: (eventId: string) => ({ PK: `SETTLEMENT#${eventId}`, SK: 'SETTLEMENT' }),
   settlementIndex: (familyId: number, period: Period, eventTimeIso: string, eventId: string) => ({
     GSI1PK: `${familyPk(familyId)}#PERIOD#${period}`,
@@ -25,6 +21,5 @@ export const ledgerKeys = {
   /** Upper bound (exclusive) of the sort keys of the FAMILY and MEMBER# items. */
   directorySortKeyBound: 'N',
   periodPrefix: (period: Period) => `PERIOD#${period}`,
-  memberPeriodPrefix: (period: Period) => `PERIOD#${period}#MEMBER#`,
   familyPeriodIndexPk: (familyId: number, period: Period) => `${familyPk(familyId)}#PERIOD#${period}`,
 } as const;

@@ -1,8 +1,14 @@
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { SettlementRecord } from '../../core/settlement';
 import type { Period } from '../../core/time';
 import { classifyDynamoError } from './errors';
 import { ledgerKeys } from './ledger-keys';
+import { readPeriodUsage } from './period-usage';
 import { settlementFromItem } from './settlement-item';
 import { LEDGER_TABLE } from './table-layout';
 
@@ -26,11 +32,6 @@ export interface FamilyPeriodReport {
   readonly members: ReadonlyArray<MemberPeriodReport>;
 }
 
-const sorted = (value: unknown): string[] =>
-  value instanceof Set ? [...(value as Set<unknown>)].map(String).sort() : [];
-
-const count = (value: unknown) => Number(value ?? 0);
-
 /**
  * Read-only views of the ledger for operators: a family's usage and block
  * state in a period, its latest settlements, and the families with usage in a
@@ -43,34 +44,34 @@ export class LedgerReports {
   ) {}
 
   async periodUsage(familyId: number, period: Period): Promise<FamilyPeriodReport> {
-    const items = await this.queryAll({
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: {
-        ':pk': ledgerKeys.familyPk(familyId),
-        ':prefix': ledgerKeys.periodPrefix(period),
-      },
-      ConsistentRead: true,
-    });
-    const familySk = ledgerKeys.familyPeriod(familyId, period).SK;
-    const family = items.find((i) => i.SK === familySk);
+    const { Item } = await this.db
+      .send(
+        new GetCommand({
+          TableName: this.ledgerTable,
+          Key: ledgerKeys.familyPeriod(familyId, period),
+          ConsistentRead: true,
+        }),
+      )
+      .catch((e) => {
+        throw classifyDynamoError(e);
+      });
+    const usage = readPeriodUsage(familyId, period, Item);
     return {
       familyId,
       period,
-      usedBytes: count(family?.usedBytes),
-      settledEvents: count(family?.settledEvents),
-      members: items
-        .filter((i) => i !== family)
-        .map((i) => ({
-          customerId: Number(i.customerId),
-          usedBytes: count(i.usedBytes),
-          settledEvents: count(i.settledEvents),
-          blockedEvents: count(i.blockedEvents),
-          blockReasons: sorted(i.blockReasons),
-          blockedApps: sorted(i.blockedApps),
-          lastBlockReason: typeof i.lastBlockReason === 'string' ? i.lastBlockReason : null,
-          lastBlockedAt: typeof i.lastBlockedAt === 'number' ? i.lastBlockedAt : null,
-          alerts: sorted(i.alerts),
-        })),
+      usedBytes: usage.usedBytes,
+      settledEvents: usage.settledEvents,
+      members: [...usage.members.values()].map((m) => ({
+        customerId: m.customerId,
+        usedBytes: m.usedBytes,
+        settledEvents: m.settledEvents,
+        blockedEvents: m.blockedEvents,
+        blockReasons: m.blockReasons,
+        blockedApps: m.blockedApps,
+        lastBlockReason: m.lastBlock?.reason ?? null,
+        lastBlockedAt: m.lastBlock?.at ?? null,
+        alerts: m.alerts,
+      })),
     };
   }
 

@@ -13,6 +13,7 @@ import type { FamilyDirectory, Ledger, LedgerOutcome } from '../../core/ports';
 import type { SettlementRecord, SettlementWrite } from '../../core/settlement';
 import { classifyDynamoError } from './errors';
 import { ledgerKeys } from './ledger-keys';
+import { type PeriodUsage, periodUsageUpdate, readPeriodUsage } from './period-usage';
 import { settlementFromItem, settlementItem } from './settlement-item';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -31,15 +32,35 @@ export class DynamoLedger implements Ledger {
   ) {}
 
   async settle(write: SettlementWrite): Promise<LedgerOutcome> {
-    const items = this.transactItems(write);
-    try {
-      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
-      return { kind: 'settled' };
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'TransactionCanceledException')
-        throw classifyDynamoError(error);
-      return this.onCancelled(write, error as CancelledError);
+    const [outcome] = await this.settleGroup([write]);
+    return outcome as LedgerOutcome;
+  }
+
+  /**
+   * Settles a family's events in as few transactions as possible: each holds
+   * up to 100 items (settlement records, outbox items and one aggregate update
+   * per period). A settlement that already exists cancels its transaction; it
+   * is answered as already settled and the rest is written again without it.
+   */
+  async settleGroup(writes: ReadonlyArray<SettlementWrite>): Promise<LedgerOutcome[]> {
+    if (new Set(writes.map((w) => w.record.eventId)).size !== writes.length) {
+      throw new InvariantError('LEDGER_INVARIANT', 'an eventId appears twice in one settlement group');
     }
+    const outcomes = new Map<SettlementWrite, LedgerOutcome>();
+    for (const chunk of chunks(writes)) {
+      let pending = chunk;
+      while (pending.length > 0) {
+        const settledBefore = await this.writeChunk(pending);
+        if (settledBefore.size === 0) {
+          for (const write of pending) outcomes.set(write, { kind: 'settled' });
+          break;
+        }
+        for (const [write, existing] of settledBefore)
+          outcomes.set(write, { kind: 'already-settled', existing });
+        pending = pending.filter((w) => !settledBefore.has(w));
+      }
+    }
+    return writes.map((w) => outcomes.get(w) as LedgerOutcome);
   }
 
   async loadDirectory(familyId: number): Promise<FamilyDirectory> {
@@ -66,31 +87,38 @@ export class DynamoLedger implements Ledger {
     return { familyId, quotaBytes, members };
   }
 
+  async periodUsage(familyId: number, period: string): Promise<PeriodUsage> {
+    const { Item } = await this.db
+      .send(
+        new GetCommand({
+          TableName: this.tables.ledger,
+          Key: ledgerKeys.familyPeriod(familyId, period),
+          ConsistentRead: true,
+        }),
+      )
+      .catch((e) => {
+        throw classifyDynamoError(e);
+      });
+    return readPeriodUsage(familyId, period, Item);
+  }
+
   async loadSnapshot(familyId: number, period: string): Promise<FamilySnapshot> {
     const [directory, usage] = await Promise.all([
       this.loadDirectory(familyId),
-      this.query({
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-        ExpressionAttributeValues: {
-          ':pk': ledgerKeys.familyPk(familyId),
-          ':prefix': ledgerKeys.periodPrefix(period),
-        },
-      }),
+      this.periodUsage(familyId, period),
     ]);
-    const familyUsage = usage.find((i) => i.SK === ledgerKeys.familyPeriod(familyId, period).SK);
-    const memberUsage = new Map(usage.filter((i) => i !== familyUsage).map((i) => [Number(i.customerId), i]));
     return {
       familyId,
       period,
       quotaBytes: directory.quotaBytes ?? 0,
-      familyUsedBytes: Number(familyUsage?.usedBytes ?? 0),
+      familyUsedBytes: usage.usedBytes,
       members: directory.members.map((m) => {
-        const u = memberUsage.get(m.customerId);
+        const u = usage.members.get(m.customerId);
         return {
           customerId: m.customerId,
           policy: m.policy,
-          usedBytes: Number(u?.usedBytes ?? 0),
-          alerts: u?.alerts instanceof Set ? [...(u.alerts as Set<string>)] : [],
+          usedBytes: u?.usedBytes ?? 0,
+          alerts: u?.alerts ?? [],
         };
       }),
     };
@@ -107,106 +135,74 @@ export class DynamoLedger implements Ledger {
     return Item ? settlementFromItem(Item) : null;
   }
 
-  private transactItems({ record, outbox }: SettlementWrite): TransactItem[] {
-    const { familyId, customerId, period, decision } = record;
-    const now = record.settledAt;
-    const items: TransactItem[] = [
-      {
+  /** One transaction; returns the writes whose settlement already existed (then nothing was written). */
+  private async writeChunk(
+    writes: ReadonlyArray<SettlementWrite>,
+  ): Promise<Map<SettlementWrite, SettlementRecord>> {
+    const owners: Array<{ write: SettlementWrite; role: 'settlement' | 'outbox' } | null> = [];
+    const items: TransactItem[] = [];
+    for (const write of writes) {
+      owners.push({ write, role: 'settlement' });
+      items.push({
         Put: {
           TableName: this.tables.ledger,
-          Item: settlementItem(record),
+          Item: settlementItem(write.record),
           ConditionExpression: 'attribute_not_exists(PK)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
-      },
-    ];
-    const alerts = decision.markers.length > 0 ? { ':alerts': new Set(decision.markers) } : {};
-    const addAlerts = decision.markers.length > 0 ? ', alerts :alerts' : '';
-    const memberKey = ledgerKeys.memberPeriod(familyId, period, customerId);
-    if (decision.counted) {
-      items.push(
-        {
-          Update: {
-            TableName: this.tables.ledger,
-            Key: ledgerKeys.familyPeriod(familyId, period),
-            UpdateExpression:
-              'ADD usedBytes :b, settledEvents :one ' +
-              'SET familyId = :f, period = :p, updatedAt = :now, GSI2PK = :periodKey, GSI2SK = :f',
-            ExpressionAttributeValues: {
-              ':b': record.bytesUsed,
-              ':one': 1,
-              ':f': familyId,
-              ':p': period,
-              ':now': now,
-              ':periodKey': ledgerKeys.periodFamiliesIndexPk(period),
-            },
+      });
+      if (write.outbox) {
+        owners.push({ write, role: 'outbox' });
+        items.push({
+          Put: {
+            TableName: this.tables.outbox,
+            Item: { ...write.outbox },
+            ConditionExpression: 'attribute_not_exists(notificationId)',
           },
-        },
-        {
-          Update: {
-            TableName: this.tables.ledger,
-            Key: memberKey,
-            UpdateExpression: `ADD usedBytes :b, settledEvents :one${addAlerts} SET familyId = :f, customerId = :c, period = :p, updatedAt = :now`,
-            ExpressionAttributeValues: {
-              ':b': record.bytesUsed,
-              ':one': 1,
-              ':f': familyId,
-              ':c': customerId,
-              ':p': period,
-              ':now': now,
-              ...alerts,
-            },
-          },
-        },
-      );
-    } else {
-      const apps =
-        decision.status === 'APP_BLOCK' && record.appId ? { ':apps': new Set([record.appId]) } : {};
+        });
+      }
+    }
+    for (const [period, group] of groupByPeriod(writes)) {
+      const first = group[0] as SettlementWrite;
+      owners.push(null);
       items.push({
-        Update: {
-          TableName: this.tables.ledger,
-          Key: memberKey,
-          UpdateExpression:
-            `ADD blockedEvents :one, blockReasons :reasons${apps[':apps'] ? ', blockedApps :apps' : ''}${addAlerts} ` +
-            'SET familyId = :f, customerId = :c, period = :p, lastBlockReason = :reason, ' +
-            'lastBlockedEventId = :e, lastBlockedAt = :now, updatedAt = :now',
-          ExpressionAttributeValues: {
-            ':one': 1,
-            ':reasons': new Set([decision.status]),
-            ':reason': decision.status,
-            ':e': record.eventId,
-            ':f': familyId,
-            ':c': customerId,
-            ':p': period,
-            ':now': now,
-            ...apps,
-            ...alerts,
-          },
-        },
+        Update: periodUsageUpdate(
+          this.tables.ledger,
+          first.record.familyId,
+          period,
+          group,
+          first.record.settledAt,
+        ),
       });
     }
-    if (outbox) {
-      items.push({
-        Put: {
-          TableName: this.tables.outbox,
-          Item: { ...outbox },
-          ConditionExpression: 'attribute_not_exists(notificationId)',
-        },
-      });
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+      return new Map();
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'TransactionCanceledException')
+        throw classifyDynamoError(error);
+      return this.onCancelled(owners, error as CancelledError);
     }
-    return items;
   }
 
-  private async onCancelled(write: SettlementWrite, error: CancelledError): Promise<LedgerOutcome> {
+  private async onCancelled(
+    owners: ReadonlyArray<{ write: SettlementWrite; role: 'settlement' | 'outbox' } | null>,
+    error: CancelledError,
+  ): Promise<Map<SettlementWrite, SettlementRecord>> {
     const reasons = error.CancellationReasons ?? [];
     const codes = reasons.map((r) => r.Code ?? 'None');
-    if (codes[0] === 'ConditionalCheckFailed') {
-      const existing = reasons[0]?.Item
-        ? settlementFromItem(unmarshallReturned(reasons[0].Item))
-        : await this.getSettlement(write.record.eventId);
-      if (!existing) throw new TransientError('settlement reported as existing but not readable yet');
-      return { kind: 'already-settled', existing };
+    const existing = new Map<SettlementWrite, SettlementRecord>();
+    for (const [i, code] of codes.entries()) {
+      const owner = owners[i];
+      if (code !== 'ConditionalCheckFailed' || owner?.role !== 'settlement') continue;
+      const returned = reasons[i]?.Item;
+      const record = returned
+        ? settlementFromItem(unmarshall(returned as Parameters<typeof unmarshall>[0]))
+        : await this.getSettlement(owner.write.record.eventId);
+      if (!record) throw new TransientError('settlement reported as existing but not readable yet');
+      existing.set(owner.write, record);
     }
+    if (existing.size > 0) return existing;
     if (codes.every((c) => c === 'None' || RETRYABLE_CANCELLATIONS.has(c))) {
       throw new TransientError(`settlement transaction cancelled: ${codes.join(',')}`, { cause: error });
     }
@@ -245,10 +241,37 @@ interface CancelledError {
   readonly CancellationReasons?: ReadonlyArray<{ Code?: string; Item?: Record<string, unknown> }>;
 }
 
-/**
- * The document client does not unmarshall items inside cancellation reasons:
- * they arrive as raw AttributeValues.
- */
-function unmarshallReturned(item: Record<string, unknown>): Record<string, unknown> {
-  return unmarshall(item as Parameters<typeof unmarshall>[0]);
+const MAX_TRANSACTION_ITEMS = 100;
+
+/** Consecutive writes packed so each transaction stays within 100 items, aggregates included. */
+function chunks(writes: ReadonlyArray<SettlementWrite>): SettlementWrite[][] {
+  const result: SettlementWrite[][] = [];
+  let current: SettlementWrite[] = [];
+  let size = 0;
+  const periods = new Set<string>();
+  for (const write of writes) {
+    const cost = write.outbox ? 2 : 1;
+    const newPeriod = periods.has(write.record.period) ? 0 : 1;
+    if (current.length > 0 && size + cost + periods.size + newPeriod > MAX_TRANSACTION_ITEMS) {
+      result.push(current);
+      current = [];
+      size = 0;
+      periods.clear();
+    }
+    current.push(write);
+    size += cost;
+    periods.add(write.record.period);
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}
+
+function groupByPeriod(writes: ReadonlyArray<SettlementWrite>): Map<string, SettlementWrite[]> {
+  const groups = new Map<string, SettlementWrite[]>();
+  for (const write of writes) {
+    const group = groups.get(write.record.period) ?? [];
+    group.push(write);
+    groups.set(write.record.period, group);
+  }
+  return groups;
 }

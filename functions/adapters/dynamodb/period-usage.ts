@@ -1,0 +1,178 @@
+import type { SettlementWrite } from '../../core/settlement';
+import type { Period } from '../../core/time';
+import { ledgerKeys } from './ledger-keys';
+
+/**
+ * A family's usage in a period, members included, lives in ONE item: the
+ * family period item carries per-member attributes (used_<id>, alerts_<id>,
+ * ...). A batch's settlements of a family then update one aggregate item per
+ * period instead of one per member, which is what keeps write capacity per
+ * settled event low (see ARCHITECTURE.md, "Throughput").
+ */
+export interface MemberPeriodUsage {
+  readonly customerId: number;
+  readonly usedBytes: number;
+  readonly settledEvents: number;
+  readonly alerts: ReadonlyArray<string>;
+  readonly blockedEvents: number;
+  readonly blockReasons: ReadonlyArray<string>;
+  readonly blockedApps: ReadonlyArray<string>;
+  readonly lastBlock: { readonly reason: string; readonly eventId: string; readonly at: number } | null;
+}
+
+export interface PeriodUsage {
+  readonly familyId: number;
+  readonly period: Period;
+  readonly usedBytes: number;
+  readonly settledEvents: number;
+  readonly members: ReadonlyMap<number, MemberPeriodUsage>;
+}
+
+const MEMBER_ATTRIBUTES = {
+  used: 'used_',
+  settled: 'settled_',
+  alerts: 'alerts_',
+  blocked: 'blocked_',
+  blockReasons: 'blockReasons_',
+  blockedApps: 'blockedApps_',
+  lastBlock: 'lastBlock_',
+} as const;
+
+const strings = (value: unknown): string[] =>
+  value instanceof Set ? [...(value as Set<unknown>)].map(String).sort() : [];
+
+export function readPeriodUsage(
+  familyId: number,
+  period: Period,
+  item: Record<string, unknown> | undefined,
+): PeriodUsage {
+  const ids = new Set<number>();
+  for (const name of Object.keys(item ?? {})) {
+    const match = /^[a-zA-Z]+_(\d+)$/.exec(name);
+    if (match) ids.add(Number(match[1]));
+  }
+  const at = (prefix: string, id: number) => item?.[`${prefix}${id}`];
+  const members = new Map<number, MemberPeriodUsage>();
+  for (const id of ids) {
+    const last = at(MEMBER_ATTRIBUTES.lastBlock, id) as
+      | { reason?: unknown; eventId?: unknown; at?: unknown }
+      | undefined;
+    members.set(id, {
+      customerId: id,
+      usedBytes: Number(at(MEMBER_ATTRIBUTES.used, id) ?? 0),
+      settledEvents: Number(at(MEMBER_ATTRIBUTES.settled, id) ?? 0),
+      alerts: strings(at(MEMBER_ATTRIBUTES.alerts, id)),
+      blockedEvents: Number(at(MEMBER_ATTRIBUTES.blocked, id) ?? 0),
+      blockReasons: strings(at(MEMBER_ATTRIBUTES.blockReasons, id)),
+      blockedApps: strings(at(MEMBER_ATTRIBUTES.blockedApps, id)),
+      lastBlock: last
+        ? { reason: String(last.reason), eventId: String(last.eventId), at: Number(last.at) }
+        : null,
+    });
+  }
+  return {
+    familyId,
+    period,
+    usedBytes: Number(item?.usedBytes ?? 0),
+    settledEvents: Number(item?.settledEvents ?? 0),
+    members,
+  };
+}
+
+interface MemberDelta {
+  used: number;
+  settled: number;
+  blocked: number;
+  alerts: Set<string>;
+  reasons: Set<string>;
+  apps: Set<string>;
+  lastBlock: { reason: string; eventId: string; at: number } | null;
+}
+
+/**
+ * The one UpdateItem that adds a group of settlements (same family, same
+ * period) to the period item: family totals, every member's counters, block
+ * states and alert markers. Its keys never change after the first write, so
+ * the period index is written once per family and period.
+ */
+export function periodUsageUpdate(
+  tableName: string,
+  familyId: number,
+  period: Period,
+  writes: ReadonlyArray<SettlementWrite>,
+  nowMs: number,
+) {
+  const deltas = new Map<number, MemberDelta>();
+  let familyUsed = 0;
+  let familySettled = 0;
+  for (const { record } of writes) {
+    const d =
+      deltas.get(record.customerId) ??
+      ({
+        used: 0,
+        settled: 0,
+        blocked: 0,
+        alerts: new Set(),
+        reasons: new Set(),
+        apps: new Set(),
+        lastBlock: null,
+      } as MemberDelta);
+    deltas.set(record.customerId, d);
+    for (const marker of record.decision.markers) d.alerts.add(marker);
+    if (record.decision.counted) {
+      d.used += record.bytesUsed;
+      d.settled++;
+      familyUsed += record.bytesUsed;
+      familySettled++;
+    } else {
+      d.blocked++;
+      d.reasons.add(record.decision.status);
+      if (record.decision.status === 'APP_BLOCK' && record.appId) d.apps.add(record.appId);
+      d.lastBlock = { reason: record.decision.status, eventId: record.eventId, at: record.settledAt };
+    }
+  }
+
+  const adds: string[] = [];
+  const sets = ['familyId = :f', '#period = :p', 'updatedAt = :now', 'GSI2PK = :periodKey', 'GSI2SK = :f'];
+  const names: Record<string, string> = { '#period': 'period' };
+  const values: Record<string, unknown> = {
+    ':f': familyId,
+    ':p': period,
+    ':now': nowMs,
+    ':periodKey': ledgerKeys.periodFamiliesIndexPk(period),
+  };
+  const add = (attribute: string, value: unknown) => {
+    const i = adds.length;
+    names[`#a${i}`] = attribute;
+    values[`:a${i}`] = value;
+    adds.push(`#a${i} :a${i}`);
+  };
+  if (familySettled > 0) {
+    add('usedBytes', familyUsed);
+    add('settledEvents', familySettled);
+  }
+  for (const [customerId, d] of deltas) {
+    if (d.settled > 0) {
+      add(`${MEMBER_ATTRIBUTES.used}${customerId}`, d.used);
+      add(`${MEMBER_ATTRIBUTES.settled}${customerId}`, d.settled);
+    }
+    if (d.blocked > 0) {
+      add(`${MEMBER_ATTRIBUTES.blocked}${customerId}`, d.blocked);
+      add(`${MEMBER_ATTRIBUTES.blockReasons}${customerId}`, d.reasons);
+    }
+    if (d.apps.size > 0) add(`${MEMBER_ATTRIBUTES.blockedApps}${customerId}`, d.apps);
+    if (d.alerts.size > 0) add(`${MEMBER_ATTRIBUTES.alerts}${customerId}`, d.alerts);
+    if (d.lastBlock) {
+      names[`#l${customerId}`] = `${MEMBER_ATTRIBUTES.lastBlock}${customerId}`;
+      values[`:l${customerId}`] = d.lastBlock;
+      sets.push(`#l${customerId} = :l${customerId}`);
+    }
+  }
+  return {
+    TableName: tableName,
+    Key: ledgerKeys.familyPeriod(familyId, period),
+    UpdateExpression: `${adds.length > 0 ? `ADD ${adds.join(', ')} ` : ''}SET ${sets.join(', ')}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
