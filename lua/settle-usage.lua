@@ -103,13 +103,21 @@ else
   counted = 1
   remaining = redis.call('HINCRBY', periodKey, 'remaining', -bytes)
   redis.call('HINCRBY', periodKey, usedField, bytes)
-  if remaining * 10 < quota then
+  -- remaining/quota < k/10, decided exactly: quota = 10*tenth + rest with both parts
+  -- exact as doubles, and remaining*10 < k*quota <=> (remaining - k*tenth)*10 < k*rest,
+  -- which stays exact for any quota below 2^53 (a product like quota*3 would not).
+  local tenth = math.floor(quota / 10)
+  local rest = quota - tenth * 10
+  local function below(k)
+    return (remaining - k * tenth) * 10 < k * rest
+  end
+  if below(1) then
     status = 'WARNING_10'
     alertStatuses = {'WARNING_50', 'WARNING_30', 'WARNING_10'}
-  elseif remaining * 10 < quota * 3 then
+  elseif below(3) then
     status = 'WARNING_30'
     alertStatuses = {'WARNING_50', 'WARNING_30'}
-  elseif remaining * 2 < quota then
+  elseif below(5) then
     status = 'WARNING_50'
     alertStatuses = {'WARNING_50'}
   else

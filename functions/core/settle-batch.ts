@@ -295,9 +295,9 @@ class Batch {
         (error, attempt) => this.onRetry(lane, error, attempt),
       );
       const byEvent = new Map<string, { item: Item; outcome: LedgerOutcome }>();
-      [...writes.keys()].forEach((item, i) =>
-        byEvent.set(item.event.eventId, { item, outcome: outcomes[i] as LedgerOutcome }),
-      );
+      for (const [i, item] of [...writes.keys()].entries()) {
+        byEvent.set(item.event.eventId, { item, outcome: outcomes[i] as LedgerOutcome });
+      }
       for (const item of decided) {
         const owner = byEvent.get(item.event.eventId);
         if (!owner) continue;

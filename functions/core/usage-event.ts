@@ -35,6 +35,14 @@ export type Validated =
   | { readonly kind: 'skip'; readonly eventType: string }
   | { readonly kind: 'reject'; readonly rejection: Rejection };
 
+/**
+ * Redis and DynamoDB store strings as UTF-8, where a lone surrogate becomes
+ * U+FFFD: two different ids would share one key.
+ */
+function wellFormed(value: string): boolean {
+  return !/\p{Surrogate}/u.test(value);
+}
+
 const positiveId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
 const envelopeSchema = z.object({
@@ -42,13 +50,18 @@ const envelopeSchema = z.object({
     .string()
     .min(1)
     .max(128)
-    .refine((id) => id.trim().length > 0, 'must not be blank'),
+    .refine((id) => id.trim().length > 0, 'must not be blank')
+    .refine(wellFormed, 'must be well-formed Unicode (no lone surrogates)'),
   eventType: z.literal(DATA_USAGE),
   timestamp: z.string(),
   payload: z.object({
     familyId: positiveId,
     customerId: positiveId,
-    appId: z.string().max(256).nullish(),
+    appId: z
+      .string()
+      .max(256)
+      .refine(wellFormed, 'must be well-formed Unicode (no lone surrogates)')
+      .nullish(),
     bytesUsed: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   }),
 });

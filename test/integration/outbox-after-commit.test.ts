@@ -21,7 +21,8 @@ function watchedLedger(inner: Ledger) {
     async settleGroup(writes) {
       try {
         const outcomes = await inner.settleGroup(writes);
-        writes.forEach((write, i) => attempts.push({ write, outcome: outcomes[i] as LedgerOutcome }));
+        for (const [i, write] of writes.entries())
+          attempts.push({ write, outcome: outcomes[i] as LedgerOutcome });
         return outcomes;
       } catch (error) {
         for (const write of writes) attempts.push({ write, outcome: 'threw' });

@@ -8,7 +8,7 @@ import { SCRIPT_FILES } from '../../functions/adapters/redis/settlement-scripts'
  * review as a change to this file too: the scripts decide money-like state.
  */
 const PINNED: Record<string, string> = {
-  [SCRIPT_FILES.settle]: 'fc18b94676d0b089a1f411c4cdcf7a4fdf36ef8b',
+  [SCRIPT_FILES.settle]: '6316605e9491532fdbdfa5b8dc264ca5c9b2db48',
   [SCRIPT_FILES.hydrate]: 'fdac621a28f8c44c013431889f3ffc20defed6b4',
   [SCRIPT_FILES.compensate]: 'd9b497694fe304da934c5f92d9c983a916a4375e',
   [SCRIPT_FILES.setQuota]: '9478e6c0a6095ebc3f2edd9597a35a962d9ca956',

@@ -1,0 +1,321 @@
+/**
+ * A pure reference model of SPEC §3 (the settlement decision rules), written
+ * from the specification text alone and deliberately not from
+ * lua/settle-usage.lua. The property tests run it side by side with the real
+ * script and compare every decision and every counter.
+ *
+ * It models one family. It has no I/O, no clock and no randomness: the caller
+ * states the event's period (`yyyyMM`) and local time of day (`HHmm`).
+ */
+
+export const THRESHOLD_LEVELS = ['WARNING_50', 'WARNING_30', 'WARNING_10'] as const;
+export const BLOCK_STATUSES = [
+  'MANUAL',
+  'APP_BLOCK',
+  'TIME_BLOCK',
+  'MONTHLY_LIMIT_EXCEEDED',
+  'FAMILY_QUOTA_EXCEEDED',
+] as const;
+
+export type ThresholdLevel = (typeof THRESHOLD_LEVELS)[number];
+export type BlockStatus = (typeof BLOCK_STATUSES)[number];
+export type ModelStatus = 'NORMAL' | ThresholdLevel | BlockStatus;
+
+/** The share (percent) below which a level applies, most severe last. */
+const LEVEL_PERCENT: Readonly<Record<ThresholdLevel, number>> = {
+  WARNING_50: 50,
+  WARNING_30: 30,
+  WARNING_10: 10,
+};
+
+export interface ModelWindow {
+  /** HHmm */
+  readonly start: string;
+  /** HHmm */
+  readonly end: string;
+}
+
+/** A member's policy as an owner would write it: app ids in any case, with any padding. */
+export interface ModelPolicy {
+  /** Monthly limit in bytes; null is unlimited. */
+  readonly limit: number | null;
+  readonly manual: boolean;
+  readonly window: ModelWindow | null;
+  readonly blockedApps: ReadonlyArray<string>;
+}
+
+/** An alert already notified: per member and status, and for APP_BLOCK per app. */
+export interface ModelAlert {
+  readonly customerId: number;
+  readonly status: ModelStatus;
+  /** Only for APP_BLOCK (normalised); null otherwise. */
+  readonly appId: string | null;
+}
+
+export interface ModelMemberStart {
+  readonly customerId: number;
+  readonly policy: ModelPolicy;
+  /** Member usage already counted in the period when the model starts. */
+  readonly usedBytes: number;
+  readonly alerts: ReadonlyArray<ModelAlert>;
+}
+
+/** What a period starts from (what DynamoDB would hydrate Redis with). */
+export interface ModelPeriodStart {
+  readonly period: string;
+  readonly quota: number;
+  readonly familyUsedBytes: number;
+  readonly members: ReadonlyArray<ModelMemberStart>;
+}
+
+export interface ModelEvent {
+  readonly eventId: string;
+  readonly customerId: number;
+  /** As the producer sent it; the model normalises it (trim + lower-case). */
+  readonly appId: string | null;
+  readonly bytes: number;
+  /** Identity of the event time (epoch ms); part of the payload, not of the rules. */
+  readonly eventTimeMs: number;
+  /** yyyyMM of the event time in the settlement zone. */
+  readonly period: string;
+  /** HHmm of the event time in the settlement zone. */
+  readonly hhmm: string;
+}
+
+export interface ModelDecision {
+  readonly status: ModelStatus;
+  readonly counted: boolean;
+  readonly notify: boolean;
+  readonly bytes: number;
+  readonly customerId: number;
+  /** Alerts this decision marked: the notified one and any skipped levels. */
+  readonly markers: ReadonlyArray<ModelAlert>;
+}
+
+export type ModelResult =
+  | { readonly kind: 'new'; readonly decision: ModelDecision }
+  | { readonly kind: 'duplicate'; readonly decision: ModelDecision }
+  | { readonly kind: 'conflict'; readonly decision: ModelDecision };
+
+export interface ModelPeriodView {
+  readonly quota: number;
+  readonly remaining: number;
+  readonly used: ReadonlyMap<number, number>;
+  readonly alerts: ReadonlyArray<ModelAlert>;
+}
+
+interface PeriodState {
+  readonly quota: number;
+  remaining: number;
+  readonly used: Map<number, number>;
+  /** Keys from alertKey(). */
+  readonly alerts: Map<string, ModelAlert>;
+}
+
+interface NormalisedPolicy {
+  readonly limit: number | null;
+  readonly manual: boolean;
+  readonly window: { readonly start: number; readonly end: number } | null;
+  readonly blockedApps: ReadonlySet<string>;
+}
+
+/** SPEC §2: app ids are normalised by trim + lower-case, everywhere; blank is no app. */
+export function normaliseApp(appId: string | null | undefined): string | null {
+  if (appId === null || appId === undefined) return null;
+  const normalised = appId.trim().toLowerCase();
+  return normalised === '' ? null : normalised;
+}
+
+const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(2, 4));
+
+/** SPEC §3.2.3: start < end: start <= t < end; start > end (overnight): t >= start or t < end; equal: all day. */
+export function insideWindow(window: { start: number; end: number }, t: number): boolean {
+  if (window.start < window.end) return window.start <= t && t < window.end;
+  if (window.start > window.end) return t >= window.start || t < window.end;
+  return true;
+}
+
+/** SPEC §3.4, in exact integer arithmetic: the most severe level whose share the remainder is below. */
+export function thresholdOf(remaining: number, quota: number): 'NORMAL' | ThresholdLevel {
+  const r = BigInt(remaining) * 100n;
+  const q = BigInt(quota);
+  if (r < q * 10n) return 'WARNING_10';
+  if (r < q * 30n) return 'WARNING_30';
+  if (r < q * 50n) return 'WARNING_50';
+  return 'NORMAL';
+}
+
+const alertKey = (a: ModelAlert): string => `${a.customerId}\u0000${a.status}\u0000${a.appId ?? ''}`;
+
+const identityOf = (e: ModelEvent): string =>
+  JSON.stringify([e.eventId, e.eventTimeMs, e.customerId, normaliseApp(e.appId), e.bytes]);
+
+export class SettlementModel {
+  private readonly policies = new Map<number, NormalisedPolicy>();
+  private readonly periods = new Map<string, PeriodState>();
+  private readonly decided = new Map<string, { identity: string; decision: ModelDecision }>();
+
+  /**
+   * @param starts one entry per period the family has state for. Policies are
+   *   per member, not per period: the first entry's policies are used.
+   */
+  constructor(starts: ReadonlyArray<ModelPeriodStart>) {
+    for (const start of starts) {
+      if (this.periods.has(start.period)) throw new Error(`period ${start.period} given twice`);
+      const used = new Map<number, number>();
+      const alerts = new Map<string, ModelAlert>();
+      for (const m of start.members) {
+        used.set(m.customerId, m.usedBytes);
+        for (const a of m.alerts) {
+          const alert = { ...a, appId: a.status === 'APP_BLOCK' ? normaliseApp(a.appId) : null };
+          alerts.set(alertKey(alert), alert);
+        }
+        if (!this.policies.has(m.customerId)) this.policies.set(m.customerId, normalisePolicy(m.policy));
+      }
+      // The spec does not say how a period's counters start; the model keeps the
+      // invariant remaining = quota - family used, negative for an overdrawn family
+      // (which then blocks every event, as 0 would).
+      this.periods.set(start.period, {
+        quota: start.quota,
+        remaining: start.quota - start.familyUsedBytes,
+        used,
+        alerts,
+      });
+    }
+  }
+
+  decide(event: ModelEvent): ModelResult {
+    // 1. Dedup before anything else: same payload is a duplicate, another payload a conflict.
+    const identity = identityOf(event);
+    const previous = this.decided.get(event.eventId);
+    if (previous) {
+      return previous.identity === identity
+        ? { kind: 'duplicate', decision: previous.decision }
+        : { kind: 'conflict', decision: previous.decision };
+    }
+
+    const state = this.periods.get(event.period);
+    if (!state) throw new Error(`model has no state for period ${event.period}`);
+    const policy = this.policies.get(event.customerId);
+    const used = state.used.get(event.customerId);
+    if (!policy || used === undefined) throw new Error(`customer ${event.customerId} is not a member`);
+    const app = normaliseApp(event.appId);
+
+    // 2. Blocks, first match wins, nothing deducted.
+    const block = firstBlock(policy, app, minutesOf(event.hhmm), used, event.bytes, state.remaining);
+    let decision: ModelDecision;
+    if (block !== null) {
+      const alert: ModelAlert = {
+        customerId: event.customerId,
+        status: block,
+        appId: block === 'APP_BLOCK' ? app : null,
+      };
+      const notify = this.mark(state, alert);
+      decision = {
+        status: block,
+        counted: false,
+        notify,
+        bytes: event.bytes,
+        customerId: event.customerId,
+        markers: notify ? [alert] : [],
+      };
+    } else {
+      // 3. Deduct.
+      state.remaining -= event.bytes;
+      state.used.set(event.customerId, used + event.bytes);
+      // 4. Thresholds on the remaining share after deduction; 5. alert dedup.
+      const status = thresholdOf(state.remaining, state.quota);
+      let notify = false;
+      const markers: ModelAlert[] = [];
+      if (status !== 'NORMAL') {
+        // The reached level is notified the first time; every less severe level
+        // the member was never alerted about counts as skipped and is marked too.
+        for (const level of THRESHOLD_LEVELS) {
+          if (LEVEL_PERCENT[level] < LEVEL_PERCENT[status]) break;
+          const alert: ModelAlert = { customerId: event.customerId, status: level, appId: null };
+          const fresh = this.mark(state, alert);
+          if (fresh) markers.push(alert);
+          if (level === status) notify = fresh;
+        }
+      }
+      decision = {
+        status,
+        counted: true,
+        notify,
+        bytes: event.bytes,
+        customerId: event.customerId,
+        markers,
+      };
+    }
+    // 6. Cache the decision under the eventId.
+    this.decided.set(event.eventId, { identity, decision });
+    return { kind: 'new', decision };
+  }
+
+  period(period: string): ModelPeriodView {
+    const state = this.periods.get(period);
+    if (!state) throw new Error(`model has no state for period ${period}`);
+    return {
+      quota: state.quota,
+      remaining: state.remaining,
+      used: new Map(state.used),
+      alerts: [...state.alerts.values()],
+    };
+  }
+
+  periodIds(): string[] {
+    return [...this.periods.keys()];
+  }
+
+  /** Member usage already counted in a period (0 for an unknown member). */
+  usedBy(period: string, customerId: number): number {
+    return this.periods.get(period)?.used.get(customerId) ?? 0;
+  }
+
+  /** The member's monthly limit; null is unlimited. */
+  limitOf(customerId: number): number | null {
+    return this.policies.get(customerId)?.limit ?? null;
+  }
+
+  /** Marks an alert; true when it was not marked before (a notification is due). */
+  private mark(state: PeriodState, alert: ModelAlert): boolean {
+    const key = alertKey(alert);
+    if (state.alerts.has(key)) return false;
+    state.alerts.set(key, alert);
+    return true;
+  }
+}
+
+function normalisePolicy(policy: ModelPolicy): NormalisedPolicy {
+  const apps = new Set<string>();
+  for (const raw of policy.blockedApps) {
+    const app = normaliseApp(raw);
+    if (app !== null) apps.add(app);
+  }
+  return {
+    limit: policy.limit,
+    manual: policy.manual,
+    window: policy.window
+      ? { start: minutesOf(policy.window.start), end: minutesOf(policy.window.end) }
+      : null,
+    blockedApps: apps,
+  };
+}
+
+function firstBlock(
+  policy: NormalisedPolicy,
+  app: string | null,
+  minuteOfDay: number,
+  used: number,
+  bytes: number,
+  remaining: number,
+): BlockStatus | null {
+  if (policy.manual) return 'MANUAL';
+  if (app !== null && policy.blockedApps.has(app)) return 'APP_BLOCK';
+  if (policy.window !== null && insideWindow(policy.window, minuteOfDay)) return 'TIME_BLOCK';
+  if (policy.limit !== null && BigInt(used) + BigInt(bytes) > BigInt(policy.limit)) {
+    return 'MONTHLY_LIMIT_EXCEEDED';
+  }
+  if (remaining < bytes) return 'FAMILY_QUOTA_EXCEEDED';
+  return null;
+}
