@@ -48,6 +48,10 @@ const schema = z.object({
   [ENV.nonMemberCacheSeconds]: intVar(60, 1),
   [ENV.policyCacheSeconds]: intVar(DAY_SECONDS, 1),
   [ENV.familyConcurrency]: intVar(16, 1, 256),
+  [ENV.reportBatchItemFailures]: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
   [ENV.retryMaxAttempts]: intVar(3, 1, 10),
   [ENV.retryBaseDelayMs]: intVar(50, 1, 10_000),
   [ENV.outboxMaxAttempts]: intVar(5, 1, 100),
@@ -86,6 +90,8 @@ export interface Config {
   };
   readonly processing: {
     readonly familyConcurrency: number;
+    /** Partial batch responses; off when the MSK mapping runs without provisioned pollers, which ignores them. */
+    readonly reportBatchItemFailures: boolean;
     readonly retryMaxAttempts: number;
     readonly retryBaseDelayMs: number;
   };
@@ -150,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     processing: Object.freeze({
       familyConcurrency: v[ENV.familyConcurrency],
+      reportBatchItemFailures: v[ENV.reportBatchItemFailures],
       retryMaxAttempts: v[ENV.retryMaxAttempts],
       retryBaseDelayMs: v[ENV.retryBaseDelayMs],
     }),

@@ -24,6 +24,7 @@ export const ENV = {
   nonMemberCacheSeconds: 'NON_MEMBER_CACHE_SECONDS',
   policyCacheSeconds: 'POLICY_CACHE_SECONDS',
   familyConcurrency: 'FAMILY_CONCURRENCY',
+  reportBatchItemFailures: 'REPORT_BATCH_ITEM_FAILURES',
   retryMaxAttempts: 'RETRY_MAX_ATTEMPTS',
   retryBaseDelayMs: 'RETRY_BASE_DELAY_MS',
   outboxMaxAttempts: 'OUTBOX_MAX_ATTEMPTS',

@@ -13,4 +13,7 @@ const redis = await connectRedis(config, (error) =>
 export const handler = createUsageEventsHandler(
   createSettlementDeps(config, redis, observability.logger),
   observability,
+  {
+    reportBatchItemFailures: config.processing.reportBatchItemFailures,
+  },
 );

@@ -109,6 +109,7 @@ export class Functions extends Construct {
         [ENV.ledgerTable]: ledger.tableName,
         [ENV.outboxTable]: outbox.tableName,
         [ENV.deadLetterQueueUrl]: messaging.rejectedEventsQueue.queueUrl,
+        [ENV.reportBatchItemFailures]: String(config.msk.provisionedPollers),
         ...(config.emulator.redisUrl
           ? { [ENV.redisUrl]: config.emulator.redisUrl, [ENV.redisCluster]: 'false' }
           : {

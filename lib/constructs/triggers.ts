@@ -137,7 +137,7 @@ export class Triggers extends Construct {
       Annotations.of(mapping).addWarningV2(
         'usage-settlement:mskOnDemandPollers',
         'MSK mapping in on-demand mode: partial batch responses, bisect, retry and record-age limits are not ' +
-          'applied by Lambda, so a batch item failure is not redelivered from its offset. See ARCHITECTURE.md.',
+          'applied by Lambda; the handler then fails an unfinished batch whole so it is retried. See ARCHITECTURE.md.',
       );
     }
 

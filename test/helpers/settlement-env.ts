@@ -66,8 +66,8 @@ export async function startSettlementEnv(label: string) {
   const families = new FamilyStore(tables.doc, tables.names.ledger);
   const ledger = new DynamoLedger(tables.doc, tables.names);
 
-  const handlerWith = (deps: SettlementDeps) => {
-    const handler = createUsageEventsHandler(deps, observability);
+  const handlerWith = (deps: SettlementDeps, options?: { reportBatchItemFailures: boolean }) => {
+    const handler = createUsageEventsHandler(deps, observability, options);
     return (event: MskEvent) => handler(event, lambdaContext());
   };
 

@@ -232,6 +232,26 @@ describe('usage-events handler against Redis and DynamoDB Local', () => {
     expect(await env.settlements(s.f2, period())).toHaveLength(8);
     expect(await expectStoresAgree(s.f2, 1 * MB)).toBe(4 * 150_000);
   });
+
+  it('fails an unfinished batch whole when partial batch responses are off (MSK without provisioned pollers)', async () => {
+    const s = await scenario();
+    const flaky: Ledger = {
+      ...delegate(env.deps.ledger),
+      settleGroup: async (writes) => {
+        if (writes.some((w) => w.record.familyId === s.f2))
+          throw new TransientError('ThrottlingException (simulated)');
+        return env.deps.ledger.settleGroup(writes);
+      },
+    };
+
+    await expect(
+      env.handlerWith({ ...env.deps, ledger: flaky }, { reportBatchItemFailures: false })(s.event),
+    ).rejects.toThrow(/unfinished/);
+
+    expect(await env.invoke(s.event)).toEqual({ batchItemFailures: [] });
+    expect(await expectStoresAgree(s.f1, 10 * MB)).toBe(6 * 700_000);
+    expect(await expectStoresAgree(s.f2, 1 * MB)).toBe(4 * 150_000);
+  });
 });
 
 /** The ledger's methods bound to it, so a test can replace one of them. */
