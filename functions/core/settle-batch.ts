@@ -63,6 +63,7 @@ interface Item {
   readonly event: UsageEvent;
   decision?: Decision;
   done?: boolean;
+  rejected?: boolean;
 }
 
 /** A family's events of the batch, in delivery order; it stops at its first failure. */
@@ -298,14 +299,15 @@ class Batch {
       for (const [i, item] of [...writes.keys()].entries()) {
         byEvent.set(item.event.eventId, { item, outcome: outcomes[i] as LedgerOutcome });
       }
+      for (const { item, outcome } of byEvent.values()) {
+        await this.account(item, outcome, writes.get(item) as SettlementWrite);
+      }
+      // A later record of the same event (Redis answered it as a duplicate of the first) shares the first's fate.
       for (const item of decided) {
-        const owner = byEvent.get(item.event.eventId);
-        if (!owner) continue;
-        if (owner.item !== item) {
-          this.complete(item, 'duplicate');
-          continue;
-        }
-        await this.account(item, owner.outcome, writes.get(item) as SettlementWrite);
+        const owner = byEvent.get(item.event.eventId)?.item;
+        if (!owner || owner === item) continue;
+        if (owner.rejected) this.rejectItem(item, conflict(item.event));
+        else if (owner.done) this.complete(item, 'duplicate');
       }
     });
   }
@@ -391,6 +393,7 @@ class Batch {
 
   private rejectItem(item: Item, rejection: Rejection) {
     item.done = true;
+    item.rejected = true;
     this.deadLetter(item.record, rejection, item.event.eventId);
   }
 

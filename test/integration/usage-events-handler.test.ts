@@ -162,6 +162,24 @@ describe('usage-events handler against Redis and DynamoDB Local', () => {
     expect(await expectStoresAgree(s.f1, 10 * MB)).toBe(6 * 700_000);
   });
 
+  it('rejects every copy of a reused eventId in a batch, not only the first', async () => {
+    const s = await scenario();
+    await env.drainDeadLetters();
+    const original = usage(`reused-${s.f2}`, s.f2, 21, 10);
+    await env.invoke(mskEvent([mskRecord(1, 300, original)]));
+    const reuse = usage(original.eventId, s.f1, 11, 99);
+
+    const response = await env.invoke(mskEvent([mskRecord(0, 301, reuse), mskRecord(1, 302, reuse)]));
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    const letters = await env.drainDeadLetters();
+    expect(letters.map((l) => [l.record.offset, l.reason]).sort()).toEqual([
+      [301, 'EVENT_ID_CONFLICT'],
+      [302, 'EVENT_ID_CONFLICT'],
+    ]);
+    expect(await expectStoresAgree(s.f1, 10 * MB)).toBe(0);
+  });
+
   it('sends bad records to the dead-letter queue with their reason while the rest of the partition settles', async () => {
     const s = await scenario();
     await env.drainDeadLetters();
