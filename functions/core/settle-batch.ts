@@ -3,6 +3,7 @@ import { forEachConcurrently } from './concurrency';
 import type { Decision } from './decision';
 import { type DecisionStatus, effectOf } from './decisions';
 import { InvariantError, isInvariantError } from './errors';
+import type { FamilySnapshot } from './family';
 import type { KafkaRecord, PartitionBatch } from './kafka-record';
 import type { Clock, DeadLetter, DeadLetterQueue, Ledger, LedgerOutcome, UsageCache } from './ports';
 import { type Rejection, type RejectionReason, reject } from './rejection';
@@ -153,31 +154,61 @@ class Batch {
     return [...lanes.values()];
   }
 
-  /** Membership of every (family, customer) of the batch: one Redis round trip, the ledger on a miss. */
+  /**
+   * Membership of every (family, customer) of the batch: one Redis round trip
+   * for all, the ledger for families with unknown customers, then one round
+   * trip that caches what the ledger said.
+   */
   async admitMembers(lanes: ReadonlyArray<Lane>): Promise<void> {
     const { cache, ledger, settings } = this.deps;
+    const members = new Map<Lane, Set<number>>();
+    const unknown = new Map<Lane, number[]>();
     await Promise.all(
       lanes.map((lane) =>
         this.guard(lane, lane.items[0], async () => {
           const customers = [...new Set(lane.items.map((i) => i.event.customerId))];
-          const cached = await Promise.all(customers.map((c) => cache.membership(lane.familyId, c)));
-          const members = new Set(customers.filter((_, i) => cached[i] === 'member'));
-          const unknown = customers.filter((_, i) => cached[i] === 'unknown');
-          if (unknown.length > 0) {
-            const directory = await retryTransient(() => ledger.loadDirectory(lane.familyId), settings.retry);
-            const ids = directory.members.map((m) => m.customerId);
-            await cache.cacheMembers(lane.familyId, ids);
-            for (const c of unknown) {
-              if (ids.includes(c)) members.add(c);
-              else await cache.cacheNonMember(lane.familyId, c);
-            }
-          }
-          for (const item of lane.items) {
-            if (!members.has(item.event.customerId)) this.rejectItem(item, notAMember(item.event));
-          }
+          const cached = await retryTransient(
+            () => Promise.all(customers.map((c) => cache.membership(lane.familyId, c))),
+            settings.retry,
+          );
+          members.set(lane, new Set(customers.filter((_, i) => cached[i] === 'member')));
+          const missing = customers.filter((_, i) => cached[i] === 'unknown');
+          if (missing.length > 0) unknown.set(lane, missing);
         }),
       ),
     );
+    const directories = new Map<Lane, number[]>();
+    await forEachConcurrently([...unknown.keys()], settings.familyConcurrency, (lane) =>
+      this.guard(lane, lane.items[0], async () => {
+        const directory = await retryTransient(() => ledger.loadDirectory(lane.familyId), settings.retry);
+        directories.set(
+          lane,
+          directory.members.map((m) => m.customerId),
+        );
+      }),
+    );
+    await Promise.all(
+      [...directories].map(([lane, ids]) =>
+        this.guard(lane, lane.items[0], async () => {
+          const nonMembers = (unknown.get(lane) ?? []).filter((c) => !ids.includes(c));
+          await retryTransient(
+            () =>
+              Promise.all([
+                cache.cacheMembers(lane.familyId, ids),
+                ...nonMembers.map((c) => cache.cacheNonMember(lane.familyId, c)),
+              ]),
+            settings.retry,
+          );
+          for (const c of unknown.get(lane) ?? []) if (ids.includes(c)) members.get(lane)?.add(c);
+        }),
+      ),
+    );
+    for (const lane of lanes) {
+      if (lane.failed) continue;
+      for (const item of lane.items) {
+        if (!members.get(lane)?.has(item.event.customerId)) this.rejectItem(item, notAMember(item.event));
+      }
+    }
   }
 
   /**
@@ -187,7 +218,7 @@ class Batch {
    * remaining events run again; transient failures are retried the same way.
    */
   async decide(lanes: ReadonlyArray<Lane>): Promise<void> {
-    const { cache, ledger, settings, log } = this.deps;
+    const { cache, settings, log } = this.deps;
     for (let attempt = 1; ; ) {
       const open = lanes.filter((l) => !l.failed && l.items.some((i) => this.awaitsDecision(i)));
       if (open.length === 0) return;
@@ -240,31 +271,47 @@ class Batch {
         await backoff(settings.retry, attempt);
         attempt++;
       }
-      await forEachConcurrently(toHydrate, settings.familyConcurrency, (lane) =>
-        this.guard(
-          lane,
-          lane.items.find((i) => this.awaitsDecision(i)),
-          async () => {
-            const period = lane.items.find((i) => this.awaitsDecision(i))?.event.period as string;
-            const snapshot = await retryTransient(
-              () => ledger.loadSnapshot(lane.familyId, period),
-              settings.retry,
-            );
-            const known = new Set(snapshot.members.map((m) => m.customerId));
-            for (const item of lane.items) {
-              if (this.awaitsDecision(item) && !known.has(item.event.customerId)) {
-                // The membership cache was stale: the ledger no longer lists this customer.
-                await cache.cacheNonMember(lane.familyId, item.event.customerId);
-                this.rejectItem(item, notAMember(item.event));
-              }
-            }
-            await retryTransient(() => cache.hydrate(snapshot), settings.retry);
-            lane.hydrated = true;
-            this.report.hydrations++;
-          },
-        ),
-      );
+      await this.hydrate(toHydrate);
     }
+  }
+
+  /** Reads the families' snapshots from the ledger, then writes them to Redis in one round trip. */
+  private async hydrate(lanes: ReadonlyArray<Lane>): Promise<void> {
+    const { cache, ledger, settings } = this.deps;
+    const snapshots = new Map<Lane, FamilySnapshot>();
+    await forEachConcurrently(lanes, settings.familyConcurrency, (lane) =>
+      this.guard(lane, this.firstOpen(lane), async () => {
+        const period = this.firstOpen(lane)?.event.period as string;
+        snapshots.set(
+          lane,
+          await retryTransient(() => ledger.loadSnapshot(lane.familyId, period), settings.retry),
+        );
+      }),
+    );
+    await Promise.all(
+      [...snapshots].map(([lane, snapshot]) =>
+        this.guard(lane, this.firstOpen(lane), async () => {
+          const known = new Set(snapshot.members.map((m) => m.customerId));
+          const stale = lane.items.filter((i) => this.awaitsDecision(i) && !known.has(i.event.customerId));
+          await retryTransient(
+            () =>
+              Promise.all([
+                cache.hydrate(snapshot),
+                ...stale.map((i) => cache.cacheNonMember(lane.familyId, i.event.customerId)),
+              ]),
+            settings.retry,
+          );
+          // The membership cache was stale: the ledger no longer lists these customers.
+          for (const item of stale) this.rejectItem(item, notAMember(item.event));
+          lane.hydrated = true;
+          this.report.hydrations++;
+        }),
+      ),
+    );
+  }
+
+  private firstOpen(lane: Lane): Item | undefined {
+    return lane.items.find((i) => this.awaitsDecision(i));
   }
 
   /** Writes a family's decided events to the ledger, compensates Redis where needed, counts the outcomes. */

@@ -1,0 +1,36 @@
+import { DynamoLedger } from '../functions/adapters/dynamodb/ledger';
+import type { SettlementDeps } from '../functions/core/settle-batch';
+import { createObservability } from '../functions/shared/observability';
+import { createSettlementDeps } from '../functions/usage-events/dependencies';
+import { createUsageEventsHandler } from '../functions/usage-events/usage-events-handler';
+import type { MskInvoker } from '../local/kafka/esm-simulator';
+import { localContext } from '../local/outbox/delivery-loop';
+import { createBaselineHandler } from './baseline';
+import type { Shape } from './options';
+import type { RunStores } from './run-stores';
+
+const silent = { warn: () => {}, error: () => {} };
+
+/**
+ * The adapters exactly as the shipped handler builds them
+ * (createSettlementDeps), except that the ledger gets the metered document
+ * client. Both shapes use these same adapters.
+ */
+function settlementDeps(stores: RunStores): SettlementDeps {
+  return {
+    ...createSettlementDeps(stores.config, stores.redis, silent),
+    ledger: new DynamoLedger(stores.doc, stores.config.tables),
+  };
+}
+
+/** (a) baseline: one event at a time; (b) product: the real usage-events handler. */
+export function createInvoker(shape: Shape, stores: RunStores): MskInvoker {
+  const deps = settlementDeps(stores);
+  const handler =
+    shape === 'product'
+      ? createUsageEventsHandler(deps, createObservability('bench-product'), {
+          reportBatchItemFailures: stores.config.processing.reportBatchItemFailures,
+        })
+      : createBaselineHandler(deps, createObservability('bench-baseline'));
+  return (event) => handler(event, localContext(`bench-${shape}`, 900_000));
+}

@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util';
+import { W1 } from './w1';
+
+export type Shape = 'baseline' | 'product';
+
+export interface BenchOptions {
+  readonly events: number;
+  readonly families: number;
+  /** Events the baseline runs under AWS latency: a prefix of the workload. */
+  readonly baselineEvents: number;
+  readonly ddbLatencyMs: number;
+  readonly redisLatencyMs: number;
+  readonly only: Shape | null;
+  readonly skipLocal: boolean;
+  readonly skipColdStart: boolean;
+  readonly coldStartRuns: number;
+  /** Output folder, relative to the repository root. */
+  readonly outDir: string;
+}
+
+export const USAGE = `npm run bench -- [options]
+  --events N             events in the workload (W1: ${W1.events})
+  --families N           families (W1: ${W1.families})
+  --baseline-events N    prefix of the workload the baseline runs under AWS latency (default 5000)
+  --ddb-latency-ms MS    injected latency per DynamoDB request (default 10)
+  --redis-latency-ms MS  injected latency per Redis round trip (default 0.5)
+  --only baseline|product
+  --skip-local           skip the runs without injected latency
+  --skip-cold-start      skip bundling and module-init measurement
+  --cold-start-runs N    fresh processes per handler (default 5)
+  --out DIR              where w1.json and w1.svg go (default docs/bench)`;
+
+function number(name: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min) throw new Error(`--${name} must be a number >= ${min}`);
+  return value;
+}
+
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      events: { type: 'string' },
+      families: { type: 'string' },
+      'baseline-events': { type: 'string' },
+      'ddb-latency-ms': { type: 'string' },
+      'redis-latency-ms': { type: 'string' },
+      only: { type: 'string' },
+      'skip-local': { type: 'boolean', default: false },
+      'skip-cold-start': { type: 'boolean', default: false },
+      'cold-start-runs': { type: 'string' },
+      out: { type: 'string', default: 'docs/bench' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  if (values.only !== undefined && values.only !== 'baseline' && values.only !== 'product') {
+    throw new Error('--only must be baseline or product');
+  }
+  const events = Math.floor(number('events', values.events, W1.events, 1));
+  return {
+    events,
+    families: Math.floor(number('families', values.families, W1.families, 1)),
+    baselineEvents: Math.min(
+      events,
+      Math.floor(number('baseline-events', values['baseline-events'], 5_000, 1)),
+    ),
+    ddbLatencyMs: number('ddb-latency-ms', values['ddb-latency-ms'], 10, 0),
+    redisLatencyMs: number('redis-latency-ms', values['redis-latency-ms'], 0.5, 0),
+    only: (values.only as Shape | undefined) ?? null,
+    skipLocal: values['skip-local'],
+    skipColdStart: values['skip-cold-start'],
+    coldStartRuns: Math.floor(number('cold-start-runs', values['cold-start-runs'], 5, 1)),
+    outDir: values.out,
+  };
+}

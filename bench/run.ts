@@ -1,0 +1,216 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { REPO_ROOT } from '../lib/constructs/bundling';
+import type { Workload } from '../local/workload/generate';
+import { chartCaption, renderChart } from './chart';
+import { measureColdStart } from './cold-start';
+import { compareTotals, type LedgerTotals } from './ledger-totals';
+import { describeMachine, describeMachineLine, describeRevision } from './machine';
+import { type BenchOptions, parseOptions, type Shape, USAGE } from './options';
+import { formatReport, runLabel } from './report-table';
+import type { BenchResults, ColdStartResult, Mode, RunResult } from './results';
+import { runScenario } from './scenario';
+import { startSharedServices, useLocalAwsEnvironment } from './services';
+import { mean, round } from './stats';
+import { checkTargets, findRun } from './targets';
+import { isStandardW1, W1, W1_DELIVERY, w1Workload } from './w1';
+
+/**
+ * `npm run bench`: W1 through (a) the baseline and (b) the real usage-events
+ * handler, each on DynamoDB Local and Redis as they are and with injected
+ * AWS-like latency; then bundle sizes and module-init times. Prints a table
+ * and writes <out>/w1.json and <out>/w1.svg.
+ */
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** No path of this machine goes into a result. */
+const redact = (text: string) => text.split(REPO_ROOT).join('').split(tmpdir()).join('<tmp>');
+
+async function main(): Promise<number> {
+  const parsed = parseOptions(process.argv.slice(2));
+  if (parsed === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const options: BenchOptions = parsed;
+  useLocalAwsEnvironment();
+  const machine = describeMachine();
+  const revision = describeRevision();
+  const loadSamples = [loadavg()[0] ?? 0];
+  const sampler = setInterval(() => loadSamples.push(loadavg()[0] ?? 0), 5_000);
+  sampler.unref();
+  log(`machine: ${describeMachineLine(machine)}`);
+
+  const nowMs = Date.now();
+  const workload = w1Workload(options, nowMs);
+  const shapes: Shape[] = options.only ? [options.only] : ['baseline', 'product'];
+  const plan: Array<{ shape: Shape; mode: Mode }> = [];
+  for (const mode of options.skipLocal ? (['aws'] as const) : (['local', 'aws'] as const)) {
+    for (const shape of shapes) plan.push({ shape, mode });
+  }
+
+  const runs: RunResult[] = [];
+  const totals = new Map<string, LedgerTotals>();
+  const shared = await startSharedServices();
+  try {
+    for (const { shape, mode } of plan) {
+      const prefix =
+        shape === 'baseline' && mode === 'aws' && options.baselineEvents < workload.events.length;
+      const events = prefix ? workload.events.slice(0, options.baselineEvents) : workload.events;
+      const latency =
+        mode === 'aws'
+          ? { dynamodbMs: options.ddbLatencyMs, redisMs: options.redisLatencyMs }
+          : { dynamodbMs: 0, redisMs: 0 };
+      const name = `${shape} · ${mode === 'aws' ? 'AWS latency' : 'local'}`;
+      log(`${name}: ${events.length} events${prefix ? ' (prefix of the workload)' : ''}`);
+      const outcome = await runScenario(
+        shared,
+        { shape, mode, events, prefix, families: workload.families, latency, nowMs },
+        (line) => log(`  ${name}: ${line}`),
+      );
+      runs.push(outcome.result);
+      totals.set(`${shape}:${mode}`, outcome.totals);
+      log(
+        `  ${name}: ${round(outcome.result.eventsPerSecond, 0)} events/s, ${outcome.result.outcome.settled} settled, ` +
+          `${outcome.result.outcome.rejected} rejected, ${outcome.result.failedInvocations} failed invocations`,
+      );
+    }
+  } finally {
+    await shared.stop();
+  }
+
+  clearInterval(sampler);
+  let coldStart: ColdStartResult | { error: string } | null = null;
+  if (!options.skipColdStart) {
+    log('cold start: bundling and importing each handler in fresh processes');
+    coldStart = await measureColdStart(options.coldStartRuns).catch((error: unknown) => ({
+      error: redact(error instanceof Error ? error.message : String(error)),
+    }));
+  }
+
+  const results: BenchResults = {
+    workload: {
+      name: isStandardW1(options) ? 'W1' : 'W1 (scaled down)',
+      ...W1,
+      events: options.events,
+      families: options.families,
+      delivery: W1_DELIVERY,
+      baselineEventsWithLatency: Math.min(options.baselineEvents, options.events),
+      injectedLatencyMs: {
+        dynamodbPerRequest: options.ddbLatencyMs,
+        redisPerRoundTrip: options.redisLatencyMs,
+      },
+    },
+    machine,
+    revision,
+    loadAverage: {
+      atStart: round(loadSamples[0] ?? 0, 2),
+      mean: round(mean(loadSamples), 2),
+      max: round(Math.max(...loadSamples), 2),
+    },
+    takenAt: new Date().toISOString(),
+    workloadShape: workloadShape(runs, workload),
+    runs: runs.map(roundRun),
+    ratios: ratios(runs),
+    sameTotals: sameTotals(runs, totals),
+    coldStart,
+    targets: checkTargets(runs, coldStart && 'bundles' in coldStart ? coldStart : null),
+    notes: NOTES,
+  };
+  const prefixRun = runs.find((r) => r.prefix);
+  const prefixNote = prefixRun
+    ? `* ${runLabel(prefixRun)}: the first ${prefixRun.events.toLocaleString('en-US')} events of the workload ` +
+      '(throughput is a rate, so a prefix is a fair sample; --baseline-events sets its length)'
+    : null;
+  process.stdout.write(`${formatReport(results, prefixNote)}\n`);
+
+  const outDir = resolve(process.cwd(), options.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const stem = isStandardW1(options) ? 'w1' : 'w1-scaled';
+  writeFileSync(join(outDir, `${stem}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(outDir, `${stem}.svg`), renderChart(runs, chartCaption(results)));
+  log(`wrote ${options.outDir}/${stem}.json and ${options.outDir}/${stem}.svg`);
+  return 0;
+}
+
+const NOTES = [
+  'events/s = records delivered / wall time of the drain (all invocations, sequential as one event source mapping poller).',
+  'WCU billing model (the figure the target is checked on): 2 x ceil(item size / 1 KB) per item of a committed transaction (1 x for standard writes); Put items by the size written, Update items by their size at the end of the run (an upper bound); cancelled transactions are not included. Index (GSI) writes are estimated separately.',
+  "DynamoDB Local's own ConsumedCapacity is shown for reference only: it is not the AWS bill (it doubles transactional writes but does not add up a transaction's items; a transaction of ten 600-byte Puts reports 2 units where the per-item rule gives 20).",
+  "With injected latency, DynamoDB Local's own answer time is added on top of the injected latency (means in the JSON, latencyMs.serviceMean).",
+  "Redis round trips = socket writes of the handler's Redis client in one invocation: ioredis writes a pipeline (auto-pipelining groups the commands issued in one tick) or a lone command in one write, then waits for the replies.",
+  'Hydrations = cache fills from the ledger in the invocation: hydrate-family script calls (family state), member-set fills (SADD, a membership cache miss) and negative membership entries (SET of a non-member key); each count is in the JSON per batch, and the check is also given counting hydrate-family calls only.',
+  'Injected latency: a fixed delay before each DynamoDB HTTP request (SDK middleware inside the retry loop) and before each chunk the Redis client sends (TCP proxy); the realised means are in the JSON.',
+];
+
+function workloadShape(runs: ReadonlyArray<RunResult>, workload: Workload): BenchResults['workloadShape'] {
+  const full = runs.find((r) => !r.prefix && r.shape === 'product') ?? runs.find((r) => !r.prefix);
+  if (!full) return null;
+  const active = new Set(workload.events.filter((e) => e.kind === 'usage').map((e) => e.key));
+  return {
+    families: workload.families.length,
+    activeFamilies: active.size,
+    crossing: full.outcome.familiesCrossing,
+    runningOut: full.outcome.familiesRunningOut,
+  };
+}
+
+function roundRun(r: RunResult): RunResult {
+  return JSON.parse(
+    JSON.stringify(r, (_key, value) =>
+      typeof value === 'number' && !Number.isInteger(value) ? round(value, 3) : value,
+    ),
+  ) as RunResult;
+}
+
+function ratios(runs: ReadonlyArray<RunResult>): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const mode of ['local', 'aws'] as const) {
+    const a = findRun(runs, 'baseline', mode);
+    const b = findRun(runs, 'product', mode);
+    if (!a || !b) continue;
+    const label = mode === 'aws' ? 'AWS latency' : 'local';
+    const ratio = (x: number, y: number) => (y === 0 ? null : round(x / y, 3));
+    out[`events/s, ${label}`] = ratio(b.eventsPerSecond, a.eventsPerSecond);
+    out[`DDB requests/event, ${label}`] = ratio(b.dynamodb.requestsPerEvent, a.dynamodb.requestsPerEvent);
+    out[`WCU/settled event (billing), ${label}`] = ratio(
+      b.dynamodb.wcuPerSettledBilling,
+      a.dynamodb.wcuPerSettledBilling,
+    );
+    out[`Redis round trips/batch, ${label}`] = ratio(
+      b.redis.roundTripsPerBatch.mean,
+      a.redis.roundTripsPerBatch.mean,
+    );
+    out[`p50 batch latency, ${label}`] = ratio(b.batchLatencyMs.p50, a.batchLatencyMs.p50);
+    out[`p99 batch latency, ${label}`] = ratio(b.batchLatencyMs.p99, a.batchLatencyMs.p99);
+  }
+  return out;
+}
+
+function sameTotals(runs: ReadonlyArray<RunResult>, totals: ReadonlyMap<string, LedgerTotals>) {
+  for (const mode of ['local', 'aws'] as const) {
+    const a = findRun(runs, 'baseline', mode);
+    const b = findRun(runs, 'product', mode);
+    const ta = totals.get(`baseline:${mode}`);
+    const tb = totals.get(`product:${mode}`);
+    if (!a || !b || !ta || !tb || a.events !== b.events) continue;
+    const differences = compareTotals(ta, tb);
+    return {
+      compared: `baseline vs product, ${mode === 'aws' ? 'AWS latency' : 'local'}, ${a.events} events`,
+      same: differences.length === 0,
+      differences: differences.slice(0, 20),
+    };
+  }
+  return { compared: null, same: null, differences: [] };
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);
