@@ -65,7 +65,11 @@ async function queryAll(doc: DynamoDBDocumentClient, input: ConstructorParameter
   return items;
 }
 
-export async function settlementsOf(readers: StoreReaders, familyId: number, period: string) {
+export function settlementsOf(
+  readers: Pick<StoreReaders, 'doc' | 'ledgerTable'>,
+  familyId: number,
+  period: string,
+) {
   return queryAll(readers.doc, {
     TableName: readers.ledgerTable,
     IndexName: LEDGER_TABLE.familyPeriodIndex.name,

@@ -1,9 +1,8 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { startFauxqs } from 'fauxqs';
 import { FamilyStore } from '../../functions/adapters/dynamodb/family-store';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
 import { readPeriodUsage } from '../../functions/adapters/dynamodb/period-usage';
-import { LEDGER_TABLE } from '../../functions/adapters/dynamodb/table-layout';
 import type { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
 import type { MskEvent } from '../../functions/core/kafka-record';
 import { loadConfig } from '../../functions/shared/config';
@@ -12,6 +11,7 @@ import { createObservability } from '../../functions/shared/observability';
 import { connectRedis } from '../../functions/shared/redis-connection';
 import { createSettlementDeps } from '../../functions/usage-events/dependencies';
 import { createUsageEventsHandler } from '../../functions/usage-events/usage-events-handler';
+import { settlementsOf } from '../../local/summary';
 import { createTestTables, type TestTables } from '../helpers/local-aws';
 import { lambdaContext } from '../helpers/settlement-env';
 import { startClusterEnv } from './cluster-env';
@@ -30,23 +30,8 @@ function ledgerQueries({ doc, names }: TestTables) {
       );
       return readPeriodUsage(familyId, period, Item).members.get(customerId)?.usedBytes ?? 0;
     },
-    async settlements(familyId: number, period: string): Promise<Record<string, unknown>[]> {
-      const items: Record<string, unknown>[] = [];
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await doc.send(
-          new QueryCommand({
-            TableName: names.ledger,
-            IndexName: LEDGER_TABLE.familyPeriodIndex.name,
-            KeyConditionExpression: 'GSI1PK = :pk',
-            ExpressionAttributeValues: { ':pk': ledgerKeys.familyPeriodIndexPk(familyId, period) },
-            ExclusiveStartKey,
-          }),
-        );
-        items.push(...(page.Items ?? []));
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
-      return items;
+    settlements(familyId: number, period: string) {
+      return settlementsOf({ doc: doc, ledgerTable: names.ledger }, familyId, period);
     },
   };
 }

@@ -1,11 +1,10 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import { FamilyStore } from '../../functions/adapters/dynamodb/family-store';
 import { DynamoLedger } from '../../functions/adapters/dynamodb/ledger';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
-import { LEDGER_TABLE } from '../../functions/adapters/dynamodb/table-layout';
 import type { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
 import type { MskEvent } from '../../functions/core/kafka-record';
 import type { DeadLetter } from '../../functions/core/ports';
@@ -16,6 +15,7 @@ import { createObservability } from '../../functions/shared/observability';
 import { createSettlementDeps } from '../../functions/usage-events/dependencies';
 import { createUsageEventsHandler } from '../../functions/usage-events/usage-events-handler';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services/dynamodb-local';
+import { settlementsOf } from '../../local/summary';
 import { createTestTables } from './local-aws';
 import { testRedis } from './local-redis';
 
@@ -105,23 +105,8 @@ export async function startSettlementEnv(label: string) {
     async memberUsage(familyId: number, period: string, customerId: number) {
       return (await ledger.periodUsage(familyId, period)).members.get(customerId);
     },
-    async settlements(familyId: number, period: string) {
-      const items: Record<string, unknown>[] = [];
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await tables.doc.send(
-          new QueryCommand({
-            TableName: tables.names.ledger,
-            IndexName: LEDGER_TABLE.familyPeriodIndex.name,
-            KeyConditionExpression: 'GSI1PK = :pk',
-            ExpressionAttributeValues: { ':pk': ledgerKeys.familyPeriodIndexPk(familyId, period) },
-            ExclusiveStartKey,
-          }),
-        );
-        items.push(...(page.Items ?? []));
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
-      return items;
+    settlements(familyId: number, period: string) {
+      return settlementsOf({ doc: tables.doc, ledgerTable: tables.names.ledger }, familyId, period);
     },
     async redisPeriod(familyId: number, period: string) {
       return redis.redis.hgetall((baseDeps.cache as RedisUsageCache).keys.period(familyId, period));
