@@ -1,4 +1,4 @@
-import { ZodError } from 'zod';
+import { core } from 'zod/mini';
 import { ConfigError } from '../functions/shared/config';
 import { BIN, type Command } from './command';
 import { cacheCommands } from './commands/cache';
@@ -105,7 +105,7 @@ function usageFailure(io: CliIo, message: string, path: string): number {
 
 function failure(io: CliIo, error: unknown, path: string): number {
   if (error instanceof UsageError) return usageFailure(io, error.message, path);
-  if (error instanceof ZodError) {
+  if (error instanceof core.$ZodError) {
     const details = error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
     return usageFailure(io, details, path);
   }

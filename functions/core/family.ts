@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { normalizeAppId } from './usage-event';
 
 /**
@@ -57,34 +57,37 @@ export const NO_POLICY: MemberPolicy = Object.freeze({
 });
 
 const HHMM = /^([01]\d|2[0-3])[0-5]\d$/;
-const byteCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const byteCount = () => z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
+const positiveId = () => z.int().check(z.positive(), z.maximum(Number.MAX_SAFE_INTEGER));
 
 export const blockWindowSchema = z.object({
-  start: z.string().regex(HHMM, 'HHmm'),
-  end: z.string().regex(HHMM, 'HHmm'),
+  start: z.string().check(z.regex(HHMM, 'HHmm')),
+  end: z.string().check(z.regex(HHMM, 'HHmm')),
 });
 
 export const policySchema = z.object({
-  monthlyLimitBytes: byteCount.nullable().default(null),
-  manualBlock: z.boolean().default(false),
-  blockWindow: blockWindowSchema.nullable().default(null),
-  blockedApps: z
-    .array(z.string().max(256))
-    .default([])
-    .transform((apps) => [...new Set(apps.map(normalizeAppId).filter((a): a is string => a !== null))]),
+  monthlyLimitBytes: z._default(z.nullable(byteCount()), null),
+  manualBlock: z._default(z.boolean(), false),
+  blockWindow: z._default(z.nullable(blockWindowSchema), null),
+  blockedApps: z.pipe(
+    z._default(z.array(z.string().check(z.maxLength(256))), []),
+    z.transform((apps: string[]) => [
+      ...new Set(apps.map(normalizeAppId).filter((a): a is string => a !== null)),
+    ]),
+  ),
 });
 
 export const memberSchema = z.object({
-  customerId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-  role: z.enum(['OWNER', 'MEMBER']).default('MEMBER'),
-  policy: policySchema.prefault({}),
+  customerId: positiveId(),
+  role: z._default(z.enum(['OWNER', 'MEMBER']), 'MEMBER'),
+  policy: z.prefault(policySchema, {}),
 });
 
 export const familySchema = z.object({
-  familyId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-  name: z.string().max(200).nullable().default(null),
-  quotaBytes: byteCount,
-  members: z.array(memberSchema).default([]),
+  familyId: positiveId(),
+  name: z._default(z.nullable(z.string().check(z.maxLength(200))), null),
+  quotaBytes: byteCount(),
+  members: z._default(z.array(memberSchema), []),
 });
 
 /**

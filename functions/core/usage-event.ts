@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { decodeBase64Utf8, type KafkaRecord } from './kafka-record';
 import { type Rejection, reject } from './rejection';
 import { acceptedWindow, localHhmm, type Period, parseEventTime, periodOf } from './time';
@@ -43,26 +43,23 @@ function wellFormed(value: string): boolean {
   return !/\p{Surrogate}/u.test(value);
 }
 
-const positiveId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const positiveId = z.int().check(z.positive(), z.maximum(Number.MAX_SAFE_INTEGER));
+const WELL_FORMED = 'must be well-formed Unicode (no lone surrogates)';
 
 const envelopeSchema = z.object({
-  eventId: z
-    .string()
-    .min(1)
-    .max(128)
-    .refine((id) => id.trim().length > 0, 'must not be blank')
-    .refine(wellFormed, 'must be well-formed Unicode (no lone surrogates)'),
+  eventId: z.string().check(
+    z.minLength(1),
+    z.maxLength(128),
+    z.refine((id) => id.trim().length > 0, 'must not be blank'),
+    z.refine(wellFormed, WELL_FORMED),
+  ),
   eventType: z.literal(DATA_USAGE),
   timestamp: z.string(),
   payload: z.object({
     familyId: positiveId,
     customerId: positiveId,
-    appId: z
-      .string()
-      .max(256)
-      .refine(wellFormed, 'must be well-formed Unicode (no lone surrogates)')
-      .nullish(),
-    bytesUsed: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    appId: z.nullish(z.string().check(z.maxLength(256), z.refine(wellFormed, WELL_FORMED))),
+    bytesUsed: z.int().check(z.positive(), z.maximum(Number.MAX_SAFE_INTEGER)),
   }),
 });
 
@@ -91,7 +88,7 @@ export function payloadHash(fields: {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 
-function describeIssues(error: z.ZodError): string {
+function describeIssues(error: z.core.$ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 

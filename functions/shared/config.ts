@@ -1,46 +1,51 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ENV } from './env';
 import { METRIC_NAMESPACE, SERVICE_NAME } from './metric-names';
 
 const DAY_SECONDS = 86_400;
 
 const intVar = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+  z._default(z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max)), fallback);
 
-const boolVar = z
-  .enum(['true', 'false', '1', '0'])
-  .default('false')
-  .transform((v) => v === 'true' || v === '1');
+const bool = (fallback: 'true' | 'false') =>
+  z.pipe(
+    z._default(z.enum(['true', 'false', '1', '0']), fallback),
+    z.transform((v: 'true' | 'false' | '1' | '0') => v === 'true' || v === '1'),
+  );
 
-const timeZone = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not an IANA time zone');
+const text = (fallback: string) => z._default(z.string().check(z.minLength(1)), fallback);
 
-const optionalUrl = z.url().optional();
+const timeZone = z.string().check(
+  z.refine((tz: string) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not an IANA time zone'),
+);
+
+const optionalUrl = z.optional(z.url());
 
 const schema = z.object({
-  [ENV.ledgerTable]: z.string().min(1).default('usage-settlement-ledger'),
-  [ENV.outboxTable]: z.string().min(1).default('usage-settlement-outbox'),
-  [ENV.deadLetterQueueUrl]: z.url().optional(),
-  [ENV.eventBusName]: z.string().min(1).default('default'),
-  [ENV.notificationSource]: z.string().min(1).default('usage-settlement'),
-  [ENV.notificationLocale]: z.enum(['ko', 'en']).default('ko'),
-  [ENV.redisUrl]: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-    .default('redis://127.0.0.1:6379'),
-  [ENV.redisCluster]: boolVar,
-  [ENV.redisKeyPrefix]: z.string().default('us:'),
-  [ENV.redisAuthSecretArn]: z.string().optional(),
+  [ENV.ledgerTable]: text('usage-settlement-ledger'),
+  [ENV.outboxTable]: text('usage-settlement-outbox'),
+  [ENV.deadLetterQueueUrl]: optionalUrl,
+  [ENV.eventBusName]: text('default'),
+  [ENV.notificationSource]: text('usage-settlement'),
+  [ENV.notificationLocale]: z._default(z.enum(['ko', 'en']), 'ko'),
+  [ENV.redisUrl]: z._default(
+    z.string().check(z.regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')),
+    'redis://127.0.0.1:6379',
+  ),
+  [ENV.redisCluster]: bool('false'),
+  [ENV.redisKeyPrefix]: z._default(z.string(), 'us:'),
+  [ENV.redisAuthSecretArn]: z.optional(z.string()),
   [ENV.dynamodbEndpoint]: optionalUrl,
   [ENV.sqsEndpoint]: optionalUrl,
   [ENV.eventBridgeEndpoint]: optionalUrl,
-  [ENV.settlementTimeZone]: timeZone.default('Asia/Seoul'),
+  [ENV.settlementTimeZone]: z._default(timeZone, 'Asia/Seoul'),
   [ENV.futureSkewSeconds]: intVar(300, 0, 3600),
   [ENV.maxBytesPerEvent]: intVar(10 * 1024 ** 3, 1),
   [ENV.dedupWindowSeconds]: intVar(7 * DAY_SECONDS, 3600),
@@ -48,10 +53,7 @@ const schema = z.object({
   [ENV.nonMemberCacheSeconds]: intVar(60, 1),
   [ENV.policyCacheSeconds]: intVar(DAY_SECONDS, 1),
   [ENV.familyConcurrency]: intVar(16, 1, 256),
-  [ENV.reportBatchItemFailures]: z
-    .enum(['true', 'false', '1', '0'])
-    .default('true')
-    .transform((v) => v === 'true' || v === '1'),
+  [ENV.reportBatchItemFailures]: bool('true'),
   [ENV.retryMaxAttempts]: intVar(3, 1, 10),
   [ENV.retryBaseDelayMs]: intVar(50, 1, 10_000),
   [ENV.outboxMaxAttempts]: intVar(5, 1, 100),
@@ -61,8 +63,8 @@ const schema = z.object({
   [ENV.outboxLeaseSeconds]: intVar(60, 1),
   [ENV.outboxSentRetentionDays]: intVar(7, 1),
   [ENV.sweeperSafetyMarginMs]: intVar(5_000, 0),
-  [ENV.metricsNamespace]: z.string().default(METRIC_NAMESPACE),
-  [ENV.serviceName]: z.string().default(SERVICE_NAME),
+  [ENV.metricsNamespace]: z._default(z.string(), METRIC_NAMESPACE),
+  [ENV.serviceName]: z._default(z.string(), SERVICE_NAME),
 });
 
 export interface Config {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { BLOCK_REASONS, type DecisionStatus, isDecisionStatus } from '../../core/decisions';
 import { InvariantError } from '../../core/errors';
 import { OUTBOX_STATUS, type OutboxItem } from '../../core/outbox';
@@ -8,35 +8,37 @@ import { OUTBOX_STATUS, type OutboxItem } from '../../core/outbox';
  * back, from the table or from a stream image, checks that shape: an item that
  * does not have it was written by a bug and must not be published half-read.
  */
-const epochMs = z.number().int().nonnegative();
+const count = () => z.int().check(z.nonnegative());
+const positive = () => z.int().check(z.positive());
+const text = () => z.string().check(z.minLength(1));
 
 const dataSchema = z.object({
-  originEventId: z.string().min(1),
-  eventTime: z.string().min(1),
-  period: z.string().regex(/^\d{6}$/),
+  originEventId: text(),
+  eventTime: text(),
+  period: z.string().check(z.regex(/^\d{6}$/)),
   status: z.custom<DecisionStatus>(
     (v) => typeof v === 'string' && isDecisionStatus(v),
     'unknown decision status',
   ),
-  reason: z.enum(BLOCK_REASONS).optional(),
-  threshold: z.union([z.literal(50), z.literal(30), z.literal(10)]).optional(),
-  appId: z.string().optional(),
-  bytesUsed: z.number().int().positive(),
+  reason: z.optional(z.enum(BLOCK_REASONS)),
+  threshold: z.optional(z.union([z.literal(50), z.literal(30), z.literal(10)])),
+  appId: z.optional(z.string()),
+  bytesUsed: positive(),
 });
 
 const itemSchema = z.object({
-  notificationId: z.string().min(1),
-  familyId: z.number().int().positive(),
-  customerId: z.number().int().positive(),
+  notificationId: text(),
+  familyId: positive(),
+  customerId: positive(),
   type: z.enum(['THRESHOLD_ALERT', 'CUSTOMER_BLOCKED']),
   data: dataSchema,
   status: z.enum([OUTBOX_STATUS.pending, OUTBOX_STATUS.sent, OUTBOX_STATUS.failed]),
-  attempts: z.number().int().nonnegative(),
-  nextAttemptAt: epochMs,
-  lastError: z.string().optional(),
-  createdAt: epochMs,
-  sentAt: epochMs.optional(),
-  expiresAt: z.number().int().nonnegative().optional(),
+  attempts: count(),
+  nextAttemptAt: count(),
+  lastError: z.optional(z.string()),
+  createdAt: count(),
+  sentAt: z.optional(count()),
+  expiresAt: z.optional(count()),
 });
 
 export function decodeOutboxItem(raw: Record<string, unknown>): OutboxItem {
