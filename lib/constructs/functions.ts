@@ -157,7 +157,8 @@ export class Functions extends Construct {
       statements: [
         new PolicyStatement({
           sid: 'OutboxTransition',
-          actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          // Every transition is a conditional UpdateItem; neither function reads items one by one.
+          actions: ['dynamodb:UpdateItem'],
           resources: [outbox.tableArn],
         }),
         new PolicyStatement({
@@ -185,7 +186,8 @@ export class Functions extends Construct {
         }),
         new PolicyStatement({
           sid: 'OutboxTransition',
-          actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          // Every transition is a conditional UpdateItem; neither function reads items one by one.
+          actions: ['dynamodb:UpdateItem'],
           resources: [outbox.tableArn],
         }),
         new PolicyStatement({

@@ -103,7 +103,7 @@ describe('least-privilege grants per function', () => {
     expect(actions.has('dynamodb:Scan')).toBe(false);
   });
 
-  it('outbox relay: stream read, item get/update, PutEvents on the notification bus; no ledger, no Redis secret', () => {
+  it('outbox relay: stream read, conditional item updates, PutEvents on the notification bus; no ledger, no Redis secret', () => {
     const statements = statementsOf(roleOf(FUNCTIONS.outboxRelay));
     const bus = logicalId(template, 'AWS::Events::EventBus', 'MessagingBus');
     const actions = actionsOf(statements);
@@ -118,7 +118,6 @@ describe('least-privilege grants per function', () => {
         'ec2:DeleteNetworkInterface',
         'ec2:AssignPrivateIpAddresses',
         'ec2:UnassignPrivateIpAddresses',
-        'dynamodb:GetItem',
         'dynamodb:UpdateItem',
         'events:PutEvents',
         'dynamodb:DescribeStream',
