@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import type { EventReply } from '../functions/core/decision';
 import { effectOf } from '../functions/core/decisions';
 import { decodeMskEvent, type KafkaRecord, type MskEvent } from '../functions/core/kafka-record';
-import type { DeadLetter } from '../functions/core/ports';
+import type { DeadLetter, DecideContext } from '../functions/core/ports';
 import { type Rejection, reject } from '../functions/core/rejection';
-import type { BatchItemFailure, SettlementDeps } from '../functions/core/settle-batch';
+import { type BatchItemFailure, letterIdOf, type SettlementDeps } from '../functions/core/settle-batch';
 import { buildSettlement } from '../functions/core/settlement';
 import { type UsageEvent, validateRecord } from '../functions/core/usage-event';
 import { withObservability } from '../functions/shared/middleware';
@@ -13,10 +13,11 @@ import type { Observability } from '../functions/shared/observability';
 /**
  * The baseline: the straightforward shape of the reference system, built from
  * the product's own adapters. One event at a time, in order, nothing
- * concurrent: validate, check membership, run the script (hydrate and run it
- * again when asked), then one DynamoDB transaction for the event; dead letters
- * are sent one by one. No retries: the first error stops the partition there
- * (a batch item failure), the way a plain consumer would.
+ * concurrent: validate, run the script for the event (loading the family's
+ * state, or asking the ledger, when it says so), then one DynamoDB transaction
+ * for the event and the confirmation in Redis; dead letters are sent one by
+ * one. No retries: the first error stops the partition there (a batch item
+ * failure), the way a plain consumer would.
  */
 export function createBaselineHandler(deps: SettlementDeps, observability: Observability) {
   return withObservability(
@@ -51,34 +52,78 @@ async function settleOne(record: KafkaRecord, deps: SettlementDeps): Promise<voi
   if (validated.kind === 'skip') return;
   if (validated.kind === 'reject') return deadLetter(record, validated.rejection, null, deps);
   const { event } = validated;
-  if (!(await isMember(event, deps))) return deadLetter(record, notAMember(event), event.eventId, deps);
-
-  let result = await deps.cache.decide(event, randomUUID());
-  if (result.kind === 'hydrate') {
-    const snapshot = await deps.ledger.loadSnapshot(event.familyId, event.period);
-    await deps.cache.hydrate(snapshot);
-    result = await deps.cache.decide(event, randomUUID());
-    if (result.kind === 'hydrate') throw new Error(`${result.missing} state still missing after hydration`);
+  const answered = await decide(event, record, deps);
+  if (answered === null) return;
+  const { reply, state } = answered;
+  if (reply.kind === 'settled') return;
+  if (reply.kind === 'not-member') return deadLetter(record, notAMember(event), event.eventId, deps);
+  if (reply.kind === 'conflict') return deadLetter(record, conflict(event), event.eventId, deps);
+  const write = buildSettlement(
+    event,
+    record,
+    reply.decision,
+    effectOf(reply.decision.status),
+    clock.now(),
+    settings.outboxGraceMs,
+  );
+  const unit = {
+    familyId: event.familyId,
+    periods: [
+      {
+        period: event.period,
+        versionBefore: state.version,
+        quotaBytes: state.quotaBytes,
+        incarnation: state.incarnation,
+        writes: [write],
+      },
+    ],
+  };
+  const { outcomes } = await deps.ledger.commit([unit]);
+  const outcome = outcomes.get(unit);
+  if (outcome?.kind === 'committed') {
+    await deps.cache.confirm(
+      event.familyId,
+      event.period,
+      { before: state.version, after: state.version + 1, incarnation: state.incarnation },
+      [{ eventId: event.eventId, payloadHash: event.payloadHash }],
+    );
+    return;
   }
-  if (result.kind === 'conflict') {
-    const conflict = reject('EVENT_ID_CONFLICT', `eventId ${event.eventId} reused with another payload`);
-    return deadLetter(record, conflict, event.eventId, deps);
+  // Anything else: the state was outdated or the event settled before; reload it and let redelivery decide.
+  await deps.cache.invalidate(event.familyId, [event.period]);
+  if (outcome?.kind !== 'stale' || !outcome.settled.some((s) => s.eventId === event.eventId)) {
+    throw new Error('the event was not settled');
   }
-  const effect = effectOf(result.decision.status);
-  const write = buildSettlement(event, record, result.decision, effect, clock.now(), settings.outboxGraceMs);
-  // 'already-settled' is a duplicate: nothing more to do.
-  await deps.ledger.settle(write);
 }
 
-async function isMember(event: UsageEvent, { cache, ledger }: SettlementDeps): Promise<boolean> {
-  const cached = await cache.membership(event.familyId, event.customerId);
-  if (cached !== 'unknown') return cached === 'member';
-  const directory = await ledger.loadDirectory(event.familyId);
-  const ids = directory.members.map((m) => m.customerId);
-  await cache.cacheMembers(event.familyId, ids);
-  if (ids.includes(event.customerId)) return true;
-  await cache.cacheNonMember(event.familyId, event.customerId);
-  return false;
+/** The event's answer from Redis, loading the state or asking the ledger as often as the script asks. */
+async function decide(event: UsageEvent, record: KafkaRecord, deps: SettlementDeps) {
+  const { cache, ledger, settings, clock } = deps;
+  let checked = false;
+  for (let round = 0; round < 4; round++) {
+    const context: DecideContext = {
+      verifyBeforeMs: clock.now() - settings.dedupWindowMs + settings.clockMarginMs,
+      clockMarginMs: settings.clockMarginMs,
+      globalPolicy: await deps.globalPolicy.current(),
+    };
+    const result = await cache.decideLane(
+      event.familyId,
+      [{ event, recordTimestampMs: record.raw.timestamp, checked }],
+      context,
+    );
+    const reply: EventReply | undefined = result.replies[0];
+    const state = result.states.get(event.period);
+    if (reply && state) return { reply, state };
+    if (reply?.kind === 'settled') return null;
+    if (result.stop?.kind === 'hydrate') {
+      for (const snapshot of await ledger.loadSnapshots(event.familyId, [event.period]))
+        await cache.hydrate(snapshot);
+    } else if (result.stop?.kind === 'verify') {
+      if ((await ledger.findSettlements([event.eventId])).has(event.eventId)) return null;
+      checked = true;
+    }
+  }
+  throw new Error('the family state kept changing');
 }
 
 async function deadLetter(
@@ -89,6 +134,7 @@ async function deadLetter(
 ): Promise<void> {
   const letter: DeadLetter = {
     ...rejection,
+    letterId: letterIdOf(record, rejection),
     partitionKey: record.partitionKey,
     record: record.raw,
     eventId,
@@ -100,3 +146,6 @@ async function deadLetter(
 
 const notAMember = (event: UsageEvent) =>
   reject('NOT_A_MEMBER', `customer ${event.customerId} is not a member of family ${event.familyId}`);
+
+const conflict = (event: UsageEvent) =>
+  reject('EVENT_ID_CONFLICT', `eventId ${event.eventId} reused with another payload`);

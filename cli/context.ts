@@ -15,7 +15,11 @@ import { type Period, periodOf } from '../functions/core/time';
 import { type Config, ConfigError, loadConfig } from '../functions/shared/config';
 import { ENV } from '../functions/shared/env';
 import { connectRedis } from '../functions/shared/redis-connection';
-import { createSettlementDeps } from '../functions/usage-events/dependencies';
+import {
+  createSettlementDeps,
+  settlementSettings,
+  usageCacheSettings,
+} from '../functions/usage-events/dependencies';
 import { OperationError } from './errors';
 import type { CliIo } from './output';
 
@@ -43,11 +47,14 @@ export class CliContext {
   }
 
   get families(): FamilyStore {
-    return new FamilyStore(this.doc, this.config.tables.ledger);
+    return new FamilyStore(this.doc, this.config.tables.ledger, this.config.settlement);
   }
 
   get ledger(): DynamoLedger {
-    return new DynamoLedger(this.doc, this.config.tables);
+    return new DynamoLedger(this.doc, this.config.tables, {
+      retry: settlementSettings(this.config).retry,
+      concurrency: this.config.processing.familyConcurrency,
+    });
   }
 
   get reports(): LedgerReports {
@@ -68,15 +75,7 @@ export class CliContext {
 
   cache(): Promise<RedisUsageCache> {
     this.usageCache ??= this.redis().then(
-      (client) =>
-        new RedisUsageCache(client, {
-          keyPrefix: this.config.redis.keyPrefix,
-          timeZone: this.config.settlement.timeZone,
-          dedupWindowSeconds: this.config.settlement.dedupWindowSeconds,
-          membershipSeconds: this.config.cache.membershipSeconds,
-          nonMemberSeconds: this.config.cache.nonMemberSeconds,
-          policySeconds: this.config.cache.policySeconds,
-        }),
+      (client) => new RedisUsageCache(client, usageCacheSettings(this.config)),
     );
     return this.usageCache;
   }

@@ -1,5 +1,7 @@
+import { livePeriods } from '../functions/adapters/dynamodb/family-store';
 import type { Family, MemberPolicy } from '../functions/core/family';
-import { type Period, shiftPeriod } from '../functions/core/time';
+import { systemClock } from '../functions/core/ports';
+import type { Period } from '../functions/core/time';
 import { BIN } from './command';
 import type { CliContext } from './context';
 import { OperationError } from './errors';
@@ -10,10 +12,10 @@ export interface FamilyPutResult {
   readonly members: number;
   readonly quotaBytes: number;
   readonly previousQuotaBytes: number | null;
-  /** Members whose policy is new or changed; their cached policies were deleted. */
+  /** Members whose policy is new or changed. */
   readonly policiesChanged: ReadonlyArray<number>;
-  /** Periods whose Redis state held the family and now has the new quota. */
-  readonly quotaUpdatedIn: ReadonlyArray<Period>;
+  /** Periods whose Redis state was dropped, to be loaded with the change by the next event. */
+  readonly refreshedPeriods: ReadonlyArray<Period>;
 }
 
 function samePolicy(a: MemberPolicy, b: MemberPolicy): boolean {
@@ -27,41 +29,24 @@ function samePolicy(a: MemberPolicy, b: MemberPolicy): boolean {
 }
 
 /**
- * Writes a family to the ledger, then brings Redis in line without racing live
- * events: the member set and the negative membership entries are deleted (a
- * new member is seen at once), changed policies are deleted (hydrated again on
- * the next event), and the quota is changed atomically in the current and the
- * previous period (events of both are accepted).
+ * Writes a family to the ledger (which moves the versions of its live
+ * periods), then drops those period states from Redis so the next event loads
+ * the change. A decision Redis made from the old state meanwhile cannot
+ * commit: the ledger's version check refuses it and the family is decided
+ * again.
  */
 export async function putFamily(ctx: CliContext, family: Family): Promise<FamilyPutResult> {
   const store = ctx.families;
   const previous = await store.getFamily(family.familyId);
-  await store.putFamily(family);
+  const nowMs = systemClock.now();
+  await store.putFamily(family, nowMs);
   const policiesChanged = family.members
     .filter((m) => {
       const before = previous?.members.find((p) => p.customerId === m.customerId);
       return before === undefined || !samePolicy(before.policy, m.policy);
     })
     .map((m) => m.customerId);
-  const current = ctx.currentPeriod();
-  const quotaUpdatedIn: Period[] = [];
-  try {
-    const cache = await ctx.cache();
-    await cache.invalidateMembership(
-      family.familyId,
-      family.members.map((m) => m.customerId),
-    );
-    await cache.invalidatePolicies(family.familyId, policiesChanged);
-    for (const period of [shiftPeriod(current, -1), current]) {
-      if (await cache.setQuota(family.familyId, period, family.quotaBytes)) quotaUpdatedIn.push(period);
-    }
-  } catch (error) {
-    throw new OperationError(
-      `family ${family.familyId} was written to DynamoDB, but refreshing Redis failed: ` +
-        `${(error as Error).message}. Once Redis is reachable, run '${BIN} family put' again ` +
-        `or '${BIN} cache rebuild --family ${family.familyId}'.`,
-    );
-  }
+  const refreshedPeriods = await refreshRedis(ctx, family.familyId, nowMs, 'family put');
   return {
     familyId: family.familyId,
     created: previous === null,
@@ -69,6 +54,27 @@ export async function putFamily(ctx: CliContext, family: Family): Promise<Family
     quotaBytes: family.quotaBytes,
     previousQuotaBytes: previous?.quotaBytes ?? null,
     policiesChanged,
-    quotaUpdatedIn,
+    refreshedPeriods,
   };
+}
+
+/** Drops a family's live period states from Redis after a change to it in the ledger. */
+export async function refreshRedis(
+  ctx: CliContext,
+  familyId: number,
+  nowMs: number,
+  command: string,
+): Promise<Period[]> {
+  const periods = livePeriods(nowMs, ctx.config.settlement);
+  try {
+    await (await ctx.cache()).invalidate(familyId, periods);
+  } catch (error) {
+    throw new OperationError(
+      `family ${familyId} was changed in DynamoDB, but refreshing Redis failed: ` +
+        `${(error as Error).message}. The change still takes effect: a decision made from the old ` +
+        `state is refused by the ledger. To load it at once, run '${BIN} ${command}' again or ` +
+        `'${BIN} cache rebuild --family ${familyId}' once Redis is reachable.`,
+    );
+  }
+  return periods;
 }

@@ -11,10 +11,11 @@ export interface RebuildResult {
 }
 
 /**
- * Replaces a family's Redis state for a period with what the ledger holds
- * (RedisUsageCache.rebuild: one MULTI/EXEC). An event Redis decided but the
- * ledger had not committed when the snapshot was read is lost from Redis;
- * the next reconcile repairs that.
+ * Replaces a family's Redis state for a period with what the ledger holds:
+ * the state is dropped, then loaded from the ledger. Decisions Redis held
+ * pending (not yet committed) go with it; their events are decided again
+ * when they are redelivered, and a commit made meanwhile from the dropped
+ * state is refused by the ledger's version check. Safe while events flow.
  */
 export async function rebuildFamily(
   ctx: CliContext,
@@ -23,8 +24,11 @@ export async function rebuildFamily(
 ): Promise<RebuildResult> {
   if (!(await ctx.families.getFamily(familyId)))
     throw new OperationError(`family ${familyId} does not exist`);
-  const snapshot = await ctx.ledger.loadSnapshot(familyId, period);
-  await (await ctx.cache()).rebuild(snapshot);
+  const cache = await ctx.cache();
+  await cache.invalidate(familyId, [period]);
+  const [snapshot] = await ctx.ledger.loadSnapshots(familyId, [period]);
+  if (!snapshot) throw new OperationError(`family ${familyId} has no state for ${period}`);
+  await cache.hydrate(snapshot);
   return {
     familyId,
     period,

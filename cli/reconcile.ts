@@ -1,7 +1,7 @@
+import { compareFamily, type Drift } from '../functions/adapters/redis/period-drift';
 import { forEachConcurrently } from '../functions/core/concurrency';
 import type { Period } from '../functions/core/time';
 import type { CliContext } from './context';
-import { compareFamily, type Drift } from './drift';
 import { rebuildFamily } from './rebuild';
 
 /** Families inspected at once. */
@@ -35,7 +35,8 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function inspect(ctx: CliContext, familyId: number, period: Period): Promise<Drift[] | null> {
   const state = await (await ctx.cache()).periodState(familyId, period);
   if (!state) return null;
-  return compareFamily(await ctx.ledger.loadSnapshot(familyId, period), state);
+  const [snapshot] = await ctx.ledger.loadSnapshots(familyId, [period]);
+  return snapshot ? compareFamily(snapshot, state) : null;
 }
 
 /**

@@ -1,10 +1,13 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
+import { DynamoLedger } from '../functions/adapters/dynamodb/ledger';
 import { ledgerKeys } from '../functions/adapters/dynamodb/ledger-keys';
 import { readPeriodUsage } from '../functions/adapters/dynamodb/period-usage';
 import { LEDGER_TABLE } from '../functions/adapters/dynamodb/table-layout';
 import type { RedisKeys } from '../functions/adapters/redis/keys';
+import { compareFamily } from '../functions/adapters/redis/period-drift';
+import { readPeriodState } from '../functions/adapters/redis/period-fields';
 import { decodeBase64Utf8, type MskRecord } from '../functions/core/kafka-record';
 import { OUTBOX_STATUS, type OutboxStatus } from '../functions/core/outbox';
 import type { OutboxStore } from '../functions/core/outbox-ports';
@@ -39,7 +42,12 @@ export interface Summary {
   };
   throughput: { seconds: number; eventsPerSecond: number; invocations: number; redeliveredRecords: number };
   families: FamilyUsage[];
-  consistency: { status: 'consistent' | 'inconsistent'; checked: number; differences: string[] };
+  consistency: {
+    status: 'consistent' | 'inconsistent';
+    checked: number;
+    outdated: number;
+    differences: string[];
+  };
 }
 
 export interface StoreReaders {
@@ -154,8 +162,9 @@ export async function familyUsage(
       readers.doc.send(new GetCommand({ TableName: readers.ledgerTable, Key })),
     ),
   );
-  const quotaBytes = Number(family?.Item?.quotaBytes ?? 0);
-  const usedBytes = Number(usage?.Item?.usedBytes ?? 0);
+  const periodUsage = readPeriodUsage(familyId, period, usage?.Item);
+  const quotaBytes = periodUsage.quotaBytes ?? Number(family?.Item?.quotaBytes ?? 0);
+  const usedBytes = periodUsage.usedBytes;
   const remainingBytes = Math.max(0, quotaBytes - usedBytes);
   return {
     familyId,
@@ -167,46 +176,43 @@ export async function familyUsage(
   };
 }
 
-/** Redis counters against the ledger, for every family and period Redis holds state for. */
+/**
+ * Redis against the ledger, for every family and period Redis holds state for:
+ * counters, usage and quota must equal what the ledger committed plus the
+ * decisions Redis holds pending. A state at another version than the ledger's
+ * is outdated, not inconsistent: the ledger refuses the next commit made from
+ * it, and the family is loaded afresh.
+ */
 export async function checkConsistency(
   readers: StoreReaders,
   families: ReadonlyArray<number>,
   periods: ReadonlyArray<string>,
 ) {
+  const ledger = new DynamoLedger(readers.doc, { ledger: readers.ledgerTable, outbox: '' });
   const differences: string[] = [];
   let checked = 0;
+  let outdated = 0;
   for (const familyId of families) {
     for (const period of periods) {
-      const state = await readers.redis.hgetall(readers.keys.period(familyId, period));
-      if (state.quota === undefined) continue;
+      const state = readPeriodState(await readers.redis.hgetall(readers.keys.period(familyId, period)));
+      if (state === null) continue;
       checked++;
-      const usage = await familyUsage(readers, familyId, period);
-      const expectedRemaining = Number(state.quota) - usage.usedBytes;
-      if (Number(state.remaining) !== expectedRemaining) {
-        differences.push(
-          `family ${familyId} ${period}: Redis remaining ${state.remaining}, ledger says ${expectedRemaining}`,
-        );
+      const [snapshot] = await ledger.loadSnapshots(familyId, [period]);
+      if (!snapshot) continue;
+      const drift = compareFamily(snapshot, state);
+      if (drift.length === 1 && drift[0]?.field === 'version') {
+        outdated++;
+        continue;
       }
-      const { Item } = await readers.doc.send(
-        new GetCommand({ TableName: readers.ledgerTable, Key: ledgerKeys.familyPeriod(familyId, period) }),
-      );
-      const members = readPeriodUsage(familyId, period, Item).members;
-      const ledgerUsed = new Map([...members.values()].map((m) => [String(m.customerId), m.usedBytes]));
-      for (const [field, value] of Object.entries(state)) {
-        if (!field.startsWith('used:')) continue;
-        const customerId = field.slice('used:'.length);
-        const expected = ledgerUsed.get(customerId) ?? 0;
-        if (Number(value) !== expected) {
-          differences.push(
-            `member ${customerId} of family ${familyId} ${period}: Redis used ${value}, ledger ${expected}`,
-          );
-        }
+      for (const d of drift) {
+        differences.push(`family ${familyId} ${period}: ${d.field} Redis ${d.redis}, ledger ${d.ledger}`);
       }
     }
   }
   return {
     status: differences.length === 0 ? ('consistent' as const) : ('inconsistent' as const),
     checked,
+    outdated,
     differences,
   };
 }

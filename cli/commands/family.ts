@@ -44,8 +44,9 @@ function describePut(r: FamilyPutResult): string {
     r.previousQuotaBytes === null || r.previousQuotaBytes === r.quotaBytes
       ? `quota ${formatBytes(r.quotaBytes)}`
       : `quota ${formatBytes(r.previousQuotaBytes)} -> ${formatBytes(r.quotaBytes)}`;
-  const redis =
-    r.quotaUpdatedIn.length > 0 ? ` (Redis quota updated for ${r.quotaUpdatedIn.join(', ')})` : '';
+  const redis = r.created
+    ? ''
+    : ` (Redis state of ${r.refreshedPeriods.join(', ')} reloads on the next event)`;
   const policies = r.created ? '' : `, ${plural(r.policiesChanged.length, 'policy', 'policies')} changed`;
   const members = plural(r.members, 'member');
   return `family ${r.familyId} ${r.created ? 'created' : 'updated'}: ${members}${policies}, ${quota}${redis}`;

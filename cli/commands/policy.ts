@@ -1,8 +1,10 @@
 import type { PolicyPatch } from '../../functions/adapters/dynamodb/family-store';
 import { policySchema } from '../../functions/core/family';
+import { systemClock } from '../../functions/core/ports';
 import { booleanValue, byteCount, positiveId } from '../args';
 import { type Command, HELP_LINE, JSON_LINE, JSON_OPTION, parseCommandLine } from '../command';
 import { OperationError, UsageError } from '../errors';
+import { refreshRedis } from '../family-refresh';
 import { printJson, printLines } from '../output';
 import { describePolicy } from '../policy-text';
 
@@ -83,25 +85,24 @@ ${HELP_LINE}`,
     if (Object.keys(patch).length === 0) {
       throw new UsageError('nothing to change: give --limit, --manual-block, --window or --block-apps');
     }
-    const changed = await ctx.families.setPolicy(familyId, customerId, patch);
+    const nowMs = systemClock.now();
+    const changed = await ctx.families.setPolicy(familyId, customerId, patch, nowMs);
     if (!changed) throw new OperationError(`customer ${customerId} is not a member of family ${familyId}`);
-    try {
-      await (await ctx.cache()).invalidatePolicies(familyId, [customerId]);
-    } catch (error) {
-      throw new OperationError(
-        `the policy was written to DynamoDB, but clearing it in Redis failed: ${(error as Error).message}. ` +
-          'Run the same command again once Redis is reachable.',
-      );
-    }
+    await refreshRedis(ctx, familyId, nowMs, 'policy set');
     if (values.json) {
-      printJson(ctx.io, { familyId, customerId, ...changed, redis: 'policy cache cleared' });
+      printJson(ctx.io, {
+        familyId,
+        customerId,
+        ...changed,
+        redis: 'family state reloaded on the next event',
+      });
     } else {
       printLines(
         ctx.io,
         `policy of customer ${customerId} in family ${familyId} updated`,
         `  before: ${describePolicy(changed.before)}`,
         `  after:  ${describePolicy(changed.after)}`,
-        '  Redis: cached policy cleared; the next event reads it from DynamoDB',
+        '  Redis: family state dropped; the next event loads it with the new policy',
       );
     }
     return 0;

@@ -1,10 +1,6 @@
 import type { DecisionStatus } from './decisions';
 
-/**
- * A decision as the settlement script caches it and as the ledger records it.
- * `runId` names the script run that made it, so a ledger record can be matched
- * to the Redis decision it came from.
- */
+/** A decision as the settlement script makes it and as the ledger records it. */
 export interface Decision {
   readonly status: DecisionStatus;
   readonly counted: boolean;
@@ -14,11 +10,39 @@ export interface Decision {
   readonly payloadHash: string;
   /** Alert markers this decision set (the notified one and any skipped levels). */
   readonly markers: ReadonlyArray<string>;
-  readonly runId: string;
 }
 
-export type ScriptResult =
+/** What Redis answered for one event of a lane (lua/settle-lane.lua). */
+export type EventReply =
   | { readonly kind: 'new'; readonly decision: Decision }
-  | { readonly kind: 'duplicate'; readonly decision: Decision }
-  | { readonly kind: 'conflict'; readonly decision: Decision }
-  | { readonly kind: 'hydrate'; readonly missing: 'family' | 'member' | 'policy' };
+  /** Decided by an earlier delivery and not yet confirmed in the ledger: the same decision again. */
+  | { readonly kind: 'pending'; readonly decision: Decision }
+  /** Settled before, within the dedup window. */
+  | { readonly kind: 'settled' }
+  | { readonly kind: 'conflict' }
+  | { readonly kind: 'not-member' };
+
+/** Why a lane stopped before its end: nothing after this event was decided. */
+export type LaneStop =
+  | { readonly kind: 'hydrate'; readonly period: string }
+  /** The event may have been settled before Redis could know; the ledger must say first. */
+  | { readonly kind: 'verify'; readonly horizonMs: number };
+
+/**
+ * A period state as a lane saw it. The incarnation changes whenever the state
+ * is loaded afresh: two states at the same version differ in the decisions
+ * they hold pending, so one commit never mixes answers from both.
+ */
+export interface PeriodStateSeen {
+  readonly version: number;
+  readonly quotaBytes: number;
+  readonly incarnation: string;
+}
+
+export interface LaneReply {
+  /** One reply per event, from the first event sent, in order. */
+  readonly replies: ReadonlyArray<EventReply>;
+  readonly stop: LaneStop | null;
+  /** Version, quota and incarnation of each period state the answers came from. */
+  readonly states: ReadonlyMap<string, PeriodStateSeen>;
+}

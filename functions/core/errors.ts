@@ -35,3 +35,9 @@ export class TransientError extends SettlementError {
 export function isInvariantError(error: unknown): error is InvariantError {
   return error instanceof InvariantError;
 }
+
+/** A one-line description of anything thrown, for logs and operator output. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -34,14 +34,26 @@ export interface Family {
   readonly members: ReadonlyArray<Member>;
 }
 
-/** A family's state for one period, read from DynamoDB to hydrate Redis. */
-export interface FamilySnapshot {
+/**
+ * A family's state for one period as the ledger holds it: what Redis loads
+ * before it decides the family's events of that period. `version` is the
+ * ledger's version of the family's period item; the ledger commits decisions
+ * only while it is unchanged, so decisions made from an outdated copy never
+ * commit.
+ */
+export interface PeriodSnapshot {
   readonly familyId: number;
   readonly period: string;
   readonly quotaBytes: number;
   readonly familyUsedBytes: number;
+  readonly version: number;
+  /** Epoch ms of the last settlement in the period (0: none): anything settled so far was settled by then. */
+  readonly settledHorizonMs: number;
+  /** The family-wide policy level; absent values fall through to the global default. */
+  readonly familyPolicy: MemberPolicy;
   readonly members: ReadonlyArray<{
     readonly customerId: number;
+    /** The member's own policy level; absent values fall through to the family's. */
     readonly policy: MemberPolicy;
     readonly usedBytes: number;
     /** Alert markers already notified this period (see alertMarker). */

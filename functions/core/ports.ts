@@ -1,5 +1,5 @@
-import type { Decision, ScriptResult } from './decision';
-import type { FamilySnapshot, Member } from './family';
+import type { LaneReply } from './decision';
+import { type MemberPolicy, NO_POLICY, type PeriodSnapshot } from './family';
 import type { MskRecord } from './kafka-record';
 import type { RejectionReason } from './rejection';
 import type { SettlementRecord, SettlementWrite } from './settlement';
@@ -7,41 +7,86 @@ import type { UsageEvent } from './usage-event';
 
 /** The collaborators settlement needs; adapters implement them, tests pass real local ones. */
 
-export type Membership = 'member' | 'non-member' | 'unknown';
-
-export interface UsageCache {
-  membership(familyId: number, customerId: number): Promise<Membership>;
-  cacheMembers(familyId: number, customerIds: ReadonlyArray<number>): Promise<void>;
-  cacheNonMember(familyId: number, customerId: number): Promise<void>;
-  decide(event: UsageEvent, runId: string): Promise<ScriptResult>;
-  hydrate(snapshot: FamilySnapshot): Promise<void>;
-  /** Undoes the decision of `undoRunId` and caches the ledger's; false when there was nothing to undo. */
-  compensate(event: UsageEvent, undoRunId: string, ledgerDecision: Decision): Promise<boolean>;
+export interface LaneEvent {
+  readonly event: UsageEvent;
+  /** The Kafka record's timestamp (epoch ms). */
+  readonly recordTimestampMs: number;
+  /** The ledger was asked and does not hold this event. */
+  readonly checked: boolean;
 }
 
-export type LedgerOutcome =
-  | { readonly kind: 'settled' }
-  | { readonly kind: 'already-settled'; readonly existing: SettlementRecord };
+export interface DecideContext {
+  /** Records older than this may have been settled longer ago than Redis remembers. */
+  readonly verifyBeforeMs: number;
+  /** Allowance for clocks between Kafka timestamps and the functions' own. */
+  readonly clockMarginMs: number;
+  /** The global default policy level. */
+  readonly globalPolicy: MemberPolicy;
+}
 
-export interface FamilyDirectory {
+export interface UsageCache {
+  /**
+   * Decides a family's events in order against its period states; stops at
+   * the first event that needs a period state loaded or the ledger asked.
+   */
+  decideLane(familyId: number, events: ReadonlyArray<LaneEvent>, context: DecideContext): Promise<LaneReply>;
+  /** Loads a period state unless one is there already. */
+  hydrate(snapshot: PeriodSnapshot): Promise<void>;
+  /** After the ledger committed `events` of a period at version `after` (from `before`), decided in `incarnation`. */
+  confirm(
+    familyId: number,
+    period: string,
+    versions: { readonly before: number; readonly after: number; readonly incarnation: string },
+    events: ReadonlyArray<{ readonly eventId: string; readonly payloadHash: string }>,
+  ): Promise<void>;
+  /** Forgets a family's period states; the next event loads them from the ledger. */
+  invalidate(familyId: number, periods: ReadonlyArray<string>): Promise<void>;
+}
+
+/** A family's writes for one period, committed only while the ledger's period version is `versionBefore`. */
+export interface PeriodCommit {
+  readonly period: string;
+  readonly versionBefore: number;
+  /** The quota the period was decided with; kept on the period item when it is created. */
+  readonly quotaBytes: number;
+  /** The Redis state the decisions were made in (for confirming them there). */
+  readonly incarnation: string;
+  readonly writes: ReadonlyArray<SettlementWrite>;
+}
+
+/** Everything one family commits at once; the periods' versions move by one each. */
+export interface CommitUnit {
   readonly familyId: number;
-  readonly quotaBytes: number | null;
-  readonly members: ReadonlyArray<Member>;
+  readonly periods: ReadonlyArray<PeriodCommit>;
+}
+
+export type CommitOutcome =
+  | { readonly kind: 'committed' }
+  /**
+   * Nothing of the unit was written: the ledger moved on since Redis loaded the
+   * state, or holds some of the events already (listed).
+   */
+  | { readonly kind: 'stale'; readonly settled: ReadonlyArray<SettlementRecord> }
+  | { readonly kind: 'failed'; readonly error: unknown };
+
+export interface CommitResult {
+  readonly outcomes: ReadonlyMap<CommitUnit, CommitOutcome>;
+  /** Transactions sent, retries included. */
+  readonly transactions: number;
 }
 
 export interface Ledger {
-  /** One transaction: settlement record (only if absent), usage or block state, outbox item. */
-  settle(write: SettlementWrite): Promise<LedgerOutcome>;
-  /**
-   * A family's settlements of one batch in as few transactions as possible, one
-   * outcome per write, in order. Each eventId may appear once.
-   */
-  settleGroup(writes: ReadonlyArray<SettlementWrite>): Promise<LedgerOutcome[]>;
-  loadDirectory(familyId: number): Promise<FamilyDirectory>;
-  loadSnapshot(familyId: number, period: string): Promise<FamilySnapshot>;
+  /** The family's state for each period: period items first, then the family and members once. */
+  loadSnapshots(familyId: number, periods: ReadonlyArray<string>): Promise<PeriodSnapshot[]>;
+  /** The settlement records of these events that exist (strongly consistent). */
+  findSettlements(eventIds: ReadonlyArray<string>): Promise<Map<string, SettlementRecord>>;
+  /** Commits units packed into as few transactions as fit; one outcome per unit. */
+  commit(units: ReadonlyArray<CommitUnit>): Promise<CommitResult>;
 }
 
 export interface DeadLetter {
+  /** Stable for a record and its reason, so a letter sent twice can be recognised. */
+  readonly letterId: string;
   readonly reason: RejectionReason;
   readonly message: string;
   readonly partitionKey: string;
@@ -54,6 +99,14 @@ export interface DeadLetterQueue {
   /** Sends up to any number of letters; returns those that could not be sent. */
   send(letters: ReadonlyArray<DeadLetter>): Promise<ReadonlyArray<DeadLetter>>;
 }
+
+export interface GlobalPolicySource {
+  /** The global default level, at most the configured refresh interval old. */
+  current(): Promise<MemberPolicy>;
+}
+
+/** No global default: every key falls through to "no policy". */
+export const noGlobalPolicy: GlobalPolicySource = { current: async () => NO_POLICY };
 
 export interface Clock {
   now(): number;

@@ -5,11 +5,16 @@ export interface RetryPolicy {
   readonly baseDelayMs: number;
 }
 
+/** Exponential backoff with full jitter: a random delay up to base * 2^(attempt-1). */
+export function backoffDelayMs(policy: RetryPolicy, attempt: number): number {
+  return Math.random() * policy.baseDelayMs * 2 ** (attempt - 1);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Retries transient failures with exponential backoff and full jitter. A broken
- * invariant is thrown at once: retrying a bug only hides it.
+ * Retries transient failures with backoff. A broken invariant is thrown at
+ * once: retrying a bug only hides it.
  */
 export async function retryTransient<T>(
   operation: () => Promise<T>,
@@ -22,7 +27,7 @@ export async function retryTransient<T>(
     } catch (error) {
       if (isInvariantError(error) || attempt >= policy.maxAttempts) throw error;
       onRetry(error, attempt);
-      await sleep(Math.random() * policy.baseDelayMs * 2 ** (attempt - 1));
+      await sleep(backoffDelayMs(policy, attempt));
     }
   }
 }

@@ -1,15 +1,25 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { forEachConcurrently } from './concurrency';
-import type { Decision } from './decision';
+import type { Decision, EventReply, LaneReply } from './decision';
 import { type DecisionStatus, effectOf } from './decisions';
-import { InvariantError, isInvariantError } from './errors';
-import type { FamilySnapshot } from './family';
+import { describeError, isInvariantError, TransientError } from './errors';
+import type { MemberPolicy } from './family';
 import type { KafkaRecord, PartitionBatch } from './kafka-record';
-import type { Clock, DeadLetter, DeadLetterQueue, Ledger, LedgerOutcome, UsageCache } from './ports';
+import { type Item, isFinal, isOpen, type Lane } from './lane';
+import { confirmations, type PlannedUnit, planCommit } from './lane-commit';
+import type {
+  Clock,
+  DeadLetter,
+  DeadLetterQueue,
+  DecideContext,
+  GlobalPolicySource,
+  Ledger,
+  UsageCache,
+} from './ports';
 import { type Rejection, type RejectionReason, reject } from './rejection';
 import { type RetryPolicy, retryTransient } from './retry';
-import { buildSettlement, type SettlementWrite } from './settlement';
-import { type UsageEvent, validateRecord } from './usage-event';
+import type { SettlementRecord } from './settlement';
+import { validateRecord } from './usage-event';
 
 export interface SettlementSettings {
   readonly timeZone: string;
@@ -18,6 +28,10 @@ export interface SettlementSettings {
   readonly familyConcurrency: number;
   readonly retry: RetryPolicy;
   readonly outboxGraceMs: number;
+  /** How long Redis keeps an event's settled mark after the ledger committed it. */
+  readonly dedupWindowMs: number;
+  /** Allowance for clocks between Kafka record timestamps and the functions' own. */
+  readonly clockMarginMs: number;
 }
 
 export interface SettlementLog {
@@ -29,10 +43,10 @@ export interface SettlementDeps {
   readonly cache: UsageCache;
   readonly ledger: Ledger;
   readonly deadLetters: DeadLetterQueue;
+  readonly globalPolicy: GlobalPolicySource;
   readonly clock: Clock;
   readonly settings: SettlementSettings;
   readonly log: SettlementLog;
-  readonly newRunId?: () => string;
 }
 
 export interface BatchReport {
@@ -42,8 +56,13 @@ export interface BatchReport {
   rejected: Partial<Record<RejectionReason, number>>;
   skipped: number;
   notificationsStaged: number;
-  compensations: number;
+  /** Period states loaded from the ledger into Redis. */
   hydrations: number;
+  /** Events the ledger was asked about because Redis could not know whether they were settled. */
+  ledgerChecks: number;
+  /** Commits the ledger refused because Redis had answered from an outdated state; the lane was decided again. */
+  staleStates: number;
+  transactions: number;
   retries: number;
   bugs: number;
   unfinished: number;
@@ -58,37 +77,27 @@ export interface BatchResult {
   readonly report: BatchReport;
 }
 
-/** One event of a family's lane, and how far it got. */
-interface Item {
-  readonly record: KafkaRecord;
-  readonly event: UsageEvent;
-  decision?: Decision;
-  done?: boolean;
-  rejected?: boolean;
-}
-
-/** A family's events of the batch, in delivery order; it stops at its first failure. */
-interface Lane {
-  readonly familyId: number;
-  readonly items: Item[];
-  failed: boolean;
-  hydrated: boolean;
-}
+/** Decide-and-commit passes per batch; each further pass follows a state that changed under the lane. */
+const MAX_PASSES = 4;
+/** Decision rounds per pass; each further round follows a period state loaded or the ledger asked. */
+const MAX_ROUNDS = 6;
 
 const increment = <K extends string>(counts: Partial<Record<K, number>>, key: K) => {
   counts[key] = (counts[key] ?? 0) + 1;
 };
 
 /**
- * Settles one MSK batch in phases, each a single round trip to Redis for the
- * whole batch where possible: membership, the settlement script for every
- * event (issued in lane order, so each family's events are decided in
- * delivery order), hydration when state is missing, then one coalesced ledger
- * write per family, compensation, and dead letters. Whatever could not be
- * finished (a transient failure that outlived its retries, a broken
- * invariant, a dead letter that could not be sent) is reported as a batch item
- * failure at the first unfinished offset of its partition; every step is
- * idempotent, so the redelivery settles nothing twice.
+ * Settles one MSK batch. Each family's events form a lane, decided in
+ * delivery order by one Redis script call per lane and round; a lane stops at
+ * the first event Redis cannot decide (its period state is not loaded, or it
+ * may have been settled before Redis could know), the missing piece is read
+ * from the ledger, and the lane goes on from that event. The decisions then
+ * commit in packed ledger transactions, each family's only if the ledger's
+ * period version still equals the one Redis decided from; a lane whose state
+ * turned out outdated is reloaded and decided again. What could not be
+ * finished is reported as a batch item failure at the first unfinished offset
+ * of its partition; every step is idempotent, so the redelivery settles
+ * nothing twice.
  */
 export async function settleBatch(
   partitions: ReadonlyArray<PartitionBatch>,
@@ -96,9 +105,19 @@ export async function settleBatch(
 ): Promise<BatchResult> {
   const batch = new Batch(deps);
   const lanes = batch.validate(partitions);
-  await batch.admitMembers(lanes);
-  await batch.decide(lanes);
-  await forEachConcurrently(lanes, deps.settings.familyConcurrency, (lane) => batch.record(lane));
+  if (lanes.length > 0) {
+    const globalPolicy = await batch.globalPolicy(lanes);
+    for (let pass = 1; globalPolicy && pass <= MAX_PASSES; pass++) {
+      const active = lanes.filter((l) => !l.failed && l.items.some((i) => !isFinal(i)));
+      if (active.length === 0) break;
+      if (pass === MAX_PASSES) {
+        for (const lane of active) batch.failLane(lane, new TransientError('the family state kept changing'));
+        break;
+      }
+      await batch.decide(active, globalPolicy);
+      await batch.commit(active);
+    }
+  }
   await batch.sendDeadLetters();
   return { batchItemFailures: batch.failures(partitions), report: batch.report };
 }
@@ -111,33 +130,32 @@ class Batch {
     rejected: {},
     skipped: 0,
     notificationsStaged: 0,
-    compensations: 0,
     hydrations: 0,
+    ledgerChecks: 0,
+    staleStates: 0,
+    transactions: 0,
     retries: 0,
     bugs: 0,
     unfinished: 0,
   };
   private readonly finished = new Set<KafkaRecord>();
   private readonly letters = new Map<KafkaRecord, DeadLetter>();
-  private readonly newRunId: () => string;
 
-  constructor(private readonly deps: SettlementDeps) {
-    this.newRunId = deps.newRunId ?? randomUUID;
-  }
+  constructor(private readonly deps: SettlementDeps) {}
 
   validate(partitions: ReadonlyArray<PartitionBatch>): Lane[] {
     const { settings, clock } = this.deps;
-    const context = {
-      timeZone: settings.timeZone,
-      nowMs: clock.now(),
-      futureSkewMs: settings.futureSkewMs,
-      maxBytesPerEvent: settings.maxBytesPerEvent,
-    };
+    const nowMs = clock.now();
     const lanes = new Map<number, Lane>();
     for (const partition of partitions) {
       for (const record of partition.records) {
         this.report.received++;
-        const validated = validateRecord(record, context);
+        const validated = validateRecord(record, {
+          timeZone: settings.timeZone,
+          nowMs,
+          futureSkewMs: settings.futureSkewMs,
+          maxBytesPerEvent: settings.maxBytesPerEvent,
+        });
         if (validated.kind === 'skip') {
           this.report.skipped++;
           this.finished.add(record);
@@ -145,8 +163,8 @@ class Batch {
           this.deadLetter(record, validated.rejection, null);
         } else {
           const { familyId } = validated.event;
-          const lane = lanes.get(familyId) ?? { familyId, items: [], failed: false, hydrated: false };
-          lane.items.push({ record, event: validated.event });
+          const lane: Lane = lanes.get(familyId) ?? { familyId, items: [], failed: false, seen: new Map() };
+          lane.items.push({ record, event: validated.event, state: { kind: 'open', checked: false } });
           lanes.set(familyId, lane);
         }
       }
@@ -154,238 +172,254 @@ class Batch {
     return [...lanes.values()];
   }
 
-  /**
-   * Membership of every (family, customer) of the batch: one Redis round trip
-   * for all, the ledger for families with unknown customers, then one round
-   * trip that caches what the ledger said.
-   */
-  async admitMembers(lanes: ReadonlyArray<Lane>): Promise<void> {
-    const { cache, ledger, settings } = this.deps;
-    const members = new Map<Lane, Set<number>>();
-    const unknown = new Map<Lane, number[]>();
-    await Promise.all(
-      lanes.map((lane) =>
-        this.guard(lane, lane.items[0], async () => {
-          const customers = [...new Set(lane.items.map((i) => i.event.customerId))];
-          const cached = await retryTransient(
-            () => Promise.all(customers.map((c) => cache.membership(lane.familyId, c))),
-            settings.retry,
-          );
-          members.set(lane, new Set(customers.filter((_, i) => cached[i] === 'member')));
-          const missing = customers.filter((_, i) => cached[i] === 'unknown');
-          if (missing.length > 0) unknown.set(lane, missing);
-        }),
-      ),
-    );
-    const directories = new Map<Lane, number[]>();
-    await forEachConcurrently([...unknown.keys()], settings.familyConcurrency, (lane) =>
-      this.guard(lane, lane.items[0], async () => {
-        const directory = await retryTransient(() => ledger.loadDirectory(lane.familyId), settings.retry);
-        directories.set(
-          lane,
-          directory.members.map((m) => m.customerId),
-        );
-      }),
-    );
-    await Promise.all(
-      [...directories].map(([lane, ids]) =>
-        this.guard(lane, lane.items[0], async () => {
-          const nonMembers = (unknown.get(lane) ?? []).filter((c) => !ids.includes(c));
-          await retryTransient(
-            () =>
-              Promise.all([
-                cache.cacheMembers(lane.familyId, ids),
-                ...nonMembers.map((c) => cache.cacheNonMember(lane.familyId, c)),
-              ]),
-            settings.retry,
-          );
-          for (const c of unknown.get(lane) ?? []) if (ids.includes(c)) members.get(lane)?.add(c);
-        }),
-      ),
-    );
-    for (const lane of lanes) {
-      if (lane.failed) continue;
-      for (const item of lane.items) {
-        if (!members.get(lane)?.has(item.event.customerId)) this.rejectItem(item, notAMember(item.event));
-      }
+  /** The global default policy; without it nothing can be decided, so every lane waits for redelivery. */
+  async globalPolicy(lanes: ReadonlyArray<Lane>): Promise<MemberPolicy | null> {
+    try {
+      return await retryTransient(() => this.deps.globalPolicy.current(), this.deps.settings.retry);
+    } catch (error) {
+      for (const lane of lanes) this.failLane(lane, error);
+      return null;
     }
   }
 
   /**
-   * Runs the settlement script for every event still open, issuing all calls
-   * at once in lane order (ioredis pipelines them, in order, per node). A
-   * family whose state is missing is hydrated from the ledger and its
-   * remaining events run again; transient failures are retried the same way.
+   * Rounds of one script call per lane with open events, until every lane
+   * has answers for all of them: after each round, the period states a lane
+   * stopped for are loaded and the events it may have settled before are
+   * looked up in the ledger.
    */
-  async decide(lanes: ReadonlyArray<Lane>): Promise<void> {
-    const { cache, settings, log } = this.deps;
-    for (let attempt = 1; ; ) {
-      const open = lanes.filter((l) => !l.failed && l.items.some((i) => this.awaitsDecision(i)));
+  async decide(lanes: ReadonlyArray<Lane>, globalPolicy: MemberPolicy): Promise<void> {
+    const { settings, clock } = this.deps;
+    for (const lane of lanes) lane.seen.clear();
+    for (let round = 1; ; round++) {
+      const open = lanes.filter((l) => !l.failed && l.items.some(isOpen));
       if (open.length === 0) return;
-      const items = open.flatMap((l) => l.items.filter((i) => this.awaitsDecision(i)));
-      const results = await Promise.allSettled(items.map((i) => cache.decide(i.event, this.newRunId())));
-      const outcome = new Map(items.map((item, i) => [item, results[i] as PromiseSettledResult<unknown>]));
+      if (round > MAX_ROUNDS) {
+        for (const lane of open)
+          this.failLane(lane, new TransientError('the family state kept disappearing'));
+        return;
+      }
+      const context: DecideContext = {
+        verifyBeforeMs: clock.now() - settings.dedupWindowMs + settings.clockMarginMs,
+        clockMarginMs: settings.clockMarginMs,
+        globalPolicy,
+      };
       const toHydrate: Lane[] = [];
-      let transient: unknown = null;
-      for (const lane of open) {
-        for (const item of lane.items.filter((i) => this.awaitsDecision(i))) {
-          const settled = outcome.get(item);
-          if (settled?.status === 'rejected') {
-            if (isInvariantError(settled.reason)) this.failLane(lane, item, settled.reason);
-            else transient = settled.reason;
-            break;
-          }
-          const result = (settled as PromiseFulfilledResult<Awaited<ReturnType<UsageCache['decide']>>>).value;
-          if (result.kind === 'hydrate') {
-            if (lane.hydrated) {
-              this.failLane(
-                lane,
-                item,
-                new InvariantError(
-                  'HYDRATION_DID_NOT_CONVERGE',
-                  `${result.missing} state still missing after hydration`,
+      const toVerify: Array<{ lane: Lane; items: Item[] }> = [];
+      await Promise.all(
+        open.map((lane) =>
+          this.guard(lane, async () => {
+            const items = lane.items.filter(isOpen);
+            const reply = await retryTransient(
+              () =>
+                this.deps.cache.decideLane(
+                  lane.familyId,
+                  items.map((item) => ({
+                    event: item.event,
+                    recordTimestampMs: item.record.raw.timestamp,
+                    checked: item.state.kind === 'open' && item.state.checked,
+                  })),
+                  context,
                 ),
-              );
-            } else {
-              toHydrate.push(lane);
+              settings.retry,
+              (error, attempt) => this.onRetry(lane, error, attempt),
+            );
+            this.answer(lane, items, reply);
+            if (reply.stop?.kind === 'hydrate') toHydrate.push(lane);
+            else if (reply.stop?.kind === 'verify') {
+              const rest = items.slice(reply.replies.length);
+              toVerify.push({ lane, items: this.mayBeSettled(rest, reply.stop.horizonMs, context) });
             }
-            break;
-          }
-          if (result.kind === 'conflict') this.rejectItem(item, conflict(item.event));
-          else item.decision = result.decision;
-        }
-      }
-      if (transient !== null) {
-        if (attempt >= settings.retry.maxAttempts) {
-          for (const lane of open) {
-            const first = lane.items.find((i) => this.awaitsDecision(i));
-            if (first) this.failLane(lane, first, transient);
-          }
-          return;
-        }
-        this.report.retries++;
-        log.warn('transient failure in the settlement script, retrying', {
-          attempt,
-          error: describe(transient),
-        });
-        await backoff(settings.retry, attempt);
-        attempt++;
-      }
-      await this.hydrate(toHydrate);
-    }
-  }
-
-  /** Reads the families' snapshots from the ledger, then writes them to Redis in one round trip. */
-  private async hydrate(lanes: ReadonlyArray<Lane>): Promise<void> {
-    const { cache, ledger, settings } = this.deps;
-    const snapshots = new Map<Lane, FamilySnapshot>();
-    await forEachConcurrently(lanes, settings.familyConcurrency, (lane) =>
-      this.guard(lane, this.firstOpen(lane), async () => {
-        const period = this.firstOpen(lane)?.event.period as string;
-        snapshots.set(
-          lane,
-          await retryTransient(() => ledger.loadSnapshot(lane.familyId, period), settings.retry),
-        );
-      }),
-    );
-    await Promise.all(
-      [...snapshots].map(([lane, snapshot]) =>
-        this.guard(lane, this.firstOpen(lane), async () => {
-          const known = new Set(snapshot.members.map((m) => m.customerId));
-          const stale = lane.items.filter((i) => this.awaitsDecision(i) && !known.has(i.event.customerId));
-          await retryTransient(
-            () =>
-              Promise.all([
-                cache.hydrate(snapshot),
-                ...stale.map((i) => cache.cacheNonMember(lane.familyId, i.event.customerId)),
-              ]),
-            settings.retry,
-          );
-          // The membership cache was stale: the ledger no longer lists these customers.
-          for (const item of stale) this.rejectItem(item, notAMember(item.event));
-          lane.hydrated = true;
-          this.report.hydrations++;
-        }),
-      ),
-    );
-  }
-
-  private firstOpen(lane: Lane): Item | undefined {
-    return lane.items.find((i) => this.awaitsDecision(i));
-  }
-
-  /** Writes a family's decided events to the ledger, compensates Redis where needed, counts the outcomes. */
-  async record(lane: Lane): Promise<void> {
-    const { ledger, settings, clock } = this.deps;
-    const decided = lane.items.filter((i) => i.decision !== undefined && !i.done);
-    if (decided.length === 0) return;
-    const first = new Map<string, Item>();
-    for (const item of decided) if (!first.has(item.event.eventId)) first.set(item.event.eventId, item);
-    const writes = new Map<Item, SettlementWrite>();
-    for (const item of first.values()) {
-      const decision = item.decision as Decision;
-      writes.set(
-        item,
-        buildSettlement(
-          item.event,
-          item.record,
-          decision,
-          effectOf(decision.status),
-          clock.now(),
-          settings.outboxGraceMs,
+          }),
         ),
       );
+      await Promise.all([this.hydrate(toHydrate), this.verify(toVerify)]);
     }
-    await this.guard(lane, decided[0], async () => {
-      const outcomes = await retryTransient(
-        () => ledger.settleGroup([...writes.values()]),
-        settings.retry,
-        (error, attempt) => this.onRetry(lane, error, attempt),
-      );
-      const byEvent = new Map<string, { item: Item; outcome: LedgerOutcome }>();
-      for (const [i, item] of [...writes.keys()].entries()) {
-        byEvent.set(item.event.eventId, { item, outcome: outcomes[i] as LedgerOutcome });
-      }
-      for (const { item, outcome } of byEvent.values()) {
-        await this.account(item, outcome, writes.get(item) as SettlementWrite);
-      }
-      // A later record of the same event (Redis answered it as a duplicate of the first) shares the first's fate.
-      for (const item of decided) {
-        const owner = byEvent.get(item.event.eventId)?.item;
-        if (!owner || owner === item) continue;
-        if (owner.rejected) this.rejectItem(item, conflict(item.event));
-        else if (owner.done) this.complete(item, 'duplicate');
-      }
-    });
   }
 
-  private async account(item: Item, outcome: LedgerOutcome, write: SettlementWrite): Promise<void> {
-    const decision = item.decision as Decision;
-    if (outcome.kind === 'settled') {
-      this.complete(item, 'settled', decision.status, write.outbox !== null);
+  private answer(lane: Lane, items: ReadonlyArray<Item>, reply: LaneReply) {
+    const replaced = [...reply.states].some(
+      ([period, state]) => lane.seen.has(period) && lane.seen.get(period)?.incarnation !== state.incarnation,
+    );
+    if (replaced) {
+      // A state was loaded afresh since earlier rounds answered from it: those answers go too.
+      lane.seen.clear();
+      for (const item of lane.items)
+        if (item.state.kind === 'answered') item.state = { kind: 'open', checked: false };
       return;
     }
-    const { existing } = outcome;
-    if (existing.decision.runId !== decision.runId) {
-      // Redis decided this event anew although the ledger already holds it: undo that decision.
-      const compensated = await retryTransient(
-        () => this.deps.cache.compensate(item.event, decision.runId, existing.decision),
-        this.deps.settings.retry,
+    for (const [period, state] of reply.states) if (!lane.seen.has(period)) lane.seen.set(period, state);
+    for (const [i, answer] of reply.replies.entries()) {
+      const item = items[i] as Item;
+      if (answer.kind === 'settled') this.complete(item, { kind: 'duplicate' });
+      else item.state = { kind: 'answered', reply: answer };
+    }
+  }
+
+  /**
+   * The event Redis stopped at and the later ones of the lane that may also
+   * have been settled before Redis could know (their records are older than
+   * the dedup window, or not newer than the period's settled horizon).
+   */
+  private mayBeSettled(items: ReadonlyArray<Item>, horizonMs: number, context: DecideContext): Item[] {
+    const [first, ...rest] = items;
+    if (!first) return [];
+    const horizon = horizonMs + context.clockMarginMs;
+    return [
+      first,
+      ...rest.filter((item) => {
+        if (item.state.kind !== 'open' || item.state.checked) return false;
+        const ts = item.record.raw.timestamp;
+        return ts < context.verifyBeforeMs || (item.event.period === first.event.period && ts <= horizon);
+      }),
+    ];
+  }
+
+  /** Loads the period states of each lane's open events from the ledger, one family read per lane. */
+  private async hydrate(lanes: ReadonlyArray<Lane>): Promise<void> {
+    const { cache, ledger, settings } = this.deps;
+    await forEachConcurrently(lanes, settings.familyConcurrency, (lane) =>
+      this.guard(lane, async () => {
+        const periods = [...new Set(lane.items.filter(isOpen).map((i) => i.event.period))];
+        const snapshots = await retryTransient(
+          () => ledger.loadSnapshots(lane.familyId, periods),
+          settings.retry,
+        );
+        await retryTransient(() => Promise.all(snapshots.map((s) => cache.hydrate(s))), settings.retry);
+        this.report.hydrations += snapshots.length;
+      }),
+    );
+  }
+
+  /** Asks the ledger about events that may have been settled; what it holds is final, the rest is decided. */
+  private async verify(lanes: ReadonlyArray<{ lane: Lane; items: ReadonlyArray<Item> }>): Promise<void> {
+    const items = lanes.flatMap((l) => l.items);
+    if (items.length === 0) return;
+    const { ledger, settings } = this.deps;
+    let found: Map<string, SettlementRecord>;
+    try {
+      found = await retryTransient(
+        () => ledger.findSettlements([...new Set(items.map((i) => i.event.eventId))]),
+        settings.retry,
       );
-      if (compensated) this.report.compensations++;
-    }
-    if (existing.decision.payloadHash !== item.event.payloadHash) {
-      this.rejectItem(item, conflict(item.event));
+    } catch (error) {
+      for (const { lane } of lanes) this.failLane(lane, error);
       return;
     }
-    const { kafka } = existing;
-    const same = kafka.partition === item.record.raw.partition && kafka.offset === item.record.raw.offset;
-    if (existing.decision.runId === decision.runId && same) {
-      // This very record was settled by an earlier attempt whose answer was lost (an ambiguous commit, or a crash after it).
-      this.complete(item, 'settled', existing.decision.status, existing.notificationId !== null);
-      return;
+    this.report.ledgerChecks += items.length;
+    for (const item of items) {
+      const record = found.get(item.event.eventId);
+      if (record) this.resolveFromLedger(item, record);
+      else item.state = { kind: 'open', checked: true };
     }
-    this.complete(item, 'duplicate');
+  }
+
+  /** An event the ledger already holds: a duplicate, or a conflict when its payload differs. */
+  private resolveFromLedger(item: Item, record: SettlementRecord) {
+    if (record.decision.payloadHash === item.event.payloadHash) this.complete(item, { kind: 'duplicate' });
+    else this.rejectItem(item, conflict(item));
+  }
+
+  /**
+   * Commits every lane's answers, packed: a lane's share goes into one unit
+   * when it fits in a transaction, otherwise into a chain of units committed
+   * one after another. Round r commits the r-th unit of every lane still going.
+   */
+  async commit(lanes: ReadonlyArray<Lane>): Promise<void> {
+    const { ledger, clock, settings } = this.deps;
+    const plans = lanes
+      .filter((l) => !l.failed)
+      .map((lane) => ({
+        lane,
+        units: planCommit(lane, clock.now(), settings.outboxGraceMs),
+        done: 0,
+        stale: false,
+      }));
+    for (let round = 0; ; round++) {
+      const going = plans.filter((p) => !p.lane.failed && !p.stale && p.done === round && p.units[round]);
+      if (going.length === 0) break;
+      const units = going.map((p) => (p.units[round] as PlannedUnit).unit);
+      const { outcomes, transactions } = await ledger.commit(units).catch((error: unknown) => ({
+        outcomes: new Map(units.map((u) => [u, { kind: 'failed', error } as const])),
+        transactions: 0,
+      }));
+      this.report.transactions += transactions;
+      for (const plan of going) {
+        const planned = plan.units[round] as PlannedUnit;
+        const outcome = outcomes.get(planned.unit) ?? {
+          kind: 'failed',
+          error: new TransientError('no outcome'),
+        };
+        if (outcome.kind === 'committed') {
+          plan.done++;
+          for (const item of planned.items) this.settleCommitted(item, planned.owners);
+        } else if (outcome.kind === 'stale') {
+          plan.stale = true;
+          this.report.staleStates++;
+          this.reopen(plan.lane, outcome.settled);
+        } else {
+          this.failLane(plan.lane, outcome.error, planned.items[0]);
+        }
+      }
+    }
+    await Promise.all(
+      plans.map((plan) => this.confirm(plan.lane, plan.units.slice(0, plan.done), plan.stale)),
+    );
+  }
+
+  /** After a stale commit: what the ledger holds is final, everything else of the lane is decided again. */
+  private reopen(lane: Lane, settled: ReadonlyArray<SettlementRecord>) {
+    const byEvent = new Map(settled.map((r) => [r.eventId, r]));
+    for (const item of lane.items) {
+      if (isFinal(item)) continue;
+      const record = byEvent.get(item.event.eventId);
+      if (record) this.resolveFromLedger(item, record);
+      else item.state = { kind: 'open', checked: false };
+    }
+  }
+
+  /** Tells Redis what committed; a lane found stale has its period states dropped, to be loaded afresh. */
+  private async confirm(lane: Lane, committed: ReadonlyArray<PlannedUnit>, stale: boolean) {
+    const { cache, log } = this.deps;
+    try {
+      for (const change of confirmations(committed)) {
+        await cache.confirm(lane.familyId, change.period, change.versions, change.events);
+      }
+      if (stale) await cache.invalidate(lane.familyId, [...new Set(lane.items.map((i) => i.event.period))]);
+    } catch (error) {
+      // The ledger holds the commit; Redis catches up from it when the version check next refuses a commit.
+      log.warn('Redis could not record a commit; the family state is reloaded later', {
+        familyId: lane.familyId,
+        error: describeError(error),
+      });
+    }
+  }
+
+  private settleCommitted(item: Item, owners: ReadonlyMap<string, Item>) {
+    if (item.state.kind !== 'answered') return;
+    const reply: EventReply = item.state.reply;
+    const owner = owners.get(item.event.eventId);
+    switch (reply.kind) {
+      case 'new':
+      case 'pending': {
+        if (owner !== item) {
+          this.complete(item, { kind: 'duplicate' });
+          return;
+        }
+        const decision: Decision = reply.decision;
+        const staged = decision.notify && effectOf(decision.status).notification !== null;
+        this.complete(item, { kind: 'settled', status: decision.status, staged });
+        return;
+      }
+      case 'conflict':
+        this.rejectItem(item, conflict(item));
+        return;
+      case 'not-member':
+        this.rejectItem(item, notAMember(item));
+        return;
+      case 'settled':
+        this.complete(item, { kind: 'duplicate' });
+    }
   }
 
   async sendDeadLetters(): Promise<void> {
@@ -395,12 +429,12 @@ class Batch {
     try {
       await retryTransient(async () => {
         pending = [...(await deadLetters.send(pending))];
-        if (pending.length > 0) throw new Error(`${pending.length} dead letters were not accepted`);
+        if (pending.length > 0) throw new TransientError(`${pending.length} dead letters were not accepted`);
       }, settings.retry);
     } catch (error) {
       log.error('dead letters could not be sent; their partitions are redelivered', {
         unsent: pending.length,
-        error: describe(error),
+        error: describeError(error),
       });
     }
     const unsent = new Set(pending);
@@ -423,30 +457,26 @@ class Batch {
     return failures;
   }
 
-  private awaitsDecision(item: Item): boolean {
-    return item.decision === undefined && !item.done;
-  }
-
-  private complete(item: Item, kind: 'settled' | 'duplicate', status?: DecisionStatus, staged = false) {
-    item.done = true;
+  private complete(item: Item, state: Extract<Item['state'], { kind: 'settled' | 'duplicate' }>) {
+    item.state = state;
     this.finished.add(item.record);
-    if (kind === 'duplicate') {
+    if (state.kind === 'duplicate') {
       this.report.duplicates++;
       return;
     }
-    increment(this.report.settled, status as DecisionStatus);
-    if (staged) this.report.notificationsStaged++;
+    increment(this.report.settled, state.status);
+    if (state.staged) this.report.notificationsStaged++;
   }
 
   private rejectItem(item: Item, rejection: Rejection) {
-    item.done = true;
-    item.rejected = true;
+    item.state = { kind: 'rejected', rejection };
     this.deadLetter(item.record, rejection, item.event.eventId);
   }
 
   private deadLetter(record: KafkaRecord, rejection: Rejection, eventId: string | null) {
     this.letters.set(record, {
       ...rejection,
+      letterId: letterIdOf(record, rejection),
       partitionKey: record.partitionKey,
       record: record.raw,
       eventId,
@@ -454,20 +484,22 @@ class Batch {
     });
   }
 
-  /** Runs a step of a lane; a failure stops the lane (its open events stay unfinished). */
-  private async guard(lane: Lane, at: Item | undefined, step: () => Promise<void>): Promise<void> {
+  /** Runs a step of a lane; a failure stops the lane (its unfinished events are redelivered). */
+  private async guard(lane: Lane, step: () => Promise<void>): Promise<void> {
     if (lane.failed) return;
     try {
       await step();
     } catch (error) {
-      this.failLane(lane, at, error);
+      this.failLane(lane, error);
     }
   }
 
-  private failLane(lane: Lane, at: Item | undefined, error: unknown) {
+  failLane(lane: Lane, error: unknown, at?: Item) {
+    if (lane.failed) return;
     lane.failed = true;
-    const where = at
-      ? { partition: at.record.partitionKey, offset: at.record.offset, eventId: at.event.eventId }
+    const first = at ?? lane.items.find((i) => !isFinal(i));
+    const where = first
+      ? { partition: first.record.partitionKey, offset: first.record.offset, eventId: first.event.eventId }
       : {};
     if (isInvariantError(error)) {
       this.report.bugs++;
@@ -475,13 +507,13 @@ class Batch {
         ...where,
         familyId: lane.familyId,
         code: error.code,
-        error: describe(error),
+        error: describeError(error),
       });
     } else {
       this.deps.log.error('transient failure outlived its retries; the partition is redelivered from here', {
         ...where,
         familyId: lane.familyId,
-        error: describe(error),
+        error: describeError(error),
       });
     }
   }
@@ -491,24 +523,22 @@ class Batch {
     this.deps.log.warn('transient failure, retrying', {
       familyId: lane.familyId,
       attempt,
-      error: describe(error),
+      error: describeError(error),
     });
   }
 }
 
-function backoff(policy: RetryPolicy, attempt: number) {
-  return new Promise((resolve) =>
-    setTimeout(resolve, Math.random() * policy.baseDelayMs * 2 ** (attempt - 1)),
-  );
+/** Stable for a record and its reason: a redelivered rejection yields the same letter id. */
+export function letterIdOf(record: KafkaRecord, rejection: Rejection): string {
+  const { topic, partition, offset } = record.raw;
+  return createHash('sha256')
+    .update(`${topic}\u0000${partition}\u0000${offset}\u0000${rejection.reason}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
-const notAMember = (event: UsageEvent) =>
+const notAMember = ({ event }: Item) =>
   reject('NOT_A_MEMBER', `customer ${event.customerId} is not a member of family ${event.familyId}`);
 
-const conflict = (event: UsageEvent) =>
+const conflict = ({ event }: Item) =>
   reject('EVENT_ID_CONFLICT', `eventId ${event.eventId} was already settled with a different payload`);
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}

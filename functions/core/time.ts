@@ -164,13 +164,15 @@ export function periodStart(period: Period, timeZone: string): number {
 }
 
 /**
- * Events are accepted from the start of the previous period up to `now` plus
- * a small clock skew; anything outside is rejected rather than counted in a
- * period that is already closed or has not started.
+ * Events are accepted from the start of the period before the reference
+ * instant's (for a record, when it was written) up to now plus a small clock
+ * skew; anything outside is rejected rather than counted in a period that is
+ * already closed or has not started. The end only ever moves later, so
+ * nothing accepted once is refused on a later delivery.
  */
-export function acceptedWindow(nowMs: number, timeZone: string, futureSkewMs: number) {
-  const current = periodOf(nowMs, timeZone);
-  return { fromMs: periodStart(shiftPeriod(current, -1), timeZone), toMs: nowMs + futureSkewMs };
+export function acceptedWindow(referenceMs: number, nowMs: number, timeZone: string, futureSkewMs: number) {
+  const reference = periodOf(Math.min(referenceMs, nowMs), timeZone);
+  return { fromMs: periodStart(shiftPeriod(reference, -1), timeZone), toMs: nowMs + futureSkewMs };
 }
 
 /**

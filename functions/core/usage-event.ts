@@ -92,6 +92,24 @@ function describeIssues(error: z.core.$ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
+/** How old a record's Kafka timestamp may be and still be taken as when the record was written. */
+export const MAX_RECORD_AGE_MS = 31 * 86_400_000;
+
+/**
+ * The instant the accepted window's start is measured from: the record's
+ * Kafka timestamp, which every redelivery carries unchanged, so a record's
+ * fate does not change between deliveries (a redelivery after a month
+ * boundary is judged as the first delivery was). A record without a
+ * plausible timestamp (missing, older than any topic keeps records, or
+ * ahead of the clock) is measured from now.
+ */
+export function windowReference(record: KafkaRecord, ctx: ValidationContext): number {
+  const ts = record.raw.timestamp;
+  const plausible =
+    Number.isSafeInteger(ts) && ts >= ctx.nowMs - MAX_RECORD_AGE_MS && ts <= ctx.nowMs + ctx.futureSkewMs;
+  return plausible ? ts : ctx.nowMs;
+}
+
 export function validateRecord(record: KafkaRecord, ctx: ValidationContext): Validated {
   const fail = (rejection: Rejection): Validated => ({ kind: 'reject', rejection });
   const { value } = record.raw;
@@ -127,7 +145,7 @@ export function validateRecord(record: KafkaRecord, ctx: ValidationContext): Val
       reject('SCHEMA_VIOLATION', `timestamp: not an ISO-8601 date-time: ${timestamp.slice(0, 64)}`),
     );
   }
-  const window = acceptedWindow(ctx.nowMs, ctx.timeZone, ctx.futureSkewMs);
+  const window = acceptedWindow(windowReference(record, ctx), ctx.nowMs, ctx.timeZone, ctx.futureSkewMs);
   if (eventTimeMs < window.fromMs || eventTimeMs > window.toMs) {
     return fail(
       reject(

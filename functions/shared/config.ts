@@ -48,10 +48,8 @@ const schema = z.object({
   [ENV.settlementTimeZone]: z._default(timeZone, 'Asia/Seoul'),
   [ENV.futureSkewSeconds]: intVar(300, 0, 3600),
   [ENV.maxBytesPerEvent]: intVar(10 * 1024 ** 3, 1),
-  [ENV.dedupWindowSeconds]: intVar(7 * DAY_SECONDS, 3600),
-  [ENV.membershipCacheSeconds]: intVar(600, 1),
-  [ENV.nonMemberCacheSeconds]: intVar(60, 1),
-  [ENV.policyCacheSeconds]: intVar(DAY_SECONDS, 1),
+  [ENV.dedupWindowSeconds]: intVar(600, 1, DAY_SECONDS),
+  [ENV.clockMarginSeconds]: intVar(60, 0, 3600),
   [ENV.familyConcurrency]: intVar(16, 1, 256),
   [ENV.reportBatchItemFailures]: bool('true'),
   [ENV.retryMaxAttempts]: intVar(3, 1, 10),
@@ -84,11 +82,7 @@ export interface Config {
     readonly futureSkewMs: number;
     readonly maxBytesPerEvent: number;
     readonly dedupWindowSeconds: number;
-  };
-  readonly cache: {
-    readonly membershipSeconds: number;
-    readonly nonMemberSeconds: number;
-    readonly policySeconds: number;
+    readonly clockMarginMs: number;
   };
   readonly processing: {
     readonly familyConcurrency: number;
@@ -129,6 +123,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration: ${details}`);
   }
   const v = parsed.data;
+  if (v[ENV.dedupWindowSeconds] <= v[ENV.clockMarginSeconds]) {
+    throw new ConfigError(
+      `invalid configuration: ${ENV.dedupWindowSeconds} (${v[ENV.dedupWindowSeconds]}) must exceed ${ENV.clockMarginSeconds} (${v[ENV.clockMarginSeconds]})`,
+    );
+  }
   return Object.freeze({
     tables: Object.freeze({ ledger: v[ENV.ledgerTable], outbox: v[ENV.outboxTable] }),
     deadLetterQueueUrl: v[ENV.deadLetterQueueUrl],
@@ -150,11 +149,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       futureSkewMs: v[ENV.futureSkewSeconds] * 1000,
       maxBytesPerEvent: v[ENV.maxBytesPerEvent],
       dedupWindowSeconds: v[ENV.dedupWindowSeconds],
-    }),
-    cache: Object.freeze({
-      membershipSeconds: v[ENV.membershipCacheSeconds],
-      nonMemberSeconds: v[ENV.nonMemberCacheSeconds],
-      policySeconds: v[ENV.policyCacheSeconds],
+      clockMarginMs: v[ENV.clockMarginSeconds] * 1000,
     }),
     processing: Object.freeze({
       familyConcurrency: v[ENV.familyConcurrency],

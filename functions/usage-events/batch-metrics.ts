@@ -16,8 +16,10 @@ export function emitBatchMetrics(
   count(metrics, METRIC.eventsDuplicate, report.duplicates);
   count(metrics, METRIC.eventsSkipped, report.skipped);
   count(metrics, METRIC.notificationsStaged, report.notificationsStaged);
-  count(metrics, METRIC.compensations, report.compensations);
   count(metrics, METRIC.hydrations, report.hydrations);
+  count(metrics, METRIC.ledgerChecks, report.ledgerChecks);
+  count(metrics, METRIC.staleStates, report.staleStates);
+  count(metrics, METRIC.settlementTransactions, report.transactions);
   count(metrics, METRIC.transientRetries, report.retries);
   count(metrics, METRIC.settlementBugs, report.bugs);
   count(metrics, METRIC.batchItemFailures, failures);

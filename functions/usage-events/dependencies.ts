@@ -1,10 +1,10 @@
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoLedger } from '../adapters/dynamodb/ledger';
 import type { RedisClient } from '../adapters/redis/client';
-import { RedisUsageCache } from '../adapters/redis/usage-cache';
+import { RedisUsageCache, type UsageCacheSettings } from '../adapters/redis/usage-cache';
 import { createSqsClient } from '../adapters/sqs/client';
 import { SqsDeadLetterQueue } from '../adapters/sqs/dead-letter-queue';
-import { systemClock } from '../core/ports';
+import { noGlobalPolicy, systemClock } from '../core/ports';
 import type { SettlementDeps, SettlementLog, SettlementSettings } from '../core/settle-batch';
 import { type Config, ConfigError } from '../shared/config';
 import { ENV } from '../shared/env';
@@ -20,6 +20,16 @@ export function settlementSettings(config: Config): SettlementSettings {
       baseDelayMs: config.processing.retryBaseDelayMs,
     },
     outboxGraceMs: config.outbox.graceMs,
+    dedupWindowMs: config.settlement.dedupWindowSeconds * 1000,
+    clockMarginMs: config.settlement.clockMarginMs,
+  };
+}
+
+export function usageCacheSettings(config: Config): UsageCacheSettings {
+  return {
+    keyPrefix: config.redis.keyPrefix,
+    timeZone: config.settlement.timeZone,
+    dedupWindowSeconds: config.settlement.dedupWindowSeconds,
   };
 }
 
@@ -27,19 +37,16 @@ export function settlementSettings(config: Config): SettlementSettings {
 export function createSettlementDeps(config: Config, redis: RedisClient, log: SettlementLog): SettlementDeps {
   if (!config.deadLetterQueueUrl) throw new ConfigError(`${ENV.deadLetterQueueUrl} is required`);
   return {
-    cache: new RedisUsageCache(redis, {
-      keyPrefix: config.redis.keyPrefix,
-      timeZone: config.settlement.timeZone,
-      dedupWindowSeconds: config.settlement.dedupWindowSeconds,
-      membershipSeconds: config.cache.membershipSeconds,
-      nonMemberSeconds: config.cache.nonMemberSeconds,
-      policySeconds: config.cache.policySeconds,
+    cache: new RedisUsageCache(redis, usageCacheSettings(config)),
+    ledger: new DynamoLedger(createDocumentClient({ endpoint: config.endpoints.dynamodb }), config.tables, {
+      retry: settlementSettings(config).retry,
+      concurrency: config.processing.familyConcurrency,
     }),
-    ledger: new DynamoLedger(createDocumentClient({ endpoint: config.endpoints.dynamodb }), config.tables),
     deadLetters: new SqsDeadLetterQueue(
       createSqsClient({ endpoint: config.endpoints.sqs }),
       config.deadLetterQueueUrl,
     ),
+    globalPolicy: noGlobalPolicy,
     clock: systemClock,
     settings: settlementSettings(config),
     log,

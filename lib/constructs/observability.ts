@@ -147,8 +147,10 @@ export class Observability extends Construct {
         title: 'Redis consistency and retries',
         width: 8,
         left: [
-          productMetric(METRIC.compensations, { label: 'compensations' }),
-          productMetric(METRIC.hydrations, { label: 'hydrations' }),
+          productMetric(METRIC.hydrations, { label: 'period states loaded' }),
+          productMetric(METRIC.ledgerChecks, { label: 'events checked in the ledger' }),
+          productMetric(METRIC.staleStates, { label: 'stale states (decided again)' }),
+          productMetric(METRIC.settlementTransactions, { label: 'ledger transactions' }),
           productMetric(METRIC.transientRetries, { label: 'transient retries' }),
           productMetric(METRIC.batchItemFailures, { label: 'batch item failures' }),
         ],

@@ -19,6 +19,8 @@ export interface WorkloadOptions {
   readonly timeZone: string;
   readonly nowMs: number;
   readonly firstFamilyId: number;
+  /** Share of events from the last days of the previous month (families that span the boundary). */
+  readonly previousPeriodShare?: number;
 }
 
 export const DEMO_WORKLOAD: Omit<WorkloadOptions, 'nowMs'> = {
@@ -151,7 +153,12 @@ function randomPolicy(random: Random, quotaBytes: number): Record<string, unknow
   return policy;
 }
 
+const LAST_DAYS_MS = 3 * 86_400_000;
+
 function eventTime(random: Random, fromMs: number, span: number, options: WorkloadOptions): string {
+  if ((options.previousPeriodShare ?? 0) > 0 && random.chance(options.previousPeriodShare ?? 0)) {
+    return new Date(fromMs - 1 - Math.floor(random.next() * LAST_DAYS_MS)).toISOString();
+  }
   const t = fromMs + Math.floor(random.next() * span);
   if (!random.chance(options.nightShare)) return new Date(t).toISOString();
   // Night-time use, written as zoneless local time the way some producers do.

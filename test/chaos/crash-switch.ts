@@ -3,10 +3,12 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 /** Step boundaries of the usage-events handler (and of the outbox functions) where a run can die. */
 export type CrashPoint =
   | 'after-validation'
-  | 'after-membership'
   | 'after-script'
+  | 'before-hydration'
+  | 'before-ledger-check'
   | 'before-transaction'
   | 'after-transaction'
+  | 'before-confirm'
   | 'before-returning'
   | 'after-publish';
 

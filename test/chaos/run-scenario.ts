@@ -31,7 +31,14 @@ export async function runScenario(
       ...verdict,
       scenario: scenario.name,
       events: world.topic.size(),
-      faultsInjected: f.crashes + f.dynamo + f.redis + f.eventBridge + f.duplicates + world.outboxCrashes(),
+      faultsInjected:
+        f.crashes +
+        f.dynamo +
+        f.redis +
+        f.eventBridge +
+        f.duplicates +
+        f.memberRemovals +
+        world.outboxCrashes(),
       seconds: Math.round((Date.now() - started) / 100) / 10,
       outboxErrors: world.outboxErrors.length,
     };

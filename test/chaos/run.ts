@@ -47,7 +47,7 @@ async function main(): Promise<number> {
   try {
     process.stdout.write(`Invariants: ${INVARIANTS.map((name) => `${short[name]} ${name}`).join('; ')}\n\n`);
     process.stdout.write(
-      `${row(['fault', 'events', 'faults', 's', ...INVARIANTS.map((n) => short[n] ?? n), 'wire dup', 'drift'], widths)}\n`,
+      `${row(['fault', 'events', 'faults', 's', ...INVARIANTS.map((n) => short[n] ?? n), 'wire dup', 'outdated'], widths)}\n`,
     );
     for (const [index, scenario] of scenarios.entries()) {
       const result = await runScenario(scenario, {
@@ -69,7 +69,7 @@ async function main(): Promise<number> {
             result.seconds,
             ...INVARIANTS.map((i) => result.violations[i]),
             result.wireDuplicates,
-            result.driftBeforeReconcile,
+            result.outdatedStates,
           ],
           widths,
         )}\n`,

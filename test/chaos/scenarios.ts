@@ -1,7 +1,20 @@
 import type { CrashPoint } from './crash-switch';
 import type { DynamoFault } from './dynamodb-faults';
 
-export type RedisFault = 'kill-connections' | 'flush-scripts' | 'lose-data';
+/**
+ * What Redis can lose or suffer: connections, the script cache, everything
+ * (a failover to an empty node), the family period states (which hold the
+ * policies and the membership) of random families, the settled marks of
+ * random families (the short-lived dedup entries), or a failover to a replica
+ * that lagged (every key goes back to how it was at an earlier fault).
+ */
+export type RedisFault =
+  | 'kill-connections'
+  | 'flush-scripts'
+  | 'lose-data'
+  | 'drop-period-states'
+  | 'drop-settled-marks'
+  | 'stale-replica';
 
 /** One fault class, or a combination, applied to one generated workload. */
 export interface Scenario {
@@ -28,14 +41,22 @@ export interface Scenario {
   };
   /** Per relay or sweeper invocation: chance of dying between publishing and marking SENT. */
   readonly outboxCrashProbability?: number;
+  /** Configuration of the functions that differs from the defaults (env var name to value). */
+  readonly config?: Readonly<Record<string, string>>;
+  /** Share of events that happened in the previous month, so families span the month boundary. */
+  readonly previousPeriodShare?: number;
+  /** A member of this many families leaves a third into the run, while Redis still lists them. */
+  readonly memberRemovals?: number;
 }
 
 export const USAGE_EVENT_CRASH_POINTS: ReadonlyArray<CrashPoint> = [
   'after-validation',
-  'after-membership',
   'after-script',
+  'before-hydration',
+  'before-ledger-check',
   'before-transaction',
   'after-transaction',
+  'before-confirm',
   'before-returning',
 ];
 
@@ -59,18 +80,52 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
   },
   { name: 'relay and sweeper crashes', outboxCrashProbability: 0.2 },
   {
+    name: 'settled marks lost, then replays',
+    redis: { faults: ['drop-settled-marks'], probability: 0.3 },
+    duplicates: { batchProbability: 0.2, replayProbability: 0.3, replayDepth: 300 },
+  },
+  {
+    name: 'dedup window shorter than replays',
+    config: { DEDUP_WINDOW_SECONDS: '2', CLOCK_MARGIN_SECONDS: '1' },
+    duplicates: { batchProbability: 0.2, replayProbability: 0.3, replayDepth: 300 },
+  },
+  {
+    name: 'period states (policies, members) lost mid-batch',
+    redis: { faults: ['drop-period-states'], probability: 0.5 },
+  },
+  {
+    name: 'families across a month boundary, states lost',
+    previousPeriodShare: 0.4,
+    redis: { faults: ['drop-period-states', 'lose-data'], probability: 0.3 },
+  },
+  { name: 'failover to a replica that lagged', redis: { faults: ['stale-replica'], probability: 0.25 } },
+  {
+    name: 'members leave while Redis lists them',
+    memberRemovals: 12,
+    crash: { points: USAGE_EVENT_CRASH_POINTS, probability: 0.1 },
+  },
+  {
     name: 'combined',
     crash: { points: USAGE_EVENT_CRASH_POINTS, probability: 0.2 },
     dynamo: { faults: ['ambiguous-commit', 'throttling', 'transaction-conflict'], probability: 0.03 },
-    redis: { faults: ['kill-connections', 'flush-scripts', 'lose-data'], probability: 0.1 },
+    redis: {
+      faults: [
+        'kill-connections',
+        'flush-scripts',
+        'lose-data',
+        'drop-period-states',
+        'drop-settled-marks',
+        'stale-replica',
+      ],
+      probability: 0.15,
+    },
     eventBridge: { failingShare: 0.2, throttleProbability: 0.1 },
     duplicates: { batchProbability: 0.1, replayProbability: 0.1, replayDepth: 100 },
     outboxCrashProbability: 0.1,
+    previousPeriodShare: 0.2,
+    memberRemovals: 6,
   },
 ];
 
 /** Whether the same notification may legitimately reach the bus twice in this scenario. */
 export const allowsWireDuplicates = (s: Scenario) => (s.outboxCrashProbability ?? 0) > 0;
-
-/** Whether Redis may only converge through reconciliation (it lost writes the ledger has). */
-export const needsReconcile = (s: Scenario) => s.redis?.faults.includes('lose-data') === true;

@@ -11,25 +11,28 @@ import { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
 import { createSqsClient } from '../../functions/adapters/sqs/client';
 import { SqsDeadLetterQueue } from '../../functions/adapters/sqs/dead-letter-queue';
 import { notificationIdFor } from '../../functions/core/outbox';
-import { systemClock } from '../../functions/core/ports';
+import { noGlobalPolicy, systemClock } from '../../functions/core/ports';
 import type { SettlementDeps } from '../../functions/core/settle-batch';
+import { periodOf, shiftPeriod } from '../../functions/core/time';
 import { createOutboxRelayHandler } from '../../functions/outbox-relay/outbox-relay-handler';
 import { createOutboxSweeperHandler } from '../../functions/outbox-sweeper/outbox-sweeper-handler';
 import { loadConfig } from '../../functions/shared/config';
 import { ENV } from '../../functions/shared/env';
 import { createObservability } from '../../functions/shared/observability';
 import { createOutboxDeps } from '../../functions/shared/outbox-dependencies';
-import { settlementSettings } from '../../functions/usage-events/dependencies';
+import { settlementSettings, usageCacheSettings } from '../../functions/usage-events/dependencies';
 import { createUsageEventsHandler } from '../../functions/usage-events/usage-events-handler';
 import { SimulatedEventSourceMapping, SimulatedTopic } from '../../local/kafka/esm-simulator';
 import { localContext, startDeliveryLoop } from '../../local/outbox/delivery-loop';
 import { openTableStream } from '../../local/outbox/stream-reader';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services/dynamodb-local';
 import { startPrivateRedis } from '../../local/services/redis-server';
+import { settlementsOf } from '../../local/summary';
 import { DEMO_WORKLOAD, generateWorkload } from '../../local/workload/generate';
 import { seededRandom } from '../../local/workload/random';
 import { startPutEventsFake } from '../helpers/put-events-fake';
 import { behindSwitch, type CrashPoint, CrashSwitch } from './crash-switch';
+import type { MemberRemoval } from './decision-oracle';
 import { injectDynamoFaults } from './dynamodb-faults';
 import type { Scenario } from './scenarios';
 
@@ -46,6 +49,17 @@ const silent = { warn: () => {}, error: () => {} };
 
 const pick = <T>(items: ReadonlyArray<T>, random: ReturnType<typeof seededRandom>): T => random.pick(items);
 
+async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0');
+  return found;
+}
+
 /**
  * One chaos run: fresh tables, a private Redis (it may be flushed), an SQS
  * emulator, a PutEvents fake, and the real handlers built with adapters that
@@ -54,7 +68,15 @@ const pick = <T>(items: ReadonlyArray<T>, random: ReturnType<typeof seededRandom
  */
 export async function runWorld(scenario: Scenario, options: WorldOptions) {
   const random = seededRandom(options.seed);
-  const faults = { crashes: 0, dynamo: 0, redis: 0, eventBridge: 0, duplicates: 0, outboxCrashes: 0 };
+  const faults = {
+    crashes: 0,
+    dynamo: 0,
+    redis: 0,
+    eventBridge: 0,
+    duplicates: 0,
+    outboxCrashes: 0,
+    memberRemovals: 0,
+  };
   const stoppers: Array<() => Promise<unknown>> = [];
   try {
     const suffix = `${Date.now().toString(36)}${random.int(0, 1e6)}`;
@@ -90,6 +112,7 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       [ENV.outboxBackoffBaseSeconds]: '1',
       [ENV.outboxBackoffCapSeconds]: '4',
       [ENV.outboxMaxAttempts]: '12',
+      ...scenario.config,
     });
 
     const redis = createRedisClient({ url: redisServer.endpoint, cluster: false });
@@ -111,24 +134,23 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
         );
       }
     }
-    const cache = new RedisUsageCache(redis, {
-      keyPrefix: config.redis.keyPrefix,
-      timeZone: config.settlement.timeZone,
-      dedupWindowSeconds: config.settlement.dedupWindowSeconds,
-      membershipSeconds: config.cache.membershipSeconds,
-      nonMemberSeconds: config.cache.nonMemberSeconds,
-      policySeconds: config.cache.policySeconds,
+    const cache = new RedisUsageCache(redis, usageCacheSettings(config));
+    const ledger = new DynamoLedger(doc, tables, {
+      retry: settlementSettings(config).retry,
+      concurrency: config.processing.familyConcurrency,
     });
-    const ledger = new DynamoLedger(doc, tables);
     const usageSwitch = new CrashSwitch();
     const deps: SettlementDeps = {
       cache: behindSwitch(cache, usageSwitch, {
-        membership: { before: 'after-validation' },
-        decide: { before: 'after-membership', after: 'after-script' },
+        decideLane: { before: 'after-validation', after: 'after-script' },
+        hydrate: { before: 'before-hydration' },
+        confirm: { before: 'before-confirm' },
       }),
       ledger: behindSwitch(ledger, usageSwitch, {
-        settle: { before: 'before-transaction', after: 'after-transaction' },
+        findSettlements: { before: 'before-ledger-check' },
+        commit: { before: 'before-transaction', after: 'after-transaction' },
       }),
+      globalPolicy: noGlobalPolicy,
       deadLetters: behindSwitch(
         new SqsDeadLetterQueue(createSqsClient({ endpoint: sqsServer.address }), queueUrl),
         usageSwitch,
@@ -179,9 +201,10 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       families: options.families,
       events: options.events,
       nowMs,
+      previousPeriodShare: scenario.previousPeriodShare,
     });
     const plainDoc = createDocumentClient({ endpoint: options.dynamodbEndpoint, region: LOCAL_REGION });
-    const familyStore = new FamilyStore(plainDoc, tables.ledger);
+    const familyStore = new FamilyStore(plainDoc, tables.ledger, config.settlement);
     const familyIds: number[] = [];
     for (const family of workload.families) familyIds.push((await familyStore.putFamily(family)).familyId);
 
@@ -219,18 +242,69 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
     });
     stoppers.push(() => delivery.stop());
 
+    const dropSome = async (pattern: string) => {
+      const keys = await scanKeys(admin, pattern);
+      const victims = keys.filter(() => random.chance(0.3));
+      if (victims.length > 0) await admin.unlink(...victims);
+    };
+    // A replica's copy of every key, taken at one fault and put back (as a failover to it) at the next.
+    let replica: Array<[string, Buffer]> | null = null;
+    const staleReplica = async () => {
+      if (replica === null) {
+        const keys = await scanKeys(admin, '*');
+        const dumps = await Promise.all(keys.map((k) => admin.dumpBuffer(k)));
+        replica = keys.flatMap((k, i) => (dumps[i] ? [[k, dumps[i] as Buffer] as [string, Buffer]] : []));
+        return;
+      }
+      const copy = replica;
+      replica = null;
+      await admin.flushall();
+      for (const [key, dump] of copy) await admin.restore(key, 0, dump, 'REPLACE');
+    };
     const redisFault = async () => {
       const kind = pick(scenario.redis?.faults ?? [], random);
       faults.redis++;
+      if (kind === 'stale-replica') return staleReplica();
       if (kind === 'kill-connections') await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
       else if (kind === 'flush-scripts') await admin.script('FLUSH');
+      else if (kind === 'drop-period-states') await dropSome('*:period:*');
+      else if (kind === 'drop-settled-marks') await dropSome('*:settled:*');
       else await admin.flushall();
+    };
+
+    // Members leave a third into the run, through the ledger only: Redis still lists them.
+    const removals: MemberRemoval[] = [];
+    const removeMembers = async () => {
+      const leaving = workload.families
+        .filter((f) => (f.members as unknown[]).length > 1)
+        .slice(0, scenario.memberRemovals ?? 0);
+      for (const family of leaving) {
+        const familyId = family.familyId as number;
+        const member = (family.members as Array<{ customerId: number }>)[1] as { customerId: number };
+        await familyStore.removeMember(familyId, member.customerId);
+        const settledBefore = new Set<string>();
+        for (const p of [
+          shiftPeriod(periodOf(nowMs, config.settlement.timeZone), -1),
+          periodOf(nowMs, config.settlement.timeZone),
+        ]) {
+          for (const s of await settlementsOf({ doc: plainDoc, ledgerTable: tables.ledger }, familyId, p)) {
+            settledBefore.add(String(s.eventId));
+          }
+        }
+        removals.push({ familyId, customerId: member.customerId, settledBefore });
+        faults.memberRemovals++;
+      }
     };
 
     let mapping: SimulatedEventSourceMapping;
     let plannedCrashes = 0;
     let invocations = 0;
+    let removed = false;
     const invoke = async (event: Parameters<typeof usageEvents>[0]) => {
+      if (!removed && (scenario.memberRemovals ?? 0) > 0 && mapping.consumed() >= topic.size() / 3) {
+        removed = true;
+        await removeMembers();
+      }
       const point =
         scenario.crash && random.chance(scenario.crash.probability)
           ? pick(scenario.crash.points, random)
@@ -320,6 +394,9 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       outboxErrors,
       outboxCrashes: () => outboxSwitch.crashes,
       delivery,
+      families: workload.families,
+      removals,
+      config,
       stop: async () => {
         for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
         stoppers.length = 0;

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RebuildResult } from '../../cli/rebuild';
-import { NO_POLICY } from '../../functions/core/family';
 import { shiftPeriod } from '../../functions/core/time';
 import { usage } from '../helpers/msk';
 import { type CliEnv, currentPeriod, MB, nextFamilyId, startCliEnv } from './support/cli-env';
@@ -35,13 +34,10 @@ describe('cache rebuild', () => {
   it("replaces a family's Redis state with DynamoDB's", async () => {
     const familyId = await settledFamily();
     const { redis } = env.redis;
-    const keys = env.cache.keys;
-    const periodKey = keys.period(familyId, currentPeriod());
+    const periodKey = env.cache.keys.period(familyId, currentPeriod());
     const healthy = await redis.hgetall(periodKey);
-    await redis.hset(periodKey, 'remaining', '1', 'used:61', '999');
-    await redis.hdel(periodKey, 'alert:62:APP_BLOCK:game');
-    await redis.hset(keys.policy(familyId, 62), 'manual', '1');
-    await redis.del(keys.policy(familyId, 61));
+    await redis.hset(periodKey, 'r', '1', 'u:61', '999', 'P:62:man', '1');
+    await redis.hdel(periodKey, 'a:62:APP_BLOCK:game', 'P:62:app');
 
     const result = await env.cli(['cache', 'rebuild', '--family', String(familyId)]);
 
@@ -49,10 +45,18 @@ describe('cache rebuild', () => {
     expect(result.stdout).toBe(
       `rebuilt family ${familyId} for ${currentPeriod()}: quota 10.0 MB, remaining 6.00 MB, 2 members\n`,
     );
-    expect(await redis.hgetall(periodKey)).toEqual(healthy);
-    expect(healthy).toMatchObject({ remaining: String(6 * MB), 'used:61': String(4 * MB), 'used:62': '0' });
-    expect(await redis.hgetall(keys.policy(familyId, 62))).toEqual({ v: '1', manual: '0', 'app:game': '1' });
-    expect(await redis.hgetall(keys.policy(familyId, 61))).toEqual({ v: '1', manual: '0' });
+    const rebuilt = await redis.hgetall(periodKey);
+    expect(rebuilt).toEqual({ ...healthy, sd: rebuilt.sd, i: rebuilt.i });
+    expect(rebuilt.i).not.toBe(healthy.i);
+    expect(rebuilt).toMatchObject({
+      r: String(6 * MB),
+      'u:61': String(4 * MB),
+      'u:62': '0',
+      'a:62:APP_BLOCK:game': '1',
+      'P:62:app': '1',
+      'P:62:a:game': '1',
+    });
+    expect(rebuilt['P:62:man']).toBeUndefined();
     expect(await redis.ttl(periodKey)).toBeGreaterThan(0);
   });
 
@@ -74,9 +78,12 @@ describe('cache rebuild', () => {
       remainingBytes: 10 * MB,
       members: 2,
     });
-    expect(await env.redisPeriod(familyId, previous)).toMatchObject({
-      quota: String(10 * MB),
-      'used:61': '0',
+    expect(await env.cache.periodState(familyId, previous)).toMatchObject({
+      quota: 10 * MB,
+      used: new Map([
+        [61, 0],
+        [62, 0],
+      ]),
     });
   });
 
@@ -90,52 +97,5 @@ describe('cache rebuild', () => {
       code: 1,
       stderr: 'usage-settlement: family 987654321 does not exist\n',
     });
-  });
-});
-
-describe('RedisUsageCache operator methods', () => {
-  it('setQuota moves remaining by the change and leaves absent state absent', async () => {
-    const familyId = nextFamilyId();
-    const period = currentPeriod();
-    const cache = env.cache;
-    expect(await cache.setQuota(familyId, period, 5 * MB)).toBe(false);
-    expect(await env.redis.redis.exists(cache.keys.period(familyId, period))).toBe(0);
-
-    await cache.hydrate({
-      familyId,
-      period,
-      quotaBytes: 10 * MB,
-      familyUsedBytes: 4 * MB,
-      members: [{ customerId: 1, policy: NO_POLICY, usedBytes: 4 * MB, alerts: [] }],
-    });
-    expect(await cache.setQuota(familyId, period, 12 * MB)).toBe(true);
-    expect(await cache.periodState(familyId, period)).toMatchObject({ quota: 12 * MB, remaining: 8 * MB });
-    expect(await cache.setQuota(familyId, period, 0)).toBe(true);
-    expect(await cache.periodState(familyId, period)).toMatchObject({ quota: 0, remaining: -4 * MB });
-    expect(await cache.setQuota(familyId, period, 2 ** 53 - 1)).toBe(true);
-    expect(await env.redisPeriod(familyId, period)).toMatchObject({
-      quota: String(2 ** 53 - 1),
-      remaining: String(2 ** 53 - 1 - 4 * MB),
-    });
-  });
-
-  it('rebuild replaces what hydrate alone keeps (hydrate only fills in what is absent)', async () => {
-    const familyId = nextFamilyId();
-    const period = currentPeriod();
-    const cache = env.cache;
-    const snapshot = {
-      familyId,
-      period,
-      quotaBytes: 10 * MB,
-      familyUsedBytes: 0,
-      members: [{ customerId: 1, policy: NO_POLICY, usedBytes: 0, alerts: [] }],
-    };
-    await cache.hydrate(snapshot);
-    await cache.cacheMembers(familyId, [1]);
-    await cache.hydrate({ ...snapshot, familyUsedBytes: MB });
-    expect(await cache.periodState(familyId, period)).toMatchObject({ remaining: 10 * MB });
-    await cache.rebuild({ ...snapshot, familyUsedBytes: MB });
-    expect(await cache.periodState(familyId, period)).toMatchObject({ quota: 10 * MB, remaining: 9 * MB });
-    expect(await env.redis.redis.exists(cache.keys.members(familyId))).toBe(0);
   });
 });

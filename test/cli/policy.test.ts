@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FamilyView } from '../../cli/family-view';
 import { localParts, periodOf } from '../../functions/core/time';
 import { usage } from '../helpers/msk';
-import { type CliEnv, MB, nextFamilyId, startCliEnv, ZONE } from './support/cli-env';
+import { type CliEnv, currentPeriod, MB, nextFamilyId, startCliEnv, ZONE } from './support/cli-env';
 
 let env: CliEnv;
 
@@ -33,10 +33,10 @@ const policyOf = async (familyId: number, customerId: number) =>
   )?.policy;
 
 describe('policy set', () => {
-  it('changes only the given fields, clears the cached policy, and the next event obeys it', async () => {
+  it('changes only the given fields, drops the family state from Redis, and the next event obeys it', async () => {
     const familyId = await familyWithMember(41, { monthlyLimitBytes: 50 * MB });
     await env.settle(usage(`pol-${familyId}-1`, familyId, 41, MB, { appId: 'com.tube.app' }));
-    const policyKey = env.cache.keys.policy(familyId, 41);
+    const policyKey = env.cache.keys.period(familyId, currentPeriod());
     expect(await env.redis.redis.exists(policyKey)).toBe(1);
 
     const result = await env.cli([

@@ -35,8 +35,8 @@ describe('reconcile', () => {
     expect(await reconcile()).toMatchObject({ code: 0, report: { drifted: [] } });
 
     const periodKey = env.cache.keys.period(drifting, currentPeriod());
-    await env.redis.redis.hincrby(periodKey, 'remaining', 5000);
-    await env.redis.redis.hset(periodKey, 'used:71', '123');
+    await env.redis.redis.hincrby(periodKey, 'r', 5000);
+    await env.redis.redis.hset(periodKey, 'u:71', '123');
 
     const found = await reconcile();
     expect(found.code).toBe(1);
@@ -60,19 +60,18 @@ describe('reconcile', () => {
     const fixed = await reconcile('--fix');
     expect(fixed.code).toBe(0);
     expect(fixed.report.drifted).toEqual([expect.objectContaining({ familyId: drifting, fixed: true })]);
-    expect(await env.redisPeriod(drifting, currentPeriod())).toMatchObject({
-      remaining: String(8 * MB),
-      'used:71': String(2 * MB),
-    });
+    const repaired = await env.cache.periodState(drifting, currentPeriod());
+    expect(repaired?.remaining).toBe(8 * MB);
+    expect(repaired?.used.get(71)).toBe(2 * MB);
     expect(await reconcile()).toMatchObject({ code: 0, report: { drifted: [] } });
-    expect(await env.redisPeriod(clean, currentPeriod())).toMatchObject({ remaining: String(9 * MB) });
+    expect((await env.cache.periodState(clean, currentPeriod()))?.remaining).toBe(9 * MB);
   });
 
   it('does not count a family without Redis state as drift, and reports a stale quota', async () => {
     const absent = await familyWithUsage(MB);
     const stale = await familyWithUsage(MB);
     await env.redis.redis.del(env.cache.keys.period(absent, currentPeriod()));
-    await env.redis.redis.hset(env.cache.keys.period(stale, currentPeriod()), 'quota', String(20 * MB));
+    await env.redis.redis.hset(env.cache.keys.period(stale, currentPeriod()), 'q', String(20 * MB));
 
     const { code, report } = await reconcile();
 

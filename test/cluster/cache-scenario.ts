@@ -1,7 +1,8 @@
 import type { RedisClient } from '../../functions/adapters/redis/client';
 import type { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
-import type { Decision, ScriptResult } from '../../functions/core/decision';
-import { type FamilySnapshot, policySchema } from '../../functions/core/family';
+import type { Decision, LaneReply } from '../../functions/core/decision';
+import { NO_POLICY, type PeriodSnapshot, policySchema } from '../../functions/core/family';
+import type { DecideContext } from '../../functions/core/ports';
 import { periodOf, periodStart } from '../../functions/core/time';
 import type { UsageEvent } from '../../functions/core/usage-event';
 import { usageEvent, ZONE } from '../helpers/usage-event-factory';
@@ -30,7 +31,7 @@ const STEPS: ReadonlyArray<{ customerId: number; bytes: number; appId?: string }
   { customerId: 2, bytes: 1, appId: 'APP.X' },
 ];
 
-export function snapshotOf(familyId: number, index: number): FamilySnapshot {
+export function snapshotOf(familyId: number, index: number): PeriodSnapshot {
   const member = (customerId: number, policy: object) => ({
     customerId,
     policy: policySchema.parse(policy),
@@ -42,6 +43,9 @@ export function snapshotOf(familyId: number, index: number): FamilySnapshot {
     period: PERIOD,
     quotaBytes: 10_000 + (index % 7) * 1_000,
     familyUsedBytes: 0,
+    version: 0,
+    settledHorizonMs: 0,
+    familyPolicy: NO_POLICY,
     members: [member(1, {}), member(2, MEMBER_2_POLICIES[index % MEMBER_2_POLICIES.length] ?? {})],
   };
 }
@@ -58,57 +62,58 @@ function event(familyId: number, name: string, customerId: number, bytesUsed: nu
   });
 }
 
+const CONTEXT: DecideContext = { verifyBeforeMs: 0, clockMarginMs: 0, globalPolicy: NO_POLICY };
+const laneOf = (events: ReadonlyArray<UsageEvent>) =>
+  events.map((event) => ({ event, recordTimestampMs: 1, checked: false }));
+
 /**
  * Every cache operation settlement and the operator tools use, on one family,
- * in a fixed order: hydration, decisions through all rules, a redelivery,
- * membership, compensation, a quota change, policy invalidation and a
- * rebuild (a MULTI over several keys). Returns what each step observed,
- * including the family's final Redis state.
+ * in a fixed order: a stop for a missing state, hydration, a lane through all
+ * rules, a redelivery of pending decisions, a confirmation with settled marks,
+ * a conflict, dropping the state and loading it again, and a confirmation
+ * against a replaced state. Returns what each step observed, including the
+ * family's final Redis state.
  */
 export async function runFamily(cache: RedisUsageCache, redis: RedisClient, familyId: number, index: number) {
   const seen: Array<[string, unknown]> = [];
-  const decide = async (label: string, e: UsageEvent, runId: string): Promise<ScriptResult> => {
-    const result = await cache.decide(e, runId);
-    seen.push([label, result]);
-    return result;
+  const decide = async (label: string, events: ReadonlyArray<UsageEvent>): Promise<LaneReply> => {
+    const reply = await cache.decideLane(familyId, laneOf(events), CONTEXT);
+    // Incarnations are random: only their presence is compared.
+    const states = [...reply.states].map(([p, s]) => [p, { ...s, incarnation: s.incarnation.length > 0 }]);
+    seen.push([label, { replies: reply.replies, stop: reply.stop, states }]);
+    return reply;
   };
+  const incarnation = async () => (await redis.hget(cache.keys.period(familyId, PERIOD), 'i')) ?? '';
   const snapshot = snapshotOf(familyId, index);
   const events = STEPS.map((s, n) => event(familyId, `e${n}`, s.customerId, s.bytes, s.appId));
   const first = events[0] as UsageEvent;
 
-  await decide('before hydration', first, 'run-0');
+  await decide('before hydration', [first]);
   await cache.hydrate(snapshot);
-  await decide('unknown member', event(familyId, 'stranger', 9, 10), 'run-stranger');
-  const decided = [];
-  for (const [n, e] of events.entries()) decided.push(await decide(`event ${n}`, e, `run-${n + 1}`));
-  await decide('redelivery', first, 'run-again');
+  await decide('lane', [event(familyId, 'stranger', 9, 10), ...events.slice(0, 4)]);
+  await decide('rest of the lane', events.slice(4));
+  await decide('redelivery', events.slice(0, 2));
 
-  await cache.cacheMembers(familyId, [1, 2]);
-  await cache.cacheNonMember(familyId, 9);
-  seen.push(['membership', await Promise.all([1, 9, 8].map((c) => cache.membership(familyId, c)))]);
-  await cache.invalidateMembership(familyId, [9]);
-  seen.push(['membership after invalidation', await cache.membership(familyId, 9)]);
+  await cache.confirm(
+    familyId,
+    PERIOD,
+    { before: 0, after: 1, incarnation: await incarnation() },
+    events.map((e) => ({ eventId: e.eventId, payloadHash: e.payloadHash })),
+  );
+  await decide('after confirmation', [first, usageEvent({ ...first, bytesUsed: first.bytesUsed + 1 })]);
 
-  // Redis lost the first decision, decided the event again, and the ledger's original wins.
-  const original = decided[0];
-  if (original?.kind !== 'new') throw new Error(`family ${familyId}: first event was ${original?.kind}`);
-  await redis.del(cache.keys.decision(familyId, first.eventId));
-  await decide('redo', first, 'run-redo');
-  seen.push(['compensate', await cache.compensate(first, 'run-redo', original.decision)]);
+  await cache.invalidate(familyId, [PERIOD]);
+  await cache.hydrate({ ...snapshot, version: 1, familyUsedBytes: 4_000 });
+  await decide('after reload', [event(familyId, 'r', 2, 100, 'app.x'), event(familyId, 'q', 1, 2_000)]);
+  await cache.confirm(familyId, PERIOD, { before: 0, after: 1, incarnation: 'old' }, []);
+  seen.push(['kept at version 1', await redis.exists(cache.keys.period(familyId, PERIOD))]);
+  await cache.confirm(familyId, PERIOD, { before: 5, after: 6, incarnation: await incarnation() }, []);
+  seen.push(['dropped for another version', await redis.exists(cache.keys.period(familyId, PERIOD))]);
+  await cache.hydrate(snapshot);
+  await decide('after the last load', [event(familyId, 'z', 1, 1)]);
 
-  seen.push(['set quota', await cache.setQuota(familyId, PERIOD, snapshot.quotaBytes + 5_000)]);
-  await decide('after quota change', event(familyId, 'q', 1, 2_000), 'run-q');
-  await cache.invalidatePolicies(familyId, [1, 2]);
-  await decide('after policy invalidation', event(familyId, 'p', 2, 100), 'run-p');
-  await cache.rebuild(snapshot);
-  await decide('after rebuild', event(familyId, 'r', 2, 100, 'app.x'), 'run-r');
-
-  seen.push(['period', await redis.hgetall(cache.keys.period(familyId, PERIOD))]);
-  seen.push([
-    'policies',
-    await Promise.all([1, 2].map((c) => redis.hgetall(cache.keys.policy(familyId, c)))),
-  ]);
-  seen.push(['members', (await redis.smembers(cache.keys.members(familyId))).sort()]);
+  const { i, ...period } = await redis.hgetall(cache.keys.period(familyId, PERIOD));
+  seen.push(['period', { ...period, incarnation: typeof i === 'string' }]);
   return seen;
 }
 
@@ -116,8 +121,9 @@ export async function runFamily(cache: RedisUsageCache, redis: RedisClient, fami
 export function statusesOf(seen: ReadonlyArray<[string, unknown]>): Set<string> {
   const statuses = new Set<string>();
   for (const [, value] of seen) {
-    const decision = (value as { decision?: Decision } | null)?.decision;
-    if (decision) statuses.add(decision.status);
+    for (const reply of (value as { replies?: Array<{ decision?: Decision }> } | null)?.replies ?? []) {
+      if (reply.decision) statuses.add(reply.decision.status);
+    }
   }
   return statuses;
 }

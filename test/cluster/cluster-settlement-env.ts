@@ -75,7 +75,11 @@ export async function startClusterSettlementEnv(label: string) {
     families: new FamilyStore(tables.doc, tables.names.ledger),
     ledger: ledgerQueries(tables),
     invoke: (event: MskEvent) => handler(event, lambdaContext()),
-    redisPeriod: (familyId: number, period: string) => redis.hgetall(cache.keys.period(familyId, period)),
+    /** The period state's fields, without its incarnation (random each time the state is loaded). */
+    async redisPeriod(familyId: number, period: string) {
+      const { i: _incarnation, ...fields } = await redis.hgetall(cache.keys.period(familyId, period));
+      return fields;
+    },
     async stop() {
       await redis.quit();
       await sqsServer.stop();

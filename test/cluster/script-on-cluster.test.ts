@@ -12,10 +12,7 @@ const FAMILIES = Array.from({ length: 240 }, (_, i) => 710_000 + i);
 const settings = (keyPrefix: string): UsageCacheSettings => ({
   keyPrefix,
   timeZone: ZONE,
-  dedupWindowSeconds: 7 * 86_400,
-  membershipSeconds: 600,
-  nonMemberSeconds: 60,
-  policySeconds: 86_400,
+  dedupWindowSeconds: 600,
 });
 
 let env: ClusterEnv;
@@ -37,7 +34,7 @@ describe('the settlement scripts on a 3-master Redis Cluster', () => {
     expect(owners.size).toBe(3);
     const cache = new RedisUsageCache(env.client, settings(env.prefix));
     for (const id of FAMILIES.slice(0, 12)) {
-      for (const key of [cache.keys.period(id, PERIOD), cache.keys.decision(id, '{odd}id')]) {
+      for (const key of [cache.keys.period(id, PERIOD), cache.keys.settled(id, '{odd}id')]) {
         expect(await env.client.cluster('KEYSLOT', key)).toBe(keySlot(`{f:${id}}`));
       }
     }

@@ -108,8 +108,12 @@ export async function startSettlementEnv(label: string) {
     settlements(familyId: number, period: string) {
       return settlementsOf({ doc: tables.doc, ledgerTable: tables.names.ledger }, familyId, period);
     },
+    /** The period state's fields, without its incarnation (random each time the state is loaded). */
     async redisPeriod(familyId: number, period: string) {
-      return redis.redis.hgetall((baseDeps.cache as RedisUsageCache).keys.period(familyId, period));
+      const { i: _incarnation, ...fields } = await redis.redis.hgetall(
+        (baseDeps.cache as RedisUsageCache).keys.period(familyId, period),
+      );
+      return fields;
     },
     async stop() {
       sqs.destroy();

@@ -1,11 +1,13 @@
 /**
- * A pure reference model of SPEC §3 (the settlement decision rules), written
- * from the specification text alone and deliberately not from
- * lua/settle-usage.lua. The property tests run it side by side with the real
- * script and compare every decision and every counter.
+ * A pure reference model of the settlement decision rules
+ * (docs/behaviour.md, "Decision rules"), written from that text alone and
+ * deliberately not from lua/settle-lane.lua. The property tests run it side
+ * by side with the real script, and the chaos suite replays every run's events
+ * through it, comparing every decision.
  *
  * It models one family. It has no I/O, no clock and no randomness: the caller
- * states the event's period (`yyyyMM`) and local time of day (`HHmm`).
+ * states the event's period (`yyyyMM`) and local time of day (`HHmm`), and
+ * applies family changes at the point of the event stream where they happened.
  */
 
 export const THRESHOLD_LEVELS = ['WARNING_50', 'WARNING_30', 'WARNING_10'] as const;
@@ -250,6 +252,15 @@ export class SettlementModel {
     // 6. Cache the decision under the eventId.
     this.decided.set(event.eventId, { identity, decision });
     return { kind: 'new', decision };
+  }
+
+  isMember(customerId: number): boolean {
+    return this.policies.has(customerId);
+  }
+
+  /** The member leaves: from now on its events are not the family's. */
+  removeMember(customerId: number): void {
+    this.policies.delete(customerId);
   }
 
   period(period: string): ModelPeriodView {

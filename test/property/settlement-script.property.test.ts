@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
-import type { Decision, ScriptResult } from '../../functions/core/decision';
-import { alertMarker, type FamilySnapshot, policySchema } from '../../functions/core/family';
+import type { Decision, EventReply } from '../../functions/core/decision';
+import { alertMarker, NO_POLICY, type PeriodSnapshot, policySchema } from '../../functions/core/family';
+import type { DecideContext } from '../../functions/core/ports';
 import type { UsageEvent } from '../../functions/core/usage-event';
 import { testRedis } from '../helpers/local-redis';
 import { usageEvent, ZONE } from '../helpers/usage-event-factory';
@@ -20,8 +21,9 @@ import {
 
 /**
  * The settlement script (through the production wrapper, against the real
- * Redis) and the reference model of SPEC §3 decide the same random event
- * sequences; every decision and every counter must agree.
+ * Redis) and the reference model of the decision rules decide the same random
+ * event sequences, sent in lanes of random length, with random confirmations
+ * of what was decided; every decision and every counter must agree.
  *
  * Reproduce a failure: fast-check prints the seed and the path; put them in
  * `{ seed, path }` of the failing fc.assert call.
@@ -35,11 +37,9 @@ const local = testRedis('prop-script');
 const cache = new RedisUsageCache(local.redis, {
   keyPrefix: local.prefix,
   timeZone: ZONE,
-  dedupWindowSeconds: 7 * 86_400,
-  membershipSeconds: 600,
-  nonMemberSeconds: 60,
-  policySeconds: 86_400,
+  dedupWindowSeconds: 600,
 });
+const CONTEXT: DecideContext = { verifyBeforeMs: 0, clockMarginMs: 0, globalPolicy: NO_POLICY };
 afterAll(() => local.cleanup());
 
 // --- time, computed here without the production clock (Asia/Seoul has no DST: UTC+9) ---
@@ -305,6 +305,8 @@ interface Scenario {
   readonly quotas: readonly [number, number];
   readonly members: ReadonlyArray<MemberSpec>;
   readonly actions: ReadonlyArray<Action>;
+  /** Events per script call, cycled; and whether the ledger confirms what was decided after each call. */
+  readonly lanes: ReadonlyArray<{ readonly size: number; readonly confirm: boolean }>;
 }
 
 const scenarioArb = (sizes: Sizes): fc.Arbitrary<Scenario> =>
@@ -312,6 +314,10 @@ const scenarioArb = (sizes: Sizes): fc.Arbitrary<Scenario> =>
     quotas: fc.tuple(sizes.quota, sizes.quota),
     members: fc.array(memberArb(sizes), { minLength: 1, maxLength: 4 }),
     actions: fc.array(actionArb(sizes), { minLength: 1, maxLength: sizes.maxEvents }),
+    lanes: fc.array(fc.record({ size: fc.integer({ min: 1, max: 6 }), confirm: fc.boolean() }), {
+      minLength: 1,
+      maxLength: 4,
+    }),
   });
 
 // --- running one scenario against both ---
@@ -335,7 +341,6 @@ function tally(result: ModelResult, period: string, model: SettlementModel): voi
 
 const familyBase = 1_000_000 + Math.floor(Math.random() * 1_000_000_000);
 let families = 0;
-let runs = 0;
 
 const customerIdOf = (index: number) => 101 + index;
 
@@ -384,26 +389,29 @@ const comparable = (kind: string, d: Decision | ModelDecision) => ({
   markers: [...d.markers.map((m) => (typeof m === 'string' ? m : markerOf(m)))].sort(),
 });
 
-function describeResult(result: ScriptResult) {
-  if (result.kind === 'hydrate') return { kind: 'hydrate', missing: result.missing };
-  return comparable(result.kind, result.decision);
-}
-
-/** The period hash, as the model says it must be: quota, remaining, used:<member>, alert:<marker>, nothing else. */
-function expectedHash(model: SettlementModel, period: string): Record<string, string> {
+/** The counters and alerts of a period state, as the model says they must be. */
+function expectedCounters(model: SettlementModel, period: string): Record<string, string> {
   const view = model.period(period);
-  const hash: Record<string, string> = { quota: String(view.quota), remaining: String(view.remaining) };
-  for (const [customerId, used] of view.used) hash[`used:${customerId}`] = String(used);
-  for (const alert of view.alerts) hash[`alert:${markerOf(alert)}`] = '1';
+  const hash: Record<string, string> = { q: String(view.quota), r: String(view.remaining) };
+  for (const [customerId, used] of view.used) hash[`u:${customerId}`] = String(used);
+  for (const alert of view.alerts) hash[`a:${markerOf(alert)}`] = '1';
   return hash;
 }
 
-function snapshotOf(familyId: number, start: ModelPeriodStart): FamilySnapshot {
+const counters = (hash: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(hash).filter(([field]) => ['q', 'r'].includes(field) || /^[ua]:/.test(field)),
+  );
+
+function snapshotOf(familyId: number, start: ModelPeriodStart): PeriodSnapshot {
   return {
     familyId,
     period: start.period,
     quotaBytes: start.quota,
     familyUsedBytes: start.familyUsedBytes,
+    version: 0,
+    settledHorizonMs: 0,
+    familyPolicy: NO_POLICY,
     members: start.members.map((m) => ({
       customerId: m.customerId,
       // The production normaliser of policies; the model normalises on its own.
@@ -444,13 +452,19 @@ async function runScenario(scenario: Scenario): Promise<void> {
   for (const start of starts) await cache.hydrate(snapshotOf(familyId, start));
   const model = new SettlementModel(starts);
   const sent: Sent[] = [];
+  type Planned = Omit<Sent, 'decision'> & { step: number; action: Action; expected: ModelResult };
+  const planned: Planned[] = [];
+  const chunk: Planned[] = [];
+  let lanes = 0;
+  const confirmed = new Set<string>();
+  const versions = new Map<string, number>();
   const memberCount = scenario.members.length;
 
   for (const [step, action] of scenario.actions.entries()) {
     let event: UsageEvent;
     let modelEvent: ModelEvent;
     let rawAppId: string | null;
-    if (action.kind === 'new' || sent.length === 0) {
+    if (action.kind === 'new' || planned.length === 0) {
       const a: Extract<Action, { kind: 'new' }> =
         action.kind === 'new'
           ? action
@@ -474,7 +488,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
       // The production clock must agree with the local time the generator meant.
       expect({ period: event.period, hhmm: event.localHhmm }).toEqual({ period, hhmm: a.time.hhmm });
     } else {
-      const original = sent[action.pick % sent.length]!;
+      const original = planned[action.pick % planned.length]!;
       if (action.kind === 'redeliver') {
         event = original.event;
         rawAppId = action.recase ? recase(original.rawApp) : original.rawApp;
@@ -504,33 +518,72 @@ async function runScenario(scenario: Scenario): Promise<void> {
       }
     }
 
-    const actual = await cache.decide(event, `run-${++runs}`);
+    // The model decides now, so the next event's bytes are chosen against the state it leaves.
     const expected: ModelResult = model.decide(modelEvent);
     tally(expected, modelEvent.period, model);
-    const context = `step ${step} of family ${familyId}: ${JSON.stringify({ action, modelEvent })}`;
-    expect(describeResult(actual), context).toEqual(comparable(expected.kind, expected.decision));
-    if (actual.kind === 'hydrate') return;
-
-    if (actual.kind === 'new') {
-      sent.push({ event, model: modelEvent, rawApp: rawAppId, decision: actual.decision });
-    } else {
-      // A duplicate or a conflict returns the cached decision exactly as it was made.
-      const first = sent.find((s) => s.event.eventId === event.eventId);
-      expect(actual.decision, context).toEqual(first?.decision);
+    const entry = { event, model: modelEvent, rawApp: rawAppId, step, action, expected };
+    planned.push(entry);
+    chunk.push(entry);
+    const lane = scenario.lanes[lanes % scenario.lanes.length] ?? { size: 1, confirm: false };
+    if (chunk.length < lane.size && step < scenario.actions.length - 1) continue;
+    lanes++;
+    const reply = await cache.decideLane(
+      familyId,
+      chunk.map((p) => ({ event: p.event, recordTimestampMs: Date.now(), checked: false })),
+      CONTEXT,
+    );
+    expect(reply.stop).toBeNull();
+    for (const [i, p] of chunk.entries()) {
+      const actual = reply.replies[i] as EventReply;
+      const context = `step ${p.step} of family ${familyId}: ${JSON.stringify({ action: p.action, model: p.model })}`;
+      const original = sent.find((s) => s.event.eventId === p.event.eventId);
+      if (p.expected.kind === 'new') {
+        expect(actual.kind, context).toBe('new');
+        if (actual.kind !== 'new') return;
+        expect(comparable('new', actual.decision), context).toEqual(comparable('new', p.expected.decision));
+        sent.push({ ...p, decision: actual.decision });
+      } else if (p.expected.kind === 'conflict') {
+        expect(actual.kind, context).toBe('conflict');
+      } else if (original && confirmed.has(original.event.eventId)) {
+        // A duplicate of a confirmed event is settled: nothing to decide, nothing changes.
+        expect(actual.kind, context).toBe('settled');
+        reached.add('answer:settled');
+      } else {
+        // A duplicate of a pending event gets the decision it had, exactly.
+        expect(actual, context).toEqual({ kind: 'pending', decision: original?.decision });
+        reached.add('answer:pending');
+      }
     }
-
+    chunk.length = 0;
+    if (lane.confirm) {
+      for (const period of PERIODS) {
+        const events = sent.filter((s) => s.event.period === period && !confirmed.has(s.event.eventId));
+        const before = versions.get(period) ?? 0;
+        const incarnation = (await local.redis.hget(cache.keys.period(familyId, period), 'i')) ?? '';
+        await cache.confirm(
+          familyId,
+          period,
+          { before, after: before + 1, incarnation },
+          events.map((s) => s.event),
+        );
+        versions.set(period, before + 1);
+        for (const s of events) confirmed.add(s.event.eventId);
+      }
+    }
     const hashes = await local.redis
       .pipeline(PERIODS.map((period) => ['hgetall', cache.keys.period(familyId, period)]))
       .exec();
     for (const [index, period] of PERIODS.entries()) {
       const [error, hash] = hashes?.[index] ?? [new Error('no reply'), null];
       expect(error).toBeNull();
-      expect(hash, `${context}, period ${period}`).toEqual(expectedHash(model, period));
+      expect(counters(hash as Record<string, string>), `family ${familyId}, period ${period}`).toEqual(
+        expectedCounters(model, period),
+      );
     }
   }
 }
 
-describe('settle-usage.lua equals the reference model of SPEC §3', () => {
+describe('settle-lane.lua equals the reference model of the decision rules', () => {
   it(`agrees on ${MAIN_RUNS} random sequences of small amounts (boundaries, duplicates, periods, windows)`, async () => {
     reached.clear();
     await fc.assert(fc.asyncProperty(scenarioArb(SMALL), runScenario), {
@@ -543,6 +596,8 @@ describe('settle-usage.lua equals the reference model of SPEC §3', () => {
         ...statuses,
         'kind:new',
         'kind:duplicate',
+        'answer:pending',
+        'answer:settled',
         'kind:conflict',
         'notify:true',
         'notify:false',
@@ -588,6 +643,7 @@ describe('settle-usage.lua equals the reference model of SPEC §3', () => {
           oddId: false,
         },
       ],
+      lanes: [{ size: 1, confirm: false }],
     });
   });
 });

@@ -21,7 +21,8 @@ describe('loadConfig defaults', () => {
       timeZone: 'Asia/Seoul',
       futureSkewMs: 300_000,
       maxBytesPerEvent: 10 * 1024 ** 3,
-      dedupWindowSeconds: 7 * 86_400,
+      dedupWindowSeconds: 600,
+      clockMarginMs: 60_000,
     });
     expect(config.outbox).toMatchObject({ maxAttempts: 5, backoffBaseMs: 60_000, backoffCapMs: 960_000 });
     expect(config.notificationSource).toBe('usage-settlement');
@@ -60,12 +61,18 @@ describe('loadConfig defaults', () => {
     expect(config.settlement.timeZone).toBe('Asia/Seoul');
     expect(config.processing.familyConcurrency).toBe(16);
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
-    expect(config.settlement.dedupWindowSeconds).toBe(604_800);
+    expect(config.settlement.dedupWindowSeconds).toBe(600);
     expect(config.deadLetterQueueUrl).toBeUndefined();
   });
 });
 
 describe('loadConfig with values', () => {
+  it('refuses a dedup window no longer than the clock margin: every record would need the ledger', () => {
+    expect(() => loadConfig({ DEDUP_WINDOW_SECONDS: '60', CLOCK_MARGIN_SECONDS: '60' })).toThrow(
+      /DEDUP_WINDOW_SECONDS \(60\) must exceed CLOCK_MARGIN_SECONDS \(60\)/,
+    );
+  });
+
   it('reads and converts valid values (seconds to milliseconds where documented)', () => {
     const config = loadConfig({
       SETTLEMENT_TIME_ZONE: 'UTC',

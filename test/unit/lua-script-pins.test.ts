@@ -8,10 +8,9 @@ import { SCRIPT_FILES } from '../../functions/adapters/redis/settlement-scripts'
  * review as a change to this file too: the scripts decide money-like state.
  */
 const PINNED: Record<string, string> = {
-  [SCRIPT_FILES.settle]: '6316605e9491532fdbdfa5b8dc264ca5c9b2db48',
-  [SCRIPT_FILES.hydrate]: 'fdac621a28f8c44c013431889f3ffc20defed6b4',
-  [SCRIPT_FILES.compensate]: 'd9b497694fe304da934c5f92d9c983a916a4375e',
-  [SCRIPT_FILES.setQuota]: '9478e6c0a6095ebc3f2edd9597a35a962d9ca956',
+  [SCRIPT_FILES.settleLane]: '925b2971865798f7afb6effd0355cc1c429d4f29',
+  [SCRIPT_FILES.hydratePeriod]: '096d2c26a01c150d635ae6788ee3ce2b246e7cb4',
+  [SCRIPT_FILES.confirmLane]: 'b86507e2286fdd452c16de8c6a9851caaf41aaee',
 };
 
 describe('Lua script pins', () => {

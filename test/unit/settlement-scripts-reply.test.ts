@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  encodeDecision,
-  parseDecision,
-  parseSettleReply,
-} from '../../functions/adapters/redis/settlement-scripts';
+import { parseDecision, parseLaneReply } from '../../functions/adapters/redis/settlement-scripts';
 import type { Decision } from '../../functions/core/decision';
 import { InvariantError } from '../../functions/core/errors';
 
-// A decision JSON exactly as lua/settle-usage.lua writes it with cjson.
+// A decision JSON exactly as lua/settle-lane.lua writes it with cjson.
 const WIRE = {
   s: 'WARNING_30',
   c: 1,
@@ -16,7 +12,6 @@ const WIRE = {
   u: '1001',
   h: '0123456789abcdef0123456789abcdef',
   m: ['1001:WARNING_50', '1001:WARNING_30'],
-  r: 'run-1',
 };
 const wire = (overrides: Record<string, unknown> = {}) => JSON.stringify({ ...WIRE, ...overrides });
 
@@ -28,8 +23,10 @@ const DECISION: Decision = {
   customerId: 1001,
   payloadHash: '0123456789abcdef0123456789abcdef',
   markers: ['1001:WARNING_50', '1001:WARNING_30'],
-  runId: 'run-1',
 };
+
+const PERIODS = ['202611', '202612'];
+const STATES = [['3', '1000', 'inc-1'], []];
 
 function thrownBy(action: () => unknown): unknown {
   try {
@@ -46,66 +43,68 @@ function expectMalformed(action: () => unknown): void {
   expect((error as InvariantError).code).toBe('MALFORMED_SCRIPT_REPLY');
 }
 
-describe('parseSettleReply', () => {
-  it.each([
-    ['NEW', 'new'],
-    ['DUP', 'duplicate'],
-    ['CONFLICT', 'conflict'],
-  ] as const)('maps %s to a %s result with the parsed decision', (kind, expected) => {
+describe('parseLaneReply', () => {
+  it('maps every answer kind in order, and the states of the periods that exist', () => {
     // Act
-    const result = parseSettleReply([kind, wire()]);
+    const reply = parseLaneReply(
+      [STATES, ['NEW', wire()], ['PENDING', wire()], ['SETTLED'], ['CONFLICT'], ['NOT_MEMBER']],
+      PERIODS,
+    );
 
     // Assert
-    expect(result).toEqual({ kind: expected, decision: DECISION });
-  });
-
-  it.each(['family', 'member', 'policy'] as const)('maps HYDRATE %s to the missing state', (missing) => {
-    expect(parseSettleReply(['HYDRATE', missing])).toEqual({ kind: 'hydrate', missing });
-  });
-
-  it('reads Buffer elements (ioredis in buffer mode) as UTF-8 strings', () => {
-    const reply = [Buffer.from('NEW'), Buffer.from(wire({ m: ['1001:APP_BLOCK:com.카카오'] }), 'utf8')];
-
-    const result = parseSettleReply(reply);
-
-    expect(result).toEqual({
-      kind: 'new',
-      decision: { ...DECISION, markers: ['1001:APP_BLOCK:com.카카오'] },
+    expect(reply).toEqual({
+      replies: [
+        { kind: 'new', decision: DECISION },
+        { kind: 'pending', decision: DECISION },
+        { kind: 'settled' },
+        { kind: 'conflict' },
+        { kind: 'not-member' },
+      ],
+      stop: null,
+      states: new Map([['202611', { version: 3, quotaBytes: 1000, incarnation: 'inc-1' }]]),
     });
   });
 
-  it('reads an empty marker list that cjson encoded as {} as []', () => {
-    const result = parseSettleReply(['NEW', wire({ s: 'NORMAL', n: 0, m: {} })]);
+  it('names the period a lane stopped for, by its index', () => {
+    expect(parseLaneReply([STATES, ['NEW', wire()], ['HYDRATE', 2]], PERIODS)).toMatchObject({
+      replies: [{ kind: 'new' }],
+      stop: { kind: 'hydrate', period: '202612' },
+    });
+  });
 
-    expect(result).toEqual({
-      kind: 'new',
-      decision: { ...DECISION, status: 'NORMAL', notify: false, markers: [] },
+  it('reads the settled horizon of a stop for the ledger', () => {
+    expect(parseLaneReply([STATES, ['VERIFY', '1700000000000']], PERIODS)).toMatchObject({
+      replies: [],
+      stop: { kind: 'verify', horizonMs: 1_700_000_000_000 },
+    });
+  });
+
+  it('reads Buffer elements (ioredis in buffer mode) as UTF-8 strings', () => {
+    const reply = [
+      STATES,
+      [Buffer.from('NEW'), Buffer.from(wire({ m: ['1001:APP_BLOCK:com.카카오'] }), 'utf8')],
+    ];
+
+    expect(parseLaneReply(reply, PERIODS).replies).toEqual([
+      { kind: 'new', decision: { ...DECISION, markers: ['1001:APP_BLOCK:com.카카오'] } },
+    ]);
+  });
+
+  it('reads an empty marker list that cjson encoded as {} as []', () => {
+    expect(parseDecision(wire({ s: 'NORMAL', n: 0, m: {} }))).toEqual({
+      ...DECISION,
+      status: 'NORMAL',
+      notify: false,
+      markers: [],
     });
   });
 
   it('reads a block decision that counted nothing', () => {
-    const result = parseSettleReply(['NEW', wire({ s: 'APP_BLOCK', c: 0, n: 0, m: {} })]);
-
-    expect(result).toMatchObject({
-      kind: 'new',
-      decision: { status: 'APP_BLOCK', counted: false, notify: false },
+    expect(parseDecision(wire({ s: 'APP_BLOCK', c: 0, n: 0, m: {} }))).toMatchObject({
+      status: 'APP_BLOCK',
+      counted: false,
+      notify: false,
     });
-  });
-});
-
-describe('encodeDecision and parseDecision', () => {
-  it('round-trips a decision', () => {
-    expect(parseDecision(encodeDecision(DECISION))).toEqual(DECISION);
-  });
-
-  it('round-trips a decision without markers', () => {
-    const decision: Decision = { ...DECISION, status: 'NORMAL', notify: false, markers: [] };
-
-    expect(parseDecision(encodeDecision(decision))).toEqual(decision);
-  });
-
-  it('writes the same shape the Lua script caches (bytes and customer as strings, flags as 0/1)', () => {
-    expect(JSON.parse(encodeDecision(DECISION))).toEqual(WIRE);
   });
 });
 
@@ -114,15 +113,18 @@ describe('malformed replies fail loudly with MALFORMED_SCRIPT_REPLY', () => {
     ['not an array', 'NEW'],
     ['null', null],
     ['an empty array', []],
-    ['one element', ['NEW']],
-    ['three elements', ['NEW', wire(), 'extra']],
-    ['an unknown kind', ['OK', wire()]],
-    ['a lower-case kind', ['new', wire()]],
-    ['a non-string body', ['NEW', 42]],
-    ['an unknown hydrate target', ['HYDRATE', 'quota']],
-    ['a body that is not JSON', ['NEW', '{"s":']],
+    ['states for another number of periods', [[['1', '1']]]],
+    ['a state with a negative version', [[['-1', '5'], []]]],
+    ['an answer that is not an array', [STATES, 'NEW']],
+    ['an unknown kind', [STATES, ['OK', wire()]]],
+    ['a lower-case kind', [STATES, ['new', wire()]]],
+    ['a non-string body', [STATES, ['NEW', 42]]],
+    ['a stop before the end', [STATES, ['HYDRATE', 1], ['NEW', wire()]]],
+    ['a stop for a period the lane does not have', [STATES, ['HYDRATE', 3]]],
+    ['a horizon that is not a count', [STATES, ['VERIFY', 'soon']]],
+    ['a body that is not JSON', [STATES, ['NEW', '{"s":']]],
   ])('rejects a reply that is %s', (_case, reply) => {
-    expectMalformed(() => parseSettleReply(reply));
+    expectMalformed(() => parseLaneReply(reply, PERIODS));
   });
 
   it.each<[string, string]>([
@@ -136,14 +138,13 @@ describe('malformed replies fail loudly with MALFORMED_SCRIPT_REPLY', () => {
     ['a counted flag that is not 0/1', wire({ c: true })],
     ['a notify flag that is not 0/1', wire({ n: 2 })],
     ['a missing payload hash', JSON.stringify({ ...WIRE, h: undefined })],
-    ['a missing run id', JSON.stringify({ ...WIRE, r: undefined })],
     ['a non-string marker', wire({ m: ['1001:WARNING_50', 7] })],
     ['a JSON array', '[]'],
     ['a JSON number', '42'],
     ['JSON null', 'null'],
   ])('rejects a decision with %s', (_case, json) => {
     expectMalformed(() => parseDecision(json));
-    expectMalformed(() => parseSettleReply(['DUP', json]));
+    expectMalformed(() => parseLaneReply([STATES, ['PENDING', json]], PERIODS));
   });
 
   it('rejects bytes beyond the safe integer range instead of rounding them', () => {

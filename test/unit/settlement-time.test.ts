@@ -151,7 +151,7 @@ describe('acceptedWindow', () => {
   it('runs from the start of the previous period to now + skew', () => {
     const now = at('2026-03-17T12:00:00+09:00');
 
-    expect(acceptedWindow(now, SEOUL, 300_000)).toEqual({
+    expect(acceptedWindow(now, now, SEOUL, 300_000)).toEqual({
       fromMs: at('2026-02-01T00:00:00+09:00'),
       toMs: now + 300_000,
     });
@@ -161,14 +161,27 @@ describe('acceptedWindow', () => {
     const lastMomentOfMarch = at('2026-03-31T23:59:59.999+09:00');
     const firstMomentOfApril = at('2026-04-01T00:00:00+09:00');
 
-    expect(acceptedWindow(lastMomentOfMarch, SEOUL, 0).fromMs).toBe(at('2026-02-01T00:00:00+09:00'));
-    expect(acceptedWindow(firstMomentOfApril, SEOUL, 0).fromMs).toBe(at('2026-03-01T00:00:00+09:00'));
+    expect(acceptedWindow(lastMomentOfMarch, lastMomentOfMarch, SEOUL, 0).fromMs).toBe(
+      at('2026-02-01T00:00:00+09:00'),
+    );
+    expect(acceptedWindow(firstMomentOfApril, firstMomentOfApril, SEOUL, 0).fromMs).toBe(
+      at('2026-03-01T00:00:00+09:00'),
+    );
+  });
+
+  it("starts from when the record was written, so a later delivery keeps the record's fate", () => {
+    const written = at('2026-03-31T23:59:00+09:00');
+    const redelivered = at('2026-04-01T00:10:00+09:00');
+
+    expect(acceptedWindow(written, redelivered, SEOUL, 300_000)).toEqual({
+      fromMs: at('2026-02-01T00:00:00+09:00'),
+      toMs: redelivered + 300_000,
+    });
   });
 
   it('reaches back into the previous year in January', () => {
-    expect(acceptedWindow(at('2026-01-10T09:00:00+09:00'), SEOUL, 0).fromMs).toBe(
-      at('2025-12-01T00:00:00+09:00'),
-    );
+    const now = at('2026-01-10T09:00:00+09:00');
+    expect(acceptedWindow(now, now, SEOUL, 0).fromMs).toBe(at('2025-12-01T00:00:00+09:00'));
   });
 });
 
@@ -181,7 +194,7 @@ describe('periodStateExpiry', () => {
   it('outlives the last moment an event of the period is still accepted', () => {
     // Events of 202603 are accepted while now is in 202604 (window starts at the previous period).
     const lastNowAccepting202603 = periodStart('202605', SEOUL) - 1;
-    const { fromMs } = acceptedWindow(lastNowAccepting202603, SEOUL, 3_600_000);
+    const { fromMs } = acceptedWindow(lastNowAccepting202603, lastNowAccepting202603, SEOUL, 3_600_000);
 
     expect(fromMs).toBe(periodStart('202603', SEOUL));
     expect(periodStateExpiry('202603', SEOUL) * 1000).toBeGreaterThan(lastNowAccepting202603 + 3_600_000);

@@ -231,6 +231,29 @@ describe('validateRecord: OUT_OF_WINDOW (from the start of the previous period t
   });
 });
 
+describe('validateRecord: the window is measured from when the record was written', () => {
+  const written = Date.parse('2026-03-31T23:59:00+09:00');
+  const february = usageEvent({ timestamp: '2026-02-10T10:00:00+09:00' });
+  const writtenAt = (timestamp: number) => ({
+    ...jsonRecord(february),
+    raw: { ...jsonRecord(february).raw, timestamp },
+  });
+
+  it('accepts on a redelivery in April what it accepted when the record was written in March', () => {
+    const april = { ...ctx, nowMs: Date.parse('2026-04-01T00:10:00+09:00') };
+
+    expect(validateRecord(writtenAt(written), { ...ctx, nowMs: written }).kind).toBe('event');
+    expect(validateRecord(writtenAt(written), april).kind).toBe('event');
+  });
+
+  it('measures from now when the record timestamp is missing, implausibly old, or ahead of the clock', () => {
+    const april = { ...ctx, nowMs: Date.parse('2026-04-01T00:10:00+09:00') };
+    for (const timestamp of [0, -1, Date.parse('2025-01-01T00:00:00Z'), april.nowMs + 3_600_000]) {
+      expect(rejectionOf(validateRecord(writtenAt(timestamp), april)).reason).toBe('OUT_OF_WINDOW');
+    }
+  });
+});
+
 describe('validateRecord: other event types', () => {
   it('skips a VOICE_USAGE event instead of rejecting it', () => {
     expect(validate(usageEvent({ eventType: 'VOICE_USAGE' }))).toEqual({

@@ -3,7 +3,6 @@ import {
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../../core/errors';
 import {
@@ -14,6 +13,7 @@ import {
   policySchema,
   readStoredPolicy,
 } from '../../core/family';
+import { type Period, periodOf, shiftPeriod } from '../../core/time';
 import { classifyDynamoError } from './errors';
 import { ledgerKeys } from './ledger-keys';
 
@@ -23,19 +23,75 @@ const POLICY_WRITE_ATTEMPTS = 3;
 /** The policy fields an operator changes; absent fields keep their stored value. */
 export type PolicyPatch = Partial<MemberPolicy>;
 
+/** Which periods a change reaches: those whose events are still accepted. */
+export interface PeriodClock {
+  readonly timeZone: string;
+  readonly futureSkewMs: number;
+}
+
+/**
+ * The periods whose events may still arrive: the previous one, the current
+ * one and, right before a month ends, the next one.
+ */
+export function livePeriods(nowMs: number, clock: PeriodClock): Period[] {
+  const current = periodOf(nowMs, clock.timeZone);
+  return [
+    ...new Set([shiftPeriod(current, -1), current, periodOf(nowMs + clock.futureSkewMs, clock.timeZone)]),
+  ];
+}
+
+/**
+ * The updates that move the live period items' versions with a family or
+ * policy change, so that decisions Redis made from the state before the change
+ * never commit. The quota of a period is fixed when its item is created: a
+ * quota change applies from the current period on, and fixes the previous
+ * period at the quota it had.
+ */
+function periodVersionBumps(
+  ledgerTable: string,
+  familyId: number,
+  nowMs: number,
+  clock: PeriodClock,
+  quota: { readonly before: number; readonly after: number } | null,
+) {
+  const current = periodOf(nowMs, clock.timeZone);
+  return livePeriods(nowMs, clock).map((period) => {
+    const fixed = quota === null ? null : period < current ? quota.before : quota.after;
+    const setQuota =
+      quota === null ? '' : period < current ? ' SET quota = if_not_exists(quota, :q)' : ' SET quota = :q';
+    return {
+      Update: {
+        TableName: ledgerTable,
+        Key: ledgerKeys.familyPeriod(familyId, period),
+        UpdateExpression: `ADD ver :one${setQuota}`,
+        ExpressionAttributeValues: { ':one': 1, ...(fixed === null ? {} : { ':q': fixed }) },
+      },
+    };
+  });
+}
+
 /**
  * Writes families, members and policies (the operator's side of the ledger).
  * Input is validated and app ids normalised here, by the same rules the
- * usage path uses.
+ * usage path uses. Every change also moves the versions of the family's live
+ * periods (see periodVersionBumps); the caller then drops those period states
+ * from Redis.
  */
 export class FamilyStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly ledgerTable: string,
+    private readonly clock: PeriodClock = { timeZone: 'Asia/Seoul', futureSkewMs: 300_000 },
   ) {}
 
   async putFamily(input: unknown, nowMs = Date.now()): Promise<Family> {
     const family = familySchema.parse(input);
+    const previous = await this.getFamily(family.familyId);
+    const quota =
+      previous && previous.quotaBytes !== family.quotaBytes
+        ? { before: previous.quotaBytes, after: family.quotaBytes }
+        : null;
+    const bumps = periodVersionBumps(this.ledgerTable, family.familyId, nowMs, this.clock, quota);
     const items = [
       {
         ...ledgerKeys.family(family.familyId),
@@ -55,16 +111,36 @@ export class FamilyStore {
         updatedAt: nowMs,
       })),
     ];
-    for (let i = 0; i < items.length; i += MAX_TRANSACTION_ITEMS) {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: items
-            .slice(i, i + MAX_TRANSACTION_ITEMS)
-            .map((Item) => ({ Put: { TableName: this.ledgerTable, Item } })),
-        }),
-      );
+    const puts = items.map((Item) => ({ Put: { TableName: this.ledgerTable, Item } }));
+    const room = MAX_TRANSACTION_ITEMS - bumps.length;
+    for (let i = 0; i < puts.length; i += room) {
+      await this.db.send(new TransactWriteCommand({ TransactItems: [...puts.slice(i, i + room), ...bumps] }));
     }
     return family;
+  }
+
+  /** Removes a member; its later events are rejected. False when it was not a member. */
+  async removeMember(familyId: number, customerId: number, nowMs = Date.now()): Promise<boolean> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.ledgerTable,
+                Key: ledgerKeys.member(familyId, customerId),
+                ConditionExpression: 'attribute_exists(PK)',
+              },
+            },
+            ...periodVersionBumps(this.ledgerTable, familyId, nowMs, this.clock, null),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'TransactionCanceledException') return false;
+      throw classifyDynamoError(error);
+    }
   }
 
   /** The family with its members and policies; null when the family does not exist. */
@@ -133,24 +209,31 @@ export class FamilyStore {
       const seen = typeof Item.updatedAt === 'number' ? Item.updatedAt : null;
       try {
         await this.db.send(
-          new UpdateCommand({
-            TableName: this.ledgerTable,
-            Key: key,
-            UpdateExpression: 'SET policy = :policy, updatedAt = :now',
-            ConditionExpression:
-              seen === null
-                ? 'attribute_exists(PK) AND attribute_not_exists(updatedAt)'
-                : 'attribute_exists(PK) AND updatedAt = :seen',
-            ExpressionAttributeValues: {
-              ':policy': storedPolicy(after),
-              ':now': Math.max(nowMs, (seen ?? 0) + 1),
-              ...(seen === null ? {} : { ':seen': seen }),
-            },
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.ledgerTable,
+                  Key: key,
+                  UpdateExpression: 'SET policy = :policy, updatedAt = :now',
+                  ConditionExpression:
+                    seen === null
+                      ? 'attribute_exists(PK) AND attribute_not_exists(updatedAt)'
+                      : 'attribute_exists(PK) AND updatedAt = :seen',
+                  ExpressionAttributeValues: {
+                    ':policy': storedPolicy(after),
+                    ':now': Math.max(nowMs, (seen ?? 0) + 1),
+                    ...(seen === null ? {} : { ':seen': seen }),
+                  },
+                },
+              },
+              ...periodVersionBumps(this.ledgerTable, familyId, nowMs, this.clock, null),
+            ],
           }),
         );
         return { before, after };
       } catch (error) {
-        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') {
+        if ((error as { name?: string }).name !== 'TransactionCanceledException') {
           throw classifyDynamoError(error);
         }
         if (attempt >= POLICY_WRITE_ATTEMPTS) {

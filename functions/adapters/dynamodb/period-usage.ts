@@ -26,6 +26,12 @@ export interface PeriodUsage {
   readonly usedBytes: number;
   readonly settledEvents: number;
   readonly members: ReadonlyMap<number, MemberPeriodUsage>;
+  /** The period's quota, fixed when the item was created; null before any settlement or change. */
+  readonly quotaBytes: number | null;
+  /** Moves by one with every commit and every family or policy change that concerns the period. */
+  readonly version: number;
+  /** Epoch ms of the last settlement (0: none). */
+  readonly lastSettledAt: number;
 }
 
 const MEMBER_ATTRIBUTES = {
@@ -76,7 +82,23 @@ export function readPeriodUsage(
     usedBytes: Number(item?.usedBytes ?? 0),
     settledEvents: Number(item?.settledEvents ?? 0),
     members,
+    quotaBytes: item?.quota === undefined ? null : Number(item.quota),
+    version: Number(item?.ver ?? 0),
+    lastSettledAt: Number(item?.lastSettledAt ?? 0),
   };
+}
+
+/**
+ * The condition that fences a commit: the period item is still at the
+ * version Redis decided from (absent counts as version 0).
+ */
+export function versionCondition(versionBefore: number): {
+  ConditionExpression: string;
+  ExpressionAttributeValues?: Record<string, unknown>;
+} {
+  return versionBefore === 0
+    ? { ConditionExpression: 'attribute_not_exists(ver)' }
+    : { ConditionExpression: 'ver = :ver', ExpressionAttributeValues: { ':ver': versionBefore } };
 }
 
 interface MemberDelta {
@@ -98,10 +120,11 @@ interface MemberDelta {
 export function periodUsageUpdate(
   tableName: string,
   familyId: number,
-  period: Period,
+  commit: { readonly period: Period; readonly versionBefore: number; readonly quotaBytes: number },
   writes: ReadonlyArray<SettlementWrite>,
   nowMs: number,
 ) {
+  const { period } = commit;
   const deltas = new Map<number, MemberDelta>();
   let familyUsed = 0;
   let familySettled = 0;
@@ -133,13 +156,26 @@ export function periodUsageUpdate(
   }
 
   const adds: string[] = [];
-  const sets = ['familyId = :f', '#period = :p', 'updatedAt = :now', 'GSI2PK = :periodKey', 'GSI2SK = :f'];
+  const sets = [
+    'familyId = :f',
+    '#period = :p',
+    'updatedAt = :now',
+    'lastSettledAt = :now',
+    'GSI2PK = :periodKey',
+    'GSI2SK = :f',
+    'ver = :next',
+    'quota = if_not_exists(quota, :quota)',
+  ];
   const names: Record<string, string> = { '#period': 'period' };
+  const fence = versionCondition(commit.versionBefore);
   const values: Record<string, unknown> = {
     ':f': familyId,
     ':p': period,
     ':now': nowMs,
     ':periodKey': ledgerKeys.periodFamiliesIndexPk(period),
+    ':next': commit.versionBefore + 1,
+    ':quota': commit.quotaBytes,
+    ...fence.ExpressionAttributeValues,
   };
   const add = (attribute: string, value: unknown) => {
     const i = adds.length;
@@ -172,6 +208,7 @@ export function periodUsageUpdate(
     TableName: tableName,
     Key: ledgerKeys.familyPeriod(familyId, period),
     UpdateExpression: `${adds.length > 0 ? `ADD ${adds.join(', ')} ` : ''}SET ${sets.join(', ')}`,
+    ConditionExpression: fence.ConditionExpression,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };

@@ -8,11 +8,10 @@ export function redisKeys(prefix: string) {
   const family = (familyId: number) => `${prefix}{f:${familyId}}`;
   return {
     hashTag: (familyId: number) => `{f:${familyId}}`,
-    decision: (familyId: number, eventId: string) => `${family(familyId)}:evt:${eventId}`,
+    /** The family's state for one period: counters, alerts, members, policies, pending decisions. */
     period: (familyId: number, period: string) => `${family(familyId)}:period:${period}`,
-    policy: (familyId: number, customerId: number) => `${family(familyId)}:policy:${customerId}`,
-    members: (familyId: number) => `${family(familyId)}:members`,
-    nonMember: (familyId: number, customerId: number) => `${family(familyId)}:nonmember:${customerId}`,
+    /** An event the ledger committed, for the dedup window: its payload hash. */
+    settled: (familyId: number, eventId: string) => `${family(familyId)}:settled:${eventId}`,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Decision, ScriptResult } from '../../core/decision';
+import type { Decision, EventReply, LaneReply, LaneStop, PeriodStateSeen } from '../../core/decision';
 import { isDecisionStatus } from '../../core/decisions';
 import { InvariantError } from '../../core/errors';
 import type { RedisClient } from './client';
@@ -10,26 +10,24 @@ import { luaSource } from './lua-source';
  * that maps their replies to typed results.
  */
 export const SCRIPT_FILES = {
-  settle: 'settle-usage',
-  hydrate: 'hydrate-family',
-  compensate: 'compensate-settlement',
-  setQuota: 'set-family-quota',
+  settleLane: 'settle-lane',
+  hydratePeriod: 'hydrate-period',
+  confirmLane: 'confirm-lane',
 } as const;
 
-type Arg = string | number;
+/** A script call as ioredis takes it: the number of keys, the keys, then the arguments. */
+export type ScriptCall = readonly [numKeys: number, ...keysThenArgs: string[]];
 
 export interface ScriptCommands {
-  usSettle(...args: Arg[]): Promise<unknown>;
-  usHydrate(numKeys: number, ...args: Arg[]): Promise<unknown>;
-  usCompensate(...args: Arg[]): Promise<unknown>;
-  usSetQuota(...args: Arg[]): Promise<unknown>;
+  usSettleLane(...call: ScriptCall): Promise<unknown>;
+  usHydratePeriod(...call: ScriptCall): Promise<unknown>;
+  usConfirmLane(...call: ScriptCall): Promise<unknown>;
 }
 
 export function registerScripts(client: RedisClient): RedisClient & ScriptCommands {
-  client.defineCommand('usSettle', { numberOfKeys: 3, lua: luaSource(SCRIPT_FILES.settle) });
-  client.defineCommand('usHydrate', { lua: luaSource(SCRIPT_FILES.hydrate) });
-  client.defineCommand('usCompensate', { numberOfKeys: 2, lua: luaSource(SCRIPT_FILES.compensate) });
-  client.defineCommand('usSetQuota', { numberOfKeys: 1, lua: luaSource(SCRIPT_FILES.setQuota) });
+  client.defineCommand('usSettleLane', { lua: luaSource(SCRIPT_FILES.settleLane) });
+  client.defineCommand('usHydratePeriod', { lua: luaSource(SCRIPT_FILES.hydratePeriod) });
+  client.defineCommand('usConfirmLane', { lua: luaSource(SCRIPT_FILES.confirmLane) });
   return client as RedisClient & ScriptCommands;
 }
 
@@ -39,7 +37,9 @@ const malformed = (what: string, reply: unknown) =>
 const isCount = (value: unknown): value is string =>
   typeof value === 'string' && /^\d{1,16}$/.test(value) && Number.isSafeInteger(Number(value));
 
-/** Parses the decision JSON the script caches (and the ledger echoes); see lua/settle-usage.lua. */
+const text = (value: unknown): unknown => (Buffer.isBuffer(value) ? value.toString('utf8') : value);
+
+/** Parses the decision JSON the script writes (and the ledger echoes); see lua/settle-lane.lua. */
 export function parseDecision(json: string): Decision {
   let parsed: unknown;
   try {
@@ -50,13 +50,10 @@ export function parseDecision(json: string): Decision {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw malformed('decision is not an object', json);
   }
-  const raw = parsed as Record<string, unknown>;
-  const { s, c, n, b, u, h, m, r } = raw;
+  const { s, c, n, b, u, h, m } = parsed as Record<string, unknown>;
   if (typeof s !== 'string' || !isDecisionStatus(s)) throw malformed('unknown decision status', json);
-  if (!isCount(b) || !isCount(u)) {
-    throw malformed('decision amounts', json);
-  }
-  if (typeof h !== 'string' || typeof r !== 'string' || (c !== 0 && c !== 1) || (n !== 0 && n !== 1)) {
+  if (!isCount(b) || !isCount(u)) throw malformed('decision amounts', json);
+  if (typeof h !== 'string' || (c !== 0 && c !== 1) || (n !== 0 && n !== 1)) {
     throw malformed('decision fields', json);
   }
   // cjson encodes an empty Lua table as an object.
@@ -70,40 +67,61 @@ export function parseDecision(json: string): Decision {
     customerId: Number(u),
     payloadHash: h,
     markers: markers as string[],
-    runId: r,
   };
 }
 
-/** The cached form of a decision, exactly as settle-usage.lua writes it. */
-export function encodeDecision(d: Decision): string {
-  return JSON.stringify({
-    s: d.status,
-    c: d.counted ? 1 : 0,
-    n: d.notify ? 1 : 0,
-    b: String(d.bytes),
-    u: String(d.customerId),
-    h: d.payloadHash,
-    m: d.markers,
-    r: d.runId,
-  });
-}
-
-export function parseSettleReply(reply: unknown): ScriptResult {
-  if (!Array.isArray(reply) || reply.length !== 2) throw malformed('settle reply shape', reply);
-  const [kind, body] = reply.map((x) => (Buffer.isBuffer(x) ? x.toString('utf8') : x));
-  if (typeof body !== 'string') throw malformed('settle reply body', reply);
+function parseEventReply(entry: unknown, whole: unknown): EventReply {
+  if (!Array.isArray(entry) || entry.length === 0) throw malformed('lane reply entry', whole);
+  const [kind, body] = entry.map(text);
   switch (kind) {
     case 'NEW':
-      return { kind: 'new', decision: parseDecision(body) };
-    case 'DUP':
-      return { kind: 'duplicate', decision: parseDecision(body) };
+    case 'PENDING':
+      if (typeof body !== 'string') throw malformed('decision body', whole);
+      return { kind: kind === 'NEW' ? 'new' : 'pending', decision: parseDecision(body) };
+    case 'SETTLED':
+      return { kind: 'settled' };
     case 'CONFLICT':
-      return { kind: 'conflict', decision: parseDecision(body) };
-    case 'HYDRATE':
-      if (body === 'family' || body === 'member' || body === 'policy')
-        return { kind: 'hydrate', missing: body };
-      throw malformed('hydrate reply', reply);
+      return { kind: 'conflict' };
+    case 'NOT_MEMBER':
+      return { kind: 'not-member' };
     default:
-      throw malformed('settle reply kind', reply);
+      throw malformed('lane reply kind', whole);
   }
+}
+
+/** The reply of settle-lane: the period states' versions, then one entry per event up to a stop. */
+export function parseLaneReply(reply: unknown, periods: ReadonlyArray<string>): LaneReply {
+  if (!Array.isArray(reply) || reply.length === 0) throw malformed('lane reply shape', reply);
+  const [states, ...entries] = reply;
+  if (!Array.isArray(states) || states.length !== periods.length) throw malformed('lane states', reply);
+  const seen = new Map<string, PeriodStateSeen>();
+  for (const [i, state] of states.entries()) {
+    if (!Array.isArray(state)) throw malformed('lane state', reply);
+    if (state.length === 0) continue;
+    const [version, quota, incarnation] = state.map(text);
+    if (!isCount(version) || !isCount(quota) || typeof incarnation !== 'string') {
+      throw malformed('lane state values', reply);
+    }
+    seen.set(periods[i] as string, { version: Number(version), quotaBytes: Number(quota), incarnation });
+  }
+  const replies: EventReply[] = [];
+  let stop: LaneStop | null = null;
+  for (const [i, entry] of entries.entries()) {
+    const kind = Array.isArray(entry) ? text(entry[0]) : undefined;
+    if (kind === 'HYDRATE' || kind === 'VERIFY') {
+      if (i !== entries.length - 1) throw malformed('a stop before the end', reply);
+      const value = text((entry as unknown[])[1]);
+      if (kind === 'HYDRATE') {
+        const period = periods[Number(value) - 1];
+        if (period === undefined) throw malformed('hydrate period', reply);
+        stop = { kind: 'hydrate', period };
+      } else {
+        if (!isCount(value)) throw malformed('verify horizon', reply);
+        stop = { kind: 'verify', horizonMs: Number(value) };
+      }
+    } else {
+      replies.push(parseEventReply(entry, reply));
+    }
+  }
+  return { replies, stop, states: seen };
 }

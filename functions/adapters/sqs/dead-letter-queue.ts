@@ -21,22 +21,56 @@ function asciiJson(value: unknown): string {
   );
 }
 
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** What a letter keeps of a part it had to cut: the part's full length and digest. */
+interface Cut {
+  readonly length: number;
+  readonly sha256: string;
+}
+
+/** Budget each of the key and the headers keeps before they are cut (ASCII JSON characters). */
+const PART_BUDGET = 16 * 1024;
+
 /**
- * The message body of a letter. A record too large for SQS keeps the start of
- * its value, with its full length and SHA-256: the original stays in the
- * Kafka topic at the offset the letter names.
+ * The message body of a letter, always within SQS's size limit. A record too
+ * large to carry whole keeps the start of its value and of its key, and its
+ * headers' names only when they are large, each cut part with its full length
+ * and SHA-256 under `record.truncated`: the original stays in the Kafka topic
+ * at the offset the letter names.
  */
 export function deadLetterBody(letter: DeadLetter): string {
   const body = asciiJson(letter);
-  if (body.length <= MAX_BYTES - ATTRIBUTE_ALLOWANCE) return body;
-  const value = letter.record.value ?? '';
-  const kept = Math.max(0, MAX_BYTES - ATTRIBUTE_ALLOWANCE - (body.length - value.length) - 512);
+  const limit = MAX_BYTES - ATTRIBUTE_ALLOWANCE;
+  if (body.length <= limit) return body;
+  const { record } = letter;
+  const truncated: Record<string, Cut> = {};
+  const headersText = asciiJson(record.headers ?? []);
+  let headers: unknown = record.headers;
+  if (headersText.length > PART_BUDGET) {
+    truncated.headers = { length: headersText.length, sha256: sha256(headersText) };
+    headers = (record.headers ?? []).map((h) => Object.fromEntries(Object.keys(h).map((name) => [name, []])));
+    if (asciiJson(headers).length > PART_BUDGET) headers = [];
+  }
+  let key = record.key;
+  if (key !== null && key.length > PART_BUDGET) {
+    truncated.key = { length: key.length, sha256: sha256(key) };
+    key = key.slice(0, PART_BUDGET);
+  }
+  const value = record.value ?? '';
+  const shell = asciiJson({ ...letter, record: { ...record, key, headers, value: '', truncated } });
+  if (shell.length + value.length + 512 > limit) {
+    truncated.value = { length: value.length, sha256: sha256(value) };
+  }
+  const kept = truncated.value ? Math.max(0, limit - shell.length - 512) : value.length;
   return asciiJson({
     ...letter,
     record: {
-      ...letter.record,
-      value: value.slice(0, kept),
-      valueTruncated: { length: value.length, sha256: createHash('sha256').update(value).digest('hex') },
+      ...record,
+      key,
+      headers,
+      value: record.value === null ? null : value.slice(0, kept),
+      truncated,
     },
   });
 }
@@ -64,6 +98,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
               Id: String(index),
               MessageBody: body,
               MessageAttributes: {
+                letterId: { DataType: 'String', StringValue: letter.letterId },
                 reason: { DataType: 'String', StringValue: letter.reason },
                 partition: { DataType: 'String', StringValue: letter.partitionKey },
               },

@@ -31,6 +31,7 @@ const recordSchema = z.looseObject({
 });
 
 const letterSchema = z.looseObject({
+  letterId: z.string().default(''),
   reason: z.enum(REJECTION_REASONS),
   message: z.string(),
   partitionKey: z.string().min(1),

@@ -1,0 +1,92 @@
+import type { MemberPolicy, PeriodSnapshot } from '../../core/family';
+
+/**
+ * The fields of a period state (see lua/settle-lane.lua for what each means),
+ * written from a ledger snapshot and read back for operators.
+ */
+export const FIELD = {
+  quota: 'q',
+  remaining: 'r',
+  version: 'v',
+  incarnation: 'i',
+  settledHorizon: 'sd',
+  used: 'u:',
+  alert: 'a:',
+  pending: 'd:',
+  policy: 'P:',
+} as const;
+
+/** The policy level a field belongs to: the family's (F) or a member's (its customerId). */
+export type PolicyLevel = 'F' | number;
+
+/** One policy level as fields; an absent value writes nothing, so the level below shows through. */
+export function policyFields(level: PolicyLevel, policy: MemberPolicy): string[] {
+  const at = `${FIELD.policy}${level}:`;
+  const fields: string[] = [];
+  if (policy.monthlyLimitBytes !== null) fields.push(`${at}lim`, String(policy.monthlyLimitBytes));
+  if (policy.manualBlock) fields.push(`${at}man`, '1');
+  if (policy.blockWindow) fields.push(`${at}win`, `${policy.blockWindow.start}-${policy.blockWindow.end}`);
+  if (policy.blockedApps.length > 0) {
+    fields.push(`${at}app`, '1');
+    for (const app of policy.blockedApps) fields.push(`${at}a:${app}`, '1');
+  }
+  return fields;
+}
+
+/** Field/value pairs of a whole period state. Remaining is exactly quota minus usage, negative when overdrawn. */
+export function snapshotFields(snapshot: PeriodSnapshot): string[] {
+  const fields = [
+    FIELD.quota,
+    String(snapshot.quotaBytes),
+    FIELD.remaining,
+    String(snapshot.quotaBytes - snapshot.familyUsedBytes),
+    FIELD.version,
+    String(snapshot.version),
+    FIELD.settledHorizon,
+    String(snapshot.settledHorizonMs),
+    ...policyFields('F', snapshot.familyPolicy),
+  ];
+  for (const member of snapshot.members) {
+    fields.push(`${FIELD.used}${member.customerId}`, String(member.usedBytes));
+    for (const marker of member.alerts) fields.push(`${FIELD.alert}${marker}`, '1');
+    fields.push(...policyFields(member.customerId, member.policy));
+  }
+  return fields;
+}
+
+/** A period state as Redis holds it, read back (reconciliation, operators). */
+export interface PeriodState {
+  readonly quota: number;
+  readonly remaining: number;
+  readonly version: number;
+  /** u:<customerId> fields: the members and their usage. */
+  readonly used: ReadonlyMap<number, number>;
+  /** Counted bytes of pending decisions (decided, not yet confirmed in the ledger), per member. */
+  readonly pendingBytes: ReadonlyMap<number, number>;
+  readonly pendingDecisions: number;
+}
+
+export function readPeriodState(fields: Record<string, string>): PeriodState | null {
+  if (fields[FIELD.quota] === undefined) return null;
+  const used = new Map<number, number>();
+  const pendingBytes = new Map<number, number>();
+  let pendingDecisions = 0;
+  for (const [field, value] of Object.entries(fields)) {
+    if (field.startsWith(FIELD.used)) used.set(Number(field.slice(FIELD.used.length)), Number(value));
+    else if (field.startsWith(FIELD.pending)) {
+      pendingDecisions++;
+      const decision = JSON.parse(value) as { c?: number; b?: string; u?: string };
+      const customerId = Number(decision.u);
+      if (decision.c === 1)
+        pendingBytes.set(customerId, (pendingBytes.get(customerId) ?? 0) + Number(decision.b));
+    }
+  }
+  return {
+    quota: Number(fields[FIELD.quota]),
+    remaining: Number(fields[FIELD.remaining] ?? 0),
+    version: Number(fields[FIELD.version] ?? 0),
+    used,
+    pendingBytes,
+    pendingDecisions,
+  };
+}

@@ -1,0 +1,119 @@
+import { effectOf } from './decisions';
+import type { Item, Lane } from './lane';
+import type { CommitUnit, PeriodCommit } from './ports';
+import { buildSettlement, type SettlementWrite } from './settlement';
+
+/** DynamoDB's limit on the actions of one transaction. */
+export const MAX_TRANSACTION_ITEMS = 100;
+
+export interface PlannedUnit {
+  readonly unit: CommitUnit;
+  /** The answered events whose fate this unit decides, in delivery order. */
+  readonly items: ReadonlyArray<Item>;
+  /** The event that writes each eventId's settlement; later copies share its fate. */
+  readonly owners: ReadonlyMap<string, Item>;
+}
+
+/** Transaction actions a period adds to a unit: its version-checked update, or a bare check. */
+const PERIOD_ACTIONS = 1;
+
+/**
+ * A lane's answers as commit units, in order. A unit holds a consecutive run
+ * of the lane's events small enough for one transaction; when the lane needs
+ * several, each one's version check expects the version the previous one
+ * leaves behind. A period with rejections only is still checked, so a
+ * rejection made from an outdated state does not stand either.
+ */
+export function planCommit(lane: Lane, nowMs: number, outboxGraceMs: number): PlannedUnit[] {
+  const answered = lane.items.filter((i) => i.state.kind === 'answered');
+  const owners = new Map<string, Item>();
+  const writes = new Map<Item, SettlementWrite>();
+  for (const item of answered) {
+    if (item.state.kind !== 'answered') continue;
+    const { reply } = item.state;
+    if ((reply.kind !== 'new' && reply.kind !== 'pending') || owners.has(item.event.eventId)) continue;
+    owners.set(item.event.eventId, item);
+    const effect = effectOf(reply.decision.status);
+    writes.set(item, buildSettlement(item.event, item.record, reply.decision, effect, nowMs, outboxGraceMs));
+  }
+
+  const chunks: Item[][] = [];
+  let chunk: Item[] = [];
+  let actions = 0;
+  const periods = new Set<string>();
+  for (const item of answered) {
+    const write = writes.get(item);
+    const writeActions = write ? 1 + (write.outbox ? 1 : 0) : 0;
+    let cost = writeActions + (periods.has(item.event.period) ? 0 : PERIOD_ACTIONS);
+    if (chunk.length > 0 && actions + cost > MAX_TRANSACTION_ITEMS) {
+      chunks.push(chunk);
+      chunk = [];
+      actions = 0;
+      periods.clear();
+      cost = writeActions + PERIOD_ACTIONS;
+    }
+    chunk.push(item);
+    actions += cost;
+    periods.add(item.event.period);
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+
+  const committedBefore = new Map<string, number>();
+  return chunks.map((items) => {
+    const byPeriod = new Map<string, SettlementWrite[]>();
+    for (const item of items) {
+      const list = byPeriod.get(item.event.period) ?? [];
+      const write = writes.get(item);
+      if (write) list.push(write);
+      byPeriod.set(item.event.period, list);
+    }
+    const periodCommits: PeriodCommit[] = [...byPeriod].map(([period, periodWrites]) => {
+      const seen = lane.seen.get(period);
+      if (!seen) throw new Error(`period ${period} of family ${lane.familyId} was answered without a state`);
+      const earlier = committedBefore.get(period) ?? 0;
+      if (periodWrites.length > 0) committedBefore.set(period, earlier + 1);
+      return {
+        period,
+        versionBefore: seen.version + earlier,
+        quotaBytes: seen.quotaBytes,
+        incarnation: seen.incarnation,
+        writes: periodWrites,
+      };
+    });
+    return { unit: { familyId: lane.familyId, periods: periodCommits }, items, owners };
+  });
+}
+
+/** What Redis is told after units committed: per period, the version change and the events settled. */
+export function confirmations(committed: ReadonlyArray<PlannedUnit>) {
+  const changes = new Map<
+    string,
+    {
+      before: number;
+      after: number;
+      incarnation: string;
+      events: Array<{ eventId: string; payloadHash: string }>;
+    }
+  >();
+  for (const { unit } of committed) {
+    for (const period of unit.periods) {
+      if (period.writes.length === 0) continue;
+      const change = changes.get(period.period) ?? {
+        before: period.versionBefore,
+        after: period.versionBefore,
+        incarnation: period.incarnation,
+        events: [],
+      };
+      change.after = period.versionBefore + 1;
+      for (const { record } of period.writes) {
+        change.events.push({ eventId: record.eventId, payloadHash: record.decision.payloadHash });
+      }
+      changes.set(period.period, change);
+    }
+  }
+  return [...changes].map(([period, c]) => ({
+    period,
+    versions: { before: c.before, after: c.after, incarnation: c.incarnation },
+    events: c.events,
+  }));
+}
