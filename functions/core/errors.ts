@@ -35,3 +35,22 @@ export class TransientError extends SettlementError {
 export function isInvariantError(error: unknown): error is InvariantError {
   return error instanceof InvariantError;
 }
+
+/**
+ * Why publishing a notification failed, when the cause is on our side of the
+ * call rather than an EventBridge entry error code (those, such as
+ * `InternalFailure` or `AccessDeniedException`, and the SDK's error names for
+ * a failed call, such as `ThrottlingException`, are recorded as AWS names them):
+ * - PUT_EVENTS_FAILED: the PutEvents call failed with an error that has no name;
+ * - ENTRY_WITHOUT_ERROR_CODE: EventBridge answered an entry with neither an event id nor an error code;
+ * - RESULT_ENTRY_MISSING: PutEvents answered with fewer entries than it was sent;
+ * - NO_RESULT: the publisher returned no result for an item;
+ * - PUBLISH_ERROR: the publisher threw instead of returning results.
+ * Each is retried with backoff until the item's attempts run out.
+ */
+export type PublishFailureCode =
+  | 'PUT_EVENTS_FAILED'
+  | 'ENTRY_WITHOUT_ERROR_CODE'
+  | 'RESULT_ENTRY_MISSING'
+  | 'NO_RESULT'
+  | 'PUBLISH_ERROR';

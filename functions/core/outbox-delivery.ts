@@ -1,5 +1,5 @@
 import { forEachConcurrently } from './concurrency';
-import { isInvariantError } from './errors';
+import { isInvariantError, type PublishFailureCode } from './errors';
 import { buildNotification, type Notification } from './notification';
 import type { NotificationLocale } from './notification-text';
 import { OUTBOX_STATUS, type OutboxItem } from './outbox';
@@ -151,7 +151,7 @@ export async function deliver(
 const missingResult: PublishResult = {
   ok: false,
   failure: {
-    code: 'NO_RESULT',
+    code: 'NO_RESULT' satisfies PublishFailureCode,
     message: 'the publisher returned no result for this entry',
     permanent: false,
   },
@@ -166,7 +166,11 @@ async function publishAll(
   try {
     return await publisher.publish(notifications);
   } catch (error) {
-    const failure = { code: 'PUBLISH_ERROR', message: describe(error), permanent: false };
+    const failure = {
+      code: 'PUBLISH_ERROR' satisfies PublishFailureCode,
+      message: describe(error),
+      permanent: false,
+    };
     return notifications.map(() => ({ ok: false, failure }) as const);
   }
 }
