@@ -1,4 +1,5 @@
 import { core } from 'zod/mini';
+import { describeError } from '../functions/core/errors';
 import { ConfigError } from '../functions/shared/config';
 import { BIN, type Command } from './command';
 import { cacheCommands } from './commands/cache';
@@ -117,25 +118,8 @@ function failure(io: CliIo, error: unknown, path: string): number {
     io.stderr(`${BIN}: ${error.message}\n`);
     return EXIT.failed;
   }
-  io.stderr(`${BIN}: ${path} failed: ${describe(error)}\n`);
+  io.stderr(`${BIN}: ${path} failed: ${describeError(error)}\n`);
   return EXIT.failed;
-}
-
-/** The message and its causes on one line; never a stack trace. */
-function describe(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
-    if (current instanceof Error) {
-      const name = current.name && current.name !== 'Error' ? `${current.name}: ` : '';
-      parts.push(`${name}${current.message}`);
-      current = current.cause;
-    } else {
-      parts.push(String(current));
-      current = undefined;
-    }
-  }
-  return parts.join(' <- ');
 }
 
 /** The process entry point used by the bin launcher. */

@@ -54,3 +54,26 @@ export type PublishFailureCode =
   | 'RESULT_ENTRY_MISSING'
   | 'NO_RESULT'
   | 'PUBLISH_ERROR';
+
+/** How deep a cause chain is followed: enough for wrapper <- SDK error <- socket error. */
+const MAX_CAUSES = 4;
+
+/**
+ * An error and its causes on one line, for logs, stored errors and operator
+ * messages; never a stack trace: `TransientError: write failed <- ThrottlingException: slow down`.
+ * The name is left out when it is the uninformative `Error`.
+ */
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < MAX_CAUSES; depth++) {
+    if (!(current instanceof Error)) {
+      parts.push(String(current));
+      break;
+    }
+    const name = current.name && current.name !== 'Error' ? `${current.name}: ` : '';
+    parts.push(`${name}${current.message}`);
+    current = current.cause;
+  }
+  return parts.length > 0 ? parts.join(' <- ') : String(error);
+}
