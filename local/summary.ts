@@ -1,8 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { ledgerKeys } from '../functions/adapters/dynamodb/ledger-keys';
 import { readPeriodUsage } from '../functions/adapters/dynamodb/period-usage';
+import { queryAll } from '../functions/adapters/dynamodb/query-all';
 import { LEDGER_TABLE } from '../functions/adapters/dynamodb/table-layout';
 import type { RedisKeys } from '../functions/adapters/redis/keys';
 import { decodeBase64Utf8, type MskRecord } from '../functions/core/kafka-record';
@@ -53,17 +54,6 @@ export interface StoreReaders {
 const add = (counts: Record<string, number>, key: string) => {
   counts[key] = (counts[key] ?? 0) + 1;
 };
-
-async function queryAll(doc: DynamoDBDocumentClient, input: ConstructorParameters<typeof QueryCommand>[0]) {
-  const items: Record<string, unknown>[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey }));
-    items.push(...(page.Items ?? []));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return items;
-}
 
 export function settlementsOf(
   readers: Pick<StoreReaders, 'doc' | 'ledgerTable'>,
