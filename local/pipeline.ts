@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { Redis } from 'ioredis';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client';
@@ -9,6 +9,8 @@ import { createTables } from '../functions/adapters/dynamodb/create-tables';
 import { FamilyStore } from '../functions/adapters/dynamodb/family-store';
 import { DynamoOutboxStore } from '../functions/adapters/dynamodb/outbox-store';
 import { redisKeys } from '../functions/adapters/redis/keys';
+import { drainDeadLetters } from '../functions/adapters/sqs/dead-letter-drain';
+import { describeError } from '../functions/core/errors';
 import type { MskRecord } from '../functions/core/kafka-record';
 import type { DeadLetter } from '../functions/core/ports';
 import { periodOf, shiftPeriod } from '../functions/core/time';
@@ -209,7 +211,7 @@ export async function runPipeline(
     }
     await delivery.stop();
 
-    const letters = await drainDeadLetters(sqsServer.address, queueUrl);
+    const letters = await drainQueue(sqsServer.address, queueUrl);
     writeFileSync(
       files.deadLetters,
       letters.map((l) => JSON.stringify(l)).join('\n') + (letters.length ? '\n' : ''),
@@ -234,7 +236,7 @@ export async function runPipeline(
     const rejectedTotal = Object.values(classified.byReason).reduce((a, b) => a + b, 0);
     if (deliveryErrors.length > 0) {
       consistency.differences.push(
-        `${deliveryErrors.length} errors in the outbox delivery loop: ${String(deliveryErrors[0])}`,
+        `${deliveryErrors.length} errors in the outbox delivery loop: ${describeError(deliveryErrors[0])}`,
       );
     }
 
@@ -270,23 +272,10 @@ export async function runPipeline(
   }
 }
 
-async function drainDeadLetters(endpoint: string, queueUrl: string): Promise<DeadLetter[]> {
+async function drainQueue(endpoint: string, queueUrl: string): Promise<DeadLetter[]> {
   const sqs = new SQSClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  const letters: DeadLetter[] = [];
   try {
-    for (;;) {
-      const { Messages } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
-      );
-      if (!Messages || Messages.length === 0) return letters;
-      letters.push(...Messages.map((m) => JSON.parse(m.Body ?? '{}') as DeadLetter));
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-    }
+    return await drainDeadLetters(sqs, queueUrl);
   } finally {
     sqs.destroy();
   }
