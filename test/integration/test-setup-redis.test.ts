@@ -67,7 +67,7 @@ describe('the Redis of a test run', () => {
 
     const result = spawnSync(
       process.execPath,
-      ['node_modules/vitest/vitest.mjs', 'run', 'test/unit/config.test.ts'],
+      ['node_modules/vitest/vitest.mjs', 'run', '--project', 'services', 'test/integration/test-setup-redis'],
       { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000, env: { ...env, PATH: bin, NO_COLOR: '1' } },
     );
 
