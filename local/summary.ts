@@ -39,6 +39,8 @@ export interface Summary {
     file: string;
   };
   throughput: { seconds: number; eventsPerSecond: number; invocations: number; redeliveredRecords: number };
+  /** The settlement period the family usage is of: a calendar month in the settlement time zone. */
+  period: { id: string; unit: 'month'; timeZone: string };
   families: FamilyUsage[];
   consistency: { status: 'consistent' | 'inconsistent'; checked: number; differences: string[] };
 }

@@ -146,7 +146,7 @@ describe('family put', () => {
     expect((await env.cli(['family', 'show', String(familyId)])).code).toBe(1);
     expect((await env.cli(['family', 'put'])).stderr).toContain('--file is required');
     expect((await env.cli(['family', 'put', '--file', 'missing.json'])).stderr).toContain(
-      'cannot read missing.json: no such file',
+      'cannot read --file missing.json: no such file',
     );
   });
 });
