@@ -12,7 +12,7 @@ import { DeadLetterReader } from '../functions/adapters/sqs/dead-letter-reader';
 import { systemClock } from '../functions/core/ports';
 import type { SettlementDeps } from '../functions/core/settle-batch';
 import { type Period, periodOf } from '../functions/core/time';
-import { type Config, ConfigError, loadConfig } from '../functions/shared/config';
+import { type Config, loadConfig } from '../functions/shared/config';
 import { ENV } from '../functions/shared/env';
 import { connectRedis } from '../functions/shared/redis-connection';
 import {
@@ -22,6 +22,7 @@ import {
 } from '../functions/usage-events/dependencies';
 import { OperationError } from './errors';
 import type { CliIo } from './output';
+import { type Requirement, requireSet } from './required-config';
 
 /**
  * The adapters a command needs, built on first use from the same configuration
@@ -47,30 +48,29 @@ export class CliContext {
   }
 
   get families(): FamilyStore {
-    return new FamilyStore(this.doc, this.config.tables.ledger, this.config.settlement);
+    return new FamilyStore(this.doc(['ledgerTable']), this.config.tables.ledger, this.config.settlement);
   }
 
+  /** Reads only the ledger table; settling (settlementDeps) needs the outbox too. */
   get ledger(): DynamoLedger {
-    return new DynamoLedger(this.doc, this.config.tables, {
+    return new DynamoLedger(this.doc(['ledgerTable']), this.config.tables, {
       retry: settlementSettings(this.config).retry,
       concurrency: this.config.processing.familyConcurrency,
     });
   }
 
   get reports(): LedgerReports {
-    return new LedgerReports(this.doc, this.config.tables.ledger);
+    return new LedgerReports(this.doc(['ledgerTable']), this.config.tables.ledger);
   }
 
   get outbox(): DynamoOutboxStore {
-    return new DynamoOutboxStore(this.doc, this.config.tables.outbox);
+    return new DynamoOutboxStore(this.doc(['outboxTable']), this.config.tables.outbox);
   }
 
   get deadLetters(): DeadLetterReader {
-    const url = this.config.deadLetterQueueUrl;
-    if (!url)
-      throw new ConfigError(`${ENV.deadLetterQueueUrl} is not set: it names the rejected-event queue`);
-    this.sqsClient ??= createSqsClient({ endpoint: this.config.endpoints.sqs });
-    return new DeadLetterReader(this.sqsClient, url);
+    requireSet(this.io.env, ['region', 'deadLetterQueue']);
+    this.sqsClient ??= createSqsClient({ endpoint: this.config.endpoints.sqs, region: this.region });
+    return new DeadLetterReader(this.sqsClient, this.config.deadLetterQueueUrl ?? '');
   }
 
   cache(): Promise<RedisUsageCache> {
@@ -82,6 +82,7 @@ export class CliContext {
 
   /** Exactly what the usage-events function uses, for replaying dead letters. */
   async settlementDeps(): Promise<SettlementDeps> {
+    requireSet(this.io.env, ['region', 'ledgerTable', 'outboxTable', 'deadLetterQueue']);
     const log = {
       warn: (message: string, extra: Record<string, unknown>) =>
         this.io.stderr(`warning: ${message} ${JSON.stringify(extra)}\n`),
@@ -98,9 +99,19 @@ export class CliContext {
     redis?.disconnect();
   }
 
-  private get doc(): DynamoDBDocumentClient {
-    this.docClient ??= createDocumentClient({ endpoint: this.config.endpoints.dynamodb });
+  /** The DynamoDB client, once the region and the tables a command uses are set. */
+  private doc(tables: ReadonlyArray<Requirement>): DynamoDBDocumentClient {
+    requireSet(this.io.env, ['region', ...tables]);
+    this.docClient ??= createDocumentClient({
+      endpoint: this.config.endpoints.dynamodb,
+      region: this.region,
+    });
     return this.docClient;
+  }
+
+  /** From the command's environment, not the SDK's own lookup, so what was checked is what is used. */
+  private get region(): string {
+    return this.io.env.AWS_REGION ?? '';
   }
 
   private redis(): Promise<RedisClient> {
@@ -110,6 +121,8 @@ export class CliContext {
 
   /** Connects and pings once, so an unreachable Redis is one clear message, not a retry error. */
   private async connect(): Promise<RedisClient> {
+    // The auth token is read from Secrets Manager, in the stack's region.
+    if (this.io.env[ENV.redisAuthSecretArn]) requireSet(this.io.env, ['region']);
     let lastError: Error | undefined;
     const client = await connectRedis(
       this.config,

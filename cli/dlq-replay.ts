@@ -18,6 +18,8 @@ export interface ReplayReport {
   readonly deleted: number;
   /** Replayed but not finished (transient failure): left in the queue for the next replay. */
   readonly unfinished: number;
+  /** Further letters of a record already selected (it was rejected on more than one delivery): replayed once. */
+  readonly copies: number;
   readonly settlement: BatchReport | null;
 }
 
@@ -42,11 +44,20 @@ export async function replayDeadLetters(
     return { ...emptyReport(received.length, skipped), unreadable: received.length - readable.length };
   }
 
-  const byRecord = new Map<MskRecord, ReceivedLetter>();
+  // A record rejected on several deliveries has several letters (one letter id): it is replayed once.
+  const byRecord = new Map<MskRecord, ReceivedLetter[]>();
+  const byCoordinates = new Map<string, MskRecord>();
   const partitions: Record<string, MskRecord[]> = {};
   for (const message of selected) {
     const letter = message.letter!;
-    byRecord.set(letter.record, message);
+    const at = `${letter.partitionKey}:${letter.record.offset}`;
+    const first = byCoordinates.get(at);
+    if (first) {
+      byRecord.get(first)?.push(message);
+      continue;
+    }
+    byCoordinates.set(at, letter.record);
+    byRecord.set(letter.record, [message]);
     partitions[letter.partitionKey] ??= [];
     partitions[letter.partitionKey]?.push(letter.record);
   }
@@ -65,8 +76,8 @@ export async function replayDeadLetters(
         ? partition.records.length
         : partition.records.findIndex((r) => r.offset === failure.itemIdentifier.offset);
     partition.records.forEach((record, index) => {
-      const message = byRecord.get(record.raw);
-      if (message) (index < firstUnfinished ? finished : unfinished).push(message);
+      const messages = byRecord.get(record.raw) ?? [];
+      (index < firstUnfinished ? finished : unfinished).push(...messages);
     });
   }
   const notDeleted = await reader.delete(finished);
@@ -78,10 +89,20 @@ export async function replayDeadLetters(
     unreadable: received.length - readable.length,
     deleted: finished.length - notDeleted.length,
     unfinished: unfinished.length + notDeleted.length,
+    copies: selected.length - byCoordinates.size,
     settlement: report,
   };
 }
 
 function emptyReport(received: number, skipped: number): ReplayReport {
-  return { received, replayed: 0, skipped, unreadable: 0, deleted: 0, unfinished: 0, settlement: null };
+  return {
+    received,
+    replayed: 0,
+    skipped,
+    unreadable: 0,
+    deleted: 0,
+    unfinished: 0,
+    copies: 0,
+    settlement: null,
+  };
 }

@@ -1,20 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import { type Family, familySchema } from '../functions/core/family';
 import { UsageError } from './errors';
+import { readInputFile } from './input-file';
 
 /**
- * Reads `family put --file F`: one family object or an array of them, each
- * validated with the schema the ledger writes with. Every problem is reported
- * before anything is written.
+ * Reads a families file (`family put --file F`, `npm start -- --families-file F`):
+ * one family object or an array of them, each validated with the schema the
+ * ledger writes with. Every problem is reported before anything is written.
  */
-export async function readFamilies(file: string): Promise<Family[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? 'unreadable';
-    throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code}`);
-  }
+export function readFamilies(file: string, option = '--file'): Family[] {
+  const text = readInputFile(option, file);
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -1,5 +1,7 @@
 import { core } from 'zod/mini';
+import { describeError } from '../functions/core/errors';
 import { ConfigError } from '../functions/shared/config';
+import { explainAwsError } from './aws-errors';
 import { BIN, type Command } from './command';
 import { cacheCommands } from './commands/cache';
 import { dlqCommands } from './commands/dlq';
@@ -22,22 +24,35 @@ export const COMMANDS: ReadonlyArray<Command> = [
 
 const isHelp = (arg: string) => arg === '--help' || arg === '-h';
 
+/** Shown by every --help: a missing variable is reported with a pointer to it. */
+const CONFIG_HELP = `Configuration (environment variables; a command reads only what it uses):
+  AWS_REGION              the stack's region, e.g. ap-northeast-2 (required)
+  AWS_PROFILE             credentials, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
+  LEDGER_TABLE_NAME       the stack's ledger table, <namePrefix>-ledger (required)
+  OUTBOX_TABLE_NAME       the stack's outbox table, <namePrefix>-outbox (outbox, dlq replay)
+  DEAD_LETTER_QUEUE_URL   the stack's output RejectedEventsQueueUrl (dlq)
+  REDIS_URL, REDIS_CLUSTER, REDIS_KEY_PREFIX, REDIS_AUTH_SECRET_ARN
+                          Redis, as the functions reach it (commands that refresh or read it)
+  DYNAMODB_ENDPOINT, SQS_ENDPOINT
+                          local emulators instead of AWS
+  SETTLEMENT_TIME_ZONE    zone of periods and times (default Asia/Seoul)
+The README's configuration table has every variable.`;
+
 const TOP_HELP = `Usage: ${BIN} <command> [options]
 
 Operator commands for usage-settlement. They read the same configuration as
-the functions (environment variables, see the README's configuration table):
-LEDGER_TABLE_NAME, OUTBOX_TABLE_NAME, DEAD_LETTER_QUEUE_URL, REDIS_URL,
-REDIS_CLUSTER, REDIS_KEY_PREFIX, REDIS_AUTH_SECRET_ARN, DYNAMODB_ENDPOINT,
-SQS_ENDPOINT, SETTLEMENT_TIME_ZONE, and AWS_REGION / AWS_PROFILE for AWS.
+the functions, from the environment.
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.path.padEnd(16)} ${c.summary}`).join('\n')}
 
+${CONFIG_HELP}
+
 Run '${BIN} <command> --help' for a command's options.
-Exit codes: 0 ok, 1 operation failed or drift found, 2 bad input.`;
+Exit codes: 0 ok, 1 operation failed or drift found, 2 bad input or configuration.`;
 
 function helpOf(command: Command): string {
-  return `Usage: ${BIN} ${command.usage}\n\n${command.help}\n`;
+  return `Usage: ${BIN} ${command.usage}\n\n${command.help}\n\n${CONFIG_HELP}\n`;
 }
 
 /** The command named by the first one or two words, and the arguments after them. */
@@ -97,9 +112,9 @@ export async function run(argv: ReadonlyArray<string>, io: CliIo): Promise<numbe
   }
 }
 
-function usageFailure(io: CliIo, message: string, path: string): number {
+function usageFailure(io: CliIo, message: string, path: string, what = 'usage'): number {
   const help = path === '' ? `${BIN} --help` : `${BIN} ${path} --help`;
-  io.stderr(`${BIN}: ${message}\nRun '${help}' for usage.\n`);
+  io.stderr(`${BIN}: ${message}\nRun '${help}' for ${what}.\n`);
   return EXIT.usage;
 }
 
@@ -109,33 +124,16 @@ function failure(io: CliIo, error: unknown, path: string): number {
     const details = error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
     return usageFailure(io, details, path);
   }
-  if (error instanceof ConfigError) {
-    io.stderr(`${BIN}: ${error.message}\nSee the configuration table in the README.\n`);
-    return EXIT.usage;
-  }
+  if (error instanceof ConfigError) return usageFailure(io, error.message, path, 'its configuration');
   if (error instanceof OperationError) {
     io.stderr(`${BIN}: ${error.message}\n`);
     return EXIT.failed;
   }
-  io.stderr(`${BIN}: ${path} failed: ${describe(error)}\n`);
+  // After OperationError: its message says what was done before the failure, which must not be lost.
+  const misconfigured = explainAwsError(error, io.env);
+  if (misconfigured !== null) return usageFailure(io, misconfigured, path, 'its configuration');
+  io.stderr(`${BIN}: ${path} failed: ${describeError(error)}\n`);
   return EXIT.failed;
-}
-
-/** The message and its causes on one line; never a stack trace. */
-function describe(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
-    if (current instanceof Error) {
-      const name = current.name && current.name !== 'Error' ? `${current.name}: ` : '';
-      parts.push(`${name}${current.message}`);
-      current = current.cause;
-    } else {
-      parts.push(String(current));
-      current = undefined;
-    }
-  }
-  return parts.join(' <- ');
 }
 
 /** The process entry point used by the bin launcher. */

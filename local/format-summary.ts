@@ -48,7 +48,7 @@ export function formatSummary(s: Summary): string {
       ['records redelivered', n(s.throughput.redeliveredRecords)],
     ]),
     '',
-    `Top ${s.families.length} families by usage (${s.families[0]?.period ?? ''})`,
+    `Top ${s.families.length} families by usage, period ${s.period.id} (${s.period.unit} in ${s.period.timeZone})`,
     table(
       s.families.map((f): [string, string] => [
         `family ${f.familyId}`,

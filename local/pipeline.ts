@@ -1,7 +1,7 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { Redis } from 'ioredis';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client';
@@ -9,6 +9,9 @@ import { createTables } from '../functions/adapters/dynamodb/create-tables';
 import { FamilyStore } from '../functions/adapters/dynamodb/family-store';
 import { DynamoOutboxStore } from '../functions/adapters/dynamodb/outbox-store';
 import { redisKeys } from '../functions/adapters/redis/keys';
+import { drainDeadLetters } from '../functions/adapters/sqs/dead-letter-drain';
+import { describeError } from '../functions/core/errors';
+import type { Family } from '../functions/core/family';
 import type { MskRecord } from '../functions/core/kafka-record';
 import type { DeadLetter } from '../functions/core/ports';
 import { periodOf, shiftPeriod } from '../functions/core/time';
@@ -35,8 +38,10 @@ import {
 import { DEMO_WORKLOAD, type GeneratedEvent, generateWorkload } from './workload/generate';
 
 export interface PipelineOptions {
-  readonly familiesFile?: string;
-  readonly eventsFile?: string;
+  /** Families to load instead of generated ones (validated already). */
+  readonly familyList?: ReadonlyArray<Family>;
+  /** Kafka record values to produce instead of generated events: JSONL lines, valid or not. */
+  readonly eventLines?: ReadonlyArray<string>;
   readonly events: number;
   readonly families: number;
   readonly partitions: number;
@@ -71,20 +76,18 @@ export class LocalServices {
   }
 }
 
-function readJsonLines(file: string): GeneratedEvent[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      let key: string | null = null;
-      try {
-        const familyId = (JSON.parse(line) as { payload?: { familyId?: unknown } }).payload?.familyId;
-        key = familyId === undefined ? null : String(familyId);
-      } catch {
-        key = null;
-      }
-      return { key, value: line, kind: 'usage' as const };
-    });
+/** Keyed by familyId as producers key them; a line that is not JSON gets a null key. */
+function keyedEvents(lines: ReadonlyArray<string>): GeneratedEvent[] {
+  return lines.map((line) => {
+    let key: string | null = null;
+    try {
+      const familyId = (JSON.parse(line) as { payload?: { familyId?: unknown } }).payload?.familyId;
+      key = familyId === undefined ? null : String(familyId);
+    } catch {
+      key = null;
+    }
+    return { key, value: line, kind: 'usage' as const };
+  });
 }
 
 /**
@@ -159,15 +162,13 @@ export async function runPipeline(
       events: options.events,
       nowMs,
     });
-    const familyInputs = options.familiesFile
-      ? (JSON.parse(readFileSync(options.familiesFile, 'utf8')) as Record<string, unknown>[])
-      : generated.families;
+    const familyInputs = options.familyList ?? generated.families;
     const store = new FamilyStore(doc, TABLES.ledger);
     const familyIds: number[] = [];
     for (const input of familyInputs) familyIds.push((await store.putFamily(input)).familyId);
 
     const topic = new SimulatedTopic(TOPIC, options.partitions);
-    const events = options.eventsFile ? readJsonLines(options.eventsFile) : generated.events;
+    const events = options.eventLines ? keyedEvents(options.eventLines) : generated.events;
     for (const e of events) topic.produce(e.key, e.value);
 
     const [{ handler: usageEvents }, { handler: relay }, { handler: sweeper }] = await Promise.all([
@@ -209,7 +210,7 @@ export async function runPipeline(
     }
     await delivery.stop();
 
-    const letters = await drainDeadLetters(sqsServer.address, queueUrl);
+    const letters = await drainQueue(sqsServer.address, queueUrl);
     writeFileSync(
       files.deadLetters,
       letters.map((l) => JSON.stringify(l)).join('\n') + (letters.length ? '\n' : ''),
@@ -234,7 +235,7 @@ export async function runPipeline(
     const rejectedTotal = Object.values(classified.byReason).reduce((a, b) => a + b, 0);
     if (deliveryErrors.length > 0) {
       consistency.differences.push(
-        `${deliveryErrors.length} errors in the outbox delivery loop: ${String(deliveryErrors[0])}`,
+        `${deliveryErrors.length} errors in the outbox delivery loop: ${describeError(deliveryErrors[0])}`,
       );
     }
 
@@ -262,6 +263,7 @@ export async function runPipeline(
         invocations: mapping.stats.invocations,
         redeliveredRecords: mapping.stats.redeliveredRecords,
       },
+      period: { id: period, unit: 'month', timeZone: TIME_ZONE },
       families: usage.sort((a, b) => b.usedBytes - a.usedBytes).slice(0, options.top),
       consistency,
     };
@@ -270,23 +272,10 @@ export async function runPipeline(
   }
 }
 
-async function drainDeadLetters(endpoint: string, queueUrl: string): Promise<DeadLetter[]> {
+async function drainQueue(endpoint: string, queueUrl: string): Promise<DeadLetter[]> {
   const sqs = new SQSClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  const letters: DeadLetter[] = [];
   try {
-    for (;;) {
-      const { Messages } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
-      );
-      if (!Messages || Messages.length === 0) return letters;
-      letters.push(...Messages.map((m) => JSON.parse(m.Body ?? '{}') as DeadLetter));
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-    }
+    return await drainDeadLetters(sqs, queueUrl);
   } finally {
     sqs.destroy();
   }

@@ -1,39 +1,16 @@
-import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { UsageError } from '../cli/errors';
 import { formatSummary } from './format-summary';
 import { LocalServices, runPipeline } from './pipeline';
-import { RedisUnavailableError } from './services/redis-server';
+import { PrerequisiteError } from './services/prerequisites';
+import { parseStartCommand, USAGE } from './start-options';
 
-const USAGE = `Usage: npm start -- [options]
+// The functions run on a newer Node.js LTS in Lambda; locally the SDK's notice about Node 20 is noise.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-Runs the whole pipeline locally: DynamoDB Local, Redis, an SQS dead-letter
-queue emulator and a notification sink, with the real handlers invoked by a
-simulation of the MSK and DynamoDB-stream event source mappings.
-
-Options:
-  --events N          events to generate (default 5000)
-  --families N        demo families to generate (default 40)
-  --events-file F     read usage envelopes from a JSONL file instead
-  --families-file F   read families from a JSON array instead
-  --partitions N      Kafka partitions (default 8)
-  --batch-size N      records per handler invocation (default 500)
-  --top N             families shown in the summary (default 5)
-  --seed N            workload seed (default 20261121)
-  --out DIR           where dead letters and notifications are written (default .local)
-  --log-level L       handler log level: SILENT, ERROR, WARN, INFO (default SILENT)
-  --json              print the summary as one JSON object on stdout
-  -h, --help          this text
-
-Redis: REDIS_URL when set, otherwise a private redis-server on a free port.`;
-
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < 1)
-    throw new UsageError(`--${name} must be a positive integer, got "${value}"`);
-  return parsed;
-}
-
-class UsageError extends Error {}
+/** Exit codes: 0 healthy run, 1 something lost, pending or inconsistent (or a bug), 2 the user's input or setup. */
+const EXIT = { ok: 0, unhealthy: 1, usage: 2 } as const;
 
 function renderProgress(phase: string, done: number, total: number) {
   const width = 30;
@@ -44,31 +21,12 @@ function renderProgress(phase: string, done: number, total: number) {
 }
 
 async function main(argv: string[]): Promise<number> {
-  // The functions run on a newer Node.js LTS in Lambda; locally the SDK's notice about Node 20 is noise.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      events: { type: 'string' },
-      families: { type: 'string' },
-      'events-file': { type: 'string' },
-      'families-file': { type: 'string' },
-      partitions: { type: 'string' },
-      'batch-size': { type: 'string' },
-      top: { type: 'string' },
-      seed: { type: 'string' },
-      out: { type: 'string' },
-      'log-level': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
+  const command = parseStartCommand(argv);
+  if (command.help) {
     process.stdout.write(`${USAGE}\n`);
-    return 0;
+    return EXIT.ok;
   }
-  const showProgress = !values.json && process.stderr.isTTY === true;
+  const showProgress = !command.json && process.stderr.isTTY === true;
   const services = new LocalServices();
   const interrupt = () => {
     process.stderr.write('\ninterrupted: stopping local services\n');
@@ -78,16 +36,7 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', interrupt);
   const summary = await runPipeline(
     {
-      events: positiveInt('events', values.events, 5_000),
-      families: positiveInt('families', values.families, 40),
-      eventsFile: values['events-file'],
-      familiesFile: values['families-file'],
-      partitions: positiveInt('partitions', values.partitions, 8),
-      batchSize: positiveInt('batch-size', values['batch-size'], 500),
-      top: positiveInt('top', values.top, 5),
-      seed: positiveInt('seed', values.seed, 20261121),
-      outDir: values.out ?? '.local',
-      logLevel: values['log-level'] ?? 'SILENT',
+      ...command.pipeline,
       settleTimeoutMs: 60_000,
       onProgress: showProgress ? renderProgress : undefined,
       onServiceStarted: (name, endpoint, pid) =>
@@ -96,23 +45,27 @@ async function main(argv: string[]): Promise<number> {
     services,
   );
   if (showProgress) process.stderr.write('\n\n');
-  process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
+  if (command.jsonOut !== undefined) {
+    mkdirSync(dirname(command.jsonOut), { recursive: true });
+    writeFileSync(command.jsonOut, `${JSON.stringify(summary, null, 2)}\n`);
+  }
+  process.stdout.write(command.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
   const healthy =
     summary.events.lost === 0 &&
     summary.consistency.status === 'consistent' &&
     summary.notifications.pending === 0;
-  return healthy ? 0 : 1;
+  return healthy ? EXIT.ok : EXIT.unhealthy;
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const known =
-      error instanceof UsageError ||
-      error instanceof RedisUnavailableError ||
-      String((error as { code?: string })?.code).startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`\nnpm start failed: ${(error as Error)?.message ?? String(error)}\n`);
-    if (!known) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
-    process.exit(known ? 2 : 1);
+    // The user's input or machine: one line. Anything else is a bug: its stack helps.
+    if (error instanceof UsageError || error instanceof PrerequisiteError) {
+      process.stderr.write(`npm start: ${error.message}\n`);
+      process.exit(EXIT.usage);
+    }
+    process.stderr.write(`\nnpm start failed: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exit(EXIT.unhealthy);
   },
 );

@@ -1,9 +1,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { DynamoLedger } from '../functions/adapters/dynamodb/ledger';
 import { ledgerKeys } from '../functions/adapters/dynamodb/ledger-keys';
 import { readPeriodUsage } from '../functions/adapters/dynamodb/period-usage';
+import { queryAll } from '../functions/adapters/dynamodb/query-all';
 import { LEDGER_TABLE } from '../functions/adapters/dynamodb/table-layout';
 import type { RedisKeys } from '../functions/adapters/redis/keys';
 import { compareFamily } from '../functions/adapters/redis/period-drift';
@@ -41,6 +42,8 @@ export interface Summary {
     file: string;
   };
   throughput: { seconds: number; eventsPerSecond: number; invocations: number; redeliveredRecords: number };
+  /** The settlement period the family usage is of: a calendar month in the settlement time zone. */
+  period: { id: string; unit: 'month'; timeZone: string };
   families: FamilyUsage[];
   consistency: {
     status: 'consistent' | 'inconsistent';
@@ -61,17 +64,6 @@ export interface StoreReaders {
 const add = (counts: Record<string, number>, key: string) => {
   counts[key] = (counts[key] ?? 0) + 1;
 };
-
-async function queryAll(doc: DynamoDBDocumentClient, input: ConstructorParameters<typeof QueryCommand>[0]) {
-  const items: Record<string, unknown>[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey }));
-    items.push(...(page.Items ?? []));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return items;
-}
 
 export function settlementsOf(
   readers: Pick<StoreReaders, 'doc' | 'ledgerTable'>,

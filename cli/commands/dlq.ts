@@ -88,6 +88,9 @@ function describeReplay(r: ReplayReport): string[] {
       .join(', ') || '0';
   return [
     `read ${r.received}: replayed ${r.replayed}, skipped ${r.skipped} (other reason), unreadable ${r.unreadable}`,
+    ...(r.copies > 0
+      ? [`  ${r.copies} further letters of records rejected on more than one delivery, replayed once`]
+      : []),
     ...(s
       ? [
           `  settled: ${count(s.settled)}`,

@@ -30,7 +30,7 @@ ${HELP_LINE}`,
   async run(argv, ctx) {
     const { values } = parseCommandLine(argv, { file: { type: 'string' }, ...JSON_OPTION });
     if (!values.file) throw new UsageError('--file is required');
-    const families = await readFamilies(values.file);
+    const families = readFamilies(values.file);
     const results: FamilyPutResult[] = [];
     for (const family of families) results.push(await putFamily(ctx, family));
     if (values.json) printJson(ctx.io, results);

@@ -36,8 +36,44 @@ export function isInvariantError(error: unknown): error is InvariantError {
   return error instanceof InvariantError;
 }
 
-/** A one-line description of anything thrown, for logs and operator output. */
+/**
+ * Why publishing a notification failed, when the cause is on our side of the
+ * call rather than an EventBridge entry error code (those, such as
+ * `InternalFailure` or `AccessDeniedException`, and the SDK's error names for
+ * a failed call, such as `ThrottlingException`, are recorded as AWS names them):
+ * - PUT_EVENTS_FAILED: the PutEvents call failed with an error that has no name;
+ * - ENTRY_WITHOUT_ERROR_CODE: EventBridge answered an entry with neither an event id nor an error code;
+ * - RESULT_ENTRY_MISSING: PutEvents answered with fewer entries than it was sent;
+ * - NO_RESULT: the publisher returned no result for an item;
+ * - PUBLISH_ERROR: the publisher threw instead of returning results.
+ * Each is retried with backoff until the item's attempts run out.
+ */
+export type PublishFailureCode =
+  | 'PUT_EVENTS_FAILED'
+  | 'ENTRY_WITHOUT_ERROR_CODE'
+  | 'RESULT_ENTRY_MISSING'
+  | 'NO_RESULT'
+  | 'PUBLISH_ERROR';
+
+/** How deep a cause chain is followed: enough for wrapper <- SDK error <- socket error. */
+const MAX_CAUSES = 4;
+
+/**
+ * An error and its causes on one line, for logs, stored errors and operator
+ * messages; never a stack trace: `TransientError: write failed <- ThrottlingException: slow down`.
+ * The name is left out when it is the uninformative `Error`.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < MAX_CAUSES; depth++) {
+    if (!(current instanceof Error)) {
+      parts.push(String(current));
+      break;
+    }
+    const name = current.name && current.name !== 'Error' ? `${current.name}: ` : '';
+    parts.push(`${name}${current.message}`);
+    current = current.cause;
+  }
+  return parts.length > 0 ? parts.join(' <- ') : String(error);
 }

@@ -1,5 +1,5 @@
 import { forEachConcurrently } from './concurrency';
-import { isInvariantError } from './errors';
+import { describeError, isInvariantError, type PublishFailureCode } from './errors';
 import { buildNotification, type Notification } from './notification';
 import type { NotificationLocale } from './notification-text';
 import { OUTBOX_STATUS, type OutboxItem } from './outbox';
@@ -140,7 +140,7 @@ export async function deliver(
       outcomes.set(id, { kind: 'error', error });
       log.error('outbox write failed; the item is retried after its lease', {
         notificationId: id,
-        error: describe(error),
+        error: describeError(error),
       });
     }
   });
@@ -151,7 +151,7 @@ export async function deliver(
 const missingResult: PublishResult = {
   ok: false,
   failure: {
-    code: 'NO_RESULT',
+    code: 'NO_RESULT' satisfies PublishFailureCode,
     message: 'the publisher returned no result for this entry',
     permanent: false,
   },
@@ -166,12 +166,11 @@ async function publishAll(
   try {
     return await publisher.publish(notifications);
   } catch (error) {
-    const failure = { code: 'PUBLISH_ERROR', message: describe(error), permanent: false };
+    const failure = {
+      code: 'PUBLISH_ERROR' satisfies PublishFailureCode,
+      message: describeError(error),
+      permanent: false,
+    };
     return notifications.map(() => ({ ok: false, failure }) as const);
   }
-}
-
-export function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }

@@ -1,13 +1,7 @@
 import { forEachConcurrently } from './concurrency';
+import { describeError } from './errors';
 import { OUTBOX_STATUS, type OutboxItem } from './outbox';
-import {
-  addCounts,
-  type DeliveryCounts,
-  type DeliveryDeps,
-  deliver,
-  describe,
-  emptyCounts,
-} from './outbox-delivery';
+import { addCounts, type DeliveryCounts, type DeliveryDeps, deliver, emptyCounts } from './outbox-delivery';
 import { leaseUntil } from './outbox-transitions';
 
 /** One outbox stream record, as much of it as the relay needs to decide whether to look closer. */
@@ -73,7 +67,7 @@ export async function relay(changes: ReadonlyArray<OutboxChange>, deps: Delivery
       failed.add(change.sequenceNumber);
       deps.log.error('outbox stream record cannot be decoded', {
         sequenceNumber: change.sequenceNumber,
-        error: describe(error),
+        error: describeError(error),
       });
     }
   }
@@ -93,7 +87,7 @@ export async function relay(changes: ReadonlyArray<OutboxChange>, deps: Delivery
       failed.add(sequenceNumber);
       deps.log.error('outbox claim failed; the stream record is retried', {
         notificationId: item.notificationId,
-        error: describe(error),
+        error: describeError(error),
       });
     }
   });

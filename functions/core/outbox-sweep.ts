@@ -1,13 +1,7 @@
 import { forEachConcurrently } from './concurrency';
+import { describeError } from './errors';
 import type { OutboxItem } from './outbox';
-import {
-  addCounts,
-  type DeliveryCounts,
-  type DeliveryDeps,
-  deliver,
-  describe,
-  emptyCounts,
-} from './outbox-delivery';
+import { addCounts, type DeliveryCounts, type DeliveryDeps, deliver, emptyCounts } from './outbox-delivery';
 import { leaseUntil } from './outbox-transitions';
 
 export interface SweepReport extends DeliveryCounts {
@@ -74,7 +68,7 @@ export async function sweep(deps: DeliveryDeps, options: SweepOptions): Promise<
         report.errors++;
         log.error('outbox claim failed; the item is left for the next run', {
           notificationId: item.notificationId,
-          error: describe(error),
+          error: describeError(error),
         });
       }
     });

@@ -1,3 +1,4 @@
+import type { ErrorCode, PublishFailureCode } from './errors';
 import { backoffMs, OUTBOX_STATUS, type OutboxItem } from './outbox';
 
 /**
@@ -14,9 +15,12 @@ export interface OutboxPolicy {
   readonly sentRetentionSeconds: number;
 }
 
-/** Why one notification was not accepted; `permanent` when retrying the same entry cannot help. */
+/**
+ * Why one notification was not accepted; `permanent` when retrying the same entry cannot help.
+ * The code is ours, an invariant's, or the error code EventBridge or the SDK gave (any string).
+ */
 export interface PublishFailure {
-  readonly code: string;
+  readonly code: PublishFailureCode | ErrorCode | (string & {});
   readonly message: string;
   readonly permanent: boolean;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BlockReason, DecisionStatus, NotificationType, Threshold } from './decisions';
+import { exponentialDelayMs } from './retry';
 
 /** Outbox states and transitions of SPEC §5. Every transition is a conditional write on the current status. */
 export const OUTBOX_STATUS = {
@@ -74,8 +75,7 @@ export function newOutboxItem(
   };
 }
 
-/** Exponential backoff from a base, capped: base * 2^(attempts-1). */
+/** Exponential backoff from a base, capped: base * 2^(attempts-1), without jitter. */
 export function backoffMs(attempts: number, policy: { baseMs: number; capMs: number }): number {
-  const exponent = Math.max(0, attempts - 1);
-  return Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(exponent, 30));
+  return exponentialDelayMs(policy.baseMs, attempts, policy.capMs);
 }

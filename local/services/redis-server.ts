@@ -1,12 +1,13 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import type { LocalService } from './dynamodb-local';
 import { freePort, waitFor } from './free-port';
+import { installed, PrerequisiteError } from './prerequisites';
 
-export class RedisUnavailableError extends Error {}
+export class RedisUnavailableError extends PrerequisiteError {}
 
 export function redisServerInstalled(): boolean {
-  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+  return installed('redis-server', ['--version']);
 }
 
 async function answersPing(url: string): Promise<boolean> {
@@ -33,7 +34,7 @@ export async function startPrivateRedis(extraArgs: string[] = []): Promise<Local
   if (!redisServerInstalled()) {
     throw new RedisUnavailableError(
       'Redis is needed: set REDIS_URL to a running Redis (e.g. redis://127.0.0.1:6379), ' +
-        'or install redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis).',
+        'or install redis-server (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis).',
     );
   }
   const port = await freePort();

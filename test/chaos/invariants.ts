@@ -1,7 +1,8 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
 import { readPeriodUsage } from '../../functions/adapters/dynamodb/period-usage';
+import { drainDeadLetters } from '../../functions/adapters/sqs/dead-letter-drain';
 import { decodeBase64Utf8, type MskRecord } from '../../functions/core/kafka-record';
 import { OUTBOX_STATUS } from '../../functions/core/outbox';
 import type { DeadLetter } from '../../functions/core/ports';
@@ -40,27 +41,14 @@ export interface Verdict {
   readonly notificationsSent: number;
 }
 
-async function drainDeadLetters(world: World): Promise<DeadLetter[]> {
+async function drainDeadLettersOf(world: World): Promise<DeadLetter[]> {
   const sqs = new SQSClient({
     endpoint: world.queue.endpoint,
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
   });
-  const letters: DeadLetter[] = [];
   try {
-    for (;;) {
-      const { Messages } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: world.queue.url, MaxNumberOfMessages: 10 }),
-      );
-      if (!Messages?.length) return letters;
-      letters.push(...Messages.map((m) => JSON.parse(m.Body ?? '{}') as DeadLetter));
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: world.queue.url,
-          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-    }
+    return await drainDeadLetters(sqs, world.queue.url);
   } finally {
     sqs.destroy();
   }
@@ -97,7 +85,7 @@ export async function checkInvariants(world: World): Promise<Verdict> {
   const period = periodOf(world.nowMs, 'Asia/Seoul');
   const periods = [shiftPeriod(period, -1), period];
   const records = world.topic.logs.flat();
-  const letters = await drainDeadLetters(world);
+  const letters = await drainDeadLettersOf(world);
 
   const settlements = new Map<string, Record<string, unknown>>();
   for (const familyId of world.familyIds) {

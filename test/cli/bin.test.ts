@@ -1,20 +1,33 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, run } from '../../cli/main';
 
 const REPO_ROOT = new URL('../../', import.meta.url);
 const BIN_PATH = JSON.parse(readFileSync(new URL('package.json', REPO_ROOT), 'utf8')).bin['usage-settlement'];
 
-/** Runs the installed launcher as an operator would, in a child process without any service configured. */
-function spawnBin(args: string[]) {
+/**
+ * Runs the installed launcher as an operator would, in a child process without any service
+ * configured: an empty HOME (no ~/.aws), and the EC2 metadata service off so the SDK's
+ * credential chain ends on this machine.
+ */
+function spawnBin(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [BIN_PATH, ...args], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
     timeout: 60_000,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    env: {
+      PATH: process.env.PATH,
+      HOME: mkdtempSync(join(tmpdir(), 'cli-home-')),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      ...env,
+    },
   });
 }
+
+const NO_STACK = /\n\s+at /;
 
 async function inProcess(args: string[]) {
   let stdout = '';
@@ -48,7 +61,47 @@ describe('the usage-settlement bin', () => {
       'usage-settlement: family ID must be a positive integer, got "abc"\n' +
         "Run 'usage-settlement family show --help' for usage.\n",
     );
-    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.stderr).not.toMatch(NO_STACK);
+  });
+
+  it('names the variables it is missing, not the SDK\'s "Region is missing", and no SDK notice', () => {
+    const result = spawnBin(['family', 'show', '1']);
+
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      "usage-settlement: AWS_REGION is not set (the stack's region, e.g. ap-northeast-2); " +
+        "LEDGER_TABLE_NAME is not set (the stack's ledger table, <namePrefix>-ledger)\n" +
+        "Run 'usage-settlement family show --help' for its configuration.\n",
+    );
+    expect(spawnBin(['family', 'show', '--help']).stdout).toMatch(/AWS_REGION\s+the stack's region/);
+  });
+
+  it("says how to give credentials when there are none, instead of the SDK's provider chain error", () => {
+    const result = spawnBin(['family', 'show', '1'], {
+      AWS_REGION: 'ap-northeast-2',
+      LEDGER_TABLE_NAME: 'ledger',
+      DYNAMODB_ENDPOINT: 'http://127.0.0.1:9',
+    });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(
+      /^usage-settlement: no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID/,
+    );
+    expect(result.stderr).not.toContain('NodeVersionSupportWarning');
+    expect(result.stderr).not.toMatch(NO_STACK);
+  });
+
+  it.each([
+    [['family', 'put', '--file', 'no-such.json'], 'cannot read --file no-such.json: no such file'],
+    [['family', 'put', '--file', 'test'], 'cannot read --file test: is a directory, not a file'],
+  ])('rejects the file of %j with one line and exit 2, before any service', (args, message) => {
+    const result = spawnBin(args);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `usage-settlement: ${message}\nRun 'usage-settlement family put --help' for usage.\n`,
+    );
   });
 });
 

@@ -75,6 +75,30 @@ describe('dlq list and replay', () => {
     });
   });
 
+  it('replays a record rejected on two deliveries once, and deletes both of its letters', async () => {
+    const familyId = nextFamilyId();
+    const family = { familyId, quotaBytes: 100 * MB, members: [{ customerId: 51 }] };
+    await env.cliJson(['family', 'put', '--file', await env.file(family)]);
+    await env.drainDeadLetters();
+    const joiner = mskRecord(5, 30, usage(`dlq-${familyId}-twice`, familyId, 52, MB));
+    await env.invoke(mskEvent([joiner]));
+    await env.invoke(mskEvent([joiner]));
+    const listed = await env.cliJson<Listed>(['dlq', 'list']);
+    expect(listed.letters).toHaveLength(2);
+    await env.cliJson([
+      'family',
+      'put',
+      '--file',
+      await env.file({ ...family, members: [...family.members, { customerId: 52 }] }),
+    ]);
+
+    const replay = await env.cliJson<ReplayReport>(['dlq', 'replay']);
+
+    expect(replay).toMatchObject({ received: 2, replayed: 2, copies: 1, deleted: 2, unfinished: 0 });
+    expect(replay.settlement).toMatchObject({ received: 1, settled: { NORMAL: 1 } });
+    expect(await env.drainDeadLetters()).toEqual([]);
+  });
+
   it('replays nothing from an empty queue and rejects bad input', async () => {
     await env.drainDeadLetters();
     expect(await env.cliJson<ReplayReport>(['dlq', 'replay'])).toMatchObject({ received: 0, replayed: 0 });

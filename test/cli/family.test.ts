@@ -141,7 +141,7 @@ describe('family put', () => {
     expect((await env.cli(['family', 'show', String(familyId)])).code).toBe(1);
     expect((await env.cli(['family', 'put'])).stderr).toContain('--file is required');
     expect((await env.cli(['family', 'put', '--file', 'missing.json'])).stderr).toContain(
-      'cannot read missing.json: no such file',
+      'cannot read --file missing.json: no such file',
     );
   });
 });
@@ -214,5 +214,15 @@ describe('family show', () => {
     expect(badPeriod.stderr).toContain('--period must be yyyyMM');
     const missing = await env.cli(['family', 'show', '999999999']);
     expect(missing).toMatchObject({ code: 1, stderr: 'usage-settlement: family 999999999 does not exist\n' });
+  });
+
+  it('names the table variable when the table does not exist, with exit 2', async () => {
+    const result = await env.cli(['family', 'show', '1'], { LEDGER_TABLE_NAME: 'no-such-ledger' });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /^usage-settlement: a DynamoDB table was not found in ap-northeast-2: check LEDGER_TABLE_NAME=no-such-ledger, OUTBOX_TABLE_NAME=\S+ and DYNAMODB_ENDPOINT=http:/,
+    );
+    expect(result.stderr).toContain("Run 'usage-settlement family show --help' for its configuration.");
   });
 });

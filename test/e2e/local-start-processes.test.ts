@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,13 +41,18 @@ function start(args: string[], onStarted?: (child: ReturnType<typeof spawn>, pid
 }
 
 describe('npm start stops everything it started', () => {
-  it('on a normal exit', async () => {
-    const result = await start(['--events', '200', '--families', '5', '--json']);
+  it('on a normal exit, with the summary as JSON on stdout and in the --json-out file', async () => {
+    const jsonOut = join(mkdtempSync(join(tmpdir(), 'us-summary-')), 'runs', 'summary.json');
+
+    const result = await start(['--events', '200', '--families', '5', '--json', '--json-out', jsonOut]);
 
     expect(result.code).toBe(0);
     expect(result.pids).toHaveLength(2);
     expect(result.pids.filter(isAlive)).toEqual([]);
-    expect(JSON.parse(result.stdout).consistency.status).toBe('consistent');
+    const summary = JSON.parse(result.stdout);
+    expect(summary.consistency.status).toBe('consistent');
+    expect(summary.period).toMatchObject({ id: expect.stringMatching(/^\d{6}$/), timeZone: 'Asia/Seoul' });
+    expect(JSON.parse(readFileSync(jsonOut, 'utf8'))).toEqual(summary);
   }, 120_000);
 
   it('on Ctrl-C (SIGINT) in the middle of a run', async () => {
@@ -63,10 +68,21 @@ describe('npm start stops everything it started', () => {
     expect(result.pids.filter(isAlive)).toEqual([]);
   }, 120_000);
 
-  it('with a clear message and exit code 2 on bad input', async () => {
-    const result = await start(['--events', 'many']);
+  it.each([
+    [['--events', 'many'], 'npm start: --events must be a positive integer, got "many"'],
+    [['--events-file', 'no-such.jsonl'], 'npm start: cannot read --events-file no-such.jsonl: no such file'],
+    [['--families-file', 'test'], 'npm start: cannot read --families-file test: is a directory, not a file'],
+    [['--json-out', 'test'], 'npm start: cannot write --json-out test: is a directory, not a file'],
+  ])(
+    'rejects %j with one line and exit code 2, before starting any service',
+    async (args, message) => {
+      const result = await start(args);
 
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--events must be a positive integer');
-  }, 60_000);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(`${message}\n`);
+      expect(result.stdout).toBe('');
+      expect(result.pids).toEqual([]);
+    },
+    60_000,
+  );
 });

@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis';
+import { inject } from 'vitest';
 import { uniqueSuffix } from './local-aws';
 
-export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The Redis of this run: REDIS_URL when given, otherwise the private one the global setup started. */
+export const TEST_REDIS_URL = inject('redisUrl');
 
 /**
  * A connection to the test Redis plus a key prefix unique to the caller.

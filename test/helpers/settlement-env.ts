@@ -1,4 +1,4 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
@@ -6,6 +6,7 @@ import { FamilyStore } from '../../functions/adapters/dynamodb/family-store';
 import { DynamoLedger } from '../../functions/adapters/dynamodb/ledger';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
 import type { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
+import { drainDeadLetters } from '../../functions/adapters/sqs/dead-letter-drain';
 import type { MskEvent } from '../../functions/core/kafka-record';
 import type { DeadLetter } from '../../functions/core/ports';
 import type { SettlementDeps } from '../../functions/core/settle-batch';
@@ -80,21 +81,8 @@ export async function startSettlementEnv(label: string) {
     cache: baseDeps.cache as RedisUsageCache,
     invoke: handlerWith(baseDeps),
     handlerWith,
-    async drainDeadLetters(): Promise<DeadLetter[]> {
-      const letters: DeadLetter[] = [];
-      for (;;) {
-        const { Messages } = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-        );
-        if (!Messages || Messages.length === 0) return letters;
-        letters.push(...Messages.map((m) => JSON.parse(m.Body ?? '{}') as DeadLetter));
-        await sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-          }),
-        );
-      }
+    drainDeadLetters(): Promise<DeadLetter[]> {
+      return drainDeadLetters(sqs, queueUrl);
     },
     async usage(familyId: number, period: string) {
       const { Item } = await tables.doc.send(

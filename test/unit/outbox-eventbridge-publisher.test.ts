@@ -73,7 +73,29 @@ describe('EventBridgePublisher (SDK mocked at the edge)', () => {
 
     const [, second] = await publisher.publish([notification(1), notification(2)]);
 
-    expect(second).toMatchObject({ ok: false, failure: { permanent: false } });
+    expect(second).toMatchObject({ ok: false, failure: { code: 'RESULT_ENTRY_MISSING', permanent: false } });
+  });
+
+  it('treats an entry with neither an event id nor an error code as a retryable failure', async () => {
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{}] });
+
+    const [only] = await publisher.publish([notification(1)]);
+
+    expect(only).toMatchObject({
+      ok: false,
+      failure: { code: 'ENTRY_WITHOUT_ERROR_CODE', permanent: false },
+    });
+  });
+
+  it('names a failed call PUT_EVENTS_FAILED when its error carries no name or code', async () => {
+    eventBridge.on(PutEventsCommand).rejects(new Error('socket hang up'));
+
+    const [only] = await publisher.publish([notification(1)]);
+
+    expect(only).toEqual({
+      ok: false,
+      failure: { code: 'PUT_EVENTS_FAILED', message: 'socket hang up', permanent: false },
+    });
   });
 
   it('fails the entries of a call that throws, as retryable, without throwing', async () => {

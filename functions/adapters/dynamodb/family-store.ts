@@ -1,9 +1,4 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../../core/errors';
 import {
   type Family,
@@ -16,6 +11,7 @@ import {
 import { type Period, periodOf, shiftPeriod } from '../../core/time';
 import { classifyDynamoError } from './errors';
 import { ledgerKeys } from './ledger-keys';
+import { queryAll } from './query-all';
 
 const MAX_TRANSACTION_ITEMS = 100;
 const POLICY_WRITE_ATTEMPTS = 3;
@@ -145,28 +141,15 @@ export class FamilyStore {
 
   /** The family with its members and policies; null when the family does not exist. */
   async getFamily(familyId: number): Promise<Family | null> {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db
-        .send(
-          new QueryCommand({
-            TableName: this.ledgerTable,
-            KeyConditionExpression: 'PK = :pk AND SK < :bound',
-            ExpressionAttributeValues: {
-              ':pk': ledgerKeys.familyPk(familyId),
-              ':bound': ledgerKeys.directorySortKeyBound,
-            },
-            ConsistentRead: true,
-            ExclusiveStartKey,
-          }),
-        )
-        .catch((e) => {
-          throw classifyDynamoError(e);
-        });
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    const items = await queryAll(this.db, {
+      TableName: this.ledgerTable,
+      KeyConditionExpression: 'PK = :pk AND SK < :bound',
+      ExpressionAttributeValues: {
+        ':pk': ledgerKeys.familyPk(familyId),
+        ':bound': ledgerKeys.directorySortKeyBound,
+      },
+      ConsistentRead: true,
+    });
     const head = items.find((i) => i.SK === ledgerKeys.family(familyId).SK);
     if (!head) return null;
     const members: Member[] = items

@@ -9,6 +9,7 @@ import type { Period } from '../../core/time';
 import { classifyDynamoError } from './errors';
 import { ledgerKeys } from './ledger-keys';
 import { readPeriodUsage } from './period-usage';
+import { queryAll } from './query-all';
 import { settlementFromItem } from './settlement-item';
 import { LEDGER_TABLE } from './table-layout';
 
@@ -92,24 +93,14 @@ export class LedgerReports {
   /** The families with counted usage in a period, ascending (GSI2, keys only). */
   async familiesWithUsage(period: Period): Promise<number[]> {
     const index = LEDGER_TABLE.periodFamiliesIndex;
-    const items = await this.queryAll({
+    const items = await queryAll(this.db, {
+      TableName: this.ledgerTable,
       IndexName: index.name,
       KeyConditionExpression: '#pk = :pk',
       ExpressionAttributeNames: { '#pk': index.partitionKey },
       ExpressionAttributeValues: { ':pk': ledgerKeys.periodFamiliesIndexPk(period) },
     });
     return items.map((i) => Number(i[index.sortKey]));
-  }
-
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.query({ ...input, ExclusiveStartKey });
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
   }
 
   private async query(input: Omit<QueryCommandInput, 'TableName'>) {

@@ -1,9 +1,4 @@
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { MemberPolicy, PeriodSnapshot } from '../../core/family';
 import { NO_POLICY, readStoredPolicy } from '../../core/family';
 import type { CommitResult, CommitUnit, Ledger } from '../../core/ports';
@@ -13,6 +8,7 @@ import { commitPacked } from './commit-transactions';
 import { classifyDynamoError } from './errors';
 import { ledgerKeys } from './ledger-keys';
 import { type PeriodUsage, readPeriodUsage } from './period-usage';
+import { queryAll } from './query-all';
 import { settlementFromItem } from './settlement-item';
 
 /** A family's directory: the plan quota, the family-wide policy and the members with their own. */
@@ -102,7 +98,9 @@ export class DynamoLedger implements Ledger {
   }
 
   async loadDirectory(familyId: number): Promise<FamilyDirectory> {
-    const items = await this.query({
+    const items = await queryAll(this.db, {
+      TableName: this.tables.ledger,
+      ConsistentRead: true,
       KeyConditionExpression: 'PK = :pk AND SK < :bound',
       ExpressionAttributeValues: {
         ':pk': ledgerKeys.familyPk(familyId),
@@ -138,30 +136,5 @@ export class DynamoLedger implements Ledger {
 
   async getSettlement(eventId: string): Promise<SettlementRecord | null> {
     return (await this.findSettlements([eventId])).get(eventId) ?? null;
-  }
-
-  private async query(input: {
-    KeyConditionExpression: string;
-    ExpressionAttributeValues: Record<string, unknown>;
-  }): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db
-        .send(
-          new QueryCommand({
-            TableName: this.tables.ledger,
-            ConsistentRead: true,
-            ExclusiveStartKey,
-            ...input,
-          }),
-        )
-        .catch((e) => {
-          throw classifyDynamoError(e);
-        });
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
   }
 }

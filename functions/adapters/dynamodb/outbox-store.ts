@@ -11,6 +11,7 @@ import type { OutboxPage, OutboxStore, PageRequest, PendingBacklog } from '../..
 import { type FailureTransition, requeued, type SentTransition } from '../../core/outbox-transitions';
 import { classifyDynamoError } from './errors';
 import { decodeOutboxItem } from './outbox-item-codec';
+import { queryPages } from './query-all';
 import { OUTBOX_TABLE } from './table-layout';
 
 const index = OUTBOX_TABLE.statusIndex;
@@ -144,30 +145,23 @@ export class DynamoOutboxStore implements OutboxStore {
   async pendingBacklog(): Promise<PendingBacklog> {
     let count = 0;
     let oldestCreatedAt: number | null = null;
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await classified(
-        this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: index.name,
-            KeyConditionExpression: '#status = :status',
-            ProjectionExpression: '#createdAt',
-            ExpressionAttributeNames: { '#status': index.partitionKey, '#createdAt': 'createdAt' },
-            ExpressionAttributeValues: { ':status': OUTBOX_STATUS.pending },
-            ExclusiveStartKey,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) {
+    const pages = queryPages(this.db, {
+      TableName: this.tableName,
+      IndexName: index.name,
+      KeyConditionExpression: '#status = :status',
+      ProjectionExpression: '#createdAt',
+      ExpressionAttributeNames: { '#status': index.partitionKey, '#createdAt': 'createdAt' },
+      ExpressionAttributeValues: { ':status': OUTBOX_STATUS.pending },
+    });
+    for await (const items of pages) {
+      for (const item of items) {
         count++;
         const createdAt = Number(item.createdAt);
         if (Number.isFinite(createdAt) && (oldestCreatedAt === null || createdAt < oldestCreatedAt)) {
           oldestCreatedAt = createdAt;
         }
       }
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    }
     return { count, oldestCreatedAt };
   }
 

@@ -1,3 +1,4 @@
+import type { PublishFailureCode } from '../../core/errors';
 import type { PublishFailure } from '../../core/outbox-transitions';
 
 /**
@@ -16,8 +17,12 @@ const PERMANENT_ENTRY_ERRORS = new Set([
   'NotAuthorizedForDetailTypeException',
 ]);
 
-export function entryFailure(code: string | undefined, message: string | undefined): PublishFailure {
-  const errorCode = code ?? 'UnknownEntryError';
+export function entryFailure(
+  code: string | undefined,
+  message: string | undefined,
+  missing: PublishFailureCode = 'ENTRY_WITHOUT_ERROR_CODE',
+): PublishFailure {
+  const errorCode = code ?? missing;
   return {
     code: errorCode,
     message: message ?? 'entry rejected without a message',
@@ -33,7 +38,10 @@ export function entryFailure(code: string | undefined, message: string | undefin
 export function callFailure(error: unknown): PublishFailure {
   const e = error as { name?: string; code?: string; message?: string };
   return {
-    code: e?.name && e.name !== 'Error' ? e.name : (e?.code ?? 'PutEventsFailed'),
+    code:
+      e?.name && e.name !== 'Error'
+        ? e.name
+        : (e?.code ?? ('PUT_EVENTS_FAILED' satisfies PublishFailureCode)),
     message: e?.message ?? String(error),
     permanent: false,
   };

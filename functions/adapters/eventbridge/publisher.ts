@@ -56,7 +56,11 @@ export class EventBridgePublisher implements NotificationPublisher {
           ok: false,
           failure: entry
             ? entryFailure(entry.ErrorCode, entry.ErrorMessage)
-            : entryFailure('MissingResultEntry', 'PutEvents returned fewer results than entries'),
+            : entryFailure(
+                undefined,
+                'PutEvents returned fewer results than entries',
+                'RESULT_ENTRY_MISSING',
+              ),
         };
       });
     } catch (error) {

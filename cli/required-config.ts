@@ -1,0 +1,34 @@
+import { ConfigError } from '../functions/shared/config';
+import { ENV } from '../functions/shared/env';
+
+/**
+ * What a command must be told rather than given a default for. The functions
+ * get every value from the stack; an operator's shell may point anywhere, so
+ * the CLI does not fall back to a default table name (another stack's table)
+ * or leave the region to the SDK (whose "Region is missing" names nothing,
+ * and which probes the EC2 metadata service first).
+ */
+const REQUIRED = {
+  region: { variable: 'AWS_REGION', what: "the stack's region, e.g. ap-northeast-2" },
+  ledgerTable: { variable: ENV.ledgerTable, what: "the stack's ledger table, <namePrefix>-ledger" },
+  outboxTable: { variable: ENV.outboxTable, what: "the stack's outbox table, <namePrefix>-outbox" },
+  deadLetterQueue: {
+    variable: ENV.deadLetterQueueUrl,
+    what: "the rejected-event queue, the stack's output RejectedEventsQueueUrl",
+  },
+} as const;
+
+export type Requirement = keyof typeof REQUIRED;
+
+/** Throws one ConfigError naming every variable of `needs` that is unset or empty. */
+export function requireSet(
+  env: Readonly<Record<string, string | undefined>>,
+  needs: ReadonlyArray<Requirement>,
+) {
+  const missing = needs
+    .map((need) => REQUIRED[need])
+    .filter(({ variable }) => (env[variable] ?? '').trim() === '');
+  if (missing.length > 0) {
+    throw new ConfigError(missing.map(({ variable, what }) => `${variable} is not set (${what})`).join('; '));
+  }
+}

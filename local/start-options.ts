@@ -1,0 +1,129 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../cli/errors';
+import { readFamilies } from '../cli/family-input';
+import { checkOutputPath, readInputFile } from '../cli/input-file';
+import type { PipelineOptions } from './pipeline';
+
+/** Powertools' levels, case-insensitive as Powertools reads them. */
+const LOG_LEVELS = ['SILENT', 'CRITICAL', 'ERROR', 'WARN', 'INFO', 'DEBUG'] as const;
+
+export const USAGE = `Usage: npm start -- [options]
+
+Runs the whole pipeline locally: DynamoDB Local, Redis, an SQS dead-letter
+queue emulator and a notification sink, with the real handlers invoked by a
+simulation of the MSK and DynamoDB-stream event source mappings.
+
+Options:
+  --events N          events to generate (default 5000)
+  --families N        demo families to generate (default 40)
+  --events-file F     read usage envelopes from a JSONL file instead, one per line
+                      (lines that are not valid events are rejected to the dead-letter file)
+  --families-file F   read families from a JSON file instead: one family or an array
+                      (the format of 'npx usage-settlement family put')
+  --partitions N      Kafka partitions (default 8)
+  --batch-size N      records per handler invocation (default 500)
+  --top N             families shown in the summary (default 5)
+  --seed N            workload seed (default 20261121)
+  --out DIR           where dead letters and notifications are written (default .local)
+  --log-level L       handler log level: ${LOG_LEVELS.join(', ')} (default SILENT)
+  --json              print the summary as one JSON object on stdout
+  --json-out F        also write the summary as JSON to the file F
+  -h, --help          this text
+
+For jq, keep npm's own lines off stdout: npm start --silent -- --json | jq .
+Redis: REDIS_URL when set, otherwise a private redis-server on a free port.`;
+
+export type StartOptions = Omit<PipelineOptions, 'settleTimeoutMs' | 'onProgress' | 'onServiceStarted'>;
+
+export type StartCommand =
+  | { readonly help: true }
+  | {
+      readonly help: false;
+      readonly pipeline: StartOptions;
+      readonly json: boolean;
+      readonly jsonOut: string | undefined;
+    };
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < 1)
+    throw new UsageError(`--${name} must be a positive integer, got "${value}"`);
+  return parsed;
+}
+
+function logLevel(value: string | undefined): string {
+  if (value === undefined) return 'SILENT';
+  const level = LOG_LEVELS.find((l) => l === value.toUpperCase());
+  if (!level) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+  return level;
+}
+
+/** The non-blank lines of a JSONL file; each is produced as one Kafka record, valid or not. */
+function readEventLines(file: string): string[] {
+  const lines = readInputFile('--events-file', file)
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+  if (lines.length === 0) throw new UsageError(`--events-file ${file} holds no events (no non-blank line)`);
+  return lines;
+}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        events: { type: 'string' },
+        families: { type: 'string' },
+        'events-file': { type: 'string' },
+        'families-file': { type: 'string' },
+        partitions: { type: 'string' },
+        'batch-size': { type: 'string' },
+        top: { type: 'string' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
+        'log-level': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'json-out': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    // node:util's messages may span lines; a user gets one.
+    throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '));
+  }
+}
+
+/**
+ * The command line of `npm start`, every value and file checked, and the
+ * input files read, before any service starts: a mistake costs no JVM start
+ * and is one line with exit code 2.
+ */
+export function parseStartCommand(argv: string[]): StartCommand {
+  const values = parse(argv);
+  if (values.help) return { help: true };
+  const outDir = values.out ?? '.local';
+  checkOutputPath('--out', outDir, 'directory');
+  const jsonOut = values['json-out'];
+  if (jsonOut !== undefined) checkOutputPath('--json-out', jsonOut, 'file');
+  const familiesFile = values['families-file'];
+  const eventsFile = values['events-file'];
+  return {
+    help: false,
+    json: values.json,
+    jsonOut,
+    pipeline: {
+      events: positiveInt('events', values.events, 5_000),
+      families: positiveInt('families', values.families, 40),
+      partitions: positiveInt('partitions', values.partitions, 8),
+      batchSize: positiveInt('batch-size', values['batch-size'], 500),
+      top: positiveInt('top', values.top, 5),
+      seed: positiveInt('seed', values.seed, 20261121),
+      logLevel: logLevel(values['log-level']),
+      outDir,
+      ...(familiesFile === undefined ? {} : { familyList: readFamilies(familiesFile, '--families-file') }),
+      ...(eventsFile === undefined ? {} : { eventLines: readEventLines(eventsFile) }),
+    },
+  };
+}

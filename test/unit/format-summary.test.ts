@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { formatSummary } from '../../local/format-summary';
+import type { Summary } from '../../local/summary';
+
+const summary: Summary = {
+  events: {
+    received: 3,
+    settled: { total: 2, byDecision: { NORMAL: 2 } },
+    duplicates: 0,
+    rejected: { total: 1, byReason: { MALFORMED_JSON: 1 }, file: 'dead-letters.jsonl' },
+    skipped: 0,
+    lost: 0,
+  },
+  notifications: { due: 0, staged: 0, sent: 0, pending: 0, failed: 0, published: 0, file: 'n.jsonl' },
+  throughput: { seconds: 1, eventsPerSecond: 3, invocations: 1, redeliveredRecords: 0 },
+  period: { id: '202612', unit: 'month', timeZone: 'Asia/Seoul' },
+  families: [
+    {
+      familyId: 101,
+      period: '202612',
+      quotaBytes: 2 * 1024 ** 2,
+      usedBytes: 1024 ** 2,
+      remainingBytes: 1024 ** 2,
+      remainingPercent: 50,
+    },
+  ],
+  consistency: { status: 'consistent', checked: 1, outdated: 0, differences: [] },
+};
+
+describe('the npm start summary', () => {
+  it('names the period of the family usage and the zone its month is counted in', () => {
+    expect(formatSummary(summary)).toContain('Top 1 families by usage, period 202612 (month in Asia/Seoul)');
+  });
+
+  it('says whether every received record is accounted for', () => {
+    expect(formatSummary(summary)).toContain('yes: received = settled + duplicates + rejected + skipped');
+    expect(formatSummary({ ...summary, events: { ...summary.events, lost: 1 } })).toMatch(
+      /accounted for\s+NO/,
+    );
+  });
+});
