@@ -1,10 +1,10 @@
 import type { Context } from 'aws-lambda';
 import type { EventReply } from '../functions/core/decision';
-import { effectOf } from '../functions/core/decisions';
 import { decodeMskEvent, type KafkaRecord, type MskEvent } from '../functions/core/kafka-record';
 import type { DeadLetter, DecideContext } from '../functions/core/ports';
+import { letterIdOf } from '../functions/core/record-fates';
 import { type Rejection, reject } from '../functions/core/rejection';
-import { type BatchItemFailure, letterIdOf, type SettlementDeps } from '../functions/core/settle-batch';
+import type { BatchItemFailure, SettlementDeps } from '../functions/core/settle-batch';
 import { buildSettlement } from '../functions/core/settlement';
 import { type UsageEvent, validateRecord } from '../functions/core/usage-event';
 import { withObservability } from '../functions/shared/middleware';
@@ -58,14 +58,14 @@ async function settleOne(record: KafkaRecord, deps: SettlementDeps): Promise<voi
   if (reply.kind === 'settled') return;
   if (reply.kind === 'not-member') return deadLetter(record, notAMember(event), event.eventId, deps);
   if (reply.kind === 'conflict') return deadLetter(record, conflict(event), event.eventId, deps);
-  const write = buildSettlement(
+  const write = buildSettlement({
     event,
     record,
-    reply.decision,
-    effectOf(reply.decision.status),
-    clock.now(),
-    settings.outboxGraceMs,
-  );
+    decision: reply.decision,
+    decidedAtVersion: state.version,
+    nowMs: clock.now(),
+    outboxGraceMs: settings.outboxGraceMs,
+  });
   const unit = {
     familyId: event.familyId,
     periods: [

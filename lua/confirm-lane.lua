@@ -37,11 +37,15 @@ elseif version and version ~= after then
   redis.call('DEL', periodKey)
   version = nil
 end
+local confirmed = 0
 for i = 2, #KEYS do
   local eventId = ARGV[3 + (i - 1) * 2]
   if version then
-    redis.call('HDEL', periodKey, 'd:' .. eventId)
+    confirmed = confirmed + redis.call('HDEL', periodKey, 'd:' .. eventId)
   end
   redis.call('SET', KEYS[i], ARGV[4 + (i - 1) * 2], 'EX', dedupSeconds)
+end
+if confirmed > 0 then
+  redis.call('HINCRBY', periodKey, 'pn', -confirmed)
 end
 return moved

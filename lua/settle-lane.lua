@@ -23,7 +23,7 @@ then 9 values per event: period index (1..P), eventId, customerId, appId ('' non
 Period state (HASH): q quota, r remaining, v ledger version, i incarnation (set when loaded),
   sd settled horizon (epoch ms),
   u:<customerId> member's usage (present = member), a:<marker> alert notified,
-  d:<eventId> pending decision (decided here, not yet confirmed in the ledger),
+  d:<eventId> pending decision (decided here, not yet confirmed in the ledger), pn their number,
   P:F:<key> family-wide and P:<customerId>:<key> member policy: lim limit, man manual '1',
   win window, app '1' when the level has a blocked-app set, whose apps are a:<appId> under it
 
@@ -219,6 +219,7 @@ for i = 1, events do
       else
         local decision = decide(periodKey, customerId, appId, bytes, hhmm, payloadHash)
         redis.call('HSET', periodKey, 'd:' .. eventId, decision)
+        redis.call('HINCRBY', periodKey, 'pn', 1)
         redis.call('EXPIREAT', periodKey, tonumber(ARGV[8 + periodIndex]))
         replies[#replies + 1] = { 'NEW', decision }
       end

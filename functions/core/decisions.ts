@@ -16,7 +16,12 @@ export const BLOCK_REASONS = [
 export type ThresholdStatus = (typeof THRESHOLD_STATUSES)[number];
 export type BlockReason = (typeof BLOCK_REASONS)[number];
 export type DecisionStatus = 'NORMAL' | ThresholdStatus | BlockReason;
-export type NotificationType = 'THRESHOLD_ALERT' | 'CUSTOMER_BLOCKED';
+/** What a notification is about: a usage decision's alert or block, or a policy change and its effect. */
+export type NotificationType =
+  | 'THRESHOLD_ALERT'
+  | 'CUSTOMER_BLOCKED'
+  | 'CUSTOMER_UNBLOCKED'
+  | 'POLICY_CHANGED';
 export type Threshold = 50 | 30 | 10;
 
 export type NotificationRule =

@@ -1,4 +1,3 @@
-import { effectOf } from './decisions';
 import type { Item, Lane } from './lane';
 import type { CommitUnit, PeriodCommit } from './ports';
 import { buildSettlement, type SettlementWrite } from './settlement';
@@ -33,8 +32,18 @@ export function planCommit(lane: Lane, nowMs: number, outboxGraceMs: number): Pl
     const { reply } = item.state;
     if ((reply.kind !== 'new' && reply.kind !== 'pending') || owners.has(item.event.eventId)) continue;
     owners.set(item.event.eventId, item);
-    const effect = effectOf(reply.decision.status);
-    writes.set(item, buildSettlement(item.event, item.record, reply.decision, effect, nowMs, outboxGraceMs));
+    const decidedAtVersion = lane.seen.get(item.event.period)?.version ?? 0;
+    writes.set(
+      item,
+      buildSettlement({
+        event: item.event,
+        record: item.record,
+        decision: reply.decision,
+        decidedAtVersion,
+        nowMs,
+        outboxGraceMs,
+      }),
+    );
   }
 
   const chunks: Item[][] = [];

@@ -1,6 +1,7 @@
+import type { PolicyKey } from './config/policy-keys';
 import type { BlockReason, NotificationRule, Threshold } from './decisions';
 import { InvariantError } from './errors';
-import type { NotificationData } from './outbox';
+import type { PolicyNotificationData, RetroactiveBlock, UsageNotificationData } from './outbox';
 
 /**
  * Titles and messages members read, one table per locale. Korean is the
@@ -16,11 +17,16 @@ export interface NotificationText {
   readonly message: string;
 }
 
-type Render = (data: NotificationData) => NotificationText;
+type Render = (data: UsageNotificationData) => NotificationText;
+type PolicyRender = (data: PolicyNotificationData) => NotificationText;
 
 interface LocaleTable {
   readonly threshold: Readonly<Record<Threshold, Render>>;
   readonly blocked: Readonly<Record<BlockReason, Render>>;
+  /** A policy change, by the key that changed. */
+  readonly policyChanged: Readonly<Record<PolicyKey, PolicyRender>>;
+  /** A block a policy change lifted. */
+  readonly unblocked: Readonly<Record<RetroactiveBlock, PolicyRender>>;
 }
 
 const fixed =
@@ -60,6 +66,36 @@ const ko: LocaleTable = {
       '가족이 함께 쓰는 데이터를 모두 사용해 데이터 사용이 차단되었어요.',
     ),
   },
+  policyChanged: {
+    'LIMIT:DATA:MONTHLY': (d) => ({
+      title: '월 데이터 한도 변경',
+      message: d.value === 'none' ? '월 데이터 한도가 해제되었어요.' : '보호자가 월 데이터 한도를 바꿨어요.',
+    }),
+    'BLOCK:ACCESS': (d) => ({
+      title: '데이터 사용 차단 설정 변경',
+      message:
+        d.value === 'none' ? '보호자가 데이터 사용 차단을 해제했어요.' : '보호자가 데이터 사용을 차단했어요.',
+    }),
+    'BLOCK:TIME': (d) => ({
+      title: '데이터 사용 제한 시간 변경',
+      message:
+        d.value === 'none'
+          ? '데이터 사용 제한 시간이 해제되었어요.'
+          : `데이터 사용 제한 시간이 ${d.value}(으)로 바뀌었어요.`,
+    }),
+    'BLOCK:APP': (d) => ({
+      title: '앱 차단 설정 변경',
+      message:
+        d.value === 'none' ? '앱 데이터 차단이 모두 해제되었어요.' : `데이터 사용이 차단된 앱: ${d.value}`,
+    }),
+  },
+  unblocked: {
+    MANUAL: () => ({ title: '데이터 사용 차단 해제', message: '보호자가 데이터 사용 차단을 해제했어요.' }),
+    MONTHLY_LIMIT_EXCEEDED: () => ({
+      title: '월 데이터 한도 해제',
+      message: '월 개인 데이터 한도가 바뀌어 다시 데이터를 쓸 수 있어요.',
+    }),
+  },
 };
 
 const en: LocaleTable = {
@@ -95,13 +131,45 @@ const en: LocaleTable = {
       "Your family's shared data is used up; data use is blocked.",
     ),
   },
+  policyChanged: {
+    'LIMIT:DATA:MONTHLY': (d) => ({
+      title: 'Monthly limit changed',
+      message:
+        d.value === 'none'
+          ? 'Your monthly data limit was removed.'
+          : 'The plan owner changed your monthly data limit.',
+    }),
+    'BLOCK:ACCESS': (d) => ({
+      title: 'Data block changed',
+      message:
+        d.value === 'none' ? 'The plan owner lifted the data block.' : 'The plan owner blocked data use.',
+    }),
+    'BLOCK:TIME': (d) => ({
+      title: 'Blocked hours changed',
+      message:
+        d.value === 'none'
+          ? 'Data use is no longer blocked at set hours.'
+          : `Data use is blocked during ${d.value}.`,
+    }),
+    'BLOCK:APP': (d) => ({
+      title: 'Blocked apps changed',
+      message: d.value === 'none' ? 'No app is blocked any more.' : `Apps blocked from data use: ${d.value}`,
+    }),
+  },
+  unblocked: {
+    MANUAL: () => ({ title: 'Data unblocked', message: 'The plan owner lifted the block on your data use.' }),
+    MONTHLY_LIMIT_EXCEEDED: () => ({
+      title: 'Monthly limit lifted',
+      message: 'Your monthly data limit changed: you can use data again.',
+    }),
+  },
 };
 
 const TABLES: Readonly<Record<NotificationLocale, LocaleTable>> = { ko, en };
 
 export function notificationText(
   rule: NotificationRule,
-  data: NotificationData,
+  data: UsageNotificationData,
   locale: NotificationLocale,
 ): NotificationText {
   const table = TABLES[locale];
@@ -113,4 +181,25 @@ export function notificationText(
     throw new InvariantError('OUTBOX_INVARIANT', `no ${locale} text for ${JSON.stringify(rule)}`);
   }
   return text;
+}
+
+/** Title and message of a notification about a policy change, or the block it started or lifted. */
+export function policyNotificationText(
+  type: 'POLICY_CHANGED' | 'CUSTOMER_BLOCKED' | 'CUSTOMER_UNBLOCKED',
+  data: PolicyNotificationData,
+  locale: NotificationLocale,
+): NotificationText {
+  const table = TABLES[locale];
+  if (type === 'POLICY_CHANGED') return table.policyChanged[data.policyKey](data);
+  if (!data.reason)
+    throw new InvariantError('OUTBOX_INVARIANT', `${type} about ${data.originEventId} has no reason`);
+  if (type === 'CUSTOMER_UNBLOCKED') return table.unblocked[data.reason](data);
+  return table.blocked[data.reason]({
+    originEventId: data.originEventId,
+    eventTime: data.eventTime,
+    period: data.period,
+    status: data.reason,
+    reason: data.reason,
+    bytesUsed: 1,
+  });
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { PolicyKey } from './config/policy-keys';
 import type { BlockReason, DecisionStatus, NotificationType, Threshold } from './decisions';
 import { exponentialDelayMs } from './retry';
 
@@ -11,8 +12,8 @@ export const OUTBOX_STATUS = {
 
 export type OutboxStatus = (typeof OUTBOX_STATUS)[keyof typeof OUTBOX_STATUS];
 
-/** The `data` of a notification (SPEC §5); small on purpose: the EventBridge payload stays small. */
-export interface NotificationData {
+/** The `data` of a notification about a settled usage event; small on purpose: the EventBridge payload stays small. */
+export interface UsageNotificationData {
   readonly originEventId: string;
   /** ISO-8601 UTC. */
   readonly eventTime: string;
@@ -24,10 +25,37 @@ export interface NotificationData {
   readonly bytesUsed: number;
 }
 
+/** The `data` of a notification about an accepted policy change, or the block it starts or lifts. */
+export interface PolicyNotificationData {
+  /** The policy event's eventId. */
+  readonly originEventId: string;
+  /** ISO-8601 UTC: the policy event's timestamp. */
+  readonly eventTime: string;
+  /** The period whose usage the change was judged against. */
+  readonly period: string;
+  readonly policyKey: PolicyKey;
+  readonly level: PolicyLevelName;
+  /** The new value at that level, in words ("none" when removed). */
+  readonly value: string;
+  /** For CUSTOMER_BLOCKED and CUSTOMER_UNBLOCKED: the block that started or ended. */
+  readonly reason?: RetroactiveBlock;
+}
+
+export type NotificationData = UsageNotificationData | PolicyNotificationData;
+
+export const isPolicyNotification = (data: NotificationData): data is PolicyNotificationData =>
+  'policyKey' in data;
+
+export type PolicyLevelName = 'MEMBER' | 'FAMILY' | 'GLOBAL';
+/** The blocks a policy change can start or lift on its own, without a usage event. */
+export type RetroactiveBlock = Extract<BlockReason, 'MANUAL' | 'MONTHLY_LIMIT_EXCEEDED'>;
+
 export interface OutboxItem {
   readonly notificationId: string;
-  readonly familyId: number;
-  readonly customerId: number;
+  /** Null for a change of the global default. */
+  readonly familyId: number | null;
+  /** Null for a notification to the whole family (or to everyone, for the global default). */
+  readonly customerId: number | null;
   readonly type: NotificationType;
   readonly data: NotificationData;
   readonly status: OutboxStatus;
@@ -44,8 +72,9 @@ export interface OutboxItem {
 }
 
 /**
- * Stable and derived from the usage eventId, so a redelivered or replayed
- * event maps to the same notification and consumers can drop duplicates.
+ * Stable and derived from the originating eventId (and, for a policy event,
+ * from what the notification is about), so a redelivered or replayed event
+ * maps to the same notification and consumers can drop duplicates.
  */
 export function notificationIdFor(eventId: string): string {
   const h = createHash('sha256').update(`usage-settlement/notification/${eventId}`).digest('hex');
@@ -62,8 +91,11 @@ export function newOutboxItem(
   nowMs: number,
   graceMs: number,
 ): OutboxItem {
+  const id = isPolicyNotification(fields.data)
+    ? `${fields.data.originEventId}/${fields.type}/${fields.data.reason ?? ''}/${fields.customerId ?? 'family'}`
+    : fields.data.originEventId;
   return {
-    notificationId: notificationIdFor(fields.data.originEventId),
+    notificationId: notificationIdFor(id),
     familyId: fields.familyId,
     customerId: fields.customerId,
     type: fields.type,

@@ -93,6 +93,8 @@ export interface DeadLetter {
   readonly record: MskRecord;
   readonly eventId: string | null;
   readonly rejectedAt: string;
+  /** For a rejection decided from a family's state (not a member, a conflict): the state's version. */
+  readonly decidedAtVersion?: number;
 }
 
 export interface DeadLetterQueue {

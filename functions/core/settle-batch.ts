@@ -1,21 +1,13 @@
-import { createHash } from 'node:crypto';
 import { forEachConcurrently } from './concurrency';
 import type { Decision, EventReply, LaneReply } from './decision';
 import { type DecisionStatus, effectOf } from './decisions';
 import { describeError, isInvariantError, TransientError } from './errors';
 import type { MemberPolicy } from './family';
-import type { KafkaRecord, PartitionBatch } from './kafka-record';
+import type { PartitionBatch } from './kafka-record';
 import { type Item, isFinal, isOpen, type Lane } from './lane';
 import { confirmations, type PlannedUnit, planCommit } from './lane-commit';
-import type {
-  Clock,
-  DeadLetter,
-  DeadLetterQueue,
-  DecideContext,
-  GlobalPolicySource,
-  Ledger,
-  UsageCache,
-} from './ports';
+import type { Clock, DeadLetterQueue, DecideContext, GlobalPolicySource, Ledger, UsageCache } from './ports';
+import { type BatchItemFailure, RecordFates } from './record-fates';
 import { type Rejection, type RejectionReason, reject } from './rejection';
 import { type RetryPolicy, retryTransient } from './retry';
 import type { SettlementRecord } from './settlement';
@@ -68,9 +60,7 @@ export interface BatchReport {
   unfinished: number;
 }
 
-export interface BatchItemFailure {
-  readonly itemIdentifier: { readonly partition: string; readonly offset: number };
-}
+export type { BatchItemFailure };
 
 export interface BatchResult {
   readonly batchItemFailures: BatchItemFailure[];
@@ -118,8 +108,11 @@ export async function settleBatch(
       await batch.commit(active);
     }
   }
-  await batch.sendDeadLetters();
-  return { batchItemFailures: batch.failures(partitions), report: batch.report };
+  await batch.fates.sendLetters();
+  const batchItemFailures = batch.fates.failures(partitions);
+  batch.report.rejected = batch.fates.rejected;
+  batch.report.unfinished = batch.fates.unfinished;
+  return { batchItemFailures, report: batch.report };
 }
 
 class Batch {
@@ -138,10 +131,11 @@ class Batch {
     bugs: 0,
     unfinished: 0,
   };
-  private readonly finished = new Set<KafkaRecord>();
-  private readonly letters = new Map<KafkaRecord, DeadLetter>();
+  readonly fates: RecordFates;
 
-  constructor(private readonly deps: SettlementDeps) {}
+  constructor(private readonly deps: SettlementDeps) {
+    this.fates = new RecordFates({ ...deps, retry: deps.settings.retry });
+  }
 
   validate(partitions: ReadonlyArray<PartitionBatch>): Lane[] {
     const { settings, clock } = this.deps;
@@ -158,9 +152,9 @@ class Batch {
         });
         if (validated.kind === 'skip') {
           this.report.skipped++;
-          this.finished.add(record);
+          this.fates.finish(record);
         } else if (validated.kind === 'reject') {
-          this.deadLetter(record, validated.rejection, null);
+          this.fates.reject(record, validated.rejection, null);
         } else {
           const { familyId } = validated.event;
           const lane: Lane = lanes.get(familyId) ?? { familyId, items: [], failed: false, seen: new Map() };
@@ -352,7 +346,7 @@ class Batch {
         };
         if (outcome.kind === 'committed') {
           plan.done++;
-          for (const item of planned.items) this.settleCommitted(item, planned.owners);
+          for (const item of planned.items) this.settleCommitted(plan.lane, item, planned.owners);
         } else if (outcome.kind === 'stale') {
           plan.stale = true;
           this.report.staleStates++;
@@ -395,7 +389,8 @@ class Batch {
     }
   }
 
-  private settleCommitted(item: Item, owners: ReadonlyMap<string, Item>) {
+  private settleCommitted(lane: Lane, item: Item, owners: ReadonlyMap<string, Item>) {
+    const decidedAtVersion = lane.seen.get(item.event.period)?.version;
     if (item.state.kind !== 'answered') return;
     const reply: EventReply = item.state.reply;
     const owner = owners.get(item.event.eventId);
@@ -412,54 +407,19 @@ class Batch {
         return;
       }
       case 'conflict':
-        this.rejectItem(item, conflict(item));
+        this.rejectItem(item, conflict(item), decidedAtVersion);
         return;
       case 'not-member':
-        this.rejectItem(item, notAMember(item));
+        this.rejectItem(item, notAMember(item), decidedAtVersion);
         return;
       case 'settled':
         this.complete(item, { kind: 'duplicate' });
     }
   }
 
-  async sendDeadLetters(): Promise<void> {
-    const { deadLetters, log, settings } = this.deps;
-    if (this.letters.size === 0) return;
-    let pending = [...this.letters.values()];
-    try {
-      await retryTransient(async () => {
-        pending = [...(await deadLetters.send(pending))];
-        if (pending.length > 0) throw new TransientError(`${pending.length} dead letters were not accepted`);
-      }, settings.retry);
-    } catch (error) {
-      log.error('dead letters could not be sent; their partitions are redelivered', {
-        unsent: pending.length,
-        error: describeError(error),
-      });
-    }
-    const unsent = new Set(pending);
-    for (const [record, letter] of this.letters) {
-      if (unsent.has(letter)) continue;
-      this.finished.add(record);
-      increment(this.report.rejected, letter.reason);
-    }
-  }
-
-  failures(partitions: ReadonlyArray<PartitionBatch>): BatchItemFailure[] {
-    const failures: BatchItemFailure[] = [];
-    for (const partition of partitions) {
-      const unfinished = partition.records.filter((r) => !this.finished.has(r));
-      this.report.unfinished += unfinished.length;
-      const first = unfinished[0];
-      if (first)
-        failures.push({ itemIdentifier: { partition: partition.partitionKey, offset: first.offset } });
-    }
-    return failures;
-  }
-
   private complete(item: Item, state: Extract<Item['state'], { kind: 'settled' | 'duplicate' }>) {
     item.state = state;
-    this.finished.add(item.record);
+    this.fates.finish(item.record);
     if (state.kind === 'duplicate') {
       this.report.duplicates++;
       return;
@@ -468,20 +428,9 @@ class Batch {
     if (state.staged) this.report.notificationsStaged++;
   }
 
-  private rejectItem(item: Item, rejection: Rejection) {
+  private rejectItem(item: Item, rejection: Rejection, decidedAtVersion?: number) {
     item.state = { kind: 'rejected', rejection };
-    this.deadLetter(item.record, rejection, item.event.eventId);
-  }
-
-  private deadLetter(record: KafkaRecord, rejection: Rejection, eventId: string | null) {
-    this.letters.set(record, {
-      ...rejection,
-      letterId: letterIdOf(record, rejection),
-      partitionKey: record.partitionKey,
-      record: record.raw,
-      eventId,
-      rejectedAt: new Date(this.deps.clock.now()).toISOString(),
-    });
+    this.fates.reject(item.record, rejection, item.event.eventId, decidedAtVersion);
   }
 
   /** Runs a step of a lane; a failure stops the lane (its unfinished events are redelivered). */
@@ -526,15 +475,6 @@ class Batch {
       error: describeError(error),
     });
   }
-}
-
-/** Stable for a record and its reason: a redelivered rejection yields the same letter id. */
-export function letterIdOf(record: KafkaRecord, rejection: Rejection): string {
-  const { topic, partition, offset } = record.raw;
-  return createHash('sha256')
-    .update(`${topic}\u0000${partition}\u0000${offset}\u0000${rejection.reason}`)
-    .digest('hex')
-    .slice(0, 32);
 }
 
 const notAMember = ({ event }: Item) =>

@@ -1,5 +1,5 @@
 import type { Decision } from './decision';
-import type { DecisionEffect } from './decisions';
+import { type DecisionEffect, effectOf } from './decisions';
 import type { KafkaRecord } from './kafka-record';
 import { type NotificationData, newOutboxItem, type OutboxItem } from './outbox';
 import type { UsageEvent } from './usage-event';
@@ -14,6 +14,8 @@ export interface SettlementRecord {
   readonly appId: string | null;
   readonly eventTimeMs: number;
   readonly decision: Decision;
+  /** The version of the family's period state the decision was made from: where it falls among family and policy changes. */
+  readonly decidedAtVersion: number;
   readonly kafka: { readonly topic: string; readonly partition: number; readonly offset: number };
   readonly settledAt: number;
   readonly notificationId: string | null;
@@ -39,14 +41,18 @@ export function notificationData(event: UsageEvent, effect: DecisionEffect): Not
   };
 }
 
-export function buildSettlement(
-  event: UsageEvent,
-  record: KafkaRecord,
-  decision: Decision,
-  effect: DecisionEffect,
-  nowMs: number,
-  outboxGraceMs: number,
-): SettlementWrite {
+/** Everything one settled event writes: its record and, when a notification is due, the outbox item. */
+export function buildSettlement(input: {
+  readonly event: UsageEvent;
+  readonly record: KafkaRecord;
+  readonly decision: Decision;
+  /** The version of the period state the decision was made from. */
+  readonly decidedAtVersion: number;
+  readonly nowMs: number;
+  readonly outboxGraceMs: number;
+}): SettlementWrite {
+  const { event, record, decision, nowMs } = input;
+  const effect = effectOf(decision.status);
   const rule = effect.notification;
   const outbox =
     rule !== null && decision.notify
@@ -58,7 +64,7 @@ export function buildSettlement(
             data: notificationData(event, effect),
           },
           nowMs,
-          outboxGraceMs,
+          input.outboxGraceMs,
         )
       : null;
   return {
@@ -71,6 +77,7 @@ export function buildSettlement(
       appId: event.appId,
       eventTimeMs: event.eventTimeMs,
       decision,
+      decidedAtVersion: input.decidedAtVersion,
       kafka: { topic: record.raw.topic, partition: record.raw.partition, offset: record.raw.offset },
       settledAt: nowMs,
       notificationId: outbox?.notificationId ?? null,

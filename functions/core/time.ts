@@ -182,3 +182,12 @@ export function acceptedWindow(referenceMs: number, nowMs: number, timeZone: str
 export function periodStateExpiry(period: Period, timeZone: string): number {
   return Math.floor(periodStart(shiftPeriod(period, 2), timeZone) / 1000) + 86_400;
 }
+
+/**
+ * The periods whose events may still arrive: the previous one, the current
+ * one and, right before a month ends, the next one.
+ */
+export function livePeriods(nowMs: number, timeZone: string, futureSkewMs: number): Period[] {
+  const current = periodOf(nowMs, timeZone);
+  return [...new Set([shiftPeriod(current, -1), current, periodOf(nowMs + futureSkewMs, timeZone)])];
+}

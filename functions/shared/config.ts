@@ -50,6 +50,7 @@ const schema = z.object({
   [ENV.maxBytesPerEvent]: intVar(10 * 1024 ** 3, 1),
   [ENV.dedupWindowSeconds]: intVar(600, 1, DAY_SECONDS),
   [ENV.clockMarginSeconds]: intVar(60, 0, 3600),
+  [ENV.globalPolicyRefreshSeconds]: intVar(60, 0, 3600),
   [ENV.familyConcurrency]: intVar(16, 1, 256),
   [ENV.reportBatchItemFailures]: bool('true'),
   [ENV.retryMaxAttempts]: intVar(3, 1, 10),
@@ -83,6 +84,8 @@ export interface Config {
     readonly maxBytesPerEvent: number;
     readonly dedupWindowSeconds: number;
     readonly clockMarginMs: number;
+    /** How long a container keeps the global default policy before reading it again. */
+    readonly globalPolicyRefreshMs: number;
   };
   readonly processing: {
     readonly familyConcurrency: number;
@@ -150,6 +153,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBytesPerEvent: v[ENV.maxBytesPerEvent],
       dedupWindowSeconds: v[ENV.dedupWindowSeconds],
       clockMarginMs: v[ENV.clockMarginSeconds] * 1000,
+      globalPolicyRefreshMs: v[ENV.globalPolicyRefreshSeconds] * 1000,
     }),
     processing: Object.freeze({
       familyConcurrency: v[ENV.familyConcurrency],

@@ -21,6 +21,7 @@ export const ENV = {
   maxBytesPerEvent: 'MAX_BYTES_PER_EVENT',
   dedupWindowSeconds: 'DEDUP_WINDOW_SECONDS',
   clockMarginSeconds: 'CLOCK_MARGIN_SECONDS',
+  globalPolicyRefreshSeconds: 'GLOBAL_POLICY_REFRESH_SECONDS',
   familyConcurrency: 'FAMILY_CONCURRENCY',
   reportBatchItemFailures: 'REPORT_BATCH_ITEM_FAILURES',
   retryMaxAttempts: 'RETRY_MAX_ATTEMPTS',

@@ -24,6 +24,12 @@ export const METRIC = {
   notificationsPublished: 'NotificationsPublished',
   notificationsPublishFailed: 'NotificationsPublishFailed',
   notificationsFailed: 'NotificationsFailed',
+  configEventsReceived: 'ConfigEventsReceived',
+  configChangesApplied: 'ConfigChangesApplied',
+  configChangesStale: 'ConfigChangesStale',
+  configEventsRejected: 'ConfigEventsRejected',
+  configEventsSkipped: 'ConfigEventsSkipped',
+  configRedisNotUpdated: 'ConfigRedisNotUpdated',
   outboxPending: 'OutboxPending',
   outboxOldestPendingAge: 'OutboxOldestPendingAgeSeconds',
 } as const;
@@ -34,4 +40,5 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 export const DIMENSION = {
   decision: 'Decision',
   reason: 'Reason',
+  eventType: 'EventType',
 } as const;

@@ -1,10 +1,12 @@
 import { createDocumentClient } from '../adapters/dynamodb/client';
+import { DynamoConfigStore } from '../adapters/dynamodb/config-store';
+import { RefreshingGlobalPolicy } from '../adapters/dynamodb/global-policy';
 import { DynamoLedger } from '../adapters/dynamodb/ledger';
 import type { RedisClient } from '../adapters/redis/client';
 import { RedisUsageCache, type UsageCacheSettings } from '../adapters/redis/usage-cache';
 import { createSqsClient } from '../adapters/sqs/client';
 import { SqsDeadLetterQueue } from '../adapters/sqs/dead-letter-queue';
-import { noGlobalPolicy, systemClock } from '../core/ports';
+import { systemClock } from '../core/ports';
 import type { SettlementDeps, SettlementLog, SettlementSettings } from '../core/settle-batch';
 import { type Config, ConfigError } from '../shared/config';
 import { ENV } from '../shared/env';
@@ -36,9 +38,10 @@ export function usageCacheSettings(config: Config): UsageCacheSettings {
 /** Builds the adapters settlement uses, once per container. */
 export function createSettlementDeps(config: Config, redis: RedisClient, log: SettlementLog): SettlementDeps {
   if (!config.deadLetterQueueUrl) throw new ConfigError(`${ENV.deadLetterQueueUrl} is required`);
+  const doc = createDocumentClient({ endpoint: config.endpoints.dynamodb });
   return {
     cache: new RedisUsageCache(redis, usageCacheSettings(config)),
-    ledger: new DynamoLedger(createDocumentClient({ endpoint: config.endpoints.dynamodb }), config.tables, {
+    ledger: new DynamoLedger(doc, config.tables, {
       retry: settlementSettings(config).retry,
       concurrency: config.processing.familyConcurrency,
     }),
@@ -46,7 +49,11 @@ export function createSettlementDeps(config: Config, redis: RedisClient, log: Se
       createSqsClient({ endpoint: config.endpoints.sqs }),
       config.deadLetterQueueUrl,
     ),
-    globalPolicy: noGlobalPolicy,
+    globalPolicy: new RefreshingGlobalPolicy(
+      new DynamoConfigStore(doc, config.tables),
+      config.settlement.globalPolicyRefreshMs,
+      systemClock,
+    ),
     clock: systemClock,
     settings: settlementSettings(config),
     log,

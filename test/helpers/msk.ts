@@ -66,3 +66,56 @@ export function usage(
     payload: { familyId, customerId, appId: extra.appId ?? null, bytesUsed, metadata: { deviceId: 'dev-1' } },
   };
 }
+
+export const POLICY_TOPIC = 'policy-updated';
+export const FAMILY_TOPIC = 'family-updated';
+let configOffset = 0;
+
+/** A policy or family event as its topic carries it; keyed by its familyId (null for a global policy). */
+export function configRecord(
+  value: { payload?: { familyId?: number | null } } | string,
+  partition = 0,
+): MskRecord {
+  const body = typeof value === 'string' ? value : JSON.stringify(value);
+  const eventType =
+    typeof value === 'string' ? '' : String((value as { eventType?: unknown }).eventType ?? '');
+  const familyId = typeof value === 'string' ? null : value.payload?.familyId;
+  return {
+    ...mskRecord(partition, ++configOffset, body, {
+      raw: true,
+      key: familyId == null ? null : String(familyId),
+    }),
+    topic: eventType === 'POLICY_UPDATED' || eventType === '' ? POLICY_TOPIC : FAMILY_TOPIC,
+  };
+}
+
+/** A POLICY_UPDATED event; omit the family for a global default, the customer for a family-wide value. */
+export function policyUpdated(
+  eventId: string,
+  target: { familyId?: number | null; customerId?: number | null },
+  policyKey: string,
+  newValue: unknown,
+  extra: { timestamp?: string; isActive?: boolean } = {},
+) {
+  return {
+    eventId,
+    eventType: 'POLICY_UPDATED',
+    timestamp: extra.timestamp ?? new Date().toISOString(),
+    payload: {
+      familyId: target.familyId ?? null,
+      targetCustomerId: target.customerId ?? null,
+      policyKey,
+      newValue,
+      isActive: extra.isActive ?? true,
+    },
+  };
+}
+
+export function familyEvent(
+  eventId: string,
+  eventType: 'FAMILY_UPSERTED' | 'MEMBER_JOINED' | 'MEMBER_LEFT' | 'QUOTA_CHANGED',
+  payload: Record<string, unknown> & { familyId: number },
+  timestamp = new Date().toISOString(),
+) {
+  return { eventId, eventType, timestamp, payload };
+}

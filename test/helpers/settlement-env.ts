@@ -7,6 +7,9 @@ import { DynamoLedger } from '../../functions/adapters/dynamodb/ledger';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
 import type { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
 import { drainDeadLetters } from '../../functions/adapters/sqs/dead-letter-drain';
+import { createConfigEventsHandler } from '../../functions/config-events/config-events-handler';
+import { createConfigDeps } from '../../functions/config-events/dependencies';
+import type { ConfigBatchDeps } from '../../functions/core/config/apply-batch';
 import type { MskEvent } from '../../functions/core/kafka-record';
 import type { DeadLetter } from '../../functions/core/ports';
 import type { SettlementDeps } from '../../functions/core/settle-batch';
@@ -56,6 +59,7 @@ export async function startSettlementEnv(label: string) {
     [ENV.redisKeyPrefix]: redis.prefix,
     [ENV.retryBaseDelayMs]: '5',
     [ENV.outboxGraceSeconds]: '0',
+    [ENV.globalPolicyRefreshSeconds]: '0',
   });
   const observability = createObservability(label);
   const baseDeps = createSettlementDeps(config, redis.redis, observability.logger);
@@ -71,6 +75,11 @@ export async function startSettlementEnv(label: string) {
     const handler = createUsageEventsHandler(deps, observability, options);
     return (event: MskEvent) => handler(event, lambdaContext());
   };
+  const configDeps = createConfigDeps(config, redis.redis, observability.logger);
+  const configHandlerWith = (deps: ConfigBatchDeps) => {
+    const handler = createConfigEventsHandler(deps, observability);
+    return (event: MskEvent) => handler(event, lambdaContext());
+  };
 
   return {
     config,
@@ -81,6 +90,10 @@ export async function startSettlementEnv(label: string) {
     cache: baseDeps.cache as RedisUsageCache,
     invoke: handlerWith(baseDeps),
     handlerWith,
+    configDeps,
+    /** The config-events function: policy-updated and family-updated records. */
+    applyConfig: configHandlerWith(configDeps),
+    configHandlerWith,
     drainDeadLetters(): Promise<DeadLetter[]> {
       return drainDeadLetters(sqs, queueUrl);
     },

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
 import { DynamoLedger } from '../../functions/adapters/dynamodb/ledger';
 import type { Decision } from '../../functions/core/decision';
-import { effectOf } from '../../functions/core/decisions';
 import { decodeMskEvent } from '../../functions/core/kafka-record';
 import type { CommitUnit } from '../../functions/core/ports';
 import { buildSettlement } from '../../functions/core/settlement';
@@ -65,7 +64,14 @@ function unit(familyId: number, events: number, versionBefore = 0, eventIds?: st
     const [partition] = decodeMskEvent(mskEvent([mskRecord(0, i, usage(event.eventId, familyId, 1, 10))]));
     const record = partition?.records[0];
     if (!record) throw new Error('no record');
-    return buildSettlement(event, record, decision, effectOf('NORMAL'), Date.now(), 0);
+    return buildSettlement({
+      event,
+      record,
+      decision,
+      decidedAtVersion: versionBefore,
+      nowMs: Date.now(),
+      outboxGraceMs: 0,
+    });
   });
   const period = writes[0]?.record.period ?? '202601';
   return { familyId, periods: [{ period, versionBefore, quotaBytes: 1_000_000, incarnation: 'i', writes }] };

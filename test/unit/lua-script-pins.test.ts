@@ -8,9 +8,10 @@ import { SCRIPT_FILES } from '../../functions/adapters/redis/settlement-scripts'
  * review as a change to this file too: the scripts decide money-like state.
  */
 const PINNED: Record<string, string> = {
-  [SCRIPT_FILES.settleLane]: '925b2971865798f7afb6effd0355cc1c429d4f29',
+  [SCRIPT_FILES.settleLane]: 'da034f0bb03b771dd17021e1837188f87b192644',
   [SCRIPT_FILES.hydratePeriod]: '096d2c26a01c150d635ae6788ee3ce2b246e7cb4',
-  [SCRIPT_FILES.confirmLane]: 'b86507e2286fdd452c16de8c6a9851caaf41aaee',
+  [SCRIPT_FILES.confirmLane]: '1e760ce742fcd4a4817d586918fe8a1879700152',
+  [SCRIPT_FILES.applyConfig]: '91d209417381ee8ecc41f317f2178b23c6bc5585',
 };
 
 describe('Lua script pins', () => {

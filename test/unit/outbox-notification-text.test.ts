@@ -3,7 +3,7 @@ import { BLOCK_REASONS, effectOf, THRESHOLD_STATUSES } from '../../functions/cor
 import { InvariantError } from '../../functions/core/errors';
 import { buildNotification } from '../../functions/core/notification';
 import { NOTIFICATION_LOCALES, notificationText } from '../../functions/core/notification-text';
-import { type NotificationData, newOutboxItem } from '../../functions/core/outbox';
+import { type UsageNotificationData as NotificationData, newOutboxItem } from '../../functions/core/outbox';
 
 const data = (
   status: NotificationData['status'],

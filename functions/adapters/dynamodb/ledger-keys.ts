@@ -12,6 +12,8 @@ export const ledgerKeys = {
   member: (familyId: number, customerId: number) => ({ PK: familyPk(familyId), SK: `MEMBER#${customerId}` }),
   familyPeriod: (familyId: number, period: Period) => ({ PK: familyPk(familyId), SK: `PERIOD#${period}` }),
   settlement: (eventId: string) => ({ PK: `SETTLEMENT#${eventId}`, SK: 'SETTLEMENT' }),
+  /** The global default policy level (one item). */
+  globalPolicy: () => ({ PK: 'GLOBAL', SK: 'POLICY' }),
   settlementIndex: (familyId: number, period: Period, eventTimeIso: string, eventId: string) => ({
     GSI1PK: `${familyPk(familyId)}#PERIOD#${period}`,
     GSI1SK: `${eventTimeIso}#${eventId}`,

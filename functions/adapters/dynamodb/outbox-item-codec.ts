@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { POLICY_KEYS } from '../../core/config/policy-keys';
 import { BLOCK_REASONS, type DecisionStatus, isDecisionStatus } from '../../core/decisions';
 import { InvariantError } from '../../core/errors';
 import { OUTBOX_STATUS, type OutboxItem } from '../../core/outbox';
@@ -12,7 +13,7 @@ const count = () => z.int().check(z.nonnegative());
 const positive = () => z.int().check(z.positive());
 const text = () => z.string().check(z.minLength(1));
 
-const dataSchema = z.object({
+const usageData = z.object({
   originEventId: text(),
   eventTime: text(),
   period: z.string().check(z.regex(/^\d{6}$/)),
@@ -26,12 +27,22 @@ const dataSchema = z.object({
   bytesUsed: positive(),
 });
 
+const policyData = z.object({
+  originEventId: text(),
+  eventTime: text(),
+  period: z.string().check(z.regex(/^\d{6}$/)),
+  policyKey: z.enum(POLICY_KEYS),
+  level: z.enum(['MEMBER', 'FAMILY', 'GLOBAL']),
+  value: z.string(),
+  reason: z.optional(z.enum(['MANUAL', 'MONTHLY_LIMIT_EXCEEDED'])),
+});
+
 const itemSchema = z.object({
   notificationId: text(),
-  familyId: positive(),
-  customerId: positive(),
-  type: z.enum(['THRESHOLD_ALERT', 'CUSTOMER_BLOCKED']),
-  data: dataSchema,
+  familyId: z.nullable(positive()),
+  customerId: z.nullable(positive()),
+  type: z.enum(['THRESHOLD_ALERT', 'CUSTOMER_BLOCKED', 'CUSTOMER_UNBLOCKED', 'POLICY_CHANGED']),
+  data: z.union([policyData, usageData]),
   status: z.enum([OUTBOX_STATUS.pending, OUTBOX_STATUS.sent, OUTBOX_STATUS.failed]),
   attempts: count(),
   nextAttemptAt: count(),

@@ -1,3 +1,4 @@
+import type { PeriodEdit } from '../../core/config/plan-change';
 import type { MemberPolicy, PeriodSnapshot } from '../../core/family';
 
 /**
@@ -52,6 +53,29 @@ export function snapshotFields(snapshot: PeriodSnapshot): string[] {
     fields.push(...policyFields(member.customerId, member.policy));
   }
   return fields;
+}
+
+/** The fields a period state must set and delete to follow one period's share of a family or policy change. */
+export function editFields(edit: PeriodEdit): { set: string[]; del: string[] } {
+  const set: string[] = [];
+  const del: string[] = [];
+  const names = (fields: string[]) => fields.filter((_, i) => i % 2 === 0);
+  if (edit.quota?.mode === 'set') set.push(FIELD.quota, String(edit.quota.bytes));
+  for (const { level, before, after } of edit.policyLevels) {
+    const next = policyFields(level, after);
+    const kept = new Set(names(next));
+    del.push(...names(policyFields(level, before)).filter((f) => !kept.has(f)));
+    set.push(...next);
+  }
+  for (const { customerId, usedBytes, policy } of edit.membersJoined) {
+    set.push(`${FIELD.used}${customerId}`, String(usedBytes), ...policyFields(customerId, policy));
+  }
+  for (const { customerId, policy } of edit.membersLeft) {
+    del.push(`${FIELD.used}${customerId}`, ...names(policyFields(customerId, policy)));
+  }
+  for (const { marker } of edit.alertsAdded) set.push(`${FIELD.alert}${marker}`, '1');
+  for (const { marker } of edit.alertsRemoved) del.push(`${FIELD.alert}${marker}`);
+  return { set, del };
 }
 
 /** A period state as Redis holds it, read back (reconciliation, operators). */

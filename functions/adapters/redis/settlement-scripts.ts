@@ -13,6 +13,7 @@ export const SCRIPT_FILES = {
   settleLane: 'settle-lane',
   hydratePeriod: 'hydrate-period',
   confirmLane: 'confirm-lane',
+  applyConfig: 'apply-config',
 } as const;
 
 /** A script call as ioredis takes it: the number of keys, the keys, then the arguments. */
@@ -22,12 +23,14 @@ export interface ScriptCommands {
   usSettleLane(...call: ScriptCall): Promise<unknown>;
   usHydratePeriod(...call: ScriptCall): Promise<unknown>;
   usConfirmLane(...call: ScriptCall): Promise<unknown>;
+  usApplyConfig(...call: ScriptCall): Promise<unknown>;
 }
 
 export function registerScripts(client: RedisClient): RedisClient & ScriptCommands {
   client.defineCommand('usSettleLane', { lua: luaSource(SCRIPT_FILES.settleLane) });
   client.defineCommand('usHydratePeriod', { lua: luaSource(SCRIPT_FILES.hydratePeriod) });
   client.defineCommand('usConfirmLane', { lua: luaSource(SCRIPT_FILES.confirmLane) });
+  client.defineCommand('usApplyConfig', { lua: luaSource(SCRIPT_FILES.applyConfig) });
   return client as RedisClient & ScriptCommands;
 }
 

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import type { PeriodEdit } from '../../core/config/plan-change';
+import type { ConfigCache } from '../../core/config/ports';
 import type { LaneReply } from '../../core/decision';
 import type { MemberPolicy, PeriodSnapshot } from '../../core/family';
 import type { DecideContext, LaneEvent, UsageCache } from '../../core/ports';
 import { periodStateExpiry } from '../../core/time';
 import type { RedisClient } from './client';
 import { type RedisKeys, redisKeys } from './keys';
-import { FIELD, type PeriodState, readPeriodState, snapshotFields } from './period-fields';
+import { editFields, FIELD, type PeriodState, readPeriodState, snapshotFields } from './period-fields';
 import { parseLaneReply, registerScripts, type ScriptCall, type ScriptCommands } from './settlement-scripts';
 
 export interface UsageCacheSettings {
@@ -16,7 +18,7 @@ export interface UsageCacheSettings {
 }
 
 /** The Redis side of settlement: the families' period states and the settled marks. */
-export class RedisUsageCache implements UsageCache {
+export class RedisUsageCache implements UsageCache, ConfigCache {
   readonly keys: RedisKeys;
   private readonly redis: RedisClient & ScriptCommands;
   private readonly expiries = new Map<string, number>();
@@ -68,9 +70,29 @@ export class RedisUsageCache implements UsageCache {
     );
   }
 
+  async applyConfig(familyId: number, edits: ReadonlyArray<PeriodEdit>): Promise<void> {
+    const args: string[] = [];
+    for (const edit of edits) {
+      const { set, del } = editFields(edit);
+      args.push(
+        String(edit.versionBefore),
+        String(edit.versionBefore + 1),
+        String(edit.remainingDelta),
+        String(set.length / 2),
+        ...set,
+        String(del.length),
+        ...del,
+      );
+    }
+    await this.redis.usApplyConfig(
+      edits.length,
+      ...edits.map((e) => this.keys.period(familyId, e.period)),
+      ...args,
+    );
+  }
+
   async invalidate(familyId: number, periods: ReadonlyArray<string>): Promise<void> {
     if (periods.length === 0) return;
-    // One key per call: on a cluster, every key of one command must be in one slot, and these are.
     await this.redis.del(...periods.map((p) => this.keys.period(familyId, p)));
   }
 

@@ -1,0 +1,257 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { Role } from '../../core/config/config-event';
+import type {
+  FamilyConfig,
+  GlobalConfig,
+  MemberConfig,
+  PeriodConfig,
+  PolicyVersions,
+} from '../../core/config/family-config';
+import type { ConfigPlan, PeriodEdit } from '../../core/config/plan-change';
+import { isPolicyKey } from '../../core/config/policy-keys';
+import type { ConfigStore } from '../../core/config/ports';
+import { InvariantError } from '../../core/errors';
+import { NO_POLICY, readStoredPolicy } from '../../core/family';
+import type { OutboxItem } from '../../core/outbox';
+import { classifyDynamoError } from './errors';
+import { storedPolicy } from './family-store';
+import { ledgerKeys } from './ledger-keys';
+import { readPeriodUsage, versionCondition } from './period-usage';
+import { queryAll } from './query-all';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+const MAX_TRANSACTION_ITEMS = 100;
+
+function versionsOf(raw: unknown): PolicyVersions {
+  const versions: Record<string, string> = {};
+  if (typeof raw === 'object' && raw !== null) {
+    for (const [key, value] of Object.entries(raw))
+      if (isPolicyKey(key) && typeof value === 'string') versions[key] = value;
+  }
+  return versions;
+}
+
+const optionalText = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+/**
+ * The ledger side of family and policy changes: reads a family as a change is
+ * planned against it, and commits a plan in one transaction under the
+ * versions it was planned against (the family's live period items, the
+ * global item's revision), so two writers can never interleave.
+ */
+export class DynamoConfigStore implements ConfigStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tables: { readonly ledger: string; readonly outbox: string },
+  ) {}
+
+  async readFamily(familyId: number, periods: ReadonlyArray<string>): Promise<FamilyConfig> {
+    const periodItems = await Promise.all(
+      periods.map((p) => this.get(ledgerKeys.familyPeriod(familyId, p)).then((item) => ({ p, item }))),
+    );
+    const items = await queryAll(this.db, {
+      TableName: this.tables.ledger,
+      ConsistentRead: true,
+      KeyConditionExpression: 'PK = :pk AND SK < :bound',
+      ExpressionAttributeValues: {
+        ':pk': ledgerKeys.familyPk(familyId),
+        ':bound': ledgerKeys.directorySortKeyBound,
+      },
+    });
+    const head = items.find((i) => i.SK === ledgerKeys.family(familyId).SK);
+    const members = new Map<number, MemberConfig>();
+    for (const item of items) {
+      if (item === head) continue;
+      const customerId = Number(item.customerId);
+      members.set(customerId, {
+        customerId,
+        role: item.role === 'OWNER' ? 'OWNER' : 'MEMBER',
+        active: item.active !== false,
+        membershipVersion: optionalText(item.membershipVersion),
+        policy: readStoredPolicy(item.policy).policy,
+        policyVersions: versionsOf(item.policyVersions),
+      });
+    }
+    return {
+      familyId,
+      exists: head !== undefined,
+      name: optionalText(head?.name) ?? null,
+      quotaBytes: Number(head?.quotaBytes ?? 0),
+      quotaVersion: optionalText(head?.quotaVersion),
+      membersVersion: optionalText(head?.membersVersion),
+      policy: head?.policy === undefined ? NO_POLICY : readStoredPolicy(head.policy).policy,
+      policyVersions: versionsOf(head?.policyVersions),
+      members,
+      periods: periodItems.map(({ p, item }): PeriodConfig => {
+        const usage = readPeriodUsage(familyId, p, item);
+        return {
+          period: p,
+          version: usage.version,
+          quotaBytes: usage.quotaBytes,
+          used: new Map([...usage.members].map(([id, m]) => [id, m.usedBytes])),
+          alerts: new Map([...usage.members].map(([id, m]) => [id, m.alerts])),
+        };
+      }),
+    };
+  }
+
+  async readGlobal(): Promise<GlobalConfig> {
+    const item = await this.get(ledgerKeys.globalPolicy());
+    return {
+      policy: item?.policy === undefined ? NO_POLICY : readStoredPolicy(item.policy).policy,
+      policyVersions: versionsOf(item?.policyVersions),
+      revision: Number(item?.rev ?? 0),
+    };
+  }
+
+  async commit(plan: ConfigPlan, outbox: ReadonlyArray<OutboxItem>, nowMs: number): Promise<boolean> {
+    const items: TransactItem[] = [];
+    const { ledger } = this.tables;
+    if (plan.global) {
+      const before = plan.global.revision - 1;
+      items.push({
+        Put: {
+          TableName: ledger,
+          Item: {
+            ...ledgerKeys.globalPolicy(),
+            type: 'GLOBAL_POLICY',
+            policy: storedPolicy(plan.global.policy),
+            policyVersions: plan.global.policyVersions,
+            rev: plan.global.revision,
+            updatedAt: nowMs,
+          },
+          ConditionExpression: before === 0 ? 'attribute_not_exists(rev)' : 'rev = :rev',
+          ...(before === 0 ? {} : { ExpressionAttributeValues: { ':rev': before } }),
+        },
+      });
+    }
+    if (plan.family && plan.familyId !== null) {
+      items.push({
+        Put: {
+          TableName: ledger,
+          Item: {
+            ...ledgerKeys.family(plan.familyId),
+            type: 'FAMILY',
+            familyId: plan.familyId,
+            name: plan.family.name ?? undefined,
+            quotaBytes: plan.family.quotaBytes,
+            quotaVersion: plan.family.quotaVersion,
+            membersVersion: plan.family.membersVersion,
+            policy: storedPolicy(plan.family.policy),
+            policyVersions: plan.family.policyVersions,
+            updatedAt: nowMs,
+          },
+        },
+      });
+    }
+    for (const member of plan.members) {
+      items.push({
+        Put: {
+          TableName: ledger,
+          Item: {
+            ...ledgerKeys.member(plan.familyId as number, member.customerId),
+            type: 'MEMBER',
+            familyId: plan.familyId,
+            customerId: member.customerId,
+            role: member.role satisfies Role,
+            active: member.active,
+            membershipVersion: member.membershipVersion,
+            policy: storedPolicy(member.policy),
+            policyVersions: member.policyVersions,
+            updatedAt: nowMs,
+          },
+        },
+      });
+    }
+    for (const edit of plan.periods)
+      items.push({ Update: periodUpdate(ledger, plan.familyId as number, edit, nowMs) });
+    for (const item of outbox) {
+      items.push({
+        Put: {
+          TableName: this.tables.outbox,
+          Item: { ...item },
+          ConditionExpression: 'attribute_not_exists(notificationId)',
+        },
+      });
+    }
+    if (items.length > MAX_TRANSACTION_ITEMS) {
+      throw new InvariantError(
+        'LEDGER_INVARIANT',
+        `a change of family ${plan.familyId} needs ${items.length} writes, more than one transaction holds`,
+      );
+    }
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+      return true;
+    } catch (error) {
+      const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
+      if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) return false;
+      throw classifyDynamoError(error);
+    }
+  }
+
+  private async get(key: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.db
+      .send(new GetCommand({ TableName: this.tables.ledger, Key: key, ConsistentRead: true }))
+      .catch((e) => {
+        throw classifyDynamoError(e);
+      });
+    return Item;
+  }
+}
+
+/** A period item's share of a change: its version moves by one, under the version the change was planned against. */
+function periodUpdate(tableName: string, familyId: number, edit: PeriodEdit, nowMs: number) {
+  const fence = versionCondition(edit.versionBefore);
+  const sets = ['familyId = :f', '#period = :p', 'ver = :next', 'configuredAt = :now'];
+  const values: Record<string, unknown> = {
+    ':f': familyId,
+    ':p': edit.period,
+    ':next': edit.versionBefore + 1,
+    ':now': nowMs,
+    ...fence.ExpressionAttributeValues,
+  };
+  const names: Record<string, string> = { '#period': 'period' };
+  if (edit.quota) {
+    values[':quota'] = edit.quota.bytes;
+    sets.push(edit.quota.mode === 'set' ? 'quota = :quota' : 'quota = if_not_exists(quota, :quota)');
+  }
+  const byMember = (list: ReadonlyArray<{ customerId: number; marker: string }>) => {
+    const grouped = new Map<number, Set<string>>();
+    for (const { customerId, marker } of list)
+      grouped.set(customerId, (grouped.get(customerId) ?? new Set()).add(marker));
+    return grouped;
+  };
+  const adds: string[] = [];
+  for (const [customerId, markers] of byMember(edit.alertsAdded)) {
+    names[`#add${customerId}`] = `alerts_${customerId}`;
+    values[`:add${customerId}`] = markers;
+    adds.push(`#add${customerId} :add${customerId}`);
+  }
+  const deletes: string[] = [];
+  for (const [customerId, markers] of byMember(edit.alertsRemoved)) {
+    names[`#del${customerId}`] = `alerts_${customerId}`;
+    values[`:del${customerId}`] = markers;
+    deletes.push(`#del${customerId} :del${customerId}`);
+  }
+  return {
+    TableName: tableName,
+    Key: ledgerKeys.familyPeriod(familyId, edit.period),
+    UpdateExpression: [
+      `SET ${sets.join(', ')}`,
+      adds.length > 0 ? `ADD ${adds.join(', ')}` : '',
+      deletes.length > 0 ? `DELETE ${deletes.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' '),
+    ConditionExpression: fence.ConditionExpression,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}

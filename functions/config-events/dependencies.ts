@@ -1,0 +1,44 @@
+import { createDocumentClient } from '../adapters/dynamodb/client';
+import { DynamoConfigStore } from '../adapters/dynamodb/config-store';
+import type { RedisClient } from '../adapters/redis/client';
+import { RedisUsageCache } from '../adapters/redis/usage-cache';
+import { createSqsClient } from '../adapters/sqs/client';
+import { SqsDeadLetterQueue } from '../adapters/sqs/dead-letter-queue';
+import type { ConfigBatchDeps } from '../core/config/apply-batch';
+import { systemClock } from '../core/ports';
+import { type Config, ConfigError } from '../shared/config';
+import { ENV } from '../shared/env';
+import { usageCacheSettings } from '../usage-events/dependencies';
+
+/** Builds the adapters family and policy changes use, once per container. */
+export function createConfigDeps(
+  config: Config,
+  redis: RedisClient,
+  log: ConfigBatchDeps['log'],
+): ConfigBatchDeps {
+  if (!config.deadLetterQueueUrl) throw new ConfigError(`${ENV.deadLetterQueueUrl} is required`);
+  return {
+    store: new DynamoConfigStore(
+      createDocumentClient({ endpoint: config.endpoints.dynamodb }),
+      config.tables,
+    ),
+    cache: new RedisUsageCache(redis, usageCacheSettings(config)),
+    deadLetters: new SqsDeadLetterQueue(
+      createSqsClient({ endpoint: config.endpoints.sqs }),
+      config.deadLetterQueueUrl,
+    ),
+    clock: systemClock,
+    settings: {
+      timeZone: config.settlement.timeZone,
+      futureSkewMs: config.settlement.futureSkewMs,
+      outboxGraceMs: config.outbox.graceMs,
+    },
+    maxBytesPerEvent: config.settlement.maxBytesPerEvent,
+    familyConcurrency: config.processing.familyConcurrency,
+    retry: {
+      maxAttempts: config.processing.retryMaxAttempts,
+      baseDelayMs: config.processing.retryBaseDelayMs,
+    },
+    log,
+  };
+}

@@ -1,0 +1,67 @@
+import { TransientError } from '../errors';
+import { newOutboxItem, type OutboxItem } from '../outbox';
+import type { Clock } from '../ports';
+import { livePeriods, periodOf } from '../time';
+import { type ConfigChange, familyOf } from './config-event';
+import { type ConfigPlan, type PlanResult, planChange } from './plan-change';
+import type { ConfigCache, ConfigStore } from './ports';
+
+export interface ConfigSettings {
+  readonly timeZone: string;
+  readonly futureSkewMs: number;
+  readonly outboxGraceMs: number;
+}
+
+export interface ConfigDeps {
+  readonly store: ConfigStore;
+  readonly cache: ConfigCache;
+  readonly clock: Clock;
+  readonly settings: ConfigSettings;
+}
+
+export type ConfigOutcome =
+  | Exclude<PlanResult, { kind: 'apply' }>
+  | {
+      readonly kind: 'applied';
+      readonly plan: ConfigPlan;
+      readonly outbox: ReadonlyArray<OutboxItem>;
+      /** False when Redis could not follow: its states are then outdated, and refused at their next commit. */
+      readonly redisUpdated: boolean;
+    };
+
+/** Plans against a fresh read as often as a concurrent writer moves the versions under it. */
+const ATTEMPTS = 5;
+
+/**
+ * Applies one family or policy change: DynamoDB first, as one transaction
+ * under the versions it was planned against; then Redis under the same
+ * versions. Redis is best effort: if it cannot follow, the states it holds are
+ * at an older version, their next commit is refused, and they are loaded again
+ * from the ledger, with the change.
+ */
+export async function applyConfigChange(change: ConfigChange, deps: ConfigDeps): Promise<ConfigOutcome> {
+  const { store, cache, clock, settings } = deps;
+  const familyId = familyOf(change);
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const nowMs = clock.now();
+    const periods = livePeriods(nowMs, settings.timeZone, settings.futureSkewMs);
+    const [family, global] = await Promise.all([
+      familyId === null ? Promise.resolve(null) : store.readFamily(familyId, periods),
+      store.readGlobal(),
+    ]);
+    const result = planChange(change, { family, global, currentPeriod: periodOf(nowMs, settings.timeZone) });
+    if (result.kind !== 'apply') return result;
+    const { plan } = result;
+    const outbox = plan.notifications.map((n) => newOutboxItem(n, nowMs, settings.outboxGraceMs));
+    if (!(await store.commit(plan, outbox, nowMs))) continue;
+    let redisUpdated = true;
+    if (familyId !== null && plan.periods.length > 0) {
+      redisUpdated = await cache.applyConfig(familyId, plan.periods).then(
+        () => true,
+        () => false,
+      );
+    }
+    return { kind: 'applied', plan, outbox, redisUpdated };
+  }
+  throw new TransientError(`family ${familyId} kept changing while ${change.eventId} was applied`);
+}

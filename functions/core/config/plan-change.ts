@@ -1,0 +1,438 @@
+import { type MemberPolicy, NO_POLICY } from '../family';
+import type { PolicyLevelName, PolicyNotificationData, RetroactiveBlock } from '../outbox';
+import { type Rejection, reject } from '../rejection';
+import type { ConfigChange, PolicyTarget, Role } from './config-event';
+import {
+  activeMembers,
+  type FamilyConfig,
+  type GlobalConfig,
+  type MemberConfig,
+  type PeriodConfig,
+  type PolicyVersions,
+} from './family-config';
+import { describeValue, effectivePolicy, withValue } from './policy-keys';
+import { isNewer, type Version } from './version';
+
+/** One period's share of a change: what its item and its Redis state must become. */
+export interface PeriodEdit {
+  readonly period: string;
+  /** The period item's version the change was planned against; the commit moves it by one. */
+  readonly versionBefore: number;
+  /** The period's quota: set to a new value, or fixed at the value it had (only if none is fixed yet). */
+  readonly quota: { readonly mode: 'set' | 'fix'; readonly bytes: number } | null;
+  /** How far the remaining pool moves (a quota change in the current period or later). */
+  readonly remainingDelta: number;
+  readonly policyLevels: ReadonlyArray<{
+    readonly level: 'F' | number;
+    readonly before: MemberPolicy;
+    readonly after: MemberPolicy;
+  }>;
+  readonly membersJoined: ReadonlyArray<{
+    readonly customerId: number;
+    readonly usedBytes: number;
+    readonly policy: MemberPolicy;
+  }>;
+  readonly membersLeft: ReadonlyArray<{ readonly customerId: number; readonly policy: MemberPolicy }>;
+  readonly alertsAdded: ReadonlyArray<{ readonly customerId: number; readonly marker: string }>;
+  readonly alertsRemoved: ReadonlyArray<{ readonly customerId: number; readonly marker: string }>;
+}
+
+export interface FamilyWrite {
+  readonly name: string | null;
+  readonly quotaBytes: number;
+  readonly quotaVersion: Version | undefined;
+  readonly membersVersion: Version | undefined;
+  readonly policy: MemberPolicy;
+  readonly policyVersions: PolicyVersions;
+}
+
+export interface PlannedNotification {
+  readonly familyId: number | null;
+  readonly customerId: number | null;
+  readonly type: 'POLICY_CHANGED' | 'CUSTOMER_BLOCKED' | 'CUSTOMER_UNBLOCKED';
+  readonly data: PolicyNotificationData;
+}
+
+export interface ConfigPlan {
+  readonly change: ConfigChange;
+  readonly familyId: number | null;
+  /** The family item as it must be; null when it does not change. */
+  readonly family: FamilyWrite | null;
+  /** Member items as they must be (only those that change). */
+  readonly members: ReadonlyArray<MemberConfig>;
+  /** The global item as it must be; null unless the change is to the global default. */
+  readonly global: GlobalConfig | null;
+  readonly periods: ReadonlyArray<PeriodEdit>;
+  readonly notifications: ReadonlyArray<PlannedNotification>;
+}
+
+export type PlanResult =
+  | { readonly kind: 'apply'; readonly plan: ConfigPlan }
+  /** Not newer than what the ledger holds: ignored. `replayed`: this very event was applied before. */
+  | { readonly kind: 'stale'; readonly replayed: boolean }
+  | { readonly kind: 'reject'; readonly rejection: Rejection };
+
+export interface PlanContext {
+  readonly family: FamilyConfig | null;
+  readonly global: GlobalConfig;
+  /** The current period: retroactive blocks are judged against its usage. */
+  readonly currentPeriod: string;
+}
+
+const stale = (candidate: Version, stored: Version | undefined): PlanResult => ({
+  kind: 'stale',
+  replayed: candidate === stored,
+});
+
+const unknownFamily = (familyId: number): PlanResult => ({
+  kind: 'reject',
+  rejection: reject('UNKNOWN_FAMILY', `family ${familyId} does not exist`),
+});
+
+const emptyEdit = (period: PeriodConfig): PeriodEdit => ({
+  period: period.period,
+  versionBefore: period.version,
+  quota: null,
+  remainingDelta: 0,
+  policyLevels: [],
+  membersJoined: [],
+  membersLeft: [],
+  alertsAdded: [],
+  alertsRemoved: [],
+});
+
+/**
+ * Plans a family or policy change against what the ledger holds: whether it
+ * is newer than the value it replaces, what every item and every live period
+ * must become, and which notifications it owes. Pure: the caller reads the
+ * state, commits the plan under the versions it was planned against, and
+ * plans again when they moved.
+ */
+export function planChange(change: ConfigChange, context: PlanContext): PlanResult {
+  if (change.kind === 'policy') return planPolicy(change, change.target, context);
+  const family = context.family;
+  if (change.kind !== 'family-upserted' && (family === null || !family.exists))
+    return unknownFamily(change.familyId);
+  switch (change.kind) {
+    case 'family-upserted':
+      return planUpsert(change, context);
+    case 'member-joined':
+    case 'member-left':
+      return planMembership(change, family as FamilyConfig, context);
+    case 'quota-changed': {
+      const f = family as FamilyConfig;
+      if (!isNewer(change.version, f.quotaVersion)) return stale(change.version, f.quotaVersion);
+      return apply(change, f, { quota: change.quotaBytes, quotaVersion: change.version }, [], context);
+    }
+  }
+}
+
+interface FamilyDelta {
+  readonly quota?: number;
+  readonly quotaVersion?: Version;
+  readonly membersVersion?: Version;
+  readonly name?: string | null;
+}
+
+/** A plan for family changes: the family item, changed members, and every live period's edits. */
+function apply(
+  change: ConfigChange,
+  family: FamilyConfig,
+  delta: FamilyDelta,
+  memberChanges: ReadonlyArray<MemberConfig>,
+  context: PlanContext,
+): PlanResult {
+  const familyId = family.familyId;
+  const newQuota = delta.quota ?? family.quotaBytes;
+  const periods = family.periods.map((period) => {
+    const edit = { ...emptyEdit(period) } as { -readonly [K in keyof PeriodEdit]: PeriodEdit[K] };
+    if (delta.quota !== undefined) {
+      if (period.period < context.currentPeriod && family.exists) {
+        edit.quota = { mode: 'fix', bytes: family.quotaBytes };
+      } else {
+        edit.quota = { mode: 'set', bytes: newQuota };
+        edit.remainingDelta = newQuota - (period.quotaBytes ?? family.quotaBytes);
+      }
+    }
+    const joined: Array<PeriodEdit['membersJoined'][number]> = [];
+    const left: Array<PeriodEdit['membersLeft'][number]> = [];
+    for (const member of memberChanges) {
+      const was = family.members.get(member.customerId)?.active === true;
+      if (member.active && !was) {
+        joined.push({
+          customerId: member.customerId,
+          usedBytes: period.used.get(member.customerId) ?? 0,
+          policy: member.policy,
+        });
+      } else if (!member.active && was) {
+        left.push({ customerId: member.customerId, policy: member.policy });
+      }
+    }
+    edit.membersJoined = joined;
+    edit.membersLeft = left;
+    return edit as PeriodEdit;
+  });
+  return {
+    kind: 'apply',
+    plan: {
+      change,
+      familyId,
+      family: {
+        name: delta.name === undefined ? family.name : delta.name,
+        quotaBytes: newQuota,
+        quotaVersion: delta.quotaVersion ?? family.quotaVersion,
+        membersVersion: delta.membersVersion ?? family.membersVersion,
+        policy: family.policy,
+        policyVersions: family.policyVersions,
+      },
+      members: memberChanges,
+      global: null,
+      periods,
+      notifications: [],
+    },
+  };
+}
+
+function planUpsert(
+  change: Extract<ConfigChange, { kind: 'family-upserted' }>,
+  context: PlanContext,
+): PlanResult {
+  const family = context.family;
+  const listed = new Map(change.members.map((m) => [m.customerId, m.role]));
+  const member = (
+    customerId: number,
+    role: Role,
+    active: boolean,
+    existing?: MemberConfig,
+  ): MemberConfig => ({
+    customerId,
+    role,
+    active,
+    membershipVersion: change.version,
+    policy: existing?.policy ?? NO_POLICY,
+    policyVersions: existing?.policyVersions ?? {},
+  });
+  if (family === null || !family.exists) {
+    const fresh: FamilyConfig = family ?? {
+      familyId: change.familyId,
+      exists: false,
+      name: null,
+      quotaBytes: 0,
+      quotaVersion: undefined,
+      membersVersion: undefined,
+      policy: NO_POLICY,
+      policyVersions: {},
+      members: new Map(),
+      periods: [],
+    };
+    const members = change.members.map((m) =>
+      member(m.customerId, m.role, true, fresh.members.get(m.customerId)),
+    );
+    return apply(
+      change,
+      fresh,
+      {
+        quota: change.quotaBytes,
+        quotaVersion: change.version,
+        membersVersion: change.version,
+        name: change.name,
+      },
+      members,
+      context,
+    );
+  }
+  const quotaNewer = isNewer(change.version, family.quotaVersion);
+  const membersNewer = isNewer(change.version, family.membersVersion);
+  if (!quotaNewer && !membersNewer) return stale(change.version, family.quotaVersion);
+  const memberChanges: MemberConfig[] = [];
+  if (membersNewer) {
+    for (const [customerId, role] of listed) {
+      const existing = family.members.get(customerId);
+      if (!isNewer(change.version, existing?.membershipVersion)) continue;
+      if (existing?.active && existing.role === role) continue;
+      memberChanges.push(member(customerId, role, true, existing));
+    }
+    for (const existing of activeMembers(family)) {
+      if (listed.has(existing.customerId) || !isNewer(change.version, existing.membershipVersion)) continue;
+      memberChanges.push(member(existing.customerId, existing.role, false, existing));
+    }
+  }
+  return apply(
+    change,
+    family,
+    {
+      ...(quotaNewer ? { quota: change.quotaBytes, quotaVersion: change.version } : {}),
+      ...(membersNewer ? { membersVersion: change.version, name: change.name ?? family.name } : {}),
+    },
+    memberChanges,
+    context,
+  );
+}
+
+function planMembership(
+  change: Extract<ConfigChange, { kind: 'member-joined' | 'member-left' }>,
+  family: FamilyConfig,
+  context: PlanContext,
+): PlanResult {
+  const existing = family.members.get(change.customerId);
+  const stored = [existing?.membershipVersion, family.membersVersion]
+    .filter((v): v is Version => v !== undefined)
+    .sort()
+    .pop();
+  if (!isNewer(change.version, stored)) return stale(change.version, stored);
+  const joined = change.kind === 'member-joined';
+  const updated: MemberConfig = {
+    customerId: change.customerId,
+    role: joined ? change.role : (existing?.role ?? 'MEMBER'),
+    active: joined,
+    membershipVersion: change.version,
+    policy: existing?.policy ?? NO_POLICY,
+    policyVersions: existing?.policyVersions ?? {},
+  };
+  return apply(change, family, {}, [updated], context);
+}
+
+function planPolicy(
+  change: Extract<ConfigChange, { kind: 'policy' }>,
+  target: PolicyTarget,
+  context: PlanContext,
+): PlanResult {
+  const key = change.value.key;
+  const data = (level: PolicyLevelName, reason?: RetroactiveBlock): PolicyNotificationData => ({
+    originEventId: change.eventId,
+    eventTime: new Date(change.timestampMs).toISOString(),
+    period: context.currentPeriod,
+    policyKey: key,
+    level,
+    value: describeValue(change.value),
+    ...(reason ? { reason } : {}),
+  });
+
+  if (target.level === 'GLOBAL') {
+    const stored = context.global.policyVersions[key];
+    if (!isNewer(change.version, stored)) return stale(change.version, stored);
+    return {
+      kind: 'apply',
+      plan: {
+        change,
+        familyId: null,
+        family: null,
+        members: [],
+        global: {
+          policy: withValue(context.global.policy, change.value),
+          policyVersions: { ...context.global.policyVersions, [key]: change.version },
+          revision: context.global.revision + 1,
+        },
+        periods: [],
+        notifications: [{ familyId: null, customerId: null, type: 'POLICY_CHANGED', data: data('GLOBAL') }],
+      },
+    };
+  }
+
+  const family = context.family;
+  if (family === null || !family.exists) return unknownFamily(target.familyId);
+  const member = target.level === 'MEMBER' ? family.members.get(target.customerId) : undefined;
+  if (target.level === 'MEMBER' && !member?.active) {
+    return {
+      kind: 'reject',
+      rejection: reject(
+        'NOT_A_MEMBER',
+        `customer ${target.customerId} is not a member of family ${family.familyId}`,
+      ),
+    };
+  }
+  const stored = member ? member.policyVersions[key] : family.policyVersions[key];
+  if (!isNewer(change.version, stored)) return stale(change.version, stored);
+
+  const familyAfter = member ? family.policy : withValue(family.policy, change.value);
+  const memberAfter = member ? withValue(member.policy, change.value) : undefined;
+  const affected = member ? [member] : activeMembers(family);
+  const current = family.periods.find((p) => p.period === context.currentPeriod);
+  const notifications: PlannedNotification[] = [
+    {
+      familyId: family.familyId,
+      customerId: member ? member.customerId : null,
+      type: 'POLICY_CHANGED',
+      data: data(member ? 'MEMBER' : 'FAMILY'),
+    },
+  ];
+  const alertsAdded: Array<{ customerId: number; marker: string }> = [];
+  const alertsRemoved: Array<{ customerId: number; marker: string }> = [];
+  for (const m of affected) {
+    const before = effectivePolicy(m.policy, family.policy, context.global.policy);
+    const after = effectivePolicy(
+      member ? (memberAfter as MemberPolicy) : m.policy,
+      familyAfter,
+      context.global.policy,
+    );
+    const used = current?.used.get(m.customerId) ?? 0;
+    const alerts = current?.alerts.get(m.customerId) ?? [];
+    for (const reason of ['MANUAL', 'MONTHLY_LIMIT_EXCEEDED'] as const) {
+      const was = blocksNow(before, reason, used);
+      const is = blocksNow(after, reason, used);
+      const marker = `${m.customerId}:${reason}`;
+      if (!was && is && !alerts.includes(marker)) {
+        notifications.push({
+          familyId: family.familyId,
+          customerId: m.customerId,
+          type: 'CUSTOMER_BLOCKED',
+          data: data(member ? 'MEMBER' : 'FAMILY', reason),
+        });
+        alertsAdded.push({ customerId: m.customerId, marker });
+      } else if (was && !is) {
+        notifications.push({
+          familyId: family.familyId,
+          customerId: m.customerId,
+          type: 'CUSTOMER_UNBLOCKED',
+          data: data(member ? 'MEMBER' : 'FAMILY', reason),
+        });
+        if (alerts.includes(marker)) alertsRemoved.push({ customerId: m.customerId, marker });
+      }
+    }
+  }
+
+  const level: 'F' | number = member ? member.customerId : 'F';
+  const levelBefore = member ? member.policy : family.policy;
+  const levelAfter = member ? (memberAfter as MemberPolicy) : familyAfter;
+  return {
+    kind: 'apply',
+    plan: {
+      change,
+      familyId: family.familyId,
+      family: member
+        ? null
+        : {
+            name: family.name,
+            quotaBytes: family.quotaBytes,
+            quotaVersion: family.quotaVersion,
+            membersVersion: family.membersVersion,
+            policy: familyAfter,
+            policyVersions: { ...family.policyVersions, [key]: change.version },
+          },
+      members: member
+        ? [
+            {
+              ...member,
+              policy: levelAfter,
+              policyVersions: { ...member.policyVersions, [key]: change.version },
+            },
+          ]
+        : [],
+      global: null,
+      periods: family.periods.map((p) => ({
+        ...emptyEdit(p),
+        policyLevels: [{ level, before: levelBefore, after: levelAfter }],
+        alertsAdded: p.period === context.currentPeriod ? alertsAdded : [],
+        alertsRemoved: p.period === context.currentPeriod ? alertsRemoved : [],
+      })),
+      notifications,
+    },
+  };
+}
+
+/** Whether an effective policy blocks a member right now, whatever it uses next: the blocks a change can start or end. */
+function blocksNow(policy: MemberPolicy, reason: RetroactiveBlock, usedBytes: number): boolean {
+  return reason === 'MANUAL'
+    ? policy.manualBlock
+    : policy.monthlyLimitBytes !== null && policy.monthlyLimitBytes <= usedBytes;
+}
