@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client';
+import { DynamoConfigStore } from '../functions/adapters/dynamodb/config-store';
 import { FamilyStore } from '../functions/adapters/dynamodb/family-store';
 import { DynamoLedger } from '../functions/adapters/dynamodb/ledger';
 import { LedgerReports } from '../functions/adapters/dynamodb/ledger-reports';
@@ -9,6 +10,7 @@ import type { RedisClient } from '../functions/adapters/redis/client';
 import { RedisUsageCache } from '../functions/adapters/redis/usage-cache';
 import { createSqsClient } from '../functions/adapters/sqs/client';
 import { DeadLetterReader } from '../functions/adapters/sqs/dead-letter-reader';
+import type { ConfigDeps } from '../functions/core/config/apply-change';
 import { systemClock } from '../functions/core/ports';
 import type { SettlementDeps } from '../functions/core/settle-batch';
 import { type Period, periodOf } from '../functions/core/time';
@@ -90,6 +92,29 @@ export class CliContext {
         this.io.stderr(`error: ${message} ${JSON.stringify(extra)}\n`),
     };
     return createSettlementDeps(this.config, await this.redis(), log);
+  }
+
+  /**
+   * What family and policy changes need: the ledger (required) and Redis
+   * (best effort: when it cannot be reached the change still applies, and the
+   * family's next event loads it from the ledger).
+   */
+  async configDeps(): Promise<ConfigDeps> {
+    requireSet(this.io.env, ['region', 'ledgerTable', 'outboxTable']);
+    return {
+      store: new DynamoConfigStore(this.doc(['ledgerTable', 'outboxTable']), this.config.tables),
+      cache: { applyConfig: async (familyId, edits) => (await this.cache()).applyConfig(familyId, edits) },
+      clock: systemClock,
+      settings: {
+        timeZone: this.config.settlement.timeZone,
+        futureSkewMs: this.config.settlement.futureSkewMs,
+        outboxGraceMs: this.config.outbox.graceMs,
+      },
+    };
+  }
+
+  get configStore(): DynamoConfigStore {
+    return new DynamoConfigStore(this.doc(['ledgerTable']), this.config.tables);
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,8 @@
-import { livePeriods } from '../functions/adapters/dynamodb/family-store';
-import type { Family, MemberPolicy } from '../functions/core/family';
-import { systemClock } from '../functions/core/ports';
-import type { Period } from '../functions/core/time';
-import { BIN } from './command';
+import type { ConfigOutcome } from '../functions/core/config/apply-change';
+import { POLICY_KEYS, type PolicyKey, type PolicyValue } from '../functions/core/config/policy-keys';
+import { type Family, type MemberPolicy, NO_POLICY } from '../functions/core/family';
+import { applyChanges, type ChangeBody, operatorChanges } from './config-changes';
 import type { CliContext } from './context';
-import { OperationError } from './errors';
 
 export interface FamilyPutResult {
   readonly familyId: number;
@@ -12,69 +10,72 @@ export interface FamilyPutResult {
   readonly members: number;
   readonly quotaBytes: number;
   readonly previousQuotaBytes: number | null;
-  /** Members whose policy is new or changed. */
-  readonly policiesChanged: ReadonlyArray<number>;
-  /** Periods whose Redis state was dropped, to be loaded with the change by the next event. */
-  readonly refreshedPeriods: ReadonlyArray<Period>;
+  /** Policy values that changed, as "customer:KEY". */
+  readonly policiesChanged: ReadonlyArray<string>;
+  readonly notifications: number;
+  /** False when Redis could not be reached: the family's next event loads the change from the ledger. */
+  readonly redisUpdated: boolean;
 }
 
-function samePolicy(a: MemberPolicy, b: MemberPolicy): boolean {
-  return (
-    a.monthlyLimitBytes === b.monthlyLimitBytes &&
-    a.manualBlock === b.manualBlock &&
-    a.blockWindow?.start === b.blockWindow?.start &&
-    a.blockWindow?.end === b.blockWindow?.end &&
-    [...a.blockedApps].sort().join('\n') === [...b.blockedApps].sort().join('\n')
-  );
+/** A member policy's value for one key, as a policy event would set it. */
+export function valueOf(policy: MemberPolicy, key: PolicyKey): PolicyValue {
+  switch (key) {
+    case 'LIMIT:DATA:MONTHLY':
+      return { key, limitBytes: policy.monthlyLimitBytes };
+    case 'BLOCK:ACCESS':
+      return { key, blocked: policy.manualBlock };
+    case 'BLOCK:TIME':
+      return { key, window: policy.blockWindow };
+    case 'BLOCK:APP':
+      return { key, apps: policy.blockedApps };
+  }
 }
+
+const same = (a: PolicyValue, b: PolicyValue) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
- * Writes a family to the ledger (which moves the versions of its live
- * periods), then drops those period states from Redis so the next event loads
- * the change. A decision Redis made from the old state meanwhile cannot
- * commit: the ledger's version check refuses it and the family is decided
- * again.
+ * Puts a family as the file states it, through the same core the family and
+ * policy events go through: a FAMILY_UPSERTED (quota and the complete member
+ * list: members not in the file leave), then one policy change per member and
+ * key whose value differs from the ledger's.
  */
 export async function putFamily(ctx: CliContext, family: Family): Promise<FamilyPutResult> {
-  const store = ctx.families;
-  const previous = await store.getFamily(family.familyId);
-  const nowMs = systemClock.now();
-  await store.putFamily(family, nowMs);
-  const policiesChanged = family.members
-    .filter((m) => {
-      const before = previous?.members.find((p) => p.customerId === m.customerId);
-      return before === undefined || !samePolicy(before.policy, m.policy);
-    })
-    .map((m) => m.customerId);
-  const refreshedPeriods = await refreshRedis(ctx, family.familyId, nowMs, 'family put');
+  const store = ctx.configStore;
+  const before = await store.readFamily(family.familyId, []);
+  const upsert = operatorChanges([
+    {
+      kind: 'family-upserted',
+      familyId: family.familyId,
+      name: family.name,
+      quotaBytes: family.quotaBytes,
+      members: family.members.map((m) => ({ customerId: m.customerId, role: m.role })),
+    },
+  ]);
+  const policyBodies: ChangeBody[] = [];
+  const changed: string[] = [];
+  for (const member of family.members) {
+    const current = before.members.get(member.customerId);
+    for (const key of POLICY_KEYS) {
+      const wanted = valueOf(member.policy, key);
+      const stored = valueOf(current?.active ? current.policy : NO_POLICY, key);
+      if (same(wanted, stored)) continue;
+      changed.push(`${member.customerId}:${key}`);
+      policyBodies.push({
+        kind: 'policy',
+        target: { level: 'MEMBER', familyId: family.familyId, customerId: member.customerId },
+        value: wanted,
+      });
+    }
+  }
+  const outcomes: ConfigOutcome[] = await applyChanges(ctx, [...upsert, ...operatorChanges(policyBodies)]);
   return {
     familyId: family.familyId,
-    created: previous === null,
+    created: !before.exists,
     members: family.members.length,
     quotaBytes: family.quotaBytes,
-    previousQuotaBytes: previous?.quotaBytes ?? null,
-    policiesChanged,
-    refreshedPeriods,
+    previousQuotaBytes: before.exists ? before.quotaBytes : null,
+    policiesChanged: changed,
+    notifications: outcomes.reduce((n, o) => n + (o.kind === 'applied' ? o.outbox.length : 0), 0),
+    redisUpdated: outcomes.every((o) => o.kind !== 'applied' || o.redisUpdated),
   };
-}
-
-/** Drops a family's live period states from Redis after a change to it in the ledger. */
-export async function refreshRedis(
-  ctx: CliContext,
-  familyId: number,
-  nowMs: number,
-  command: string,
-): Promise<Period[]> {
-  const periods = livePeriods(nowMs, ctx.config.settlement);
-  try {
-    await (await ctx.cache()).invalidate(familyId, periods);
-  } catch (error) {
-    throw new OperationError(
-      `family ${familyId} was changed in DynamoDB, but refreshing Redis failed: ` +
-        `${(error as Error).message}. The change still takes effect: a decision made from the old ` +
-        `state is refused by the ledger. To load it at once, run '${BIN} ${command}' again or ` +
-        `'${BIN} cache rebuild --family ${familyId}' once Redis is reachable.`,
-    );
-  }
-  return periods;
 }

@@ -1,3 +1,5 @@
+import { activeMembers } from '../functions/core/config/family-config';
+import { effectivePolicy, levelsOf, type PolicyKey } from '../functions/core/config/policy-keys';
 import type { MemberPolicy } from '../functions/core/family';
 import type { Period } from '../functions/core/time';
 import type { CliContext } from './context';
@@ -8,7 +10,12 @@ export const RECENT_SETTLEMENTS = 10;
 export interface MemberView {
   readonly customerId: number;
   readonly role: 'OWNER' | 'MEMBER';
+  /** The member's own level. */
   readonly policy: MemberPolicy;
+  /** What decides the member's events: per key the member's value, else the family's, else the global default. */
+  readonly effectivePolicy: MemberPolicy;
+  /** Where each effective value comes from. */
+  readonly policySources: Record<PolicyKey, 'MEMBER' | 'FAMILY' | 'GLOBAL' | null>;
   readonly usedBytes: number;
   readonly settledEvents: number;
   readonly blockedEvents: number;
@@ -37,33 +44,41 @@ export interface FamilyView {
   readonly quotaBytes: number;
   readonly usedBytes: number;
   readonly remainingBytes: number;
+  readonly familyPolicy: MemberPolicy;
+  readonly globalPolicy: MemberPolicy;
   readonly members: ReadonlyArray<MemberView>;
   readonly recentSettlements: ReadonlyArray<SettlementView>;
 }
 
 /** A family's state in a period as the ledger (the source of truth) holds it. */
 export async function familyView(ctx: CliContext, familyId: number, period: Period): Promise<FamilyView> {
-  const family = await ctx.families.getFamily(familyId);
-  if (!family) throw new OperationError(`family ${familyId} does not exist`);
+  const store = ctx.configStore;
+  const [family, global] = await Promise.all([store.readFamily(familyId, [period]), store.readGlobal()]);
+  if (!family.exists) throw new OperationError(`family ${familyId} does not exist`);
   const [usage, recent] = await Promise.all([
     ctx.reports.periodUsage(familyId, period),
     ctx.reports.recentSettlements(familyId, period, RECENT_SETTLEMENTS),
   ]);
   const usageOf = new Map(usage.members.map((m) => [m.customerId, m]));
+  const quotaBytes = family.periods[0]?.quotaBytes ?? family.quotaBytes;
   return {
     familyId,
     name: family.name,
     period,
     timeZone: ctx.config.settlement.timeZone,
-    quotaBytes: family.quotaBytes,
+    quotaBytes,
     usedBytes: usage.usedBytes,
-    remainingBytes: Math.max(0, family.quotaBytes - usage.usedBytes),
-    members: family.members.map((m) => {
+    remainingBytes: Math.max(0, quotaBytes - usage.usedBytes),
+    familyPolicy: family.policy,
+    globalPolicy: global.policy,
+    members: activeMembers(family).map((m) => {
       const u = usageOf.get(m.customerId);
       return {
         customerId: m.customerId,
         role: m.role,
         policy: m.policy,
+        effectivePolicy: effectivePolicy(m.policy, family.policy, global.policy),
+        policySources: levelsOf(m.policy, family.policy, global.policy),
         usedBytes: u?.usedBytes ?? 0,
         settledEvents: u?.settledEvents ?? 0,
         blockedEvents: u?.blockedEvents ?? 0,

@@ -1,3 +1,4 @@
+import type { PolicyKey } from '../functions/core/config/policy-keys';
 import type { MemberPolicy } from '../functions/core/family';
 import { formatBytes } from './output';
 
@@ -8,5 +9,21 @@ export function describePolicy(policy: MemberPolicy): string {
   if (policy.manualBlock) parts.push('manual block');
   if (policy.blockWindow) parts.push(`window ${policy.blockWindow.start}-${policy.blockWindow.end}`);
   if (policy.blockedApps.length > 0) parts.push(`apps ${policy.blockedApps.join(',')}`);
+  return parts.length > 0 ? parts.join(', ') : 'none';
+}
+
+/** The effective policy with the level each value comes from: "limit 2.00 GB (member), window 2300-0600 (family)". */
+export function describeEffective(
+  policy: MemberPolicy,
+  sources: Readonly<Record<PolicyKey, 'MEMBER' | 'FAMILY' | 'GLOBAL' | null>>,
+): string {
+  const from = (key: PolicyKey) => ` (${(sources[key] ?? '').toLowerCase()})`;
+  const parts: string[] = [];
+  if (policy.monthlyLimitBytes !== null)
+    parts.push(`limit ${formatBytes(policy.monthlyLimitBytes)}${from('LIMIT:DATA:MONTHLY')}`);
+  if (policy.manualBlock) parts.push(`manual block${from('BLOCK:ACCESS')}`);
+  if (policy.blockWindow)
+    parts.push(`window ${policy.blockWindow.start}-${policy.blockWindow.end}${from('BLOCK:TIME')}`);
+  if (policy.blockedApps.length > 0) parts.push(`apps ${policy.blockedApps.join(',')}${from('BLOCK:APP')}`);
   return parts.length > 0 ? parts.join(', ') : 'none';
 }

@@ -1,20 +1,22 @@
-import { period, positiveId } from '../args';
+import { byteCount, period, positiveId } from '../args';
 import { type Command, HELP_LINE, JSON_LINE, JSON_OPTION, parseCommandLine } from '../command';
+import { applyChanges, type ChangeBody, describeOutcome, operatorChanges } from '../config-changes';
 import { UsageError } from '../errors';
 import { readFamilies } from '../family-input';
 import { type FamilyPutResult, putFamily } from '../family-refresh';
 import { type FamilyView, familyView, RECENT_SETTLEMENTS } from '../family-view';
 import { formatBytes, formatTime, list, orDash, plural, printJson, printLines, table } from '../output';
-import { describePolicy } from '../policy-text';
+import { describeEffective } from '../policy-text';
 
 const put: Command = {
   path: 'family put',
-  summary: 'create or update families, members, quotas and policies from a JSON file',
+  summary: 'create or replace families, their members, quotas and member policies from a JSON file',
   usage: 'family put --file F [--json]',
-  help: `Writes one family object, or an array of them, to the ledger and refreshes
-Redis: the member set is reloaded, changed policies are re-read on the next
-event, and the quota changes atomically in the current and previous period.
-Members not in the file are kept. Nothing is written if any family is invalid.
+  help: `Puts each family as the file states it, through the same core the family and
+policy events go through (the same versions, notifications and Redis update):
+a FAMILY_UPSERTED with the quota and the complete member list (members not in
+the file leave the family), then a policy change for each member value that
+differs from the ledger's. Nothing is written if any family is invalid.
 
 File format (policy fields are optional):
   { "familyId": 1001, "name": "Kim", "quotaBytes": 10000000000,
@@ -44,13 +46,96 @@ function describePut(r: FamilyPutResult): string {
     r.previousQuotaBytes === null || r.previousQuotaBytes === r.quotaBytes
       ? `quota ${formatBytes(r.quotaBytes)}`
       : `quota ${formatBytes(r.previousQuotaBytes)} -> ${formatBytes(r.quotaBytes)}`;
-  const redis = r.created
-    ? ''
-    : ` (Redis state of ${r.refreshedPeriods.join(', ')} reloads on the next event)`;
-  const policies = r.created ? '' : `, ${plural(r.policiesChanged.length, 'policy', 'policies')} changed`;
+  const redis = r.redisUpdated ? '' : ' (Redis not reachable: the next event loads the change)';
+  const policies = r.created ? '' : `, ${plural(r.policiesChanged.length, 'policy value')} changed`;
   const members = plural(r.members, 'member');
   return `family ${r.familyId} ${r.created ? 'created' : 'updated'}: ${members}${policies}, ${quota}${redis}`;
 }
+
+/** A command that makes one family change from its options. */
+function familyChange(
+  path: string,
+  summary: string,
+  options: string,
+  help: string,
+  body: (values: Record<string, string | boolean | undefined>) => ChangeBody,
+): Command {
+  return {
+    path,
+    summary,
+    usage: `${path} ${options} [--json]`,
+    help: `${help}
+
+It goes through the same core as the family events (version, Redis update).
+${JSON_LINE}
+${HELP_LINE}`,
+    async run(argv, ctx) {
+      const { values } = parseCommandLine(argv, {
+        family: { type: 'string' },
+        customer: { type: 'string' },
+        role: { type: 'string' },
+        bytes: { type: 'string' },
+        ...JSON_OPTION,
+      });
+      const [outcome] = await applyChanges(ctx, operatorChanges([body(values)]));
+      if (!outcome) return 1;
+      if (values.json)
+        printJson(ctx.io, outcome.kind === 'applied' ? { ...outcome, plan: undefined } : outcome);
+      else printLines(ctx.io, describeOutcome(outcome));
+      return 0;
+    },
+  };
+}
+
+const required = (name: string, value: unknown): string => {
+  if (typeof value !== 'string') throw new UsageError(`${name} is required`);
+  return value;
+};
+
+const role = (value: unknown) => {
+  if (value === undefined) return 'MEMBER' as const;
+  if (value === 'OWNER' || value === 'MEMBER') return value;
+  throw new UsageError(`--role must be OWNER or MEMBER, got "${String(value)}"`);
+};
+
+const join = familyChange(
+  'family join',
+  'add a member to a family',
+  '--family ID --customer ID [--role OWNER|MEMBER]',
+  'Adds a customer to a family (MEMBER_JOINED); its next event is settled.',
+  (v) => ({
+    kind: 'member-joined',
+    familyId: positiveId('--family', v.family as string | undefined),
+    customerId: positiveId('--customer', v.customer as string | undefined),
+    role: role(v.role),
+  }),
+);
+
+const leave = familyChange(
+  'family leave',
+  'remove a member from a family',
+  '--family ID --customer ID',
+  'Removes a customer from a family (MEMBER_LEFT); its next event is rejected as NOT_A_MEMBER.',
+  (v) => ({
+    kind: 'member-left',
+    familyId: positiveId('--family', v.family as string | undefined),
+    customerId: positiveId('--customer', v.customer as string | undefined),
+  }),
+);
+
+const quota = familyChange(
+  'family quota',
+  "change a family's data pool",
+  '--family ID --bytes N',
+  `Sets a family's quota (QUOTA_CHANGED): the pool of the current period becomes
+the new quota minus what is used (at least 0 left means blocked from the next
+event); the previous period keeps its quota.`,
+  (v) => ({
+    kind: 'quota-changed',
+    familyId: positiveId('--family', v.family as string | undefined),
+    quotaBytes: byteCount('--bytes', required('--bytes', v.bytes)),
+  }),
+);
 
 const show: Command = {
   path: 'family show',
@@ -103,7 +188,7 @@ function renderFamily(v: FamilyView): string {
       String(m.customerId),
       m.role,
       formatBytes(m.usedBytes),
-      describePolicy(m.policy),
+      describeEffective(m.effectivePolicy, m.policySources),
       String(m.blockedEvents),
       orDash(m.lastBlockReason),
       at(m.lastBlockedAt),
@@ -139,4 +224,4 @@ function renderFamily(v: FamilyView): string {
   ].join('\n');
 }
 
-export const familyCommands: ReadonlyArray<Command> = [put, show];
+export const familyCommands: ReadonlyArray<Command> = [put, join, leave, quota, show];

@@ -1,109 +1,126 @@
-import type { PolicyPatch } from '../../functions/adapters/dynamodb/family-store';
-import { policySchema } from '../../functions/core/family';
-import { systemClock } from '../../functions/core/ports';
+import type { PolicyTarget } from '../../functions/core/config/config-event';
+import { type PolicyValue, parsePolicyValue } from '../../functions/core/config/policy-keys';
 import { booleanValue, byteCount, positiveId } from '../args';
 import { type Command, HELP_LINE, JSON_LINE, JSON_OPTION, parseCommandLine } from '../command';
-import { OperationError, UsageError } from '../errors';
-import { refreshRedis } from '../family-refresh';
+import { applyChanges, type ChangeBody, describeOutcome, operatorChanges } from '../config-changes';
+import { UsageError } from '../errors';
 import { printJson, printLines } from '../output';
-import { describePolicy } from '../policy-text';
 
 const NONE = 'none';
 
-/** The option values given, as a patch of policy fields; only given options appear in it. */
-function patchFrom(values: {
+/** The option values given, as policy values; only given options appear. */
+function valuesFrom(values: {
   limit?: string | undefined;
   'manual-block'?: string | undefined;
   window?: string | undefined;
   'block-apps'?: string | undefined;
-}): PolicyPatch {
-  const patch: { -readonly [K in keyof PolicyPatch]: PolicyPatch[K] } = {};
+}): PolicyValue[] {
+  const changes: PolicyValue[] = [];
+  const parsed = (key: PolicyValue['key'], option: string, raw: string | null) => {
+    const result = parsePolicyValue(key, raw, true);
+    if (!result.ok) throw new UsageError(`${option}: ${result.problem}`);
+    return result.value;
+  };
   if (values.limit !== undefined) {
-    patch.monthlyLimitBytes = values.limit === NONE ? null : byteCount('--limit', values.limit);
+    changes.push(
+      parsed(
+        'LIMIT:DATA:MONTHLY',
+        '--limit',
+        values.limit === NONE ? null : String(byteCount('--limit', values.limit)),
+      ),
+    );
   }
   if (values['manual-block'] !== undefined) {
-    patch.manualBlock = booleanValue('--manual-block', values['manual-block']);
+    const blocked = booleanValue('--manual-block', values['manual-block']);
+    changes.push({ key: 'BLOCK:ACCESS', blocked });
   }
   if (values.window !== undefined) {
-    patch.blockWindow = values.window === NONE ? null : blockWindow(values.window);
+    changes.push(parsed('BLOCK:TIME', '--window', values.window === NONE ? null : values.window));
   }
   if (values['block-apps'] !== undefined) {
-    patch.blockedApps = values['block-apps'] === NONE ? [] : blockedApps(values['block-apps']);
+    const apps = values['block-apps'] === NONE ? null : values['block-apps'];
+    if (apps !== null && apps.split(',').every((a) => a.trim() === '')) {
+      throw new UsageError('--block-apps needs app ids (a,b) or none');
+    }
+    changes.push(parsed('BLOCK:APP', '--block-apps', apps));
   }
-  return patch;
+  return changes;
 }
 
-function blockWindow(value: string) {
-  const [start = '', end = '', ...rest] = value.split('-');
-  const parsed = policySchema.shape.blockWindow.safeParse({ start, end });
-  if (rest.length > 0 || !parsed.success || parsed.data === null) {
-    throw new UsageError(`--window must be HHmm-HHmm (e.g. 2300-0600) or none, got "${value}"`);
+function targetFrom(values: { family?: string; customer?: string; global?: boolean }): PolicyTarget {
+  if (values.global) {
+    if (values.family !== undefined || values.customer !== undefined) {
+      throw new UsageError('--global sets the default for everyone: give no --family or --customer');
+    }
+    return { level: 'GLOBAL' };
   }
-  return parsed.data;
-}
-
-function blockedApps(value: string): string[] {
-  const parsed = policySchema.shape.blockedApps.safeParse(value.split(','));
-  if (!parsed.success) throw new UsageError(`--block-apps: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-  if (parsed.data.length === 0) throw new UsageError('--block-apps needs app ids (a,b) or none');
-  return parsed.data;
+  if (values.family === undefined) {
+    throw new UsageError(
+      values.customer === undefined ? '--family (or --global) is required' : '--customer needs --family',
+    );
+  }
+  const familyId = positiveId('--family', values.family);
+  return values.customer === undefined
+    ? { level: 'FAMILY', familyId }
+    : { level: 'MEMBER', familyId, customerId: positiveId('--customer', values.customer) };
 }
 
 const set: Command = {
   path: 'policy set',
-  summary: "set a member's monthly limit, manual block, time window or blocked apps",
+  summary:
+    "set a member's, a family's or the global monthly limit, manual block, time window or blocked apps",
   usage:
-    'policy set --family ID --customer ID [--limit BYTES|none] [--manual-block true|false]\n' +
+    'policy set (--family ID [--customer ID] | --global) [--limit BYTES|none] [--manual-block true|false]\n' +
     '                        [--window HHmm-HHmm|none] [--block-apps a,b|none] [--json]',
-  help: `Changes only the given policy fields of one member in DynamoDB, then deletes
-the member's cached policy in Redis: the next event re-reads it from DynamoDB.
-App ids are normalised (trimmed, lower-case) like the usage path does.
+  help: `Changes the given policy values at one level, through the same core as the
+policy events: each value is versioned by the time of the command, written to
+DynamoDB with its notifications (POLICY_CHANGED, and CUSTOMER_BLOCKED or
+CUSTOMER_UNBLOCKED when the change starts or lifts a block now), then to
+Redis under the same version. The next event of the family sees it. A member's
+value wins over the family's, which wins over the global default; "none"
+removes the value at that level. Global defaults reach every function within
+GLOBAL_POLICY_REFRESH_SECONDS.
 
 Options:
-  --family ID           the family (required)
-  --customer ID         the member (required)
-  --limit BYTES|none    monthly limit in bytes; none = unlimited
-  --manual-block B      true blocks all usage of the member, false lifts it
+  --family ID           the family: its family-wide level, or with --customer a member's
+  --customer ID         the member
+  --global              the global default for every member
+  --limit BYTES|none    monthly limit in bytes
+  --manual-block B      true blocks all usage, false removes the block at this level
   --window W|none       daily block window in the settlement zone, HHmm-HHmm,
                         start inclusive, end exclusive; 2300-0600 spans midnight
-  --block-apps A|none   comma-separated app ids to block (replaces the list)
+  --block-apps A|none   comma-separated app ids to block (replaces the set)
 ${JSON_LINE}
 ${HELP_LINE}`,
   async run(argv, ctx) {
     const { values } = parseCommandLine(argv, {
       family: { type: 'string' },
       customer: { type: 'string' },
+      global: { type: 'boolean' },
       limit: { type: 'string' },
       'manual-block': { type: 'string' },
       window: { type: 'string' },
       'block-apps': { type: 'string' },
       ...JSON_OPTION,
     });
-    const familyId = positiveId('--family', values.family);
-    const customerId = positiveId('--customer', values.customer);
-    const patch = patchFrom(values);
-    if (Object.keys(patch).length === 0) {
+    const target = targetFrom(values);
+    const policyValues = valuesFrom(values);
+    if (policyValues.length === 0) {
       throw new UsageError('nothing to change: give --limit, --manual-block, --window or --block-apps');
     }
-    const nowMs = systemClock.now();
-    const changed = await ctx.families.setPolicy(familyId, customerId, patch, nowMs);
-    if (!changed) throw new OperationError(`customer ${customerId} is not a member of family ${familyId}`);
-    await refreshRedis(ctx, familyId, nowMs, 'policy set');
+    const bodies: ChangeBody[] = policyValues.map((value) => ({ kind: 'policy', target, value }));
+    const outcomes = await applyChanges(ctx, operatorChanges(bodies));
     if (values.json) {
-      printJson(ctx.io, {
-        familyId,
-        customerId,
-        ...changed,
-        redis: 'family state reloaded on the next event',
-      });
-    } else {
-      printLines(
+      printJson(
         ctx.io,
-        `policy of customer ${customerId} in family ${familyId} updated`,
-        `  before: ${describePolicy(changed.before)}`,
-        `  after:  ${describePolicy(changed.after)}`,
-        '  Redis: family state dropped; the next event loads it with the new policy',
+        outcomes.map((o) =>
+          o.kind === 'applied'
+            ? { kind: o.kind, notifications: o.outbox.length, redisUpdated: o.redisUpdated }
+            : o,
+        ),
       );
+    } else {
+      printLines(ctx.io, ...outcomes.map(describeOutcome));
     }
     return 0;
   },

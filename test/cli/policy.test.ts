@@ -27,17 +27,17 @@ function outsideNightWindow(): string {
   }
 }
 
-const policyOf = async (familyId: number, customerId: number) =>
+const memberOf = async (familyId: number, customerId: number) =>
   (await env.cliJson<FamilyView>(['family', 'show', String(familyId)])).members.find(
     (m) => m.customerId === customerId,
-  )?.policy;
+  );
 
 describe('policy set', () => {
-  it('changes only the given fields, drops the family state from Redis, and the next event obeys it', async () => {
+  it('changes only the given values, updates Redis in place, and the next event obeys them', async () => {
     const familyId = await familyWithMember(41, { monthlyLimitBytes: 50 * MB });
     await env.settle(usage(`pol-${familyId}-1`, familyId, 41, MB, { appId: 'com.tube.app' }));
-    const policyKey = env.cache.keys.period(familyId, currentPeriod());
-    expect(await env.redis.redis.exists(policyKey)).toBe(1);
+    const periodKey = env.cache.keys.period(familyId, currentPeriod());
+    const incarnation = await env.redis.redis.hget(periodKey, 'i');
 
     const result = await env.cli([
       'policy',
@@ -53,15 +53,21 @@ describe('policy set', () => {
     ]);
 
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toContain('before: limit 50.0 MB');
-    expect(result.stdout).toContain('after:  limit 50.0 MB, window 2300-0600, apps com.tube.app,other');
-    expect(await policyOf(familyId, 41)).toEqual({
+    expect(result.stdout).toContain(
+      'BLOCK:TIME = 2300-0600 at the member level; 1 notification staged; Redis updated',
+    );
+    expect(result.stdout).toContain('BLOCK:APP = com.tube.app,other at the member level');
+    expect((await memberOf(familyId, 41))?.policy).toEqual({
       monthlyLimitBytes: 50 * MB,
       manualBlock: false,
       blockWindow: { start: '2300', end: '0600' },
       blockedApps: ['com.tube.app', 'other'],
     });
-    expect(await env.redis.redis.exists(policyKey)).toBe(0);
+    expect(await env.redis.redis.hmget(periodKey, 'i', 'P:41:a:com.tube.app', 'P:41:win')).toEqual([
+      incarnation,
+      '1',
+      '2300-0600',
+    ]);
     const timestamp = outsideNightWindow();
     const blocked = usage(`pol-${familyId}-2`, familyId, 41, MB, { appId: 'COM.TUBE.APP', timestamp });
     await env.settle(blocked);
@@ -69,14 +75,40 @@ describe('policy set', () => {
     expect(settled.find((s) => s.eventId === blocked.eventId)?.decision).toBe('APP_BLOCK');
   });
 
-  it('resets fields with none and sets the manual block', async () => {
+  it('sets a family-wide and a global value, and shows where each effective value comes from', async () => {
+    const familyId = await familyWithMember(44, { monthlyLimitBytes: 5 * MB });
+    expect(
+      (await env.cli(['policy', 'set', '--family', String(familyId), '--window', '0100-0200'])).code,
+    ).toBe(0);
+    expect((await env.cli(['policy', 'set', '--global', '--manual-block', 'true'])).code).toBe(0);
+
+    const member = await memberOf(familyId, 44);
+    expect(member).toMatchObject({
+      effectivePolicy: {
+        monthlyLimitBytes: 5 * MB,
+        manualBlock: true,
+        blockWindow: { start: '0100', end: '0200' },
+      },
+      policySources: {
+        'LIMIT:DATA:MONTHLY': 'MEMBER',
+        'BLOCK:TIME': 'FAMILY',
+        'BLOCK:ACCESS': 'GLOBAL',
+        'BLOCK:APP': null,
+      },
+    });
+    const text = await env.cli(['family', 'show', String(familyId)]);
+    expect(text.stdout).toContain('limit 5.00 MB (member), manual block (global), window 0100-0200 (family)');
+    expect((await env.cli(['policy', 'set', '--global', '--manual-block', 'false'])).code).toBe(0);
+  });
+
+  it('removes values with none and false', async () => {
     const familyId = await familyWithMember(42, {
       monthlyLimitBytes: MB,
       blockWindow: { start: '0000', end: '0000' },
       blockedApps: ['x'],
     });
 
-    const json = await env.cliJson<{ after: unknown }>([
+    const json = await env.cliJson<Array<{ kind: string }>>([
       'policy',
       'set',
       '--family',
@@ -93,22 +125,13 @@ describe('policy set', () => {
       'true',
     ]);
 
-    const expected = { monthlyLimitBytes: null, manualBlock: true, blockWindow: null, blockedApps: [] };
-    expect(json.after).toEqual(expected);
-    expect(await policyOf(familyId, 42)).toEqual(expected);
-    const limited = await env.cliJson<{ after: unknown }>([
-      'policy',
-      'set',
-      '--family',
-      String(familyId),
-      '--customer',
-      '42',
-      '--limit',
-      '2000000',
-      '--manual-block',
-      'false',
-    ]);
-    expect(limited.after).toEqual({ ...expected, manualBlock: false, monthlyLimitBytes: 2 * MB });
+    expect(json.map((o) => o.kind)).toEqual(['applied', 'applied', 'applied', 'applied']);
+    expect((await memberOf(familyId, 42))?.policy).toEqual({
+      monthlyLimitBytes: null,
+      manualBlock: true,
+      blockWindow: null,
+      blockedApps: [],
+    });
   });
 
   it('rejects bad input with exit 2 and a non-member with exit 1', async () => {
@@ -119,11 +142,17 @@ describe('policy set', () => {
       [[...base, '--limit=-5'], '--limit must be a whole number of bytes'],
       [[...base, '--limit', '-5'], "Option '--limit' argument is ambiguous. Did you forget"],
       [[...base, '--limit', '1.5'], '--limit must be a whole number of bytes'],
+      [[...base, '--limit', '0'], '--limit: LIMIT:DATA:MONTHLY needs a positive whole number of bytes'],
       [[...base, '--manual-block', 'yes'], '--manual-block must be true or false'],
-      [[...base, '--window', '2400-0100'], '--window must be HHmm-HHmm'],
-      [[...base, '--window', '2300'], '--window must be HHmm-HHmm'],
+      [[...base, '--window', '2400-0100'], '--window: BLOCK:TIME is HHmm-HHmm'],
+      [[...base, '--window', '2300'], '--window: BLOCK:TIME is HHmm-HHmm'],
       [[...base, '--block-apps', ' , '], '--block-apps needs app ids'],
-      [['policy', 'set', '--customer', '43', '--limit', '1'], '--family is required'],
+      [['policy', 'set', '--customer', '43', '--limit', '1'], '--customer needs --family'],
+      [['policy', 'set', '--limit', '1'], '--family (or --global) is required'],
+      [
+        ['policy', 'set', '--global', '--family', '1', '--limit', '1'],
+        '--global sets the default for everyone',
+      ],
       [
         ['policy', 'set', '--family', 'x', '--customer', '43', '--limit', '1'],
         '--family must be a positive integer',
@@ -136,7 +165,10 @@ describe('policy set', () => {
       expect(result.stderr).toContain(message);
       expect(result.stderr).toContain("Run 'usage-settlement policy set --help' for usage.");
     }
-    expect(await policyOf(familyId, 43)).toMatchObject({ monthlyLimitBytes: null, manualBlock: false });
+    expect((await memberOf(familyId, 43))?.policy).toMatchObject({
+      monthlyLimitBytes: null,
+      manualBlock: false,
+    });
 
     const stranger = await env.cli([
       'policy',

@@ -152,8 +152,52 @@ const alertKey = (a: ModelAlert): string => `${a.customerId}\u0000${a.status}\u0
 const identityOf = (e: ModelEvent): string =>
   JSON.stringify([e.eventId, e.eventTimeMs, e.customerId, normaliseApp(e.appId), e.bytes]);
 
+/** A policy key, as the policy events name them. */
+export type ModelPolicyKey = 'LIMIT:DATA:MONTHLY' | 'BLOCK:ACCESS' | 'BLOCK:TIME' | 'BLOCK:APP';
+
+/** A block a policy change starts or lifts on its own; what the member is told. */
+export interface ModelRetroactive {
+  readonly customerId: number;
+  readonly type: 'CUSTOMER_BLOCKED' | 'CUSTOMER_UNBLOCKED';
+  readonly reason: 'MANUAL' | 'MONTHLY_LIMIT_EXCEEDED';
+}
+
+export const NO_MODEL_POLICY: ModelPolicy = { limit: null, manual: false, window: null, blockedApps: [] };
+
+/** Whether a level has a value for a key (an absent value lets the level below show through). */
+function hasValue(policy: ModelPolicy, key: ModelPolicyKey): boolean {
+  switch (key) {
+    case 'LIMIT:DATA:MONTHLY':
+      return policy.limit !== null;
+    case 'BLOCK:ACCESS':
+      return policy.manual;
+    case 'BLOCK:TIME':
+      return policy.window !== null;
+    case 'BLOCK:APP':
+      return policy.blockedApps.some((a) => normaliseApp(a) !== null);
+  }
+}
+
+function withKey(policy: ModelPolicy, key: ModelPolicyKey, from: ModelPolicy): ModelPolicy {
+  switch (key) {
+    case 'LIMIT:DATA:MONTHLY':
+      return { ...policy, limit: from.limit };
+    case 'BLOCK:ACCESS':
+      return { ...policy, manual: from.manual };
+    case 'BLOCK:TIME':
+      return { ...policy, window: from.window };
+    case 'BLOCK:APP':
+      return { ...policy, blockedApps: from.blockedApps };
+  }
+}
+
+const KEYS: ReadonlyArray<ModelPolicyKey> = ['LIMIT:DATA:MONTHLY', 'BLOCK:ACCESS', 'BLOCK:TIME', 'BLOCK:APP'];
+
 export class SettlementModel {
-  private readonly policies = new Map<number, NormalisedPolicy>();
+  /** Each member's own policy level; a member is in the family while it has an entry. */
+  private readonly memberLevels = new Map<number, ModelPolicy>();
+  private familyLevel: ModelPolicy = NO_MODEL_POLICY;
+  private globalLevel: ModelPolicy = NO_MODEL_POLICY;
   private readonly periods = new Map<string, PeriodState>();
   private readonly decided = new Map<string, { identity: string; decision: ModelDecision }>();
 
@@ -172,7 +216,7 @@ export class SettlementModel {
           const alert = { ...a, appId: a.status === 'APP_BLOCK' ? normaliseApp(a.appId) : null };
           alerts.set(alertKey(alert), alert);
         }
-        if (!this.policies.has(m.customerId)) this.policies.set(m.customerId, normalisePolicy(m.policy));
+        if (!this.memberLevels.has(m.customerId)) this.memberLevels.set(m.customerId, m.policy);
       }
       // The spec does not say how a period's counters start; the model keeps the
       // invariant remaining = quota - family used, negative for an overdrawn family
@@ -198,9 +242,9 @@ export class SettlementModel {
 
     const state = this.periods.get(event.period);
     if (!state) throw new Error(`model has no state for period ${event.period}`);
-    const policy = this.policies.get(event.customerId);
-    const used = state.used.get(event.customerId);
-    if (!policy || used === undefined) throw new Error(`customer ${event.customerId} is not a member`);
+    if (!this.isMember(event.customerId)) throw new Error(`customer ${event.customerId} is not a member`);
+    const policy = normalisePolicy(this.effective(event.customerId));
+    const used = state.used.get(event.customerId) ?? 0;
     const app = normaliseApp(event.appId);
 
     // 2. Blocks, first match wins, nothing deducted.
@@ -255,12 +299,75 @@ export class SettlementModel {
   }
 
   isMember(customerId: number): boolean {
-    return this.policies.has(customerId);
+    return this.memberLevels.has(customerId);
   }
 
-  /** The member leaves: from now on its events are not the family's. */
+  /** The member leaves: from now on its events are not the family's. Its usage stays counted. */
   removeMember(customerId: number): void {
-    this.policies.delete(customerId);
+    this.memberLevels.delete(customerId);
+  }
+
+  /** A customer joins (again), with its own level as it was, or none. */
+  addMember(customerId: number, policy: ModelPolicy = NO_MODEL_POLICY): void {
+    if (!this.memberLevels.has(customerId)) this.memberLevels.set(customerId, policy);
+  }
+
+  /** The policy that decides a member's events: per key the member's value, else the family's, else the global. */
+  effective(customerId: number): ModelPolicy {
+    const member = this.memberLevels.get(customerId) ?? NO_MODEL_POLICY;
+    let policy = NO_MODEL_POLICY;
+    for (const key of KEYS) {
+      const from = [member, this.familyLevel, this.globalLevel].find((level) => hasValue(level, key));
+      if (from) policy = withKey(policy, key, from);
+    }
+    return policy;
+  }
+
+  /**
+   * A policy change at one level (a member's, the family's, or the global
+   * default). For the family's members it may start or lift a manual block or
+   * a monthly-limit block right away, judged against their usage in the
+   * current period: each is told once (per reason and period), and a lifted
+   * block forgets that it was told, so a later one is told again.
+   */
+  setPolicy(
+    target: 'GLOBAL' | 'FAMILY' | number,
+    key: ModelPolicyKey,
+    value: ModelPolicy,
+    currentPeriod: string,
+  ): ModelRetroactive[] {
+    const members = target === 'GLOBAL' ? [] : target === 'FAMILY' ? [...this.memberLevels.keys()] : [target];
+    const before = new Map(members.map((c) => [c, this.effective(c)]));
+    if (target === 'GLOBAL') this.globalLevel = withKey(this.globalLevel, key, value);
+    else if (target === 'FAMILY') this.familyLevel = withKey(this.familyLevel, key, value);
+    else this.memberLevels.set(target, withKey(this.memberLevels.get(target) ?? NO_MODEL_POLICY, key, value));
+    const state = this.periods.get(currentPeriod);
+    const told: ModelRetroactive[] = [];
+    for (const customerId of members) {
+      const was = before.get(customerId) as ModelPolicy;
+      const is = this.effective(customerId);
+      const used = state?.used.get(customerId) ?? 0;
+      for (const reason of ['MANUAL', 'MONTHLY_LIMIT_EXCEEDED'] as const) {
+        const blocks = (p: ModelPolicy) =>
+          reason === 'MANUAL' ? p.manual : p.limit !== null && p.limit <= used;
+        const alert: ModelAlert = { customerId, status: reason, appId: null };
+        if (!blocks(was) && blocks(is)) {
+          if (state && this.mark(state, alert)) told.push({ customerId, type: 'CUSTOMER_BLOCKED', reason });
+        } else if (blocks(was) && !blocks(is)) {
+          told.push({ customerId, type: 'CUSTOMER_UNBLOCKED', reason });
+          state?.alerts.delete(alertKey(alert));
+        }
+      }
+    }
+    return told;
+  }
+
+  /** A new quota: from the current period on the pool is the new quota minus what is used; earlier periods keep theirs. */
+  setQuota(quota: number, currentPeriod: string): void {
+    for (const [period, state] of [...this.periods]) {
+      if (period < currentPeriod) continue;
+      this.periods.set(period, { ...state, quota, remaining: state.remaining + (quota - state.quota) });
+    }
   }
 
   period(period: string): ModelPeriodView {
@@ -283,9 +390,9 @@ export class SettlementModel {
     return this.periods.get(period)?.used.get(customerId) ?? 0;
   }
 
-  /** The member's monthly limit; null is unlimited. */
+  /** The member's effective monthly limit; null is unlimited. */
   limitOf(customerId: number): number | null {
-    return this.policies.get(customerId)?.limit ?? null;
+    return this.effective(customerId).limit;
   }
 
   /** Marks an alert; true when it was not marked before (a notification is due). */

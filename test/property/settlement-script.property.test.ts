@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
 import type { Decision, EventReply } from '../../functions/core/decision';
-import { alertMarker, NO_POLICY, type PeriodSnapshot, policySchema } from '../../functions/core/family';
+import {
+  alertMarker,
+  type MemberPolicy,
+  NO_POLICY,
+  type PeriodSnapshot,
+  policySchema,
+} from '../../functions/core/family';
 import type { DecideContext } from '../../functions/core/ports';
 import type { UsageEvent } from '../../functions/core/usage-event';
 import { testRedis } from '../helpers/local-redis';
@@ -14,7 +20,9 @@ import {
   type ModelEvent,
   type ModelPeriodStart,
   type ModelPolicy,
+  type ModelPolicyKey,
   type ModelResult,
+  NO_MODEL_POLICY,
   SettlementModel,
   THRESHOLD_LEVELS,
 } from '../model/settlement-model';
@@ -268,6 +276,13 @@ type Action =
       readonly kind: 'conflict';
       readonly pick: number;
       readonly change: 'bytes' | 'time' | 'app' | 'customer';
+    }
+  | {
+      /** A policy change between lanes, at a member's level (index), the family's, or the global default. */
+      readonly kind: 'policy';
+      readonly target: 'global' | 'family' | number;
+      readonly key: ModelPolicyKey;
+      readonly value: ModelPolicy;
     };
 
 const actionArb = (sizes: Sizes): fc.Arbitrary<Action> =>
@@ -299,7 +314,37 @@ const actionArb = (sizes: Sizes): fc.Arbitrary<Action> =>
         change: fc.constantFrom('bytes' as const, 'time' as const, 'app' as const, 'customer' as const),
       }),
     },
+    { weight: 1, arbitrary: policyActionArb(sizes) },
   );
+
+/** A value for one key, or its removal, at a random level. */
+const policyActionArb = (sizes: Sizes): fc.Arbitrary<Action> =>
+  fc
+    .record({
+      target: fc.oneof(fc.constant('global' as const), fc.constant('family' as const), fc.nat({ max: 3 })),
+      key: fc.constantFrom<ModelPolicyKey>('LIMIT:DATA:MONTHLY', 'BLOCK:ACCESS', 'BLOCK:TIME', 'BLOCK:APP'),
+      remove: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+      limit: sizes.limit,
+      window: fc.record({ start: fc.constantFrom(...WINDOW_EDGES), end: fc.constantFrom(...WINDOW_EDGES) }),
+      apps: fc.array(rawApp, { minLength: 1, maxLength: 3 }),
+    })
+    .map(({ target, key, remove, limit, window, apps }) => ({
+      kind: 'policy' as const,
+      target,
+      key,
+      value: {
+        ...NO_MODEL_POLICY,
+        ...(remove
+          ? {}
+          : key === 'LIMIT:DATA:MONTHLY'
+            ? { limit }
+            : key === 'BLOCK:ACCESS'
+              ? { manual: true }
+              : key === 'BLOCK:TIME'
+                ? { window }
+                : { blockedApps: apps }),
+      },
+    }));
 
 interface Scenario {
   readonly quotas: readonly [number, number];
@@ -443,6 +488,23 @@ function periodStarts(scenario: Scenario): ModelPeriodStart[] {
   });
 }
 
+/** The field of a policy level that a key sets. */
+const POLICY_FIELD = {
+  'LIMIT:DATA:MONTHLY': 'monthlyLimitBytes',
+  'BLOCK:ACCESS': 'manualBlock',
+  'BLOCK:TIME': 'blockWindow',
+  'BLOCK:APP': 'blockedApps',
+} as const satisfies Record<ModelPolicyKey, keyof MemberPolicy>;
+
+/** A model policy as a production policy level (the production normaliser reads the apps). */
+const toPolicy = (p: ModelPolicy): MemberPolicy =>
+  policySchema.parse({
+    monthlyLimitBytes: p.limit,
+    manualBlock: p.manual,
+    blockWindow: p.window,
+    blockedApps: p.blockedApps,
+  });
+
 const recase = (app: string | null) =>
   app === null ? null : [...app].map((c, i) => (i % 2 === 0 ? c.toUpperCase() : c.toLowerCase())).join('');
 
@@ -459,8 +521,128 @@ async function runScenario(scenario: Scenario): Promise<void> {
   const confirmed = new Set<string>();
   const versions = new Map<string, number>();
   const memberCount = scenario.members.length;
+  let globalPolicy: MemberPolicy = NO_POLICY;
+  const levels = new Map<'F' | number, MemberPolicy>(
+    snapshotOf(familyId, starts[0] as ModelPeriodStart).members.map((m) => [m.customerId, m.policy]),
+  );
+
+  /** Sends the events gathered so far as one lane and compares every answer with the model's. */
+  const sendLane = async (confirm: boolean) => {
+    if (chunk.length === 0) return;
+    const reply = await cache.decideLane(
+      familyId,
+      chunk.map((p) => ({ event: p.event, recordTimestampMs: Date.now(), checked: false })),
+      { ...CONTEXT, globalPolicy },
+    );
+    expect(reply.stop).toBeNull();
+    for (const [i, p] of chunk.entries()) {
+      const actual = reply.replies[i] as EventReply;
+      const context = `step ${p.step} of family ${familyId}: ${JSON.stringify({ action: p.action, model: p.model })}`;
+      const original = sent.find((s) => s.event.eventId === p.event.eventId);
+      if (p.expected.kind === 'new') {
+        expect(actual.kind, context).toBe('new');
+        if (actual.kind !== 'new') return;
+        expect(comparable('new', actual.decision), context).toEqual(comparable('new', p.expected.decision));
+        sent.push({ ...p, decision: actual.decision });
+      } else if (p.expected.kind === 'conflict') {
+        expect(actual.kind, context).toBe('conflict');
+      } else if (original && confirmed.has(original.event.eventId)) {
+        // A duplicate of a confirmed event is settled: nothing to decide, nothing changes.
+        expect(actual.kind, context).toBe('settled');
+        reached.add('answer:settled');
+      } else {
+        // A duplicate of a pending event gets the decision it had, exactly.
+        expect(actual, context).toEqual({ kind: 'pending', decision: original?.decision });
+        reached.add('answer:pending');
+      }
+    }
+    chunk.length = 0;
+    if (confirm) await confirmAll();
+    await compareCounters();
+  };
+
+  const confirmAll = async () => {
+    for (const period of PERIODS) {
+      const events = sent.filter((s) => s.event.period === period && !confirmed.has(s.event.eventId));
+      const before = versions.get(period) ?? 0;
+      const incarnation = (await local.redis.hget(cache.keys.period(familyId, period), 'i')) ?? '';
+      await cache.confirm(
+        familyId,
+        period,
+        { before, after: before + 1, incarnation },
+        events.map((s) => s.event),
+      );
+      versions.set(period, before + 1);
+      for (const s of events) confirmed.add(s.event.eventId);
+    }
+  };
+
+  const compareCounters = async () => {
+    const hashes = await local.redis
+      .pipeline(PERIODS.map((period) => ['hgetall', cache.keys.period(familyId, period)]))
+      .exec();
+    for (const [index, period] of PERIODS.entries()) {
+      const [error, hash] = hashes?.[index] ?? [new Error('no reply'), null];
+      expect(error).toBeNull();
+      expect(counters(hash as Record<string, string>), `family ${familyId}, period ${period}`).toEqual(
+        expectedCounters(model, period),
+      );
+    }
+  };
+
+  /** A policy change between lanes: the model takes it, Redis follows it in place as apply-config does. */
+  const applyPolicy = async (action: Extract<Action, { kind: 'policy' }>) => {
+    const customerId = typeof action.target === 'number' ? customerIdOf(action.target % memberCount) : null;
+    const target =
+      action.target === 'global' ? 'GLOBAL' : action.target === 'family' ? 'FAMILY' : (customerId as number);
+    const told = model.setPolicy(target, action.key, action.value, PERIODS[0]);
+    reached.add(`policy:${typeof target === 'number' ? 'member' : target}`);
+    for (const t of told) reached.add(`retro:${t.type}`);
+    const field = POLICY_FIELD[action.key];
+    const next = (level: MemberPolicy) =>
+      policySchema.parse({ ...level, [field]: toPolicy(action.value)[field] });
+    if (target === 'GLOBAL') {
+      globalPolicy = next(globalPolicy);
+      return;
+    }
+    const level = target === 'FAMILY' ? 'F' : target;
+    const before = levels.get(level) ?? NO_POLICY;
+    const after = next(before);
+    levels.set(level, after);
+    const marker = (t: (typeof told)[number]) => ({
+      customerId: t.customerId,
+      marker: `${t.customerId}:${t.reason}`,
+    });
+    await cache.applyConfig(
+      familyId,
+      PERIODS.map((period) => {
+        const versionBefore = versions.get(period) ?? 0;
+        versions.set(period, versionBefore + 1);
+        return {
+          period,
+          versionBefore,
+          quota: null,
+          remainingDelta: 0,
+          policyLevels: [{ level, before, after }],
+          membersJoined: [],
+          membersLeft: [],
+          alertsAdded:
+            period === PERIODS[0] ? told.filter((t) => t.type === 'CUSTOMER_BLOCKED').map(marker) : [],
+          alertsRemoved:
+            period === PERIODS[0] ? told.filter((t) => t.type === 'CUSTOMER_UNBLOCKED').map(marker) : [],
+        };
+      }),
+    );
+  };
 
   for (const [step, action] of scenario.actions.entries()) {
+    if (action.kind === 'policy') {
+      await sendLane(false);
+      await confirmAll();
+      await applyPolicy(action);
+      await compareCounters();
+      continue;
+    }
     let event: UsageEvent;
     let modelEvent: ModelEvent;
     let rawAppId: string | null;
@@ -527,59 +709,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
     const lane = scenario.lanes[lanes % scenario.lanes.length] ?? { size: 1, confirm: false };
     if (chunk.length < lane.size && step < scenario.actions.length - 1) continue;
     lanes++;
-    const reply = await cache.decideLane(
-      familyId,
-      chunk.map((p) => ({ event: p.event, recordTimestampMs: Date.now(), checked: false })),
-      CONTEXT,
-    );
-    expect(reply.stop).toBeNull();
-    for (const [i, p] of chunk.entries()) {
-      const actual = reply.replies[i] as EventReply;
-      const context = `step ${p.step} of family ${familyId}: ${JSON.stringify({ action: p.action, model: p.model })}`;
-      const original = sent.find((s) => s.event.eventId === p.event.eventId);
-      if (p.expected.kind === 'new') {
-        expect(actual.kind, context).toBe('new');
-        if (actual.kind !== 'new') return;
-        expect(comparable('new', actual.decision), context).toEqual(comparable('new', p.expected.decision));
-        sent.push({ ...p, decision: actual.decision });
-      } else if (p.expected.kind === 'conflict') {
-        expect(actual.kind, context).toBe('conflict');
-      } else if (original && confirmed.has(original.event.eventId)) {
-        // A duplicate of a confirmed event is settled: nothing to decide, nothing changes.
-        expect(actual.kind, context).toBe('settled');
-        reached.add('answer:settled');
-      } else {
-        // A duplicate of a pending event gets the decision it had, exactly.
-        expect(actual, context).toEqual({ kind: 'pending', decision: original?.decision });
-        reached.add('answer:pending');
-      }
-    }
-    chunk.length = 0;
-    if (lane.confirm) {
-      for (const period of PERIODS) {
-        const events = sent.filter((s) => s.event.period === period && !confirmed.has(s.event.eventId));
-        const before = versions.get(period) ?? 0;
-        const incarnation = (await local.redis.hget(cache.keys.period(familyId, period), 'i')) ?? '';
-        await cache.confirm(
-          familyId,
-          period,
-          { before, after: before + 1, incarnation },
-          events.map((s) => s.event),
-        );
-        versions.set(period, before + 1);
-        for (const s of events) confirmed.add(s.event.eventId);
-      }
-    }
-    const hashes = await local.redis
-      .pipeline(PERIODS.map((period) => ['hgetall', cache.keys.period(familyId, period)]))
-      .exec();
-    for (const [index, period] of PERIODS.entries()) {
-      const [error, hash] = hashes?.[index] ?? [new Error('no reply'), null];
-      expect(error).toBeNull();
-      expect(counters(hash as Record<string, string>), `family ${familyId}, period ${period}`).toEqual(
-        expectedCounters(model, period),
-      );
-    }
+    await sendLane(lane.confirm);
   }
 }
 
@@ -598,6 +728,11 @@ describe('settle-lane.lua equals the reference model of the decision rules', () 
         'kind:duplicate',
         'answer:pending',
         'answer:settled',
+        'policy:GLOBAL',
+        'policy:FAMILY',
+        'policy:member',
+        'retro:CUSTOMER_BLOCKED',
+        'retro:CUSTOMER_UNBLOCKED',
         'kind:conflict',
         'notify:true',
         'notify:false',

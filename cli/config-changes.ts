@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { applyConfigChange, type ConfigOutcome } from '../functions/core/config/apply-change';
+import type { ConfigChange } from '../functions/core/config/config-event';
+import { describeValue } from '../functions/core/config/policy-keys';
+import { versionOf } from '../functions/core/config/version';
+import { systemClock } from '../functions/core/ports';
+import type { CliContext } from './context';
+import { OperationError } from './errors';
+import { plural } from './output';
+
+/** A change as an operator states it: the event's id, type, time and version are added. */
+export type ChangeBody = ConfigChange extends infer C
+  ? C extends ConfigChange
+    ? Omit<C, 'eventId' | 'eventType' | 'timestampMs' | 'version'>
+    : never
+  : never;
+
+const EVENT_TYPE: Record<ConfigChange['kind'], string> = {
+  policy: 'POLICY_UPDATED',
+  'family-upserted': 'FAMILY_UPSERTED',
+  'member-joined': 'MEMBER_JOINED',
+  'member-left': 'MEMBER_LEFT',
+  'quota-changed': 'QUOTA_CHANGED',
+};
+
+/**
+ * Operator changes as the events the carrier's systems publish: each gets an
+ * eventId and the current time as its version (a few milliseconds apart when
+ * one command makes several, so they apply in the order given).
+ */
+export function operatorChanges(bodies: ReadonlyArray<ChangeBody>): ConfigChange[] {
+  const start = systemClock.now();
+  return bodies.map((body, i) => {
+    const eventId = `cli-${randomUUID()}`;
+    const timestampMs = start + i;
+    return {
+      ...body,
+      eventId,
+      eventType: EVENT_TYPE[body.kind],
+      timestampMs,
+      version: versionOf(timestampMs, eventId),
+    } as ConfigChange;
+  });
+}
+
+/** Applies operator changes one after another through the core the config-events function runs. */
+export async function applyChanges(
+  ctx: CliContext,
+  changes: ReadonlyArray<ConfigChange>,
+): Promise<ConfigOutcome[]> {
+  const deps = await ctx.configDeps();
+  const outcomes: ConfigOutcome[] = [];
+  for (const change of changes) {
+    const outcome = await applyConfigChange(change, deps);
+    if (outcome.kind === 'reject') throw new OperationError(outcome.rejection.message);
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
+/** One line per change: what it set, what it notified, whether Redis followed. */
+export function describeOutcome(outcome: ConfigOutcome): string {
+  if (outcome.kind === 'stale') return 'not applied: the ledger holds a newer value';
+  if (outcome.kind === 'reject') return `rejected: ${outcome.rejection.message}`;
+  const { change } = outcome.plan;
+  const what =
+    change.kind === 'policy'
+      ? `${change.value.key} = ${describeValue(change.value)} at the ${change.target.level.toLowerCase()} level`
+      : change.kind.replace('-', ' ');
+  const redis = outcome.redisUpdated
+    ? 'Redis updated'
+    : 'Redis not reachable: the next event of the family loads the change from the ledger';
+  return `${what}; ${plural(outcome.outbox.length, 'notification')} staged; ${redis}`;
+}
