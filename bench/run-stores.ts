@@ -10,6 +10,7 @@ import { type Config, loadConfig } from '../functions/shared/config';
 import { ENV } from '../functions/shared/env';
 import { LOCAL_REGION, type LocalService } from '../local/services/dynamodb-local';
 import { startPrivateRedis } from '../local/services/redis-server';
+import type { WorkloadFamily } from '../local/workload/generate';
 import { DelayLine } from './delay-line';
 import { DynamoMeter } from './dynamodb-meter';
 import { RedisLatencyProxy } from './redis-latency-proxy';
@@ -43,7 +44,7 @@ export async function openRunStores(
   shared: SharedServices,
   label: string,
   latency: Latency,
-  families: ReadonlyArray<Record<string, unknown>>,
+  families: ReadonlyArray<WorkloadFamily>,
 ): Promise<RunStores> {
   const stoppers: Array<() => Promise<unknown>> = [];
   const stop = async () => {

@@ -1,5 +1,5 @@
 import { SimulatedEventSourceMapping, SimulatedTopic } from '../local/kafka/esm-simulator';
-import type { GeneratedEvent } from '../local/workload/generate';
+import type { GeneratedEvent, WorkloadFamily } from '../local/workload/generate';
 import { createInvoker } from './handlers';
 import { deadLetterCount, type LedgerTotals, readLedgerTotals } from './ledger-totals';
 import type { Shape } from './options';
@@ -15,7 +15,7 @@ export interface ScenarioSpec {
   readonly mode: Mode;
   readonly events: ReadonlyArray<GeneratedEvent>;
   readonly prefix: boolean;
-  readonly families: ReadonlyArray<Record<string, unknown>>;
+  readonly families: ReadonlyArray<WorkloadFamily>;
   readonly latency: Latency;
   readonly nowMs: number;
 }

@@ -18,7 +18,7 @@ export interface FamilyPutResult {
 }
 
 /** A member policy's value for one key, as a policy event would set it. */
-export function valueOf(policy: MemberPolicy, key: PolicyKey): PolicyValue {
+export function policyValueOf(policy: MemberPolicy, key: PolicyKey): PolicyValue {
   switch (key) {
     case 'LIMIT:DATA:MONTHLY':
       return { key, limitBytes: policy.monthlyLimitBytes };
@@ -56,8 +56,8 @@ export async function putFamily(ctx: CliContext, family: Family): Promise<Family
   for (const member of family.members) {
     const current = before.members.get(member.customerId);
     for (const key of POLICY_KEYS) {
-      const wanted = valueOf(member.policy, key);
-      const stored = valueOf(current?.active ? current.policy : NO_POLICY, key);
+      const wanted = policyValueOf(member.policy, key);
+      const stored = policyValueOf(current?.active ? current.policy : NO_POLICY, key);
       if (same(wanted, stored)) continue;
       changed.push(`${member.customerId}:${key}`);
       policyBodies.push({

@@ -13,11 +13,13 @@ ARGV[3]  incarnation of the state the decisions were made against
 ARGV[4]  dedup window, seconds
 ARGV[5..] eventId, payload hash, eventId, payload hash, ... (N pairs, in KEYS order)
 
-Only the state the decisions were made in moves to the new version. A state
+Only the state the decisions were made in moves to the new version: same
+version, same incarnation, and every decision still pending in it. A state
 loaded at the new version already holds the commit and stays. Any other
-state was replaced while the ledger committed, possibly from a read taken
-before the commit or at the same version without these decisions: it is
-dropped, and the next event loads it again.
+state was replaced while the ledger committed (from a read taken before the
+commit, loaded afresh at the same version, or put back by a failover to a
+replica that had not yet received the decisions): it is dropped, and the
+next event loads it again.
 
 Reply: 1 when the state moved to the new version, 0 otherwise.
 ]]
@@ -27,10 +29,19 @@ local after = ARGV[2]
 local incarnation = ARGV[3]
 local dedupSeconds = tonumber(ARGV[4])
 
+local function holdsDecisions()
+  for i = 2, #KEYS do
+    if redis.call('HEXISTS', periodKey, 'd:' .. ARGV[3 + (i - 1) * 2]) == 0 then
+      return false
+    end
+  end
+  return true
+end
+
 local moved = 0
 local state = redis.call('HMGET', periodKey, 'v', 'i')
 local version = state[1]
-if version == before and state[2] == incarnation then
+if version == before and state[2] == incarnation and holdsDecisions() then
   redis.call('HSET', periodKey, 'v', after)
   moved = 1
 elseif version and version ~= after then

@@ -39,7 +39,7 @@ function valuesFrom(values: {
   }
   if (values['block-apps'] !== undefined) {
     const apps = values['block-apps'] === NONE ? null : values['block-apps'];
-    if (apps !== null && apps.split(',').every((a) => a.trim() === '')) {
+    if (apps?.split(',').every((a) => a.trim() === '')) {
       throw new UsageError('--block-apps needs app ids (a,b) or none');
     }
     changes.push(parsed('BLOCK:APP', '--block-apps', apps));

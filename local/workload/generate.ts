@@ -48,8 +48,20 @@ export interface GeneratedEvent {
   readonly kind: 'usage' | 'duplicate' | 'malformed' | 'skip';
 }
 
+/** A demo family, in the shape a family file or a FAMILY_UPSERTED payload carries. */
+export interface WorkloadFamily {
+  readonly familyId: number;
+  readonly name: string;
+  readonly quotaBytes: number;
+  readonly members: ReadonlyArray<{
+    readonly customerId: number;
+    readonly role: 'OWNER' | 'MEMBER';
+    readonly policy: Record<string, unknown>;
+  }>;
+}
+
 export interface Workload {
-  readonly families: ReadonlyArray<Record<string, unknown>>;
+  readonly families: ReadonlyArray<WorkloadFamily>;
   readonly events: ReadonlyArray<GeneratedEvent>;
 }
 
@@ -76,7 +88,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
   const span = Math.max(60_000, options.nowMs - 60_000 - periodFrom);
   const meanEventBytes = 8 * MB;
 
-  const families = Array.from({ length: options.families }, (_, rank) => {
+  const families = Array.from({ length: options.families }, (_, rank): WorkloadFamily => {
     const familyId = options.firstFamilyId + rank;
     const ids = memberIds(familyId, random.int(...options.membersPerFamily));
     const expected = options.events * (zipf.weights[rank] ?? 0) * meanEventBytes;
@@ -94,7 +106,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
       quotaBytes,
       members: ids.map((customerId, i) => ({
         customerId,
-        role: i === 0 ? 'OWNER' : 'MEMBER',
+        role: i === 0 ? ('OWNER' as const) : ('MEMBER' as const),
         policy: options.policies && i > 0 ? randomPolicy(random, quotaBytes) : {},
       })),
     };

@@ -10,6 +10,7 @@ export type CrashPoint =
   | 'after-transaction'
   | 'before-confirm'
   | 'before-returning'
+  | 'before-config-redis'
   | 'after-publish';
 
 export class SimulatedCrash extends Error {

@@ -1,6 +1,47 @@
+import type { ConfigChange } from '../../functions/core/config/config-event';
+import type { PolicyValue } from '../../functions/core/config/policy-keys';
 import type { MskRecord } from '../../functions/core/kafka-record';
 import type { DeadLetter } from '../../functions/core/ports';
-import { type ModelEvent, type ModelPeriodStart, SettlementModel } from '../model/settlement-model';
+import type { CommittedChange } from '../helpers/recording-config-store';
+import {
+  type ModelEvent,
+  type ModelPeriodStart,
+  type ModelPolicy,
+  NO_MODEL_POLICY,
+  SettlementModel,
+} from '../model/settlement-model';
+
+/** A family or policy change the ledger committed during the run, and where it falls. */
+export interface AppliedChange {
+  readonly change: ConfigChange;
+  readonly familyId: number | null;
+  /** The version of each live period the change produced: it precedes decisions made at it or later. */
+  readonly versions: ReadonlyMap<string, number>;
+  readonly currentPeriod: string;
+  /** The notifications it staged: id, type, customer and reason. */
+  readonly notifications: ReadonlyArray<{
+    notificationId: string;
+    type: string;
+    customerId: number | null;
+    reason?: string;
+  }>;
+}
+
+export function appliedChangeOf({ plan, outbox }: CommittedChange): AppliedChange {
+  const current = outbox.find((o) => 'policyKey' in o.data)?.data.period;
+  return {
+    change: plan.change,
+    familyId: plan.familyId,
+    versions: new Map(plan.periods.map((p) => [p.period, p.versionBefore + 1])),
+    currentPeriod: current ?? plan.periods.map((p) => p.period).sort()[1] ?? '',
+    notifications: outbox.map((o) => ({
+      notificationId: o.notificationId,
+      type: o.type,
+      customerId: o.customerId,
+      ...('reason' in o.data && o.data.reason ? { reason: o.data.reason } : {}),
+    })),
+  };
+}
 
 /**
  * Replays every family's records through the reference model, one at a time
@@ -23,14 +64,9 @@ interface OracleFamily {
   readonly members: ReadonlyArray<{ readonly customerId: number; readonly policy: Record<string, unknown> }>;
 }
 
-/** A member removed during the run, and which of the family's events the ledger held at that moment. */
-export interface MemberRemoval {
-  readonly familyId: number;
-  readonly customerId: number;
-  readonly settledBefore: ReadonlySet<string>;
-}
-
 export interface OracleInput {
+  /** Family and policy changes in the order the ledger committed them. */
+  readonly changes?: ReadonlyArray<AppliedChange>;
   readonly families: ReadonlyArray<OracleFamily>;
   readonly periods: ReadonlyArray<string>;
   /** The topic's partitions, each in offset order. */
@@ -38,7 +74,6 @@ export interface OracleInput {
   readonly kindOf: (record: MskRecord) => string | undefined;
   readonly settlements: ReadonlyMap<string, Record<string, unknown>>;
   readonly letters: ReadonlyMap<string, DeadLetter>;
-  readonly removals: ReadonlyArray<MemberRemoval>;
 }
 
 export interface OracleVerdict {
@@ -46,6 +81,8 @@ export interface OracleVerdict {
   readonly decisionMismatches: string[];
   readonly rejectionMismatches: string[];
   readonly orderViolations: string[];
+  /** Retroactive notifications of a change that differ from the model's. */
+  readonly notificationMismatches: string[];
 }
 
 interface Envelope {
@@ -104,18 +141,15 @@ export function judgeDecisions(input: OracleInput): OracleVerdict {
     decisionMismatches: [],
     rejectionMismatches: [],
     orderViolations: [],
+    notificationMismatches: [],
   };
+  checkChangeOrder(input.changes ?? [], verdict);
   const records = input.logs.flat();
   const envelopes = new Map(records.map((r) => [r, parse(r)] as const));
-  const firstRecordOf = new Map<string, MskRecord>();
-  for (const record of records) {
-    const eventId = envelopes.get(record)?.eventId;
-    if (typeof eventId === 'string' && !firstRecordOf.has(eventId)) firstRecordOf.set(eventId, record);
-  }
   for (const family of input.families) {
     const model = modelOf(family, input.periods);
-    const waiting = input.removals.filter((r) => r.familyId === family.familyId);
-    const applied: MemberRemoval[] = [];
+    const changes = (input.changes ?? []).filter((c) => c.familyId === family.familyId);
+    const lastDecidedAt = new Map<string, { version: number; at: string }>();
     for (const record of records) {
       const kind = input.kindOf(record);
       const envelope = envelopes.get(record);
@@ -131,22 +165,31 @@ export function judgeDecisions(input: OracleInput): OracleVerdict {
         period: time.period,
         hhmm: time.hhmm,
       };
-      const isNew = firstRecordOf.get(event.eventId) === record;
-      // A removal took effect right before the first new event the ledger did not hold at that moment.
-      for (const removal of [...waiting]) {
-        if (!isNew || removal.settledBefore.has(event.eventId)) continue;
-        model.removeMember(removal.customerId);
-        waiting.splice(waiting.indexOf(removal), 1);
-        applied.push(removal);
+      // A change comes before the decisions made at the version it produced, or later.
+      const decidedAt = decidedAtOf(event, record, input);
+      if (decidedAt !== null) {
+        // Versions only grow, so a family's decisions in delivery order were made at versions that never go back.
+        const last = lastDecidedAt.get(event.period);
+        if (last && decidedAt < last.version) {
+          verdict.orderViolations.push(
+            `family ${family.familyId}: ${event.eventId} at ${at(record)} (${input.letters.has(at(record)) ? 'rejection' : 'settlement'}) decided at version ${decidedAt}, after ${last.at} at ${last.version}`,
+          );
+        }
+        const source = input.letters.has(at(record)) ? 'rejection' : 'settlement';
+        lastDecidedAt.set(event.period, { version: decidedAt, at: `${at(record)} (${source})` });
       }
-      if (isNew && applied.some((r) => r.settledBefore.has(event.eventId))) {
-        verdict.orderViolations.push(
-          `family ${family.familyId}: ${event.eventId} at ${at(record)} was settled before a change that an earlier event came after`,
-        );
+      while (decidedAt !== null && changes.length > 0) {
+        const next = changes[0] as AppliedChange;
+        const version = next.versions.get(event.period);
+        if (version === undefined || version > decidedAt) break;
+        changes.shift();
+        applyChange(model, next, verdict);
       }
       verdict.checked++;
       compare(model, event, record, input, verdict);
     }
+    // Changes after the family's last decision still owe the notifications the model says.
+    for (const change of changes) applyChange(model, change, verdict);
   }
   return verdict;
 }
@@ -217,5 +260,86 @@ function compare(
     verdict.decisionMismatches.push(
       `${event.eventId} at ${at(record)}: model ${JSON.stringify(expected)}, ledger ${JSON.stringify(actual)}`,
     );
+  }
+}
+
+/** The state version a record's event was decided at, as the ledger or its dead letter says. */
+function decidedAtOf(event: ModelEvent, record: MskRecord, input: OracleInput): number | null {
+  const letter = input.letters.get(at(record));
+  if (letter?.decidedAtVersion !== undefined) return letter.decidedAtVersion;
+  const settlement = input.settlements.get(event.eventId);
+  const kafka = settlement?.kafka as { partition?: number; offset?: number } | undefined;
+  if (!settlement || kafka?.partition !== record.partition || kafka?.offset !== record.offset) return null;
+  return Number(settlement.decidedAtVersion);
+}
+
+function modelValue(value: PolicyValue): ModelPolicy {
+  switch (value.key) {
+    case 'LIMIT:DATA:MONTHLY':
+      return { ...NO_MODEL_POLICY, limit: value.limitBytes };
+    case 'BLOCK:ACCESS':
+      return { ...NO_MODEL_POLICY, manual: value.blocked };
+    case 'BLOCK:TIME':
+      return { ...NO_MODEL_POLICY, window: value.window };
+    case 'BLOCK:APP':
+      return { ...NO_MODEL_POLICY, blockedApps: value.apps };
+  }
+}
+
+/** Applies a committed change to the model and compares the blocks it started or lifted with what was staged. */
+function applyChange(model: SettlementModel, applied: AppliedChange, verdict: OracleVerdict) {
+  const { change } = applied;
+  switch (change.kind) {
+    case 'policy': {
+      const target = change.target.level === 'MEMBER' ? change.target.customerId : change.target.level;
+      const told = model
+        .setPolicy(target, change.value.key, modelValue(change.value), applied.currentPeriod)
+        .map((t) => `${t.type}:${t.customerId}:${t.reason}`)
+        .sort();
+      const staged = applied.notifications
+        .filter((n) => n.type !== 'POLICY_CHANGED')
+        .map((n) => `${n.type}:${n.customerId}:${n.reason}`)
+        .sort();
+      if (JSON.stringify(told) !== JSON.stringify(staged)) {
+        verdict.notificationMismatches.push(
+          `${change.eventId}: model ${told.join(',')}, staged ${staged.join(',')}`,
+        );
+      }
+      if (applied.notifications.filter((n) => n.type === 'POLICY_CHANGED').length !== 1) {
+        verdict.notificationMismatches.push(`${change.eventId}: not one POLICY_CHANGED`);
+      }
+      return;
+    }
+    case 'member-joined':
+      model.addMember(change.customerId);
+      return;
+    case 'member-left':
+      model.removeMember(change.customerId);
+      return;
+    case 'quota-changed':
+      model.setQuota(change.quotaBytes, applied.currentPeriod);
+      return;
+    case 'family-upserted':
+      verdict.notificationMismatches.push(`${change.eventId}: the oracle does not model a full member list`);
+  }
+}
+
+/** Changes of one value are committed in version order: an older one after a newer one was not stale. */
+function checkChangeOrder(changes: ReadonlyArray<AppliedChange>, verdict: OracleVerdict) {
+  const last = new Map<string, string>();
+  for (const { change, familyId } of changes) {
+    const value =
+      change.kind === 'policy'
+        ? `policy:${familyId}:${change.target.level === 'MEMBER' ? change.target.customerId : change.target.level}:${change.value.key}`
+        : change.kind === 'quota-changed'
+          ? `quota:${familyId}`
+          : `member:${familyId}:${'customerId' in change ? change.customerId : ''}`;
+    const previous = last.get(value);
+    if (previous !== undefined && change.version <= previous) {
+      verdict.orderViolations.push(
+        `${change.eventId} (${value}) committed after a newer change of the same value`,
+      );
+    }
+    last.set(value, change.version);
   }
 }

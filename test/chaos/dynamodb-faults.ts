@@ -35,8 +35,10 @@ export function injectDynamoFaults(
       switch (fault) {
         case 'ambiguous-commit':
           await next(args);
+          // `committed` lets the harness tell which changes went through; the product never reads it.
           throw Object.assign(new Error('connection reset after the request was sent (injected)'), {
             name: 'TimeoutError',
+            committed: true,
           });
         case 'throttling':
           throw serviceError('ThrottlingException', 400);

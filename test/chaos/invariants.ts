@@ -22,10 +22,12 @@ export const INVARIANTS = [
   'ledger usage = allowed settlements',
   'Redis = ledger, no repair',
   'owed notification: one outbox item, SENT',
-  'no notification without settlement',
+  'no notification without settlement or change',
   'published id = one outbox item',
   'rejected event in DLQ with reason',
   'received = settled+rejected+skipped+dup',
+  'config change: applied once, or stale, or rejected',
+  'config notification = reference model',
 ] as const;
 
 export type Invariant = (typeof INVARIANTS)[number];
@@ -95,7 +97,14 @@ export async function checkInvariants(world: World): Promise<Verdict> {
 
   // One settlement per valid event (the key makes a second one impossible; a missing one is the risk).
   // An event of a member who left is not valid; the reference model checks its rejection.
-  const letterAt = new Map(letters.map((l) => [`${l.record.partition}:${l.record.offset}`, l]));
+  const usageLetters = letters.filter((l) => l.record.topic === world.topic.name);
+  // A redelivered record is rejected again, maybe from a newer state: its first rejection is the one that counts.
+  const letterAt = new Map<string, DeadLetter>();
+  for (const letter of usageLetters) {
+    const key = `${letter.record.partition}:${letter.record.offset}`;
+    const other = letterAt.get(key);
+    if (!other || (letter.decidedAtVersion ?? 0) < (other.decidedAtVersion ?? 0)) letterAt.set(key, letter);
+  }
   for (const record of records) {
     const kind = world.kinds.get(`${record.partition}:${record.offset}`);
     const envelope = envelopeOf(record);
@@ -165,15 +174,22 @@ export async function checkInvariants(world: World): Promise<Verdict> {
     kindOf: (record) => world.kinds.get(`${record.partition}:${record.offset}`),
     settlements,
     letters: letterAt,
-    removals: world.removals,
+    changes: world.appliedChanges,
   });
   for (const m of oracle.decisionMismatches) violate('decision = reference model', m);
   for (const m of oracle.rejectionMismatches) violate('rejection = reference model', m);
   for (const m of oracle.orderViolations) violate('settled in delivery order', m);
+  for (const m of oracle.notificationMismatches) violate('config notification = reference model', m);
+  for (const m of checkConfigOutcomes(world, letters)) {
+    violate('config change: applied once, or stale, or rejected', m);
+  }
 
   // Every owed notification has exactly one outbox item (keyed by its id) and it was sent.
   const owed = [...settlements.values()].filter((s) => typeof s.notificationId === 'string');
-  for (const s of owed) {
+  const owedByChanges = world.appliedChanges.flatMap((c) =>
+    c.notifications.map((n) => ({ eventId: c.change.eventId, notificationId: n.notificationId })),
+  );
+  for (const s of [...owed, ...owedByChanges]) {
     const item = await world.outboxStore.get(String(s.notificationId));
     if (!item) violate('owed notification: one outbox item, SENT', `${s.eventId} has no outbox item`);
     else if (item.status !== OUTBOX_STATUS.sent) {
@@ -185,15 +201,16 @@ export async function checkInvariants(world: World): Promise<Verdict> {
   }
 
   // What reached the bus was settled, maps to one outbox item, and arrived once unless a publisher crashed.
-  const owedIds = new Map(owed.map((s) => [String(s.notificationId), s]));
+  const owedIds = new Set([...owed, ...owedByChanges].map((s) => String(s.notificationId)));
+  const changeNotifications = new Set(owedByChanges.map((n) => n.notificationId));
   const seen = new Map<string, number>();
   for (const event of world.bus.accepted) {
     const id = event.detail.notificationId;
     seen.set(id, (seen.get(id) ?? 0) + 1);
     const data = event.detail.data as { originEventId?: string } | undefined;
     const settlement = settlements.get(String(data?.originEventId));
-    if (!settlement || settlement.notificationId !== id) {
-      violate('no notification without settlement', `${id} for ${data?.originEventId}`);
+    if ((!settlement || settlement.notificationId !== id) && !changeNotifications.has(id)) {
+      violate('no notification without settlement or change', `${id} for ${data?.originEventId}`);
     }
     if (!owedIds.has(id)) violate('published id = one outbox item', `${id} has no outbox item`);
   }
@@ -224,4 +241,86 @@ export async function checkInvariants(world: World): Promise<Verdict> {
     decisionsChecked: oracle.checked,
     notificationsSent: seen.size,
   };
+}
+
+interface ConfigEnvelope {
+  readonly eventId?: string;
+  readonly eventType?: string;
+  readonly timestamp?: string;
+  readonly payload?: {
+    familyId?: number | null;
+    customerId?: number;
+    targetCustomerId?: number | null;
+    policyKey?: string;
+  };
+}
+
+/** The value a config event changes; events of one value are ordered by (timestamp, eventId). */
+function changedValue(e: ConfigEnvelope): string {
+  const p = e.payload ?? {};
+  if (e.eventType === 'POLICY_UPDATED')
+    return `policy:${p.familyId}:${p.targetCustomerId ?? 'F'}:${p.policyKey}`;
+  if (e.eventType === 'QUOTA_CHANGED') return `quota:${p.familyId}`;
+  return `member:${p.familyId}:${p.customerId}`;
+}
+
+/**
+ * Every policy or family record was applied exactly once, or ignored because
+ * the ledger already held a change of the same value at least as new, or
+ * dead-lettered because its member had left. Judged from the records and what
+ * the run committed, not from the function's own counters.
+ */
+function checkConfigOutcomes(world: World, letters: ReadonlyArray<DeadLetter>): string[] {
+  const problems: string[] = [];
+  const appliedCount = new Map<string, number>();
+  for (const { change } of world.appliedChanges) {
+    appliedCount.set(change.eventId, (appliedCount.get(change.eventId) ?? 0) + 1);
+  }
+  for (const [eventId, count] of appliedCount) {
+    if (count > 1) problems.push(`${eventId} applied ${count} times`);
+  }
+  const newestApplied = new Map<string, string>();
+  const versionOf = (e: ConfigEnvelope) => `${Date.parse(String(e.timestamp))}#${e.eventId}`;
+  const records = Object.values(world.configTopics).flatMap((t) => t.logs.flat());
+  const envelopes = records.map((r) => ({ record: r, envelope: envelopeOf(r) as ConfigEnvelope }));
+  for (const { envelope } of envelopes) {
+    if (!appliedCount.has(String(envelope.eventId))) continue;
+    const value = changedValue(envelope);
+    const version = versionOf(envelope);
+    const newest = newestApplied.get(value);
+    if (newest === undefined || compareVersions(newest, version) < 0) newestApplied.set(value, version);
+  }
+  const leftMembers = new Set(
+    world.appliedChanges.flatMap(({ change }) =>
+      change.kind === 'member-left' ? [`${change.familyId}:${change.customerId}`] : [],
+    ),
+  );
+  const rejected = new Map(
+    letters
+      .filter((l) => l.record.topic !== world.topic.name)
+      .map((l) => [`${l.record.topic}:${l.record.partition}:${l.record.offset}`, l]),
+  );
+  for (const { record, envelope } of envelopes) {
+    if (appliedCount.has(String(envelope.eventId))) continue;
+    const letter = rejected.get(`${record.topic}:${record.partition}:${record.offset}`);
+    if (letter) {
+      const p = envelope.payload ?? {};
+      if (letter.reason !== 'NOT_A_MEMBER' || !leftMembers.has(`${p.familyId}:${p.targetCustomerId}`)) {
+        problems.push(`${envelope.eventId} dead-lettered as ${letter.reason}: ${letter.message}`);
+      }
+      continue;
+    }
+    // Zero-padding aside, versions of one value compare as (timestamp, eventId): compare those.
+    const newest = newestApplied.get(changedValue(envelope));
+    if (newest === undefined || compareVersions(newest, versionOf(envelope)) < 0) {
+      problems.push(`${envelope.eventId} (${changedValue(envelope)}) neither applied, stale nor rejected`);
+    }
+  }
+  return problems;
+}
+
+function compareVersions(a: string, b: string): number {
+  const [at, ai] = a.split('#') as [string, string];
+  const [bt, bi] = b.split('#') as [string, string];
+  return Number(at) - Number(bt) || (ai < bi ? -1 : ai > bi ? 1 : 0);
 }

@@ -38,6 +38,7 @@ export async function runScenario(
         f.eventBridge +
         f.duplicates +
         f.memberRemovals +
+        f.lateConfigEvents +
         world.outboxCrashes(),
       seconds: Math.round((Date.now() - started) / 100) / 10,
       outboxErrors: world.outboxErrors.length,

@@ -45,8 +45,19 @@ export interface Scenario {
   readonly config?: Readonly<Record<string, string>>;
   /** Share of events that happened in the previous month, so families span the month boundary. */
   readonly previousPeriodShare?: number;
-  /** A member of this many families leaves a third into the run, while Redis still lists them. */
+  /** A member of this many families leaves a third into the run, and Redis does not follow. */
   readonly memberRemovals?: number;
+  /** Policy and family events published while usage flows. */
+  readonly configEvents?: {
+    /** How many per usage event. */
+    readonly perUsageEvent: number;
+    /** Share carrying an older timestamp than an earlier change of the same value (stale). */
+    readonly staleShare: number;
+    /** Per config invocation: chance of dying after the ledger committed, before Redis followed. */
+    readonly crashProbability?: number;
+    /** Per config invocation: chance that a processed batch is delivered again. */
+    readonly redeliveryProbability?: number;
+  };
 }
 
 export const USAGE_EVENT_CRASH_POINTS: ReadonlyArray<CrashPoint> = [
@@ -99,6 +110,17 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
     redis: { faults: ['drop-period-states', 'lose-data'], probability: 0.3 },
   },
   { name: 'failover to a replica that lagged', redis: { faults: ['stale-replica'], probability: 0.25 } },
+  { name: 'policy and family events, some late', configEvents: { perUsageEvent: 0.05, staleShare: 0.2 } },
+  {
+    name: 'config applied, then crash before Redis follows',
+    configEvents: { perUsageEvent: 0.05, staleShare: 0.1, crashProbability: 0.4, redeliveryProbability: 0.2 },
+  },
+  {
+    name: 'config events while Redis loses states',
+    configEvents: { perUsageEvent: 0.05, staleShare: 0.1 },
+    redis: { faults: ['drop-period-states', 'lose-data', 'stale-replica'], probability: 0.3 },
+    crash: { points: USAGE_EVENT_CRASH_POINTS, probability: 0.1 },
+  },
   {
     name: 'members leave while Redis lists them',
     memberRemovals: 12,
@@ -124,6 +146,7 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
     outboxCrashProbability: 0.1,
     previousPeriodShare: 0.2,
     memberRemovals: 6,
+    configEvents: { perUsageEvent: 0.03, staleShare: 0.1, crashProbability: 0.2, redeliveryProbability: 0.1 },
   },
 ];
 

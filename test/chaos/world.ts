@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import { Redis } from 'ioredis';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
+import { DynamoConfigStore } from '../../functions/adapters/dynamodb/config-store';
 import { createTables } from '../../functions/adapters/dynamodb/create-tables';
 import { FamilyStore } from '../../functions/adapters/dynamodb/family-store';
 import { DynamoLedger } from '../../functions/adapters/dynamodb/ledger';
@@ -10,10 +11,14 @@ import { createRedisClient } from '../../functions/adapters/redis/client';
 import { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
 import { createSqsClient } from '../../functions/adapters/sqs/client';
 import { SqsDeadLetterQueue } from '../../functions/adapters/sqs/dead-letter-queue';
+import { createConfigEventsHandler } from '../../functions/config-events/config-events-handler';
+import type { ConfigBatchDeps } from '../../functions/core/config/apply-batch';
+import { applyConfigChange } from '../../functions/core/config/apply-change';
+import type { ConfigCache } from '../../functions/core/config/ports';
+import { versionOf } from '../../functions/core/config/version';
 import { notificationIdFor } from '../../functions/core/outbox';
 import { noGlobalPolicy, systemClock } from '../../functions/core/ports';
 import type { SettlementDeps } from '../../functions/core/settle-batch';
-import { periodOf, shiftPeriod } from '../../functions/core/time';
 import { createOutboxRelayHandler } from '../../functions/outbox-relay/outbox-relay-handler';
 import { createOutboxSweeperHandler } from '../../functions/outbox-sweeper/outbox-sweeper-handler';
 import { loadConfig } from '../../functions/shared/config';
@@ -27,12 +32,13 @@ import { localContext, startDeliveryLoop } from '../../local/outbox/delivery-loo
 import { openTableStream } from '../../local/outbox/stream-reader';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services/dynamodb-local';
 import { startPrivateRedis } from '../../local/services/redis-server';
-import { settlementsOf } from '../../local/summary';
+import { generateConfigEvents } from '../../local/workload/config-events';
 import { DEMO_WORKLOAD, generateWorkload } from '../../local/workload/generate';
 import { seededRandom } from '../../local/workload/random';
 import { startPutEventsFake } from '../helpers/put-events-fake';
+import { recordingConfigStore } from '../helpers/recording-config-store';
 import { behindSwitch, type CrashPoint, CrashSwitch } from './crash-switch';
-import type { MemberRemoval } from './decision-oracle';
+import { type AppliedChange, appliedChangeOf } from './decision-oracle';
 import { injectDynamoFaults } from './dynamodb-faults';
 import type { Scenario } from './scenarios';
 
@@ -76,6 +82,7 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
     duplicates: 0,
     outboxCrashes: 0,
     memberRemovals: 0,
+    lateConfigEvents: 0,
   };
   const stoppers: Array<() => Promise<unknown>> = [];
   try {
@@ -161,6 +168,30 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
     };
     const usageEvents = createUsageEventsHandler(deps, createObservability('chaos-usage-events'));
 
+    // Family and policy changes, through the config-events function; it can die after the ledger committed.
+    const configSwitch = new CrashSwitch();
+    const appliedChanges: AppliedChange[] = [];
+    const configDeps: ConfigBatchDeps = {
+      store: recordingConfigStore(new DynamoConfigStore(doc, tables), (c) =>
+        appliedChanges.push(appliedChangeOf(c)),
+      ),
+      cache: behindSwitch(cache as ConfigCache, configSwitch, {
+        applyConfig: { before: 'before-config-redis' },
+      }),
+      deadLetters: new SqsDeadLetterQueue(createSqsClient({ endpoint: sqsServer.address }), queueUrl),
+      clock: systemClock,
+      settings: {
+        timeZone: config.settlement.timeZone,
+        futureSkewMs: config.settlement.futureSkewMs,
+        outboxGraceMs: config.outbox.graceMs,
+      },
+      maxBytesPerEvent: config.settlement.maxBytesPerEvent,
+      familyConcurrency: config.processing.familyConcurrency,
+      retry: settlementSettings(config).retry,
+      log: silent,
+    };
+    const configEvents = createConfigEventsHandler(configDeps, createObservability('chaos-config-events'));
+
     const outboxSwitch = new CrashSwitch();
     const outboxDeps = createOutboxDeps(config, silent);
     const guardedOutbox = {
@@ -209,6 +240,21 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
     for (const family of workload.families) familyIds.push((await familyStore.putFamily(family)).familyId);
 
     const topic = new SimulatedTopic('usage-events', options.partitions);
+    const configTopics = {
+      'policy-updated': new SimulatedTopic('policy-updated', options.partitions),
+      'family-updated': new SimulatedTopic('family-updated', options.partitions),
+    };
+    if (scenario.configEvents) {
+      const { perUsageEvent, staleShare } = scenario.configEvents;
+      const count = Math.max(1, Math.round(options.events * perUsageEvent));
+      const generated = generateConfigEvents(seededRandom(options.seed + 7), workload.families, count, {
+        nowMs,
+        staleShare,
+        seed: options.seed,
+      });
+      for (const c of generated) configTopics[c.topic].produce(c.key, c.value);
+      faults.lateConfigEvents = generated.filter((c) => c.late).length;
+    }
     const kinds = new Map<string, (typeof workload.events)[number]['kind']>();
     for (const e of workload.events) {
       const record = topic.produce(e.key, e.value);
@@ -272,26 +318,36 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       else await admin.flushall();
     };
 
-    // Members leave a third into the run, through the ledger only: Redis still lists them.
-    const removals: MemberRemoval[] = [];
+    // Members leave a third into the run, and Redis does not follow: its states still list them.
+    const ledgerOnly: ConfigBatchDeps = {
+      ...configDeps,
+      cache: {
+        applyConfig: async () => {
+          throw new Error('Redis did not follow');
+        },
+      },
+    };
     const removeMembers = async () => {
       const leaving = workload.families
-        .filter((f) => (f.members as unknown[]).length > 1)
+        .filter((f) => f.members.length > 1)
         .slice(0, scenario.memberRemovals ?? 0);
       for (const family of leaving) {
-        const familyId = family.familyId as number;
-        const member = (family.members as Array<{ customerId: number }>)[1] as { customerId: number };
-        await familyStore.removeMember(familyId, member.customerId);
-        const settledBefore = new Set<string>();
-        for (const p of [
-          shiftPeriod(periodOf(nowMs, config.settlement.timeZone), -1),
-          periodOf(nowMs, config.settlement.timeZone),
-        ]) {
-          for (const s of await settlementsOf({ doc: plainDoc, ledgerTable: tables.ledger }, familyId, p)) {
-            settledBefore.add(String(s.eventId));
-          }
-        }
-        removals.push({ familyId, customerId: member.customerId, settledBefore });
+        const customerId = (family.members[1] as { customerId: number }).customerId;
+        const timestampMs = Date.now();
+        const eventId = `leave-${family.familyId}-${customerId}`;
+        const outcome = await applyConfigChange(
+          {
+            kind: 'member-left',
+            eventId,
+            eventType: 'MEMBER_LEFT',
+            timestampMs,
+            version: versionOf(timestampMs, eventId),
+            familyId: family.familyId,
+            customerId,
+          },
+          ledgerOnly,
+        );
+        if (outcome.kind !== 'applied') throw new Error(`${eventId} was not applied: ${outcome.kind}`);
         faults.memberRemovals++;
       }
     };
@@ -299,8 +355,34 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
     let mapping: SimulatedEventSourceMapping;
     let plannedCrashes = 0;
     let invocations = 0;
+    // Config events go a small batch at a time between usage batches, so changes land all through the run.
+    const invokeConfig = async (event: Parameters<typeof configEvents>[0]) => {
+      const cfg = scenario.configEvents;
+      const crash =
+        cfg?.crashProbability && random.chance(cfg.crashProbability)
+          ? { point: 'before-config-redis' as CrashPoint, countdown: 1 }
+          : null;
+      const response = await configSwitch.run(crash, () =>
+        configEvents(event, localContext('config-events', 300_000)),
+      );
+      if (cfg?.redeliveryProbability && random.chance(cfg.redeliveryProbability)) {
+        faults.duplicates++;
+        await configEvents(event, localContext('config-events', 300_000));
+      }
+      return response;
+    };
+    const configMappings = Object.values(configTopics).map(
+      (t) =>
+        new SimulatedEventSourceMapping(t, invokeConfig, {
+          batchSize: 3,
+          maxAttemptsWithoutProgress: 200,
+          retryDelayMs: 10,
+        }),
+    );
+
     let removed = false;
     const invoke = async (event: Parameters<typeof usageEvents>[0]) => {
+      for (const m of configMappings) if (m.lag() > 0) await m.pollOnce();
       if (!removed && (scenario.memberRemovals ?? 0) > 0 && mapping.consumed() >= topic.size() / 3) {
         removed = true;
         await removeMembers();
@@ -358,6 +440,7 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
           .then(() => setTimeout(() => void bus.comeBack(), scenario.eventBridge?.outageMs));
       }
     });
+    for (const m of configMappings) await m.drain();
     const settleSeconds = (Date.now() - started) / 1000;
     if (scenario.eventBridge?.outageMs && !outageStarted) {
       faults.eventBridge++;
@@ -370,7 +453,7 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       const item = await outboxDeps.store.get(id);
       if (item && item.attempts > 0) faults.eventBridge++;
     }
-    faults.crashes = usageSwitch.crashes;
+    faults.crashes = usageSwitch.crashes + configSwitch.crashes;
     if (process.env.CHAOS_DEBUG)
       console.error({ plannedCrashes, crashes: usageSwitch.crashes, invocations: mapping.stats });
 
@@ -395,7 +478,8 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       outboxCrashes: () => outboxSwitch.crashes,
       delivery,
       families: workload.families,
-      removals,
+      appliedChanges,
+      configTopics,
       config,
       stop: async () => {
         for (const stop of stoppers.reverse()) await stop().catch(() => undefined);

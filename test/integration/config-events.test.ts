@@ -4,6 +4,7 @@ import type { DynamoConfigStore } from '../../functions/adapters/dynamodb/config
 import { notificationIdFor } from '../../functions/core/outbox';
 import { periodOf, shiftPeriod } from '../../functions/core/time';
 import { configRecord, familyEvent, mskEvent, mskRecord, policyUpdated, usage } from '../helpers/msk';
+import { recordingConfigStore } from '../helpers/recording-config-store';
 import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
 
 /**
@@ -497,12 +498,12 @@ describe('policy and usage events on the same family at once', () => {
     const applied: Array<{ version: number; blocked: boolean }> = [];
     const watched = env.configHandlerWith({
       ...env.configDeps,
-      onApplied: (outcome) => {
-        const edit = outcome.plan.periods.find((p) => p.period === period());
-        const value = outcome.plan.change.kind === 'policy' ? outcome.plan.change.value : null;
+      store: recordingConfigStore(env.configDeps.store, ({ plan }) => {
+        const edit = plan.periods.find((p) => p.period === period());
+        const value = plan.change.kind === 'policy' ? plan.change.value : null;
         if (edit && value?.key === 'BLOCK:ACCESS')
           applied.push({ version: edit.versionBefore + 1, blocked: value.blocked });
-      },
+      }),
     });
     const start = Date.now() - 60_000;
     const toggles = Array.from({ length: 12 }, (_, i) =>

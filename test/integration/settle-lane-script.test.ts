@@ -233,6 +233,20 @@ describe('confirmation after the ledger committed', () => {
     expect(await local.redis.get(cache.keys.settled(id, event.eventId))).toBe(event.payloadHash);
   });
 
+  it('drops a state put back from a replica that lagged: same version and incarnation, decisions missing', async () => {
+    const id = await family(10_000);
+    const key = cache.keys.period(id, PERIOD);
+    const before = (await local.redis.dumpBuffer(key)) as Buffer;
+    const { event } = await decide({ familyId: id, customerId: 1, bytesUsed: 500 });
+    await local.redis.restore(key, 0, before, 'REPLACE');
+
+    await cache.confirm(id, PERIOD, { before: 0, after: 1, incarnation: await incarnation(id) }, [
+      { eventId: event.eventId, payloadHash: event.payloadHash },
+    ]);
+
+    expect(await state(id)).toBeNull();
+  });
+
   it('keeps a state loaded after the commit', async () => {
     const id = ++familyId;
     await cache.hydrate(snapshot(id, 10_000, { 1: {} }, { version: 4 }));

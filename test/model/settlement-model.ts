@@ -194,8 +194,9 @@ function withKey(policy: ModelPolicy, key: ModelPolicyKey, from: ModelPolicy): M
 const KEYS: ReadonlyArray<ModelPolicyKey> = ['LIMIT:DATA:MONTHLY', 'BLOCK:ACCESS', 'BLOCK:TIME', 'BLOCK:APP'];
 
 export class SettlementModel {
-  /** Each member's own policy level; a member is in the family while it has an entry. */
+  /** Each member's own policy level, kept when the member leaves (a member who joins again has it back). */
   private readonly memberLevels = new Map<number, ModelPolicy>();
+  private readonly members = new Set<number>();
   private familyLevel: ModelPolicy = NO_MODEL_POLICY;
   private globalLevel: ModelPolicy = NO_MODEL_POLICY;
   private readonly periods = new Map<string, PeriodState>();
@@ -217,6 +218,7 @@ export class SettlementModel {
           alerts.set(alertKey(alert), alert);
         }
         if (!this.memberLevels.has(m.customerId)) this.memberLevels.set(m.customerId, m.policy);
+        this.members.add(m.customerId);
       }
       // The spec does not say how a period's counters start; the model keeps the
       // invariant remaining = quota - family used, negative for an overdrawn family
@@ -299,17 +301,17 @@ export class SettlementModel {
   }
 
   isMember(customerId: number): boolean {
-    return this.memberLevels.has(customerId);
+    return this.members.has(customerId);
   }
 
   /** The member leaves: from now on its events are not the family's. Its usage stays counted. */
   removeMember(customerId: number): void {
-    this.memberLevels.delete(customerId);
+    this.members.delete(customerId);
   }
 
-  /** A customer joins (again), with its own level as it was, or none. */
-  addMember(customerId: number, policy: ModelPolicy = NO_MODEL_POLICY): void {
-    if (!this.memberLevels.has(customerId)) this.memberLevels.set(customerId, policy);
+  /** A customer joins (again), with its own level as it was when it left, or none. */
+  addMember(customerId: number): void {
+    this.members.add(customerId);
   }
 
   /** The policy that decides a member's events: per key the member's value, else the family's, else the global. */
@@ -336,7 +338,7 @@ export class SettlementModel {
     value: ModelPolicy,
     currentPeriod: string,
   ): ModelRetroactive[] {
-    const members = target === 'GLOBAL' ? [] : target === 'FAMILY' ? [...this.memberLevels.keys()] : [target];
+    const members = target === 'GLOBAL' ? [] : target === 'FAMILY' ? [...this.members] : [target];
     const before = new Map(members.map((c) => [c, this.effective(c)]));
     if (target === 'GLOBAL') this.globalLevel = withKey(this.globalLevel, key, value);
     else if (target === 'FAMILY') this.familyLevel = withKey(this.familyLevel, key, value);

@@ -23,6 +23,7 @@ describe('loadConfig defaults', () => {
       maxBytesPerEvent: 10 * 1024 ** 3,
       dedupWindowSeconds: 600,
       clockMarginMs: 60_000,
+      globalPolicyRefreshMs: 60_000,
     });
     expect(config.outbox).toMatchObject({ maxAttempts: 5, backoffBaseMs: 60_000, backoffCapMs: 960_000 });
     expect(config.notificationSource).toBe('usage-settlement');

@@ -10,7 +10,7 @@ import { SCRIPT_FILES } from '../../functions/adapters/redis/settlement-scripts'
 const PINNED: Record<string, string> = {
   [SCRIPT_FILES.settleLane]: 'da034f0bb03b771dd17021e1837188f87b192644',
   [SCRIPT_FILES.hydratePeriod]: '096d2c26a01c150d635ae6788ee3ce2b246e7cb4',
-  [SCRIPT_FILES.confirmLane]: '1e760ce742fcd4a4817d586918fe8a1879700152',
+  [SCRIPT_FILES.confirmLane]: 'b8d44acbf57d7b3ea2bc47b900de222dea4e8fc4',
   [SCRIPT_FILES.applyConfig]: '91d209417381ee8ecc41f317f2178b23c6bc5585',
 };
 

@@ -1,39 +1,21 @@
-import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { TransientError } from '../../core/errors';
+import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type Family,
   familySchema,
   type Member,
   type MemberPolicy,
-  policySchema,
   readStoredPolicy,
 } from '../../core/family';
-import { type Period, periodOf, shiftPeriod } from '../../core/time';
-import { classifyDynamoError } from './errors';
+import { livePeriods, periodOf } from '../../core/time';
 import { ledgerKeys } from './ledger-keys';
 import { queryAll } from './query-all';
 
 const MAX_TRANSACTION_ITEMS = 100;
-const POLICY_WRITE_ATTEMPTS = 3;
-
-/** The policy fields an operator changes; absent fields keep their stored value. */
-export type PolicyPatch = Partial<MemberPolicy>;
 
 /** Which periods a change reaches: those whose events are still accepted. */
 export interface PeriodClock {
   readonly timeZone: string;
   readonly futureSkewMs: number;
-}
-
-/**
- * The periods whose events may still arrive: the previous one, the current
- * one and, right before a month ends, the next one.
- */
-export function livePeriods(nowMs: number, clock: PeriodClock): Period[] {
-  const current = periodOf(nowMs, clock.timeZone);
-  return [
-    ...new Set([shiftPeriod(current, -1), current, periodOf(nowMs + clock.futureSkewMs, clock.timeZone)]),
-  ];
 }
 
 /**
@@ -51,7 +33,7 @@ function periodVersionBumps(
   quota: { readonly before: number; readonly after: number } | null,
 ) {
   const current = periodOf(nowMs, clock.timeZone);
-  return livePeriods(nowMs, clock).map((period) => {
+  return livePeriods(nowMs, clock.timeZone, clock.futureSkewMs).map((period) => {
     const fixed = quota === null ? null : period < current ? quota.before : quota.after;
     const setQuota =
       quota === null ? '' : period < current ? ' SET quota = if_not_exists(quota, :q)' : ' SET quota = :q';
@@ -67,11 +49,10 @@ function periodVersionBumps(
 }
 
 /**
- * Writes families, members and policies (the operator's side of the ledger).
- * Input is validated and app ids normalised here, by the same rules the
- * usage path uses. Every change also moves the versions of the family's live
- * periods (see periodVersionBumps); the caller then drops those period states
- * from Redis.
+ * Seeds families, members and policies for local runs, the benchmark and
+ * tests, before their events flow. Input is validated and app ids normalised
+ * by the same rules the usage path uses. Changes after that are versioned
+ * events and go through the config core (core/config), as in production.
  */
 export class FamilyStore {
   constructor(
@@ -115,30 +96,6 @@ export class FamilyStore {
     return family;
   }
 
-  /** Removes a member; its later events are rejected. False when it was not a member. */
-  async removeMember(familyId: number, customerId: number, nowMs = Date.now()): Promise<boolean> {
-    try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: this.ledgerTable,
-                Key: ledgerKeys.member(familyId, customerId),
-                ConditionExpression: 'attribute_exists(PK)',
-              },
-            },
-            ...periodVersionBumps(this.ledgerTable, familyId, nowMs, this.clock, null),
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      if ((error as { name?: string }).name === 'TransactionCanceledException') return false;
-      throw classifyDynamoError(error);
-    }
-  }
-
   /** The family with its members and policies; null when the family does not exist. */
   async getFamily(familyId: number): Promise<Family | null> {
     const items = await queryAll(this.db, {
@@ -165,65 +122,6 @@ export class FamilyStore {
       quotaBytes: Number(head.quotaBytes ?? 0),
       members,
     };
-  }
-
-  /**
-   * Changes only the given policy fields of a member, validated by the same
-   * schema as putFamily. A read-modify-write guarded by the member's updatedAt,
-   * so two operators editing different fields at once both keep their change.
-   * Returns null when the customer is not a member of the family.
-   */
-  async setPolicy(
-    familyId: number,
-    customerId: number,
-    patch: PolicyPatch,
-    nowMs = Date.now(),
-  ): Promise<{ before: MemberPolicy; after: MemberPolicy } | null> {
-    const key = ledgerKeys.member(familyId, customerId);
-    for (let attempt = 1; ; attempt++) {
-      const { Item } = await this.db
-        .send(new GetCommand({ TableName: this.ledgerTable, Key: key, ConsistentRead: true }))
-        .catch((e) => {
-          throw classifyDynamoError(e);
-        });
-      if (!Item) return null;
-      const before = readStoredPolicy(Item.policy).policy;
-      const after = policySchema.parse({ ...before, ...patch });
-      const seen = typeof Item.updatedAt === 'number' ? Item.updatedAt : null;
-      try {
-        await this.db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.ledgerTable,
-                  Key: key,
-                  UpdateExpression: 'SET policy = :policy, updatedAt = :now',
-                  ConditionExpression:
-                    seen === null
-                      ? 'attribute_exists(PK) AND attribute_not_exists(updatedAt)'
-                      : 'attribute_exists(PK) AND updatedAt = :seen',
-                  ExpressionAttributeValues: {
-                    ':policy': storedPolicy(after),
-                    ':now': Math.max(nowMs, (seen ?? 0) + 1),
-                    ...(seen === null ? {} : { ':seen': seen }),
-                  },
-                },
-              },
-              ...periodVersionBumps(this.ledgerTable, familyId, nowMs, this.clock, null),
-            ],
-          }),
-        );
-        return { before, after };
-      } catch (error) {
-        if ((error as { name?: string }).name !== 'TransactionCanceledException') {
-          throw classifyDynamoError(error);
-        }
-        if (attempt >= POLICY_WRITE_ATTEMPTS) {
-          throw new TransientError(`member ${customerId} of family ${familyId} kept changing; try again`);
-        }
-      }
-    }
   }
 }
 

@@ -17,8 +17,6 @@ export interface ConfigBatchDeps extends ConfigDeps {
     warn(message: string, extra: Record<string, unknown>): void;
     error(message: string, extra: Record<string, unknown>): void;
   };
-  /** Called for every change the ledger committed (tests and the local run follow changes with it). */
-  readonly onApplied?: (outcome: Extract<ConfigOutcome, { kind: 'applied' }>) => void;
 }
 
 export interface ConfigBatchReport {
@@ -120,7 +118,6 @@ export async function applyConfigBatch(
       report.applied[change.eventType] = (report.applied[change.eventType] ?? 0) + 1;
       report.notificationsStaged += outcome.outbox.length;
       if (!outcome.redisUpdated) report.redisNotUpdated++;
-      deps.onApplied?.(outcome);
     }
   });
 
