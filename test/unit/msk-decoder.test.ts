@@ -7,8 +7,8 @@ import {
   type MskRecord,
 } from '../../functions/core/kafka-record';
 
-// The AWS-shaped sample shared by every consumer of the contract (SPEC §2); it sits beside the repo.
-const FIXTURE_URL = new URL('../../../shared/fixtures/msk-event.sample.json', import.meta.url);
+// The AWS-shaped sample event of the contract (SPEC §2), kept in the repository so tests need nothing beside it.
+const FIXTURE_URL = new URL('../fixtures/msk-event.sample.json', import.meta.url);
 const loadFixture = (): MskEvent => JSON.parse(readFileSync(FIXTURE_URL, 'utf8')) as MskEvent;
 
 const rawRecord = (overrides: Partial<MskRecord>): MskRecord => ({

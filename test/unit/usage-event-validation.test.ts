@@ -11,7 +11,7 @@ import {
   validateRecord,
 } from '../../functions/core/usage-event';
 
-const FIXTURE_URL = new URL('../../../shared/fixtures/msk-event.sample.json', import.meta.url);
+const FIXTURE_URL = new URL('../fixtures/msk-event.sample.json', import.meta.url);
 
 // "Now" for every test: 2026-03-17 12:00 in Seoul, so the accepted window is
 // [2026-02-01T00:00+09:00, now + skew].
