@@ -1,7 +1,11 @@
 import { parseArgs } from 'node:util';
 import { formatSummary } from './format-summary';
+import { KafkaJarsMissingError } from './kafka/broker/kafka-jars';
+import { TOPICS } from './kafka/topics';
 import { LocalServices, runPipeline } from './pipeline';
 import { RedisUnavailableError } from './services/redis-server';
+
+const topicNames = () => TOPICS.map((t) => t.name).join(', ');
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -10,6 +14,11 @@ queue emulator and a notification sink, with the real handlers invoked by a
 simulation of the MSK and DynamoDB-stream event source mappings.
 
 Options:
+  --kafka             a real single-node Apache Kafka broker (needs a JDK 17+ and,
+                      the first time, Maven: see docs/kafka-harness.md) instead of
+                      the in-process topics; prints its bootstrap address
+  --keep-running      with --kafka: keep consuming after the workload, for your own
+                      producers, until Ctrl-C; then print the summary of everything
   --events N          events to generate (default 5000)
   --families N        demo families to generate (default 40)
   --events-file F     read usage envelopes from a JSONL file instead
@@ -60,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       'log-level': { type: 'string' },
       json: { type: 'boolean', default: false },
+      kafka: { type: 'boolean', default: false },
+      'keep-running': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -68,14 +79,32 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (values['keep-running'] && !values.kafka) {
+    throw new UsageError(
+      '--keep-running needs --kafka: only a real broker accepts records from other producers',
+    );
+  }
   const showProgress = !values.json && process.stderr.isTTY === true;
   const services = new LocalServices();
+  const keepRunning = values['keep-running'] ? new AbortController() : undefined;
   const interrupt = () => {
+    if (keepRunning?.signal.aborted === false) {
+      // Ctrl-C ends a --keep-running session normally: the summary of everything consumed, then exit.
+      process.stderr.write(
+        '\nstopping: settling what was consumed, then the summary (Ctrl-C again to quit now)\n',
+      );
+      keepRunning.abort();
+      process.once('SIGINT', interrupt);
+      return;
+    }
     process.stderr.write('\ninterrupted: stopping local services\n');
     void services.stopAll().finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+  process.once('SIGTERM', () => {
+    keepRunning?.abort();
+    interrupt();
+  });
   const summary = await runPipeline(
     {
       events: positiveInt('events', values.events, 5_000),
@@ -89,6 +118,22 @@ async function main(argv: string[]): Promise<number> {
       outDir: values.out ?? '.local',
       logLevel: values['log-level'] ?? 'SILENT',
       settleTimeoutMs: 60_000,
+      kafka: values.kafka,
+      keepRunning: keepRunning && {
+        signal: keepRunning.signal,
+        onReady: ({ summary, bootstrap, familiesFile }) => {
+          if (showProgress) process.stderr.write('\n\n');
+          process.stdout.write(`${values.json ? JSON.stringify(summary) : formatSummary(summary)}\n\n`);
+          process.stderr.write(
+            `consuming: produce to ${bootstrap} (topics: ${topicNames()}); the demo families are in ${familiesFile}. Ctrl-C stops.\n`,
+          );
+        },
+        onCounters: (c) =>
+          process.stderr.write(
+            `${c.topic}: ${c.committed} committed, ${c.invocations} invocations, ${c.redelivered} redelivered, ` +
+              `${c.failedInvocations} failed invocations, lag ${c.lag}\n`,
+          ),
+      },
       onProgress: showProgress ? renderProgress : undefined,
       onServiceStarted: (name, endpoint, pid) =>
         process.stderr.write(`started ${name} at ${endpoint}${pid ? ` (pid ${pid})` : ''}\n`),
@@ -110,6 +155,7 @@ main(process.argv.slice(2)).then(
     const known =
       error instanceof UsageError ||
       error instanceof RedisUnavailableError ||
+      error instanceof KafkaJarsMissingError ||
       String((error as { code?: string })?.code).startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`\nnpm start failed: ${(error as Error)?.message ?? String(error)}\n`);
     if (!known) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);

@@ -137,6 +137,11 @@ export class EventSourceMapping {
     }
   }
 
+  /** Records of the topic the group has not committed yet. */
+  pendingRecords(): Promise<number> {
+    return this.source.lag();
+  }
+
   /** Progress reported by drain(): records committed by this mapping. */
   protected consumed(): number {
     return this.stats.recordsCommitted;
