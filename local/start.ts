@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { formatSummary } from './format-summary';
+import { JavaUnavailableError } from './kafka/broker/kafka-broker';
 import { KafkaJarsMissingError } from './kafka/broker/kafka-jars';
 import { TOPICS } from './kafka/topics';
 import { LocalServices, runPipeline } from './pipeline';
@@ -156,6 +157,7 @@ main(process.argv.slice(2)).then(
       error instanceof UsageError ||
       error instanceof RedisUnavailableError ||
       error instanceof KafkaJarsMissingError ||
+      error instanceof JavaUnavailableError ||
       String((error as { code?: string })?.code).startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`\nnpm start failed: ${(error as Error)?.message ?? String(error)}\n`);
     if (!known) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);

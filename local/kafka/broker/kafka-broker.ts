@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,8 @@ export interface KafkaBrokerOptions {
 const STOP_GRACE_MS = 10_000;
 
 const java = () => (process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java');
+
+export class JavaUnavailableError extends Error {}
 
 /** A small heap and a quick-starting JIT: the broker serves tests and a laptop, not throughput. */
 const JVM_OPTIONS = [
@@ -127,6 +129,9 @@ function stopChild(child: ChildProcess): Promise<void> {
  * this process exits), the directory removed.
  */
 export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
+  if (spawnSync(java(), ['-version'], { stdio: 'ignore' }).status !== 0) {
+    throw new JavaUnavailableError('the Kafka broker needs Java 17+: install a JDK or set JAVA_HOME');
+  }
   const jars = await ensureKafkaJars(options.log);
   const classpath = join(jars, '*');
   const dir = mkdtempSync(join(tmpdir(), 'kafka-broker-'));
