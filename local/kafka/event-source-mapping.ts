@@ -137,6 +137,11 @@ export class EventSourceMapping {
     }
   }
 
+  /** Leaves the consumer group (its partitions move to the other members). */
+  close(): Promise<void> {
+    return this.source.close();
+  }
+
   /** Records of the topic the group has not committed yet. */
   pendingRecords(): Promise<number> {
     return this.source.lag();
