@@ -1,9 +1,20 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { AppConfigError, EXAMPLE_MSK_CLUSTER_ARN, loadAppConfig, mskResourceArns } from '../../lib/config';
-import { committedContext, EXAMPLE_EXISTING_VPC, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
+import {
+  committedContext,
+  EXAMPLE_EXISTING_VPC,
+  OFFLINE_CONTEXT,
+  SYNTH_TIMEOUT_MS,
+  synthesize,
+} from './support/synthesize';
 
 const load = (context: Record<string, unknown> = {}, env: Record<string, string> = {}) =>
+  loadAppConfig(new App({ context: { ...OFFLINE_CONTEXT, ...context } }).node, env);
+
+const REAL_CLUSTER =
+  'arn:aws:kafka:ap-northeast-2:111122223333:cluster/prod/abcd1234-ab12-cd34-ef56-abcdef123456-2';
+const loadForDeploy = (context: Record<string, unknown> = {}, env: Record<string, string> = {}) =>
   loadAppConfig(new App({ context }).node, env);
 
 describe('deployment parameters', () => {
@@ -53,6 +64,55 @@ describe('deployment parameters', () => {
       topic: 'arn:aws:kafka:us-east-1:111122223333:topic/prod/abcd-1/t',
       group: 'arn:aws:kafka:us-east-1:111122223333:group/prod/abcd-1/g',
     });
+  });
+});
+
+describe('deploy guards', () => {
+  it('refuses the example MSK cluster unless the synthesis says it is offline', () => {
+    expect(() => loadForDeploy()).toThrow(AppConfigError);
+    expect(() => loadForDeploy()).toThrow(
+      /mskClusterArn \(MSK_CLUSTER_ARN\) is still the example placeholder/,
+    );
+    expect(() => loadForDeploy()).toThrow(/allowPlaceholderCluster=true/);
+    expect(loadForDeploy({ allowPlaceholderCluster: 'true' }).msk.clusterArn).toBe(EXAMPLE_MSK_CLUSTER_ARN);
+    expect(loadForDeploy({}, { ALLOW_PLACEHOLDER_CLUSTER: 'true' }).msk.clusterArn).toBe(
+      EXAMPLE_MSK_CLUSTER_ARN,
+    );
+    expect(loadForDeploy({ mskClusterArn: REAL_CLUSTER }).msk.clusterArn).toBe(REAL_CLUSTER);
+  });
+
+  it('needs 100 unreserved executions beyond the 26 the functions reserve by default', () => {
+    const deploy = { mskClusterArn: REAL_CLUSTER };
+    expect(() => loadForDeploy({ ...deploy, unreservedAccountConcurrency: '125' })).toThrow(
+      /reserve 26 concurrent executions.*leaves only 25 to reserve.*at least 126/,
+    );
+    expect(loadForDeploy({ ...deploy, unreservedAccountConcurrency: '126' }).functions).toMatchObject({
+      usageEventsReservedConcurrency: 20,
+      relayReservedConcurrency: 5,
+      sweeperReservedConcurrency: 1,
+    });
+    // A new account's quota of 10 works without any reservation.
+    const none = {
+      ...deploy,
+      unreservedAccountConcurrency: '10',
+      usageEventsReservedConcurrency: '0',
+      relayReservedConcurrency: '0',
+      sweeperReservedConcurrency: '0',
+    };
+    expect(loadForDeploy(none).functions.usageEventsReservedConcurrency).toBe(0);
+    expect(() => loadForDeploy({ ...none, sweeperReservedConcurrency: '1' })).toThrow(
+      /leaves only 0 to reserve/,
+    );
+  });
+
+  it('accepts an operator security group for the cache only as a security group id', () => {
+    expect(load({ cacheOperatorSecurityGroupId: 'sg-0123456789abcdef0' }).cache.operatorSecurityGroupId).toBe(
+      'sg-0123456789abcdef0',
+    );
+    expect(load().cache.operatorSecurityGroupId).toBeUndefined();
+    expect(() => load({ cacheOperatorSecurityGroupId: 'bastion' })).toThrow(
+      /cacheOperatorSecurityGroupId \(CACHE_OPERATOR_SECURITY_GROUP_ID\)/,
+    );
   });
 });
 
