@@ -98,6 +98,7 @@ export class UsageSettlementStack extends Stack {
         replicationGroupId: this.cache.replicationGroupId,
         shards: config.cache.shards,
         replicasPerShard: config.cache.replicasPerShard,
+        memoryAlarmPercent: config.alarms.cacheMemoryPercent,
       },
     });
 

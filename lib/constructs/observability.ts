@@ -56,6 +56,8 @@ export interface ObservabilityProps {
     readonly replicationGroupId: string;
     readonly shards: number;
     readonly replicasPerShard: number;
+    /** DatabaseMemoryUsagePercentage of a node that alarms. */
+    readonly memoryAlarmPercent: number;
   };
 }
 
@@ -262,33 +264,34 @@ export class Observability extends Construct {
         title: 'Cache memory used (% of maxmemory)',
         width: 12,
         left: this.cacheNodeMetrics('DatabaseMemoryUsagePercentage'),
+        leftAnnotations: [{ value: this.props.cache.memoryAlarmPercent, label: 'memory alarm' }],
       }),
     );
   }
 
   /**
-   * One metric per node. In cluster mode ElastiCache names nodes
+   * One metric per node, shard by shard. In cluster mode ElastiCache names nodes
    * <replication group>-<shard 0001..>-<node 001..>, and a Valkey node's CacheNodeId is always 0001.
    */
-  private cacheNodeMetrics(metricName: string): Metric[] {
+  private cacheShardMetrics(metricName: string, period = ONE_MINUTE): Metric[][] {
     const { replicationGroupId, shards, replicasPerShard } = this.props.cache;
-    const metrics: Metric[] = [];
-    for (let shard = 1; shard <= shards; shard++) {
-      for (let node = 1; node <= replicasPerShard + 1; node++) {
-        const cacheClusterId = `${replicationGroupId}-${String(shard).padStart(4, '0')}-${String(node).padStart(3, '0')}`;
-        metrics.push(
-          new Metric({
-            namespace: 'AWS/ElastiCache',
-            metricName,
-            dimensionsMap: { CacheClusterId: cacheClusterId, CacheNodeId: '0001' },
-            statistic: Stats.MAXIMUM,
-            period: ONE_MINUTE,
-            label: cacheClusterId,
-          }),
-        );
-      }
-    }
-    return metrics;
+    return Array.from({ length: shards }, (_, s) =>
+      Array.from({ length: replicasPerShard + 1 }, (_, n) => {
+        const cacheClusterId = `${replicationGroupId}-${String(s + 1).padStart(4, '0')}-${String(n + 1).padStart(3, '0')}`;
+        return new Metric({
+          namespace: 'AWS/ElastiCache',
+          metricName,
+          dimensionsMap: { CacheClusterId: cacheClusterId, CacheNodeId: '0001' },
+          statistic: Stats.MAXIMUM,
+          period,
+          label: cacheClusterId,
+        });
+      }),
+    );
+  }
+
+  private cacheNodeMetrics(metricName: string): Metric[] {
+    return this.cacheShardMetrics(metricName).flat();
   }
 
   private offsetLag(period: Duration): Metric {
@@ -378,6 +381,23 @@ export class Observability extends Construct {
         `The ${name} function threw (not a reported batch item failure): read its logs and traces.`,
       );
     }
+    // One alarm per shard: an alarm's math can read at most 10 metrics, a shard has at most 6 nodes.
+    this.cacheShardMetrics('DatabaseMemoryUsagePercentage', FIVE_MINUTES).forEach((nodes, s) => {
+      const id = `CacheMemoryShard${String(s + 1).padStart(4, '0')}`;
+      alarms[id] = above(
+        id,
+        new MathExpression({
+          expression: `MAX([${nodes.map((_, n) => `n${n}`).join(', ')}])`,
+          label: `shard ${s + 1} memory used (% of maxmemory, highest node)`,
+          period: FIVE_MINUTES,
+          usingMetrics: Object.fromEntries(nodes.map((metric, n) => [`n${n}`, metric])),
+        }),
+        props.cache.memoryAlarmPercent,
+        `A Valkey node of shard ${s + 1} is above ${props.cache.memoryAlarmPercent}% of maxmemory. The cache never evicts ` +
+          '(noeviction): when full, writes fail and usage-events batches are redelivered. Scale the node type or add shards.',
+        2,
+      );
+    });
     for (const [name, table] of Object.entries(props.tables)) {
       const id = `${name[0]!.toUpperCase()}${name.slice(1)}TableThrottles`;
       alarms[id] = above(

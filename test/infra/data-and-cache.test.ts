@@ -77,10 +77,11 @@ describe('DynamoDB tables', () => {
 describe('Valkey cache', () => {
   it('is a cluster-mode Valkey replication group, Multi-AZ, encrypted in transit (required) and at rest', () => {
     const subnetGroup = logicalId(template, 'AWS::ElastiCache::SubnetGroup', 'CacheSubnetGroup');
+    const parameters = logicalId(template, 'AWS::ElastiCache::ParameterGroup', 'CacheParameters');
     template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
       Engine: 'valkey',
       ClusterMode: 'enabled',
-      CacheParameterGroupName: 'default.valkey8.cluster.on',
+      CacheParameterGroupName: { Ref: parameters },
       NumNodeGroups: 2,
       ReplicasPerNodeGroup: 1,
       MultiAZEnabled: true,
@@ -90,6 +91,31 @@ describe('Valkey cache', () => {
       AtRestEncryptionEnabled: true,
       CacheSubnetGroupName: { Ref: subnetGroup },
     });
+  });
+
+  it('uses a parameter group of its own that never evicts: cluster mode on, noeviction, the family of the engine version', () => {
+    template.resourceCountIs('AWS::ElastiCache::ParameterGroup', 1);
+    template.hasResourceProperties('AWS::ElastiCache::ParameterGroup', {
+      CacheParameterGroupFamily: 'valkey8',
+      Properties: { 'cluster-enabled': 'yes', 'maxmemory-policy': 'noeviction' },
+    });
+  });
+
+  it(
+    'takes the parameter group family from the engine version',
+    () => {
+      const valkey7 = synthesize({ context: { cacheEngineVersion: '7.2' } }).template;
+      valkey7.hasResourceProperties('AWS::ElastiCache::ParameterGroup', {
+        CacheParameterGroupFamily: 'valkey7',
+      });
+      valkey7.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { EngineVersion: '7.2' });
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it('gets a generated replication group id: no fixed name to collide with a cache still being deleted', () => {
+    const [rg] = Object.values(template.findResources('AWS::ElastiCache::ReplicationGroup'));
+    expect(rg!.Properties.ReplicationGroupId).toBeUndefined();
   });
 
   it('authenticates with an AUTH token resolved from Secrets Manager at deploy time, never a literal', () => {
@@ -121,6 +147,29 @@ describe('Valkey cache', () => {
       },
     ]);
   });
+
+  it(
+    'also accepts the cache port from an operator security group when one is given, and from nothing else',
+    () => {
+      const withOperators = synthesize({
+        context: { cacheOperatorSecurityGroupId: 'sg-0123456789abcdef0' },
+      }).template;
+      const cacheSg = logicalId(withOperators, 'AWS::EC2::SecurityGroup', 'CacheSg');
+      const ingress = Object.values(withOperators.findResources('AWS::EC2::SecurityGroupIngress'))
+        .map((r) => r.Properties)
+        .filter((p) => (p.GroupId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] === cacheSg);
+      expect(ingress).toHaveLength(2);
+      expect(ingress).toContainEqual({
+        GroupId: { 'Fn::GetAtt': [cacheSg, 'GroupId'] },
+        SourceSecurityGroupId: 'sg-0123456789abcdef0',
+        IpProtocol: 'tcp',
+        FromPort: 6379,
+        ToPort: 6379,
+        Description: 'Valkey from operator hosts',
+      });
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
   it('gives usage-events the TLS cluster URL, cluster flag and secret ARN through the shared ENV names', () => {
     const rg = logicalId(template, 'AWS::ElastiCache::ReplicationGroup', 'CacheValkey');
