@@ -36,7 +36,6 @@ export class UsageSettlementStack extends Stack {
 
     this.network = new Network(this, 'Network', { network: config.network, logRetention, removalPolicy });
     this.data = new Data(this, 'Data', {
-      namePrefix: config.namePrefix,
       removalPolicy,
       deletionProtection: config.retainData,
     });
@@ -49,7 +48,6 @@ export class UsageSettlementStack extends Stack {
       removalPolicy,
     });
     this.messaging = new Messaging(this, 'Messaging', {
-      namePrefix: config.namePrefix,
       notificationSource: config.settlement.notificationSource,
       archiveRetentionDays: config.archiveRetentionDays,
     });
@@ -103,6 +101,10 @@ export class UsageSettlementStack extends Stack {
     });
 
     new CfnOutput(this, 'DashboardName', { value: config.namePrefix });
+    // The physical names are generated: operators and the CLI read them from here.
+    new CfnOutput(this, 'LedgerTableName', { value: this.data.ledger.tableName });
+    new CfnOutput(this, 'OutboxTableName', { value: this.data.outbox.tableName });
+    new CfnOutput(this, 'CacheUrl', { value: this.cache.url });
     new CfnOutput(this, 'EventBusName', { value: this.messaging.bus.eventBusName });
     new CfnOutput(this, 'RejectedEventsQueueUrl', { value: this.messaging.rejectedEventsQueue.queueUrl });
     new CfnOutput(this, 'NotificationQueueUrl', { value: this.messaging.notificationQueue.queueUrl });

@@ -5,7 +5,6 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 export interface MessagingProps {
-  readonly namePrefix: string;
   /** EventBridge `source` of every notification (SPEC §5). */
   readonly notificationSource: string;
   /** 0 keeps archived notifications forever. */
@@ -38,7 +37,8 @@ export class Messaging extends Construct {
   constructor(scope: Construct, id: string, props: MessagingProps) {
     super(scope, id);
 
-    this.bus = new EventBus(this, 'Bus', { eventBusName: `${props.namePrefix}-notifications` });
+    // No fixed name: CDK derives one from the stack and construct path, so two stacks never share a bus.
+    this.bus = new EventBus(this, 'Bus');
     this.bus.archive('Archive', {
       description: 'Every notification, for replay to a new or recovering consumer',
       eventPattern: { source: [props.notificationSource] },
