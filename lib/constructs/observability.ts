@@ -378,7 +378,9 @@ export class Observability extends Construct {
         id,
         fn.metricErrors({ period: FIVE_MINUTES }),
         0,
-        `The ${name} function threw (not a reported batch item failure): read its logs and traces.`,
+        name === 'usageEvents'
+          ? 'The usageEvents function threw (not a reported batch item failure): read its log group (it is not traced: Lambda does not trace MSK-invoked functions).'
+          : `The ${name} function threw: read its log group and its X-Ray traces.`,
       );
     }
     // One alarm per shard: an alarm's math can read at most 10 metrics, a shard has at most 6 nodes.

@@ -146,7 +146,7 @@ describe('existing VPC', () => {
       const services = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((e) =>
         JSON.stringify(e.Properties.ServiceName),
       );
-      for (const service of ['dynamodb', 'sqs', 'events', 'secretsmanager', 'sts', 'lambda']) {
+      for (const service of ['dynamodb', 'sqs', 'events', 'secretsmanager', 'xray', 'sts', 'lambda']) {
         expect(
           services.some((s) => s.includes(`.${service}`)),
           service,

@@ -212,7 +212,7 @@ describe('Valkey cache', () => {
 
 describe('functions', () => {
   it.each([['FunctionsUsageEvents'], ['FunctionsOutboxRelay'], ['FunctionsOutboxSweeper']])(
-    '%s: arm64, Node.js 24, X-Ray active, own log group, in the VPC, only ENV variable names',
+    '%s: arm64, Node.js 24, own log group, in the VPC, only ENV variable names',
     (prefix) => {
       const fn = template.findResources('AWS::Lambda::Function')[
         logicalId(template, 'AWS::Lambda::Function', prefix)
@@ -221,7 +221,6 @@ describe('functions', () => {
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
-        TracingConfig: { Mode: 'Active' },
         LoggingConfig: { LogGroup: { Ref: expect.stringMatching(new RegExp(`^${prefix}Logs`)) } },
         VpcConfig: { SubnetIds: expect.any(Array), SecurityGroupIds: expect.any(Array) },
       });
@@ -234,6 +233,22 @@ describe('functions', () => {
       );
     },
   );
+
+  it('traces the outbox functions with X-Ray, not usage-events: Lambda does not trace invocations by an MSK mapping', () => {
+    const props = (prefix: string) =>
+      template.findResources('AWS::Lambda::Function')[logicalId(template, 'AWS::Lambda::Function', prefix)]!
+        .Properties as { TracingConfig?: unknown; Environment: { Variables: Record<string, unknown> } };
+    expect(props('FunctionsUsageEvents').TracingConfig).toBeUndefined();
+    expect(props('FunctionsUsageEvents').Environment.Variables[ENV.traceEnabled]).toBe('false');
+    for (const prefix of ['FunctionsOutboxRelay', 'FunctionsOutboxSweeper']) {
+      expect(props(prefix).TracingConfig).toEqual({ Mode: 'Active' });
+      expect(props(prefix).Environment.Variables[ENV.traceEnabled]).toBeUndefined();
+    }
+    const services = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((e) =>
+      JSON.stringify(e.Properties.ServiceName),
+    );
+    expect(services.some((s) => s.includes('.xray'))).toBe(true);
+  });
 
   it(
     'wires an emulator (LocalStack) only when asked: one service endpoint, a plain Redis URL, no AUTH secret',
