@@ -31,7 +31,11 @@ export class Messaging extends Construct {
   readonly usageEventsFailureQueue: Queue;
   /** Metadata of outbox stream batches the relay's mapping discarded (the sweeper still publishes them). */
   readonly relayFailureQueue: Queue;
-  /** Sweeper invocations EventBridge Scheduler could not deliver. */
+  /**
+   * Sweeper runs that did not happen: invocations EventBridge Scheduler could not
+   * deliver, and events Lambda dropped from its asynchronous queue (throttled
+   * past their maximum age, or failed).
+   */
   readonly sweeperScheduleDeadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: MessagingProps) {
@@ -59,7 +63,7 @@ export class Messaging extends Construct {
     );
     this.sweeperScheduleDeadLetterQueue = this.deadLetterQueue(
       'SweeperScheduleDlq',
-      'it is the dead-letter queue of the sweeper schedule',
+      "it is the dead-letter queue of the sweeper schedule and the on-failure destination of the sweeper's asynchronous invocations",
     );
     // Named in the notification queue's redrive policy, so cdk-nag already sees it as a dead-letter queue.
     this.notificationDeadLetterQueue = new Queue(this, 'NotificationDlq', {

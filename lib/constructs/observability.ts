@@ -344,7 +344,7 @@ export class Observability extends Construct {
         'SweeperScheduleFailures',
         queueDepth(props.queues.sweeperScheduleDlq),
         0,
-        'EventBridge Scheduler could not invoke the outbox sweeper: pending notifications are not being retried.',
+        'A sweeper run did not happen (Scheduler could not invoke it, or Lambda throttled it past its age or it failed): pending notifications are not being retried.',
       ),
       NotificationsFailed: above(
         'NotificationsFailed',

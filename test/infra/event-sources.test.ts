@@ -149,6 +149,41 @@ describe('sweeper schedule', () => {
     });
   });
 
+  it("sets the sweeper's own async invoke config: a throttled or failed run goes to the same dead-letter queue within one period", () => {
+    // The schedule's DLQ only sees refused Invoke calls; throttles and errors happen in Lambda's async queue.
+    const sweeper = logicalId(template, 'AWS::Lambda::Function', 'FunctionsOutboxSweeper');
+    const dlq = logicalId(template, 'AWS::SQS::Queue', 'MessagingSweeperScheduleDlq');
+    const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'));
+    expect(configs.map((c) => c.Properties)).toEqual([
+      {
+        FunctionName: { Ref: sweeper },
+        Qualifier: '$LATEST',
+        MaximumEventAgeInSeconds: 60,
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlq, 'Arn'] } } },
+      },
+    ]);
+    const sweeperRole = (
+      template.findResources('AWS::Lambda::Function')[sweeper]!.Properties.Role as { 'Fn::GetAtt': string[] }
+    )['Fn::GetAtt'][0];
+    const sends = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === sweeperRole))
+      .flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      )
+      .filter((st) => [st.Action].flat().includes('sqs:SendMessage'));
+    expect(sends.map((st) => st.Resource)).toEqual([{ 'Fn::GetAtt': [dlq, 'Arn'] }]);
+  });
+
+  it(
+    'keeps the maximum event age at one sweeper period',
+    () => {
+      const every5 = synthesize({ context: { sweeperRateMinutes: '5' } }).template;
+      every5.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumEventAgeInSeconds: 300 });
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
   it('lets the scheduler role invoke only the sweeper and write only to its dead-letter queue', () => {
     const scheduleRole = logicalId(template, 'AWS::IAM::Role', 'TriggersSweeperScheduleRole');
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
