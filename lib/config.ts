@@ -89,7 +89,16 @@ export interface MskConfig {
   readonly provisionedPollers: boolean;
   readonly minPollers: number;
   readonly maxPollers: number;
+  /**
+   * Where the SQS interface endpoint in the cluster's VPC comes from, which the
+   * pollers need to deliver discarded batches to the on-failure queue: `stack`
+   * (the cluster is in vpcId and this stack's endpoints serve it) or `existing`
+   * (the cluster's VPC has one). Undefined only in an offline synth.
+   */
+  readonly failureDestinationEndpoint: FailureDestinationEndpoint | undefined;
 }
+
+export type FailureDestinationEndpoint = 'stack' | 'existing';
 
 /**
  * A clearly fake cluster, so `npm run synth` and the tests work before anyone
@@ -131,6 +140,7 @@ export const PARAMETERS = {
   mskProvisionedPollers: { context: 'mskProvisionedPollers', env: 'MSK_PROVISIONED_POLLERS' },
   mskMinPollers: { context: 'mskMinPollers', env: 'MSK_MIN_POLLERS' },
   mskMaxPollers: { context: 'mskMaxPollers', env: 'MSK_MAX_POLLERS' },
+  mskClusterSqsEndpoint: { context: 'mskClusterSqsEndpoint', env: 'MSK_CLUSTER_SQS_ENDPOINT' },
   vpcId: { context: 'vpcId', env: 'VPC_ID' },
   vpcCidr: { context: 'vpcCidr', env: 'VPC_CIDR' },
   createVpcEndpoints: { context: 'createVpcEndpoints', env: 'CREATE_VPC_ENDPOINTS' },
@@ -215,6 +225,7 @@ const schema = z.object({
   mskProvisionedPollers: bool(true),
   mskMinPollers: int(1, 1, 200),
   mskMaxPollers: int(10, 1, 2000),
+  mskClusterSqsEndpoint: z.enum(['stack', 'existing']).optional(),
   vpcId: z
     .string()
     .regex(/^vpc-[0-9a-f]{8,17}$/)
@@ -301,6 +312,19 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
         'or -c allowPlaceholderCluster=true for an offline synth (npm run synth does)',
     );
   }
+  if (v.mskClusterSqsEndpoint === 'stack' && !(v.vpcId && v.createVpcEndpoints)) {
+    throw new AppConfigError(
+      'mskClusterSqsEndpoint=stack means the MSK cluster is in the VPC this stack deploys to and uses its SQS ' +
+        "endpoint: that needs vpcId (the cluster's VPC) and createVpcEndpoints=true",
+    );
+  }
+  if (v.mskClusterArn !== EXAMPLE_MSK_CLUSTER_ARN && v.mskClusterSqsEndpoint === undefined) {
+    throw new AppConfigError(
+      'mskClusterSqsEndpoint (MSK_CLUSTER_SQS_ENDPOINT) is required to deploy: the MSK pollers deliver discarded ' +
+        "batches to SQS only through an SQS interface endpoint in the cluster's VPC. Say where it comes from: " +
+        '"stack" (the cluster is in vpcId and this stack creates the endpoints) or "existing" (its VPC has one)',
+    );
+  }
   const reserved =
     v.usageEventsReservedConcurrency + v.relayReservedConcurrency + v.sweeperReservedConcurrency;
   if (reserved > 0 && reserved > v.unreservedAccountConcurrency - UNRESERVED_CONCURRENCY_MINIMUM) {
@@ -333,6 +357,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       provisionedPollers: v.mskProvisionedPollers,
       minPollers: v.mskMinPollers,
       maxPollers: v.mskMaxPollers,
+      failureDestinationEndpoint: v.mskClusterSqsEndpoint,
     }),
     network: Object.freeze({ vpcId: v.vpcId, vpcCidr: v.vpcCidr, createVpcEndpoints: v.createVpcEndpoints }),
     cache: Object.freeze({

@@ -144,6 +144,14 @@ export class Triggers extends Construct {
       onFailure: new SqsDlq(props.usageEventsFailureQueue),
       ...provisioned,
     });
+    if (msk.failureDestinationEndpoint === undefined) {
+      Annotations.of(mapping).addWarningV2(
+        'usage-settlement:mskFailureDestinationEndpoint',
+        "The MSK pollers reach the on-failure queue only through an SQS interface endpoint in the cluster's VPC; " +
+          'without one, discarded batches are lost without a trace. A deploy must set mskClusterSqsEndpoint ' +
+          '(stack or existing); see docs/deploy.md.',
+      );
+    }
     if (!msk.provisionedPollers) {
       Annotations.of(mapping).addWarningV2(
         'usage-settlement:mskOnDemandPollers',

@@ -78,11 +78,13 @@ describe('deploy guards', () => {
     expect(loadForDeploy({}, { ALLOW_PLACEHOLDER_CLUSTER: 'true' }).msk.clusterArn).toBe(
       EXAMPLE_MSK_CLUSTER_ARN,
     );
-    expect(loadForDeploy({ mskClusterArn: REAL_CLUSTER }).msk.clusterArn).toBe(REAL_CLUSTER);
+    expect(
+      loadForDeploy({ mskClusterArn: REAL_CLUSTER, mskClusterSqsEndpoint: 'existing' }).msk.clusterArn,
+    ).toBe(REAL_CLUSTER);
   });
 
   it('needs 100 unreserved executions beyond the 26 the functions reserve by default', () => {
-    const deploy = { mskClusterArn: REAL_CLUSTER };
+    const deploy = { mskClusterArn: REAL_CLUSTER, mskClusterSqsEndpoint: 'existing' };
     expect(() => loadForDeploy({ ...deploy, unreservedAccountConcurrency: '125' })).toThrow(
       /reserve 26 concurrent executions.*leaves only 25 to reserve.*at least 126/,
     );
@@ -103,6 +105,25 @@ describe('deploy guards', () => {
     expect(() => loadForDeploy({ ...none, sweeperReservedConcurrency: '1' })).toThrow(
       /leaves only 0 to reserve/,
     );
+  });
+
+  it("makes a deploy say where the SQS endpoint of the MSK cluster's VPC comes from", () => {
+    expect(() => loadForDeploy({ mskClusterArn: REAL_CLUSTER })).toThrow(
+      /mskClusterSqsEndpoint \(MSK_CLUSTER_SQS_ENDPOINT\) is required to deploy/,
+    );
+    expect(
+      loadForDeploy({ mskClusterArn: REAL_CLUSTER, mskClusterSqsEndpoint: 'existing' }).msk
+        .failureDestinationEndpoint,
+    ).toBe('existing');
+    // "stack" is only true when the stack deploys into the cluster's VPC and creates its endpoints.
+    expect(() => load({ mskClusterSqsEndpoint: 'stack' })).toThrow(/needs vpcId/);
+    expect(() =>
+      load({ ...EXAMPLE_EXISTING_VPC, mskClusterSqsEndpoint: 'stack', createVpcEndpoints: 'false' }),
+    ).toThrow(/createVpcEndpoints=true/);
+    expect(
+      load({ ...EXAMPLE_EXISTING_VPC, mskClusterSqsEndpoint: 'stack' }).msk.failureDestinationEndpoint,
+    ).toBe('stack');
+    expect(() => load({ mskClusterSqsEndpoint: 'nat' })).toThrow(/mskClusterSqsEndpoint/);
   });
 
   it('accepts an operator security group for the cache only as a security group id', () => {

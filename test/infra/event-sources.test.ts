@@ -2,7 +2,14 @@ import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OUTBOX_STATUS } from '../../functions/core/outbox';
 import { EXAMPLE_MSK_CLUSTER_ARN } from '../../lib/config';
-import { logicalId, SYNTH_TIMEOUT_MS, type Synthesized, synthesize } from './support/synthesize';
+import {
+  committedContext,
+  EXAMPLE_EXISTING_VPC,
+  logicalId,
+  SYNTH_TIMEOUT_MS,
+  type Synthesized,
+  synthesize,
+} from './support/synthesize';
 
 let synth: Synthesized;
 let template: Template;
@@ -63,6 +70,38 @@ describe('MSK event-source mapping (usage-events)', () => {
         '*',
         Match.stringLikeRegexp('on-demand mode: partial batch responses'),
       );
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+});
+
+describe('the on-failure destination of the MSK mapping', () => {
+  it("warns at synthesis while nothing says the cluster's VPC has an SQS endpoint for it", () => {
+    Annotations.fromStack(synth.stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('SQS interface endpoint in the cluster.s VPC'),
+    );
+  });
+
+  it(
+    "is served by the stack's own SQS endpoint when the stack deploys into the cluster's VPC",
+    () => {
+      const inClusterVpc = synthesize({
+        context: { ...committedContext(), ...EXAMPLE_EXISTING_VPC, mskClusterSqsEndpoint: 'stack' },
+      });
+      Annotations.fromStack(inClusterVpc.stack).hasNoWarning(
+        '*',
+        Match.stringLikeRegexp('SQS interface endpoint in the cluster.s VPC'),
+      );
+      const sqsEndpoints = Object.values(inClusterVpc.template.findResources('AWS::EC2::VPCEndpoint')).filter(
+        (e) => JSON.stringify(e.Properties.ServiceName).includes('.sqs'),
+      );
+      expect(sqsEndpoints).toHaveLength(1);
+      expect(sqsEndpoints[0]!.Properties).toMatchObject({
+        VpcId: EXAMPLE_EXISTING_VPC.vpcId,
+        VpcEndpointType: 'Interface',
+        PrivateDnsEnabled: true,
+      });
     },
     SYNTH_TIMEOUT_MS,
   );
