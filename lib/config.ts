@@ -214,9 +214,10 @@ const schema = z.object({
     .default(EXAMPLE_MSK_CLUSTER_ARN),
   allowPlaceholderCluster: bool(false),
   mskTopic: z.string().min(1).max(249).default('usage-events'),
+  // No colon: MSK publishes no consumer-lag metrics for a group whose name has one.
   mskConsumerGroup: z
     .string()
-    .regex(/^[a-zA-Z0-9-/*:_+=.@]{1,200}$/)
+    .regex(/^[a-zA-Z0-9-/*_+=.@]{1,200}$/, 'ASCII letters, digits and -/*_+=.@ (no colon), 1-200 chars')
     .default('usage-settlement'),
   mskBatchSize: int(500, 1, 10_000),
   mskBatchingWindowSeconds: int(1, 0, 300),
@@ -392,6 +393,11 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     retainData: v.retainData,
     emulator: Object.freeze({ serviceEndpoint: v.serviceEndpoint, redisUrl: v.redisUrl }),
   });
+}
+
+/** The cluster's name, the "Cluster Name" dimension of MSK's CloudWatch metrics. */
+export function mskClusterName(clusterArn: string): string {
+  return clusterArn.split(':cluster/')[1]?.split('/')[0] ?? '';
 }
 
 /** Topic and consumer-group ARNs for MSK IAM access control, derived from the cluster ARN. */

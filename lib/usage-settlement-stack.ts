@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { AppConfig } from './config';
+import { type AppConfig, mskClusterName } from './config';
 import { Cache } from './constructs/cache';
 import { Data } from './constructs/data';
 import { Functions } from './constructs/functions';
@@ -79,6 +79,11 @@ export class UsageSettlementStack extends Stack {
       alarmEmail: config.alarms.email,
       pendingAgeAlarmSeconds: config.alarms.pendingAgeSeconds,
       offsetLagAlarmThreshold: config.alarms.offsetLag,
+      consumerLag: {
+        clusterName: mskClusterName(config.msk.clusterArn),
+        consumerGroup: config.msk.consumerGroup,
+        topic: config.msk.topic,
+      },
       functions: {
         usageEvents: this.functions.usageEvents,
         outboxRelay: this.functions.outboxRelay,

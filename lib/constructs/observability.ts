@@ -39,6 +39,12 @@ export interface ObservabilityProps {
   readonly alarmEmail: string | undefined;
   readonly pendingAgeAlarmSeconds: number;
   readonly offsetLagAlarmThreshold: number;
+  /** Where MSK reports the consumer group's lag (AWS/Kafka, dimensions from the cluster ARN and the mapping). */
+  readonly consumerLag: {
+    readonly clusterName: string;
+    readonly consumerGroup: string;
+    readonly topic: string;
+  };
   readonly functions: {
     readonly usageEvents: IFunction;
     readonly outboxRelay: IFunction;
@@ -213,9 +219,16 @@ export class Observability extends Construct {
         fn.metric('ConcurrentExecutions', { period: ONE_MINUTE, statistic: Stats.MAXIMUM }),
       ),
       new GraphWidget({
-        title: 'MSK offset lag (records behind, usage-events)',
+        title: 'Offset lag of usage-events (records behind)',
         width: 24,
-        left: [this.offsetLag(ONE_MINUTE)],
+        left: [
+          this.sumOffsetLag(ONE_MINUTE, 'MSK SumOffsetLag (consumer group)'),
+          this.props.functions.usageEvents.metric('OffsetLag', {
+            statistic: Stats.MAXIMUM,
+            period: ONE_MINUTE,
+            label: 'Lambda OffsetLag (function metric)',
+          }),
+        ],
       }),
     );
   }
@@ -294,11 +307,21 @@ export class Observability extends Construct {
     return this.cacheShardMetrics(metricName).flat();
   }
 
-  private offsetLag(period: Duration): Metric {
-    return this.props.functions.usageEvents.metric('OffsetLag', {
+  /**
+   * MSK's own view of the mapping's consumer group: the lag summed over the
+   * topic's partitions. The broker computes it from the committed offsets, so
+   * it needs nothing from the mapping; it is absent while the group rebalances.
+   */
+  private sumOffsetLag(period: Duration, label?: string): Metric {
+    const { clusterName, consumerGroup, topic } = this.props.consumerLag;
+    return new Metric({
+      namespace: 'AWS/Kafka',
+      metricName: 'SumOffsetLag',
+      dimensionsMap: { 'Cluster Name': clusterName, 'Consumer Group': consumerGroup, Topic: topic },
       statistic: Stats.MAXIMUM,
       period,
-    }) as Metric;
+      label,
+    });
   }
 
   private createAlarms(): Record<string, Alarm> {
@@ -360,7 +383,7 @@ export class Observability extends Construct {
       ),
       OffsetLag: above(
         'OffsetLag',
-        this.offsetLag(FIVE_MINUTES),
+        this.sumOffsetLag(FIVE_MINUTES),
         props.offsetLagAlarmThreshold,
         'usage-events is falling behind the topic for 15 minutes: check errors, throttles, Redis and DynamoDB, pollers.',
         3,

@@ -46,6 +46,10 @@ describe('deployment parameters', () => {
     expect(() => load({ mskClusterArn: 'not-an-arn' })).toThrow(/mskClusterArn \(MSK_CLUSTER_ARN\)/);
     expect(() => load({ logRetentionDays: '31' })).toThrow(/logRetentionDays \(LOG_RETENTION_DAYS\)/);
     expect(() => load({ mskMinPollers: '5', mskMaxPollers: '2' })).toThrow(AppConfigError);
+    // MSK publishes no consumer-lag metrics for a group with a colon: the lag alarm would never fire.
+    expect(() => load({ mskConsumerGroup: 'usage:settlement' })).toThrow(
+      /mskConsumerGroup \(MSK_CONSUMER_GROUP\)/,
+    );
   });
 
   it('refuses a VPC lookup without a concrete account and region', () => {

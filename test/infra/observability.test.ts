@@ -67,6 +67,7 @@ describe('dashboard', () => {
       'AWS/Lambda/Duration',
       'AWS/Lambda/ConcurrentExecutions',
       'AWS/Lambda/OffsetLag',
+      'AWS/Kafka/SumOffsetLag',
       'AWS/DynamoDB/ReadThrottleEvents',
       'AWS/DynamoDB/WriteThrottleEvents',
       'AWS/DynamoDB/TransactionConflict',
@@ -137,17 +138,43 @@ describe('alarms', () => {
     });
   });
 
-  it('OffsetLag fires on sustained AWS/Lambda OffsetLag of usage-events', () => {
-    const fn = logicalId(template, 'AWS::Lambda::Function', 'FunctionsUsageEvents');
-    expect(alarm('OffsetLag')).toMatchObject({
-      Namespace: 'AWS/Lambda',
-      MetricName: 'OffsetLag',
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn } }],
+  it("OffsetLag fires on sustained lag of the mapping's consumer group as MSK reports it (AWS/Kafka SumOffsetLag)", () => {
+    const props = alarm('OffsetLag');
+    expect(props).toMatchObject({
+      Namespace: 'AWS/Kafka',
+      MetricName: 'SumOffsetLag',
+      Statistic: 'Maximum',
       Threshold: 10_000,
       EvaluationPeriods: 3,
       DatapointsToAlarm: 3,
     });
+    // Exactly the dimensions MSK publishes consumer lag under, named after the mapping's cluster, group and topic.
+    expect(props.Dimensions).toEqual(
+      expect.arrayContaining([
+        { Name: 'Cluster Name', Value: 'example-usage-cluster' },
+        { Name: 'Consumer Group', Value: 'usage-settlement' },
+        { Name: 'Topic', Value: 'usage-events' },
+      ]),
+    );
+    expect(props.Dimensions).toHaveLength(3);
   });
+
+  it(
+    "follows the mapping's consumer group and topic",
+    () => {
+      const custom = synthesize({ context: { mskConsumerGroup: 'settle-v2', mskTopic: 'usage' } }).template;
+      const found = Object.values(custom.findResources('AWS::CloudWatch::Alarm')).find(
+        (a) => a.Properties.AlarmName === 'usage-settlement-OffsetLag',
+      );
+      expect(found?.Properties.Dimensions).toEqual(
+        expect.arrayContaining([
+          { Name: 'Consumer Group', Value: 'settle-v2' },
+          { Name: 'Topic', Value: 'usage' },
+        ]),
+      );
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
   it.each([
     ['CacheMemoryShard0001', '0001'],
