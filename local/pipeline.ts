@@ -116,9 +116,9 @@ function readJsonLines(file: string): GeneratedEvent[] {
 
 /**
  * The whole product on one machine: DynamoDB Local, Redis, an SQS emulator
- * for the dead-letter queue and a PutEvents sink, driven by a faithful
- * simulation of the MSK and DynamoDB-stream event source mappings that
- * invoke the real handler modules.
+ * for the dead-letter queue and a PutEvents sink, driven by the MSK event
+ * source mapping (over in-process topics, or a real broker with `kafka`) and a
+ * simulation of the DynamoDB-stream mapping, invoking the real handler modules.
  */
 export async function runPipeline(
   options: PipelineOptions,
