@@ -116,7 +116,7 @@ const LOG_RETENTION_DAYS: readonly number[] = [
 const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[^/]+$/;
 
 /** Lambda keeps this much of the account quota unreserved; reservations cannot eat into it. */
-export const UNRESERVED_CONCURRENCY_MINIMUM = 100;
+const UNRESERVED_CONCURRENCY_MINIMUM = 100;
 
 interface Parameter {
   readonly context: string;

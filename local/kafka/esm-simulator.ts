@@ -50,7 +50,7 @@ export class SimulatedTopic {
  * Records are all there at once, so a fetch never waits; it fills the batch
  * from the lowest partition up, as the simulator always has.
  */
-export class InProcessRecordSource implements RecordSource {
+class InProcessRecordSource implements RecordSource {
   private readonly positions: number[];
   private readonly committed: number[];
 

@@ -19,7 +19,7 @@ export interface EventSourceIdentity {
 }
 
 /** Java's byte is signed: MSK sends header bytes above 127 as negative numbers. */
-export const signedBytes = (bytes: Buffer): number[] => [...bytes].map((b) => (b > 127 ? b - 256 : b));
+const signedBytes = (bytes: Buffer): number[] => [...bytes].map((b) => (b > 127 ? b - 256 : b));
 
 /** One record as the MSK event source mapping encodes it: base64 key and value, headers as signed bytes. */
 export function toMskRecord(raw: RawKafkaRecord): MskRecord {

@@ -15,7 +15,7 @@ export interface OpenKafkaOptions {
   readonly log?: (line: string) => void;
 }
 
-export function topicsWith(usageEventsPartitions: number): TopicSpec[] {
+function topicsWith(usageEventsPartitions: number): TopicSpec[] {
   return TOPICS.map((t) => (t.name === USAGE_EVENTS_TOPIC ? { ...t, partitions: usageEventsPartitions } : t));
 }
 

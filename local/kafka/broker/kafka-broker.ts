@@ -14,7 +14,6 @@ const run = promisify(execFile);
 export interface KafkaBroker extends LocalService {
   /** host:port of the PLAINTEXT listener, for any Kafka client. */
   readonly bootstrap: string;
-  readonly logFile: string;
 }
 
 export interface KafkaBrokerOptions {
@@ -179,7 +178,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     await stop();
     throw new Error(`${(error as Error).message}\n${tail}`);
   }
-  return { endpoint: bootstrap, bootstrap, pid: child.pid, logFile, stop };
+  return { endpoint: bootstrap, bootstrap, pid: child.pid, stop };
 }
 
 async function untilReady(child: ChildProcess, bootstrap: string, timeoutMs: number): Promise<void> {

@@ -9,27 +9,27 @@ const run = promisify(execFile);
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** The Maven project that pins the Kafka version; the jars are its runtime dependencies. */
-export const KAFKA_POM = join(REPO_ROOT, 'kafka', 'pom.xml');
+const KAFKA_POM = join(REPO_ROOT, 'kafka', 'pom.xml');
 /** Outside git (.gitignore); the Maven local repository (~/.m2) caches the downloads themselves. */
 const CACHE_ROOT = join(REPO_ROOT, '.cache', 'kafka');
 /** Written last, so a fetch that died half-way is never mistaken for a complete classpath. */
 const COMPLETE_MARKER = '.complete';
 
-export const FETCH_COMMAND = 'npm run kafka:fetch';
+const FETCH_COMMAND = 'npm run kafka:fetch';
 
 export class KafkaJarsMissingError extends Error {}
 
 /** One directory per content of the pom: changing the pinned version fetches a fresh classpath. */
-export function kafkaJarsDir(): string {
+function kafkaJarsDir(): string {
   const digest = createHash('sha256').update(readFileSync(KAFKA_POM)).digest('hex').slice(0, 12);
   return join(CACHE_ROOT, digest);
 }
 
-export function kafkaJarsPresent(dir = kafkaJarsDir()): boolean {
+function kafkaJarsPresent(dir = kafkaJarsDir()): boolean {
   return existsSync(join(dir, COMPLETE_MARKER)) && readdirSync(dir).some((f) => f.startsWith('kafka_'));
 }
 
-export const mavenInstalled = (): boolean => spawnSync('mvn', ['-v'], { stdio: 'ignore' }).status === 0;
+const mavenInstalled = (): boolean => spawnSync('mvn', ['-v'], { stdio: 'ignore' }).status === 0;
 
 /** Copies the pom's runtime dependencies into the cache with Maven (Maven Central by default). */
 export async function fetchKafkaJars(log: (line: string) => void = () => {}): Promise<string> {

@@ -15,11 +15,11 @@ import { startSettlementEnv } from '../../helpers/settlement-env';
 
 const ZONE = 'Asia/Seoul';
 const QUOTA = 10_000_000_000;
-export const MEMBERS_PER_FAMILY = 3;
+const MEMBERS_PER_FAMILY = 3;
 /** Short, so that a crashed member's partitions move on within a test. */
 export const SESSION_TIMEOUT_MS = 3_000;
 
-export const period = () => periodOf(Date.now(), ZONE);
+const period = () => periodOf(Date.now(), ZONE);
 
 /** What the handler was given, in delivery order: the offsets of each "<topic>-<partition>" per invocation. */
 export function offsetsByPartition(event: MskEvent): Map<number, number[]> {
