@@ -90,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
   const keepRunning = values['keep-running'] ? new AbortController() : undefined;
   const interrupt = () => {
     if (keepRunning?.signal.aborted === false) {
-      // Ctrl-C ends a --keep-running session normally: the summary of everything consumed, then exit.
+      // Ctrl-C ends a --keep-running run normally: the summary of everything consumed, then exit.
       process.stderr.write(
         '\nstopping: settling what was consumed, then the summary (Ctrl-C again to quit now)\n',
       );
