@@ -258,8 +258,10 @@ export async function runPipeline(
       keys: redisKeys(keyPrefix),
     };
     const letters: DeadLetter[] = [];
-    const summarize = async (): Promise<Summary> => {
+    /** The last summary stops the outbox delivery first: it reads the stores once nothing moves. */
+    const summarize = async (last: boolean): Promise<Summary> => {
       const counts = await waitForNotifications(outbox, options);
+      if (last) await delivery.stop();
       letters.push(...(await drainDeadLetters(sqsServer.address, queueUrl)));
       writeFileSync(
         files.deadLetters,
@@ -314,12 +316,14 @@ export async function runPipeline(
 
     if (options.keepRunning) {
       const keep = options.keepRunning;
-      keep.onReady({ summary: await summarize(), bootstrap: kafka.bootstrap, familiesFile: files.families });
+      keep.onReady({
+        summary: await summarize(false),
+        bootstrap: kafka.bootstrap,
+        familiesFile: files.families,
+      });
       await consumeUntilAborted(mappings, keep);
     }
-    const summary = await summarize();
-    await delivery.stop();
-    return summary;
+    return await summarize(true);
   } finally {
     await services.stopAll();
   }
