@@ -1,5 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
+const BROKER_TESTS = 'test/kafka/**/*.test.ts';
+
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -14,8 +16,8 @@ export default defineConfig({
       POWERTOOLS_TRACE_ENABLED: 'false',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
-    // `npm test` runs both; `npm run test:unit` only the first, which needs neither Java nor Redis.
-    // A project's global setup runs only when files of that project run.
+    // `npm test` runs all three; `npm run test:unit` only the first, which needs neither Java nor Redis.
+    // A project's global setup runs only when files of that project run: the broker starts only for test/kafka.
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
@@ -23,8 +25,17 @@ export default defineConfig({
         test: {
           name: 'services',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/unit/**', '**/node_modules/**', '**/.git/**'],
+          exclude: ['test/unit/**', BROKER_TESTS, '**/node_modules/**', '**/.git/**'],
           globalSetup: ['test/helpers/global-setup.ts'],
+          setupFiles: ['test/helpers/worker-env.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'kafka',
+          include: [BROKER_TESTS],
+          globalSetup: ['test/helpers/global-setup.ts', 'test/kafka/support/broker-setup.ts'],
           setupFiles: ['test/helpers/worker-env.ts'],
         },
       },

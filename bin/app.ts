@@ -1,11 +1,19 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { loadAppConfig } from '../lib/config';
+import { type AppConfig, AppConfigError, loadAppConfig } from '../lib/config';
 import { UsageSettlementStack } from '../lib/usage-settlement-stack';
 
 const app = new App();
-const config = loadAppConfig(app.node);
+let config: AppConfig;
+try {
+  config = loadAppConfig(app.node);
+} catch (error) {
+  // A parameter problem is the operator's to fix: the message says which and how, a stack trace adds nothing.
+  if (!(error instanceof AppConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
 
 new UsageSettlementStack(app, config.stackName, {
   env: config.env,

@@ -11,7 +11,11 @@ export interface AppConfig {
   /** Concrete account/region when known; undefined synthesizes an environment-agnostic stack. */
   readonly env: { readonly account: string; readonly region: string } | undefined;
   readonly stackName: string;
-  /** Prefix of every physical name (tables, bus, cache); keeps two stages apart in one account. */
+  /**
+   * Prefix of the dashboard and alarm names, which only live as long as the
+   * stack. Tables, the bus, the cache and the secret get generated names (stack
+   * outputs), so a retained table never blocks a redeploy.
+   */
   readonly namePrefix: string;
   readonly msk: MskConfig;
   readonly network: {
@@ -27,6 +31,8 @@ export interface AppConfig {
     readonly shards: number;
     readonly replicasPerShard: number;
     readonly port: number;
+    /** A security group (an operator host, a bastion) that may open the cache port besides usage-events. */
+    readonly operatorSecurityGroupId: string | undefined;
   };
   readonly functions: {
     /** 0 leaves the function on the unreserved account pool. */
@@ -35,6 +41,12 @@ export interface AppConfig {
     readonly sweeperReservedConcurrency: number;
     readonly usageEventsMemoryMb: number;
     readonly logRetentionDays: number;
+    /**
+     * "Unreserved account concurrency" of the Lambda console before this stack: the
+     * region's quota minus what other functions reserve. The stack's reservations
+     * must leave 100 of it unreserved.
+     */
+    readonly unreservedAccountConcurrency: number;
   };
   readonly settlement: {
     readonly timeZone: string;
@@ -47,6 +59,8 @@ export interface AppConfig {
     readonly email: string | undefined;
     readonly pendingAgeSeconds: number;
     readonly offsetLag: number;
+    /** DatabaseMemoryUsagePercentage of any cache node that alarms. */
+    readonly cacheMemoryPercent: number;
   };
   /** Whether tables and the secret survive `cdk destroy`. */
   readonly retainData: boolean;
@@ -75,9 +89,22 @@ export interface MskConfig {
   readonly provisionedPollers: boolean;
   readonly minPollers: number;
   readonly maxPollers: number;
+  /**
+   * Where the SQS interface endpoint in the cluster's VPC comes from, which the
+   * pollers need to deliver discarded batches to the on-failure queue: `stack`
+   * (the cluster is in vpcId and this stack's endpoints serve it) or `existing`
+   * (the cluster's VPC has one). Undefined only in an offline synth.
+   */
+  readonly failureDestinationEndpoint: FailureDestinationEndpoint | undefined;
 }
 
-/** A clearly fake cluster, so `cdk synth` works before anyone has a real one. */
+export type FailureDestinationEndpoint = 'stack' | 'existing';
+
+/**
+ * A clearly fake cluster, so `npm run synth` and the tests work before anyone
+ * has a real one. Synthesis refuses it unless allowPlaceholderCluster is set,
+ * so a deploy cannot point the mapping at a cluster that does not exist.
+ */
 export const EXAMPLE_MSK_CLUSTER_ARN =
   'arn:aws:kafka:ap-northeast-2:123456789012:cluster/example-usage-cluster/00000000-0000-0000-0000-000000000000-1';
 
@@ -87,6 +114,9 @@ const LOG_RETENTION_DAYS: readonly number[] = [
 ];
 
 const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[^/]+$/;
+
+/** Lambda keeps this much of the account quota unreserved; reservations cannot eat into it. */
+const UNRESERVED_CONCURRENCY_MINIMUM = 100;
 
 interface Parameter {
   readonly context: string;
@@ -100,6 +130,7 @@ export const PARAMETERS = {
   stackName: { context: 'stackName', env: 'STACK_NAME' },
   namePrefix: { context: 'namePrefix', env: 'NAME_PREFIX' },
   mskClusterArn: { context: 'mskClusterArn', env: 'MSK_CLUSTER_ARN' },
+  allowPlaceholderCluster: { context: 'allowPlaceholderCluster', env: 'ALLOW_PLACEHOLDER_CLUSTER' },
   mskTopic: { context: 'mskTopic', env: 'MSK_TOPIC' },
   mskConsumerGroup: { context: 'mskConsumerGroup', env: 'MSK_CONSUMER_GROUP' },
   mskBatchSize: { context: 'mskBatchSize', env: 'MSK_BATCH_SIZE' },
@@ -109,6 +140,7 @@ export const PARAMETERS = {
   mskProvisionedPollers: { context: 'mskProvisionedPollers', env: 'MSK_PROVISIONED_POLLERS' },
   mskMinPollers: { context: 'mskMinPollers', env: 'MSK_MIN_POLLERS' },
   mskMaxPollers: { context: 'mskMaxPollers', env: 'MSK_MAX_POLLERS' },
+  mskClusterSqsEndpoint: { context: 'mskClusterSqsEndpoint', env: 'MSK_CLUSTER_SQS_ENDPOINT' },
   vpcId: { context: 'vpcId', env: 'VPC_ID' },
   vpcCidr: { context: 'vpcCidr', env: 'VPC_CIDR' },
   createVpcEndpoints: { context: 'createVpcEndpoints', env: 'CREATE_VPC_ENDPOINTS' },
@@ -117,6 +149,10 @@ export const PARAMETERS = {
   cacheShards: { context: 'cacheShards', env: 'CACHE_SHARDS' },
   cacheReplicasPerShard: { context: 'cacheReplicasPerShard', env: 'CACHE_REPLICAS_PER_SHARD' },
   cachePort: { context: 'cachePort', env: 'CACHE_PORT' },
+  cacheOperatorSecurityGroupId: {
+    context: 'cacheOperatorSecurityGroupId',
+    env: 'CACHE_OPERATOR_SECURITY_GROUP_ID',
+  },
   usageEventsReservedConcurrency: {
     context: 'usageEventsReservedConcurrency',
     env: 'USAGE_EVENTS_RESERVED_CONCURRENCY',
@@ -125,6 +161,10 @@ export const PARAMETERS = {
   sweeperReservedConcurrency: { context: 'sweeperReservedConcurrency', env: 'SWEEPER_RESERVED_CONCURRENCY' },
   usageEventsMemoryMb: { context: 'usageEventsMemoryMb', env: 'USAGE_EVENTS_MEMORY_MB' },
   logRetentionDays: { context: 'logRetentionDays', env: 'LOG_RETENTION_DAYS' },
+  unreservedAccountConcurrency: {
+    context: 'unreservedAccountConcurrency',
+    env: 'UNRESERVED_ACCOUNT_CONCURRENCY',
+  },
   settlementTimeZone: { context: 'settlementTimeZone', env: 'SETTLEMENT_TIME_ZONE' },
   notificationSource: { context: 'notificationSource', env: 'NOTIFICATION_SOURCE' },
   notificationLocale: { context: 'notificationLocale', env: 'NOTIFICATION_LOCALE' },
@@ -133,6 +173,7 @@ export const PARAMETERS = {
   alarmEmail: { context: 'alarmEmail', env: 'ALARM_EMAIL' },
   pendingAgeAlarmSeconds: { context: 'pendingAgeAlarmSeconds', env: 'PENDING_AGE_ALARM_SECONDS' },
   offsetLagAlarmThreshold: { context: 'offsetLagAlarmThreshold', env: 'OFFSET_LAG_ALARM_THRESHOLD' },
+  cacheMemoryAlarmPercent: { context: 'cacheMemoryAlarmPercent', env: 'CACHE_MEMORY_ALARM_PERCENT' },
   retainData: { context: 'retainData', env: 'RETAIN_DATA' },
   // Not REDIS_URL: that variable configures local runs, and must never leak into a deployment.
   serviceEndpoint: { context: 'serviceEndpoint', env: 'STACK_SERVICE_ENDPOINT' },
@@ -171,10 +212,12 @@ const schema = z.object({
     .string()
     .regex(MSK_CLUSTER_ARN, 'must be an MSK cluster ARN')
     .default(EXAMPLE_MSK_CLUSTER_ARN),
+  allowPlaceholderCluster: bool(false),
   mskTopic: z.string().min(1).max(249).default('usage-events'),
+  // No colon: MSK publishes no consumer-lag metrics for a group whose name has one.
   mskConsumerGroup: z
     .string()
-    .regex(/^[a-zA-Z0-9-/*:_+=.@]{1,200}$/)
+    .regex(/^[a-zA-Z0-9-/*_+=.@]{1,200}$/, 'ASCII letters, digits and -/*_+=.@ (no colon), 1-200 chars')
     .default('usage-settlement'),
   mskBatchSize: int(500, 1, 10_000),
   mskBatchingWindowSeconds: int(1, 0, 300),
@@ -183,6 +226,7 @@ const schema = z.object({
   mskProvisionedPollers: bool(true),
   mskMinPollers: int(1, 1, 200),
   mskMaxPollers: int(10, 1, 2000),
+  mskClusterSqsEndpoint: z.enum(['stack', 'existing']).optional(),
   vpcId: z
     .string()
     .regex(/^vpc-[0-9a-f]{8,17}$/)
@@ -203,10 +247,15 @@ const schema = z.object({
   cacheShards: int(2, 1, 500),
   cacheReplicasPerShard: int(1, 1, 5),
   cachePort: int(6379, 1150, 65_535),
+  cacheOperatorSecurityGroupId: z
+    .string()
+    .regex(/^sg-[0-9a-f]{8,17}$/, 'a security group id (sg-...)')
+    .optional(),
   usageEventsReservedConcurrency: int(20, 0, 1000),
   relayReservedConcurrency: int(5, 0, 1000),
   sweeperReservedConcurrency: int(1, 0, 1000),
   usageEventsMemoryMb: int(1024, 128, 10_240),
+  unreservedAccountConcurrency: int(1000, 10, 1_000_000),
   logRetentionDays: z.coerce
     .number()
     .refine((d) => LOG_RETENTION_DAYS.includes(d), `one of ${LOG_RETENTION_DAYS.join(', ')}`)
@@ -219,6 +268,7 @@ const schema = z.object({
   alarmEmail: z.email().optional(),
   pendingAgeAlarmSeconds: int(900, 60, 86_400),
   offsetLagAlarmThreshold: int(10_000, 1, Number.MAX_SAFE_INTEGER),
+  cacheMemoryAlarmPercent: int(80, 1, 100),
   retainData: bool(true),
   serviceEndpoint: z.url().optional(),
   redisUrl: z
@@ -256,6 +306,37 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
   if (v.mskMinPollers > v.mskMaxPollers) {
     throw new AppConfigError('mskMinPollers must not exceed mskMaxPollers');
   }
+  if (v.mskClusterArn === EXAMPLE_MSK_CLUSTER_ARN && !v.allowPlaceholderCluster) {
+    throw new AppConfigError(
+      'mskClusterArn (MSK_CLUSTER_ARN) is still the example placeholder: pass your cluster with ' +
+        '-c mskClusterArn=arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid> to deploy, ' +
+        'or -c allowPlaceholderCluster=true for an offline synth (npm run synth does)',
+    );
+  }
+  if (v.mskClusterSqsEndpoint === 'stack' && !(v.vpcId && v.createVpcEndpoints)) {
+    throw new AppConfigError(
+      'mskClusterSqsEndpoint=stack means the MSK cluster is in the VPC this stack deploys to and uses its SQS ' +
+        "endpoint: that needs vpcId (the cluster's VPC) and createVpcEndpoints=true",
+    );
+  }
+  if (v.mskClusterArn !== EXAMPLE_MSK_CLUSTER_ARN && v.mskClusterSqsEndpoint === undefined) {
+    throw new AppConfigError(
+      'mskClusterSqsEndpoint (MSK_CLUSTER_SQS_ENDPOINT) is required to deploy: the MSK pollers deliver discarded ' +
+        "batches to SQS only through an SQS interface endpoint in the cluster's VPC. Say where it comes from: " +
+        '"stack" (the cluster is in vpcId and this stack creates the endpoints) or "existing" (its VPC has one)',
+    );
+  }
+  const reserved =
+    v.usageEventsReservedConcurrency + v.relayReservedConcurrency + v.sweeperReservedConcurrency;
+  if (reserved > 0 && reserved > v.unreservedAccountConcurrency - UNRESERVED_CONCURRENCY_MINIMUM) {
+    throw new AppConfigError(
+      `the functions reserve ${reserved} concurrent executions, but an unreserved account concurrency of ${v.unreservedAccountConcurrency} ` +
+        `(unreservedAccountConcurrency, UNRESERVED_ACCOUNT_CONCURRENCY) leaves only ` +
+        `${Math.max(0, v.unreservedAccountConcurrency - UNRESERVED_CONCURRENCY_MINIMUM)} to reserve: Lambda keeps ` +
+        `${UNRESERVED_CONCURRENCY_MINIMUM} unreserved. Raise the Lambda concurrency quota until at least ${reserved + UNRESERVED_CONCURRENCY_MINIMUM} is unreserved, ` +
+        'or lower usageEventsReservedConcurrency, relayReservedConcurrency and sweeperReservedConcurrency (0 = no reservation)',
+    );
+  }
   const envOf = v.account && v.region ? { account: v.account, region: v.region } : undefined;
   if (v.vpcId && !envOf) {
     throw new AppConfigError(
@@ -277,6 +358,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       provisionedPollers: v.mskProvisionedPollers,
       minPollers: v.mskMinPollers,
       maxPollers: v.mskMaxPollers,
+      failureDestinationEndpoint: v.mskClusterSqsEndpoint,
     }),
     network: Object.freeze({ vpcId: v.vpcId, vpcCidr: v.vpcCidr, createVpcEndpoints: v.createVpcEndpoints }),
     cache: Object.freeze({
@@ -285,6 +367,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       shards: v.cacheShards,
       replicasPerShard: v.cacheReplicasPerShard,
       port: v.cachePort,
+      operatorSecurityGroupId: v.cacheOperatorSecurityGroupId,
     }),
     functions: Object.freeze({
       usageEventsReservedConcurrency: v.usageEventsReservedConcurrency,
@@ -292,6 +375,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       sweeperReservedConcurrency: v.sweeperReservedConcurrency,
       usageEventsMemoryMb: v.usageEventsMemoryMb,
       logRetentionDays: v.logRetentionDays,
+      unreservedAccountConcurrency: v.unreservedAccountConcurrency,
     }),
     settlement: Object.freeze({
       timeZone: v.settlementTimeZone,
@@ -304,10 +388,16 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       email: v.alarmEmail,
       pendingAgeSeconds: v.pendingAgeAlarmSeconds,
       offsetLag: v.offsetLagAlarmThreshold,
+      cacheMemoryPercent: v.cacheMemoryAlarmPercent,
     }),
     retainData: v.retainData,
     emulator: Object.freeze({ serviceEndpoint: v.serviceEndpoint, redisUrl: v.redisUrl }),
   });
+}
+
+/** The cluster's name, the "Cluster Name" dimension of MSK's CloudWatch metrics. */
+export function mskClusterName(clusterArn: string): string {
+  return clusterArn.split(':cluster/')[1]?.split('/')[0] ?? '';
 }
 
 /** Topic and consumer-group ARNs for MSK IAM access control, derived from the cluster ARN. */

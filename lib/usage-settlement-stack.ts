@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { AppConfig } from './config';
+import { type AppConfig, mskClusterName } from './config';
 import { Cache } from './constructs/cache';
 import { Data } from './constructs/data';
 import { Functions } from './constructs/functions';
@@ -36,7 +36,6 @@ export class UsageSettlementStack extends Stack {
 
     this.network = new Network(this, 'Network', { network: config.network, logRetention, removalPolicy });
     this.data = new Data(this, 'Data', {
-      namePrefix: config.namePrefix,
       removalPolicy,
       deletionProtection: config.retainData,
     });
@@ -49,7 +48,6 @@ export class UsageSettlementStack extends Stack {
       removalPolicy,
     });
     this.messaging = new Messaging(this, 'Messaging', {
-      namePrefix: config.namePrefix,
       notificationSource: config.settlement.notificationSource,
       archiveRetentionDays: config.archiveRetentionDays,
     });
@@ -81,6 +79,11 @@ export class UsageSettlementStack extends Stack {
       alarmEmail: config.alarms.email,
       pendingAgeAlarmSeconds: config.alarms.pendingAgeSeconds,
       offsetLagAlarmThreshold: config.alarms.offsetLag,
+      consumerLag: {
+        clusterName: mskClusterName(config.msk.clusterArn),
+        consumerGroup: config.msk.consumerGroup,
+        topic: config.msk.topic,
+      },
       functions: {
         usageEvents: this.functions.usageEvents,
         outboxRelay: this.functions.outboxRelay,
@@ -98,10 +101,15 @@ export class UsageSettlementStack extends Stack {
         replicationGroupId: this.cache.replicationGroupId,
         shards: config.cache.shards,
         replicasPerShard: config.cache.replicasPerShard,
+        memoryAlarmPercent: config.alarms.cacheMemoryPercent,
       },
     });
 
     new CfnOutput(this, 'DashboardName', { value: config.namePrefix });
+    // The physical names are generated: operators and the CLI read them from here.
+    new CfnOutput(this, 'LedgerTableName', { value: this.data.ledger.tableName });
+    new CfnOutput(this, 'OutboxTableName', { value: this.data.outbox.tableName });
+    new CfnOutput(this, 'CacheUrl', { value: this.cache.url });
     new CfnOutput(this, 'EventBusName', { value: this.messaging.bus.eventBusName });
     new CfnOutput(this, 'RejectedEventsQueueUrl', { value: this.messaging.rejectedEventsQueue.queueUrl });
     new CfnOutput(this, 'NotificationQueueUrl', { value: this.messaging.notificationQueue.queueUrl });

@@ -12,11 +12,13 @@ import { redisKeys } from '../functions/adapters/redis/keys';
 import { drainDeadLetters } from '../functions/adapters/sqs/dead-letter-drain';
 import { describeError } from '../functions/core/errors';
 import type { Family } from '../functions/core/family';
-import type { MskRecord } from '../functions/core/kafka-record';
 import type { DeadLetter } from '../functions/core/ports';
 import { periodOf, shiftPeriod } from '../functions/core/time';
 import { ENV } from '../functions/shared/env';
-import { SimulatedEventSourceMapping, SimulatedTopic } from './kafka/esm-simulator';
+import type { EventSourceMapping } from './kafka/event-source-mapping';
+import type { LocalKafka } from './kafka/local-kafka';
+import { openLocalKafka } from './kafka/open-local-kafka';
+import { MAPPINGS, USAGE_EVENTS_TOPIC } from './kafka/topics';
 import { localContext, startDeliveryLoop } from './outbox/delivery-loop';
 import { openTableStream } from './outbox/stream-reader';
 import {
@@ -51,12 +53,37 @@ export interface PipelineOptions {
   readonly outDir: string;
   readonly logLevel: string;
   readonly settleTimeoutMs: number;
+  /** A real Kafka broker instead of the in-process topics. */
+  readonly kafka?: boolean;
+  /** Keep consuming after the workload until the signal aborts, for producers of one's own. */
+  readonly keepRunning?: KeepRunning;
   readonly onProgress?: (phase: string, done: number, total: number) => void;
   readonly onServiceStarted?: (name: string, endpoint: string, pid: number | undefined) => void;
 }
 
+export interface LiveCounters {
+  readonly topic: string;
+  readonly committed: number;
+  readonly invocations: number;
+  readonly redelivered: number;
+  readonly failedInvocations: number;
+  readonly lag: number;
+}
+
+export interface KeepRunning {
+  readonly signal: AbortSignal;
+  /** The workload is settled: what the run looks like so far, and where to produce more. */
+  readonly onReady: (ready: {
+    summary: Summary;
+    bootstrap: string | undefined;
+    familiesFile: string;
+  }) => void;
+  /** Called when the counters changed, at most every `countersEveryMs`. */
+  readonly onCounters: (counters: LiveCounters) => void;
+  readonly countersEveryMs?: number;
+}
+
 const TABLES = { ledger: 'local-ledger', outbox: 'local-outbox' };
-const TOPIC = 'usage-events';
 const TIME_ZONE = 'Asia/Seoul';
 
 /** Everything started for a run; stopped in reverse order whatever happens. */
@@ -92,9 +119,9 @@ function keyedEvents(lines: ReadonlyArray<string>): GeneratedEvent[] {
 
 /**
  * The whole product on one machine: DynamoDB Local, Redis, an SQS emulator
- * for the dead-letter queue and a PutEvents sink, driven by a faithful
- * simulation of the MSK and DynamoDB-stream event source mappings that
- * invoke the real handler modules.
+ * for the dead-letter queue and a PutEvents sink, driven by the MSK event
+ * source mapping (over in-process topics, or a real broker with `kafka`) and a
+ * simulation of the DynamoDB-stream mapping, invoking the real handler modules.
  */
 export async function runPipeline(
   options: PipelineOptions,
@@ -105,6 +132,7 @@ export async function runPipeline(
   const files = {
     deadLetters: join(runDir, 'dead-letters.jsonl'),
     notifications: join(runDir, 'notifications.jsonl'),
+    families: join(runDir, 'families.json'),
   };
   writeFileSync(files.notifications, '');
   try {
@@ -167,12 +195,18 @@ export async function runPipeline(
     const familyIds: number[] = [];
     for (const input of familyInputs) familyIds.push((await store.putFamily(input)).familyId);
 
-    const topic = new SimulatedTopic(TOPIC, options.partitions);
-    const events = options.eventLines ? keyedEvents(options.eventLines) : generated.events;
-    for (const e of events) topic.produce(e.key, e.value);
+    writeFileSync(files.families, `${JSON.stringify(familyInputs, null, 2)}\n`);
 
-    const [{ handler: usageEvents }, { handler: relay }, { handler: sweeper }] = await Promise.all([
-      import('../functions/usage-events/handler'),
+    const kafka: LocalKafka = await openLocalKafka({
+      broker: options.kafka === true,
+      usageEventsPartitions: options.partitions,
+      register: (name, service) => services.add(name, service),
+      onServiceStarted: options.onServiceStarted,
+    });
+    const events = options.eventLines ? keyedEvents(options.eventLines) : generated.events;
+    await kafka.produce(USAGE_EVENTS_TOPIC, events);
+
+    const [{ handler: relay }, { handler: sweeper }] = await Promise.all([
       import('../functions/outbox-relay/handler'),
       import('../functions/outbox-sweeper/handler'),
     ]);
@@ -191,31 +225,30 @@ export async function runPipeline(
       }),
     );
 
-    const mapping = new SimulatedEventSourceMapping(
-      topic,
-      (event) => usageEvents(event, localContext('usage-events', 300_000)),
-      { batchSize: options.batchSize },
-    );
+    const mappings = new Map<string, EventSourceMapping>();
+    for (const route of MAPPINGS) {
+      const handler = await route.handler();
+      mappings.set(
+        route.topic,
+        await kafka.mapping(route, (event) => handler(event, localContext(route.functionName, 300_000)), {
+          batchSize: options.batchSize,
+        }),
+      );
+    }
+    const usageEvents = mappings.get(USAGE_EVENTS_TOPIC) as EventSourceMapping;
     const started = Date.now();
-    await mapping.drain((consumed) => options.onProgress?.('settling events', consumed, topic.size()));
+    await Promise.all(
+      [...mappings].map(([topic, mapping]) =>
+        mapping.drain((consumed) =>
+          topic === USAGE_EVENTS_TOPIC
+            ? options.onProgress?.('settling events', consumed, events.length)
+            : undefined,
+        ),
+      ),
+    );
     const seconds = (Date.now() - started) / 1000;
 
     const outbox = new DynamoOutboxStore(doc, TABLES.outbox);
-    const deadline = Date.now() + options.settleTimeoutMs;
-    let counts = await outboxCounts(outbox);
-    while (counts.pending > 0 && Date.now() < deadline) {
-      options.onProgress?.('delivering notifications', counts.sent + counts.failed, counts.staged);
-      await new Promise((r) => setTimeout(r, 500));
-      counts = await outboxCounts(outbox);
-    }
-    await delivery.stop();
-
-    const letters = await drainQueue(sqsServer.address, queueUrl);
-    writeFileSync(
-      files.deadLetters,
-      letters.map((l) => JSON.stringify(l)).join('\n') + (letters.length ? '\n' : ''),
-    );
-
     const redis = new Redis(redisService.endpoint);
     services.add('Redis client', { stop: async () => void (await redis.quit()) });
     const readers: StoreReaders = {
@@ -225,51 +258,112 @@ export async function runPipeline(
       redis,
       keys: redisKeys(keyPrefix),
     };
-    const period = periodOf(nowMs, TIME_ZONE);
-    const periods = [shiftPeriod(period, -1), period];
-    const records = topic.logs.flat() as MskRecord[];
-    const classified = await classifyRecords(readers, records, letters, familyIds, periods);
-    const usage = await Promise.all(familyIds.map((id) => familyUsage(readers, id, period)));
-    const consistency = await checkConsistency(readers, familyIds, periods);
-    const settledTotal = Object.values(classified.byDecision).reduce((a, b) => a + b, 0);
-    const rejectedTotal = Object.values(classified.byReason).reduce((a, b) => a + b, 0);
-    if (deliveryErrors.length > 0) {
-      consistency.differences.push(
-        `${deliveryErrors.length} errors in the outbox delivery loop: ${describeError(deliveryErrors[0])}`,
+    const letters: DeadLetter[] = [];
+    /** The last summary stops the outbox delivery first: it reads the stores once nothing moves. */
+    const summarize = async (last: boolean): Promise<Summary> => {
+      const counts = await waitForNotifications(outbox, options);
+      if (last) await delivery.stop();
+      letters.push(...(await drainQueue(sqsServer.address, queueUrl)));
+      writeFileSync(
+        files.deadLetters,
+        letters.map((l) => JSON.stringify(l)).join('\n') + (letters.length ? '\n' : ''),
       );
-    }
-
-    return {
-      events: {
-        received: records.length,
-        settled: { total: settledTotal, byDecision: classified.byDecision },
-        duplicates: classified.duplicates,
-        rejected: { total: rejectedTotal, byReason: classified.byReason, file: files.deadLetters },
-        skipped: classified.skipped,
-        lost: classified.lost,
-      },
-      notifications: {
-        due: classified.notificationsDue,
-        staged: counts.staged,
-        sent: counts.sent,
-        pending: counts.pending,
-        failed: counts.failed,
-        published: sink.published(),
-        file: files.notifications,
-      },
-      throughput: {
-        seconds: Math.round(seconds * 100) / 100,
-        eventsPerSecond: Math.round(records.length / Math.max(seconds, 0.001)),
-        invocations: mapping.stats.invocations,
-        redeliveredRecords: mapping.stats.redeliveredRecords,
-      },
-      period: { id: period, unit: 'month', timeZone: TIME_ZONE },
-      families: usage.sort((a, b) => b.usedBytes - a.usedBytes).slice(0, options.top),
-      consistency,
+      const period = periodOf(nowMs, TIME_ZONE);
+      const periods = [shiftPeriod(period, -1), period];
+      const records = await kafka.records(USAGE_EVENTS_TOPIC);
+      const classified = await classifyRecords(readers, records, letters, familyIds, periods);
+      const usage = await Promise.all(familyIds.map((id) => familyUsage(readers, id, period)));
+      const consistency = await checkConsistency(readers, familyIds, periods);
+      if (deliveryErrors.length > 0) {
+        consistency.differences.push(
+          `${deliveryErrors.length} errors in the outbox delivery loop: ${describeError(deliveryErrors[0])}`,
+        );
+      }
+      return {
+        events: {
+          received: records.length,
+          settled: {
+            total: Object.values(classified.byDecision).reduce((a, b) => a + b, 0),
+            byDecision: classified.byDecision,
+          },
+          duplicates: classified.duplicates,
+          rejected: {
+            total: Object.values(classified.byReason).reduce((a, b) => a + b, 0),
+            byReason: classified.byReason,
+            file: files.deadLetters,
+          },
+          skipped: classified.skipped,
+          lost: classified.lost,
+        },
+        notifications: {
+          due: classified.notificationsDue,
+          staged: counts.staged,
+          sent: counts.sent,
+          pending: counts.pending,
+          failed: counts.failed,
+          published: sink.published(),
+          file: files.notifications,
+        },
+        throughput: {
+          seconds: Math.round(seconds * 100) / 100,
+          eventsPerSecond: Math.round(events.length / Math.max(seconds, 0.001)),
+          invocations: usageEvents.stats.invocations,
+          redeliveredRecords: usageEvents.stats.redeliveredRecords,
+        },
+        period: { id: period, unit: 'month', timeZone: TIME_ZONE },
+        families: usage.sort((a, b) => b.usedBytes - a.usedBytes).slice(0, options.top),
+        consistency,
+      };
     };
+
+    if (options.keepRunning) {
+      const keep = options.keepRunning;
+      keep.onReady({
+        summary: await summarize(false),
+        bootstrap: kafka.bootstrap,
+        familiesFile: files.families,
+      });
+      await consumeUntilAborted(mappings, keep);
+    }
+    return await summarize(true);
   } finally {
     await services.stopAll();
   }
+}
+
+async function waitForNotifications(outbox: DynamoOutboxStore, options: PipelineOptions) {
+  const deadline = Date.now() + options.settleTimeoutMs;
+  let counts = await outboxCounts(outbox);
+  while (counts.pending > 0 && Date.now() < deadline) {
+    options.onProgress?.('delivering notifications', counts.sent + counts.failed, counts.staged);
+    await new Promise((r) => setTimeout(r, 500));
+    counts = await outboxCounts(outbox);
+  }
+  return counts;
+}
+
+/** Every mapping keeps consuming; the counters are reported when they change. */
+async function consumeUntilAborted(mappings: ReadonlyMap<string, EventSourceMapping>, keep: KeepRunning) {
+  const errors: unknown[] = [];
+  const running = [...mappings.values()].map((m) => m.run(keep.signal, (error) => errors.push(error)));
+  const last = new Map<string, string>();
+  while (!keep.signal.aborted) {
+    await new Promise((r) => setTimeout(r, keep.countersEveryMs ?? 2_000));
+    for (const [topic, mapping] of mappings) {
+      const counters: LiveCounters = {
+        topic,
+        committed: mapping.stats.recordsCommitted,
+        invocations: mapping.stats.invocations,
+        redelivered: mapping.stats.redeliveredRecords,
+        failedInvocations: mapping.stats.failedInvocations,
+        lag: await mapping.pendingRecords().catch(() => -1),
+      };
+      const key = JSON.stringify(counters);
+      if (key !== last.get(topic)) keep.onCounters(counters);
+      last.set(topic, key);
+    }
+  }
+  await Promise.all(running);
 }
 
 async function drainQueue(endpoint: string, queueUrl: string): Promise<DeadLetter[]> {

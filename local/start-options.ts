@@ -14,6 +14,11 @@ queue emulator and a notification sink, with the real handlers invoked by a
 simulation of the MSK and DynamoDB-stream event source mappings.
 
 Options:
+  --kafka             a real single-node Apache Kafka broker (needs a JDK 17+ and,
+                      the first time, Maven: see docs/kafka-harness.md) instead of
+                      the in-process topics; prints its bootstrap address
+  --keep-running      with --kafka: keep consuming after the workload, for your own
+                      producers, until Ctrl-C; then print the summary of everything
   --events N          events to generate (default 5000)
   --families N        demo families to generate (default 40)
   --events-file F     read usage envelopes from a JSONL file instead, one per line
@@ -33,7 +38,10 @@ Options:
 For jq, keep npm's own lines off stdout: npm start --silent -- --json | jq .
 Redis: REDIS_URL when set, otherwise a private redis-server on a free port.`;
 
-export type StartOptions = Omit<PipelineOptions, 'settleTimeoutMs' | 'onProgress' | 'onServiceStarted'>;
+export type StartOptions = Omit<
+  PipelineOptions,
+  'settleTimeoutMs' | 'onProgress' | 'onServiceStarted' | 'keepRunning'
+>;
 
 export type StartCommand =
   | { readonly help: true }
@@ -42,6 +50,8 @@ export type StartCommand =
       readonly pipeline: StartOptions;
       readonly json: boolean;
       readonly jsonOut: string | undefined;
+      /** With a broker: keep consuming for other producers until interrupted. */
+      readonly keepRunning: boolean;
     };
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
@@ -85,6 +95,8 @@ function parse(argv: string[]) {
         'log-level': { type: 'string' },
         json: { type: 'boolean', default: false },
         'json-out': { type: 'string' },
+        kafka: { type: 'boolean', default: false },
+        'keep-running': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -103,6 +115,11 @@ function parse(argv: string[]) {
 export function parseStartCommand(argv: string[]): StartCommand {
   const values = parse(argv);
   if (values.help) return { help: true };
+  if (values['keep-running'] && !values.kafka) {
+    throw new UsageError(
+      '--keep-running needs --kafka: only a real broker accepts records from other producers',
+    );
+  }
   const outDir = values.out ?? '.local';
   checkOutputPath('--out', outDir, 'directory');
   const jsonOut = values['json-out'];
@@ -113,7 +130,9 @@ export function parseStartCommand(argv: string[]): StartCommand {
     help: false,
     json: values.json,
     jsonOut,
+    keepRunning: values['keep-running'],
     pipeline: {
+      kafka: values.kafka,
       events: positiveInt('events', values.events, 5_000),
       families: positiveInt('families', values.families, 40),
       partitions: positiveInt('partitions', values.partitions, 8),

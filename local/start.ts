@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../cli/errors';
 import { formatSummary } from './format-summary';
+import { TOPICS } from './kafka/topics';
 import { LocalServices, runPipeline } from './pipeline';
 import { PrerequisiteError } from './services/prerequisites';
 import { parseStartCommand, USAGE } from './start-options';
@@ -28,16 +29,45 @@ async function main(argv: string[]): Promise<number> {
   }
   const showProgress = !command.json && process.stderr.isTTY === true;
   const services = new LocalServices();
+  const keepRunning = command.keepRunning ? new AbortController() : undefined;
   const interrupt = () => {
+    if (keepRunning?.signal.aborted === false) {
+      // Ctrl-C ends a --keep-running run normally: the summary of everything consumed, then exit.
+      process.stderr.write(
+        '\nstopping: settling what was consumed, then the summary (Ctrl-C again to quit now)\n',
+      );
+      keepRunning.abort();
+      process.once('SIGINT', interrupt);
+      return;
+    }
     process.stderr.write('\ninterrupted: stopping local services\n');
     void services.stopAll().finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+  process.once('SIGTERM', () => {
+    keepRunning?.abort();
+    interrupt();
+  });
   const summary = await runPipeline(
     {
       ...command.pipeline,
       settleTimeoutMs: 60_000,
+      keepRunning: keepRunning && {
+        signal: keepRunning.signal,
+        onReady: ({ summary, bootstrap, familiesFile }) => {
+          if (showProgress) process.stderr.write('\n\n');
+          process.stdout.write(`${command.json ? JSON.stringify(summary) : formatSummary(summary)}\n\n`);
+          process.stderr.write(
+            `consuming: produce to ${bootstrap} (topics: ${TOPICS.map((t) => t.name).join(', ')}); ` +
+              `the demo families are in ${familiesFile}. Ctrl-C stops.\n`,
+          );
+        },
+        onCounters: (c) =>
+          process.stderr.write(
+            `${c.topic}: ${c.committed} committed, ${c.invocations} invocations, ${c.redelivered} redelivered, ` +
+              `${c.failedInvocations} failed invocations, lag ${c.lag}\n`,
+          ),
+      },
       onProgress: showProgress ? renderProgress : undefined,
       onServiceStarted: (name, endpoint, pid) =>
         process.stderr.write(`started ${name} at ${endpoint}${pid ? ` (pid ${pid})` : ''}\n`),

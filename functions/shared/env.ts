@@ -35,6 +35,7 @@ export const ENV = {
   sweeperSafetyMarginMs: 'SWEEPER_SAFETY_MARGIN_MS',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
+  traceEnabled: 'POWERTOOLS_TRACE_ENABLED',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -11,7 +11,6 @@ import { Construct } from 'constructs';
 import { LEDGER_TABLE, OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
 
 export interface DataProps {
-  readonly namePrefix: string;
   readonly removalPolicy: RemovalPolicy;
   /** Deletion protection on both tables: the ledger is the source of truth. */
   readonly deletionProtection: boolean;
@@ -21,7 +20,8 @@ export interface DataProps {
  * The two tables of the settlement and outbox issues, from the same layout
  * constants the adapters and the local table definitions use: on-demand,
  * point-in-time recovery, KMS encryption; the outbox with its stream, TTL and
- * status index.
+ * status index. Their names are generated: a table retained by a destroyed
+ * stack would make a fixed name fail the next deploy.
  */
 export class Data extends Construct {
   readonly ledger: Table;
@@ -40,7 +40,6 @@ export class Data extends Construct {
 
     this.ledger = new Table(this, 'Ledger', {
       ...common,
-      tableName: `${props.namePrefix}-ledger`,
       partitionKey: { name: LEDGER_TABLE.partitionKey, type: AttributeType.STRING },
       sortKey: { name: LEDGER_TABLE.sortKey, type: AttributeType.STRING },
     });
@@ -62,7 +61,6 @@ export class Data extends Construct {
 
     this.outbox = new Table(this, 'Outbox', {
       ...common,
-      tableName: `${props.namePrefix}-outbox`,
       partitionKey: { name: OUTBOX_TABLE.partitionKey, type: AttributeType.STRING },
       stream: StreamViewType.NEW_AND_OLD_IMAGES,
       timeToLiveAttribute: OUTBOX_TABLE.ttlAttribute,

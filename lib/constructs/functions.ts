@@ -72,8 +72,10 @@ const VPC_ENI_ACTIONS = [
 /**
  * The three Lambda functions, each with its own role that holds exactly one
  * statement per resource it uses (no AWS managed policies), its own log group
- * with retention, X-Ray tracing, arm64, and environment variables named by
- * the same ENV constants the functions read.
+ * with retention, arm64, and environment variables named by the same ENV
+ * constants the functions read. The outbox functions are traced with X-Ray;
+ * usage-events is not: Lambda does not trace invocations by an MSK event
+ * source mapping (ARCHITECTURE.md, "Observability").
  */
 export class Functions extends Construct {
   readonly usageEvents: NodejsFunction;
@@ -105,7 +107,10 @@ export class Functions extends Construct {
       reservedConcurrency: config.functions.usageEventsReservedConcurrency,
       securityGroup: props.usageEventsSecurityGroup,
       withLuaScripts: true,
+      traced: false,
       environment: {
+        // The Powertools tracer would open segments that nothing records.
+        [ENV.traceEnabled]: 'false',
         [ENV.ledgerTable]: ledger.tableName,
         [ENV.outboxTable]: outbox.tableName,
         [ENV.deadLetterQueueUrl]: messaging.rejectedEventsQueue.queueUrl,
@@ -153,6 +158,7 @@ export class Functions extends Construct {
       reservedConcurrency: config.functions.relayReservedConcurrency,
       securityGroup: props.outboxSecurityGroup,
       withLuaScripts: false,
+      traced: true,
       environment: notificationEnv,
       statements: [
         new PolicyStatement({
@@ -177,6 +183,7 @@ export class Functions extends Construct {
       reservedConcurrency: config.functions.sweeperReservedConcurrency,
       securityGroup: props.outboxSecurityGroup,
       withLuaScripts: false,
+      traced: true,
       environment: notificationEnv,
       statements: [
         new PolicyStatement({
@@ -209,6 +216,8 @@ export class Functions extends Construct {
       reservedConcurrency: number;
       securityGroup: ISecurityGroup;
       withLuaScripts: boolean;
+      /** Active X-Ray tracing; segments leave the VPC through its X-Ray endpoint. */
+      traced: boolean;
       environment: Record<string, string>;
       statements: PolicyStatement[];
     },
@@ -240,7 +249,7 @@ export class Functions extends Construct {
       timeout: spec.timeout,
       // 0 means "no reservation": the function then shares the account's unreserved pool.
       reservedConcurrentExecutions: spec.reservedConcurrency > 0 ? spec.reservedConcurrency : undefined,
-      tracing: Tracing.ACTIVE,
+      tracing: spec.traced ? Tracing.ACTIVE : Tracing.DISABLED,
       logGroup,
       role,
       vpc: this.props.vpc,

@@ -5,7 +5,6 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 export interface MessagingProps {
-  readonly namePrefix: string;
   /** EventBridge `source` of every notification (SPEC §5). */
   readonly notificationSource: string;
   /** 0 keeps archived notifications forever. */
@@ -32,13 +31,18 @@ export class Messaging extends Construct {
   readonly usageEventsFailureQueue: Queue;
   /** Metadata of outbox stream batches the relay's mapping discarded (the sweeper still publishes them). */
   readonly relayFailureQueue: Queue;
-  /** Sweeper invocations EventBridge Scheduler could not deliver. */
+  /**
+   * Sweeper runs that did not happen: invocations EventBridge Scheduler could not
+   * deliver, and events Lambda dropped from its asynchronous queue (throttled
+   * past their maximum age, or failed).
+   */
   readonly sweeperScheduleDeadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: MessagingProps) {
     super(scope, id);
 
-    this.bus = new EventBus(this, 'Bus', { eventBusName: `${props.namePrefix}-notifications` });
+    // No fixed name: CDK derives one from the stack and construct path, so two stacks never share a bus.
+    this.bus = new EventBus(this, 'Bus');
     this.bus.archive('Archive', {
       description: 'Every notification, for replay to a new or recovering consumer',
       eventPattern: { source: [props.notificationSource] },
@@ -59,7 +63,7 @@ export class Messaging extends Construct {
     );
     this.sweeperScheduleDeadLetterQueue = this.deadLetterQueue(
       'SweeperScheduleDlq',
-      'it is the dead-letter queue of the sweeper schedule',
+      "it is the dead-letter queue of the sweeper schedule and the on-failure destination of the sweeper's asynchronous invocations",
     );
     // Named in the notification queue's redrive policy, so cdk-nag already sees it as a dead-letter queue.
     this.notificationDeadLetterQueue = new Queue(this, 'NotificationDlq', {

@@ -97,7 +97,8 @@ export class Network extends Construct {
 
   /**
    * DynamoDB (gateway, free), SQS, EventBridge and Secrets Manager for the
-   * functions; STS and Lambda for the MSK event-source pollers with IAM auth
+   * functions, X-Ray for the traced outbox functions' segments; STS and Lambda
+   * for the MSK event-source pollers with IAM auth
    * (they run in the MSK cluster's subnets, so these help when the cluster
    * lives in this VPC); SQS also carries the pollers' on-failure records.
    */
@@ -110,6 +111,7 @@ export class Network extends Construct {
       Sqs: InterfaceVpcEndpointAwsService.SQS,
       EventBridge: InterfaceVpcEndpointAwsService.EVENTBRIDGE,
       SecretsManager: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      XRay: InterfaceVpcEndpointAwsService.XRAY,
       Sts: InterfaceVpcEndpointAwsService.STS,
       Lambda: InterfaceVpcEndpointAwsService.LAMBDA,
     };

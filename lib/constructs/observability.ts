@@ -39,6 +39,12 @@ export interface ObservabilityProps {
   readonly alarmEmail: string | undefined;
   readonly pendingAgeAlarmSeconds: number;
   readonly offsetLagAlarmThreshold: number;
+  /** Where MSK reports the consumer group's lag (AWS/Kafka, dimensions from the cluster ARN and the mapping). */
+  readonly consumerLag: {
+    readonly clusterName: string;
+    readonly consumerGroup: string;
+    readonly topic: string;
+  };
   readonly functions: {
     readonly usageEvents: IFunction;
     readonly outboxRelay: IFunction;
@@ -56,6 +62,8 @@ export interface ObservabilityProps {
     readonly replicationGroupId: string;
     readonly shards: number;
     readonly replicasPerShard: number;
+    /** DatabaseMemoryUsagePercentage of a node that alarms. */
+    readonly memoryAlarmPercent: number;
   };
 }
 
@@ -213,9 +221,16 @@ export class Observability extends Construct {
         fn.metric('ConcurrentExecutions', { period: ONE_MINUTE, statistic: Stats.MAXIMUM }),
       ),
       new GraphWidget({
-        title: 'MSK offset lag (records behind, usage-events)',
+        title: 'Offset lag of usage-events (records behind)',
         width: 24,
-        left: [this.offsetLag(ONE_MINUTE)],
+        left: [
+          this.sumOffsetLag(ONE_MINUTE, 'MSK SumOffsetLag (consumer group)'),
+          this.props.functions.usageEvents.metric('OffsetLag', {
+            statistic: Stats.MAXIMUM,
+            period: ONE_MINUTE,
+            label: 'Lambda OffsetLag (function metric)',
+          }),
+        ],
       }),
     );
   }
@@ -264,40 +279,51 @@ export class Observability extends Construct {
         title: 'Cache memory used (% of maxmemory)',
         width: 12,
         left: this.cacheNodeMetrics('DatabaseMemoryUsagePercentage'),
+        leftAnnotations: [{ value: this.props.cache.memoryAlarmPercent, label: 'memory alarm' }],
       }),
     );
   }
 
   /**
-   * One metric per node. In cluster mode ElastiCache names nodes
+   * One metric per node, shard by shard. In cluster mode ElastiCache names nodes
    * <replication group>-<shard 0001..>-<node 001..>, and a Valkey node's CacheNodeId is always 0001.
    */
-  private cacheNodeMetrics(metricName: string): Metric[] {
+  private cacheShardMetrics(metricName: string, period = ONE_MINUTE): Metric[][] {
     const { replicationGroupId, shards, replicasPerShard } = this.props.cache;
-    const metrics: Metric[] = [];
-    for (let shard = 1; shard <= shards; shard++) {
-      for (let node = 1; node <= replicasPerShard + 1; node++) {
-        const cacheClusterId = `${replicationGroupId}-${String(shard).padStart(4, '0')}-${String(node).padStart(3, '0')}`;
-        metrics.push(
-          new Metric({
-            namespace: 'AWS/ElastiCache',
-            metricName,
-            dimensionsMap: { CacheClusterId: cacheClusterId, CacheNodeId: '0001' },
-            statistic: Stats.MAXIMUM,
-            period: ONE_MINUTE,
-            label: cacheClusterId,
-          }),
-        );
-      }
-    }
-    return metrics;
+    return Array.from({ length: shards }, (_, s) =>
+      Array.from({ length: replicasPerShard + 1 }, (_, n) => {
+        const cacheClusterId = `${replicationGroupId}-${String(s + 1).padStart(4, '0')}-${String(n + 1).padStart(3, '0')}`;
+        return new Metric({
+          namespace: 'AWS/ElastiCache',
+          metricName,
+          dimensionsMap: { CacheClusterId: cacheClusterId, CacheNodeId: '0001' },
+          statistic: Stats.MAXIMUM,
+          period,
+          label: cacheClusterId,
+        });
+      }),
+    );
   }
 
-  private offsetLag(period: Duration): Metric {
-    return this.props.functions.usageEvents.metric('OffsetLag', {
+  private cacheNodeMetrics(metricName: string): Metric[] {
+    return this.cacheShardMetrics(metricName).flat();
+  }
+
+  /**
+   * MSK's own view of the mapping's consumer group: the lag summed over the
+   * topic's partitions. The broker computes it from the committed offsets, so
+   * it needs nothing from the mapping; it is absent while the group rebalances.
+   */
+  private sumOffsetLag(period: Duration, label?: string): Metric {
+    const { clusterName, consumerGroup, topic } = this.props.consumerLag;
+    return new Metric({
+      namespace: 'AWS/Kafka',
+      metricName: 'SumOffsetLag',
+      dimensionsMap: { 'Cluster Name': clusterName, 'Consumer Group': consumerGroup, Topic: topic },
       statistic: Stats.MAXIMUM,
       period,
-    }) as Metric;
+      label,
+    });
   }
 
   private createAlarms(): Record<string, Alarm> {
@@ -343,7 +369,7 @@ export class Observability extends Construct {
         'SweeperScheduleFailures',
         queueDepth(props.queues.sweeperScheduleDlq),
         0,
-        'EventBridge Scheduler could not invoke the outbox sweeper: pending notifications are not being retried.',
+        'A sweeper run did not happen (Scheduler could not invoke it, or Lambda throttled it past its age or it failed): pending notifications are not being retried.',
       ),
       NotificationsFailed: above(
         'NotificationsFailed',
@@ -359,7 +385,7 @@ export class Observability extends Construct {
       ),
       OffsetLag: above(
         'OffsetLag',
-        this.offsetLag(FIVE_MINUTES),
+        this.sumOffsetLag(FIVE_MINUTES),
         props.offsetLagAlarmThreshold,
         'usage-events is falling behind the topic for 15 minutes: check errors, throttles, Redis and DynamoDB, pollers.',
         3,
@@ -377,9 +403,28 @@ export class Observability extends Construct {
         id,
         fn.metricErrors({ period: FIVE_MINUTES }),
         0,
-        `The ${name} function threw (not a reported batch item failure): read its logs and traces.`,
+        name === 'usageEvents'
+          ? 'The usageEvents function threw (not a reported batch item failure): read its log group (it is not traced: Lambda does not trace MSK-invoked functions).'
+          : `The ${name} function threw: read its log group and its X-Ray traces.`,
       );
     }
+    // One alarm per shard: an alarm's math can read at most 10 metrics, a shard has at most 6 nodes.
+    this.cacheShardMetrics('DatabaseMemoryUsagePercentage', FIVE_MINUTES).forEach((nodes, s) => {
+      const id = `CacheMemoryShard${String(s + 1).padStart(4, '0')}`;
+      alarms[id] = above(
+        id,
+        new MathExpression({
+          expression: `MAX([${nodes.map((_, n) => `n${n}`).join(', ')}])`,
+          label: `shard ${s + 1} memory used (% of maxmemory, highest node)`,
+          period: FIVE_MINUTES,
+          usingMetrics: Object.fromEntries(nodes.map((metric, n) => [`n${n}`, metric])),
+        }),
+        props.cache.memoryAlarmPercent,
+        `A Valkey node of shard ${s + 1} is above ${props.cache.memoryAlarmPercent}% of maxmemory. The cache never evicts ` +
+          '(noeviction): when full, writes fail and usage-events batches are redelivered. Scale the node type or add shards.',
+        2,
+      );
+    });
     for (const [name, table] of Object.entries(props.tables)) {
       const id = `${name[0]!.toUpperCase()}${name.slice(1)}TableThrottles`;
       alarms[id] = above(

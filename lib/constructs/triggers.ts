@@ -8,6 +8,7 @@ import {
   type IFunction,
   StartingPosition,
 } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -63,7 +64,8 @@ export function pendingOutboxFilters(): Array<Record<string, unknown>> {
 /**
  * What invokes the functions: the MSK event-source mapping (IAM auth), the
  * outbox stream mapping with its pending-record filter, and the sweeper's
- * EventBridge Scheduler schedule.
+ * EventBridge Scheduler schedule with the sweeper's asynchronous invocation
+ * settings.
  */
 export class Triggers extends Construct {
   readonly mskMapping: EventSourceMapping;
@@ -94,6 +96,15 @@ export class Triggers extends Construct {
         maxEventAge: props.sweeperRate,
         deadLetterQueue: props.sweeperScheduleDeadLetterQueue,
       }),
+    });
+    // Scheduler invokes asynchronously: its retry policy and dead-letter queue only see a refused Invoke
+    // call. Lambda queues the event, and throttles or a function error happen later, in Lambda's own
+    // async queue: without this config a throttled run waits up to 6 hours and then disappears.
+    props.outboxSweeper.configureAsyncInvoke({
+      maxEventAge: props.sweeperRate,
+      // The next scheduled run does the same work; a failed run is reported, not repeated.
+      retryAttempts: 0,
+      onFailure: new SqsDestination(props.sweeperScheduleDeadLetterQueue),
     });
     const sweeperId = stack.getLogicalId(props.outboxSweeper.node.defaultChild as CfnElement);
     Validations.of(role).acknowledge({
@@ -133,6 +144,14 @@ export class Triggers extends Construct {
       onFailure: new SqsDlq(props.usageEventsFailureQueue),
       ...provisioned,
     });
+    if (msk.failureDestinationEndpoint === undefined) {
+      Annotations.of(mapping).addWarningV2(
+        'usage-settlement:mskFailureDestinationEndpoint',
+        "The MSK pollers reach the on-failure queue only through an SQS interface endpoint in the cluster's VPC; " +
+          'without one, discarded batches are lost without a trace. A deploy must set mskClusterSqsEndpoint ' +
+          '(stack or existing); see docs/deploy.md.',
+      );
+    }
     if (!msk.provisionedPollers) {
       Annotations.of(mapping).addWarningV2(
         'usage-settlement:mskOnDemandPollers',

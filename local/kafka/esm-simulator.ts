@@ -1,16 +1,16 @@
-import type { MskEvent, MskRecord } from '../../functions/core/kafka-record';
+import type { MskRecord } from '../../functions/core/kafka-record';
+import { EventSourceMapping, type MappingOptions, type MskInvoker } from './event-source-mapping';
+import { toMskRecord } from './msk-event';
 import { partitionFor } from './partitioner';
+import type { RecordSource } from './record-source';
 
-export interface KafkaBatchResponse {
-  readonly batchItemFailures?: ReadonlyArray<{
-    readonly itemIdentifier: { partition: string; offset: number };
-  }>;
-}
+export type { KafkaBatchResponse, MappingStats, MskInvoker } from './event-source-mapping';
+export { PartitionStuckError } from './event-source-mapping';
 
-export type MskInvoker = (event: MskEvent) => Promise<KafkaBatchResponse>;
-
-/** Java's byte is signed: MSK sends header bytes above 127 as negative numbers. */
-const signedBytes = (text: string) => [...Buffer.from(text, 'utf8')].map((b) => (b > 127 ? b - 256 : b));
+const SIMULATOR_HEADERS: ReadonlyArray<readonly [string, Buffer]> = [
+  ['source', Buffer.from('로컬-시뮬레이터', 'utf8')],
+  ['content-type', Buffer.from('application/json', 'utf8')],
+];
 
 /** An in-memory Kafka topic: keyed records appended to partitions with increasing offsets. */
 export class SimulatedTopic {
@@ -26,19 +26,16 @@ export class SimulatedTopic {
   produce(key: string | null, value: string | null, nowMs = Date.now()): MskRecord {
     const partition = key === null ? this.size() % this.partitions : partitionFor(key, this.partitions);
     const log = this.logs[partition] as MskRecord[];
-    const record: MskRecord = {
+    const record = toMskRecord({
       topic: this.name,
       partition,
       offset: log.length,
       timestamp: nowMs,
       timestampType: 'CREATE_TIME',
-      key: key === null ? null : Buffer.from(key, 'utf8').toString('base64'),
-      value: value === null ? null : Buffer.from(value, 'utf8').toString('base64'),
-      headers: [
-        { source: signedBytes('로컬-시뮬레이터') },
-        { 'content-type': signedBytes('application/json') },
-      ],
-    };
+      key: key === null ? null : Buffer.from(key, 'utf8'),
+      value: value === null ? null : Buffer.from(value, 'utf8'),
+      headers: SIMULATOR_HEADERS,
+    });
     log.push(record);
     return record;
   }
@@ -48,67 +45,49 @@ export class SimulatedTopic {
   }
 }
 
-export interface MappingStats {
-  invocations: number;
-  recordsDelivered: number;
-  redeliveredRecords: number;
-  failedInvocations: number;
-}
-
-export class PartitionStuckError extends Error {}
-
 /**
- * The MSK event source mapping as Lambda runs it: batches of up to batchSize
- * records, grouped by "<topic>-<partition>", encoded as MSK encodes them. A
- * partial batch response moves each partition to its first failed offset (the
- * rest of the partition is redelivered); a thrown error redelivers the whole
- * batch; other partitions advance.
+ * The simulated topic read by a single consumer that owns every partition.
+ * Records are all there at once, so a fetch never waits; it fills the batch
+ * from the lowest partition up, as the simulator always has.
  */
-export class SimulatedEventSourceMapping {
+class InProcessRecordSource implements RecordSource {
+  private readonly positions: number[];
   private readonly committed: number[];
-  readonly stats: MappingStats = {
-    invocations: 0,
-    recordsDelivered: 0,
-    redeliveredRecords: 0,
-    failedInvocations: 0,
-  };
-  private readonly delivered: number[];
 
-  constructor(
-    private readonly topic: SimulatedTopic,
-    private readonly invoke: MskInvoker,
-    private readonly options: {
-      batchSize: number;
-      maxAttemptsWithoutProgress?: number;
-      retryDelayMs?: number;
-    },
-  ) {
-    this.committed = Array.from({ length: topic.partitions }, () => 0);
-    this.delivered = Array.from({ length: topic.partitions }, () => 0);
+  constructor(private readonly simulated: SimulatedTopic) {
+    this.positions = Array.from({ length: simulated.partitions }, () => 0);
+    this.committed = Array.from({ length: simulated.partitions }, () => 0);
   }
 
-  lag(): number {
-    return this.topic.logs.reduce((n, log, p) => n + log.length - (this.committed[p] as number), 0);
+  get topic(): string {
+    return this.simulated.name;
   }
 
-  /** Invokes until every partition is consumed to its end. */
-  async drain(onBatch: (consumed: number) => void = () => {}): Promise<MappingStats> {
-    let withoutProgress = 0;
-    while (this.lag() > 0) {
-      const progressed = await this.pollOnce();
-      onBatch(this.consumed());
-      withoutProgress = progressed ? 0 : withoutProgress + 1;
-      if (withoutProgress >= (this.options.maxAttemptsWithoutProgress ?? 20)) {
-        throw new PartitionStuckError(`no partition advanced in ${withoutProgress} invocations`);
-      }
-      if (!progressed) await new Promise((r) => setTimeout(r, this.options.retryDelayMs ?? 50));
+  async fetch(max: number): Promise<MskRecord[]> {
+    const records: MskRecord[] = [];
+    for (let p = 0; p < this.simulated.partitions && records.length < max; p++) {
+      const from = this.positions[p] as number;
+      const slice = (this.simulated.logs[p] as MskRecord[]).slice(from, from + max - records.length);
+      records.push(...slice);
+      this.positions[p] = from + slice.length;
     }
-    return this.stats;
+    return records;
   }
 
-  /** Moves a partition back, as a consumer-group offset reset or a replay does. */
-  rewind(partition: number, toOffset: number): void {
-    this.committed[partition] = Math.max(0, Math.min(toOffset, this.committed[partition] as number));
+  seek(partition: number, offset: number): void {
+    this.positions[partition] = offset;
+  }
+
+  async commit(offsets: ReadonlyMap<number, number>): Promise<void> {
+    for (const [partition, offset] of offsets) this.committed[partition] = offset;
+  }
+
+  async lag(): Promise<number> {
+    return this.pending();
+  }
+
+  pending(): number {
+    return this.simulated.logs.reduce((n, log, p) => n + log.length - (this.committed[p] as number), 0);
   }
 
   committedOffset(partition: number): number {
@@ -119,49 +98,40 @@ export class SimulatedEventSourceMapping {
     return this.committed.reduce((a, b) => a + b, 0);
   }
 
-  /** One invocation; true when some partition advanced. */
-  async pollOnce(): Promise<boolean> {
-    const records: Record<string, MskRecord[]> = {};
-    let budget = this.options.batchSize;
-    for (let p = 0; p < this.topic.partitions && budget > 0; p++) {
-      const from = this.committed[p] as number;
-      const slice = (this.topic.logs[p] as MskRecord[]).slice(from, from + budget);
-      if (slice.length === 0) continue;
-      records[`${this.topic.name}-${p}`] = slice;
-      budget -= slice.length;
-      const alreadySeen = Math.max(0, Math.min(this.delivered[p] as number, from + slice.length) - from);
-      this.stats.redeliveredRecords += alreadySeen;
-      this.delivered[p] = Math.max(this.delivered[p] as number, from + slice.length);
-    }
-    const event: MskEvent = {
-      eventSource: 'aws:kafka',
-      eventSourceArn:
-        'arn:aws:kafka:ap-northeast-2:000000000000:cluster/local/00000000-0000-0000-0000-000000000000-1',
-      bootstrapServers: 'localhost:9092',
-      records,
-    };
-    this.stats.invocations++;
-    this.stats.recordsDelivered += Object.values(records).reduce((n, r) => n + r.length, 0);
-    let response: KafkaBatchResponse;
-    try {
-      response = await this.invoke(event);
-    } catch {
-      this.stats.failedInvocations++;
-      return false;
-    }
-    let progressed = false;
-    const failures = new Map(
-      (response?.batchItemFailures ?? []).map((f) => [f.itemIdentifier.partition, f.itemIdentifier.offset]),
-    );
-    for (const [key, batch] of Object.entries(records)) {
-      const p = (batch[0] as MskRecord).partition;
-      const before = this.committed[p] as number;
-      const failedAt = failures.get(key);
-      const last = (batch[batch.length - 1] as MskRecord).offset;
-      const next = failedAt === undefined ? last + 1 : Math.min(Math.max(failedAt, before), last + 1);
-      this.committed[p] = next;
-      if (next > before) progressed = true;
-    }
-    return progressed;
+  /** A consumer-group offset reset: the group goes back, never forward. */
+  rewind(partition: number, toOffset: number): void {
+    const offset = Math.max(0, Math.min(toOffset, this.committed[partition] as number));
+    this.committed[partition] = offset;
+    this.positions[partition] = offset;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** The MSK event source mapping over a simulated topic: the fast default of npm start and the tests. */
+export class SimulatedEventSourceMapping extends EventSourceMapping {
+  private readonly inProcess: InProcessRecordSource;
+
+  constructor(topic: SimulatedTopic, invoke: MskInvoker, options: MappingOptions) {
+    const source = new InProcessRecordSource(topic);
+    super(source, invoke, options);
+    this.inProcess = source;
+  }
+
+  lag(): number {
+    return this.inProcess.pending();
+  }
+
+  rewind(partition: number, toOffset: number): void {
+    this.inProcess.rewind(partition, toOffset);
+  }
+
+  committedOffset(partition: number): number {
+    return this.inProcess.committedOffset(partition);
+  }
+
+  /** Records below the committed offsets: what a progress bar shows against the topic size. */
+  override consumed(): number {
+    return this.inProcess.consumed();
   }
 }

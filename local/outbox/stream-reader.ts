@@ -32,31 +32,56 @@ export async function openTableStream(target: {
   // trims iterators taken while a shard was still empty.
   const positions = new Map<string, string | undefined>();
 
+  async function readShard(shardId: string, after: string | undefined): Promise<StreamRecord[]> {
+    let { ShardIterator: iterator } = await streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: streamArn,
+        ShardId: shardId,
+        ...(after
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
+          : { ShardIteratorType: 'TRIM_HORIZON' }),
+      }),
+    );
+    const records: StreamRecord[] = [];
+    while (iterator) {
+      const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      const batch = page.Records ?? [];
+      if (batch.length === 0) break;
+      records.push(...batch);
+      iterator = page.NextShardIterator;
+    }
+    return records;
+  }
+
+  /**
+   * DynamoDB Local now and then answers an AFTER_SEQUENCE_NUMBER iterator with
+   * TrimmedDataAccessException under load. Reading the shard from its trim
+   * horizon and skipping what was read before hands over every record still there.
+   */
+  async function readShardAfter(shardId: string, after: string | undefined): Promise<StreamRecord[]> {
+    try {
+      return await readShard(shardId, after);
+    } catch (error) {
+      if (!after || (error as { name?: string }).name !== 'TrimmedDataAccessException') throw error;
+      const all = await readShard(shardId, undefined);
+      return all.filter((r) => compareSequence(r.dynamodb?.SequenceNumber, after) > 0);
+    }
+  }
+
   async function readNew(): Promise<DynamoDBStreamEvent> {
     const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     const records: StreamRecord[] = [];
+    const read = new Map<string, string | undefined>();
     for (const shard of StreamDescription?.Shards ?? []) {
       const shardId = shard.ShardId;
       if (!shardId) continue;
-      const after = positions.get(shardId);
-      let { ShardIterator: iterator } = await streams.send(
-        new GetShardIteratorCommand({
-          StreamArn: streamArn,
-          ShardId: shardId,
-          ...(after
-            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
-            : { ShardIteratorType: 'TRIM_HORIZON' }),
-        }),
-      );
-      while (iterator) {
-        const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
-        const batch = page.Records ?? [];
-        if (batch.length === 0) break;
-        records.push(...batch);
-        positions.set(shardId, batch[batch.length - 1]?.dynamodb?.SequenceNumber);
-        iterator = page.NextShardIterator;
-      }
+      const batch = await readShardAfter(shardId, positions.get(shardId));
+      if (batch.length === 0) continue;
+      records.push(...batch);
+      read.set(shardId, batch[batch.length - 1]?.dynamodb?.SequenceNumber);
     }
+    // Positions move only once every shard was read: a failed read hands over nothing and skips nothing.
+    for (const [shardId, sequence] of read) positions.set(shardId, sequence);
     records.sort((a, b) => compareSequence(a.dynamodb?.SequenceNumber, b.dynamodb?.SequenceNumber));
     return { Records: records.map((r) => asLambdaRecord(r, streamArn as string)) };
   }

@@ -49,7 +49,7 @@ export async function startSettlementEnv(label: string) {
   const redis = testRedis(label);
   const sqsServer = await startFauxqs({ port: 0, logger: false });
   const { queueUrl } = sqsServer.createQueue(`${label}-dlq`);
-  const config = loadConfig({
+  const environment: Record<string, string> = {
     [ENV.ledgerTable]: tables.names.ledger,
     [ENV.outboxTable]: tables.names.outbox,
     [ENV.dynamodbEndpoint]: tables.endpoint,
@@ -60,7 +60,8 @@ export async function startSettlementEnv(label: string) {
     [ENV.retryBaseDelayMs]: '5',
     [ENV.outboxGraceSeconds]: '0',
     [ENV.globalPolicyRefreshSeconds]: '0',
-  });
+  };
+  const config = loadConfig(environment);
   const observability = createObservability(label);
   const baseDeps = createSettlementDeps(config, redis.redis, observability.logger);
   const sqs = new SQSClient({
@@ -83,6 +84,8 @@ export async function startSettlementEnv(label: string) {
 
   return {
     config,
+    /** The variables the handler was configured from: a handler in another process reads the same stores. */
+    environment,
     tables,
     redis,
     families,

@@ -8,6 +8,7 @@ import { UsageSettlementStack } from '../../lib/usage-settlement-stack';
 import {
   committedContext,
   EXAMPLE_EXISTING_VPC,
+  OFFLINE_CONTEXT,
   SYNTH_TIMEOUT_MS,
   type Synthesized,
   synthesize,
@@ -66,7 +67,7 @@ describe('cdk-nag AwsSolutions', () => {
   it(
     'runs as a synthesis plugin the way bin/app.ts registers it, and synthesis succeeds',
     () => {
-      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...OFFLINE_CONTEXT } });
       const config = loadAppConfig(app.node, {});
       new UsageSettlementStack(app, config.stackName, { env: config.env, config });
       Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -78,7 +79,7 @@ describe('cdk-nag AwsSolutions', () => {
   it(
     'is a real gate: one unacknowledged finding stops synthesis',
     () => {
-      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...OFFLINE_CONTEXT } });
       const config = loadAppConfig(app.node, {});
       const stack = new UsageSettlementStack(app, config.stackName, { env: config.env, config });
       new Queue(stack, 'QueueWithoutSslOrDlq');

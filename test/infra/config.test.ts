@@ -1,9 +1,20 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { AppConfigError, EXAMPLE_MSK_CLUSTER_ARN, loadAppConfig, mskResourceArns } from '../../lib/config';
-import { committedContext, EXAMPLE_EXISTING_VPC, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
+import {
+  committedContext,
+  EXAMPLE_EXISTING_VPC,
+  OFFLINE_CONTEXT,
+  SYNTH_TIMEOUT_MS,
+  synthesize,
+} from './support/synthesize';
 
 const load = (context: Record<string, unknown> = {}, env: Record<string, string> = {}) =>
+  loadAppConfig(new App({ context: { ...OFFLINE_CONTEXT, ...context } }).node, env);
+
+const REAL_CLUSTER =
+  'arn:aws:kafka:ap-northeast-2:111122223333:cluster/prod/abcd1234-ab12-cd34-ef56-abcdef123456-2';
+const loadForDeploy = (context: Record<string, unknown> = {}, env: Record<string, string> = {}) =>
   loadAppConfig(new App({ context }).node, env);
 
 describe('deployment parameters', () => {
@@ -35,6 +46,10 @@ describe('deployment parameters', () => {
     expect(() => load({ mskClusterArn: 'not-an-arn' })).toThrow(/mskClusterArn \(MSK_CLUSTER_ARN\)/);
     expect(() => load({ logRetentionDays: '31' })).toThrow(/logRetentionDays \(LOG_RETENTION_DAYS\)/);
     expect(() => load({ mskMinPollers: '5', mskMaxPollers: '2' })).toThrow(AppConfigError);
+    // MSK publishes no consumer-lag metrics for a group with a colon: the lag alarm would never fire.
+    expect(() => load({ mskConsumerGroup: 'usage:settlement' })).toThrow(
+      /mskConsumerGroup \(MSK_CONSUMER_GROUP\)/,
+    );
   });
 
   it('refuses a VPC lookup without a concrete account and region', () => {
@@ -53,6 +68,76 @@ describe('deployment parameters', () => {
       topic: 'arn:aws:kafka:us-east-1:111122223333:topic/prod/abcd-1/t',
       group: 'arn:aws:kafka:us-east-1:111122223333:group/prod/abcd-1/g',
     });
+  });
+});
+
+describe('deploy guards', () => {
+  it('refuses the example MSK cluster unless the synthesis says it is offline', () => {
+    expect(() => loadForDeploy()).toThrow(AppConfigError);
+    expect(() => loadForDeploy()).toThrow(
+      /mskClusterArn \(MSK_CLUSTER_ARN\) is still the example placeholder/,
+    );
+    expect(() => loadForDeploy()).toThrow(/allowPlaceholderCluster=true/);
+    expect(loadForDeploy({ allowPlaceholderCluster: 'true' }).msk.clusterArn).toBe(EXAMPLE_MSK_CLUSTER_ARN);
+    expect(loadForDeploy({}, { ALLOW_PLACEHOLDER_CLUSTER: 'true' }).msk.clusterArn).toBe(
+      EXAMPLE_MSK_CLUSTER_ARN,
+    );
+    expect(
+      loadForDeploy({ mskClusterArn: REAL_CLUSTER, mskClusterSqsEndpoint: 'existing' }).msk.clusterArn,
+    ).toBe(REAL_CLUSTER);
+  });
+
+  it('needs 100 unreserved executions beyond the 26 the functions reserve by default', () => {
+    const deploy = { mskClusterArn: REAL_CLUSTER, mskClusterSqsEndpoint: 'existing' };
+    expect(() => loadForDeploy({ ...deploy, unreservedAccountConcurrency: '125' })).toThrow(
+      /reserve 26 concurrent executions.*leaves only 25 to reserve.*at least 126/,
+    );
+    expect(loadForDeploy({ ...deploy, unreservedAccountConcurrency: '126' }).functions).toMatchObject({
+      usageEventsReservedConcurrency: 20,
+      relayReservedConcurrency: 5,
+      sweeperReservedConcurrency: 1,
+    });
+    // A new account's quota of 10 works without any reservation.
+    const none = {
+      ...deploy,
+      unreservedAccountConcurrency: '10',
+      usageEventsReservedConcurrency: '0',
+      relayReservedConcurrency: '0',
+      sweeperReservedConcurrency: '0',
+    };
+    expect(loadForDeploy(none).functions.usageEventsReservedConcurrency).toBe(0);
+    expect(() => loadForDeploy({ ...none, sweeperReservedConcurrency: '1' })).toThrow(
+      /leaves only 0 to reserve/,
+    );
+  });
+
+  it("makes a deploy say where the SQS endpoint of the MSK cluster's VPC comes from", () => {
+    expect(() => loadForDeploy({ mskClusterArn: REAL_CLUSTER })).toThrow(
+      /mskClusterSqsEndpoint \(MSK_CLUSTER_SQS_ENDPOINT\) is required to deploy/,
+    );
+    expect(
+      loadForDeploy({ mskClusterArn: REAL_CLUSTER, mskClusterSqsEndpoint: 'existing' }).msk
+        .failureDestinationEndpoint,
+    ).toBe('existing');
+    // "stack" is only true when the stack deploys into the cluster's VPC and creates its endpoints.
+    expect(() => load({ mskClusterSqsEndpoint: 'stack' })).toThrow(/needs vpcId/);
+    expect(() =>
+      load({ ...EXAMPLE_EXISTING_VPC, mskClusterSqsEndpoint: 'stack', createVpcEndpoints: 'false' }),
+    ).toThrow(/createVpcEndpoints=true/);
+    expect(
+      load({ ...EXAMPLE_EXISTING_VPC, mskClusterSqsEndpoint: 'stack' }).msk.failureDestinationEndpoint,
+    ).toBe('stack');
+    expect(() => load({ mskClusterSqsEndpoint: 'nat' })).toThrow(/mskClusterSqsEndpoint/);
+  });
+
+  it('accepts an operator security group for the cache only as a security group id', () => {
+    expect(load({ cacheOperatorSecurityGroupId: 'sg-0123456789abcdef0' }).cache.operatorSecurityGroupId).toBe(
+      'sg-0123456789abcdef0',
+    );
+    expect(load().cache.operatorSecurityGroupId).toBeUndefined();
+    expect(() => load({ cacheOperatorSecurityGroupId: 'bastion' })).toThrow(
+      /cacheOperatorSecurityGroupId \(CACHE_OPERATOR_SECURITY_GROUP_ID\)/,
+    );
   });
 });
 
@@ -86,7 +171,7 @@ describe('existing VPC', () => {
       const services = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((e) =>
         JSON.stringify(e.Properties.ServiceName),
       );
-      for (const service of ['dynamodb', 'sqs', 'events', 'secretsmanager', 'sts', 'lambda']) {
+      for (const service of ['dynamodb', 'sqs', 'events', 'secretsmanager', 'xray', 'sts', 'lambda']) {
         expect(
           services.some((s) => s.includes(`.${service}`)),
           service,

@@ -2,7 +2,14 @@ import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OUTBOX_STATUS } from '../../functions/core/outbox';
 import { EXAMPLE_MSK_CLUSTER_ARN } from '../../lib/config';
-import { logicalId, SYNTH_TIMEOUT_MS, type Synthesized, synthesize } from './support/synthesize';
+import {
+  committedContext,
+  EXAMPLE_EXISTING_VPC,
+  logicalId,
+  SYNTH_TIMEOUT_MS,
+  type Synthesized,
+  synthesize,
+} from './support/synthesize';
 
 let synth: Synthesized;
 let template: Template;
@@ -63,6 +70,38 @@ describe('MSK event-source mapping (usage-events)', () => {
         '*',
         Match.stringLikeRegexp('on-demand mode: partial batch responses'),
       );
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+});
+
+describe('the on-failure destination of the MSK mapping', () => {
+  it("warns at synthesis while nothing says the cluster's VPC has an SQS endpoint for it", () => {
+    Annotations.fromStack(synth.stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('SQS interface endpoint in the cluster.s VPC'),
+    );
+  });
+
+  it(
+    "is served by the stack's own SQS endpoint when the stack deploys into the cluster's VPC",
+    () => {
+      const inClusterVpc = synthesize({
+        context: { ...committedContext(), ...EXAMPLE_EXISTING_VPC, mskClusterSqsEndpoint: 'stack' },
+      });
+      Annotations.fromStack(inClusterVpc.stack).hasNoWarning(
+        '*',
+        Match.stringLikeRegexp('SQS interface endpoint in the cluster.s VPC'),
+      );
+      const sqsEndpoints = Object.values(inClusterVpc.template.findResources('AWS::EC2::VPCEndpoint')).filter(
+        (e) => JSON.stringify(e.Properties.ServiceName).includes('.sqs'),
+      );
+      expect(sqsEndpoints).toHaveLength(1);
+      expect(sqsEndpoints[0]!.Properties).toMatchObject({
+        VpcId: EXAMPLE_EXISTING_VPC.vpcId,
+        VpcEndpointType: 'Interface',
+        PrivateDnsEnabled: true,
+      });
     },
     SYNTH_TIMEOUT_MS,
   );
@@ -148,6 +187,41 @@ describe('sweeper schedule', () => {
       },
     });
   });
+
+  it("sets the sweeper's own async invoke config: a throttled or failed run goes to the same dead-letter queue within one period", () => {
+    // The schedule's DLQ only sees refused Invoke calls; throttles and errors happen in Lambda's async queue.
+    const sweeper = logicalId(template, 'AWS::Lambda::Function', 'FunctionsOutboxSweeper');
+    const dlq = logicalId(template, 'AWS::SQS::Queue', 'MessagingSweeperScheduleDlq');
+    const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'));
+    expect(configs.map((c) => c.Properties)).toEqual([
+      {
+        FunctionName: { Ref: sweeper },
+        Qualifier: '$LATEST',
+        MaximumEventAgeInSeconds: 60,
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlq, 'Arn'] } } },
+      },
+    ]);
+    const sweeperRole = (
+      template.findResources('AWS::Lambda::Function')[sweeper]!.Properties.Role as { 'Fn::GetAtt': string[] }
+    )['Fn::GetAtt'][0];
+    const sends = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === sweeperRole))
+      .flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      )
+      .filter((st) => [st.Action].flat().includes('sqs:SendMessage'));
+    expect(sends.map((st) => st.Resource)).toEqual([{ 'Fn::GetAtt': [dlq, 'Arn'] }]);
+  });
+
+  it(
+    'keeps the maximum event age at one sweeper period',
+    () => {
+      const every5 = synthesize({ context: { sweeperRateMinutes: '5' } }).template;
+      every5.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumEventAgeInSeconds: 300 });
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
   it('lets the scheduler role invoke only the sweeper and write only to its dead-letter queue', () => {
     const scheduleRole = logicalId(template, 'AWS::IAM::Role', 'TriggersSweeperScheduleRole');

@@ -98,6 +98,7 @@ describe('least-privilege grants per function', () => {
     );
 
     const actions = actionsOf(statements);
+    expect([...actions].filter((a) => a.startsWith('xray:'))).toEqual([]);
     expect(actions.has('events:PutEvents')).toBe(false);
     expect(actions.has('dynamodb:DeleteItem')).toBe(false);
     expect(actions.has('dynamodb:Scan')).toBe(false);

@@ -67,6 +67,7 @@ describe('dashboard', () => {
       'AWS/Lambda/Duration',
       'AWS/Lambda/ConcurrentExecutions',
       'AWS/Lambda/OffsetLag',
+      'AWS/Kafka/SumOffsetLag',
       'AWS/DynamoDB/ReadThrottleEvents',
       'AWS/DynamoDB/WriteThrottleEvents',
       'AWS/DynamoDB/TransactionConflict',
@@ -82,12 +83,8 @@ describe('dashboard', () => {
     const nodes = dashboardMetrics(template)
       .filter((r) => r[0] === 'AWS/ElastiCache' && r[1] === 'EngineCPUUtilization')
       .map((r) => dimensionsOf(r).CacheClusterId);
-    expect(nodes).toEqual([
-      'usage-settlement-0001-001',
-      'usage-settlement-0001-002',
-      'usage-settlement-0002-001',
-      'usage-settlement-0002-002',
-    ]);
+    // The replication group id is generated: the dashboard refers to it (TOKEN) and appends shard and node.
+    expect(nodes).toEqual(['TOKEN-0001-001', 'TOKEN-0001-002', 'TOKEN-0002-001', 'TOKEN-0002-002']);
   });
 });
 
@@ -103,7 +100,7 @@ describe('alarms', () => {
   it('every alarm notifies the alarm topic and explains the action to take', () => {
     const topic = logicalId(template, 'AWS::SNS::Topic', 'ObservabilityAlarmTopic');
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(12);
+    expect(alarms.length).toBe(14);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: topic }]);
       expect(String(a.Properties.AlarmDescription).length).toBeGreaterThan(40);
@@ -141,17 +138,81 @@ describe('alarms', () => {
     });
   });
 
-  it('OffsetLag fires on sustained AWS/Lambda OffsetLag of usage-events', () => {
-    const fn = logicalId(template, 'AWS::Lambda::Function', 'FunctionsUsageEvents');
-    expect(alarm('OffsetLag')).toMatchObject({
-      Namespace: 'AWS/Lambda',
-      MetricName: 'OffsetLag',
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn } }],
+  it("OffsetLag fires on sustained lag of the mapping's consumer group as MSK reports it (AWS/Kafka SumOffsetLag)", () => {
+    const props = alarm('OffsetLag');
+    expect(props).toMatchObject({
+      Namespace: 'AWS/Kafka',
+      MetricName: 'SumOffsetLag',
+      Statistic: 'Maximum',
       Threshold: 10_000,
       EvaluationPeriods: 3,
       DatapointsToAlarm: 3,
     });
+    // Exactly the dimensions MSK publishes consumer lag under, named after the mapping's cluster, group and topic.
+    expect(props.Dimensions).toEqual(
+      expect.arrayContaining([
+        { Name: 'Cluster Name', Value: 'example-usage-cluster' },
+        { Name: 'Consumer Group', Value: 'usage-settlement' },
+        { Name: 'Topic', Value: 'usage-events' },
+      ]),
+    );
+    expect(props.Dimensions).toHaveLength(3);
   });
+
+  it(
+    "follows the mapping's consumer group and topic",
+    () => {
+      const custom = synthesize({ context: { mskConsumerGroup: 'settle-v2', mskTopic: 'usage' } }).template;
+      const found = Object.values(custom.findResources('AWS::CloudWatch::Alarm')).find(
+        (a) => a.Properties.AlarmName === 'usage-settlement-OffsetLag',
+      );
+      expect(found?.Properties.Dimensions).toEqual(
+        expect.arrayContaining([
+          { Name: 'Consumer Group', Value: 'settle-v2' },
+          { Name: 'Topic', Value: 'usage' },
+        ]),
+      );
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it.each([
+    ['CacheMemoryShard0001', '0001'],
+    ['CacheMemoryShard0002', '0002'],
+  ])('%s fires when any node of its shard stays above the memory threshold', (name, shard) => {
+    const rg = logicalId(template, 'AWS::ElastiCache::ReplicationGroup', 'CacheValkey');
+    const props = alarm(name);
+    expect(props).toMatchObject({
+      Threshold: 80,
+      EvaluationPeriods: 2,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    const metrics = props.Metrics as {
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: unknown }[] } };
+    }[];
+    expect(metrics.find((m) => m.Expression)?.Expression).toBe('MAX([n0, n1])');
+    const nodes = metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
+    expect(nodes.map((n) => n.MetricName)).toEqual([
+      'DatabaseMemoryUsagePercentage',
+      'DatabaseMemoryUsagePercentage',
+    ]);
+    expect(nodes.map((n) => n.Dimensions.find((d) => d.Name === 'CacheClusterId')?.Value)).toEqual(
+      ['001', '002'].map((node) => ({ 'Fn::Join': ['', [{ Ref: rg }, `-${shard}-${node}`]] })),
+    );
+  });
+
+  it(
+    'takes the cache memory threshold from its parameter',
+    () => {
+      const custom = synthesize({ context: { cacheMemoryAlarmPercent: '65' } }).template;
+      const found = Object.values(custom.findResources('AWS::CloudWatch::Alarm')).find(
+        (a) => a.Properties.AlarmName === 'usage-settlement-CacheMemoryShard0001',
+      );
+      expect(found?.Properties.Threshold).toBe(65);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
   it.each(['UsageEventsErrors', 'OutboxRelayErrors', 'OutboxSweeperErrors'])(
     '%s fires on any function error',

@@ -7,7 +7,7 @@ import {
   type MskRecord,
 } from '../../functions/core/kafka-record';
 
-// The AWS-shaped sample event of the contract (SPEC §2), kept with the tests.
+// The AWS-shaped sample MSK event, kept in the repository so tests need nothing beside it.
 const FIXTURE_URL = new URL('../fixtures/msk-event.sample.json', import.meta.url);
 const loadFixture = (): MskEvent => JSON.parse(readFileSync(FIXTURE_URL, 'utf8')) as MskEvent;
 

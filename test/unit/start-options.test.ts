@@ -33,8 +33,9 @@ const mistake = (argv: string[]): string => {
 
 describe('npm start options', () => {
   it('has the documented defaults', () => {
-    const { pipeline, json, jsonOut } = parsed([]);
+    const { pipeline, json, jsonOut, keepRunning } = parsed([]);
     expect(pipeline).toEqual({
+      kafka: false,
       events: 5_000,
       families: 40,
       partitions: 8,
@@ -44,7 +45,15 @@ describe('npm start options', () => {
       logLevel: 'SILENT',
       outDir: '.local',
     });
-    expect({ json, jsonOut }).toEqual({ json: false, jsonOut: undefined });
+    expect({ json, jsonOut, keepRunning }).toEqual({ json: false, jsonOut: undefined, keepRunning: false });
+  });
+
+  it('keeps running only with a broker, which other producers can reach', () => {
+    expect(() => parseStartCommand(['--keep-running'])).toThrow('--keep-running needs --kafka');
+    expect(parsed(['--kafka', '--keep-running'])).toMatchObject({
+      keepRunning: true,
+      pipeline: { kafka: true },
+    });
   });
 
   it('reads and validates both input files before anything starts', () => {

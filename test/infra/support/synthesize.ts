@@ -6,6 +6,9 @@ import { type AppConfig, loadAppConfig } from '../../../lib/config';
 import { REPO_ROOT } from '../../../lib/constructs/bundling';
 import { UsageSettlementStack } from '../../../lib/usage-settlement-stack';
 
+/** What npm run synth passes too: the example MSK cluster is accepted for a synthesis that is not a deploy. */
+export const OFFLINE_CONTEXT = { allowPlaceholderCluster: true } as const;
+
 /** Synthesis with real esbuild bundling takes seconds; every infra test gets this much room. */
 export const SYNTH_TIMEOUT_MS = 120_000;
 
@@ -28,6 +31,7 @@ export function synthesize(
   const app = new App({
     context: {
       ...(options.bundle ? { 'aws:cdk:enable-asset-metadata': true } : { 'aws:cdk:bundling-stacks': [] }),
+      ...OFFLINE_CONTEXT,
       ...options.context,
     },
   });
