@@ -55,7 +55,7 @@ async function settleOne(record: KafkaRecord, deps: SettlementDeps): Promise<voi
   const answered = await decide(event, record, deps);
   if (answered === null) return;
   const { reply, state } = answered;
-  if (reply.kind === 'settled') return;
+  if (reply.kind === 'settled' || reply.kind === 'rejected') return;
   if (reply.kind === 'not-member') return deadLetter(record, notAMember(event), event.eventId, deps);
   if (reply.kind === 'conflict') return deadLetter(record, conflict(event), event.eventId, deps);
   const write = buildSettlement({
@@ -75,6 +75,7 @@ async function settleOne(record: KafkaRecord, deps: SettlementDeps): Promise<voi
         quotaBytes: state.quotaBytes,
         incarnation: state.incarnation,
         writes: [write],
+        rejections: [],
       },
     ],
   };
@@ -91,7 +92,7 @@ async function settleOne(record: KafkaRecord, deps: SettlementDeps): Promise<voi
   }
   // Anything else: the state was outdated or the event settled before; reload it and let redelivery decide.
   await deps.cache.invalidate(event.familyId, [event.period]);
-  if (outcome?.kind !== 'stale' || !outcome.settled.some((s) => s.eventId === event.eventId)) {
+  if (outcome?.kind !== 'stale' || !outcome.fates.some((f) => f.record.eventId === event.eventId)) {
     throw new Error('the event was not settled');
   }
 }
@@ -119,7 +120,7 @@ async function decide(event: UsageEvent, record: KafkaRecord, deps: SettlementDe
       for (const snapshot of await ledger.loadSnapshots(event.familyId, [event.period]))
         await cache.hydrate(snapshot);
     } else if (result.stop?.kind === 'verify') {
-      if ((await ledger.findSettlements([event.eventId])).has(event.eventId)) return null;
+      if ((await ledger.findFates([event.eventId])).has(event.eventId)) return null;
       checked = true;
     }
   }

@@ -1,8 +1,10 @@
 --[[
-confirm-lane: records in Redis that the ledger committed a family's
-decisions of one period: the period state moves to the ledger's new version,
-the decisions stop being pending, and each event gets a settled mark for the
-dedup window (the ledger's settlement record is the durable dedup).
+confirm-lane: records in Redis that the ledger committed the fates of a
+family's events of one period: the period state moves to the ledger's new
+version, the decisions stop being pending, and each event gets a settled mark
+for the dedup window (the ledger's record is the durable dedup). The mark of
+a settled event is its payload hash; that of an event rejected from the state
+(not a member) is 'R:<version>:<payload hash>'.
 
 KEYS[1]        period state   {f:<familyId>}:period:<yyyyMM>
 KEYS[2..N+1]   settled marks  {f:<familyId>}:settled:<eventId>
@@ -11,10 +13,10 @@ ARGV[1]  version the decisions were made against
 ARGV[2]  version after the commit
 ARGV[3]  incarnation of the state the decisions were made against
 ARGV[4]  dedup window, seconds
-ARGV[5..] eventId, payload hash, eventId, payload hash, ... (N pairs, in KEYS order)
+ARGV[5..] per event, in KEYS order: eventId, mark, '1' when its decision is pending in the state
 
 Only the state the decisions were made in moves to the new version: same
-version, same incarnation, and every decision still pending in it. A state
+version, same incarnation, and every committed decision still pending in it. A state
 loaded at the new version already holds the commit and stays. Any other
 state was replaced while the ledger committed (from a read taken before the
 commit, loaded afresh at the same version, or put back by a failover to a
@@ -29,9 +31,13 @@ local after = ARGV[2]
 local incarnation = ARGV[3]
 local dedupSeconds = tonumber(ARGV[4])
 
+local function field(i, n)
+  return ARGV[4 + (i - 2) * 3 + n]
+end
+
 local function holdsDecisions()
   for i = 2, #KEYS do
-    if redis.call('HEXISTS', periodKey, 'd:' .. ARGV[3 + (i - 1) * 2]) == 0 then
+    if field(i, 3) == '1' and redis.call('HEXISTS', periodKey, 'd:' .. field(i, 1)) == 0 then
       return false
     end
   end
@@ -50,11 +56,10 @@ elseif version and version ~= after then
 end
 local confirmed = 0
 for i = 2, #KEYS do
-  local eventId = ARGV[3 + (i - 1) * 2]
-  if version then
-    confirmed = confirmed + redis.call('HDEL', periodKey, 'd:' .. eventId)
+  if version and field(i, 3) == '1' then
+    confirmed = confirmed + redis.call('HDEL', periodKey, 'd:' .. field(i, 1))
   end
-  redis.call('SET', KEYS[i], ARGV[4 + (i - 1) * 2], 'EX', dedupSeconds)
+  redis.call('SET', KEYS[i], field(i, 2), 'EX', dedupSeconds)
 end
 if confirmed > 0 then
   redis.call('HINCRBY', periodKey, 'pn', -confirmed)

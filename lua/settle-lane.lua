@@ -32,6 +32,7 @@ per event, in order, ending early at a stop:
   {'NEW', decision}   decided now (also kept as pending in the period state)
   {'PENDING', decision}  decided before and not yet confirmed; decided the same again
   {'SETTLED'}         settled before (settled mark, same payload)
+  {'REJECTED', version}  rejected before from the state at that version (not a member)
   {'CONFLICT'}        eventId seen before with another payload
   {'NOT_MEMBER'}
   {'HYDRATE', periodIndex}  stop: that period state is absent
@@ -195,7 +196,13 @@ for i = 1, events do
   local periodKey = KEYS[periodIndex]
 
   local settled = redis.call('GET', KEYS[periods + i])
+  local rejectedAt, rejectedHash
   if settled then
+    rejectedAt, rejectedHash = string.match(settled, '^R:(%d+):(.*)$')
+  end
+  if rejectedAt then
+    replies[#replies + 1] = rejectedHash == payloadHash and { 'REJECTED', rejectedAt } or { 'CONFLICT' }
+  elseif settled then
     replies[#replies + 1] = { settled == payloadHash and 'SETTLED' or 'CONFLICT' }
   elseif redis.call('EXISTS', periodKey) == 0 then
     replies[#replies + 1] = { 'HYDRATE', periodIndex }

@@ -19,6 +19,8 @@ export type EventReply =
   | { readonly kind: 'pending'; readonly decision: Decision }
   /** Settled before, within the dedup window. */
   | { readonly kind: 'settled' }
+  /** Rejected before from the family's state (not a member), within the dedup window. */
+  | { readonly kind: 'rejected'; readonly decidedAtVersion: number }
   | { readonly kind: 'conflict' }
   | { readonly kind: 'not-member' };
 

@@ -1,6 +1,6 @@
 import type { Item, Lane } from './lane';
-import type { CommitUnit, PeriodCommit } from './ports';
-import { buildSettlement, type SettlementWrite } from './settlement';
+import type { CommitUnit, ConfirmedEvent, PeriodCommit } from './ports';
+import { buildRejection, buildSettlement, type RejectionRecord, type SettlementWrite } from './settlement';
 
 /** DynamoDB's limit on the actions of one transaction. */
 export const MAX_TRANSACTION_ITEMS = 100;
@@ -9,7 +9,7 @@ export interface PlannedUnit {
   readonly unit: CommitUnit;
   /** The answered events whose fate this unit decides, in delivery order. */
   readonly items: ReadonlyArray<Item>;
-  /** The event that writes each eventId's settlement; later copies share its fate. */
+  /** The event that writes each eventId's fate (settlement or rejection); later copies share it. */
   readonly owners: ReadonlyMap<string, Item>;
 }
 
@@ -27,12 +27,22 @@ export function planCommit(lane: Lane, nowMs: number, outboxGraceMs: number): Pl
   const answered = lane.items.filter((i) => i.state.kind === 'answered');
   const owners = new Map<string, Item>();
   const writes = new Map<Item, SettlementWrite>();
+  const rejections = new Map<Item, RejectionRecord>();
   for (const item of answered) {
     if (item.state.kind !== 'answered') continue;
     const { reply } = item.state;
-    if ((reply.kind !== 'new' && reply.kind !== 'pending') || owners.has(item.event.eventId)) continue;
-    owners.set(item.event.eventId, item);
+    if (owners.has(item.event.eventId)) continue;
     const decidedAtVersion = lane.seen.get(item.event.period)?.version ?? 0;
+    if (reply.kind === 'not-member') {
+      owners.set(item.event.eventId, item);
+      rejections.set(
+        item,
+        buildRejection({ event: item.event, record: item.record, decidedAtVersion, nowMs }),
+      );
+      continue;
+    }
+    if (reply.kind !== 'new' && reply.kind !== 'pending') continue;
+    owners.set(item.event.eventId, item);
     writes.set(
       item,
       buildSettlement({
@@ -52,7 +62,7 @@ export function planCommit(lane: Lane, nowMs: number, outboxGraceMs: number): Pl
   const periods = new Set<string>();
   for (const item of answered) {
     const write = writes.get(item);
-    const writeActions = write ? 1 + (write.outbox ? 1 : 0) : 0;
+    const writeActions = write ? 1 + (write.outbox ? 1 : 0) : rejections.has(item) ? 1 : 0;
     let cost = writeActions + (periods.has(item.event.period) ? 0 : PERIOD_ACTIONS);
     if (chunk.length > 0 && actions + cost > MAX_TRANSACTION_ITEMS) {
       chunks.push(chunk);
@@ -69,31 +79,33 @@ export function planCommit(lane: Lane, nowMs: number, outboxGraceMs: number): Pl
 
   const committedBefore = new Map<string, number>();
   return chunks.map((items) => {
-    const byPeriod = new Map<string, SettlementWrite[]>();
+    const byPeriod = new Map<string, { writes: SettlementWrite[]; rejections: RejectionRecord[] }>();
     for (const item of items) {
-      const list = byPeriod.get(item.event.period) ?? [];
+      const entry = byPeriod.get(item.event.period) ?? { writes: [], rejections: [] };
       const write = writes.get(item);
-      if (write) list.push(write);
-      byPeriod.set(item.event.period, list);
+      if (write) entry.writes.push(write);
+      const rejection = rejections.get(item);
+      if (rejection) entry.rejections.push(rejection);
+      byPeriod.set(item.event.period, entry);
     }
-    const periodCommits: PeriodCommit[] = [...byPeriod].map(([period, periodWrites]) => {
+    const periodCommits: PeriodCommit[] = [...byPeriod].map(([period, entry]) => {
       const seen = lane.seen.get(period);
       if (!seen) throw new Error(`period ${period} of family ${lane.familyId} was answered without a state`);
       const earlier = committedBefore.get(period) ?? 0;
-      if (periodWrites.length > 0) committedBefore.set(period, earlier + 1);
+      if (entry.writes.length + entry.rejections.length > 0) committedBefore.set(period, earlier + 1);
       return {
         period,
         versionBefore: seen.version + earlier,
         quotaBytes: seen.quotaBytes,
         incarnation: seen.incarnation,
-        writes: periodWrites,
+        ...entry,
       };
     });
     return { unit: { familyId: lane.familyId, periods: periodCommits }, items, owners };
   });
 }
 
-/** What Redis is told after units committed: per period, the version change and the events settled. */
+/** What Redis is told after units committed: per period, the version change and the events whose fate it holds. */
 export function confirmations(committed: ReadonlyArray<PlannedUnit>) {
   const changes = new Map<
     string,
@@ -101,12 +113,12 @@ export function confirmations(committed: ReadonlyArray<PlannedUnit>) {
       before: number;
       after: number;
       incarnation: string;
-      events: Array<{ eventId: string; payloadHash: string }>;
+      events: ConfirmedEvent[];
     }
   >();
   for (const { unit } of committed) {
     for (const period of unit.periods) {
-      if (period.writes.length === 0) continue;
+      if (period.writes.length + period.rejections.length === 0) continue;
       const change = changes.get(period.period) ?? {
         before: period.versionBefore,
         after: period.versionBefore,
@@ -116,6 +128,13 @@ export function confirmations(committed: ReadonlyArray<PlannedUnit>) {
       change.after = period.versionBefore + 1;
       for (const { record } of period.writes) {
         change.events.push({ eventId: record.eventId, payloadHash: record.decision.payloadHash });
+      }
+      for (const r of period.rejections) {
+        change.events.push({
+          eventId: r.eventId,
+          payloadHash: r.payloadHash,
+          rejectedAtVersion: r.decidedAtVersion,
+        });
       }
       changes.set(period.period, change);
     }

@@ -2,7 +2,7 @@ import type { LaneReply } from './decision';
 import { type MemberPolicy, NO_POLICY, type PeriodSnapshot } from './family';
 import type { MskRecord } from './kafka-record';
 import type { RejectionReason } from './rejection';
-import type { SettlementRecord, SettlementWrite } from './settlement';
+import type { LedgerFate, RejectionRecord, SettlementWrite } from './settlement';
 import type { UsageEvent } from './usage-event';
 
 /** The collaborators settlement needs; adapters implement them, tests pass real local ones. */
@@ -24,6 +24,14 @@ export interface DecideContext {
   readonly globalPolicy: MemberPolicy;
 }
 
+/** An event whose fate the ledger committed, as Redis remembers it for the dedup window. */
+export interface ConfirmedEvent {
+  readonly eventId: string;
+  readonly payloadHash: string;
+  /** Set for an event rejected from the state (not a member): the version it was rejected at. */
+  readonly rejectedAtVersion?: number;
+}
+
 export interface UsageCache {
   /**
    * Decides a family's events in order against its period states; stops at
@@ -32,12 +40,16 @@ export interface UsageCache {
   decideLane(familyId: number, events: ReadonlyArray<LaneEvent>, context: DecideContext): Promise<LaneReply>;
   /** Loads a period state unless one is there already. */
   hydrate(snapshot: PeriodSnapshot): Promise<void>;
-  /** After the ledger committed `events` of a period at version `after` (from `before`), decided in `incarnation`. */
+  /**
+   * After the ledger committed the fates of `events` of a period at version
+   * `after` (from `before`), decided in `incarnation`: settled events, and
+   * events rejected from the state (with the version they were rejected at).
+   */
   confirm(
     familyId: number,
     period: string,
     versions: { readonly before: number; readonly after: number; readonly incarnation: string },
-    events: ReadonlyArray<{ readonly eventId: string; readonly payloadHash: string }>,
+    events: ReadonlyArray<ConfirmedEvent>,
   ): Promise<void>;
   /** Forgets a family's period states; the next event loads them from the ledger. */
   invalidate(familyId: number, periods: ReadonlyArray<string>): Promise<void>;
@@ -52,6 +64,8 @@ export interface PeriodCommit {
   /** The Redis state the decisions were made in (for confirming them there). */
   readonly incarnation: string;
   readonly writes: ReadonlyArray<SettlementWrite>;
+  /** Events rejected from this state (not members): recorded as their fate, usage untouched. */
+  readonly rejections: ReadonlyArray<RejectionRecord>;
 }
 
 /** Everything one family commits at once; the periods' versions move by one each. */
@@ -64,9 +78,9 @@ export type CommitOutcome =
   | { readonly kind: 'committed' }
   /**
    * Nothing of the unit was written: the ledger moved on since Redis loaded the
-   * state, or holds some of the events already (listed).
+   * state, or holds the fates of some of the events already (listed).
    */
-  | { readonly kind: 'stale'; readonly settled: ReadonlyArray<SettlementRecord> }
+  | { readonly kind: 'stale'; readonly fates: ReadonlyArray<LedgerFate> }
   | { readonly kind: 'failed'; readonly error: unknown };
 
 export interface CommitResult {
@@ -78,8 +92,8 @@ export interface CommitResult {
 export interface Ledger {
   /** The family's state for each period: period items first, then the family and members once. */
   loadSnapshots(familyId: number, periods: ReadonlyArray<string>): Promise<PeriodSnapshot[]>;
-  /** The settlement records of these events that exist (strongly consistent). */
-  findSettlements(eventIds: ReadonlyArray<string>): Promise<Map<string, SettlementRecord>>;
+  /** The fates the ledger holds for these events, settled or rejected (strongly consistent). */
+  findFates(eventIds: ReadonlyArray<string>): Promise<Map<string, LedgerFate>>;
   /** Commits units packed into as few transactions as fit; one outcome per unit. */
   commit(units: ReadonlyArray<CommitUnit>): Promise<CommitResult>;
 }

@@ -10,7 +10,7 @@ import type { Clock, DeadLetterQueue, DecideContext, GlobalPolicySource, Ledger,
 import { type BatchItemFailure, RecordFates } from './record-fates';
 import { type Rejection, type RejectionReason, reject } from './rejection';
 import { type RetryPolicy, retryTransient } from './retry';
-import type { SettlementRecord } from './settlement';
+import type { LedgerFate } from './settlement';
 import { validateRecord } from './usage-event';
 
 export interface SettlementSettings {
@@ -246,6 +246,7 @@ class Batch {
     for (const [i, answer] of reply.replies.entries()) {
       const item = items[i] as Item;
       if (answer.kind === 'settled') this.complete(item, { kind: 'duplicate' });
+      else if (answer.kind === 'rejected') this.rejectItem(item, notAMember(item), answer.decidedAtVersion);
       else item.state = { kind: 'answered', reply: answer };
     }
   }
@@ -290,10 +291,10 @@ class Batch {
     const items = lanes.flatMap((l) => l.items);
     if (items.length === 0) return;
     const { ledger, settings } = this.deps;
-    let found: Map<string, SettlementRecord>;
+    let found: Map<string, LedgerFate>;
     try {
       found = await retryTransient(
-        () => ledger.findSettlements([...new Set(items.map((i) => i.event.eventId))]),
+        () => ledger.findFates([...new Set(items.map((i) => i.event.eventId))]),
         settings.retry,
       );
     } catch (error) {
@@ -302,16 +303,22 @@ class Batch {
     }
     this.report.ledgerChecks += items.length;
     for (const item of items) {
-      const record = found.get(item.event.eventId);
-      if (record) this.resolveFromLedger(item, record);
+      const fate = found.get(item.event.eventId);
+      if (fate) this.resolveFromLedger(item, fate);
       else item.state = { kind: 'open', checked: true };
     }
   }
 
-  /** An event the ledger already holds: a duplicate, or a conflict when its payload differs. */
-  private resolveFromLedger(item: Item, record: SettlementRecord) {
-    if (record.decision.payloadHash === item.event.payloadHash) this.complete(item, { kind: 'duplicate' });
-    else this.rejectItem(item, conflict(item));
+  /**
+   * An event whose fate the ledger holds: a duplicate, a rejection again (its
+   * letter may never have gone out; letters carry a stable id), or a conflict
+   * when the payload differs.
+   */
+  private resolveFromLedger(item: Item, fate: LedgerFate) {
+    const payloadHash = fate.kind === 'settled' ? fate.record.decision.payloadHash : fate.record.payloadHash;
+    if (payloadHash !== item.event.payloadHash) this.rejectItem(item, conflict(item));
+    else if (fate.kind === 'rejected') this.rejectItem(item, notAMember(item), fate.record.decidedAtVersion);
+    else this.complete(item, { kind: 'duplicate' });
   }
 
   /**
@@ -350,7 +357,7 @@ class Batch {
         } else if (outcome.kind === 'stale') {
           plan.stale = true;
           this.report.staleStates++;
-          this.reopen(plan.lane, outcome.settled);
+          this.reopen(plan.lane, outcome.fates);
         } else {
           this.failLane(plan.lane, outcome.error, planned.items[0]);
         }
@@ -362,12 +369,12 @@ class Batch {
   }
 
   /** After a stale commit: what the ledger holds is final, everything else of the lane is decided again. */
-  private reopen(lane: Lane, settled: ReadonlyArray<SettlementRecord>) {
-    const byEvent = new Map(settled.map((r) => [r.eventId, r]));
+  private reopen(lane: Lane, fates: ReadonlyArray<LedgerFate>) {
+    const byEvent = new Map(fates.map((f) => [f.record.eventId, f]));
     for (const item of lane.items) {
       if (isFinal(item)) continue;
-      const record = byEvent.get(item.event.eventId);
-      if (record) this.resolveFromLedger(item, record);
+      const fate = byEvent.get(item.event.eventId);
+      if (fate) this.resolveFromLedger(item, fate);
       else item.state = { kind: 'open', checked: false };
     }
   }

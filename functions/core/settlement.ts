@@ -85,3 +85,47 @@ export function buildSettlement(input: {
     outbox,
   };
 }
+
+/**
+ * The ledger's record of an event rejected from its family's state: the
+ * customer was not a member at the version the lane was decided at. It is
+ * the event's fate as much as a settlement is, committed with the decisions
+ * after it, so a redelivery rejects the event again (the letter may not have
+ * gone out) instead of deciding it afresh against a later membership.
+ */
+export interface RejectionRecord {
+  readonly eventId: string;
+  readonly familyId: number;
+  readonly customerId: number;
+  readonly period: string;
+  readonly reason: 'NOT_A_MEMBER';
+  readonly payloadHash: string;
+  readonly decidedAtVersion: number;
+  readonly kafka: { readonly topic: string; readonly partition: number; readonly offset: number };
+  readonly rejectedAt: number;
+}
+
+/** What the ledger holds about an event: a settlement, or a rejection from its family's state. */
+export type LedgerFate =
+  | { readonly kind: 'settled'; readonly record: SettlementRecord }
+  | { readonly kind: 'rejected'; readonly record: RejectionRecord };
+
+export function buildRejection(input: {
+  readonly event: UsageEvent;
+  readonly record: KafkaRecord;
+  readonly decidedAtVersion: number;
+  readonly nowMs: number;
+}): RejectionRecord {
+  const { event, record } = input;
+  return {
+    eventId: event.eventId,
+    familyId: event.familyId,
+    customerId: event.customerId,
+    period: event.period,
+    reason: 'NOT_A_MEMBER',
+    payloadHash: event.payloadHash,
+    decidedAtVersion: input.decidedAtVersion,
+    kafka: { topic: record.raw.topic, partition: record.raw.partition, offset: record.raw.offset },
+    rejectedAt: input.nowMs,
+  };
+}

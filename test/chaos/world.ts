@@ -154,7 +154,7 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
         confirm: { before: 'before-confirm' },
       }),
       ledger: behindSwitch(ledger, usageSwitch, {
-        findSettlements: { before: 'before-ledger-check' },
+        findFates: { before: 'before-ledger-check' },
         commit: { before: 'before-transaction', after: 'after-transaction' },
       }),
       globalPolicy: noGlobalPolicy,

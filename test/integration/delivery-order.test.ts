@@ -117,6 +117,34 @@ describe('decisions in delivery order', () => {
     expect(await redisRemaining(f)).toBe(10_000 - 102);
   });
 
+  it("keeps a non-member's event rejected when its letter was lost and the customer joined before the redelivery", async () => {
+    const f = ++nextFamily;
+    await env.families.putFamily({ familyId: f, quotaBytes: 10_000, members: [{ customerId: 11 }] });
+    const t = tag();
+    const batch = mskEvent([
+      mskRecord(0, 40, usage(`${t}-r`, f, 12, 100)),
+      mskRecord(0, 41, usage(`${t}-s`, f, 11, 500)),
+    ]);
+    // The ledger commits both fates; then the dead-letter queue is unreachable, so the batch comes back.
+    const unsent = await env.handlerWith({ ...env.deps, deadLetters: { send: async (letters) => letters } })(
+      batch,
+    );
+    expect(unsent.batchItemFailures).toHaveLength(1);
+    expect(
+      await env.applyConfig(
+        mskEvent([configRecord(familyEvent(`${t}-join`, 'MEMBER_JOINED', { familyId: f, customerId: 12 }))]),
+      ),
+    ).toEqual({ batchItemFailures: [] });
+
+    expect(await env.invoke(batch)).toEqual({ batchItemFailures: [] });
+
+    expect((await env.drainDeadLetters()).map((l) => [l.eventId, l.reason])).toEqual([
+      [`${t}-r`, 'NOT_A_MEMBER'],
+    ]);
+    expect(await decisionsOf(f)).toEqual({ [`${t}-s`]: 'NORMAL' });
+    expect(await env.usage(f, period())).toBe(500);
+  });
+
   it('decides nothing after an event whose period state is missing until that state is loaded', async () => {
     const f = ++nextFamily;
     await env.families.putFamily({

@@ -4,7 +4,7 @@ import { DynamoLedger } from '../../functions/adapters/dynamodb/ledger';
 import type { Decision } from '../../functions/core/decision';
 import { decodeMskEvent } from '../../functions/core/kafka-record';
 import type { CommitUnit } from '../../functions/core/ports';
-import { buildSettlement } from '../../functions/core/settlement';
+import { buildRejection, buildSettlement } from '../../functions/core/settlement';
 import { createTestTables, type TestTables } from '../helpers/local-aws';
 import { mskEvent, mskRecord, usage } from '../helpers/msk';
 import { usageEvent } from '../helpers/usage-event-factory';
@@ -74,7 +74,10 @@ function unit(familyId: number, events: number, versionBefore = 0, eventIds?: st
     });
   });
   const period = writes[0]?.record.period ?? '202601';
-  return { familyId, periods: [{ period, versionBefore, quotaBytes: 1_000_000, incarnation: 'i', writes }] };
+  return {
+    familyId,
+    periods: [{ period, versionBefore, quotaBytes: 1_000_000, incarnation: 'i', writes, rejections: [] }],
+  };
 }
 
 const throttled = () =>
@@ -109,7 +112,7 @@ describe('packed commits', () => {
       fresh[1] as CommitUnit,
     ]);
 
-    expect(outcomes.get(outdated)).toEqual({ kind: 'stale', settled: [] });
+    expect(outcomes.get(outdated)).toEqual({ kind: 'stale', fates: [] });
     expect(fresh.map((u) => outcomes.get(u)?.kind)).toEqual(['committed', 'committed']);
     expect(transactions).toBe(2);
   });
@@ -126,24 +129,56 @@ describe('packed commits', () => {
 
     const outcome = outcomes.get(again);
     expect(outcome?.kind).toBe('stale');
-    expect(outcome?.kind === 'stale' && outcome.settled.map((r) => r.eventId).sort()).toEqual(
+    expect(outcome?.kind === 'stale' && outcome.fates.map((f) => f.record.eventId).sort()).toEqual(
       [...ids].sort(),
     );
   });
 
-  it('checks the version of a period that has only rejections', async () => {
+  it("records a rejection from the family state as the event's fate, which a later settlement cannot replace", async () => {
+    const { ledger } = ledgerWith();
+    const familyId = ++nextFamily;
+    const event = usageEvent({ familyId, customerId: 9, bytesUsed: 10 });
+    const [partition] = decodeMskEvent(mskEvent([mskRecord(0, 1, usage(event.eventId, familyId, 9, 10))]));
+    const record = partition?.records[0];
+    if (!record) throw new Error('no record');
+    const rejected: CommitUnit = {
+      familyId,
+      periods: [
+        {
+          period: event.period,
+          versionBefore: 0,
+          quotaBytes: 100,
+          incarnation: 'i',
+          writes: [],
+          rejections: [buildRejection({ event, record, decidedAtVersion: 0, nowMs: 1 })],
+        },
+      ],
+    };
+    expect((await ledger.commit([rejected])).outcomes.get(rejected)).toEqual({ kind: 'committed' });
+
+    const fate = (await ledger.findFates([event.eventId])).get(event.eventId);
+    expect(fate).toMatchObject({ kind: 'rejected', record: { reason: 'NOT_A_MEMBER', decidedAtVersion: 0 } });
+    expect(await ledger.getSettlement(event.eventId)).toBeNull();
+    expect((await ledger.periodUsage(familyId, event.period)).usedBytes).toBe(0);
+
+    const settle = unit(familyId, 1, 1, [event.eventId]);
+    const outcome = (await ledger.commit([settle])).outcomes.get(settle);
+    expect(outcome?.kind === 'stale' && outcome.fates.map((f) => f.kind)).toEqual(['rejected']);
+  });
+
+  it('checks the version of a period that writes nothing (only conflicts)', async () => {
     const { ledger } = ledgerWith();
     const familyId = ++nextFamily;
     const period = unit(familyId, 1).periods[0]?.period ?? '';
     const check = (versionBefore: number): CommitUnit => ({
       familyId,
-      periods: [{ period, versionBefore, quotaBytes: 0, incarnation: 'i', writes: [] }],
+      periods: [{ period, versionBefore, quotaBytes: 0, incarnation: 'i', writes: [], rejections: [] }],
     });
 
     const ok = check(0);
     const wrong = check(3);
     expect((await ledger.commit([ok])).outcomes.get(ok)).toEqual({ kind: 'committed' });
-    expect((await ledger.commit([wrong])).outcomes.get(wrong)).toEqual({ kind: 'stale', settled: [] });
+    expect((await ledger.commit([wrong])).outcomes.get(wrong)).toEqual({ kind: 'stale', fates: [] });
   });
 
   it('splits units that do not fit in one transaction, and never writes one eventId twice in one', async () => {

@@ -16,7 +16,7 @@ function watchedLedger(inner: Ledger) {
   const attempts: { write: SettlementWrite; outcome: CommitOutcome['kind'] }[] = [];
   const ledger: Ledger = {
     loadSnapshots: (familyId, periods) => inner.loadSnapshots(familyId, periods),
-    findSettlements: (eventIds) => inner.findSettlements(eventIds),
+    findFates: (eventIds) => inner.findFates(eventIds),
     async commit(units) {
       const result = await inner.commit(units);
       for (const unit of units) {

@@ -210,6 +210,25 @@ describe('confirmation after the ledger committed', () => {
     expect(ttl).toBeLessThanOrEqual(600);
   });
 
+  it('remembers an event rejected from the state with the version it was rejected at, as its fate', async () => {
+    const id = await family(10_000);
+    const stranger = usageEvent({ familyId: id, customerId: 77, eventTimeMs: MID_PERIOD });
+    const member = usageEvent({ familyId: id, customerId: 1, bytesUsed: 10, eventTimeMs: MID_PERIOD });
+    await cache.decideLane(id, [laneEvent(stranger), laneEvent(member)], NEVER_VERIFY);
+    await cache.confirm(id, PERIOD, { before: 0, after: 1, incarnation: await incarnation(id) }, [
+      { eventId: stranger.eventId, payloadHash: stranger.payloadHash, rejectedAtVersion: 0 },
+      { eventId: member.eventId, payloadHash: member.payloadHash },
+    ]);
+    expect(await state(id)).toMatchObject({ version: 1, pendingDecisions: 0 });
+
+    const again = await cache.decideLane(
+      id,
+      [laneEvent(stranger), laneEvent(usageEvent({ ...stranger, bytesUsed: 1 }))],
+      NEVER_VERIFY,
+    );
+    expect(again.replies).toEqual([{ kind: 'rejected', decidedAtVersion: 0 }, { kind: 'conflict' }]);
+  });
+
   it('drops a state that was replaced from an older read while the ledger committed', async () => {
     const id = ++familyId;
     await cache.hydrate(snapshot(id, 10_000, { 1: {} }, { version: 7 }));

@@ -288,7 +288,7 @@ function failingFor(familyId: number, onFailure: () => void): Ledger {
 function delegate(ledger: Ledger): Ledger {
   return {
     commit: (units) => ledger.commit(units),
-    findSettlements: (ids) => ledger.findSettlements(ids),
+    findFates: (ids) => ledger.findFates(ids),
     loadSnapshots: (id, periods) => ledger.loadSnapshots(id, periods),
   };
 }

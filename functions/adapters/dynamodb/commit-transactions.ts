@@ -5,11 +5,11 @@ import { forEachConcurrently } from '../../core/concurrency';
 import { InvariantError, isInvariantError, TransientError } from '../../core/errors';
 import type { CommitOutcome, CommitResult, CommitUnit } from '../../core/ports';
 import { backoffDelayMs, type RetryPolicy } from '../../core/retry';
-import type { SettlementRecord } from '../../core/settlement';
+import type { LedgerFate } from '../../core/settlement';
 import { classifyDynamoError } from './errors';
 import { ledgerKeys } from './ledger-keys';
 import { periodUsageUpdate, versionCondition } from './period-usage';
-import { settlementFromItem, settlementItem } from './settlement-item';
+import { fateFromItem, rejectionItem, settlementItem } from './settlement-item';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -85,7 +85,7 @@ export async function commitPacked(
         const stale = await staleUnits(db, tables, reasons, owners);
         const broken = brokenUnits(reasons, owners);
         if (stale.size > 0 || broken.size > 0) {
-          for (const [unit, settled] of stale) outcomes.set(unit, { kind: 'stale', settled });
+          for (const [unit, fates] of stale) outcomes.set(unit, { kind: 'stale', fates });
           for (const [unit, code] of broken) {
             if (stale.has(unit)) continue;
             const error = new InvariantError(
@@ -162,10 +162,25 @@ function actionsOf(unit: CommitUnit, tables: Tables): Action[] {
         });
       }
     }
-    const nowMs = period.writes[0]?.record.settledAt ?? 0;
+    for (const rejection of period.rejections) {
+      const item = rejectionItem(rejection);
+      actions.push({
+        item: {
+          Put: {
+            TableName: tables.ledger,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(PK)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        settlementOf: rejection.eventId,
+        bytes: JSON.stringify(item).length,
+      });
+    }
+    const nowMs = period.writes[0]?.record.settledAt ?? period.rejections[0]?.rejectedAt ?? 0;
     actions.push({
       item:
-        period.writes.length > 0
+        period.writes.length + period.rejections.length > 0
           ? { Update: periodUsageUpdate(tables.ledger, unit.familyId, period, period.writes, nowMs) }
           : {
               ConditionCheck: {
@@ -227,33 +242,33 @@ function brokenUnits(
   return broken;
 }
 
-/** The units whose actions failed a condition, with the settlements that turned out to exist. */
+/** The units whose actions failed a condition, with the fates of their events that turned out to exist. */
 async function staleUnits(
   db: DynamoDBDocumentClient,
   tables: Tables,
   reasons: ReadonlyArray<{ Code?: string; Item?: Record<string, unknown> }>,
   owners: ReadonlyArray<Owner>,
-): Promise<Map<CommitUnit, SettlementRecord[]>> {
-  const stale = new Map<CommitUnit, SettlementRecord[]>();
+): Promise<Map<CommitUnit, LedgerFate[]>> {
+  const stale = new Map<CommitUnit, LedgerFate[]>();
   for (const [i, reason] of reasons.entries()) {
     const owner = owners[i];
     if (reason.Code !== 'ConditionalCheckFailed' || !owner) continue;
-    const settled = stale.get(owner.unit) ?? [];
-    stale.set(owner.unit, settled);
+    const fates = stale.get(owner.unit) ?? [];
+    stale.set(owner.unit, fates);
     if (owner.settlementOf === undefined) continue;
-    const record = reason.Item
-      ? settlementFromItem(unmarshall(reason.Item as Parameters<typeof unmarshall>[0]))
-      : await readSettlement(db, tables, owner.settlementOf);
-    if (record) settled.push(record);
+    const fate = reason.Item
+      ? fateFromItem(unmarshall(reason.Item as Parameters<typeof unmarshall>[0]))
+      : await readFate(db, tables, owner.settlementOf);
+    if (fate) fates.push(fate);
   }
   return stale;
 }
 
-async function readSettlement(
+async function readFate(
   db: DynamoDBDocumentClient,
   tables: Tables,
   eventId: string,
-): Promise<SettlementRecord | null> {
+): Promise<LedgerFate | null> {
   const { Item } = await db
     .send(
       new GetCommand({ TableName: tables.ledger, Key: ledgerKeys.settlement(eventId), ConsistentRead: true }),
@@ -261,5 +276,5 @@ async function readSettlement(
     .catch((e) => {
       throw classifyDynamoError(e);
     });
-  return Item ? settlementFromItem(Item) : null;
+  return Item ? fateFromItem(Item) : null;
 }

@@ -3,13 +3,13 @@ import type { MemberPolicy, PeriodSnapshot } from '../../core/family';
 import { NO_POLICY, readStoredPolicy } from '../../core/family';
 import type { CommitResult, CommitUnit, Ledger } from '../../core/ports';
 import type { RetryPolicy } from '../../core/retry';
-import type { SettlementRecord } from '../../core/settlement';
+import type { LedgerFate, SettlementRecord } from '../../core/settlement';
 import { commitPacked } from './commit-transactions';
 import { classifyDynamoError } from './errors';
 import { ledgerKeys } from './ledger-keys';
 import { type PeriodUsage, readPeriodUsage } from './period-usage';
 import { queryAll } from './query-all';
-import { settlementFromItem } from './settlement-item';
+import { fateFromItem } from './settlement-item';
 
 /** A family's directory: the plan quota, the family-wide policy and the members with their own. */
 export interface FamilyDirectory {
@@ -69,8 +69,8 @@ export class DynamoLedger implements Ledger {
     }));
   }
 
-  async findSettlements(eventIds: ReadonlyArray<string>): Promise<Map<string, SettlementRecord>> {
-    const found = new Map<string, SettlementRecord>();
+  async findFates(eventIds: ReadonlyArray<string>): Promise<Map<string, LedgerFate>> {
+    const found = new Map<string, LedgerFate>();
     for (let i = 0; i < eventIds.length; i += BATCH_GET_KEYS) {
       let keys: Array<Record<string, unknown>> = eventIds
         .slice(i, i + BATCH_GET_KEYS)
@@ -88,8 +88,8 @@ export class DynamoLedger implements Ledger {
             throw classifyDynamoError(e);
           });
         for (const item of page.Responses?.[this.tables.ledger] ?? []) {
-          const record = settlementFromItem(item);
-          found.set(record.eventId, record);
+          const fate = fateFromItem(item);
+          found.set(fate.record.eventId, fate);
         }
         keys = page.UnprocessedKeys?.[this.tables.ledger]?.Keys ?? [];
       }
@@ -135,6 +135,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async getSettlement(eventId: string): Promise<SettlementRecord | null> {
-    return (await this.findSettlements([eventId])).get(eventId) ?? null;
+    const fate = (await this.findFates([eventId])).get(eventId);
+    return fate?.kind === 'settled' ? fate.record : null;
   }
 }

@@ -1,6 +1,6 @@
 import { isDecisionStatus } from '../../core/decisions';
 import { InvariantError } from '../../core/errors';
-import type { SettlementRecord } from '../../core/settlement';
+import type { LedgerFate, RejectionRecord, SettlementRecord } from '../../core/settlement';
 import { ledgerKeys } from './ledger-keys';
 
 /** A settlement record as stored in the ledger table, and back. */
@@ -61,5 +61,52 @@ export function settlementFromItem(item: Record<string, unknown>): SettlementRec
     kafka: { topic: String(kafka.topic), partition: Number(kafka.partition), offset: Number(kafka.offset) },
     settledAt: Number(item.settledAt),
     notificationId: typeof item.notificationId === 'string' ? item.notificationId : null,
+  };
+}
+
+/**
+ * A rejection record as stored: under the event's settlement key, so an
+ * event has one fate, but without the family-period index keys, so usage
+ * reports and listings of settlements never see it.
+ */
+export function rejectionItem(record: RejectionRecord): Record<string, unknown> {
+  return {
+    ...ledgerKeys.settlement(record.eventId),
+    type: 'REJECTION',
+    eventId: record.eventId,
+    familyId: record.familyId,
+    customerId: record.customerId,
+    period: record.period,
+    reason: record.reason,
+    payloadHash: record.payloadHash,
+    decidedAtVersion: record.decidedAtVersion,
+    kafka: record.kafka,
+    rejectedAt: record.rejectedAt,
+  };
+}
+
+/** The fate an item under a settlement key records. */
+export function fateFromItem(item: Record<string, unknown>): LedgerFate {
+  if (item.type !== 'REJECTION') return { kind: 'settled', record: settlementFromItem(item) };
+  if (item.reason !== 'NOT_A_MEMBER') {
+    throw new InvariantError(
+      'LEDGER_INVARIANT',
+      `rejection ${String(item.eventId)} has unknown reason ${String(item.reason)}`,
+    );
+  }
+  const kafka = (item.kafka ?? {}) as { topic?: string; partition?: number; offset?: number };
+  return {
+    kind: 'rejected',
+    record: {
+      eventId: String(item.eventId),
+      familyId: Number(item.familyId),
+      customerId: Number(item.customerId),
+      period: String(item.period),
+      reason: item.reason,
+      payloadHash: String(item.payloadHash),
+      decidedAtVersion: Number(item.decidedAtVersion ?? 0),
+      kafka: { topic: String(kafka.topic), partition: Number(kafka.partition), offset: Number(kafka.offset) },
+      rejectedAt: Number(item.rejectedAt),
+    },
   };
 }

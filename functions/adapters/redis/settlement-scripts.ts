@@ -83,6 +83,9 @@ function parseEventReply(entry: unknown, whole: unknown): EventReply {
       return { kind: kind === 'NEW' ? 'new' : 'pending', decision: parseDecision(body) };
     case 'SETTLED':
       return { kind: 'settled' };
+    case 'REJECTED':
+      if (!isCount(body)) throw malformed('rejected version', whole);
+      return { kind: 'rejected', decidedAtVersion: Number(body) };
     case 'CONFLICT':
       return { kind: 'conflict' };
     case 'NOT_MEMBER':

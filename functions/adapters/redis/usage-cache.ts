@@ -3,7 +3,7 @@ import type { PeriodEdit } from '../../core/config/plan-change';
 import type { ConfigCache } from '../../core/config/ports';
 import type { LaneReply } from '../../core/decision';
 import type { MemberPolicy, PeriodSnapshot } from '../../core/family';
-import type { DecideContext, LaneEvent, UsageCache } from '../../core/ports';
+import type { ConfirmedEvent, DecideContext, LaneEvent, UsageCache } from '../../core/ports';
 import { periodStateExpiry } from '../../core/time';
 import type { RedisClient } from './client';
 import { type RedisKeys, redisKeys } from './keys';
@@ -56,7 +56,7 @@ export class RedisUsageCache implements UsageCache, ConfigCache {
     familyId: number,
     period: string,
     versions: { readonly before: number; readonly after: number; readonly incarnation: string },
-    events: ReadonlyArray<{ readonly eventId: string; readonly payloadHash: string }>,
+    events: ReadonlyArray<ConfirmedEvent>,
   ): Promise<void> {
     await this.redis.usConfirmLane(
       1 + events.length,
@@ -66,7 +66,11 @@ export class RedisUsageCache implements UsageCache, ConfigCache {
       String(versions.after),
       versions.incarnation,
       String(this.settings.dedupWindowSeconds),
-      ...events.flatMap((e) => [e.eventId, e.payloadHash]),
+      ...events.flatMap((e) =>
+        e.rejectedAtVersion === undefined
+          ? [e.eventId, e.payloadHash, '1']
+          : [e.eventId, `R:${e.rejectedAtVersion}:${e.payloadHash}`, '0'],
+      ),
     );
   }
 
