@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { applyConfigChange, type ConfigOutcome } from '../functions/core/config/apply-change';
+import { describeChange } from '../functions/core/config/change-log';
 import type { ConfigChange } from '../functions/core/config/config-event';
-import { describeValue } from '../functions/core/config/policy-keys';
 import { versionOf } from '../functions/core/config/version';
 import { systemClock } from '../functions/core/ports';
 import type { CliContext } from './context';
@@ -62,11 +62,7 @@ export async function applyChanges(
 export function describeOutcome(outcome: ConfigOutcome): string {
   if (outcome.kind === 'stale') return 'not applied: the ledger holds a newer value';
   if (outcome.kind === 'reject') return `rejected: ${outcome.rejection.message}`;
-  const { change } = outcome.plan;
-  const what =
-    change.kind === 'policy'
-      ? `${change.value.key} = ${describeValue(change.value)} at the ${change.target.level.toLowerCase()} level`
-      : change.kind.replace('-', ' ');
+  const what = describeChange(outcome.plan.change);
   const redis = outcome.redisUpdated
     ? 'Redis updated'
     : 'Redis not reachable: the next event of the family loads the change from the ledger';

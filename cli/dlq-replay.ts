@@ -1,7 +1,8 @@
 import type { ReceivedLetter } from '../functions/adapters/sqs/dead-letter-reader';
-import { decodeMskEvent, type MskRecord } from '../functions/core/kafka-record';
+import { decodeMskEvent, type MskRecord, type PartitionBatch } from '../functions/core/kafka-record';
 import type { BatchReport } from '../functions/core/settle-batch';
 import { settleBatch } from '../functions/core/settle-batch';
+import { validateRecord } from '../functions/core/usage-event';
 import type { CliContext } from './context';
 
 /** How long received letters stay hidden from other readers while a replay runs. */
@@ -63,7 +64,9 @@ export async function replayDeadLetters(
   }
   for (const records of Object.values(partitions)) records.sort((a, b) => a.offset - b.offset);
   const batch = decodeMskEvent({ eventSource: 'aws:kafka', records: partitions });
-  const { batchItemFailures, report } = await settleBatch(batch, await ctx.settlementDeps());
+  const deps = await ctx.settlementDeps();
+  await forgetRejections(ctx, batch, selected);
+  const { batchItemFailures, report } = await settleBatch(batch, deps);
 
   // As Kafka would: from the first unfinished offset on, a partition's records count as unfinished
   // (an offset that cannot be found makes the whole partition unfinished).
@@ -92,6 +95,41 @@ export async function replayDeadLetters(
     copies: selected.length - byCoordinates.size,
     settlement: report,
   };
+}
+
+/**
+ * A replay decides a record rejected as not a member again, against the
+ * family as it is now: the ledger's record of that rejection (which makes
+ * redeliveries reject it again) is removed first, and Redis's mark of it.
+ */
+async function forgetRejections(
+  ctx: CliContext,
+  batch: ReadonlyArray<PartitionBatch>,
+  selected: ReadonlyArray<ReceivedLetter>,
+) {
+  const notMember = new Set(
+    selected
+      .filter((m) => m.reason === 'NOT_A_MEMBER')
+      .map((m) => `${m.letter?.partitionKey}:${m.letter?.record.offset}`),
+  );
+  const cache = await ctx.cache();
+  const ledger = ctx.ledger;
+  const { settlement } = ctx.config;
+  for (const partition of batch) {
+    for (const record of partition.records) {
+      if (!notMember.has(`${partition.partitionKey}:${record.offset}`)) continue;
+      const validated = validateRecord(record, {
+        timeZone: settlement.timeZone,
+        nowMs: Date.now(),
+        futureSkewMs: settlement.futureSkewMs,
+        maxBytesPerEvent: settlement.maxBytesPerEvent,
+      });
+      if (validated.kind !== 'event') continue;
+      const { familyId, eventId } = validated.event;
+      await ledger.forgetRejection(eventId);
+      await cache.forgetRejection(familyId, eventId);
+    }
+  }
 }
 
 function emptyReport(received: number, skipped: number): ReplayReport {

@@ -1,3 +1,4 @@
+import type { ChangeLogEntry } from '../functions/core/config/change-log';
 import { activeMembers } from '../functions/core/config/family-config';
 import { effectivePolicy, levelsOf, type PolicyKey } from '../functions/core/config/policy-keys';
 import type { MemberPolicy } from '../functions/core/family';
@@ -6,6 +7,7 @@ import type { CliContext } from './context';
 import { OperationError } from './errors';
 
 export const RECENT_SETTLEMENTS = 10;
+export const RECENT_CHANGES = 5;
 
 export interface MemberView {
   readonly customerId: number;
@@ -48,6 +50,8 @@ export interface FamilyView {
   readonly globalPolicy: MemberPolicy;
   readonly members: ReadonlyArray<MemberView>;
   readonly recentSettlements: ReadonlyArray<SettlementView>;
+  /** The family's latest committed family and policy changes, newest first. */
+  readonly recentChanges: ReadonlyArray<ChangeLogEntry>;
 }
 
 /** A family's state in a period as the ledger (the source of truth) holds it. */
@@ -55,9 +59,10 @@ export async function familyView(ctx: CliContext, familyId: number, period: Peri
   const store = ctx.configStore;
   const [family, global] = await Promise.all([store.readFamily(familyId, [period]), store.readGlobal()]);
   if (!family.exists) throw new OperationError(`family ${familyId} does not exist`);
-  const [usage, recent] = await Promise.all([
+  const [usage, recent, changes] = await Promise.all([
     ctx.reports.periodUsage(familyId, period),
     ctx.reports.recentSettlements(familyId, period, RECENT_SETTLEMENTS),
+    store.recentChanges(familyId, RECENT_CHANGES),
   ]);
   const usageOf = new Map(usage.members.map((m) => [m.customerId, m]));
   const quotaBytes = family.periods[0]?.quotaBytes ?? family.quotaBytes;
@@ -98,5 +103,6 @@ export async function familyView(ctx: CliContext, familyId: number, period: Peri
       decision: s.decision.status,
       counted: s.decision.counted,
     })),
+    recentChanges: changes,
   };
 }

@@ -4,7 +4,7 @@ import { applyChanges, type ChangeBody, describeOutcome, operatorChanges } from 
 import { UsageError } from '../errors';
 import { readFamilies } from '../family-input';
 import { type FamilyPutResult, putFamily } from '../family-refresh';
-import { type FamilyView, familyView, RECENT_SETTLEMENTS } from '../family-view';
+import { type FamilyView, familyView, RECENT_CHANGES, RECENT_SETTLEMENTS } from '../family-view';
 import { formatBytes, formatTime, list, orDash, plural, printJson, printLines, table } from '../output';
 import { describeEffective } from '../policy-text';
 
@@ -143,7 +143,7 @@ const show: Command = {
   usage: 'family show ID [--period yyyyMM] [--json]',
   help: `Shows a family as the ledger holds it for one period: quota, used and
 remaining; per member the usage, policy, block state and alerts; and the
-${RECENT_SETTLEMENTS} most recent settlements.
+${RECENT_SETTLEMENTS} most recent settlements and ${RECENT_CHANGES} most recent family and policy changes.
 
 Options:
   --period yyyyMM       the period (default: the current one in the settlement zone)
@@ -210,6 +210,18 @@ function renderFamily(v: FamilyView): string {
             s.decision,
           ]),
         );
+  const changes =
+    v.recentChanges.length === 0
+      ? '(none recorded)'
+      : table(
+          ['APPLIED AT', 'EVENT', 'TYPE', 'CHANGE'],
+          v.recentChanges.map((c) => [
+            formatTime(c.appliedAt, v.timeZone),
+            c.eventId,
+            c.eventType,
+            c.summary,
+          ]),
+        );
   return [
     `family ${v.familyId}${v.name ? ` (${v.name})` : ''}, period ${v.period}, times in ${v.timeZone}`,
     `quota      ${formatBytes(v.quotaBytes)}`,
@@ -221,6 +233,9 @@ function renderFamily(v: FamilyView): string {
     '',
     'recent settlements (newest first)',
     settlements,
+    '',
+    'recent family and policy changes (newest first)',
+    changes,
   ].join('\n');
 }
 

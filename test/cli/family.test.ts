@@ -108,7 +108,7 @@ describe('family put', () => {
 
     const joined = await env.cli(['family', 'join', '--family', String(familyId), '--customer', '12']);
     expect(joined).toMatchObject({ code: 0, stderr: '' });
-    expect(joined.stdout).toContain('member joined; 0 notifications staged; Redis updated');
+    expect(joined.stdout).toContain('customer 12 joined as MEMBER; 0 notifications staged; Redis updated');
     expect(await env.settle(usage(`join-${familyId}`, familyId, 12, MB))).toEqual({ batchItemFailures: [] });
     expect(
       (await env.cli(['family', 'quota', '--family', String(familyId), '--bytes', String(MB)])).code,
@@ -228,8 +228,13 @@ describe('family show', () => {
         .reverse()
         .map((e) => e.eventId),
     );
+    expect(view.recentChanges.map((c) => [c.eventType, c.summary])).toEqual([
+      ['POLICY_UPDATED', 'BLOCK:APP = video for customer 32'],
+      ['FAMILY_UPSERTED', `family set: quota ${100 * MB} bytes, members 31, 32`],
+    ]);
     const text = await env.cli(['family', 'show', String(familyId)]);
     expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/recent family and policy changes[\s\S]*FAMILY_UPSERTED\s+family set/);
     expect(text.stdout).toContain(`family ${familyId} (Lee), period ${currentPeriod()}`);
     expect(text.stdout).toMatch(/used\s+6\.00 MB \(6%\)/);
     expect(text.stdout).toMatch(/32\s+MEMBER\s+0 B\s+apps video \(member\)\s+6\s+APP_BLOCK/);

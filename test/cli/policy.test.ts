@@ -54,9 +54,9 @@ describe('policy set', () => {
 
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toContain(
-      'BLOCK:TIME = 2300-0600 at the member level; 1 notification staged; Redis updated',
+      'BLOCK:TIME = 2300-0600 for customer 41; 1 notification staged; Redis updated',
     );
-    expect(result.stdout).toContain('BLOCK:APP = com.tube.app,other at the member level');
+    expect(result.stdout).toContain('BLOCK:APP = com.tube.app,other for customer 41');
     expect((await memberOf(familyId, 41))?.policy).toEqual({
       monthlyLimitBytes: 50 * MB,
       manualBlock: false,

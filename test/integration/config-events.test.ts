@@ -182,6 +182,21 @@ describe('versions', () => {
     expect(await store.readFamily(familyId, [period()])).toEqual(before);
     expect(await decide(familyId, 12)).toBe('MANUAL');
   });
+
+  it('keeps a history of the changes it applied, and none of those it ignored', async () => {
+    const familyId = await family();
+    const member = { familyId, customerId: 11 };
+    const newer = policyUpdated(id('pol-b'), member, 'LIMIT:DATA:MONTHLY', '500', { timestamp: at(1_000) });
+    const older = policyUpdated(id('pol-a'), member, 'LIMIT:DATA:MONTHLY', '900', { timestamp: at(5_000) });
+
+    await apply(newer, older, newer);
+
+    const history = await (env.configDeps.store as DynamoConfigStore).recentChanges(familyId, 10);
+    expect(history.map((c) => [c.eventId, c.summary, c.notifications])).toEqual([
+      [newer.eventId, 'LIMIT:DATA:MONTHLY = 500 for customer 11', 1],
+      [expect.stringMatching(/^fam-/), expect.stringMatching(/^family set/), 0],
+    ]);
+  });
 });
 
 describe('retroactive notifications, in the same transaction as the change', () => {

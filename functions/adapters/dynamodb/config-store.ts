@@ -1,9 +1,11 @@
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { type ChangeLogEntry, changeLogEntry } from '../../core/config/change-log';
 import type { Role } from '../../core/config/config-event';
 import type {
   FamilyConfig,
@@ -171,6 +173,19 @@ export class DynamoConfigStore implements ConfigStore {
     }
     for (const edit of plan.periods)
       items.push({ Update: periodUpdate(ledger, plan.familyId as number, edit, nowMs) });
+    const entry = changeLogEntry(plan.change, outbox.length, nowMs);
+    items.push({
+      Put: {
+        TableName: ledger,
+        Item: {
+          ...ledgerKeys.change(plan.familyId, entry.version),
+          type: 'CHANGE',
+          familyId: plan.familyId,
+          ...entry,
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    });
     for (const item of outbox) {
       items.push({
         Put: {
@@ -194,6 +209,25 @@ export class DynamoConfigStore implements ConfigStore {
       if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) return false;
       throw classifyDynamoError(error);
     }
+  }
+
+  /** The latest committed changes of a family (null: of the global level), newest first. */
+  async recentChanges(familyId: number | null, limit: number): Promise<ChangeLogEntry[]> {
+    const key = ledgerKeys.change(familyId, '');
+    const { Items } = await this.db
+      .send(
+        new QueryCommand({
+          TableName: this.tables.ledger,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': key.PK, ':prefix': ledgerKeys.changePrefix },
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      )
+      .catch((e) => {
+        throw classifyDynamoError(e);
+      });
+    return (Items ?? []).map(changeLogFromItem);
   }
 
   private async get(key: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
@@ -253,5 +287,17 @@ function periodUpdate(tableName: string, familyId: number, edit: PeriodEdit, now
     ConditionExpression: fence.ConditionExpression,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
+  };
+}
+
+export function changeLogFromItem(item: Record<string, unknown>): ChangeLogEntry {
+  return {
+    eventId: String(item.eventId),
+    eventType: String(item.eventType),
+    version: String(item.version),
+    timestampMs: Number(item.timestampMs),
+    appliedAt: Number(item.appliedAt),
+    summary: String(item.summary),
+    notifications: Number(item.notifications ?? 0),
   };
 }

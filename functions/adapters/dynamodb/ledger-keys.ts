@@ -6,6 +6,7 @@ import type { Period } from '../../core/time';
  * family's and every member's usage for a period: hydration costs two queries.
  */
 const familyPk = (familyId: number) => `FAMILY#${familyId}`;
+const CHANGE_PREFIX = '~CHANGE#';
 
 export const ledgerKeys = {
   family: (familyId: number) => ({ PK: familyPk(familyId), SK: 'FAMILY' }),
@@ -14,6 +15,16 @@ export const ledgerKeys = {
   settlement: (eventId: string) => ({ PK: `SETTLEMENT#${eventId}`, SK: 'SETTLEMENT' }),
   /** The global default policy level (one item). */
   globalPolicy: () => ({ PK: 'GLOBAL', SK: 'POLICY' }),
+  /**
+   * A committed change of a family (or of the global level, familyId null).
+   * '~' sorts after every other sort key of the partition, so the directory
+   * and period queries never read the history.
+   */
+  change: (familyId: number | null, version: string) => ({
+    PK: familyId === null ? 'GLOBAL' : familyPk(familyId),
+    SK: `${CHANGE_PREFIX}${version}`,
+  }),
+  changePrefix: CHANGE_PREFIX,
   settlementIndex: (familyId: number, period: Period, eventTimeIso: string, eventId: string) => ({
     GSI1PK: `${familyPk(familyId)}#PERIOD#${period}`,
     GSI1SK: `${eventTimeIso}#${eventId}`,

@@ -1,4 +1,9 @@
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { MemberPolicy, PeriodSnapshot } from '../../core/family';
 import { NO_POLICY, readStoredPolicy } from '../../core/family';
 import type { CommitResult, CommitUnit, Ledger } from '../../core/ports';
@@ -132,6 +137,29 @@ export class DynamoLedger implements Ledger {
         throw classifyDynamoError(e);
       });
     return readPeriodUsage(familyId, period, Item);
+  }
+
+  /**
+   * Removes an event's rejection record, so that the event is decided again
+   * (an operator's replay after fixing the membership). A settlement is never
+   * removed: the condition holds only for a rejection. False when there was none.
+   */
+  async forgetRejection(eventId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tables.ledger,
+          Key: ledgerKeys.settlement(eventId),
+          ConditionExpression: '#type = :rejection',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: { ':rejection': 'REJECTION' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw classifyDynamoError(error);
+    }
   }
 
   async getSettlement(eventId: string): Promise<SettlementRecord | null> {

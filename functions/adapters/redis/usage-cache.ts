@@ -100,6 +100,12 @@ export class RedisUsageCache implements UsageCache, ConfigCache {
     await this.redis.del(...periods.map((p) => this.keys.period(familyId, p)));
   }
 
+  /** Drops the remembered rejection of an event (its mark starts with 'R:'), so it is decided again. */
+  async forgetRejection(familyId: number, eventId: string): Promise<void> {
+    const key = this.keys.settled(familyId, eventId);
+    if ((await this.redis.get(key))?.startsWith('R:')) await this.redis.del(key);
+  }
+
   /** A family's period state as Redis holds it; null when absent (the next event loads it). */
   async periodState(familyId: number, period: string): Promise<PeriodState | null> {
     return readPeriodState(await this.redis.hgetall(this.keys.period(familyId, period)));
