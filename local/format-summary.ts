@@ -16,6 +16,9 @@ export function formatSummary(s: Summary): string {
   const reasons = Object.entries(e.rejected.byReason).sort(([, a], [, b]) => b - a);
   const balanced =
     e.settled.total + e.rejected.total + e.skipped + e.duplicates === e.received && e.lost === 0;
+  const c = s.config;
+  const applied = Object.entries(c.applied.byType).sort(([, a], [, b]) => b - a);
+  const configReasons = Object.entries(c.rejected.byReason).sort(([, a], [, b]) => b - a);
   const out = [
     'Events',
     table([
@@ -30,14 +33,34 @@ export function formatSummary(s: Summary): string {
       ['accounted for', balanced ? 'yes: received = settled + duplicates + rejected + skipped' : 'NO'],
     ]),
     '',
+    'Family and policy events',
+    table([
+      ['received', n(c.received)],
+      ['applied', n(c.applied.total)],
+      ...applied.map(([t, count]): [string, string] => [`  ${t}`, n(count)]),
+      ['stale (a newer value was there)', n(c.stale)],
+      ['rejected', `${n(c.rejected.total)}  (dead letters: ${e.rejected.file})`],
+      ...configReasons.map(([r, count]): [string, string] => [`  ${r}`, n(count)]),
+      ['skipped (other types)', n(c.skipped)],
+      [
+        'accounted for',
+        c.applied.total + c.stale + c.rejected.total + c.skipped === c.received
+          ? 'yes: received = applied + stale + rejected + skipped'
+          : 'NO',
+      ],
+    ]),
+    '',
     'Notifications',
     table([
-      ['due (settlements that owe one)', n(s.notifications.due)],
+      ['due (owed by settlements and changes)', n(s.notifications.due)],
       ['staged in the outbox', n(s.notifications.staged)],
       ['sent', n(s.notifications.sent)],
       ['pending', n(s.notifications.pending)],
       ['failed', n(s.notifications.failed)],
       ['published to the sink', `${n(s.notifications.published)}  (${s.notifications.file})`],
+      ...Object.entries(s.notifications.publishedByType)
+        .sort(([, a], [, b]) => b - a)
+        .map(([type, count]): [string, string] => [`  ${type}`, n(count)]),
     ]),
     '',
     'Throughput',

@@ -15,10 +15,11 @@ import type { Family } from '../functions/core/family';
 import type { DeadLetter } from '../functions/core/ports';
 import { periodOf, shiftPeriod } from '../functions/core/time';
 import { ENV } from '../functions/shared/env';
+import { classifyConfigRecords } from './config-summary';
 import type { EventSourceMapping } from './kafka/event-source-mapping';
 import type { LocalKafka } from './kafka/local-kafka';
 import { openLocalKafka } from './kafka/open-local-kafka';
-import { MAPPINGS, USAGE_EVENTS_TOPIC } from './kafka/topics';
+import { FAMILY_UPDATED_TOPIC, MAPPINGS, POLICY_UPDATED_TOPIC, USAGE_EVENTS_TOPIC } from './kafka/topics';
 import { localContext, startDeliveryLoop } from './outbox/delivery-loop';
 import { openTableStream } from './outbox/stream-reader';
 import {
@@ -37,7 +38,10 @@ import {
   type StoreReaders,
   type Summary,
 } from './summary';
-import { DEMO_WORKLOAD, type GeneratedEvent, generateWorkload } from './workload/generate';
+import { generateConfigEvents } from './workload/config-events';
+import { DEMO_WORKLOAD, generateWorkload } from './workload/generate';
+import { seededRandom } from './workload/random';
+import { segmentsOf, timelineOfLines, timelineOfWorkload, topicsOf } from './workload/timeline';
 
 export interface PipelineOptions {
   /** Families to load instead of generated ones (validated already). */
@@ -84,6 +88,8 @@ export interface KeepRunning {
 }
 
 const TABLES = { ledger: 'local-ledger', outbox: 'local-outbox' };
+/** The generated demo publishes one family or policy change per this many usage events. */
+const CONFIG_EVENTS_PER_USAGE_EVENT = 0.01;
 const TIME_ZONE = 'Asia/Seoul';
 
 /** Everything started for a run; stopped in reverse order whatever happens. */
@@ -103,20 +109,6 @@ export class LocalServices {
   }
 }
 
-/** Keyed by familyId as producers key them; a line that is not JSON gets a null key. */
-function keyedEvents(lines: ReadonlyArray<string>): GeneratedEvent[] {
-  return lines.map((line) => {
-    let key: string | null = null;
-    try {
-      const familyId = (JSON.parse(line) as { payload?: { familyId?: unknown } }).payload?.familyId;
-      key = familyId === undefined ? null : String(familyId);
-    } catch {
-      key = null;
-    }
-    return { key, value: line, kind: 'usage' as const };
-  });
-}
-
 /**
  * The whole product on one machine: DynamoDB Local, Redis, an SQS emulator
  * for the dead-letter queue and a PutEvents sink, driven by the MSK event
@@ -133,6 +125,7 @@ export async function runPipeline(
     deadLetters: join(runDir, 'dead-letters.jsonl'),
     notifications: join(runDir, 'notifications.jsonl'),
     families: join(runDir, 'families.json'),
+    events: join(runDir, 'events.jsonl'),
   };
   writeFileSync(files.notifications, '');
   try {
@@ -203,8 +196,20 @@ export async function runPipeline(
       register: (name, service) => services.add(name, service),
       onServiceStarted: options.onServiceStarted,
     });
-    const events = options.eventLines ? keyedEvents(options.eventLines) : generated.events;
-    await kafka.produce(USAGE_EVENTS_TOPIC, events);
+    const timeline = options.eventLines
+      ? timelineOfLines(options.eventLines)
+      : timelineOfWorkload(
+          generated.events,
+          generateConfigEvents(
+            seededRandom(options.seed + 1),
+            generated.families,
+            Math.round(options.events * CONFIG_EVENTS_PER_USAGE_EVENT),
+            { nowMs, staleShare: 0.1, seed: options.seed },
+          ),
+        );
+    const usageCount = timeline.filter((e) => e.topic === USAGE_EVENTS_TOPIC).length;
+    // The input as a file `--events-file` takes, to run it again or edit it.
+    writeFileSync(files.events, timeline.map((e) => `${e.value ?? ''}\n`).join(''));
 
     const [{ handler: relay }, { handler: sweeper }] = await Promise.all([
       import('../functions/outbox-relay/handler'),
@@ -237,15 +242,21 @@ export async function runPipeline(
     }
     const usageEvents = mappings.get(USAGE_EVENTS_TOPIC) as EventSourceMapping;
     const started = Date.now();
-    await Promise.all(
-      [...mappings].map(([topic, mapping]) =>
-        mapping.drain((consumed) =>
-          topic === USAGE_EVENTS_TOPIC
-            ? options.onProgress?.('settling events', consumed, events.length)
-            : undefined,
+    // A file is a timeline: each segment is consumed before the next is published, so a change takes
+    // effect where the file puts it. Generated changes flow beside the usage, on their own topics.
+    const rounds = options.eventLines ? segmentsOf(timeline).map((s) => [s]) : [topicsOf(timeline)];
+    for (const round of rounds) {
+      for (const segment of round) await kafka.produce(segment.topic, segment.events);
+      await Promise.all(
+        [...mappings].map(([topic, mapping]) =>
+          mapping.drain((consumed) =>
+            topic === USAGE_EVENTS_TOPIC
+              ? options.onProgress?.('settling events', consumed, usageCount)
+              : undefined,
+          ),
         ),
-      ),
-    );
+      );
+    }
     const seconds = (Date.now() - started) / 1000;
 
     const outbox = new DynamoOutboxStore(doc, TABLES.outbox);
@@ -271,7 +282,12 @@ export async function runPipeline(
       const period = periodOf(nowMs, TIME_ZONE);
       const periods = [shiftPeriod(period, -1), period];
       const records = await kafka.records(USAGE_EVENTS_TOPIC);
-      const classified = await classifyRecords(readers, records, letters, familyIds, periods);
+      const usageLetters = letters.filter((l) => l.record.topic === USAGE_EVENTS_TOPIC);
+      const classified = await classifyRecords(readers, records, usageLetters, familyIds, periods);
+      const configRecords = (
+        await Promise.all([POLICY_UPDATED_TOPIC, FAMILY_UPDATED_TOPIC].map((t) => kafka.records(t)))
+      ).flat();
+      const config = await classifyConfigRecords(readers, configRecords, letters, familyIds);
       const usage = await Promise.all(familyIds.map((id) => familyUsage(readers, id, period)));
       const consistency = await checkConsistency(readers, familyIds, periods);
       if (deliveryErrors.length > 0) {
@@ -295,18 +311,20 @@ export async function runPipeline(
           skipped: classified.skipped,
           lost: classified.lost,
         },
+        config,
         notifications: {
-          due: classified.notificationsDue,
+          due: classified.notificationsDue + config.notificationsStaged,
           staged: counts.staged,
           sent: counts.sent,
           pending: counts.pending,
           failed: counts.failed,
           published: sink.published(),
+          publishedByType: sink.byType(),
           file: files.notifications,
         },
         throughput: {
           seconds: Math.round(seconds * 100) / 100,
-          eventsPerSecond: Math.round(events.length / Math.max(seconds, 0.001)),
+          eventsPerSecond: Math.round(usageCount / Math.max(seconds, 0.001)),
           invocations: usageEvents.stats.invocations,
           redeliveredRecords: usageEvents.stats.redeliveredRecords,
         },

@@ -2,10 +2,20 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../cli/errors';
 import { readFamilies } from '../cli/family-input';
 import { checkOutputPath, readInputFile } from '../cli/input-file';
+import * as limitLowered from './examples/limit-lowered';
 import type { PipelineOptions } from './pipeline';
 
 /** Powertools' levels, case-insensitive as Powertools reads them. */
 const LOG_LEVELS = ['SILENT', 'CRITICAL', 'ERROR', 'WARN', 'INFO', 'DEBUG'] as const;
+
+const EXAMPLES = { 'limit-lowered': limitLowered } as const;
+
+function exampleNamed(name: string) {
+  const example = EXAMPLES[name as keyof typeof EXAMPLES];
+  if (!example)
+    throw new UsageError(`--example must be one of ${Object.keys(EXAMPLES).join(', ')}, got "${name}"`);
+  return example;
+}
 
 export const USAGE = `Usage: npm start -- [options]
 
@@ -21,10 +31,15 @@ Options:
                       producers, until Ctrl-C; then print the summary of everything
   --events N          events to generate (default 5000)
   --families N        demo families to generate (default 40)
-  --events-file F     read usage envelopes from a JSONL file instead, one per line
-                      (lines that are not valid events are rejected to the dead-letter file)
+  --events-file F     read events from a JSONL file instead, one per line, in the order
+                      they were published: usage events, and policy and family events
+                      (routed by eventType to their own topics); a change takes effect
+                      for the events after it (lines that are not valid events are
+                      rejected to the dead-letter file)
   --families-file F   read families from a JSON file instead: one family or an array
                       (the format of 'npx usage-settlement family put')
+  --example NAME      a shipped scenario instead of generated data: ${Object.keys(EXAMPLES).join(', ')}
+                      (its events are written to the run's directory as events.jsonl)
   --partitions N      Kafka partitions (default 8)
   --batch-size N      records per handler invocation (default 500)
   --top N             families shown in the summary (default 5)
@@ -87,6 +102,7 @@ function parse(argv: string[]) {
         families: { type: 'string' },
         'events-file': { type: 'string' },
         'families-file': { type: 'string' },
+        example: { type: 'string' },
         partitions: { type: 'string' },
         'batch-size': { type: 'string' },
         top: { type: 'string' },
@@ -126,6 +142,12 @@ export function parseStartCommand(argv: string[]): StartCommand {
   if (jsonOut !== undefined) checkOutputPath('--json-out', jsonOut, 'file');
   const familiesFile = values['families-file'];
   const eventsFile = values['events-file'];
+  const example = values.example === undefined ? undefined : exampleNamed(values.example);
+  if (example && (familiesFile !== undefined || eventsFile !== undefined)) {
+    throw new UsageError(
+      '--example brings its own families and events: leave out --families-file and --events-file',
+    );
+  }
   return {
     help: false,
     json: values.json,
@@ -143,6 +165,9 @@ export function parseStartCommand(argv: string[]): StartCommand {
       outDir,
       ...(familiesFile === undefined ? {} : { familyList: readFamilies(familiesFile, '--families-file') }),
       ...(eventsFile === undefined ? {} : { eventLines: readEventLines(eventsFile) }),
+      ...(example === undefined
+        ? {}
+        : { familyList: example.families, eventLines: example.lines(Date.now()) }),
     },
   };
 }

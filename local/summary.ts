@@ -13,6 +13,7 @@ import { decodeBase64Utf8, type MskRecord } from '../functions/core/kafka-record
 import { OUTBOX_STATUS, type OutboxStatus } from '../functions/core/outbox';
 import type { OutboxStore } from '../functions/core/outbox-ports';
 import type { DeadLetter } from '../functions/core/ports';
+import type { ConfigSummary } from './config-summary';
 
 export interface FamilyUsage {
   familyId: number;
@@ -32,13 +33,18 @@ export interface Summary {
     skipped: number;
     lost: number;
   };
+  /** Policy and family events (their own topics). */
+  config: ConfigSummary;
   notifications: {
+    /** Owed by settlements, plus those the applied changes staged. */
     due: number;
     staged: number;
     sent: number;
     pending: number;
     failed: number;
     published: number;
+    /** Published notifications by detail type. */
+    publishedByType: Record<string, number>;
     file: string;
   };
   throughput: { seconds: number; eventsPerSecond: number; invocations: number; redeliveredRecords: number };

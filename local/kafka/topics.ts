@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { FAMILY_EVENT_TYPES, POLICY_UPDATED } from '../../functions/core/config/config-event';
 import type { MskEvent } from '../../functions/core/kafka-record';
 import type { KafkaBatchResponse } from './event-source-mapping';
 
@@ -7,14 +8,16 @@ export interface TopicSpec {
   readonly partitions: number;
 }
 
-/** Every topic the product consumes, as the local harness creates it (keyed by familyId, SPEC §2, §8, §9). */
-export const TOPICS: readonly TopicSpec[] = [
-  { name: 'usage-events', partitions: 8 },
-  { name: 'policy-updated', partitions: 4 },
-  { name: 'family-updated', partitions: 4 },
-];
-
 export const USAGE_EVENTS_TOPIC = 'usage-events';
+export const POLICY_UPDATED_TOPIC = 'policy-updated';
+export const FAMILY_UPDATED_TOPIC = 'family-updated';
+
+/** Every topic the product consumes, as the local harness creates it; producers key records by familyId. */
+export const TOPICS: readonly TopicSpec[] = [
+  { name: USAGE_EVENTS_TOPIC, partitions: 8 },
+  { name: POLICY_UPDATED_TOPIC, partitions: 4 },
+  { name: FAMILY_UPDATED_TOPIC, partitions: 4 },
+];
 
 export type MskHandler = (event: MskEvent, context: Context) => Promise<KafkaBatchResponse>;
 
@@ -28,14 +31,27 @@ export interface MappingRoute {
   readonly handler: () => Promise<MskHandler>;
 }
 
-const route = (topic: string, load: () => Promise<{ handler: unknown }>): MappingRoute => ({
+const route = (
+  topic: string,
+  functionName: string,
+  load: () => Promise<{ handler: unknown }>,
+): MappingRoute => ({
   topic,
-  functionName: topic,
+  functionName,
   consumerGroup: `usage-settlement-${topic}`,
   handler: async () => (await load()).handler as MskHandler,
 });
 
 /** The event source mappings a local run starts: one per consumed topic, each invoking its own handler. */
 export const MAPPINGS: readonly MappingRoute[] = [
-  route(USAGE_EVENTS_TOPIC, () => import('../../functions/usage-events/handler')),
+  route(USAGE_EVENTS_TOPIC, 'usage-events', () => import('../../functions/usage-events/handler')),
+  route(POLICY_UPDATED_TOPIC, 'config-events', () => import('../../functions/config-events/handler')),
+  route(FAMILY_UPDATED_TOPIC, 'config-events', () => import('../../functions/config-events/handler')),
 ];
+
+/** The topic an event goes to, by its eventType: policy and family events have their own. */
+export function topicOfEventType(eventType: unknown): string {
+  if (eventType === POLICY_UPDATED) return POLICY_UPDATED_TOPIC;
+  if ((FAMILY_EVENT_TYPES as ReadonlyArray<unknown>).includes(eventType)) return FAMILY_UPDATED_TOPIC;
+  return USAGE_EVENTS_TOPIC;
+}

@@ -54,17 +54,24 @@ export async function openTableStream(target: {
   }
 
   /**
-   * DynamoDB Local now and then answers an AFTER_SEQUENCE_NUMBER iterator with
+   * DynamoDB Local now and then answers an iterator with
    * TrimmedDataAccessException under load. Reading the shard from its trim
-   * horizon and skipping what was read before hands over every record still there.
+   * horizon and skipping what was read before hands over every record still
+   * there; a shard refused even from its horizon is read at the next poll.
    */
   async function readShardAfter(shardId: string, after: string | undefined): Promise<StreamRecord[]> {
+    const trimmed = (error: unknown) => (error as { name?: string }).name === 'TrimmedDataAccessException';
     try {
       return await readShard(shardId, after);
     } catch (error) {
-      if (!after || (error as { name?: string }).name !== 'TrimmedDataAccessException') throw error;
+      if (!trimmed(error)) throw error;
+    }
+    try {
       const all = await readShard(shardId, undefined);
-      return all.filter((r) => compareSequence(r.dynamodb?.SequenceNumber, after) > 0);
+      return after ? all.filter((r) => compareSequence(r.dynamodb?.SequenceNumber, after) > 0) : all;
+    } catch (error) {
+      if (trimmed(error)) return [];
+      throw error;
     }
   }
 

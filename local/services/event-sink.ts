@@ -14,8 +14,11 @@ export interface SinkEntry {
  * and appends every accepted entry to a JSONL file, so the notifications of a
  * local run can be read afterwards.
  */
-export async function startEventSink(file: string): Promise<LocalService & { published: () => number }> {
+export async function startEventSink(
+  file: string,
+): Promise<LocalService & { published: () => number; byType: () => Record<string, number> }> {
   let published = 0;
+  const byType: Record<string, number> = {};
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -32,6 +35,8 @@ export async function startEventSink(file: string): Promise<LocalService & { pub
       const results = Entries.map((entry, i) => {
         appendFileSync(file, `${JSON.stringify({ ...entry, Detail: JSON.parse(entry.Detail ?? 'null') })}\n`);
         published++;
+        const type = entry.DetailType ?? '(none)';
+        byType[type] = (byType[type] ?? 0) + 1;
         return { EventId: `local-${published}-${i}` };
       });
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
@@ -45,6 +50,7 @@ export async function startEventSink(file: string): Promise<LocalService & { pub
     endpoint: `http://127.0.0.1:${port}`,
     pid: process.pid,
     published: () => published,
+    byType: () => ({ ...byType }),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -37,5 +37,11 @@ describe('npm start: the local pipeline', () => {
     expect(notifications.pending + notifications.failed).toBe(0);
     expect(summary.consistency).toMatchObject({ status: 'consistent', differences: [] });
     expect(summary.consistency.checked).toBeGreaterThan(0);
+    const { config } = summary;
+    expect(config.received).toBe(25);
+    expect(config.applied.total).toBeGreaterThan(0);
+    expect(config.applied.total + config.stale + config.rejected.total + config.skipped).toBe(
+      config.received,
+    );
   }, 180_000);
 });

@@ -11,7 +11,24 @@ const summary: Summary = {
     skipped: 0,
     lost: 0,
   },
-  notifications: { due: 0, staged: 0, sent: 0, pending: 0, failed: 0, published: 0, file: 'n.jsonl' },
+  config: {
+    received: 4,
+    applied: { total: 2, byType: { POLICY_UPDATED: 1, MEMBER_LEFT: 1 } },
+    stale: 1,
+    rejected: { total: 1, byReason: { UNKNOWN_POLICY_KEY: 1 } },
+    skipped: 0,
+    notificationsStaged: 2,
+  },
+  notifications: {
+    due: 0,
+    staged: 0,
+    sent: 0,
+    pending: 0,
+    failed: 0,
+    published: 0,
+    publishedByType: {},
+    file: 'n.jsonl',
+  },
   throughput: { seconds: 1, eventsPerSecond: 3, invocations: 1, redeliveredRecords: 0 },
   period: { id: '202612', unit: 'month', timeZone: 'Asia/Seoul' },
   families: [
@@ -37,5 +54,15 @@ describe('the npm start summary', () => {
     expect(formatSummary({ ...summary, events: { ...summary.events, lost: 1 } })).toMatch(
       /accounted for\s+NO/,
     );
+  });
+
+  it('counts policy and family events: applied by type, stale, rejected by reason', () => {
+    const text = formatSummary(summary);
+    expect(text).toMatch(/Family and policy events\n\s+received\s+4\n\s+applied\s+2\n\s+POLICY_UPDATED\s+1/);
+    expect(text).toMatch(/stale \(a newer value was there\)\s+1/);
+    expect(text).toMatch(/UNKNOWN_POLICY_KEY\s+1/);
+    expect(text).toContain('yes: received = applied + stale + rejected + skipped');
+    const unbalanced = formatSummary({ ...summary, config: { ...summary.config, stale: 0 } });
+    expect(unbalanced.slice(unbalanced.indexOf('Family and policy events'))).toMatch(/accounted for\s+NO/);
   });
 });
