@@ -10,6 +10,9 @@ import type { RedisClient } from '../functions/adapters/redis/client';
 import { RedisUsageCache } from '../functions/adapters/redis/usage-cache';
 import { createSqsClient } from '../functions/adapters/sqs/client';
 import { DeadLetterReader } from '../functions/adapters/sqs/dead-letter-reader';
+import { FailedBatchReader } from '../functions/adapters/sqs/failed-batch-reader';
+import { createConfigDeps } from '../functions/config-events/dependencies';
+import type { ConfigBatchDeps } from '../functions/core/config/apply-batch';
 import type { ConfigDeps } from '../functions/core/config/apply-change';
 import { systemClock } from '../functions/core/ports';
 import type { SettlementDeps } from '../functions/core/settle-batch';
@@ -24,7 +27,7 @@ import {
 } from '../functions/usage-events/dependencies';
 import { OperationError } from './errors';
 import type { CliIo } from './output';
-import { type Requirement, requireSet } from './required-config';
+import { FAILED_BATCHES_QUEUE, type Requirement, requireSet } from './required-config';
 
 /**
  * The adapters a command needs, built on first use from the same configuration
@@ -82,16 +85,31 @@ export class CliContext {
     return this.usageCache;
   }
 
-  /** Exactly what the usage-events function uses, for replaying dead letters. */
-  async settlementDeps(): Promise<SettlementDeps> {
+  get failedBatches(): FailedBatchReader {
+    requireSet(this.io.env, ['region', 'failedBatchesQueue']);
+    this.sqsClient ??= createSqsClient({ endpoint: this.config.endpoints.sqs, region: this.region });
+    return new FailedBatchReader(this.sqsClient, this.io.env[FAILED_BATCHES_QUEUE] ?? '');
+  }
+
+  /** Exactly what the config-events function uses, for replaying its records. */
+  async configBatchDeps(): Promise<ConfigBatchDeps> {
     requireSet(this.io.env, ['region', 'ledgerTable', 'outboxTable', 'deadLetterQueue']);
-    const log = {
+    return createConfigDeps(this.config, await this.redis(), this.log());
+  }
+
+  private log() {
+    return {
       warn: (message: string, extra: Record<string, unknown>) =>
         this.io.stderr(`warning: ${message} ${JSON.stringify(extra)}\n`),
       error: (message: string, extra: Record<string, unknown>) =>
         this.io.stderr(`error: ${message} ${JSON.stringify(extra)}\n`),
     };
-    return createSettlementDeps(this.config, await this.redis(), log);
+  }
+
+  /** Exactly what the usage-events function uses, for replaying dead letters. */
+  async settlementDeps(): Promise<SettlementDeps> {
+    requireSet(this.io.env, ['region', 'ledgerTable', 'outboxTable', 'deadLetterQueue']);
+    return createSettlementDeps(this.config, await this.redis(), this.log());
   }
 
   /**
@@ -135,7 +153,7 @@ export class CliContext {
   }
 
   /** From the command's environment, not the SDK's own lookup, so what was checked is what is used. */
-  private get region(): string {
+  get region(): string {
     return this.io.env.AWS_REGION ?? '';
   }
 

@@ -3,6 +3,7 @@ import { describeError } from '../functions/core/errors';
 import { ConfigError } from '../functions/shared/config';
 import { explainAwsError } from './aws-errors';
 import { BIN, type Command } from './command';
+import { batchCommands } from './commands/batches';
 import { cacheCommands } from './commands/cache';
 import { dlqCommands } from './commands/dlq';
 import { familyCommands } from './commands/family';
@@ -18,6 +19,7 @@ export const COMMANDS: ReadonlyArray<Command> = [
   ...policyCommands,
   ...outboxCommands,
   ...dlqCommands,
+  ...batchCommands,
   ...cacheCommands,
   ...reconcileCommands,
 ];
@@ -28,15 +30,16 @@ const isHelp = (arg: string) => arg === '--help' || arg === '-h';
 const CONFIG_HELP = `Configuration (environment variables; a command reads only what it uses):
   AWS_REGION              the stack's region, e.g. ap-northeast-2 (required)
   AWS_PROFILE             credentials, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
-  LEDGER_TABLE_NAME       the stack's ledger table, <namePrefix>-ledger (required)
-  OUTBOX_TABLE_NAME       the stack's outbox table, <namePrefix>-outbox (outbox, dlq replay)
-  DEAD_LETTER_QUEUE_URL   the stack's output RejectedEventsQueueUrl (dlq)
+  LEDGER_TABLE_NAME       the stack's output LedgerTableName (required)
+  OUTBOX_TABLE_NAME       the stack's output OutboxTableName (outbox, replays, changes)
+  DEAD_LETTER_QUEUE_URL   the stack's output RejectedEventsQueueUrl (dlq, batches replay)
+  FAILED_BATCHES_QUEUE_URL the stack's output FailedBatchesQueueUrl (batches)
   REDIS_URL, REDIS_CLUSTER, REDIS_KEY_PREFIX, REDIS_AUTH_SECRET_ARN
                           Redis, as the functions reach it (commands that refresh or read it)
   DYNAMODB_ENDPOINT, SQS_ENDPOINT
                           local emulators instead of AWS
   SETTLEMENT_TIME_ZONE    zone of periods and times (default Asia/Seoul)
-The README's configuration table has every variable.`;
+docs/operations.md lists every variable.`;
 
 const TOP_HELP = `Usage: ${BIN} <command> [options]
 

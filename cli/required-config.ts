@@ -8,13 +8,20 @@ import { ENV } from '../functions/shared/env';
  * or leave the region to the SDK (whose "Region is missing" names nothing,
  * and which probes the EC2 metadata service first).
  */
+/** The MSK mappings' on-failure queue: read by `batches replay` only. */
+export const FAILED_BATCHES_QUEUE = 'FAILED_BATCHES_QUEUE_URL';
+
 const REQUIRED = {
   region: { variable: 'AWS_REGION', what: "the stack's region, e.g. ap-northeast-2" },
-  ledgerTable: { variable: ENV.ledgerTable, what: "the stack's ledger table, <namePrefix>-ledger" },
-  outboxTable: { variable: ENV.outboxTable, what: "the stack's outbox table, <namePrefix>-outbox" },
+  ledgerTable: { variable: ENV.ledgerTable, what: "the ledger table, the stack's output LedgerTableName" },
+  outboxTable: { variable: ENV.outboxTable, what: "the outbox table, the stack's output OutboxTableName" },
   deadLetterQueue: {
     variable: ENV.deadLetterQueueUrl,
     what: "the rejected-event queue, the stack's output RejectedEventsQueueUrl",
+  },
+  failedBatchesQueue: {
+    variable: FAILED_BATCHES_QUEUE,
+    what: "the queue of batches the MSK mappings gave up on, the stack's output FailedBatchesQueueUrl",
   },
 } as const;
 

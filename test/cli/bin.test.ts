@@ -71,7 +71,7 @@ describe('the usage-settlement bin', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
       "usage-settlement: AWS_REGION is not set (the stack's region, e.g. ap-northeast-2); " +
-        "LEDGER_TABLE_NAME is not set (the stack's ledger table, <namePrefix>-ledger)\n" +
+        "LEDGER_TABLE_NAME is not set (the ledger table, the stack's output LedgerTableName)\n" +
         "Run 'usage-settlement family show --help' for its configuration.\n",
     );
     expect(spawnBin(['family', 'show', '--help']).stdout).toMatch(/AWS_REGION\s+the stack's region/);

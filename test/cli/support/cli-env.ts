@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../../cli/main';
 import { periodOf } from '../../../functions/core/time';
+import type { Config } from '../../../functions/shared/config';
 import { ENV } from '../../../functions/shared/env';
 import { mskEvent, mskRecord, type usage } from '../../helpers/msk';
 import { startSettlementEnv } from '../../helpers/settlement-env';
@@ -29,36 +30,12 @@ export const nextFamilyId = () => ++familySeed;
 export async function startCliEnv(label: string) {
   const env = await startSettlementEnv(label);
   const dir = await mkdtemp(join(tmpdir(), `cli-${label}-`));
-  const { config } = env;
-  const variables: Record<string, string | undefined> = {
-    ...process.env,
-    [ENV.ledgerTable]: config.tables.ledger,
-    [ENV.outboxTable]: config.tables.outbox,
-    [ENV.dynamodbEndpoint]: config.endpoints.dynamodb,
-    [ENV.sqsEndpoint]: config.endpoints.sqs,
-    [ENV.deadLetterQueueUrl]: config.deadLetterQueueUrl,
-    [ENV.redisUrl]: config.redis.url,
-    [ENV.redisKeyPrefix]: config.redis.keyPrefix,
-    [ENV.settlementTimeZone]: ZONE,
-    [ENV.retryBaseDelayMs]: '5',
-  };
+  const variables = cliVariables(env.config);
   let fileCount = 0;
   let offset = 0;
 
-  async function cli(args: string[], overrides: Record<string, string | undefined> = {}): Promise<CliResult> {
-    let stdout = '';
-    let stderr = '';
-    const code = await run(args, {
-      stdout: (text) => {
-        stdout += text;
-      },
-      stderr: (text) => {
-        stderr += text;
-      },
-      env: { ...variables, ...overrides },
-    });
-    return { code, stdout, stderr };
-  }
+  const cli = (args: string[], overrides: Record<string, string | undefined> = {}) =>
+    runCli(args, { ...variables, ...overrides });
 
   return {
     ...env,
@@ -87,3 +64,35 @@ export async function startCliEnv(label: string) {
 }
 
 export type CliEnv = Awaited<ReturnType<typeof startCliEnv>>;
+
+/** The variables an operator would export to point the CLI at a settlement environment. */
+export function cliVariables(config: Config): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    [ENV.ledgerTable]: config.tables.ledger,
+    [ENV.outboxTable]: config.tables.outbox,
+    [ENV.dynamodbEndpoint]: config.endpoints.dynamodb,
+    [ENV.sqsEndpoint]: config.endpoints.sqs,
+    [ENV.deadLetterQueueUrl]: config.deadLetterQueueUrl,
+    [ENV.redisUrl]: config.redis.url,
+    [ENV.redisKeyPrefix]: config.redis.keyPrefix,
+    [ENV.settlementTimeZone]: ZONE,
+    [ENV.retryBaseDelayMs]: '5',
+  };
+}
+
+/** Runs the CLI in-process with these variables, capturing its output. */
+export async function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(args, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env,
+  });
+  return { code, stdout, stderr };
+}
