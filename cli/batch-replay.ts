@@ -54,7 +54,10 @@ function unfinishedCount(batch: ReadonlyArray<PartitionBatch>, failures: Readonl
 
 function byTopic(records: ReadonlyArray<MskRecord>): Record<string, MskRecord[]> {
   const grouped: Record<string, MskRecord[]> = {};
-  for (const record of records) (grouped[`${record.topic}-${record.partition}`] ??= []).push(record);
+  for (const record of records) {
+    const key = `${record.topic}-${record.partition}`;
+    grouped[key] = [...(grouped[key] ?? []), record];
+  }
   return grouped;
 }
 

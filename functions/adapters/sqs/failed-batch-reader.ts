@@ -33,10 +33,7 @@ const recordSchema = z.looseObject({
   KafkaBatchInfo: z.looseObject({
     eventSourceArn: z.string().default(''),
     bootstrapServers: z.string().default(''),
-    recordsInfo: z.record(
-      z.string(),
-      z.looseObject({ firstRecordOffset: offset, lastRecordOffset: offset }),
-    ),
+    recordsInfo: z.record(z.string(), z.looseObject({ firstRecordOffset: offset, lastRecordOffset: offset })),
   }),
 });
 
