@@ -11,7 +11,7 @@ import { withObservability } from '../functions/shared/middleware';
 import type { Observability } from '../functions/shared/observability';
 
 /**
- * The baseline: the straightforward shape of the reference system, built from
+ * The baseline: the straightforward shape of the system this product replaces, built from
  * the product's own adapters. One event at a time, in order, nothing
  * concurrent: validate, run the script for the event (loading the family's
  * state, or asking the ledger, when it says so), then one DynamoDB transaction

@@ -49,7 +49,7 @@ function panel(
 }
 
 /**
- * The chart for the README: throughput with the injected AWS latency and
+ * The chart for docs/benchmark.md: throughput with the injected AWS latency and
  * write capacity per settled event (billing model), baseline vs product.
  */
 export function renderChart(runs: ReadonlyArray<RunResult>, caption: ReadonlyArray<string>): string {

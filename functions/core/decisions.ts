@@ -1,7 +1,7 @@
 import { InvariantError } from './errors';
 
 /**
- * The central status-to-effect table of SPEC §3. Every status the Redis script
+ * The central status-to-effect table (docs/behaviour.md, "Status to effect"). Every status the Redis script
  * can return is listed here; anything else is a bug and fails loudly.
  */
 export const THRESHOLD_STATUSES = ['WARNING_50', 'WARNING_30', 'WARNING_10'] as const;

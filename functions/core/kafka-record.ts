@@ -1,5 +1,5 @@
 /**
- * The MSK event as Lambda delivers it (SPEC §2): records grouped by
+ * The MSK event as Lambda delivers it (docs/behaviour.md, "Event contracts"): records grouped by
  * "<topic>-<partition>", base64 key and value (either may be null), headers as
  * single-key objects whose values are signed byte arrays.
  */

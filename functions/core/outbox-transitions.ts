@@ -2,7 +2,7 @@ import type { ErrorCode, PublishFailureCode } from './errors';
 import { backoffMs, OUTBOX_STATUS, type OutboxItem } from './outbox';
 
 /**
- * The pure half of the outbox state machine (SPEC §5): what an item becomes
+ * The pure half of the outbox state machine (docs/behaviour.md, "The outbox"): what an item becomes
  * after a publish succeeds, fails, or an operator requeues it. The store turns
  * each transition into one conditional write on the expected current status.
  */

@@ -3,7 +3,7 @@ import type { PolicyKey } from './config/policy-keys';
 import type { BlockReason, DecisionStatus, NotificationType, Threshold } from './decisions';
 import { exponentialDelayMs } from './retry';
 
-/** Outbox states and transitions of SPEC §5. Every transition is a conditional write on the current status. */
+/** Outbox states and transitions (docs/behaviour.md, "The outbox"). Every transition is a conditional write on the current status. */
 export const OUTBOX_STATUS = {
   pending: 'PUBLISH_PENDING',
   sent: 'SENT',

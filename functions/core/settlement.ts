@@ -4,7 +4,7 @@ import type { KafkaRecord } from './kafka-record';
 import { type NotificationData, newOutboxItem, type OutboxItem } from './outbox';
 import type { UsageEvent } from './usage-event';
 
-/** The ledger's record of one settled event (SPEC §4). */
+/** The ledger's record of one settled event (docs/behaviour.md, "The ledger"). */
 export interface SettlementRecord {
   readonly eventId: string;
   readonly familyId: number;

@@ -11,7 +11,7 @@ import { usageEvent, ZONE } from '../helpers/usage-event-factory';
 export const PERIOD = periodOf(Date.now(), ZONE);
 const EVENT_TIME = periodStart(PERIOD, ZONE) + 16 * 86_400_000 + 3 * 3_600_000;
 
-/** Member 2's policy rotates so that, over many families, every rule of SPEC §3 fires. */
+/** Member 2's policy rotates so that, over many families, every decision rule fires. */
 const MEMBER_2_POLICIES = [
   {},
   { manualBlock: true },

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import type { MskRecord } from '../../functions/core/kafka-record';
 
 /**
- * Fuzzed MSK records for the usage-events handler, each with what SPEC §2 says
- * must become of it: an independent oracle, written from the contract and not
- * from the validator.
+ * Fuzzed MSK records for the usage-events handler, each with what
+ * docs/behaviour.md ("Event contracts", "Rejections") says must become of it:
+ * an independent oracle, written from that text and not from the validator.
  *
  * fast-check generates plans (pure data, so they shrink); `materialize` turns a
  * plan into a record at run time, when the clock, the run's id prefix and the
@@ -13,7 +13,7 @@ import type { MskRecord } from '../../functions/core/kafka-record';
 
 export const FUZZ_TOPIC = 'usage-events';
 
-/** SPEC §2: the reasons a rejected record may carry. */
+/** docs/behaviour.md, "Rejections": the reasons a rejected usage record may carry. */
 export const KNOWN_REASONS = [
   'MALFORMED_JSON',
   'SCHEMA_VIOLATION',
@@ -144,7 +144,7 @@ const WHITESPACE = [' ', '\t', '\u3000', '\u00a0'] as const;
 const charsFrom = (pool: ReadonlyArray<string>, maxLength: number) =>
   fc.array(fc.constantFrom(...pool), { maxLength }).map((cs) => cs.join(''));
 
-/** SPEC §2: app ids are normalised by trim + lower-case; blank is absent. */
+/** App ids are normalised by trim + lower-case; blank is absent (docs/behaviour.md, "Event contracts"). */
 export function normaliseApp(raw: unknown): string | null {
   if (typeof raw !== 'string') return null;
   const app = raw.trim().toLowerCase();
@@ -605,7 +605,7 @@ function serialise(json: unknown, padJson = false): string {
   return padJson ? ` \n${text}\t\r\n` : text;
 }
 
-/** What a numeric JSON literal means for an id or a byte count, by SPEC §2 (integer > 0, safe). */
+/** What a numeric JSON literal means for an id or a byte count (docs/behaviour.md: integer > 0, safe). */
 function literalIsValid(literal: string, field: NumericField, maxBytes: number): boolean {
   const v = JSON.parse(literal) as number;
   if (!Number.isSafeInteger(v) || v <= 0) return false;
@@ -796,7 +796,7 @@ export function materialize(
       const app = `App.${'x'.repeat(plan.length)}`.slice(0, plan.length);
       built.json.payload.appId = app;
       const text = serialise(built.json);
-      // SPEC §2 sets no bound on appId; a configured bound may reject long ones.
+      // appId is bounded (256 characters): a long one is rejected, or settles within the bound.
       return {
         label: 'long appId',
         text,

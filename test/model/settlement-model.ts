@@ -1,7 +1,7 @@
 /**
- * A pure reference model of the settlement decision rules
- * (docs/behaviour.md, "Decision rules"), written from that text alone and
- * deliberately not from lua/settle-lane.lua. The property tests run it side
+ * A pure reference model of the settlement decision rules, written from
+ * docs/behaviour.md ("Decision rules") alone, independently of the product
+ * code (deliberately not from lua/settle-lane.lua). The property tests run it side
  * by side with the real script, and the chaos suite replays every run's events
  * through it, comparing every decision.
  *
@@ -121,7 +121,7 @@ interface NormalisedPolicy {
   readonly blockedApps: ReadonlySet<string>;
 }
 
-/** SPEC §2: app ids are normalised by trim + lower-case, everywhere; blank is no app. */
+/** App ids are normalised by trim + lower-case, everywhere; blank is no app. */
 export function normaliseApp(appId: string | null | undefined): string | null {
   if (appId === null || appId === undefined) return null;
   const normalised = appId.trim().toLowerCase();
@@ -130,14 +130,14 @@ export function normaliseApp(appId: string | null | undefined): string | null {
 
 const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(2, 4));
 
-/** SPEC §3.2.3: start < end: start <= t < end; start > end (overnight): t >= start or t < end; equal: all day. */
+/** TIME_BLOCK: start < end: start <= t < end; start > end (overnight): t >= start or t < end; equal: all day. */
 export function insideWindow(window: { start: number; end: number }, t: number): boolean {
   if (window.start < window.end) return window.start <= t && t < window.end;
   if (window.start > window.end) return t >= window.start || t < window.end;
   return true;
 }
 
-/** SPEC §3.4, in exact integer arithmetic: the most severe level whose share the remainder is below. */
+/** Thresholds, in exact integer arithmetic: the most severe level whose share the remainder is below. */
 export function thresholdOf(remaining: number, quota: number): 'NORMAL' | ThresholdLevel {
   const r = BigInt(remaining) * 100n;
   const q = BigInt(quota);
@@ -220,7 +220,7 @@ export class SettlementModel {
         if (!this.memberLevels.has(m.customerId)) this.memberLevels.set(m.customerId, m.policy);
         this.members.add(m.customerId);
       }
-      // The spec does not say how a period's counters start; the model keeps the
+      // docs/behaviour.md does not say how a period's counters start; the model keeps the
       // invariant remaining = quota - family used, negative for an overdrawn family
       // (which then blocks every event, as 0 would).
       this.periods.set(start.period, {

@@ -185,7 +185,7 @@ async function runBatch(sent: ReadonlyArray<Sent>): Promise<void> {
   for (const [at, letter] of letters) {
     const source = byCoordinates.get(at);
     expect(source, `dead letter ${at} belongs to this batch`).toBeDefined();
-    // SPEC §2: the original record (topic, partition, offset, key, value, headers) and a reason.
+    // A dead letter carries the original record (topic, partition, offset, key, value, headers) and a reason.
     expect(letter.record).toEqual(source?.record);
     expect(KNOWN_REASONS).toContain(letter.reason);
     expect(letter.message.length).toBeGreaterThan(0);

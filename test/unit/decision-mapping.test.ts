@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { type DecisionEffect, effectOf, isDecisionStatus } from '../../functions/core/decisions';
 import { InvariantError } from '../../functions/core/errors';
 
-// SPEC §3 "Status to effect", written out independently of the table in the code.
-const SPEC_TABLE: ReadonlyArray<[string, Omit<DecisionEffect, 'status'>]> = [
+// docs/behaviour.md, "Status to effect", written out independently of the table in the code.
+const EXPECTED_EFFECTS: ReadonlyArray<[string, Omit<DecisionEffect, 'status'>]> = [
   ['NORMAL', { counted: true, notification: null }],
   ['WARNING_50', { counted: true, notification: { type: 'THRESHOLD_ALERT', threshold: 50 } }],
   ['WARNING_30', { counted: true, notification: { type: 'THRESHOLD_ALERT', threshold: 30 } }],
@@ -30,8 +30,8 @@ function thrownBy(action: () => unknown): unknown {
   throw new Error('expected an error to be thrown');
 }
 
-describe('effectOf: the SPEC §3 status-to-effect table', () => {
-  it.each(SPEC_TABLE)('maps %s to its effect', (status, effect) => {
+describe('effectOf: the status-to-effect table', () => {
+  it.each(EXPECTED_EFFECTS)('maps %s to its effect', (status, effect) => {
     // Act
     const actual = effectOf(status);
 
@@ -39,9 +39,9 @@ describe('effectOf: the SPEC §3 status-to-effect table', () => {
     expect(actual).toEqual({ status, ...effect });
   });
 
-  it('knows exactly the nine statuses of the spec', () => {
-    expect(SPEC_TABLE.every(([status]) => isDecisionStatus(status))).toBe(true);
-    expect(SPEC_TABLE).toHaveLength(9);
+  it('knows exactly the nine decision statuses', () => {
+    expect(EXPECTED_EFFECTS.every(([status]) => isDecisionStatus(status))).toBe(true);
+    expect(EXPECTED_EFFECTS).toHaveLength(9);
   });
 });
 

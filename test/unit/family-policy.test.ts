@@ -6,7 +6,7 @@ describe('policySchema', () => {
     expect(policySchema.parse({})).toEqual(NO_POLICY);
   });
 
-  it('normalises blockedApps: trim, lower-case, dedupe, drop blanks (defect 2)', () => {
+  it('normalises blockedApps as events are normalised: trim, lower-case, dedupe, drop blanks', () => {
     // Arrange
     const input = {
       blockedApps: [' Com.YouTube.App ', 'com.youtube.app', '   ', 'COM.NETFLIX', '\tcom.netflix\n'],
@@ -35,7 +35,7 @@ describe('policySchema', () => {
   });
 });
 
-describe('readStoredPolicy (defect 10: one bad field never poisons the member)', () => {
+describe('readStoredPolicy: one bad field never poisons the member', () => {
   it('drops invalid fields, reports them and keeps the valid ones', () => {
     // Arrange
     const stored = {

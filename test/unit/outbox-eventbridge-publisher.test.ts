@@ -30,7 +30,7 @@ describe('EventBridgePublisher (SDK mocked at the edge)', () => {
 
   beforeEach(() => eventBridge.reset());
 
-  it('builds one SPEC entry per notification, ten per call', async () => {
+  it('builds one EventBridge entry per notification, ten per call', async () => {
     eventBridge.on(PutEventsCommand).callsFake(({ Entries }) => ({
       FailedEntryCount: 0,
       Entries: Entries.map((_: unknown, i: number) => ({ EventId: `ev-${i}` })),

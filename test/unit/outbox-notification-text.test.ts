@@ -52,7 +52,7 @@ describe('buildNotification', () => {
     120_000,
   );
 
-  it('builds the SPEC detail with the stable id of the item', () => {
+  it('builds the EventBridge detail with the stable id of the item', () => {
     expect(buildNotification(item, 'ko')).toEqual({
       notificationId: item.notificationId,
       familyId: 3,

@@ -98,7 +98,7 @@ describe('periodOf and localHhmm in Asia/Seoul', () => {
     expect(periodOf(at('2025-12-31T15:00:00Z'), 'UTC')).toBe('202512');
   });
 
-  it('defect 4: an event from a UTC producer at 13:30Z is 22:30 in Seoul', () => {
+  it('an event from a UTC producer at 13:30Z is 22:30 in Seoul, where time blocks are judged', () => {
     const eventTime = parseEventTime('2026-03-17T13:30:00Z', SEOUL);
     if (eventTime === null) throw new Error('timestamp should parse');
 

@@ -16,7 +16,7 @@ export interface PublisherSettings {
 }
 
 /**
- * Notifications to EventBridge (SPEC §5): Source from config, DetailType = the
+ * Notifications to EventBridge (docs/behaviour.md, "The outbox"): Source from config, DetailType = the
  * notification type, Detail = the notification. Results are per entry, in
  * order; PutEvents answers per entry, so one rejected entry never hides the
  * others' success.

@@ -80,7 +80,7 @@ export async function startKafkaTestEnv(label: string, partitions: number) {
       );
     },
 
-    /** Usage envelopes keyed by familyId, as producers must (SPEC §2). */
+    /** Usage envelopes keyed by familyId, as producers must (docs/behaviour.md, "Event contracts"). */
     produce(
       envelopes: ReadonlyArray<UsageEnvelope>,
       extra: ReadonlyArray<ProducedEvent> = [],
