@@ -41,6 +41,7 @@ export class MemoryUsageCache implements UsageCache {
           version: state.version,
           quotaBytes: state.quota,
           incarnation: state.incarnation,
+          source: 'ledger',
         });
       }
     }
