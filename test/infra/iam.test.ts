@@ -1,7 +1,8 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_MSK_CLUSTER_ARN, mskResourceArns } from '../../lib/config';
+import { mskResourceArns } from '../../lib/config';
 import { WILDCARD_REASONS } from '../../lib/constructs/functions';
+import { EXAMPLE_MSK_CLUSTER_ARN } from '../../lib/parameters';
 import { logicalId, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
 
 interface Statement {
