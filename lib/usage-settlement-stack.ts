@@ -85,13 +85,16 @@ export class UsageSettlementStack extends Stack {
       alarmEmail: config.alarms.email,
       pendingAgeAlarmSeconds: config.alarms.pendingAgeSeconds,
       offsetLagAlarmThreshold: config.alarms.offsetLag,
+      configOffsetLagAlarmThreshold: config.alarms.configOffsetLag,
       consumerLag: {
         clusterName: mskClusterName(config.msk.clusterArn),
-        consumerGroup: config.msk.consumerGroup,
-        topic: config.msk.topic,
+        usageEvents: { topic: config.msk.topic, consumerGroup: config.msk.consumerGroup },
+        policyUpdated: config.msk.configTopics.policy,
+        familyUpdated: config.msk.configTopics.family,
       },
       functions: {
         usageEvents: this.functions.usageEvents,
+        configEvents: this.functions.configEvents,
         outboxRelay: this.functions.outboxRelay,
         outboxSweeper: this.functions.outboxSweeper,
       },
@@ -99,6 +102,7 @@ export class UsageSettlementStack extends Stack {
       queues: {
         rejectedEvents: this.messaging.rejectedEventsQueue,
         usageEventsFailures: this.messaging.usageEventsFailureQueue,
+        configEventsFailures: this.messaging.configEventsFailureQueue,
         relayFailures: this.messaging.relayFailureQueue,
         sweeperScheduleDlq: this.messaging.sweeperScheduleDeadLetterQueue,
         notificationDlq: this.messaging.notificationDeadLetterQueue,
