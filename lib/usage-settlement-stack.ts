@@ -122,6 +122,11 @@ export class UsageSettlementStack extends Stack {
     new CfnOutput(this, 'CacheUrl', { value: this.cache.url });
     new CfnOutput(this, 'EventBusName', { value: this.messaging.bus.eventBusName });
     new CfnOutput(this, 'RejectedEventsQueueUrl', { value: this.messaging.rejectedEventsQueue.queueUrl });
+    // What `usage-settlement batches replay` reads (FAILED_BATCHES_QUEUE_URL), one queue per function.
+    new CfnOutput(this, 'FailedBatchesQueueUrl', { value: this.messaging.usageEventsFailureQueue.queueUrl });
+    new CfnOutput(this, 'FailedConfigBatchesQueueUrl', {
+      value: this.messaging.configEventsFailureQueue.queueUrl,
+    });
     new CfnOutput(this, 'NotificationQueueUrl', { value: this.messaging.notificationQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });
     new CfnOutput(this, 'CacheAuthSecretArn', { value: this.cache.authSecret.secretArn });

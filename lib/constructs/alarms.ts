@@ -60,19 +60,28 @@ export function createAlarms(
       'An event was rejected to the dead-letter queue. Read the message reason; fix the producer or the member data, ' +
         'then replay usage events (dlq replay); a policy or family event is re-produced to its topic instead.',
     ),
+    DegradedMode: above(
+      'DegradedMode',
+      productMetric(METRIC.degradedBatches, { statistic: Stats.SUM, period: FIVE_MINUTES }),
+      0,
+      'usage-events decided batches from DynamoDB alone because Redis kept failing (degraded mode): settlement goes on, ' +
+        'at a higher DynamoDB cost. Check the cache (failover, memory, connections); the functions return to Redis ' +
+        'on their own once it answers.',
+    ),
     SkippedKafkaBatches: above(
       'SkippedKafkaBatches',
       queueDepth(props.queues.usageEventsFailures),
       0,
-      'The MSK mapping gave up on a batch (retry or record-age limit): those offsets are NOT settled. Replay them from Kafka.',
+      'The MSK mapping gave up on a batch (retry or record-age limit): those offsets are NOT settled. ' +
+        'Replay exactly them with `usage-settlement batches replay` (FAILED_BATCHES_QUEUE_URL = FailedBatchesQueueUrl).',
     ),
     SkippedConfigBatches: above(
       'SkippedConfigBatches',
       queueDepth(props.queues.configEventsFailures),
       0,
       'A config-events MSK mapping gave up on a batch of policy or family events: those changes are NOT applied, and ' +
-        "usage of the families concerned is decided against their old members, quotas or policies. Replay the message's " +
-        'topic, partition and offsets from Kafka.',
+        'usage of the families concerned is decided against their old members, quotas or policies. Replay them with ' +
+        '`usage-settlement batches replay` (FAILED_BATCHES_QUEUE_URL = FailedConfigBatchesQueueUrl).',
     ),
     SweeperScheduleFailures: above(
       'SweeperScheduleFailures',

@@ -139,6 +139,20 @@ export class Observability extends Construct {
         ],
       }),
       new GraphWidget({
+        title: 'Degraded mode: decided from DynamoDB alone while Redis is out',
+        width: 8,
+        left: [
+          productMetric(METRIC.degradedBatches, { label: 'batches decided without Redis' }),
+          productMetric(METRIC.degradedDecisions, { label: 'events decided without Redis' }),
+        ],
+        right: [
+          productMetric(METRIC.degradedModeSeconds, {
+            statistic: Stats.MAXIMUM,
+            label: 'seconds Redis has been out',
+          }),
+        ],
+      }),
+      new GraphWidget({
         title: 'Settlement bugs, usage and config (must stay 0)',
         width: 8,
         left: [productMetric(METRIC.settlementBugs, { label: 'bugs' })],

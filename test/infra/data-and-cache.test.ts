@@ -39,6 +39,13 @@ describe('DynamoDB tables', () => {
     template.hasOutput(output, { Value: { Ref: logicalId(template, 'AWS::DynamoDB::Table', prefix) } });
   });
 
+  it.each([
+    ['FailedBatchesQueueUrl', 'MessagingUsageEventsFailures'],
+    ['FailedConfigBatchesQueueUrl', 'MessagingConfigEventsFailures'],
+  ])('%s publishes the on-failure queue that batches replay reads', (output, prefix) => {
+    template.hasOutput(output, { Value: { Ref: logicalId(template, 'AWS::SQS::Queue', prefix) } });
+  });
+
   it('outbox: NEW_AND_OLD_IMAGES stream, TTL on expiresAt, status-nextAttemptAt index (S, N)', () => {
     expect(tableProps('DataOutbox')).toMatchObject({
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },

@@ -128,7 +128,7 @@ describe('alarms', () => {
   it('every alarm notifies the alarm topic and explains the action to take', () => {
     const topic = logicalId(template, 'AWS::SNS::Topic', 'ObservabilityAlarmTopic');
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(19);
+    expect(alarms.length).toBe(20);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: topic }]);
       expect(String(a.Properties.AlarmDescription).length).toBeGreaterThan(40);
@@ -138,6 +138,7 @@ describe('alarms', () => {
   it.each([
     ['NotificationsFailed', METRIC.notificationsFailed, 'Sum', 0],
     ['SettlementBugs', METRIC.settlementBugs, 'Sum', 0],
+    ['DegradedMode', METRIC.degradedBatches, 'Sum', 0],
     ['OutboxPendingAge', METRIC.outboxOldestPendingAge, 'Maximum', 900],
   ])('%s fires on %s (%s) > %d, named as the functions emit it', (name, metric, statistic, threshold) => {
     expect(alarm(name)).toMatchObject({
