@@ -58,7 +58,7 @@ export function createAlarms(
       queueDepth(props.queues.rejectedEvents),
       0,
       'An event was rejected to the dead-letter queue. Read the message reason; fix the producer or the member data, ' +
-        'then replay usage events (dlq replay); a policy or family event is re-produced to its topic instead.',
+        'then replay the letters (`usage-settlement dlq replay`: usage events settle, policy and family events apply).',
     ),
     DegradedMode: above(
       'DegradedMode',
@@ -134,8 +134,8 @@ export function createAlarms(
       }),
       0,
       "A policy or family event was rejected: the ledger no longer follows the producer for that family. Read the letter's " +
-        'reason in the dead-letter queue, fix the producer or the family, and produce the change again ' +
-        '(dlq replay re-submits usage events only).',
+        'reason in the dead-letter queue, fix the producer or the family, and replay it ' +
+        '(`usage-settlement dlq replay` sends policy and family events through the config path).',
     ),
   };
   for (const [name, subscription] of [
