@@ -63,6 +63,7 @@ async function settleOne(record: KafkaRecord, deps: SettlementDeps): Promise<voi
     record,
     decision: reply.decision,
     decidedAtVersion: state.version,
+    decidedFrom: 'redis',
     nowMs: clock.now(),
     outboxGraceMs: settings.outboxGraceMs,
   });

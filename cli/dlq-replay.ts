@@ -1,5 +1,7 @@
 import type { ReceivedLetter } from '../functions/adapters/sqs/dead-letter-reader';
+import { applyConfigBatch, type ConfigBatchReport } from '../functions/core/config/apply-batch';
 import { decodeMskEvent, type MskRecord, type PartitionBatch } from '../functions/core/kafka-record';
+import type { BatchItemFailure } from '../functions/core/record-fates';
 import type { BatchReport } from '../functions/core/settle-batch';
 import { settleBatch } from '../functions/core/settle-batch';
 import { validateRecord } from '../functions/core/usage-event';
@@ -22,6 +24,8 @@ export interface ReplayReport {
   /** Further letters of a record already selected (it was rejected on more than one delivery): replayed once. */
   readonly copies: number;
   readonly settlement: BatchReport | null;
+  /** What the policy and family letters did, replayed through the config path. */
+  readonly config: ConfigBatchReport | null;
 }
 
 /**
@@ -32,7 +36,12 @@ export interface ReplayReport {
  */
 export async function replayDeadLetters(
   ctx: CliContext,
-  options: { readonly reason: string | undefined; readonly max: number },
+  options: {
+    readonly reason: string | undefined;
+    readonly max: number;
+    /** Topics of policy and family events: their letters go through the config path. */
+    readonly configTopics: ReadonlyArray<string>;
+  },
 ): Promise<ReplayReport> {
   const reader = ctx.deadLetters;
   const received = await reader.receive({ max: options.max, visibilitySeconds: REPLAY_VISIBILITY_SECONDS });
@@ -64,9 +73,24 @@ export async function replayDeadLetters(
   }
   for (const records of Object.values(partitions)) records.sort((a, b) => a.offset - b.offset);
   const batch = decodeMskEvent({ eventSource: 'aws:kafka', records: partitions });
-  const deps = await ctx.settlementDeps();
-  await forgetRejections(ctx, batch, selected);
-  const { batchItemFailures, report } = await settleBatch(batch, deps);
+  const isConfig = (p: PartitionBatch) => options.configTopics.includes(p.records[0]?.raw.topic ?? '');
+  const usage = batch.filter((p) => !isConfig(p));
+  const config = batch.filter(isConfig);
+  const batchItemFailures: BatchItemFailure[] = [];
+  let report: BatchReport | null = null;
+  let configReport: ConfigBatchReport | null = null;
+  if (usage.length > 0) {
+    const deps = await ctx.settlementDeps();
+    await forgetRejections(ctx, usage, selected);
+    const settled = await settleBatch(usage, deps);
+    batchItemFailures.push(...settled.batchItemFailures);
+    report = settled.report;
+  }
+  if (config.length > 0) {
+    const applied = await applyConfigBatch(config, await ctx.configBatchDeps());
+    batchItemFailures.push(...applied.batchItemFailures);
+    configReport = applied.report;
+  }
 
   // As Kafka would: from the first unfinished offset on, a partition's records count as unfinished
   // (an offset that cannot be found makes the whole partition unfinished).
@@ -94,6 +118,7 @@ export async function replayDeadLetters(
     unfinished: unfinished.length + notDeleted.length,
     copies: selected.length - byCoordinates.size,
     settlement: report,
+    config: configReport,
   };
 }
 
@@ -142,5 +167,6 @@ function emptyReport(received: number, skipped: number): ReplayReport {
     unfinished: 0,
     copies: 0,
     settlement: null,
+    config: null,
   };
 }

@@ -42,7 +42,9 @@ const same = (a: PolicyValue, b: PolicyValue) => JSON.stringify(a) === JSON.stri
 export async function putFamily(ctx: CliContext, family: Family): Promise<FamilyPutResult> {
   const store = ctx.configStore;
   const before = await store.readFamily(family.familyId, []);
-  const upsert = operatorChanges([
+  // One operatorChanges call: its versions rise in the order given, so the
+  // member policies are newer than the upsert even within one millisecond.
+  const bodies: ChangeBody[] = [
     {
       kind: 'family-upserted',
       familyId: family.familyId,
@@ -50,8 +52,7 @@ export async function putFamily(ctx: CliContext, family: Family): Promise<Family
       quotaBytes: family.quotaBytes,
       members: family.members.map((m) => ({ customerId: m.customerId, role: m.role })),
     },
-  ]);
-  const policyBodies: ChangeBody[] = [];
+  ];
   const changed: string[] = [];
   for (const member of family.members) {
     const current = before.members.get(member.customerId);
@@ -60,14 +61,14 @@ export async function putFamily(ctx: CliContext, family: Family): Promise<Family
       const stored = policyValueOf(current?.active ? current.policy : NO_POLICY, key);
       if (same(wanted, stored)) continue;
       changed.push(`${member.customerId}:${key}`);
-      policyBodies.push({
+      bodies.push({
         kind: 'policy',
         target: { level: 'MEMBER', familyId: family.familyId, customerId: member.customerId },
         value: wanted,
       });
     }
   }
-  const outcomes: ConfigOutcome[] = await applyChanges(ctx, [...upsert, ...operatorChanges(policyBodies)]);
+  const outcomes: ConfigOutcome[] = await applyChanges(ctx, operatorChanges(bodies));
   return {
     familyId: family.familyId,
     created: !before.exists,

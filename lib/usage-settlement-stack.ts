@@ -44,7 +44,10 @@ export class UsageSettlementStack extends Stack {
       subnets: this.network.privateSubnets,
       cache: config.cache,
       namePrefix: config.namePrefix,
-      clients: [this.network.usageEventsSecurityGroup],
+      clients: [
+        { name: 'usage-events', peer: this.network.usageEventsSecurityGroup },
+        { name: 'config-events', peer: this.network.configEventsSecurityGroup },
+      ],
       removalPolicy,
     });
     this.messaging = new Messaging(this, 'Messaging', {
@@ -56,6 +59,7 @@ export class UsageSettlementStack extends Stack {
       vpc: this.network.vpc,
       subnets: this.network.privateSubnets,
       usageEventsSecurityGroup: this.network.usageEventsSecurityGroup,
+      configEventsSecurityGroup: this.network.configEventsSecurityGroup,
       outboxSecurityGroup: this.network.outboxSecurityGroup,
       data: this.data,
       cache: this.cache,
@@ -67,6 +71,8 @@ export class UsageSettlementStack extends Stack {
       msk: config.msk,
       usageEvents: this.functions.usageEvents,
       usageEventsFailureQueue: this.messaging.usageEventsFailureQueue,
+      configEvents: this.functions.configEvents,
+      configEventsFailureQueue: this.messaging.configEventsFailureQueue,
       outboxRelay: this.functions.outboxRelay,
       outbox: this.data.outbox,
       relayFailureQueue: this.messaging.relayFailureQueue,
@@ -79,13 +85,16 @@ export class UsageSettlementStack extends Stack {
       alarmEmail: config.alarms.email,
       pendingAgeAlarmSeconds: config.alarms.pendingAgeSeconds,
       offsetLagAlarmThreshold: config.alarms.offsetLag,
+      configOffsetLagAlarmThreshold: config.alarms.configOffsetLag,
       consumerLag: {
         clusterName: mskClusterName(config.msk.clusterArn),
-        consumerGroup: config.msk.consumerGroup,
-        topic: config.msk.topic,
+        usageEvents: { topic: config.msk.topic, consumerGroup: config.msk.consumerGroup },
+        policyUpdated: config.msk.configTopics.policy,
+        familyUpdated: config.msk.configTopics.family,
       },
       functions: {
         usageEvents: this.functions.usageEvents,
+        configEvents: this.functions.configEvents,
         outboxRelay: this.functions.outboxRelay,
         outboxSweeper: this.functions.outboxSweeper,
       },
@@ -93,6 +102,7 @@ export class UsageSettlementStack extends Stack {
       queues: {
         rejectedEvents: this.messaging.rejectedEventsQueue,
         usageEventsFailures: this.messaging.usageEventsFailureQueue,
+        configEventsFailures: this.messaging.configEventsFailureQueue,
         relayFailures: this.messaging.relayFailureQueue,
         sweeperScheduleDlq: this.messaging.sweeperScheduleDeadLetterQueue,
         notificationDlq: this.messaging.notificationDeadLetterQueue,
@@ -112,6 +122,11 @@ export class UsageSettlementStack extends Stack {
     new CfnOutput(this, 'CacheUrl', { value: this.cache.url });
     new CfnOutput(this, 'EventBusName', { value: this.messaging.bus.eventBusName });
     new CfnOutput(this, 'RejectedEventsQueueUrl', { value: this.messaging.rejectedEventsQueue.queueUrl });
+    // What `usage-settlement batches replay` reads (FAILED_BATCHES_QUEUE_URL), one queue per function.
+    new CfnOutput(this, 'FailedBatchesQueueUrl', { value: this.messaging.usageEventsFailureQueue.queueUrl });
+    new CfnOutput(this, 'FailedConfigBatchesQueueUrl', {
+      value: this.messaging.configEventsFailureQueue.queueUrl,
+    });
     new CfnOutput(this, 'NotificationQueueUrl', { value: this.messaging.notificationQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });
     new CfnOutput(this, 'CacheAuthSecretArn', { value: this.cache.authSecret.secretArn });

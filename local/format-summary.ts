@@ -25,6 +25,12 @@ export function formatSummary(s: Summary): string {
       ['received', n(e.received)],
       ['settled', n(e.settled.total)],
       ...decisions.map(([d, c]): [string, string] => [`  ${d}`, n(c)]),
+      ...(e.settled.byStore.ledger > 0
+        ? [
+            ['  decided with Redis', n(e.settled.byStore.redis)] as [string, string],
+            ['  decided from DynamoDB alone (Redis out)', n(e.settled.byStore.ledger)] as [string, string],
+          ]
+        : []),
       ['duplicates', n(e.duplicates)],
       ['rejected', `${n(e.rejected.total)}  (dead letters: ${e.rejected.file})`],
       ...reasons.map(([r, c]): [string, string] => [`  ${r}`, n(c)]),

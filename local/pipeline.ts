@@ -29,7 +29,7 @@ import {
   startDynamoDbLocal,
 } from './services/dynamodb-local';
 import { startEventSink } from './services/event-sink';
-import { resolveRedis } from './services/redis-server';
+import { RestartableRedis, resolveRedis } from './services/redis-server';
 import {
   checkConsistency,
   classifyRecords,
@@ -59,10 +59,14 @@ export interface PipelineOptions {
   readonly settleTimeoutMs: number;
   /** A real Kafka broker instead of the in-process topics. */
   readonly kafka?: boolean;
+  /** Kill the private Redis a third into the usage events and start it again, empty, two thirds in. */
+  readonly redisOutage?: boolean;
   /** Keep consuming after the workload until the signal aborts, for producers of one's own. */
   readonly keepRunning?: KeepRunning;
   readonly onProgress?: (phase: string, done: number, total: number) => void;
   readonly onServiceStarted?: (name: string, endpoint: string, pid: number | undefined) => void;
+  /** Something the run did to itself (the Redis outage), for the user to see. */
+  readonly onNotice?: (message: string) => void;
 }
 
 export interface LiveCounters {
@@ -132,9 +136,15 @@ export async function runPipeline(
     options.onProgress?.('starting services', 0, 1);
     const dynamodb: LocalService = services.add('DynamoDB Local', await startDynamoDbLocal());
     options.onServiceStarted?.('DynamoDB Local', dynamodb.endpoint, dynamodb.pid);
-    const redisService = services.add('Redis', await resolveRedis(process.env.REDIS_URL));
+    const restartable = options.redisOutage ? await RestartableRedis.start() : null;
+    const redisService = services.add(
+      'Redis',
+      restartable
+        ? { endpoint: restartable.endpoint, pid: undefined, stop: () => restartable.stop() }
+        : await resolveRedis(process.env.REDIS_URL),
+    );
     options.onServiceStarted?.(
-      redisService.pid ? 'private redis-server' : 'Redis (REDIS_URL)',
+      redisService.pid || restartable ? 'private redis-server' : 'Redis (REDIS_URL)',
       redisService.endpoint,
       redisService.pid,
     );
@@ -164,6 +174,8 @@ export async function runPipeline(
       [ENV.outboxBackoffBaseSeconds]: '1',
       [ENV.outboxBackoffCapSeconds]: '8',
       [ENV.outboxLeaseSeconds]: '5',
+      // A local outage lasts seconds: try Redis again soon after it failed.
+      [ENV.redisBreakerCooldownSeconds]: '2',
     });
 
     const client = new DynamoDBClient({
@@ -241,6 +253,22 @@ export async function runPipeline(
       );
     }
     const usageEvents = mappings.get(USAGE_EVENTS_TOPIC) as EventSourceMapping;
+    const outage = { killed: false, restarted: false };
+    const onUsageProgress = (consumed: number) => {
+      options.onProgress?.('settling events', consumed, usageCount);
+      if (!restartable) return;
+      // Between invocations, as a failover would: the batches in between are decided from DynamoDB alone.
+      if (!outage.killed && consumed >= usageCount / 3) {
+        outage.killed = true;
+        outageTasks.push(restartable.kill());
+        options.onNotice?.(`Redis outage: redis-server killed after ${consumed} usage events`);
+      } else if (outage.killed && !outage.restarted && consumed >= (usageCount * 2) / 3) {
+        outage.restarted = true;
+        outageTasks.push(restartable.restart());
+        options.onNotice?.(`Redis back, empty, after ${consumed} usage events`);
+      }
+    };
+    const outageTasks: Array<Promise<void>> = [];
     const started = Date.now();
     // A file is a timeline: each segment is consumed before the next is published, so a change takes
     // effect where the file puts it. Generated changes flow beside the usage, on their own topics.
@@ -249,14 +277,12 @@ export async function runPipeline(
       for (const segment of round) await kafka.produce(segment.topic, segment.events);
       await Promise.all(
         [...mappings].map(([topic, mapping]) =>
-          mapping.drain((consumed) =>
-            topic === USAGE_EVENTS_TOPIC
-              ? options.onProgress?.('settling events', consumed, usageCount)
-              : undefined,
-          ),
+          mapping.drain((consumed) => (topic === USAGE_EVENTS_TOPIC ? onUsageProgress(consumed) : undefined)),
         ),
       );
     }
+    await Promise.all(outageTasks);
+    await restartable?.restart();
     const seconds = (Date.now() - started) / 1000;
 
     const outbox = new DynamoOutboxStore(doc, TABLES.outbox);
@@ -301,6 +327,7 @@ export async function runPipeline(
           settled: {
             total: Object.values(classified.byDecision).reduce((a, b) => a + b, 0),
             byDecision: classified.byDecision,
+            byStore: classified.byStore,
           },
           duplicates: classified.duplicates,
           rejected: {

@@ -29,6 +29,9 @@ Options:
                       the in-process topics; prints its bootstrap address
   --keep-running      with --kafka: keep consuming after the workload, for your own
                       producers, until Ctrl-C; then print the summary of everything
+  --redis-outage      kill the private redis-server a third into the usage events and
+                      start it again, empty, two thirds in: the batches in between are
+                      decided from DynamoDB alone (degraded mode); the summary counts both
   --events N          events to generate (default 5000)
   --families N        demo families to generate (default 40)
   --events-file F     read events from a JSONL file instead, one per line, in the order
@@ -55,7 +58,7 @@ Redis: REDIS_URL when set, otherwise a private redis-server on a free port.`;
 
 export type StartOptions = Omit<
   PipelineOptions,
-  'settleTimeoutMs' | 'onProgress' | 'onServiceStarted' | 'keepRunning'
+  'settleTimeoutMs' | 'onProgress' | 'onServiceStarted' | 'onNotice' | 'keepRunning'
 >;
 
 export type StartCommand =
@@ -113,6 +116,7 @@ function parse(argv: string[]) {
         'json-out': { type: 'string' },
         kafka: { type: 'boolean', default: false },
         'keep-running': { type: 'boolean', default: false },
+        'redis-outage': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -131,6 +135,9 @@ function parse(argv: string[]) {
 export function parseStartCommand(argv: string[]): StartCommand {
   const values = parse(argv);
   if (values.help) return { help: true };
+  if (values['redis-outage'] && process.env.REDIS_URL) {
+    throw new UsageError('--redis-outage kills a private redis-server: unset REDIS_URL to use one');
+  }
   if (values['keep-running'] && !values.kafka) {
     throw new UsageError(
       '--keep-running needs --kafka: only a real broker accepts records from other producers',
@@ -155,6 +162,7 @@ export function parseStartCommand(argv: string[]): StartCommand {
     keepRunning: values['keep-running'],
     pipeline: {
       kafka: values.kafka,
+      redisOutage: values['redis-outage'],
       events: positiveInt('events', values.events, 5_000),
       families: positiveInt('families', values.families, 40),
       partitions: positiveInt('partitions', values.partitions, 8),

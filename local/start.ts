@@ -69,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
           ),
       },
       onProgress: showProgress ? renderProgress : undefined,
+      onNotice: (message) => process.stderr.write(`${showProgress ? '\n' : ''}${message}\n`),
       onServiceStarted: (name, endpoint, pid) =>
         process.stderr.write(`started ${name} at ${endpoint}${pid ? ` (pid ${pid})` : ''}\n`),
     },

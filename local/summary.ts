@@ -27,7 +27,12 @@ export interface FamilyUsage {
 export interface Summary {
   events: {
     received: number;
-    settled: { total: number; byDecision: Record<string, number> };
+    settled: {
+      total: number;
+      byDecision: Record<string, number>;
+      /** Decided with Redis, or from DynamoDB alone while Redis was out (degraded mode). */
+      byStore: { redis: number; ledger: number };
+    };
     duplicates: number;
     rejected: { total: number; byReason: Record<string, number>; file: string };
     skipped: number;
@@ -116,6 +121,7 @@ export async function classifyRecords(
   }
   const rejectedAt = new Map(letters.map((l) => [`${l.record.partition}:${l.record.offset}`, l.reason]));
   const byDecision: Record<string, number> = {};
+  const byStore = { redis: 0, ledger: 0 };
   const byReason: Record<string, number> = {};
   let duplicates = 0;
   let skipped = 0;
@@ -140,14 +146,15 @@ export async function classifyRecords(
     const settlement = settlements.get(String(envelope.eventId));
     const kafka = settlement?.kafka as { partition?: number; offset?: number } | undefined;
     if (!settlement) lost++;
-    else if (kafka?.partition === record.partition && kafka?.offset === record.offset)
+    else if (kafka?.partition === record.partition && kafka?.offset === record.offset) {
       add(byDecision, String(settlement.decision));
-    else duplicates++;
+      byStore[settlement.decidedFrom === 'ledger' ? 'ledger' : 'redis']++;
+    } else duplicates++;
   }
   const notificationsDue = [...settlements.values()].filter(
     (s) => typeof s.notificationId === 'string',
   ).length;
-  return { byDecision, byReason, duplicates, skipped, lost, notificationsDue };
+  return { byDecision, byStore, byReason, duplicates, skipped, lost, notificationsDue };
 }
 
 export async function familyUsage(

@@ -1,4 +1,4 @@
-import { limitCount, oneOf } from '../args';
+import { CONFIG_TOPICS_LINE, configTopics, limitCount, oneOf } from '../args';
 import { type BatchReplayReport, replayFailedBatches } from '../batch-replay';
 import { type Command, HELP_LINE, JSON_LINE, JSON_OPTION, parseCommandLine } from '../command';
 import { EXIT, UsageError } from '../errors';
@@ -6,7 +6,6 @@ import type { KafkaAuth } from '../kafka-ranges';
 import { printJson, printLines } from '../output';
 
 const AUTH: ReadonlyArray<KafkaAuth> = ['iam', 'none'];
-const DEFAULT_CONFIG_TOPICS = 'policy-updated,family-updated';
 
 const count = (counts: Partial<Record<string, number>>) =>
   Object.entries(counts)
@@ -59,8 +58,7 @@ Options:
   --bootstrap HOST:PORT  a broker to read from (default: the first one the record names)
   --kafka-auth A         iam (MSK's IAM listener, TLS; credentials from the environment)
                          or none (a plaintext listener) (default iam)
-  --config-topics A,B    topics of policy and family events (default ${DEFAULT_CONFIG_TOPICS});
-                         records of any other topic are usage events
+${CONFIG_TOPICS_LINE}
 ${JSON_LINE}
 ${HELP_LINE}`,
   async run(argv, ctx) {
@@ -79,10 +77,7 @@ ${HELP_LINE}`,
       max: limitCount('--limit', values.limit, 100, 1_000),
       bootstrap,
       auth: oneOf('--kafka-auth', values['kafka-auth'] ?? 'iam', AUTH),
-      configTopics: (values['config-topics'] ?? DEFAULT_CONFIG_TOPICS)
-        .split(',')
-        .map((t) => t.trim())
-        .filter((t) => t !== ''),
+      configTopics: configTopics(values['config-topics']),
     });
     if (values.json) printJson(ctx.io, report);
     else printLines(ctx.io, ...describe(report));

@@ -1,6 +1,6 @@
 import type { ReceivedLetter } from '../../functions/adapters/sqs/dead-letter-reader';
 import { REJECTION_REASONS } from '../../functions/core/rejection';
-import { limitCount, oneOf } from '../args';
+import { CONFIG_TOPICS_LINE, configTopics, limitCount, oneOf } from '../args';
 import { type Command, HELP_LINE, JSON_LINE, JSON_OPTION, parseCommandLine } from '../command';
 import { type ReplayReport, replayDeadLetters } from '../dlq-replay';
 import { EXIT } from '../errors';
@@ -98,34 +98,45 @@ function describeReplay(r: ReplayReport): string[] {
           `  rejected again (back in the queue with their reason): ${count(s.rejected)}`,
         ]
       : []),
+    ...(r.config
+      ? [
+          `  policy and family events applied: ${count(r.config.applied)}, stale: ${r.config.stale}`,
+          `  rejected again: ${count(r.config.rejected)}`,
+        ]
+      : []),
     `deleted from the queue: ${r.deleted}; left for the next replay: ${r.unfinished}`,
   ];
 }
 
 const replay: Command = {
   path: 'dlq replay',
-  summary: 're-submit rejected records through settlement after a fix',
-  usage: 'dlq replay [--reason R] [--limit N] [--json]',
-  help: `Re-submits each dead letter's original MSK record through the same settlement
-code the usage-events function runs. Records that settle (or were settled
-already) are deleted from the queue. Records that are still invalid are sent
-to the queue again with their reason, and the original is deleted. Records
-that hit a transient failure stay in the queue (exit 1); replay again later.
+  summary: 're-submit rejected records through settlement (or the config path) after a fix',
+  usage: 'dlq replay [--reason R] [--limit N] [--config-topics A,B] [--json]',
+  help: `Re-submits each dead letter's original MSK record through the code its function
+runs: usage events through settlement, policy and family events through the
+config path. Records that settle or apply (or did before) are deleted from
+the queue. Records that are still invalid are sent to the queue again with
+their reason, and the original is deleted. Records that hit a transient
+failure stay in the queue (exit 1); replay again later. A usage event
+rejected as not a member is decided again against the family as it is now.
 
 Options:
 ${REASON_LINE}
   --limit N             messages to read, 1-10000 (default 1000)
+${CONFIG_TOPICS_LINE}
 ${JSON_LINE}
 ${HELP_LINE}`,
   async run(argv, ctx) {
     const { values } = parseCommandLine(argv, {
       reason: { type: 'string' },
       limit: { type: 'string' },
+      'config-topics': { type: 'string' },
       ...JSON_OPTION,
     });
     const report = await replayDeadLetters(ctx, {
       reason: reasonOption(values.reason),
       max: limitCount('--limit', values.limit, 1000, 10_000),
+      configTopics: configTopics(values['config-topics']),
     });
     if (values.json) printJson(ctx.io, report);
     else printLines(ctx.io, ...describeReplay(report));

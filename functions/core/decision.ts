@@ -39,7 +39,11 @@ export interface PeriodStateSeen {
   readonly version: number;
   readonly quotaBytes: number;
   readonly incarnation: string;
+  /** Redis, or the states the batch loaded from the ledger into memory while Redis was out. */
+  readonly source: DecisionSource;
 }
+
+export type DecisionSource = 'redis' | 'ledger';
 
 export interface LaneReply {
   /** One reply per event, from the first event sent, in order. */

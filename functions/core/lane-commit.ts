@@ -32,7 +32,8 @@ export function planCommit(lane: Lane, nowMs: number, outboxGraceMs: number): Pl
     if (item.state.kind !== 'answered') continue;
     const { reply } = item.state;
     if (owners.has(item.event.eventId)) continue;
-    const decidedAtVersion = lane.seen.get(item.event.period)?.version ?? 0;
+    const seen = lane.seen.get(item.event.period);
+    const decidedAtVersion = seen?.version ?? 0;
     if (reply.kind === 'not-member') {
       owners.set(item.event.eventId, item);
       rejections.set(
@@ -50,6 +51,7 @@ export function planCommit(lane: Lane, nowMs: number, outboxGraceMs: number): Pl
         record: item.record,
         decision: reply.decision,
         decidedAtVersion,
+        decidedFrom: seen?.source ?? 'redis',
         nowMs,
         outboxGraceMs,
       }),

@@ -1,6 +1,7 @@
 import { forEachConcurrently } from './concurrency';
 import type { Decision, EventReply, LaneReply } from './decision';
 import { type DecisionStatus, effectOf } from './decisions';
+import { DegradableCache } from './degradable-cache';
 import { describeError, isInvariantError, TransientError } from './errors';
 import type { MemberPolicy } from './family';
 import type { PartitionBatch } from './kafka-record';
@@ -8,6 +9,7 @@ import { type Item, isFinal, isOpen, type Lane } from './lane';
 import { confirmations, type PlannedUnit, planCommit } from './lane-commit';
 import type { Clock, DeadLetterQueue, DecideContext, GlobalPolicySource, Ledger, UsageCache } from './ports';
 import { type BatchItemFailure, RecordFates } from './record-fates';
+import type { RedisBreaker } from './redis-breaker';
 import { type Rejection, type RejectionReason, reject } from './rejection';
 import { type RetryPolicy, retryTransient } from './retry';
 import type { LedgerFate } from './settlement';
@@ -33,6 +35,11 @@ export interface SettlementLog {
 
 export interface SettlementDeps {
   readonly cache: UsageCache;
+  /**
+   * Deciding from the ledger alone while Redis is out: the container's
+   * breaker, and the in-memory period states a batch then loads from the ledger.
+   */
+  readonly degradation?: { readonly breaker: RedisBreaker; readonly inMemory: () => UsageCache };
   readonly ledger: Ledger;
   readonly deadLetters: DeadLetterQueue;
   readonly globalPolicy: GlobalPolicySource;
@@ -50,6 +57,12 @@ export interface BatchReport {
   notificationsStaged: number;
   /** Period states loaded from the ledger into Redis. */
   hydrations: number;
+  /** Events settled from period states loaded from the ledger while Redis was out. */
+  degradedDecisions: number;
+  /** Whether any of the batch was decided without Redis. */
+  degraded: boolean;
+  /** How long Redis has been out as this container sees it (0: it is not). */
+  degradedForMs: number;
   /** Events the ledger was asked about because Redis could not know whether they were settled. */
   ledgerChecks: number;
   /** Commits the ledger refused because Redis had answered from an outdated state; the lane was decided again. */
@@ -109,6 +122,9 @@ export async function settleBatch(
     }
   }
   await batch.fates.sendLetters();
+  batch.report.degraded = batch.cache instanceof DegradableCache && batch.cache.degraded;
+  const since = deps.degradation?.breaker.degradedSince;
+  batch.report.degradedForMs = since ? Math.max(0, deps.clock.now() - since) : 0;
   const batchItemFailures = batch.fates.failures(partitions);
   batch.report.rejected = batch.fates.rejected;
   batch.report.unfinished = batch.fates.unfinished;
@@ -124,6 +140,9 @@ class Batch {
     skipped: 0,
     notificationsStaged: 0,
     hydrations: 0,
+    degradedDecisions: 0,
+    degraded: false,
+    degradedForMs: 0,
     ledgerChecks: 0,
     staleStates: 0,
     transactions: 0,
@@ -132,9 +151,15 @@ class Batch {
     unfinished: 0,
   };
   readonly fates: RecordFates;
+  /** Redis, or for this batch Redis with a fallback to the ledger when its breaker opens. */
+  readonly cache: UsageCache;
 
   constructor(private readonly deps: SettlementDeps) {
     this.fates = new RecordFates({ ...deps, retry: deps.settings.retry });
+    const { degradation } = deps;
+    this.cache = degradation
+      ? new DegradableCache(deps.cache, degradation.breaker, degradation.inMemory)
+      : deps.cache;
   }
 
   validate(partitions: ReadonlyArray<PartitionBatch>): Lane[] {
@@ -206,7 +231,7 @@ class Batch {
             const items = lane.items.filter(isOpen);
             const reply = await retryTransient(
               () =>
-                this.deps.cache.decideLane(
+                this.cache.decideLane(
                   lane.familyId,
                   items.map((item) => ({
                     event: item.event,
@@ -272,7 +297,8 @@ class Batch {
 
   /** Loads the period states of each lane's open events from the ledger, one family read per lane. */
   private async hydrate(lanes: ReadonlyArray<Lane>): Promise<void> {
-    const { cache, ledger, settings } = this.deps;
+    const { ledger, settings } = this.deps;
+    const { cache } = this;
     await forEachConcurrently(lanes, settings.familyConcurrency, (lane) =>
       this.guard(lane, async () => {
         const periods = [...new Set(lane.items.filter(isOpen).map((i) => i.event.period))];
@@ -381,7 +407,8 @@ class Batch {
 
   /** Tells Redis what committed; a lane found stale has its period states dropped, to be loaded afresh. */
   private async confirm(lane: Lane, committed: ReadonlyArray<PlannedUnit>, stale: boolean) {
-    const { cache, log } = this.deps;
+    const { log } = this.deps;
+    const { cache } = this;
     try {
       for (const change of confirmations(committed)) {
         await cache.confirm(lane.familyId, change.period, change.versions, change.events);
@@ -411,6 +438,7 @@ class Batch {
         const decision: Decision = reply.decision;
         const staged = decision.notify && effectOf(decision.status).notification !== null;
         this.complete(item, { kind: 'settled', status: decision.status, staged });
+        if (lane.seen.get(item.event.period)?.source === 'ledger') this.report.degradedDecisions++;
         return;
       }
       case 'conflict':

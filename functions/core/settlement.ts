@@ -1,4 +1,4 @@
-import type { Decision } from './decision';
+import type { Decision, DecisionSource } from './decision';
 import { type DecisionEffect, effectOf } from './decisions';
 import type { KafkaRecord } from './kafka-record';
 import { type NotificationData, newOutboxItem, type OutboxItem } from './outbox';
@@ -16,6 +16,8 @@ export interface SettlementRecord {
   readonly decision: Decision;
   /** The version of the family's period state the decision was made from: where it falls among family and policy changes. */
   readonly decidedAtVersion: number;
+  /** Which store the decision was made in: Redis, or the ledger alone while Redis was out. */
+  readonly decidedFrom: DecisionSource;
   readonly kafka: { readonly topic: string; readonly partition: number; readonly offset: number };
   readonly settledAt: number;
   readonly notificationId: string | null;
@@ -48,6 +50,7 @@ export function buildSettlement(input: {
   readonly decision: Decision;
   /** The version of the period state the decision was made from. */
   readonly decidedAtVersion: number;
+  readonly decidedFrom: DecisionSource;
   readonly nowMs: number;
   readonly outboxGraceMs: number;
 }): SettlementWrite {
@@ -78,6 +81,7 @@ export function buildSettlement(input: {
       eventTimeMs: event.eventTimeMs,
       decision,
       decidedAtVersion: input.decidedAtVersion,
+      decidedFrom: input.decidedFrom,
       kafka: { topic: record.raw.topic, partition: record.raw.partition, offset: record.raw.offset },
       settledAt: nowMs,
       notificationId: outbox?.notificationId ?? null,

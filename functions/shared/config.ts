@@ -52,6 +52,9 @@ const schema = z.object({
   [ENV.clockMarginSeconds]: intVar(60, 0, 3600),
   [ENV.globalPolicyRefreshSeconds]: intVar(60, 0, 3600),
   [ENV.familyConcurrency]: intVar(16, 1, 256),
+  [ENV.degradedMode]: bool('true'),
+  [ENV.redisBreakerFailures]: intVar(3, 1, 100),
+  [ENV.redisBreakerCooldownSeconds]: intVar(15, 1, 3600),
   [ENV.reportBatchItemFailures]: bool('true'),
   [ENV.retryMaxAttempts]: intVar(3, 1, 10),
   [ENV.retryBaseDelayMs]: intVar(50, 1, 10_000),
@@ -93,6 +96,9 @@ export interface Config {
     readonly reportBatchItemFailures: boolean;
     readonly retryMaxAttempts: number;
     readonly retryBaseDelayMs: number;
+    /** Deciding from the ledger alone while Redis fails; off, a Redis outage stops settlement until it is back. */
+    readonly degradedMode: boolean;
+    readonly redisBreaker: { readonly failureThreshold: number; readonly cooldownMs: number };
   };
   readonly outbox: {
     readonly maxAttempts: number;
@@ -160,6 +166,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       reportBatchItemFailures: v[ENV.reportBatchItemFailures],
       retryMaxAttempts: v[ENV.retryMaxAttempts],
       retryBaseDelayMs: v[ENV.retryBaseDelayMs],
+      degradedMode: v[ENV.degradedMode],
+      redisBreaker: Object.freeze({
+        failureThreshold: v[ENV.redisBreakerFailures],
+        cooldownMs: v[ENV.redisBreakerCooldownSeconds] * 1000,
+      }),
     }),
     outbox: Object.freeze({
       maxAttempts: v[ENV.outboxMaxAttempts],

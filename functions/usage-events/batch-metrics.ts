@@ -20,6 +20,11 @@ export function emitBatchMetrics(
   count(metrics, METRIC.ledgerChecks, report.ledgerChecks);
   count(metrics, METRIC.staleStates, report.staleStates);
   count(metrics, METRIC.settlementTransactions, report.transactions);
+  count(metrics, METRIC.degradedDecisions, report.degradedDecisions);
+  count(metrics, METRIC.degradedBatches, report.degraded ? 1 : 0);
+  if (report.degradedForMs > 0) {
+    metrics.addMetric(METRIC.degradedModeSeconds, MetricUnit.Seconds, report.degradedForMs / 1000);
+  }
   count(metrics, METRIC.transientRetries, report.retries);
   count(metrics, METRIC.settlementBugs, report.bugs);
   count(metrics, METRIC.batchItemFailures, failures);

@@ -2,11 +2,13 @@ import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoConfigStore } from '../adapters/dynamodb/config-store';
 import { RefreshingGlobalPolicy } from '../adapters/dynamodb/global-policy';
 import { DynamoLedger } from '../adapters/dynamodb/ledger';
+import { MemoryUsageCache } from '../adapters/memory/memory-usage-cache';
 import type { RedisClient } from '../adapters/redis/client';
 import { RedisUsageCache, type UsageCacheSettings } from '../adapters/redis/usage-cache';
 import { createSqsClient } from '../adapters/sqs/client';
 import { SqsDeadLetterQueue } from '../adapters/sqs/dead-letter-queue';
 import { systemClock } from '../core/ports';
+import { RedisBreaker } from '../core/redis-breaker';
 import type { SettlementDeps, SettlementLog, SettlementSettings } from '../core/settle-batch';
 import { type Config, ConfigError } from '../shared/config';
 import { ENV } from '../shared/env';
@@ -54,6 +56,14 @@ export function createSettlementDeps(config: Config, redis: RedisClient, log: Se
       config.settlement.globalPolicyRefreshMs,
       systemClock,
     ),
+    ...(config.processing.degradedMode
+      ? {
+          degradation: {
+            breaker: new RedisBreaker(config.processing.redisBreaker, systemClock),
+            inMemory: () => new MemoryUsageCache(),
+          },
+        }
+      : {}),
     clock: systemClock,
     settings: settlementSettings(config),
     log,

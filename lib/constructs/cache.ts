@@ -10,8 +10,8 @@ export interface CacheProps {
   readonly subnets: SubnetSelection;
   readonly cache: AppConfig['cache'];
   readonly namePrefix: string;
-  /** The only peers allowed to open connections to the cache port. */
-  readonly clients: readonly IConnectable[];
+  /** The only peers allowed to open connections to the cache port, each named in its rule. */
+  readonly clients: readonly { readonly name: string; readonly peer: IConnectable }[];
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -53,11 +53,13 @@ export class Cache extends Construct {
 
     this.securityGroup = new SecurityGroup(this, 'Sg', {
       vpc: props.vpc,
+      // Written when usage-events was the only client; the ingress rules below are the truth. A changed
+      // description makes CloudFormation replace the group under the running replication group.
       description: `${props.namePrefix} Valkey: cache port from the usage-events function only`,
       allowAllOutbound: false,
     });
-    for (const client of props.clients) {
-      this.securityGroup.connections.allowFrom(client, Port.tcp(cache.port), 'Valkey from usage-events');
+    for (const { name, peer } of props.clients) {
+      this.securityGroup.connections.allowFrom(peer, Port.tcp(cache.port), `Valkey from ${name}`);
     }
     if (cache.operatorSecurityGroupId) {
       // The runbook's Redis commands (reconcile, cache rebuild, family put) run from an operator host in this VPC.

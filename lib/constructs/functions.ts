@@ -19,6 +19,7 @@ export interface FunctionsProps {
   readonly vpc: IVpc;
   readonly subnets: SubnetSelection;
   readonly usageEventsSecurityGroup: ISecurityGroup;
+  readonly configEventsSecurityGroup: ISecurityGroup;
   readonly outboxSecurityGroup: ISecurityGroup;
   readonly data: Data;
   readonly cache: Cache;
@@ -70,15 +71,16 @@ const VPC_ENI_ACTIONS = [
 ];
 
 /**
- * The three Lambda functions, each with its own role that holds exactly one
+ * The four Lambda functions, each with its own role that holds exactly one
  * statement per resource it uses (no AWS managed policies), its own log group
  * with retention, arm64, and environment variables named by the same ENV
  * constants the functions read. The outbox functions are traced with X-Ray;
- * usage-events is not: Lambda does not trace invocations by an MSK event
- * source mapping (ARCHITECTURE.md, "Observability").
+ * usage-events and config-events are not: Lambda does not trace invocations by
+ * an MSK event source mapping (ARCHITECTURE.md, "Observability").
  */
 export class Functions extends Construct {
   readonly usageEvents: NodejsFunction;
+  readonly configEvents: NodejsFunction;
   readonly outboxRelay: NodejsFunction;
   readonly outboxSweeper: NodejsFunction;
 
@@ -98,6 +100,42 @@ export class Functions extends Construct {
       [ENV.notificationLocale]: config.settlement.notificationLocale,
     };
 
+    // usage-events and config-events are both MSK consumers that decide against the ledger and Redis:
+    // the same variables, and the same grants beyond how they read the ledger.
+    const kafkaConsumerEnv = {
+      // The Powertools tracer would open segments that nothing records.
+      [ENV.traceEnabled]: 'false',
+      [ENV.ledgerTable]: ledger.tableName,
+      [ENV.outboxTable]: outbox.tableName,
+      [ENV.deadLetterQueueUrl]: messaging.rejectedEventsQueue.queueUrl,
+      [ENV.reportBatchItemFailures]: String(config.msk.provisionedPollers),
+      ...(config.emulator.redisUrl
+        ? { [ENV.redisUrl]: config.emulator.redisUrl, [ENV.redisCluster]: 'false' }
+        : {
+            [ENV.redisUrl]: cache.url,
+            [ENV.redisCluster]: 'true',
+            [ENV.redisAuthSecretArn]: cache.authSecret.secretArn,
+          }),
+    };
+    const kafkaConsumerStatements = () => [
+      new PolicyStatement({
+        sid: 'OutboxStageInTransaction',
+        actions: ['dynamodb:PutItem'],
+        resources: [outbox.tableArn],
+      }),
+      // SendMessageBatch is authorised by sqs:SendMessage.
+      new PolicyStatement({
+        sid: 'RejectedEventsSend',
+        actions: ['sqs:SendMessage'],
+        resources: [messaging.rejectedEventsQueue.queueArn],
+      }),
+      new PolicyStatement({
+        sid: 'CacheAuthTokenRead',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [cache.authSecret.secretArn],
+      }),
+    ];
+
     this.usageEvents = this.createFunction('UsageEvents', {
       folder: 'usage-events',
       description:
@@ -108,21 +146,7 @@ export class Functions extends Construct {
       securityGroup: props.usageEventsSecurityGroup,
       withLuaScripts: true,
       traced: false,
-      environment: {
-        // The Powertools tracer would open segments that nothing records.
-        [ENV.traceEnabled]: 'false',
-        [ENV.ledgerTable]: ledger.tableName,
-        [ENV.outboxTable]: outbox.tableName,
-        [ENV.deadLetterQueueUrl]: messaging.rejectedEventsQueue.queueUrl,
-        [ENV.reportBatchItemFailures]: String(config.msk.provisionedPollers),
-        ...(config.emulator.redisUrl
-          ? { [ENV.redisUrl]: config.emulator.redisUrl, [ENV.redisCluster]: 'false' }
-          : {
-              [ENV.redisUrl]: cache.url,
-              [ENV.redisCluster]: 'true',
-              [ENV.redisAuthSecretArn]: cache.authSecret.secretArn,
-            }),
-      },
+      environment: kafkaConsumerEnv,
       statements: [
         new PolicyStatement({
           sid: 'LedgerReadWrite',
@@ -130,22 +154,32 @@ export class Functions extends Construct {
           actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
           resources: [ledger.tableArn, `${ledger.tableArn}/index/${LEDGER_TABLE.familyPeriodIndex.name}`],
         }),
+        ...kafkaConsumerStatements(),
+      ],
+    });
+
+    this.configEvents = this.createFunction('ConfigEvents', {
+      folder: 'config-events',
+      description:
+        'Applies policy and family events from MSK: validate, DynamoDB transaction with change log and outbox, then Redis in place',
+      // A change is a few keyed reads and one transaction, and changes are rare next to usage events.
+      memorySize: 512,
+      timeout: Duration.seconds(60),
+      reservedConcurrency: config.functions.configEventsReservedConcurrency,
+      securityGroup: props.configEventsSecurityGroup,
+      // The Redis adapter registers every script (apply-config among them) when it is created.
+      withLuaScripts: true,
+      traced: false,
+      environment: kafkaConsumerEnv,
+      statements: [
         new PolicyStatement({
-          sid: 'OutboxStageInTransaction',
-          actions: ['dynamodb:PutItem'],
-          resources: [outbox.tableArn],
+          sid: 'LedgerReadWrite',
+          // A change reads its family's items by key and partition, never through GSI1; its
+          // TransactWriteItems is authorised per item as Put and Update.
+          actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          resources: [ledger.tableArn],
         }),
-        // SendMessageBatch is authorised by sqs:SendMessage.
-        new PolicyStatement({
-          sid: 'RejectedEventsSend',
-          actions: ['sqs:SendMessage'],
-          resources: [messaging.rejectedEventsQueue.queueArn],
-        }),
-        new PolicyStatement({
-          sid: 'CacheAuthTokenRead',
-          actions: ['secretsmanager:GetSecretValue'],
-          resources: [cache.authSecret.secretArn],
-        }),
+        ...kafkaConsumerStatements(),
       ],
     });
 

@@ -25,10 +25,12 @@ export class Messaging extends Construct {
   /** Example consumer: the notification service reads notifications from here. */
   readonly notificationQueue: Queue;
   readonly notificationDeadLetterQueue: Queue;
-  /** Rejected usage events (SPEC §2): the original Kafka record and the reason. */
+  /** Rejected usage, policy and family events: the original Kafka record and the reason. */
   readonly rejectedEventsQueue: Queue;
-  /** Metadata of Kafka batches the MSK event-source mapping discarded after its retry/age limits. */
+  /** Metadata of Kafka batches the usage-events MSK mapping discarded after its retry/age limits. */
   readonly usageEventsFailureQueue: Queue;
+  /** The same for the two config-events mappings (policy-updated, family-updated). */
+  readonly configEventsFailureQueue: Queue;
   /** Metadata of outbox stream batches the relay's mapping discarded (the sweeper still publishes them). */
   readonly relayFailureQueue: Queue;
   /**
@@ -51,11 +53,15 @@ export class Messaging extends Construct {
 
     this.rejectedEventsQueue = this.deadLetterQueue(
       'RejectedEvents',
-      'it is the dead-letter queue the usage-events function writes rejected events to (SendMessage), not a source queue with a redrive policy',
+      'it is the dead-letter queue the usage-events and config-events functions write rejected events to (SendMessage), not a source queue with a redrive policy',
     );
     this.usageEventsFailureQueue = this.deadLetterQueue(
       'UsageEventsFailures',
-      'it is the on-failure destination of the MSK event-source mapping',
+      'it is the on-failure destination of the usage-events MSK event-source mapping',
+    );
+    this.configEventsFailureQueue = this.deadLetterQueue(
+      'ConfigEventsFailures',
+      'it is the on-failure destination of the two config-events MSK event-source mappings',
     );
     this.relayFailureQueue = this.deadLetterQueue(
       'RelayFailures',

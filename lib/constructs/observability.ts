@@ -1,52 +1,45 @@
 import { Duration } from 'aws-cdk-lib';
 import {
-  Alarm,
-  ComparisonOperator,
+  type Alarm,
   Dashboard,
   GraphWidget,
   type IMetric,
-  MathExpression,
-  Metric,
   Stats,
   TextWidget,
-  TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { FAMILY_EVENT_TYPES, POLICY_UPDATED } from '../../functions/core/config/config-event';
 import { BLOCK_REASONS, THRESHOLD_STATUSES } from '../../functions/core/decisions';
 import { REJECTION_REASONS } from '../../functions/core/rejection';
-import {
-  DIMENSION,
-  METRIC,
-  METRIC_NAMESPACE,
-  type MetricName,
-  SERVICE_NAME,
-} from '../../functions/shared/metric-names';
+import { DIMENSION, METRIC } from '../../functions/shared/metric-names';
+import type { KafkaSubscription } from '../config';
+import { createAlarms } from './alarms';
+import { cacheShardMetrics, ONE_MINUTE, productMetric, sumOffsetLag } from './metrics';
 
-/** The dimension Powertools Metrics adds to every metric (its default dimension, named by Powertools). */
-const POWERTOOLS_SERVICE_DIMENSION = 'service';
 const DECISIONS = ['NORMAL', ...THRESHOLD_STATUSES, ...BLOCK_REASONS] as const;
-const ONE_MINUTE = Duration.minutes(1);
-const FIVE_MINUTES = Duration.minutes(5);
+const CONFIG_EVENT_TYPES = [POLICY_UPDATED, ...FAMILY_EVENT_TYPES] as const;
 
 export interface ObservabilityProps {
   readonly namePrefix: string;
   readonly alarmEmail: string | undefined;
   readonly pendingAgeAlarmSeconds: number;
   readonly offsetLagAlarmThreshold: number;
-  /** Where MSK reports the consumer group's lag (AWS/Kafka, dimensions from the cluster ARN and the mapping). */
+  readonly configOffsetLagAlarmThreshold: number;
+  /** Where MSK reports each mapping's consumer lag (AWS/Kafka, dimensions from the cluster ARN and the mapping). */
   readonly consumerLag: {
     readonly clusterName: string;
-    readonly consumerGroup: string;
-    readonly topic: string;
+    readonly usageEvents: KafkaSubscription;
+    readonly policyUpdated: KafkaSubscription;
+    readonly familyUpdated: KafkaSubscription;
   };
   readonly functions: {
     readonly usageEvents: IFunction;
+    readonly configEvents: IFunction;
     readonly outboxRelay: IFunction;
     readonly outboxSweeper: IFunction;
   };
@@ -54,6 +47,7 @@ export interface ObservabilityProps {
   readonly queues: {
     readonly rejectedEvents: IQueue;
     readonly usageEventsFailures: IQueue;
+    readonly configEventsFailures: IQueue;
     readonly relayFailures: IQueue;
     readonly sweeperScheduleDlq: IQueue;
     readonly notificationDlq: IQueue;
@@ -67,30 +61,10 @@ export interface ObservabilityProps {
   };
 }
 
-/** A product metric as Powertools emits it: our namespace, the service dimension, plus any bounded dimension. */
-export function productMetric(
-  name: MetricName,
-  options: {
-    statistic?: string;
-    period?: Duration;
-    label?: string;
-    dimensions?: Record<string, string>;
-  } = {},
-): Metric {
-  return new Metric({
-    namespace: METRIC_NAMESPACE,
-    metricName: name,
-    dimensionsMap: { [POWERTOOLS_SERVICE_DIMENSION]: SERVICE_NAME, ...options.dimensions },
-    statistic: options.statistic ?? Stats.SUM,
-    period: options.period ?? ONE_MINUTE,
-    label: options.label,
-  });
-}
-
 /**
- * One dashboard for the whole pipeline and the alarms an operator acts on,
- * all notifying one SNS topic. Product metric names come from METRIC, the
- * same constants the functions emit with.
+ * One dashboard for the whole pipeline and the alarms an operator acts on
+ * (alarms.ts), all notifying one SNS topic. Product metric names come from
+ * METRIC, the same constants the functions emit with.
  */
 export class Observability extends Construct {
   readonly topic: Topic;
@@ -114,10 +88,11 @@ export class Observability extends Construct {
       defaultInterval: Duration.hours(3),
     });
     this.addSettlementWidgets();
+    this.addConfigWidgets();
     this.addOutboxWidgets();
     this.addLambdaWidgets();
     this.addStorageWidgets();
-    this.alarms = this.createAlarms();
+    this.alarms = createAlarms(this, this.topic, props);
   }
 
   private addSettlementWidgets(): void {
@@ -160,11 +135,25 @@ export class Observability extends Construct {
           productMetric(METRIC.staleStates, { label: 'stale states (decided again)' }),
           productMetric(METRIC.settlementTransactions, { label: 'ledger transactions' }),
           productMetric(METRIC.transientRetries, { label: 'transient retries' }),
-          productMetric(METRIC.batchItemFailures, { label: 'batch item failures' }),
+          productMetric(METRIC.batchItemFailures, { label: 'batch item failures (usage and config)' }),
         ],
       }),
       new GraphWidget({
-        title: 'Settlement bugs (must stay 0)',
+        title: 'Degraded mode: decided from DynamoDB alone while Redis is out',
+        width: 8,
+        left: [
+          productMetric(METRIC.degradedBatches, { label: 'batches decided without Redis' }),
+          productMetric(METRIC.degradedDecisions, { label: 'events decided without Redis' }),
+        ],
+        right: [
+          productMetric(METRIC.degradedModeSeconds, {
+            statistic: Stats.MAXIMUM,
+            label: 'seconds Redis has been out',
+          }),
+        ],
+      }),
+      new GraphWidget({
+        title: 'Settlement bugs, usage and config (must stay 0)',
         width: 8,
         left: [productMetric(METRIC.settlementBugs, { label: 'bugs' })],
       }),
@@ -174,6 +163,49 @@ export class Observability extends Construct {
         left: [Stats.p(50), Stats.p(99), Stats.MAXIMUM].map((statistic) =>
           productMetric(METRIC.batchDuration, { statistic, label: statistic }),
         ),
+      }),
+    );
+  }
+
+  private addConfigWidgets(): void {
+    this.dashboard.addWidgets(
+      new TextWidget({ markdown: '## Family and policy changes (config-events)', width: 24, height: 1 }),
+      new GraphWidget({
+        title: 'Config events received, stale, skipped',
+        width: 6,
+        left: [
+          productMetric(METRIC.configEventsReceived, { label: 'received' }),
+          productMetric(METRIC.configChangesStale, { label: 'stale (not newer than the ledger)' }),
+          productMetric(METRIC.configEventsSkipped, { label: 'skipped (other eventType)' }),
+        ],
+      }),
+      new GraphWidget({
+        title: 'Config changes applied by event type',
+        width: 6,
+        stacked: true,
+        left: CONFIG_EVENT_TYPES.map((eventType) =>
+          productMetric(METRIC.configChangesApplied, {
+            label: eventType,
+            dimensions: { [DIMENSION.eventType]: eventType },
+          }),
+        ),
+      }),
+      new GraphWidget({
+        title: 'Config events rejected by reason (to the DLQ)',
+        width: 6,
+        stacked: true,
+        left: REJECTION_REASONS.map((reason) =>
+          productMetric(METRIC.configEventsRejected, {
+            label: reason,
+            dimensions: { [DIMENSION.reason]: reason },
+          }),
+        ),
+      }),
+      new GraphWidget({
+        // Redis catches up on the family's next settlement (its period state is reloaded), so this is not an alarm.
+        title: 'Changes committed while Redis could not follow',
+        width: 6,
+        left: [productMetric(METRIC.configRedisNotUpdated, { label: 'Redis not updated' })],
       }),
     );
   }
@@ -204,6 +236,7 @@ export class Observability extends Construct {
 
   private addLambdaWidgets(): void {
     const fns = Object.entries(this.props.functions);
+    const { clusterName, usageEvents, policyUpdated, familyUpdated } = this.props.consumerLag;
     const perFunction = (title: string, metric: (fn: IFunction) => IMetric) =>
       new GraphWidget({
         title,
@@ -222,13 +255,26 @@ export class Observability extends Construct {
       ),
       new GraphWidget({
         title: 'Offset lag of usage-events (records behind)',
-        width: 24,
+        width: 12,
         left: [
-          this.sumOffsetLag(ONE_MINUTE, 'MSK SumOffsetLag (consumer group)'),
+          sumOffsetLag(clusterName, usageEvents, ONE_MINUTE, 'MSK SumOffsetLag (consumer group)'),
           this.props.functions.usageEvents.metric('OffsetLag', {
             statistic: Stats.MAXIMUM,
             period: ONE_MINUTE,
             label: 'Lambda OffsetLag (function metric)',
+          }),
+        ],
+      }),
+      new GraphWidget({
+        title: 'Offset lag of config-events (records behind)',
+        width: 12,
+        left: [
+          sumOffsetLag(clusterName, policyUpdated, ONE_MINUTE, `MSK SumOffsetLag (${policyUpdated.topic})`),
+          sumOffsetLag(clusterName, familyUpdated, ONE_MINUTE, `MSK SumOffsetLag (${familyUpdated.topic})`),
+          this.props.functions.configEvents.metric('OffsetLag', {
+            statistic: Stats.MAXIMUM,
+            period: ONE_MINUTE,
+            label: 'Lambda OffsetLag (function metric, both topics)',
           }),
         ],
       }),
@@ -273,175 +319,14 @@ export class Observability extends Construct {
       new GraphWidget({
         title: 'Cache engine CPU (%)',
         width: 12,
-        left: this.cacheNodeMetrics('EngineCPUUtilization'),
+        left: cacheShardMetrics(this.props.cache, 'EngineCPUUtilization').flat(),
       }),
       new GraphWidget({
         title: 'Cache memory used (% of maxmemory)',
         width: 12,
-        left: this.cacheNodeMetrics('DatabaseMemoryUsagePercentage'),
+        left: cacheShardMetrics(this.props.cache, 'DatabaseMemoryUsagePercentage').flat(),
         leftAnnotations: [{ value: this.props.cache.memoryAlarmPercent, label: 'memory alarm' }],
       }),
     );
-  }
-
-  /**
-   * One metric per node, shard by shard. In cluster mode ElastiCache names nodes
-   * <replication group>-<shard 0001..>-<node 001..>, and a Valkey node's CacheNodeId is always 0001.
-   */
-  private cacheShardMetrics(metricName: string, period = ONE_MINUTE): Metric[][] {
-    const { replicationGroupId, shards, replicasPerShard } = this.props.cache;
-    return Array.from({ length: shards }, (_, s) =>
-      Array.from({ length: replicasPerShard + 1 }, (_, n) => {
-        const cacheClusterId = `${replicationGroupId}-${String(s + 1).padStart(4, '0')}-${String(n + 1).padStart(3, '0')}`;
-        return new Metric({
-          namespace: 'AWS/ElastiCache',
-          metricName,
-          dimensionsMap: { CacheClusterId: cacheClusterId, CacheNodeId: '0001' },
-          statistic: Stats.MAXIMUM,
-          period,
-          label: cacheClusterId,
-        });
-      }),
-    );
-  }
-
-  private cacheNodeMetrics(metricName: string): Metric[] {
-    return this.cacheShardMetrics(metricName).flat();
-  }
-
-  /**
-   * MSK's own view of the mapping's consumer group: the lag summed over the
-   * topic's partitions. The broker computes it from the committed offsets, so
-   * it needs nothing from the mapping; it is absent while the group rebalances.
-   */
-  private sumOffsetLag(period: Duration, label?: string): Metric {
-    const { clusterName, consumerGroup, topic } = this.props.consumerLag;
-    return new Metric({
-      namespace: 'AWS/Kafka',
-      metricName: 'SumOffsetLag',
-      dimensionsMap: { 'Cluster Name': clusterName, 'Consumer Group': consumerGroup, Topic: topic },
-      statistic: Stats.MAXIMUM,
-      period,
-      label,
-    });
-  }
-
-  private createAlarms(): Record<string, Alarm> {
-    const { props } = this;
-    const above = (
-      id: string,
-      metric: IMetric,
-      threshold: number,
-      description: string,
-      evaluationPeriods = 1,
-    ): Alarm => {
-      const alarm = new Alarm(this, id, {
-        alarmName: `${props.namePrefix}-${id}`,
-        alarmDescription: description,
-        metric,
-        threshold,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods,
-        datapointsToAlarm: evaluationPeriods,
-        // No datapoint means the counter was not emitted, i.e. zero.
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(new SnsAction(this.topic));
-      return alarm;
-    };
-    const queueDepth = (queue: IQueue) =>
-      queue.metricApproximateNumberOfMessagesVisible({ statistic: Stats.MAXIMUM, period: FIVE_MINUTES });
-
-    const alarms: Record<string, Alarm> = {
-      RejectedEvents: above(
-        'RejectedEvents',
-        queueDepth(props.queues.rejectedEvents),
-        0,
-        'A usage event was rejected to the dead-letter queue. Read the message reason; fix the producer or the member data, then replay.',
-      ),
-      SkippedKafkaBatches: above(
-        'SkippedKafkaBatches',
-        queueDepth(props.queues.usageEventsFailures),
-        0,
-        'The MSK mapping gave up on a batch (retry or record-age limit): those offsets are NOT settled. Replay them from Kafka.',
-      ),
-      SweeperScheduleFailures: above(
-        'SweeperScheduleFailures',
-        queueDepth(props.queues.sweeperScheduleDlq),
-        0,
-        'A sweeper run did not happen (Scheduler could not invoke it, or Lambda throttled it past its age or it failed): pending notifications are not being retried.',
-      ),
-      NotificationsFailed: above(
-        'NotificationsFailed',
-        productMetric(METRIC.notificationsFailed, { period: FIVE_MINUTES }),
-        0,
-        'An outbox item reached FAILED after its retries. Find it on the status index, fix the cause, requeue it.',
-      ),
-      OutboxPendingAge: above(
-        'OutboxPendingAge',
-        productMetric(METRIC.outboxOldestPendingAge, { statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
-        props.pendingAgeAlarmSeconds,
-        'A notification has been pending too long: the relay and the sweeper are not publishing (EventBridge, permissions, errors).',
-      ),
-      OffsetLag: above(
-        'OffsetLag',
-        this.sumOffsetLag(FIVE_MINUTES),
-        props.offsetLagAlarmThreshold,
-        'usage-events is falling behind the topic for 15 minutes: check errors, throttles, Redis and DynamoDB, pollers.',
-        3,
-      ),
-      SettlementBugs: above(
-        'SettlementBugs',
-        productMetric(METRIC.settlementBugs),
-        0,
-        'An unknown decision status or a broken invariant stopped a partition. Read the logs; this is a code bug.',
-      ),
-    };
-    for (const [name, fn] of Object.entries(props.functions)) {
-      const id = `${name[0]!.toUpperCase()}${name.slice(1)}Errors`;
-      alarms[id] = above(
-        id,
-        fn.metricErrors({ period: FIVE_MINUTES }),
-        0,
-        name === 'usageEvents'
-          ? 'The usageEvents function threw (not a reported batch item failure): read its log group (it is not traced: Lambda does not trace MSK-invoked functions).'
-          : `The ${name} function threw: read its log group and its X-Ray traces.`,
-      );
-    }
-    // One alarm per shard: an alarm's math can read at most 10 metrics, a shard has at most 6 nodes.
-    this.cacheShardMetrics('DatabaseMemoryUsagePercentage', FIVE_MINUTES).forEach((nodes, s) => {
-      const id = `CacheMemoryShard${String(s + 1).padStart(4, '0')}`;
-      alarms[id] = above(
-        id,
-        new MathExpression({
-          expression: `MAX([${nodes.map((_, n) => `n${n}`).join(', ')}])`,
-          label: `shard ${s + 1} memory used (% of maxmemory, highest node)`,
-          period: FIVE_MINUTES,
-          usingMetrics: Object.fromEntries(nodes.map((metric, n) => [`n${n}`, metric])),
-        }),
-        props.cache.memoryAlarmPercent,
-        `A Valkey node of shard ${s + 1} is above ${props.cache.memoryAlarmPercent}% of maxmemory. The cache never evicts ` +
-          '(noeviction): when full, writes fail and usage-events batches are redelivered. Scale the node type or add shards.',
-        2,
-      );
-    });
-    for (const [name, table] of Object.entries(props.tables)) {
-      const id = `${name[0]!.toUpperCase()}${name.slice(1)}TableThrottles`;
-      alarms[id] = above(
-        id,
-        new MathExpression({
-          expression: 'reads + writes',
-          label: `${name} throttled events`,
-          period: FIVE_MINUTES,
-          usingMetrics: {
-            reads: table.metric('ReadThrottleEvents', { statistic: Stats.SUM, period: FIVE_MINUTES }),
-            writes: table.metric('WriteThrottleEvents', { statistic: Stats.SUM, period: FIVE_MINUTES }),
-          },
-        }),
-        0,
-        `DynamoDB throttled the ${name} table: look for a hot partition key or a traffic spike beyond on-demand headroom.`,
-      );
-    }
-    return alarms;
   }
 }

@@ -16,12 +16,20 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
 import { OUTBOX_STATUS } from '../../functions/core/outbox';
-import { type MskConfig, mskResourceArns } from '../config';
+import { type KafkaSubscription, type MskConfig, mskResourceArns } from '../config';
 
 export interface TriggersProps {
   readonly msk: MskConfig;
   readonly usageEvents: IFunction;
   readonly usageEventsFailureQueue: IQueue;
+  readonly configEvents: IFunction;
+  /**
+   * Not the usage-events queue: a skipped config batch leaves families' members,
+   * quotas or policies behind the producer's (every later usage decision of those
+   * families is affected), it is replayed from other topics, and config-events'
+   * role then never writes into usage-events' queue.
+   */
+  readonly configEventsFailureQueue: IQueue;
   readonly outboxRelay: IFunction;
   readonly outbox: ITable;
   readonly relayFailureQueue: IQueue;
@@ -62,18 +70,48 @@ export function pendingOutboxFilters(): Array<Record<string, unknown>> {
 }
 
 /**
- * What invokes the functions: the MSK event-source mapping (IAM auth), the
- * outbox stream mapping with its pending-record filter, and the sweeper's
- * EventBridge Scheduler schedule with the sweeper's asynchronous invocation
- * settings.
+ * What invokes the functions: the MSK event-source mappings (IAM auth), one
+ * for usage events and one per config topic, the outbox stream mapping with its
+ * pending-record filter, and the sweeper's EventBridge Scheduler schedule with
+ * the sweeper's asynchronous invocation settings.
  */
 export class Triggers extends Construct {
   readonly mskMapping: EventSourceMapping;
+  readonly policyUpdatedMapping: EventSourceMapping;
+  readonly familyUpdatedMapping: EventSourceMapping;
   readonly sweeperSchedule: Schedule;
 
-  constructor(scope: Construct, id: string, props: TriggersProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: TriggersProps,
+  ) {
     super(scope, id);
-    this.mskMapping = this.mskEventSource(props);
+    const { msk } = props;
+    const usage = { topic: msk.topic, consumerGroup: msk.consumerGroup };
+    const { policy, family } = msk.configTopics;
+    // A construct id makes the logical id: a new id for this one would replace the deployed mapping.
+    this.mskMapping = this.mskEventSource(
+      'UsageEventsFromMsk',
+      props.usageEvents,
+      usage,
+      props.usageEventsFailureQueue,
+    );
+    this.policyUpdatedMapping = this.mskEventSource(
+      'PolicyUpdatedFromMsk',
+      props.configEvents,
+      policy,
+      props.configEventsFailureQueue,
+    );
+    this.familyUpdatedMapping = this.mskEventSource(
+      'FamilyUpdatedFromMsk',
+      props.configEvents,
+      family,
+      props.configEventsFailureQueue,
+    );
+    this.grantMskRead(props.usageEvents, msk.clusterArn, [usage]);
+    this.grantMskRead(props.configEvents, msk.clusterArn, [policy, family]);
+    this.warnAboutMskSettings(msk);
     this.outboxStream(props);
     this.sweeperSchedule = this.sweeperScheduleFor(props);
   }
@@ -116,14 +154,19 @@ export class Triggers extends Construct {
   }
 
   /**
-   * The L2 EventSourceMapping exposes every property this mapping needs
+   * The L2 EventSourceMapping exposes every property these mappings need
    * (provisioned pollers, the Kafka error-handling controls, the on-failure
    * destination), so no escape hatch is used. It is used instead of
    * ManagedKafkaEventSource because that one attaches the AWS managed policy
-   * AWSLambdaMSKExecutionRole; the grants below are the scoped equivalent.
+   * AWSLambdaMSKExecutionRole; grantMskRead is the scoped equivalent.
    */
-  private mskEventSource(props: TriggersProps): EventSourceMapping {
-    const { msk } = props;
+  private mskEventSource(
+    id: string,
+    target: IFunction,
+    subscription: KafkaSubscription,
+    failureQueue: IQueue,
+  ): EventSourceMapping {
+    const { msk } = this.props;
     const provisioned = msk.provisionedPollers
       ? {
           provisionedPollerConfig: { minimumPollers: msk.minPollers, maximumPollers: msk.maxPollers },
@@ -133,34 +176,45 @@ export class Triggers extends Construct {
           maxRecordAge: Duration.seconds(msk.maxRecordAgeSeconds),
         }
       : {};
-    const mapping = new EventSourceMapping(this, 'UsageEventsFromMsk', {
-      target: props.usageEvents,
+    return new EventSourceMapping(this, id, {
+      target,
       eventSourceArn: msk.clusterArn,
-      kafkaTopic: msk.topic,
-      kafkaConsumerGroupId: msk.consumerGroup,
+      kafkaTopic: subscription.topic,
+      kafkaConsumerGroupId: subscription.consumerGroup,
       startingPosition: StartingPosition.TRIM_HORIZON,
       batchSize: msk.batchSize,
       maxBatchingWindow: Duration.seconds(msk.batchingWindowSeconds),
-      onFailure: new SqsDlq(props.usageEventsFailureQueue),
+      onFailure: new SqsDlq(failureQueue),
       ...provisioned,
     });
+  }
+
+  /** Once for all mappings: they share the cluster and the settings the warnings are about. */
+  private warnAboutMskSettings(msk: MskConfig): void {
     if (msk.failureDestinationEndpoint === undefined) {
-      Annotations.of(mapping).addWarningV2(
+      Annotations.of(this).addWarningV2(
         'usage-settlement:mskFailureDestinationEndpoint',
-        "The MSK pollers reach the on-failure queue only through an SQS interface endpoint in the cluster's VPC; " +
+        "The MSK pollers reach the on-failure queues only through an SQS interface endpoint in the cluster's VPC; " +
           'without one, discarded batches are lost without a trace. A deploy must set mskClusterSqsEndpoint ' +
           '(stack or existing); see docs/deploy.md.',
       );
     }
     if (!msk.provisionedPollers) {
-      Annotations.of(mapping).addWarningV2(
+      Annotations.of(this).addWarningV2(
         'usage-settlement:mskOnDemandPollers',
-        'MSK mapping in on-demand mode: partial batch responses, bisect, retry and record-age limits are not ' +
-          'applied by Lambda; the handler then fails an unfinished batch whole so it is retried. See ARCHITECTURE.md.',
+        'MSK mappings in on-demand mode: partial batch responses, bisect, retry and record-age limits are not ' +
+          'applied by Lambda; the handlers then fail an unfinished batch whole so it is retried. See ARCHITECTURE.md.',
       );
     }
+  }
 
-    const arns = mskResourceArns(msk);
+  /**
+   * What the pollers of a function's mappings need with IAM auth, in the
+   * function's role: the cluster, each topic it reads and each of its consumer
+   * groups, nothing else of the cluster.
+   */
+  private grantMskRead(fn: IFunction, clusterArn: string, subscriptions: readonly KafkaSubscription[]): void {
+    const arns = subscriptions.map((s) => mskResourceArns({ clusterArn, ...s }));
     for (const statement of [
       new PolicyStatement({
         sid: 'MskClusterConnect',
@@ -171,17 +225,17 @@ export class Triggers extends Construct {
           'kafka-cluster:Connect',
           'kafka-cluster:DescribeClusterDynamicConfiguration',
         ],
-        resources: [arns.cluster],
+        resources: [clusterArn],
       }),
       new PolicyStatement({
         sid: 'MskTopicRead',
         actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
-        resources: [arns.topic],
+        resources: arns.map((a) => a.topic),
       }),
       new PolicyStatement({
         sid: 'MskConsumerGroup',
         actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
-        resources: [arns.group],
+        resources: arns.map((a) => a.group),
       }),
       // The pollers create their ENIs in the MSK cluster's VPC and need to describe it.
       new PolicyStatement({
@@ -190,9 +244,8 @@ export class Triggers extends Construct {
         resources: ['*'],
       }),
     ]) {
-      props.usageEvents.addToRolePolicy(statement);
+      fn.addToRolePolicy(statement);
     }
-    return mapping;
   }
 
   private outboxStream(props: TriggersProps): void {

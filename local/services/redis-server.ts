@@ -29,15 +29,15 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-/** A private, memory-only redis-server on a free port, stopped by its own pid. */
-export async function startPrivateRedis(extraArgs: string[] = []): Promise<LocalService> {
+/** A private, memory-only redis-server on a free port (or the given one), stopped by its own pid. */
+export async function startPrivateRedis(extraArgs: string[] = [], atPort?: number): Promise<LocalService> {
   if (!redisServerInstalled()) {
     throw new RedisUnavailableError(
       'Redis is needed: set REDIS_URL to a running Redis (e.g. redis://127.0.0.1:6379), ' +
         'or install redis-server (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis).',
     );
   }
-  const port = await freePort();
+  const port = atPort ?? (await freePort());
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
@@ -78,4 +78,43 @@ export async function resolveRedis(url: string | undefined): Promise<LocalServic
     return { endpoint: url, pid: undefined, stop: async () => undefined };
   }
   return startPrivateRedis();
+}
+
+/**
+ * A private redis-server that can be killed and started again on the same
+ * port, as a cache node that fails and comes back (empty: it keeps nothing on
+ * disk). Clients keep their URL and reconnect on their own.
+ */
+export class RestartableRedis {
+  private current: LocalService | null = null;
+
+  private constructor(readonly endpoint: string) {}
+
+  static async start(): Promise<RestartableRedis> {
+    const first = await startPrivateRedis();
+    const redis = new RestartableRedis(first.endpoint);
+    redis.current = first;
+    return redis;
+  }
+
+  get running(): boolean {
+    return this.current !== null;
+  }
+
+  /** Kills the server at once (its data is gone). */
+  async kill(): Promise<void> {
+    const server = this.current;
+    this.current = null;
+    await server?.stop();
+  }
+
+  /** Starts a fresh, empty server on the same port. */
+  async restart(): Promise<void> {
+    if (this.current) return;
+    this.current = await startPrivateRedis([], Number(new URL(this.endpoint).port));
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+  }
 }

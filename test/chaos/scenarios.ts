@@ -14,7 +14,16 @@ export type RedisFault =
   | 'lose-data'
   | 'drop-period-states'
   | 'drop-settled-marks'
-  | 'stale-replica';
+  | 'stale-replica'
+  /** The server dies and comes back empty. */
+  | 'outage-empty'
+  /** The server dies and comes back with an older copy of its data (a lagging replica promoted). */
+  | 'outage-stale'
+  /** The server dies and comes back several times in quick succession. */
+  | 'flap';
+
+/** Where in a batch Redis can die: while a state loads, right after a lane was decided, right before the commit. */
+export type OutagePoint = 'hydrate' | 'decide' | 'commit';
 
 /** One fault class, or a combination, applied to one generated workload. */
 export interface Scenario {
@@ -23,7 +32,12 @@ export interface Scenario {
   readonly crash?: { readonly points: ReadonlyArray<CrashPoint>; readonly probability: number };
   readonly dynamo?: { readonly faults: ReadonlyArray<DynamoFault>; readonly probability: number };
   /** Per usage-events invocation: chance of one of these faults hitting Redis while the batch runs. */
-  readonly redis?: { readonly faults: ReadonlyArray<RedisFault>; readonly probability: number };
+  readonly redis?: {
+    readonly faults: ReadonlyArray<RedisFault>;
+    readonly probability: number;
+    /** Per call at each point: chance that Redis dies right there. */
+    readonly outageAt?: { readonly points: ReadonlyArray<OutagePoint>; readonly probability: number };
+  };
   readonly eventBridge?: {
     /** The bus refuses every call for this long, once, a third into the run. */
     readonly outageMs?: number;
@@ -110,6 +124,23 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
     redis: { faults: ['drop-period-states', 'lose-data'], probability: 0.3 },
   },
   { name: 'failover to a replica that lagged', redis: { faults: ['stale-replica'], probability: 0.25 } },
+  {
+    name: 'Redis down, then back empty (degraded mode)',
+    redis: { faults: ['outage-empty'], probability: 0.08 },
+  },
+  {
+    name: 'Redis down during loads, decisions and commits',
+    redis: {
+      faults: [],
+      probability: 0,
+      outageAt: { points: ['hydrate', 'decide', 'commit'], probability: 0.02 },
+    },
+  },
+  { name: 'Redis flapping', redis: { faults: ['flap'], probability: 0.08 } },
+  {
+    name: 'Redis back with an older copy (replica promoted)',
+    redis: { faults: ['outage-stale'], probability: 0.15 },
+  },
   { name: 'policy and family events, some late', configEvents: { perUsageEvent: 0.05, staleShare: 0.2 } },
   {
     name: 'config applied, then crash before Redis follows',
@@ -138,8 +169,12 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
         'drop-period-states',
         'drop-settled-marks',
         'stale-replica',
+        'outage-empty',
+        'outage-stale',
+        'flap',
       ],
       probability: 0.15,
+      outageAt: { points: ['hydrate', 'decide', 'commit'], probability: 0.005 },
     },
     eventBridge: { failingShare: 0.2, throttleProbability: 0.1 },
     duplicates: { batchProbability: 0.1, replayProbability: 0.1, replayDepth: 100 },

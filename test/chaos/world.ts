@@ -7,6 +7,7 @@ import { DynamoConfigStore } from '../../functions/adapters/dynamodb/config-stor
 import { createTables } from '../../functions/adapters/dynamodb/create-tables';
 import { FamilyStore } from '../../functions/adapters/dynamodb/family-store';
 import { DynamoLedger } from '../../functions/adapters/dynamodb/ledger';
+import { MemoryUsageCache } from '../../functions/adapters/memory/memory-usage-cache';
 import { createRedisClient } from '../../functions/adapters/redis/client';
 import { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
 import { createSqsClient } from '../../functions/adapters/sqs/client';
@@ -18,6 +19,7 @@ import type { ConfigCache } from '../../functions/core/config/ports';
 import { versionOf } from '../../functions/core/config/version';
 import { notificationIdFor } from '../../functions/core/outbox';
 import { noGlobalPolicy, systemClock } from '../../functions/core/ports';
+import { RedisBreaker } from '../../functions/core/redis-breaker';
 import type { SettlementDeps } from '../../functions/core/settle-batch';
 import { createOutboxRelayHandler } from '../../functions/outbox-relay/outbox-relay-handler';
 import { createOutboxSweeperHandler } from '../../functions/outbox-sweeper/outbox-sweeper-handler';
@@ -31,7 +33,7 @@ import { SimulatedEventSourceMapping, SimulatedTopic } from '../../local/kafka/e
 import { localContext, startDeliveryLoop } from '../../local/outbox/delivery-loop';
 import { openTableStream } from '../../local/outbox/stream-reader';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services/dynamodb-local';
-import { startPrivateRedis } from '../../local/services/redis-server';
+import { RestartableRedis } from '../../local/services/redis-server';
 import { generateConfigEvents } from '../../local/workload/config-events';
 import { DEMO_WORKLOAD, generateWorkload } from '../../local/workload/generate';
 import { seededRandom } from '../../local/workload/random';
@@ -40,7 +42,7 @@ import { recordingConfigStore } from '../helpers/recording-config-store';
 import { behindSwitch, type CrashPoint, CrashSwitch } from './crash-switch';
 import { type AppliedChange, appliedChangeOf } from './decision-oracle';
 import { injectDynamoFaults } from './dynamodb-faults';
-import type { Scenario } from './scenarios';
+import type { OutagePoint, RedisFault, Scenario } from './scenarios';
 
 export interface WorldOptions {
   readonly dynamodbEndpoint: string;
@@ -96,7 +98,7 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
     stoppers.push(async () => client.destroy());
     await createTables(client, tables);
 
-    const redisServer = await startPrivateRedis();
+    const redisServer = await RestartableRedis.start();
     stoppers.push(() => redisServer.stop());
     const sqsServer = await startFauxqs({ port: 0, logger: false });
     stoppers.push(() => sqsServer.stop());
@@ -114,6 +116,8 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       [ENV.redisUrl]: redisServer.endpoint,
       [ENV.retryBaseDelayMs]: '5',
       [ENV.retryMaxAttempts]: '4',
+      [ENV.redisBreakerFailures]: '2',
+      [ENV.redisBreakerCooldownSeconds]: '1',
       [ENV.outboxGraceSeconds]: '1',
       [ENV.outboxLeaseSeconds]: '2',
       [ENV.outboxBackoffBaseSeconds]: '1',
@@ -123,7 +127,8 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
     });
 
     const redis = createRedisClient({ url: redisServer.endpoint, cluster: false });
-    const admin = new Redis(redisServer.endpoint);
+    const admin = new Redis(redisServer.endpoint, { maxRetriesPerRequest: 1 });
+    admin.on('error', () => undefined);
     stoppers.push(async () => {
       redis.disconnect();
       admin.disconnect();
@@ -146,14 +151,95 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       retry: settlementSettings(config).retry,
       concurrency: config.processing.familyConcurrency,
     });
+
+    // Redis outages: the server is killed (its data is gone) and comes back after a moment, empty, with an
+    // older copy of its data (a replica that lagged, promoted), or several times in a row (flapping).
+    const outageTasks: Array<Promise<unknown>> = [];
+    let olderCopy: Array<[string, Buffer]> | null = null;
+    const copyOfEverything = async () => {
+      const keys = await scanKeys(admin, '*');
+      const dumps = await Promise.all(keys.map((k) => admin.dumpBuffer(k)));
+      return keys.flatMap((k, i) => (dumps[i] ? [[k, dumps[i] as Buffer] as [string, Buffer]] : []));
+    };
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const outage = async (kind: RedisFault) => {
+      if (!redisServer.running) return;
+      faults.redis++;
+      if (kind === 'outage-stale' && olderCopy === null) {
+        olderCopy = await copyOfEverything().catch(() => null);
+        return;
+      }
+      const copy = kind === 'outage-stale' ? olderCopy : null;
+      olderCopy = null;
+      await redisServer.kill();
+      outageTasks.push(
+        (async () => {
+          for (let flap = kind === 'flap' ? 3 : 0; flap > 0; flap--) {
+            await pause(random.int(20, 120));
+            await redisServer.restart();
+            await pause(random.int(20, 120));
+            await redisServer.kill();
+          }
+          await pause(random.int(50, 400));
+          await redisServer.restart();
+          if (copy) for (const [key, dump] of copy) await admin.restore(key, 0, dump, 'REPLACE');
+        })().catch(() => undefined),
+      );
+    };
+    // The first eligible call always fails over, so even a short run exercises it.
+    let outagesAt = 0;
+    const maybeOutageAt = async (point: OutagePoint) => {
+      const plan = scenario.redis?.outageAt;
+      if (!plan?.points.includes(point) || !redisServer.running) return;
+      if (outagesAt > 0 && !random.chance(plan.probability)) return;
+      outagesAt++;
+      await outage('outage-empty');
+    };
+    const cacheWithOutages: RedisUsageCache = new Proxy(cache, {
+      get(object, property, receiver) {
+        const value = Reflect.get(object, property, receiver);
+        if (property === 'hydrate')
+          return async (...args: unknown[]) => {
+            await maybeOutageAt('hydrate');
+            return value.apply(object, args);
+          };
+        if (property === 'decideLane')
+          return async (...args: unknown[]) => {
+            const reply = await value.apply(object, args);
+            await maybeOutageAt('decide');
+            return reply;
+          };
+        return typeof value === 'function' ? value.bind(object) : value;
+      },
+    });
+    const ledgerWithOutages: DynamoLedger = new Proxy(ledger, {
+      get(object, property, receiver) {
+        const value = Reflect.get(object, property, receiver);
+        if (property === 'commit')
+          return async (...args: unknown[]) => {
+            await maybeOutageAt('commit');
+            return value.apply(object, args);
+          };
+        return typeof value === 'function' ? value.bind(object) : value;
+      },
+    });
+
     const usageSwitch = new CrashSwitch();
     const deps: SettlementDeps = {
-      cache: behindSwitch(cache, usageSwitch, {
+      ...(config.processing.degradedMode
+        ? {
+            degradation: {
+              breaker: new RedisBreaker(config.processing.redisBreaker, systemClock),
+              inMemory: () => new MemoryUsageCache(),
+            },
+          }
+        : {}),
+      cache: behindSwitch(cacheWithOutages, usageSwitch, {
         decideLane: { before: 'after-validation', after: 'after-script' },
         hydrate: { before: 'before-hydration' },
         confirm: { before: 'before-confirm' },
       }),
-      ledger: behindSwitch(ledger, usageSwitch, {
+      ledger: behindSwitch(ledgerWithOutages, usageSwitch, {
         findFates: { before: 'before-ledger-check' },
         commit: { before: 'before-transaction', after: 'after-transaction' },
       }),
@@ -308,7 +394,10 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       for (const [key, dump] of copy) await admin.restore(key, 0, dump, 'REPLACE');
     };
     const redisFault = async () => {
+      if ((scenario.redis?.faults ?? []).length === 0) return;
       const kind = pick(scenario.redis?.faults ?? [], random);
+      if (kind === 'outage-empty' || kind === 'outage-stale' || kind === 'flap') return outage(kind);
+      if (!redisServer.running) return;
       faults.redis++;
       if (kind === 'stale-replica') return staleReplica();
       if (kind === 'kill-connections') await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
@@ -441,6 +530,9 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       }
     });
     for (const m of configMappings) await m.drain();
+    // Redis is back before the stores are compared.
+    await Promise.all(outageTasks);
+    await redisServer.restart();
     const settleSeconds = (Date.now() - started) / 1000;
     if (scenario.eventBridge?.outageMs && !outageStarted) {
       faults.eventBridge++;

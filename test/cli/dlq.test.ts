@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplayReport } from '../../cli/dlq-replay';
 import { ENV } from '../../functions/shared/env';
-import { mskEvent, mskRecord, usage } from '../helpers/msk';
+import { configRecord, mskEvent, mskRecord, policyUpdated, usage } from '../helpers/msk';
 import { type CliEnv, currentPeriod, MB, nextFamilyId, startCliEnv } from './support/cli-env';
 
 let env: CliEnv;
@@ -73,6 +73,28 @@ describe('dlq list and replay', () => {
       partition: 3,
       offset: 11,
     });
+  });
+
+  it('replays a rejected policy event through the config path, not as a usage event', async () => {
+    const familyId = nextFamilyId();
+    const family = { familyId, quotaBytes: 100 * MB, members: [{ customerId: 51 }] };
+    await env.cliJson(['family', 'put', '--file', await env.file(family)]);
+    const block = policyUpdated(`dlq-${familyId}-block`, { familyId, customerId: 52 }, 'BLOCK:ACCESS', '1');
+    expect(await env.applyConfig(mskEvent([configRecord(block)]))).toEqual({ batchItemFailures: [] });
+    await env.cliJson([
+      'family',
+      'put',
+      '--file',
+      await env.file({ ...family, members: [...family.members, { customerId: 52 }] }),
+    ]);
+
+    const replay = await env.cliJson<ReplayReport>(['dlq', 'replay']);
+
+    expect(replay).toMatchObject({ replayed: 1, deleted: 1, unfinished: 0, settlement: null });
+    expect(replay.config).toMatchObject({ applied: { POLICY_UPDATED: 1 } });
+    await env.settle(usage(`dlq-${familyId}-after`, familyId, 52, MB));
+    const [settled] = await env.settlements(familyId, currentPeriod());
+    expect(settled?.decision).toBe('MANUAL');
   });
 
   it('replays a record rejected on two deliveries once, and deletes both of its letters', async () => {

@@ -24,6 +24,7 @@ function assetDirOf(functionPrefix: string): string {
 
 describe.each([
   ['usage-events', 'FunctionsUsageEvents'],
+  ['config-events', 'FunctionsConfigEvents'],
   ['outbox-relay', 'FunctionsOutboxRelay'],
   ['outbox-sweeper', 'FunctionsOutboxSweeper'],
 ])('%s bundle (real esbuild)', (name, prefix) => {
@@ -45,9 +46,13 @@ describe.each([
   });
 });
 
-describe('usage-events bundle', () => {
+describe.each([
+  ['usage-events', 'FunctionsUsageEvents'],
+  ['config-events', 'FunctionsConfigEvents'],
+])('%s bundle', (_name, prefix) => {
+  // The Redis adapter registers every script when it is created: one missing file fails the cold start.
   it('ships the Lua scripts in lua/ next to index.mjs, identical to the repository', () => {
-    const luaDir = join(assetDirOf('FunctionsUsageEvents'), 'lua');
+    const luaDir = join(assetDirOf(prefix), 'lua');
     const sources = readdirSync(join(REPO_ROOT, 'lua')).filter((f) => f.endsWith('.lua'));
     expect(sources.length).toBeGreaterThan(0);
     expect(readdirSync(luaDir).sort()).toEqual(sources.sort());

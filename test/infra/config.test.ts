@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { AppConfigError, EXAMPLE_MSK_CLUSTER_ARN, loadAppConfig, mskResourceArns } from '../../lib/config';
+import { AppConfigError, loadAppConfig, mskResourceArns } from '../../lib/config';
+import { EXAMPLE_MSK_CLUSTER_ARN } from '../../lib/parameters';
 import {
   committedContext,
   EXAMPLE_EXISTING_VPC,
@@ -31,6 +32,35 @@ describe('deployment parameters', () => {
     expect(config.retainData).toBe(true);
   });
 
+  it('reads policy and family events from topics and consumer groups of their own, each a parameter', () => {
+    expect(load().msk.configTopics).toEqual({
+      policy: { topic: 'policy-updated', consumerGroup: 'usage-settlement-policy-updated' },
+      family: { topic: 'family-updated', consumerGroup: 'usage-settlement-family-updated' },
+    });
+    expect(
+      load(
+        { mskPolicyTopic: 'policies', mskFamilyConsumerGroup: 'families-v2' },
+        { MSK_FAMILY_TOPIC: 'families', MSK_POLICY_CONSUMER_GROUP: 'policies-v2' },
+      ).msk.configTopics,
+    ).toEqual({
+      policy: { topic: 'policies', consumerGroup: 'policies-v2' },
+      family: { topic: 'families', consumerGroup: 'families-v2' },
+    });
+  });
+
+  it('refuses a topic or consumer group that two mappings would share, naming both parameters', () => {
+    expect(() => load({ mskPolicyTopic: 'usage-events' })).toThrow(
+      /mskTopic \(MSK_TOPIC\) and mskPolicyTopic \(MSK_POLICY_TOPIC\) are both "usage-events"/,
+    );
+    expect(() => load({ mskFamilyTopic: 'policy-updated' })).toThrow(/mskPolicyTopic .* and mskFamilyTopic/);
+    expect(() => load({}, { MSK_FAMILY_CONSUMER_GROUP: 'usage-settlement' })).toThrow(
+      /mskConsumerGroup \(MSK_CONSUMER_GROUP\) and mskFamilyConsumerGroup \(MSK_FAMILY_CONSUMER_GROUP\)/,
+    );
+    expect(() =>
+      load({ mskPolicyConsumerGroup: 'config-events', mskFamilyConsumerGroup: 'config-events' }),
+    ).toThrow(/needs a consumer group of its own/);
+  });
+
   it('reads context first, then the environment variable', () => {
     expect(load({}, { MSK_TOPIC: 'from-env' }).msk.topic).toBe('from-env');
     expect(load({ mskTopic: 'from-context' }, { MSK_TOPIC: 'from-env' }).msk.topic).toBe('from-context');
@@ -49,6 +79,20 @@ describe('deployment parameters', () => {
     // MSK publishes no consumer-lag metrics for a group with a colon: the lag alarm would never fire.
     expect(() => load({ mskConsumerGroup: 'usage:settlement' })).toThrow(
       /mskConsumerGroup \(MSK_CONSUMER_GROUP\)/,
+    );
+    expect(() => load({ mskPolicyConsumerGroup: 'policy:updated' })).toThrow(
+      /mskPolicyConsumerGroup \(MSK_POLICY_CONSUMER_GROUP\)/,
+    );
+    // Kafka refuses other characters in a topic name; the name also goes into an IAM ARN.
+    expect(() => load({}, { MSK_FAMILY_TOPIC: 'family/updated' })).toThrow(
+      /mskFamilyTopic \(MSK_FAMILY_TOPIC\)/,
+    );
+    expect(() => load({ mskTopic: 'usage events' })).toThrow(/mskTopic \(MSK_TOPIC\)/);
+    expect(() => load({ configEventsReservedConcurrency: '-1' })).toThrow(
+      /configEventsReservedConcurrency \(CONFIG_EVENTS_RESERVED_CONCURRENCY\)/,
+    );
+    expect(() => load({ configOffsetLagAlarmThreshold: '0' })).toThrow(
+      /configOffsetLagAlarmThreshold \(CONFIG_OFFSET_LAG_ALARM_THRESHOLD\)/,
     );
   });
 
@@ -87,26 +131,42 @@ describe('deploy guards', () => {
     ).toBe(REAL_CLUSTER);
   });
 
-  it('needs 100 unreserved executions beyond the 26 the functions reserve by default', () => {
+  it('needs 100 unreserved executions beyond the 36 the functions reserve by default', () => {
     const deploy = { mskClusterArn: REAL_CLUSTER, mskClusterSqsEndpoint: 'existing' };
-    expect(() => loadForDeploy({ ...deploy, unreservedAccountConcurrency: '125' })).toThrow(
-      /reserve 26 concurrent executions.*leaves only 25 to reserve.*at least 126/,
+    expect(() => loadForDeploy({ ...deploy, unreservedAccountConcurrency: '135' })).toThrow(
+      /reserve 36 concurrent executions.*leaves only 35 to reserve.*at least 136/,
     );
-    expect(loadForDeploy({ ...deploy, unreservedAccountConcurrency: '126' }).functions).toMatchObject({
+    expect(() => loadForDeploy({ ...deploy, unreservedAccountConcurrency: '135' })).toThrow(
+      /configEventsReservedConcurrency/,
+    );
+    expect(loadForDeploy({ ...deploy, unreservedAccountConcurrency: '136' }).functions).toMatchObject({
       usageEventsReservedConcurrency: 20,
+      configEventsReservedConcurrency: 10,
       relayReservedConcurrency: 5,
       sweeperReservedConcurrency: 1,
     });
+    // config-events counts like the others: its reservation alone can break the budget.
+    expect(() =>
+      loadForDeploy({
+        ...deploy,
+        unreservedAccountConcurrency: '136',
+        configEventsReservedConcurrency: '11',
+      }),
+    ).toThrow(/reserve 37 concurrent executions/);
     // A new account's quota of 10 works without any reservation.
     const none = {
       ...deploy,
       unreservedAccountConcurrency: '10',
       usageEventsReservedConcurrency: '0',
+      configEventsReservedConcurrency: '0',
       relayReservedConcurrency: '0',
       sweeperReservedConcurrency: '0',
     };
     expect(loadForDeploy(none).functions.usageEventsReservedConcurrency).toBe(0);
     expect(() => loadForDeploy({ ...none, sweeperReservedConcurrency: '1' })).toThrow(
+      /leaves only 0 to reserve/,
+    );
+    expect(() => loadForDeploy({ ...none, configEventsReservedConcurrency: '1' })).toThrow(
       /leaves only 0 to reserve/,
     );
   });

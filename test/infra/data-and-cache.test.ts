@@ -1,4 +1,4 @@
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinitions } from '../../functions/adapters/dynamodb/table-definitions';
 import { OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
@@ -37,6 +37,13 @@ describe('DynamoDB tables', () => {
     // A retained table keeps its name after a destroy; a fixed name would make the next deploy fail.
     expect(tableProps(prefix).TableName).toBeUndefined();
     template.hasOutput(output, { Value: { Ref: logicalId(template, 'AWS::DynamoDB::Table', prefix) } });
+  });
+
+  it.each([
+    ['FailedBatchesQueueUrl', 'MessagingUsageEventsFailures'],
+    ['FailedConfigBatchesQueueUrl', 'MessagingConfigEventsFailures'],
+  ])('%s publishes the on-failure queue that batches replay reads', (output, prefix) => {
+    template.hasOutput(output, { Value: { Ref: logicalId(template, 'AWS::SQS::Queue', prefix) } });
   });
 
   it('outbox: NEW_AND_OLD_IMAGES stream, TTL on expiresAt, status-nextAttemptAt index (S, N)', () => {
@@ -142,23 +149,38 @@ describe('Valkey cache', () => {
     });
   });
 
-  it('accepts connections on its port only from the usage-events function security group', () => {
+  it('accepts connections on its port only from the security groups of usage-events and config-events', () => {
     const cacheSg = logicalId(template, 'AWS::EC2::SecurityGroup', 'CacheSg');
-    const usageEventsSg = logicalId(template, 'AWS::EC2::SecurityGroup', 'NetworkUsageEventsSg');
     const sg = template.findResources('AWS::EC2::SecurityGroup')[cacheSg]!;
     expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
     const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).filter(
       (r) => (r.Properties.GroupId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] === cacheSg,
     );
-    expect(ingress.map((r) => r.Properties)).toEqual([
-      {
-        GroupId: { 'Fn::GetAtt': [cacheSg, 'GroupId'] },
-        SourceSecurityGroupId: { 'Fn::GetAtt': [usageEventsSg, 'GroupId'] },
-        IpProtocol: 'tcp',
-        FromPort: 6379,
-        ToPort: 6379,
-        Description: 'Valkey from usage-events',
+    const from = (sgPrefix: string, name: string) => ({
+      GroupId: { 'Fn::GetAtt': [cacheSg, 'GroupId'] },
+      SourceSecurityGroupId: {
+        'Fn::GetAtt': [logicalId(template, 'AWS::EC2::SecurityGroup', sgPrefix), 'GroupId'],
       },
+      IpProtocol: 'tcp',
+      FromPort: 6379,
+      ToPort: 6379,
+      Description: `Valkey from ${name}`,
+    });
+    expect(ingress.map((r) => r.Properties)).toEqual([
+      from('NetworkUsageEventsSg', 'usage-events'),
+      from('NetworkConfigEventsSg', 'config-events'),
+    ]);
+  });
+
+  it('gives each Redis client function its own security group, the one the cache accepts', () => {
+    const groupOf = (prefix: string) =>
+      template.findResources('AWS::Lambda::Function')[logicalId(template, 'AWS::Lambda::Function', prefix)]!
+        .Properties.VpcConfig.SecurityGroupIds;
+    expect(groupOf('FunctionsUsageEvents')).toEqual([
+      { 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::SecurityGroup', 'NetworkUsageEventsSg'), 'GroupId'] },
+    ]);
+    expect(groupOf('FunctionsConfigEvents')).toEqual([
+      { 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::SecurityGroup', 'NetworkConfigEventsSg'), 'GroupId'] },
     ]);
   });
 
@@ -172,7 +194,7 @@ describe('Valkey cache', () => {
       const ingress = Object.values(withOperators.findResources('AWS::EC2::SecurityGroupIngress'))
         .map((r) => r.Properties)
         .filter((p) => (p.GroupId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] === cacheSg);
-      expect(ingress).toHaveLength(2);
+      expect(ingress).toHaveLength(3);
       expect(ingress).toContainEqual({
         GroupId: { 'Fn::GetAtt': [cacheSg, 'GroupId'] },
         SourceSecurityGroupId: 'sg-0123456789abcdef0',
@@ -185,61 +207,72 @@ describe('Valkey cache', () => {
     SYNTH_TIMEOUT_MS,
   );
 
-  it('gives usage-events the TLS cluster URL, cluster flag and secret ARN through the shared ENV names', () => {
-    const rg = logicalId(template, 'AWS::ElastiCache::ReplicationGroup', 'CacheValkey');
-    const secret = logicalId(template, 'AWS::SecretsManager::Secret', 'CacheAuthToken');
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: {
-        Variables: Match.objectLike({
-          [ENV.redisUrl]: {
-            'Fn::Join': [
-              '',
-              [
-                'rediss://',
-                { 'Fn::GetAtt': [rg, 'ConfigurationEndPoint.Address'] },
-                ':',
-                { 'Fn::GetAtt': [rg, 'ConfigurationEndPoint.Port'] },
+  it.each([['FunctionsUsageEvents'], ['FunctionsConfigEvents']])(
+    'gives %s the TLS cluster URL, cluster flag and secret ARN through the shared ENV names',
+    (prefix) => {
+      const rg = logicalId(template, 'AWS::ElastiCache::ReplicationGroup', 'CacheValkey');
+      const secret = logicalId(template, 'AWS::SecretsManager::Secret', 'CacheAuthToken');
+      const fn =
+        template.findResources('AWS::Lambda::Function')[
+          logicalId(template, 'AWS::Lambda::Function', prefix)
+        ]!;
+      expect(fn.Properties).toMatchObject({
+        Environment: {
+          Variables: {
+            [ENV.redisUrl]: {
+              'Fn::Join': [
+                '',
+                [
+                  'rediss://',
+                  { 'Fn::GetAtt': [rg, 'ConfigurationEndPoint.Address'] },
+                  ':',
+                  { 'Fn::GetAtt': [rg, 'ConfigurationEndPoint.Port'] },
+                ],
               ],
-            ],
+            },
+            [ENV.redisCluster]: 'true',
+            [ENV.redisAuthSecretArn]: { Ref: secret },
           },
-          [ENV.redisCluster]: 'true',
-          [ENV.redisAuthSecretArn]: { Ref: secret },
-        }),
-      },
-    });
-  });
+        },
+      });
+    },
+  );
 });
 
 describe('functions', () => {
-  it.each([['FunctionsUsageEvents'], ['FunctionsOutboxRelay'], ['FunctionsOutboxSweeper']])(
-    '%s: arm64, Node.js 24, own log group, in the VPC, only ENV variable names',
-    (prefix) => {
-      const fn = template.findResources('AWS::Lambda::Function')[
-        logicalId(template, 'AWS::Lambda::Function', prefix)
-      ]!.Properties as Record<string, unknown>;
-      expect(fn).toMatchObject({
-        Runtime: 'nodejs24.x',
-        Architectures: ['arm64'],
-        Handler: 'index.handler',
-        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(new RegExp(`^${prefix}Logs`)) } },
-        VpcConfig: { SubnetIds: expect.any(Array), SecurityGroupIds: expect.any(Array) },
-      });
-      expect(fn.ReservedConcurrentExecutions).toBeGreaterThan(0);
-      const names = Object.keys((fn.Environment as { Variables: Record<string, unknown> }).Variables);
-      const shared = new Set<string>(Object.values(ENV));
-      expect(names.filter((n) => !shared.has(n) && n !== 'NODE_OPTIONS')).toEqual([]);
-      expect((fn.Environment as { Variables: Record<string, unknown> }).Variables.NODE_OPTIONS).toBe(
-        '--enable-source-maps',
-      );
-    },
-  );
+  it.each([
+    ['FunctionsUsageEvents'],
+    ['FunctionsConfigEvents'],
+    ['FunctionsOutboxRelay'],
+    ['FunctionsOutboxSweeper'],
+  ])('%s: arm64, Node.js 24, own log group, in the VPC, only ENV variable names', (prefix) => {
+    const fn = template.findResources('AWS::Lambda::Function')[
+      logicalId(template, 'AWS::Lambda::Function', prefix)
+    ]!.Properties as Record<string, unknown>;
+    expect(fn).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      LoggingConfig: { LogGroup: { Ref: expect.stringMatching(new RegExp(`^${prefix}Logs`)) } },
+      VpcConfig: { SubnetIds: expect.any(Array), SecurityGroupIds: expect.any(Array) },
+    });
+    expect(fn.ReservedConcurrentExecutions).toBeGreaterThan(0);
+    const names = Object.keys((fn.Environment as { Variables: Record<string, unknown> }).Variables);
+    const shared = new Set<string>(Object.values(ENV));
+    expect(names.filter((n) => !shared.has(n) && n !== 'NODE_OPTIONS')).toEqual([]);
+    expect((fn.Environment as { Variables: Record<string, unknown> }).Variables.NODE_OPTIONS).toBe(
+      '--enable-source-maps',
+    );
+  });
 
-  it('traces the outbox functions with X-Ray, not usage-events: Lambda does not trace invocations by an MSK mapping', () => {
+  it('traces the outbox functions with X-Ray, not the Kafka consumers: Lambda does not trace invocations by an MSK mapping', () => {
     const props = (prefix: string) =>
       template.findResources('AWS::Lambda::Function')[logicalId(template, 'AWS::Lambda::Function', prefix)]!
         .Properties as { TracingConfig?: unknown; Environment: { Variables: Record<string, unknown> } };
-    expect(props('FunctionsUsageEvents').TracingConfig).toBeUndefined();
-    expect(props('FunctionsUsageEvents').Environment.Variables[ENV.traceEnabled]).toBe('false');
+    for (const prefix of ['FunctionsUsageEvents', 'FunctionsConfigEvents']) {
+      expect(props(prefix).TracingConfig).toBeUndefined();
+      expect(props(prefix).Environment.Variables[ENV.traceEnabled]).toBe('false');
+    }
     for (const prefix of ['FunctionsOutboxRelay', 'FunctionsOutboxSweeper']) {
       expect(props(prefix).TracingConfig).toEqual({ Mode: 'Active' });
       expect(props(prefix).Environment.Variables[ENV.traceEnabled]).toBeUndefined();
@@ -259,17 +292,19 @@ describe('functions', () => {
           redisUrl: 'redis://redis:6379',
         },
       }).template;
-      const usageEvents = local.findResources('AWS::Lambda::Function')[
-        logicalId(local, 'AWS::Lambda::Function', 'FunctionsUsageEvents')
-      ]!.Properties.Environment.Variables as Record<string, unknown>;
-      expect(usageEvents).toMatchObject({
-        [ENV.dynamodbEndpoint]: 'http://localhost.localstack.cloud:4566',
-        [ENV.sqsEndpoint]: 'http://localhost.localstack.cloud:4566',
-        [ENV.eventBridgeEndpoint]: 'http://localhost.localstack.cloud:4566',
-        [ENV.redisUrl]: 'redis://redis:6379',
-        [ENV.redisCluster]: 'false',
-      });
-      expect(usageEvents[ENV.redisAuthSecretArn]).toBeUndefined();
+      for (const prefix of ['FunctionsUsageEvents', 'FunctionsConfigEvents']) {
+        const variables = local.findResources('AWS::Lambda::Function')[
+          logicalId(local, 'AWS::Lambda::Function', prefix)
+        ]!.Properties.Environment.Variables as Record<string, unknown>;
+        expect(variables).toMatchObject({
+          [ENV.dynamodbEndpoint]: 'http://localhost.localstack.cloud:4566',
+          [ENV.sqsEndpoint]: 'http://localhost.localstack.cloud:4566',
+          [ENV.eventBridgeEndpoint]: 'http://localhost.localstack.cloud:4566',
+          [ENV.redisUrl]: 'redis://redis:6379',
+          [ENV.redisCluster]: 'false',
+        });
+        expect(variables[ENV.redisAuthSecretArn]).toBeUndefined();
+      }
       const deployed = template.findResources('AWS::Lambda::Function');
       for (const fn of Object.values(deployed)) {
         expect(Object.keys(fn.Properties.Environment.Variables)).not.toContain(ENV.dynamodbEndpoint);
@@ -278,9 +313,40 @@ describe('functions', () => {
     SYNTH_TIMEOUT_MS,
   );
 
+  it('config-events: the ledger, outbox and dead-letter queue the function reads, partial batch responses, its own reservation', () => {
+    const fn = template.findResources('AWS::Lambda::Function')[
+      logicalId(template, 'AWS::Lambda::Function', 'FunctionsConfigEvents')
+    ]!.Properties as Record<string, unknown> & { Environment: { Variables: Record<string, unknown> } };
+    expect(fn).toMatchObject({ Timeout: 60, MemorySize: 512, ReservedConcurrentExecutions: 10 });
+    expect(fn.Environment.Variables).toMatchObject({
+      [ENV.ledgerTable]: { Ref: logicalId(template, 'AWS::DynamoDB::Table', 'DataLedger') },
+      [ENV.outboxTable]: { Ref: logicalId(template, 'AWS::DynamoDB::Table', 'DataOutbox') },
+      // The same rejected-events queue as usage-events: one place to read every rejection.
+      [ENV.deadLetterQueueUrl]: { Ref: logicalId(template, 'AWS::SQS::Queue', 'MessagingRejectedEvents') },
+      [ENV.reportBatchItemFailures]: 'true',
+    });
+    // Notifications are only staged in the outbox: publishing is the relay's.
+    expect(fn.Environment.Variables[ENV.eventBusName]).toBeUndefined();
+  });
+
+  it(
+    'takes the reserved concurrency of config-events from its parameter; 0 leaves it on the unreserved pool',
+    () => {
+      const reservedOf = (context: Record<string, unknown>) => {
+        const t = synthesize({ context }).template;
+        return t.findResources('AWS::Lambda::Function')[
+          logicalId(t, 'AWS::Lambda::Function', 'FunctionsConfigEvents')
+        ]!.Properties.ReservedConcurrentExecutions;
+      };
+      expect(reservedOf({ configEventsReservedConcurrency: '4' })).toBe(4);
+      expect(reservedOf({ configEventsReservedConcurrency: '0' })).toBeUndefined();
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
   it('keeps function logs for the configured retention', () => {
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    expect(groups.length).toBeGreaterThanOrEqual(3);
+    expect(groups.length).toBeGreaterThanOrEqual(4);
     for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
   });
 });

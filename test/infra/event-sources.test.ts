@@ -1,7 +1,8 @@
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OUTBOX_STATUS } from '../../functions/core/outbox';
-import { EXAMPLE_MSK_CLUSTER_ARN } from '../../lib/config';
+import { ENV } from '../../functions/shared/env';
+import { EXAMPLE_MSK_CLUSTER_ARN } from '../../lib/parameters';
 import {
   committedContext,
   EXAMPLE_EXISTING_VPC,
@@ -19,13 +20,26 @@ beforeAll(() => {
   template = synth.template;
 }, SYNTH_TIMEOUT_MS);
 
+const mappingsFor = (t: Template, functionPrefix: string) => {
+  const fnId = logicalId(t, 'AWS::Lambda::Function', functionPrefix);
+  return Object.entries(t.findResources('AWS::Lambda::EventSourceMapping'))
+    .filter(([, m]) => (m.Properties.FunctionName as { Ref?: string }).Ref === fnId)
+    .map(([id, m]) => ({ id, props: m.Properties as Record<string, unknown> }));
+};
+
 const mappingFor = (functionPrefix: string) => {
-  const fnId = logicalId(template, 'AWS::Lambda::Function', functionPrefix);
-  const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
-    (m) => (m.Properties.FunctionName as { Ref?: string }).Ref === fnId,
-  );
+  const mappings = mappingsFor(template, functionPrefix);
   expect(mappings).toHaveLength(1);
-  return mappings[0]!.Properties as Record<string, unknown>;
+  return mappings[0]!.props;
+};
+
+/** The config-events mapping of one topic. */
+const configMapping = (t: Template, topic: string) => {
+  const mappings = mappingsFor(t, 'FunctionsConfigEvents').filter((m) =>
+    (m.props.Topics as string[]).includes(topic),
+  );
+  expect(mappings, topic).toHaveLength(1);
+  return mappings[0]!;
 };
 
 describe('MSK event-source mapping (usage-events)', () => {
@@ -49,6 +63,11 @@ describe('MSK event-source mapping (usage-events)', () => {
     });
     // IAM authentication: no SASL/SCRAM or mTLS secret is configured.
     expect(mapping.SourceAccessConfigurations).toBeUndefined();
+  });
+
+  it('keeps its logical id: a new one would make CloudFormation replace the deployed mapping', () => {
+    const ids = mappingsFor(template, 'FunctionsUsageEvents').map((m) => m.id);
+    expect(ids).toEqual(['TriggersUsageEventsFromMsk67523A60']);
   });
 
   it(
@@ -75,7 +94,104 @@ describe('MSK event-source mapping (usage-events)', () => {
   );
 });
 
-describe('the on-failure destination of the MSK mapping', () => {
+describe('MSK event-source mappings (config-events)', () => {
+  it.each([
+    ['policy-updated', 'usage-settlement-policy-updated'],
+    ['family-updated', 'usage-settlement-family-updated'],
+  ])('reads %s as consumer group %s, with the settings of the usage-events mapping', (topic, group) => {
+    const failureQueue = logicalId(template, 'AWS::SQS::Queue', 'MessagingConfigEventsFailures');
+    expect(configMapping(template, topic).props).toEqual({
+      FunctionName: expect.anything(),
+      EventSourceArn: EXAMPLE_MSK_CLUSTER_ARN,
+      Topics: [topic],
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: group },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 500,
+      MaximumBatchingWindowInSeconds: 1,
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 10 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 86_400,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failureQueue, 'Arn'] } } },
+    });
+  });
+
+  it('sends discarded batches to a queue of their own, not to the usage-events one', () => {
+    const usageFailures = logicalId(template, 'AWS::SQS::Queue', 'MessagingUsageEventsFailures');
+    const configFailures = logicalId(template, 'AWS::SQS::Queue', 'MessagingConfigEventsFailures');
+    expect(configFailures).not.toBe(usageFailures);
+    expect(mappingsFor(template, 'FunctionsConfigEvents')).toHaveLength(2);
+    // config-events may write to its own failure queue only (the mappings' on-failure grant).
+    const destination = { 'Fn::GetAtt': [usageFailures, 'Arn'] };
+    const configRole = (
+      template.findResources('AWS::Lambda::Function')[
+        logicalId(template, 'AWS::Lambda::Function', 'FunctionsConfigEvents')
+      ]!.Properties.Role as { 'Fn::GetAtt': string[] }
+    )['Fn::GetAtt'][0];
+    const grants = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === configRole))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Resource: unknown }[]);
+    expect(grants.map((g) => g.Resource)).not.toContainEqual(destination);
+  });
+
+  it(
+    'follows the topic and consumer-group parameters',
+    () => {
+      const custom = synthesize({
+        context: {
+          mskPolicyTopic: 'policies',
+          mskPolicyConsumerGroup: 'policies-v2',
+          mskFamilyTopic: 'families',
+          mskFamilyConsumerGroup: 'families-v2',
+        },
+      }).template;
+      expect(configMapping(custom, 'policies').props.AmazonManagedKafkaEventSourceConfig).toEqual({
+        ConsumerGroupId: 'policies-v2',
+      });
+      expect(configMapping(custom, 'families').props.AmazonManagedKafkaEventSourceConfig).toEqual({
+        ConsumerGroupId: 'families-v2',
+      });
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
+    'in on-demand mode drops the provisioned-only controls on every mapping, and tells the handler',
+    () => {
+      const onDemand = synthesize({ context: { mskProvisionedPollers: 'false' } }).template;
+      const mappings = [
+        ...mappingsFor(onDemand, 'FunctionsUsageEvents'),
+        ...mappingsFor(onDemand, 'FunctionsConfigEvents'),
+      ];
+      expect(mappings).toHaveLength(3);
+      for (const { props } of mappings) {
+        expect(props).toMatchObject({
+          DestinationConfig: expect.anything(),
+          StartingPosition: 'TRIM_HORIZON',
+        });
+        for (const provisionedOnly of [
+          'ProvisionedPollerConfig',
+          'FunctionResponseTypes',
+          'BisectBatchOnFunctionError',
+          'MaximumRetryAttempts',
+          'MaximumRecordAgeInSeconds',
+        ]) {
+          expect(props[provisionedOnly], provisionedOnly).toBeUndefined();
+        }
+      }
+      // Without partial batch responses Lambda would ignore batchItemFailures: the handler must throw instead.
+      const fn =
+        onDemand.findResources('AWS::Lambda::Function')[
+          logicalId(onDemand, 'AWS::Lambda::Function', 'FunctionsConfigEvents')
+        ]!;
+      expect(fn.Properties.Environment.Variables[ENV.reportBatchItemFailures]).toBe('false');
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+});
+
+describe('the on-failure destination of the MSK mappings', () => {
   it("warns at synthesis while nothing says the cluster's VPC has an SQS endpoint for it", () => {
     Annotations.fromStack(synth.stack).hasWarning(
       '*',

@@ -1,7 +1,8 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_MSK_CLUSTER_ARN, mskResourceArns } from '../../lib/config';
+import { mskResourceArns } from '../../lib/config';
 import { WILDCARD_REASONS } from '../../lib/constructs/functions';
+import { EXAMPLE_MSK_CLUSTER_ARN } from '../../lib/parameters';
 import { logicalId, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
 
 interface Statement {
@@ -37,6 +38,7 @@ const actionsOf = (statements: Statement[]) => new Set(statements.flatMap((s) =>
 
 const FUNCTIONS = {
   usageEvents: 'FunctionsUsageEvents',
+  configEvents: 'FunctionsConfigEvents',
   outboxRelay: 'FunctionsOutboxRelay',
   outboxSweeper: 'FunctionsOutboxSweeper',
 } as const;
@@ -104,6 +106,63 @@ describe('least-privilege grants per function', () => {
     expect(actions.has('dynamodb:Scan')).toBe(false);
   });
 
+  it('config-events: ledger table items (no index), outbox put, DLQ send, cache secret, MSK cluster and both topics and groups', () => {
+    const statements = statementsOf(roleOf(FUNCTIONS.configEvents));
+    const ledger = logicalId(template, 'AWS::DynamoDB::Table', 'DataLedger');
+    const outbox = logicalId(template, 'AWS::DynamoDB::Table', 'DataOutbox');
+    const rejected = logicalId(template, 'AWS::SQS::Queue', 'MessagingRejectedEvents');
+    const failures = logicalId(template, 'AWS::SQS::Queue', 'MessagingConfigEventsFailures');
+    const secret = logicalId(template, 'AWS::SecretsManager::Secret', 'CacheAuthToken');
+    const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
+
+    // Keyed reads and TransactWriteItems (authorised per item as Put and Update) on the table itself.
+    expect(bySid('LedgerReadWrite')).toMatchObject({
+      Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Resource: { 'Fn::GetAtt': [ledger, 'Arn'] },
+    });
+    expect(bySid('OutboxStageInTransaction')).toMatchObject({
+      Action: 'dynamodb:PutItem',
+      Resource: { 'Fn::GetAtt': [outbox, 'Arn'] },
+    });
+    expect(bySid('RejectedEventsSend')).toMatchObject({
+      Action: 'sqs:SendMessage',
+      Resource: { 'Fn::GetAtt': [rejected, 'Arn'] },
+    });
+    expect(bySid('CacheAuthTokenRead')).toMatchObject({
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: { Ref: secret },
+    });
+
+    const arns = (topic: string, consumerGroup: string) =>
+      mskResourceArns({ clusterArn: EXAMPLE_MSK_CLUSTER_ARN, topic, consumerGroup });
+    const policy = arns('policy-updated', 'usage-settlement-policy-updated');
+    const family = arns('family-updated', 'usage-settlement-family-updated');
+    expect(bySid('MskClusterConnect')?.Resource).toBe(EXAMPLE_MSK_CLUSTER_ARN);
+    expect(bySid('MskTopicRead')?.Resource).toEqual([policy.topic, family.topic]);
+    expect(bySid('MskConsumerGroup')?.Resource).toEqual([policy.group, family.group]);
+
+    // Every SQS grant names one of its two queues: the DLQ and its mappings' on-failure queue.
+    const sqsResources = statements
+      .filter((s) => asArray(s.Action).some((a) => a.startsWith('sqs:')))
+      .map((s) => s.Resource);
+    expect(sqsResources).toEqual([{ 'Fn::GetAtt': [rejected, 'Arn'] }, { 'Fn::GetAtt': [failures, 'Arn'] }]);
+  });
+
+  it('config-events gets no action usage-events lacks, and reads nothing of the usage topic or group', () => {
+    const config = statementsOf(roleOf(FUNCTIONS.configEvents));
+    const usage = actionsOf(statementsOf(roleOf(FUNCTIONS.usageEvents)));
+    expect([...actionsOf(config)].filter((a) => !usage.has(a))).toEqual([]);
+    const usageArns = mskResourceArns({
+      clusterArn: EXAMPLE_MSK_CLUSTER_ARN,
+      topic: 'usage-events',
+      consumerGroup: 'usage-settlement',
+    });
+    const resources = config.flatMap((s) => asArray(s.Resource));
+    expect(resources).not.toContain(usageArns.topic);
+    expect(resources).not.toContain(usageArns.group);
+    expect(JSON.stringify(resources)).not.toContain('/index/');
+  });
+
   it('outbox relay: stream read, conditional item updates, PutEvents on the notification bus; no ledger, no Redis secret', () => {
     const statements = statementsOf(roleOf(FUNCTIONS.outboxRelay));
     const bus = logicalId(template, 'AWS::Events::EventBus', 'MessagingBus');
@@ -148,14 +207,14 @@ describe('least-privilege grants per function', () => {
     expect(actions.has('events:PutEvents')).toBe(true);
   });
 
-  it('grants the cache AUTH token secret to usage-events and to nothing else', () => {
+  it('grants the cache AUTH token secret to the two functions that use Redis and to nothing else', () => {
     const readers = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
       (p.Properties.PolicyDocument.Statement as Statement[]).some((s) =>
         asArray(s.Action).some((a) => a.startsWith('secretsmanager:')),
       ),
     );
-    expect(readers.map((p) => (p.Properties.Roles as { Ref: string }[])[0]!.Ref)).toEqual([
-      roleOf(FUNCTIONS.usageEvents),
-    ]);
+    expect(readers.map((p) => (p.Properties.Roles as { Ref: string }[])[0]!.Ref).sort()).toEqual(
+      [roleOf(FUNCTIONS.usageEvents), roleOf(FUNCTIONS.configEvents)].sort(),
+    );
   });
 });

@@ -1,5 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FAMILY_EVENT_TYPES, POLICY_UPDATED } from '../../functions/core/config/config-event';
 import { BLOCK_REASONS, THRESHOLD_STATUSES } from '../../functions/core/decisions';
 import { REJECTION_REASONS } from '../../functions/core/rejection';
 import { DIMENSION, METRIC, METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names';
@@ -59,6 +60,33 @@ describe('dashboard', () => {
     expect(values(METRIC.eventsRejected, DIMENSION.reason)).toEqual([...REJECTION_REASONS].sort());
   });
 
+  it('splits applied config changes by every event type and rejected config events by every reason', () => {
+    const rows = dashboardMetrics(template);
+    const values = (metric: string, dimension: string) =>
+      rows
+        .filter((r) => r[0] === METRIC_NAMESPACE && r[1] === metric)
+        .map((r) => dimensionsOf(r)[dimension])
+        .sort();
+    expect(values(METRIC.configChangesApplied, DIMENSION.eventType)).toEqual(
+      [POLICY_UPDATED, ...FAMILY_EVENT_TYPES].sort(),
+    );
+    expect(values(METRIC.configEventsRejected, DIMENSION.reason)).toEqual([...REJECTION_REASONS].sort());
+  });
+
+  it('charts Lambda health of all four functions, and the MSK lag of each of the three consumer groups', () => {
+    const rows = dashboardMetrics(template);
+    const errors = rows.filter((r) => r[0] === 'AWS/Lambda' && r[1] === 'Errors');
+    expect(errors).toHaveLength(4);
+    const groups = rows
+      .filter((r) => r[0] === 'AWS/Kafka' && r[1] === 'SumOffsetLag')
+      .map((r) => [dimensionsOf(r)['Consumer Group'], dimensionsOf(r).Topic]);
+    expect(groups).toEqual([
+      ['usage-settlement', 'usage-events'],
+      ['usage-settlement-policy-updated', 'policy-updated'],
+      ['usage-settlement-family-updated', 'family-updated'],
+    ]);
+  });
+
   it('also charts Lambda health, Kafka offset lag, DynamoDB throttles and conflicts, DLQ depth, cache CPU and memory', () => {
     const names = new Set(dashboardMetrics(template).map((r) => `${r[0]}/${r[1]}`));
     for (const expected of [
@@ -100,7 +128,7 @@ describe('alarms', () => {
   it('every alarm notifies the alarm topic and explains the action to take', () => {
     const topic = logicalId(template, 'AWS::SNS::Topic', 'ObservabilityAlarmTopic');
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(14);
+    expect(alarms.length).toBe(20);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: topic }]);
       expect(String(a.Properties.AlarmDescription).length).toBeGreaterThan(40);
@@ -110,6 +138,7 @@ describe('alarms', () => {
   it.each([
     ['NotificationsFailed', METRIC.notificationsFailed, 'Sum', 0],
     ['SettlementBugs', METRIC.settlementBugs, 'Sum', 0],
+    ['DegradedMode', METRIC.degradedBatches, 'Sum', 0],
     ['OutboxPendingAge', METRIC.outboxOldestPendingAge, 'Maximum', 900],
   ])('%s fires on %s (%s) > %d, named as the functions emit it', (name, metric, statistic, threshold) => {
     expect(alarm(name)).toMatchObject({
@@ -123,9 +152,32 @@ describe('alarms', () => {
     });
   });
 
+  it('keeps the logical ids of the alarms it had before config-events: a new id would replace the alarm', () => {
+    const ids = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'ObservabilityRejectedEvents525E2C35',
+        'ObservabilitySkippedKafkaBatches086454A0',
+        'ObservabilitySweeperScheduleFailures6A518257',
+        'ObservabilityNotificationsFailed078892D6',
+        'ObservabilityOutboxPendingAge53F2C825',
+        'ObservabilityOffsetLag194633EA',
+        'ObservabilitySettlementBugs7F9F80C5',
+        'ObservabilityUsageEventsErrors16D627C3',
+        'ObservabilityOutboxRelayErrors35BCC93F',
+        'ObservabilityOutboxSweeperErrors323CBF7F',
+        'ObservabilityCacheMemoryShard000176B16E77',
+        'ObservabilityCacheMemoryShard0002DCF584CE',
+        'ObservabilityLedgerTableThrottlesF11DA295',
+        'ObservabilityOutboxTableThrottlesDCA5FFEB',
+      ]),
+    );
+  });
+
   it.each([
     ['RejectedEvents', 'MessagingRejectedEvents'],
     ['SkippedKafkaBatches', 'MessagingUsageEventsFailures'],
+    ['SkippedConfigBatches', 'MessagingConfigEventsFailures'],
     ['SweeperScheduleFailures', 'MessagingSweeperScheduleDlq'],
   ])('%s fires on any message in its dead-letter queue', (name, queuePrefix) => {
     const queue = logicalId(template, 'AWS::SQS::Queue', queuePrefix);
@@ -157,6 +209,81 @@ describe('alarms', () => {
       ]),
     );
     expect(props.Dimensions).toHaveLength(3);
+  });
+
+  it.each([
+    ['PolicyUpdatedOffsetLag', 'usage-settlement-policy-updated', 'policy-updated'],
+    ['FamilyUpdatedOffsetLag', 'usage-settlement-family-updated', 'family-updated'],
+  ])('%s fires on sustained lag of consumer group %s, at the config lag threshold', (name, group, topic) => {
+    const props = alarm(name);
+    expect(props).toMatchObject({
+      Namespace: 'AWS/Kafka',
+      MetricName: 'SumOffsetLag',
+      Statistic: 'Maximum',
+      Threshold: 1000,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(props.Dimensions).toEqual([
+      { Name: 'Cluster Name', Value: 'example-usage-cluster' },
+      { Name: 'Consumer Group', Value: group },
+      { Name: 'Topic', Value: topic },
+    ]);
+  });
+
+  it(
+    'follows the config topics, their consumer groups and the config lag threshold',
+    () => {
+      const custom = synthesize({
+        context: {
+          mskPolicyTopic: 'policies',
+          mskPolicyConsumerGroup: 'policies-v2',
+          configOffsetLagAlarmThreshold: '50',
+        },
+      }).template;
+      const found = Object.values(custom.findResources('AWS::CloudWatch::Alarm')).find(
+        (a) => a.Properties.AlarmName === 'usage-settlement-PolicyUpdatedOffsetLag',
+      );
+      expect(found?.Properties.Threshold).toBe(50);
+      expect(found?.Properties.Dimensions).toEqual(
+        expect.arrayContaining([
+          { Name: 'Consumer Group', Value: 'policies-v2' },
+          { Name: 'Topic', Value: 'policies' },
+        ]),
+      );
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it('ConfigEventsRejected fires on any rejected policy or family event, whatever its reason', () => {
+    const props = alarm('ConfigEventsRejected');
+    expect(props).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    const metrics = props.Metrics as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: {
+        Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] };
+        Stat: string;
+      };
+    }[];
+    // The metric only exists per reason (service + Reason), so the alarm sums every reason.
+    const stats = metrics.flatMap((m) => (m.MetricStat ? [{ id: m.Id, ...m.MetricStat }] : []));
+    expect(metrics.find((m) => m.Expression)?.Expression).toBe(`SUM([${stats.map((s) => s.id).join(', ')}])`);
+    for (const s of stats) {
+      expect(s.Metric).toMatchObject({
+        Namespace: METRIC_NAMESPACE,
+        MetricName: METRIC.configEventsRejected,
+      });
+      expect(s.Stat).toBe('Sum');
+    }
+    expect(
+      stats.map((s) => {
+        const dims = Object.fromEntries(s.Metric.Dimensions.map((d) => [d.Name, d.Value]));
+        expect(dims.service).toBe(SERVICE_NAME);
+        return dims[DIMENSION.reason];
+      }),
+    ).toEqual([...REJECTION_REASONS]);
   });
 
   it(
@@ -214,7 +341,7 @@ describe('alarms', () => {
     SYNTH_TIMEOUT_MS,
   );
 
-  it.each(['UsageEventsErrors', 'OutboxRelayErrors', 'OutboxSweeperErrors'])(
+  it.each(['UsageEventsErrors', 'ConfigEventsErrors', 'OutboxRelayErrors', 'OutboxSweeperErrors'])(
     '%s fires on any function error',
     (name) => {
       expect(alarm(name)).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 0 });

@@ -69,6 +69,7 @@ function unit(familyId: number, events: number, versionBefore = 0, eventIds?: st
       record,
       decision,
       decidedAtVersion: versionBefore,
+      decidedFrom: 'redis',
       nowMs: Date.now(),
       outboxGraceMs: 0,
     });

@@ -133,7 +133,9 @@ describe('settle-lane.lua through the production wrapper', () => {
       NEVER_VERIFY,
     );
     expect(reply.states).toEqual(
-      new Map([[PERIOD, { version: 0, quotaBytes: 10_000, incarnation: await incarnation(id) }]]),
+      new Map([
+        [PERIOD, { version: 0, quotaBytes: 10_000, incarnation: await incarnation(id), source: 'redis' }],
+      ]),
     );
   });
 });

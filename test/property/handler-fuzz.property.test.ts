@@ -150,7 +150,8 @@ async function settlementOf(eventId: string): Promise<Settled | null> {
       ConsistentRead: true,
     }),
   );
-  if (!Item) return null;
+  // A rejection record (a non-member's recorded fate) shares the key but settles nothing.
+  if (!Item || Item.type === 'REJECTION') return null;
   const kafka = Item.kafka as { partition: number; offset: number };
   return {
     identity: {

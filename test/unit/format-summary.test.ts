@@ -5,7 +5,7 @@ import type { Summary } from '../../local/summary';
 const summary: Summary = {
   events: {
     received: 3,
-    settled: { total: 2, byDecision: { NORMAL: 2 } },
+    settled: { total: 2, byDecision: { NORMAL: 2 }, byStore: { redis: 2, ledger: 0 } },
     duplicates: 0,
     rejected: { total: 1, byReason: { MALFORMED_JSON: 1 }, file: 'dead-letters.jsonl' },
     skipped: 0,

@@ -61,7 +61,7 @@ describe('parseLaneReply', () => {
         { kind: 'not-member' },
       ],
       stop: null,
-      states: new Map([['202611', { version: 3, quotaBytes: 1000, incarnation: 'inc-1' }]]),
+      states: new Map([['202611', { version: 3, quotaBytes: 1000, incarnation: 'inc-1', source: 'redis' }]]),
     });
   });
 

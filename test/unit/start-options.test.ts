@@ -36,6 +36,7 @@ describe('npm start options', () => {
     const { pipeline, json, jsonOut, keepRunning } = parsed([]);
     expect(pipeline).toEqual({
       kafka: false,
+      redisOutage: false,
       events: 5_000,
       families: 40,
       partitions: 8,

@@ -108,7 +108,12 @@ export function parseLaneReply(reply: unknown, periods: ReadonlyArray<string>): 
     if (!isCount(version) || !isCount(quota) || typeof incarnation !== 'string') {
       throw malformed('lane state values', reply);
     }
-    seen.set(periods[i] as string, { version: Number(version), quotaBytes: Number(quota), incarnation });
+    seen.set(periods[i] as string, {
+      version: Number(version),
+      quotaBytes: Number(quota),
+      incarnation,
+      source: 'redis',
+    });
   }
   const replies: EventReply[] = [];
   let stop: LaneStop | null = null;

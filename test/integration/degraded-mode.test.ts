@@ -1,0 +1,170 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryUsageCache } from '../../functions/adapters/memory/memory-usage-cache';
+import { createRedisClient } from '../../functions/adapters/redis/client';
+import { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
+import { systemClock } from '../../functions/core/ports';
+import { RedisBreaker } from '../../functions/core/redis-breaker';
+import type { SettlementDeps } from '../../functions/core/settle-batch';
+import { periodOf } from '../../functions/core/time';
+import { usageCacheSettings } from '../../functions/usage-events/dependencies';
+import { RestartableRedis } from '../../local/services/redis-server';
+import { mskEvent, mskRecord, usage } from '../helpers/msk';
+import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
+
+/**
+ * Redis goes away and comes back (empty, or with an old copy of its data);
+ * the usage function keeps settling from DynamoDB alone in between, in
+ * delivery order, and nothing is counted twice or lost across either switch.
+ */
+const ZONE = 'Asia/Seoul';
+const COOLDOWN_MS = 300;
+let env: SettlementEnv;
+let server: RestartableRedis;
+let client: ReturnType<typeof createRedisClient>;
+let admin: Redis;
+let nextFamily = 64_000;
+let offset = 0;
+
+const period = () => periodOf(Date.now(), ZONE);
+
+beforeAll(async () => {
+  env = await startSettlementEnv('degraded');
+  server = await RestartableRedis.start();
+  client = createRedisClient({ url: server.endpoint, cluster: false });
+  admin = new Redis(server.endpoint, { maxRetriesPerRequest: 1 });
+  admin.on('error', () => undefined);
+});
+afterAll(async () => {
+  client.disconnect();
+  admin.disconnect();
+  await server.stop();
+  await env.stop();
+});
+
+/** A usage function container: its own breaker, on the restartable Redis. */
+function container(cooldownMs = COOLDOWN_MS) {
+  const breaker = new RedisBreaker({ failureThreshold: 2, cooldownMs }, systemClock);
+  const cache = new RedisUsageCache(client, usageCacheSettings(env.config));
+  const deps: SettlementDeps = {
+    ...env.deps,
+    cache,
+    degradation: { breaker, inMemory: () => new MemoryUsageCache() },
+  };
+  return { breaker, cache, invoke: env.handlerWith(deps) };
+}
+
+async function family(quotaBytes: number, members = [11, 12]) {
+  const familyId = ++nextFamily;
+  await env.families.putFamily({
+    familyId,
+    quotaBytes,
+    members: members.map((customerId) => ({ customerId })),
+  });
+  return familyId;
+}
+
+const batch = (...events: ReturnType<typeof usage>[]) =>
+  mskEvent(events.map((e) => mskRecord(0, offset++, e)));
+
+async function decisions(familyId: number) {
+  const settled = await env.settlements(familyId, period());
+  return Object.fromEntries(settled.map((s) => [String(s.eventId), [s.decision, s.decidedFrom]]));
+}
+
+describe('degraded mode: deciding from DynamoDB alone while Redis is out', () => {
+  it('settles in delivery order without Redis, and Redis takes over again once it is back, empty', async () => {
+    const { invoke, breaker, cache } = container();
+    const f = await family(1_000);
+    expect(await invoke(batch(usage(`${f}-a`, f, 11, 300)))).toEqual({ batchItemFailures: [] });
+
+    await server.kill();
+    const during = await invoke(
+      batch(usage(`${f}-b`, f, 12, 300), usage(`${f}-c`, f, 11, 350), usage(`${f}-d`, f, 12, 100)),
+    );
+    expect(during).toEqual({ batchItemFailures: [] });
+    expect(breaker.open).toBe(true);
+    expect(await decisions(f)).toEqual({
+      [`${f}-a`]: ['NORMAL', 'redis'],
+      [`${f}-b`]: ['WARNING_50', 'ledger'],
+      [`${f}-c`]: ['WARNING_10', 'ledger'],
+      [`${f}-d`]: ['FAMILY_QUOTA_EXCEEDED', 'ledger'],
+    });
+
+    await server.restart();
+    await new Promise((r) => setTimeout(r, COOLDOWN_MS));
+    const after = await invoke(batch(usage(`${f}-d`, f, 12, 100), usage(`${f}-e`, f, 11, 50)));
+
+    expect(after).toEqual({ batchItemFailures: [] });
+    expect(breaker.open).toBe(false);
+    expect((await decisions(f))[`${f}-e`]).toEqual(['WARNING_10', 'redis']);
+    expect(await env.usage(f, period())).toBe(1_000);
+    expect((await cache.periodState(f, period()))?.remaining).toBe(0);
+  });
+
+  it('refuses what a Redis that comes back with an old copy decides, and reloads it from the ledger', async () => {
+    const { invoke } = container();
+    const f = await family(10_000);
+    await invoke(batch(usage(`${f}-a`, f, 11, 1_000)));
+    const key = new RedisUsageCache(client, usageCacheSettings(env.config)).keys.period(f, period());
+    const old = (await admin.dumpBuffer(key)) as Buffer;
+
+    await server.kill();
+    await invoke(batch(usage(`${f}-b`, f, 11, 2_000)));
+    await server.restart();
+    await admin.restore(key, 0, old, 'REPLACE');
+    await new Promise((r) => setTimeout(r, COOLDOWN_MS));
+    await invoke(batch(usage(`${f}-c`, f, 12, 3_000)));
+
+    expect(await decisions(f)).toEqual({
+      [`${f}-a`]: ['NORMAL', 'redis'],
+      [`${f}-b`]: ['NORMAL', 'ledger'],
+      [`${f}-c`]: ['WARNING_50', 'redis'],
+    });
+    expect(await env.usage(f, period())).toBe(6_000);
+  });
+
+  it('never counts a family twice when one container decides it from the ledger and another from Redis', async () => {
+    const fromLedger = container(60_000);
+    const fromRedis = container();
+    // One container's breaker is open (it saw Redis fail); the other's is closed.
+    fromLedger.breaker.failure();
+    fromLedger.breaker.failure();
+    const f = await family(20_000);
+    const rounds = Array.from({ length: 6 }, (_, i) => i);
+    for (const i of rounds) {
+      const [a, b] = await Promise.all([
+        fromLedger.invoke(batch(usage(`${f}-l${i}`, f, 11, 1_000 + i))),
+        fromRedis.invoke(batch(usage(`${f}-r${i}`, f, 12, 2_000 + i))),
+      ]);
+      // A commit the other container's commit overtook is decided again, or redelivered.
+      for (const response of [a, b]) {
+        for (const failure of response.batchItemFailures)
+          expect(failure.itemIdentifier.partition).toBe('usage-events-0');
+      }
+    }
+    const settled = await env.settlements(f, period());
+    const total = settled.reduce((n, s) => n + Number(s.bytesUsed), 0);
+    expect(await env.usage(f, period())).toBe(total);
+    expect(new Set(settled.map((s) => s.decidedFrom))).toEqual(new Set(['ledger', 'redis']));
+    // A member is told of each level once: two deciders never both decided from the pool before the other's event.
+    const told = settled.filter((s) => s.notify === true).map((s) => `${s.customerId}:${s.decision}`);
+    expect(told.length).toBeGreaterThan(2);
+    expect(new Set(told).size).toBe(told.length);
+    // And every decision is the one the events make in the order they committed.
+    const byCommit = [...settled].sort((x, y) => Number(x.decidedAtVersion) - Number(y.decidedAtVersion));
+    let remaining = 20_000;
+    for (const s of byCommit) {
+      remaining -= Number(s.bytesUsed);
+      const level =
+        remaining * 10 < 20_000
+          ? 'WARNING_10'
+          : remaining * 10 < 60_000
+            ? 'WARNING_30'
+            : remaining * 10 < 100_000
+              ? 'WARNING_50'
+              : 'NORMAL';
+      expect(s.decision, String(s.eventId)).toBe(level);
+    }
+  });
+});
