@@ -1,6 +1,6 @@
 import type { Decision } from './decision';
-import type { DecisionStatus } from './decisions';
 import type { BlockWindow, MemberPolicy } from './family';
+import type { DecisionStatus } from './status-effects';
 
 /**
  * The decision rules (docs/behaviour.md, "Decision rules") over a family's

@@ -1,4 +1,4 @@
-import type { DecisionStatus } from './decisions';
+import type { DecisionStatus } from './status-effects';
 
 /** A decision as the settlement script makes it and as the ledger records it. */
 export interface Decision {

@@ -1,7 +1,7 @@
 import type { EventReply, PeriodStateSeen } from './decision';
-import type { DecisionStatus } from './decisions';
 import type { KafkaRecord } from './kafka-record';
 import type { Rejection } from './rejection';
+import type { DecisionStatus } from './status-effects';
 import type { UsageEvent } from './usage-event';
 
 /**

@@ -1,7 +1,7 @@
 import type { PolicyKey } from './config/policy-keys';
-import type { BlockReason, NotificationRule, Threshold } from './decisions';
 import { InvariantError } from './errors';
 import type { PolicyNotificationData, RetroactiveBlock, UsageNotificationData } from './outbox';
+import type { BlockReason, NotificationRule, Threshold } from './status-effects';
 
 /**
  * Titles and messages members read, one table per locale. Korean is the

@@ -1,7 +1,7 @@
-import { effectOf, type NotificationType } from './decisions';
 import { InvariantError, isInvariantError } from './errors';
 import { type NotificationLocale, notificationText, policyNotificationText } from './notification-text';
 import { isPolicyNotification, type NotificationData, type OutboxItem } from './outbox';
+import { effectOf, type NotificationType } from './status-effects';
 
 /**
  * What a member's device receives: the EventBridge event's Detail.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PolicyKey } from './config/policy-keys';
-import type { BlockReason, DecisionStatus, NotificationType, Threshold } from './decisions';
 import { exponentialDelayMs } from './retry';
+import type { BlockReason, DecisionStatus, NotificationType, Threshold } from './status-effects';
 
 /** Outbox states and transitions (docs/behaviour.md, "The outbox"). Every transition is a conditional write on the current status. */
 export const OUTBOX_STATUS = {

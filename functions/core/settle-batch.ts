@@ -1,6 +1,5 @@
 import { forEachConcurrently } from './concurrency';
 import type { Decision, EventReply, LaneReply } from './decision';
-import { type DecisionStatus, effectOf } from './decisions';
 import { DegradableCache } from './degradable-cache';
 import { describeError, isInvariantError, TransientError } from './errors';
 import type { MemberPolicy } from './family';
@@ -13,6 +12,7 @@ import type { RedisBreaker } from './redis-breaker';
 import { type Rejection, type RejectionReason, reject } from './rejection';
 import { type RetryPolicy, retryTransient } from './retry';
 import type { LedgerFate } from './settlement';
+import { type DecisionStatus, effectOf } from './status-effects';
 import { validateRecord } from './usage-event';
 
 export interface SettlementSettings {

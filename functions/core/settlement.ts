@@ -1,7 +1,7 @@
 import type { Decision, DecisionSource } from './decision';
-import { type DecisionEffect, effectOf } from './decisions';
 import type { KafkaRecord } from './kafka-record';
 import { type NotificationData, newOutboxItem, type OutboxItem } from './outbox';
+import { type DecisionEffect, effectOf } from './status-effects';
 import type { UsageEvent } from './usage-event';
 
 /** The ledger's record of one settled event (docs/behaviour.md, "The ledger"). */

@@ -17,7 +17,7 @@ export interface CacheProps {
 
 /**
  * ElastiCache for Valkey, cluster mode enabled (the Lua script's keys share
- * one hash tag per family, SPEC §3), Multi-AZ with automatic failover,
+ * one hash tag per family: docs/behaviour.md, "Decision rules"), Multi-AZ with automatic failover,
  * encrypted in transit (TLS required) and at rest, with an AUTH token that
  * lives only in Secrets Manager, and a parameter group of its own that never
  * evicts. The replication-group-versus-serverless choice is explained in

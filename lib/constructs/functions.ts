@@ -136,6 +136,21 @@ export class Functions extends Construct {
       }),
     ];
 
+    // The relay and the sweeper publish and move outbox items the same way.
+    const outboxPublisherStatements = () => [
+      new PolicyStatement({
+        sid: 'OutboxTransition',
+        // Every transition is a conditional UpdateItem; neither function reads items one by one.
+        actions: ['dynamodb:UpdateItem'],
+        resources: [outbox.tableArn],
+      }),
+      new PolicyStatement({
+        sid: 'NotificationsPublish',
+        actions: ['events:PutEvents'],
+        resources: [messaging.bus.eventBusArn],
+      }),
+    ];
+
     this.usageEvents = this.createFunction('UsageEvents', {
       folder: 'usage-events',
       description:
@@ -194,19 +209,7 @@ export class Functions extends Construct {
       withLuaScripts: false,
       traced: true,
       environment: notificationEnv,
-      statements: [
-        new PolicyStatement({
-          sid: 'OutboxTransition',
-          // Every transition is a conditional UpdateItem; neither function reads items one by one.
-          actions: ['dynamodb:UpdateItem'],
-          resources: [outbox.tableArn],
-        }),
-        new PolicyStatement({
-          sid: 'NotificationsPublish',
-          actions: ['events:PutEvents'],
-          resources: [messaging.bus.eventBusArn],
-        }),
-      ],
+      statements: [...outboxPublisherStatements()],
     });
 
     this.outboxSweeper = this.createFunction('OutboxSweeper', {
@@ -225,17 +228,7 @@ export class Functions extends Construct {
           actions: ['dynamodb:Query'],
           resources: [statusIndexArn],
         }),
-        new PolicyStatement({
-          sid: 'OutboxTransition',
-          // Every transition is a conditional UpdateItem; neither function reads items one by one.
-          actions: ['dynamodb:UpdateItem'],
-          resources: [outbox.tableArn],
-        }),
-        new PolicyStatement({
-          sid: 'NotificationsPublish',
-          actions: ['events:PutEvents'],
-          resources: [messaging.bus.eventBusArn],
-        }),
+        ...outboxPublisherStatements(),
       ],
     });
   }

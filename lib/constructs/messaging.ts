@@ -5,7 +5,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 export interface MessagingProps {
-  /** EventBridge `source` of every notification (SPEC §5). */
+  /** EventBridge `source` of every notification (docs/behaviour.md, "The outbox"). */
   readonly notificationSource: string;
   /** 0 keeps archived notifications forever. */
   readonly archiveRetentionDays: number;

@@ -40,7 +40,7 @@ export interface TriggersProps {
 
 /**
  * A relay batch is retried a few times only: a pending item the relay gives
- * up on stays PUBLISH_PENDING and the sweeper publishes it (SPEC §5).
+ * up on stays PUBLISH_PENDING and the sweeper publishes it (docs/behaviour.md, "The outbox").
  */
 const RELAY_RETRY_ATTEMPTS = 3;
 const RELAY_MAX_RECORD_AGE = Duration.hours(1);

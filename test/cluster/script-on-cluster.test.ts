@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisUsageCache, type UsageCacheSettings } from '../../functions/adapters/redis/usage-cache';
-import { BLOCK_REASONS, THRESHOLD_STATUSES } from '../../functions/core/decisions';
+import { BLOCK_REASONS, THRESHOLD_STATUSES } from '../../functions/core/status-effects';
 import { keySlot } from '../helpers/key-slot';
 import { testRedis } from '../helpers/local-redis';
 import { ZONE } from '../helpers/usage-event-factory';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BLOCK_REASONS, THRESHOLD_STATUSES } from '../../functions/core/decisions';
 import type { MskRecord } from '../../functions/core/kafka-record';
+import { BLOCK_REASONS, THRESHOLD_STATUSES } from '../../functions/core/status-effects';
 import { periodOf } from '../../functions/core/time';
 import type { KafkaBatchResponse } from '../../functions/usage-events/usage-events-handler';
 import { keySlot } from '../helpers/key-slot';

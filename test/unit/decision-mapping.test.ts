@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type DecisionEffect, effectOf, isDecisionStatus } from '../../functions/core/decisions';
 import { InvariantError } from '../../functions/core/errors';
+import { type DecisionEffect, effectOf, isDecisionStatus } from '../../functions/core/status-effects';
 
 // docs/behaviour.md, "Status to effect", written out independently of the table in the code.
 const EXPECTED_EFFECTS: ReadonlyArray<[string, Omit<DecisionEffect, 'status'>]> = [

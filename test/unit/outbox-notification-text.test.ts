@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BLOCK_REASONS, effectOf, THRESHOLD_STATUSES } from '../../functions/core/decisions';
 import { InvariantError } from '../../functions/core/errors';
 import { buildNotification } from '../../functions/core/notification';
 import { NOTIFICATION_LOCALES, notificationText } from '../../functions/core/notification-text';
 import { type UsageNotificationData as NotificationData, newOutboxItem } from '../../functions/core/outbox';
+import { BLOCK_REASONS, effectOf, THRESHOLD_STATUSES } from '../../functions/core/status-effects';
 
 const data = (
   status: NotificationData['status'],

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { POLICY_KEYS } from '../../core/config/policy-keys';
-import { BLOCK_REASONS, type DecisionStatus, isDecisionStatus } from '../../core/decisions';
 import { InvariantError } from '../../core/errors';
 import { OUTBOX_STATUS, type OutboxItem } from '../../core/outbox';
+import { BLOCK_REASONS, type DecisionStatus, isDecisionStatus } from '../../core/status-effects';
 
 /**
  * Outbox items are stored exactly as OutboxItem (data as a map). Reading one

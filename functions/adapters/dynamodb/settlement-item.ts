@@ -1,6 +1,6 @@
-import { isDecisionStatus } from '../../core/decisions';
 import { InvariantError } from '../../core/errors';
 import type { LedgerFate, RejectionRecord, SettlementRecord } from '../../core/settlement';
+import { isDecisionStatus } from '../../core/status-effects';
 import { ledgerKeys } from './ledger-keys';
 
 /** A settlement record as stored in the ledger table, and back. */

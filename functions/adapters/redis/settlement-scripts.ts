@@ -1,6 +1,6 @@
 import type { Decision, EventReply, LaneReply, LaneStop, PeriodStateSeen } from '../../core/decision';
-import { isDecisionStatus } from '../../core/decisions';
 import { InvariantError } from '../../core/errors';
+import { isDecisionStatus } from '../../core/status-effects';
 import type { RedisClient } from './client';
 import { luaSource } from './lua-source';
 
