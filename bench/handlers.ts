@@ -1,13 +1,14 @@
 import { DynamoLedger } from '../functions/adapters/dynamodb/ledger';
 import type { SettlementDeps } from '../functions/core/settle-batch';
 import { createObservability } from '../functions/shared/observability';
-import { createSettlementDeps } from '../functions/usage-events/dependencies';
+import { createSettlementDeps, createSnapshotDeps } from '../functions/usage-events/dependencies';
 import { createUsageEventsHandler } from '../functions/usage-events/usage-events-handler';
 import type { MskInvoker } from '../local/kafka/esm-simulator';
 import { localContext } from '../local/outbox/delivery-loop';
 import { createBaselineHandler } from './baseline';
 import type { Shape } from './options';
 import type { RunStores } from './run-stores';
+import type { SnapshotBus } from './snapshot-bus';
 
 const silent = { warn: () => {}, error: () => {} };
 
@@ -23,13 +24,26 @@ function settlementDeps(stores: RunStores): SettlementDeps {
   };
 }
 
-/** (a) baseline: one event at a time; (b) product: the real usage-events handler. */
-export function createInvoker(shape: Shape, stores: RunStores): MskInvoker {
+/**
+ * (a) baseline: one event at a time; (b) product: the real usage-events
+ * handler, publishing the usage snapshots to `bus` when there is one (their
+ * committed-state reads go through the same metered, delayed client).
+ */
+export function createInvoker(shape: Shape, stores: RunStores, bus: SnapshotBus | null): MskInvoker {
   const deps = settlementDeps(stores);
   const handler =
     shape === 'product'
       ? createUsageEventsHandler(deps, createObservability('bench-product'), {
           reportBatchItemFailures: stores.config.processing.reportBatchItemFailures,
+          ...(bus
+            ? {
+                snapshots: createSnapshotDeps(stores.config, deps, {
+                  doc: stores.doc,
+                  eventBridge: bus.client,
+                }),
+                onSnapshotReport: (report) => bus.record(report),
+              }
+            : {}),
         })
       : createBaselineHandler(deps, createObservability('bench-baseline'));
   return (event) => handler(event, localContext(`bench-${shape}`, 900_000));

@@ -10,6 +10,9 @@ export interface BenchOptions {
   readonly baselineEvents: number;
   readonly ddbLatencyMs: number;
   readonly redisLatencyMs: number;
+  readonly eventBridgeLatencyMs: number;
+  /** The product publishes no usage snapshots: the figures of the settlement path alone. */
+  readonly skipSnapshots: boolean;
   readonly only: Shape | null;
   readonly skipLocal: boolean;
   readonly skipColdStart: boolean;
@@ -24,6 +27,8 @@ export const USAGE = `npm run bench -- [options]
   --baseline-events N    prefix of the workload the baseline runs under AWS latency (default 5000)
   --ddb-latency-ms MS    injected latency per DynamoDB request (default 10)
   --redis-latency-ms MS  injected latency per Redis round trip (default 0.5)
+  --eventbridge-latency-ms MS  injected latency per PutEvents request (usage snapshots, default 15)
+  --skip-snapshots       the product publishes no usage snapshots
   --only baseline|product
   --skip-local           skip the runs without injected latency
   --skip-cold-start      skip bundling and module-init measurement
@@ -46,6 +51,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'baseline-events': { type: 'string' },
       'ddb-latency-ms': { type: 'string' },
       'redis-latency-ms': { type: 'string' },
+      'eventbridge-latency-ms': { type: 'string' },
+      'skip-snapshots': { type: 'boolean', default: false },
       only: { type: 'string' },
       'skip-local': { type: 'boolean', default: false },
       'skip-cold-start': { type: 'boolean', default: false },
@@ -68,6 +75,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     ),
     ddbLatencyMs: number('ddb-latency-ms', values['ddb-latency-ms'], 10, 0),
     redisLatencyMs: number('redis-latency-ms', values['redis-latency-ms'], 0.5, 0),
+    eventBridgeLatencyMs: number('eventbridge-latency-ms', values['eventbridge-latency-ms'], 15, 0),
+    skipSnapshots: values['skip-snapshots'],
     only: (values.only as Shape | undefined) ?? null,
     skipLocal: values['skip-local'],
     skipColdStart: values['skip-cold-start'],

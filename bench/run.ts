@@ -66,7 +66,16 @@ async function main(): Promise<number> {
       log(`${name}: ${events.length} events${prefix ? ' (prefix of the workload)' : ''}`);
       const outcome = await runScenario(
         shared,
-        { shape, mode, events, prefix, families: workload.families, latency, nowMs },
+        {
+          shape,
+          mode,
+          events,
+          prefix,
+          families: workload.families,
+          latency,
+          nowMs,
+          snapshotLatencyMs: options.skipSnapshots ? null : mode === 'aws' ? options.eventBridgeLatencyMs : 0,
+        },
         (line) => log(`  ${name}: ${line}`),
       );
       runs.push(outcome.result);
@@ -100,7 +109,9 @@ async function main(): Promise<number> {
       injectedLatencyMs: {
         dynamodbPerRequest: options.ddbLatencyMs,
         redisPerRoundTrip: options.redisLatencyMs,
+        putEventsPerRequest: options.eventBridgeLatencyMs,
       },
+      usageSnapshots: !options.skipSnapshots,
     },
     machine,
     revision,
@@ -141,6 +152,7 @@ const NOTES = [
   "With injected latency, DynamoDB Local's own answer time is added on top of the injected latency (means in the JSON, latencyMs.serviceMean).",
   "Redis round trips = socket writes of the handler's Redis client in one invocation: ioredis writes a pipeline (auto-pipelining groups the commands issued in one tick) or a lone command in one write, then waits for the replies.",
   'Hydrations = cache fills from the ledger in the invocation: hydrate-family script calls (family state), member-set fills (SADD, a membership cache miss) and negative membership entries (SET of a non-member key); each count is in the JSON per batch, and the check is also given counting hydrate-family calls only.',
+  'Usage snapshots (product only): commit to publish = from the ledger answering that a commit stood to PutEvents accepting the entry, over every published entry; it includes the strongly consistent read of the committed state (BatchGetItem, counted in the DynamoDB requests) and the injected PutEvents delay. The snapshot path writes nothing.',
   'Injected latency: a fixed delay before each DynamoDB HTTP request (SDK middleware inside the retry loop) and before each chunk the Redis client sends (TCP proxy); the realised means are in the JSON.',
 ];
 

@@ -62,6 +62,8 @@ export interface AppConfig {
   };
   readonly sweeperRateMinutes: number;
   readonly archiveRetentionDays: number;
+  /** Deploys the example USAGE_UPDATED rule and its queue (off by default). */
+  readonly usageSnapshotConsumer: boolean;
   readonly alarms: {
     readonly email: string | undefined;
     readonly pendingAgeSeconds: number;
@@ -258,6 +260,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     }),
     sweeperRateMinutes: v.sweeperRateMinutes,
     archiveRetentionDays: v.archiveRetentionDays,
+    usageSnapshotConsumer: v.usageSnapshotConsumer,
     alarms: Object.freeze({
       email: v.alarmEmail,
       pendingAgeSeconds: v.pendingAgeAlarmSeconds,

@@ -53,6 +53,7 @@ export class UsageSettlementStack extends Stack {
     this.messaging = new Messaging(this, 'Messaging', {
       notificationSource: config.settlement.notificationSource,
       archiveRetentionDays: config.archiveRetentionDays,
+      usageSnapshotConsumer: config.usageSnapshotConsumer,
     });
     this.functions = new Functions(this, 'Functions', {
       config,
@@ -128,6 +129,9 @@ export class UsageSettlementStack extends Stack {
       value: this.messaging.configEventsFailureQueue.queueUrl,
     });
     new CfnOutput(this, 'NotificationQueueUrl', { value: this.messaging.notificationQueue.queueUrl });
+    if (this.messaging.usageSnapshotQueue) {
+      new CfnOutput(this, 'UsageSnapshotQueueUrl', { value: this.messaging.usageSnapshotQueue.queueUrl });
+    }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });
     new CfnOutput(this, 'CacheAuthSecretArn', { value: this.cache.authSecret.secretArn });
   }

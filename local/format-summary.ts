@@ -9,6 +9,12 @@ function table(rows: Array<[string, string]>): string {
   return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
 }
 
+const lastSnapshot = (last: Summary['families'][number]['snapshots']['last']) =>
+  last
+    ? `, last: member ${last.customerId} ${mb(last.memberUsedBytes)}, family ${last.familyUsedPercent}% used` +
+      `${last.blocked ? `, blocked (${last.blockReason})` : ''}, version ${last.version}`
+    : '';
+
 /** The human summary of a local run. */
 export function formatSummary(s: Summary): string {
   const e = s.events;
@@ -69,6 +75,9 @@ export function formatSummary(s: Summary): string {
         .map(([type, count]): [string, string] => [`  ${type}`, n(count)]),
     ]),
     '',
+    'Live usage snapshots (USAGE_UPDATED)',
+    table([['published to the sink', `${n(s.usageSnapshots.published)}  (${s.usageSnapshots.file})`]]),
+    '',
     'Throughput',
     table([
       ['settling time', `${s.throughput.seconds} s`],
@@ -81,7 +90,8 @@ export function formatSummary(s: Summary): string {
     table(
       s.families.map((f): [string, string] => [
         `family ${f.familyId}`,
-        `${mb(f.usedBytes).padStart(10)} used of ${mb(f.quotaBytes).padStart(10)}, ${mb(f.remainingBytes).padStart(10)} left (${f.remainingPercent}%)`,
+        `${mb(f.usedBytes).padStart(10)} used of ${mb(f.quotaBytes).padStart(10)}, ${mb(f.remainingBytes).padStart(10)} left (${f.remainingPercent}%)` +
+          `; ${n(f.snapshots.count)} snapshots${lastSnapshot(f.snapshots.last)}`,
       ]),
     ),
     '',

@@ -128,10 +128,12 @@ export async function runPipeline(
   const files = {
     deadLetters: join(runDir, 'dead-letters.jsonl'),
     notifications: join(runDir, 'notifications.jsonl'),
+    snapshots: join(runDir, 'usage-snapshots.jsonl'),
     families: join(runDir, 'families.json'),
     events: join(runDir, 'events.jsonl'),
   };
   writeFileSync(files.notifications, '');
+  writeFileSync(files.snapshots, '');
   try {
     options.onProgress?.('starting services', 0, 1);
     const dynamodb: LocalService = services.add('DynamoDB Local', await startDynamoDbLocal());
@@ -151,7 +153,7 @@ export async function runPipeline(
     const sqsServer = await startFauxqs({ port: 0, logger: false });
     services.add('SQS emulator', { stop: () => sqsServer.stop() });
     const { queueUrl } = sqsServer.createQueue('usage-events-dlq');
-    const sink = services.add('event sink', await startEventSink(files.notifications));
+    const sink = services.add('event sink', await startEventSink(files));
     const keyPrefix = process.env.REDIS_URL ? `local:${Date.now().toString(36)}:` : 'us:';
 
     Object.assign(process.env, {
@@ -356,7 +358,14 @@ export async function runPipeline(
           redeliveredRecords: usageEvents.stats.redeliveredRecords,
         },
         period: { id: period, unit: 'month', timeZone: TIME_ZONE },
-        families: usage.sort((a, b) => b.usedBytes - a.usedBytes).slice(0, options.top),
+        usageSnapshots: { published: sink.snapshotsPublished(), file: files.snapshots },
+        families: usage
+          .sort((a, b) => b.usedBytes - a.usedBytes)
+          .slice(0, options.top)
+          .map((f) => {
+            const snapshots = sink.snapshotsOf(f.familyId);
+            return { ...f, snapshots: { count: snapshots?.count ?? 0, last: snapshots?.last ?? null } };
+          }),
         consistency,
       };
     };

@@ -13,6 +13,7 @@ import { decodeBase64Utf8, type MskRecord } from '../functions/core/kafka-record
 import { OUTBOX_STATUS, type OutboxStatus } from '../functions/core/outbox';
 import type { OutboxStore } from '../functions/core/outbox-ports';
 import type { DeadLetter } from '../functions/core/ports';
+import type { UsageSnapshot } from '../functions/core/usage-snapshot';
 import type { ConfigSummary } from './config-summary';
 
 export interface FamilyUsage {
@@ -22,6 +23,12 @@ export interface FamilyUsage {
   usedBytes: number;
   remainingBytes: number;
   remainingPercent: number;
+}
+
+/** The usage snapshots a family's members received in the run, and the newest of them. */
+export interface FamilySnapshotSummary {
+  count: number;
+  last: UsageSnapshot | null;
 }
 
 export interface Summary {
@@ -52,10 +59,12 @@ export interface Summary {
     publishedByType: Record<string, number>;
     file: string;
   };
+  /** USAGE_UPDATED entries the sink received (apart from the notifications). */
+  usageSnapshots: { published: number; file: string };
   throughput: { seconds: number; eventsPerSecond: number; invocations: number; redeliveredRecords: number };
   /** The settlement period the family usage is of: a calendar month in the settlement time zone. */
   period: { id: string; unit: 'month'; timeZone: string };
-  families: FamilyUsage[];
+  families: Array<FamilyUsage & { snapshots: FamilySnapshotSummary }>;
   consistency: {
     status: 'consistent' | 'inconsistent';
     checked: number;

@@ -14,6 +14,7 @@ import { type RetryPolicy, retryTransient } from './retry';
 import type { LedgerFate } from './settlement';
 import { type DecisionStatus, effectOf } from './status-effects';
 import { validateRecord } from './usage-event';
+import type { MemberChange } from './usage-snapshot';
 
 export interface SettlementSettings {
   readonly timeZone: string;
@@ -78,6 +79,8 @@ export type { BatchItemFailure };
 export interface BatchResult {
   readonly batchItemFailures: BatchItemFailure[];
   readonly report: BatchReport;
+  /** Every settled event of the units the ledger committed, in commit and delivery order (for the usage snapshots). */
+  readonly committedChanges: ReadonlyArray<MemberChange>;
 }
 
 /** Decide-and-commit passes per batch; each further pass follows a state that changed under the lane. */
@@ -128,7 +131,7 @@ export async function settleBatch(
   const batchItemFailures = batch.fates.failures(partitions);
   batch.report.rejected = batch.fates.rejected;
   batch.report.unfinished = batch.fates.unfinished;
-  return { batchItemFailures, report: batch.report };
+  return { batchItemFailures, report: batch.report, committedChanges: batch.committedChanges };
 }
 
 class Batch {
@@ -151,6 +154,7 @@ class Batch {
     unfinished: 0,
   };
   readonly fates: RecordFates;
+  readonly committedChanges: MemberChange[] = [];
   /** Redis, or for this batch Redis with a fallback to the ledger when its breaker opens. */
   readonly cache: UsageCache;
 
@@ -371,6 +375,7 @@ class Batch {
         transactions: 0,
       }));
       this.report.transactions += transactions;
+      const answeredAtMs = clock.now();
       for (const plan of going) {
         const planned = plan.units[round] as PlannedUnit;
         const outcome = outcomes.get(planned.unit) ?? {
@@ -380,6 +385,7 @@ class Batch {
         if (outcome.kind === 'committed') {
           plan.done++;
           for (const item of planned.items) this.settleCommitted(plan.lane, item, planned.owners);
+          this.recordChanges(planned, answeredAtMs);
         } else if (outcome.kind === 'stale') {
           plan.stale = true;
           this.report.staleStates++;
@@ -392,6 +398,24 @@ class Batch {
     await Promise.all(
       plans.map((plan) => this.confirm(plan.lane, plan.units.slice(0, plan.done), plan.stale)),
     );
+  }
+
+  /** Only what this commit wrote: a unit that was not answered as committed adds nothing. */
+  private recordChanges(planned: PlannedUnit, committedAtMs: number) {
+    const { familyId } = planned.unit;
+    for (const period of planned.unit.periods) {
+      for (const { record } of period.writes) {
+        this.committedChanges.push({
+          familyId,
+          customerId: record.customerId,
+          period: period.period,
+          status: record.decision.status,
+          counted: record.decision.counted,
+          committedVersion: period.versionBefore + 1,
+          committedAtMs,
+        });
+      }
+    }
   }
 
   /** After a stale commit: what the ledger holds is final, everything else of the lane is decided again. */

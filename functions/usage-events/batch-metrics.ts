@@ -1,5 +1,6 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SnapshotReport } from '../core/publish-snapshots';
 import type { BatchReport } from '../core/settle-batch';
 import { DIMENSION, METRIC } from '../shared/metric-names';
 import { count, countBy } from '../shared/observability';
@@ -29,4 +30,18 @@ export function emitBatchMetrics(
   count(metrics, METRIC.settlementBugs, report.bugs);
   count(metrics, METRIC.batchItemFailures, failures);
   metrics.addMetric(METRIC.batchDuration, MetricUnit.Milliseconds, durationMs);
+}
+
+export function emitSnapshotMetrics(metrics: Metrics, report: SnapshotReport) {
+  count(metrics, METRIC.usageSnapshotsPublished, report.published);
+  count(metrics, METRIC.usageSnapshotsFailed, report.failed);
+  count(metrics, METRIC.usageSnapshotsSuperseded, report.superseded);
+  // One value per batch, its slowest entry: the dashboard's percentiles are over batches.
+  if (report.commitToPublishMs.length > 0) {
+    metrics.addMetric(
+      METRIC.usageSnapshotLatency,
+      MetricUnit.Milliseconds,
+      Math.max(...report.commitToPublishMs),
+    );
+  }
 }

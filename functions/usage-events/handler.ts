@@ -1,7 +1,7 @@
 import { loadConfig } from '../shared/config';
 import { createObservability } from '../shared/observability';
 import { connectRedis } from '../shared/redis-connection';
-import { createSettlementDeps } from './dependencies';
+import { createSettlementDeps, createSnapshotDeps } from './dependencies';
 import { createUsageEventsHandler } from './usage-events-handler';
 
 const config = loadConfig();
@@ -10,10 +10,9 @@ const redis = await connectRedis(config, (error) =>
   observability.logger.warn('Redis connection error', { error: error.message }),
 );
 
-export const handler = createUsageEventsHandler(
-  createSettlementDeps(config, redis, observability.logger),
-  observability,
-  {
-    reportBatchItemFailures: config.processing.reportBatchItemFailures,
-  },
-);
+const settlement = createSettlementDeps(config, redis, observability.logger);
+
+export const handler = createUsageEventsHandler(settlement, observability, {
+  reportBatchItemFailures: config.processing.reportBatchItemFailures,
+  snapshots: createSnapshotDeps(config, settlement),
+});

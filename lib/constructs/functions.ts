@@ -161,15 +161,32 @@ export class Functions extends Construct {
       securityGroup: props.usageEventsSecurityGroup,
       withLuaScripts: true,
       traced: false,
-      environment: kafkaConsumerEnv,
+      environment: {
+        ...kafkaConsumerEnv,
+        // The usage snapshots go to the notification bus, under the notifications' source.
+        [ENV.eventBusName]: messaging.bus.eventBusName,
+        [ENV.notificationSource]: config.settlement.notificationSource,
+      },
       statements: [
         new PolicyStatement({
           sid: 'LedgerReadWrite',
-          // Reads for membership and hydration; TransactWriteItems is authorised per item as Put and Update.
-          actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          // Reads for membership and hydration, batched reads of settlement fates and of the committed state
+          // the usage snapshots show; TransactWriteItems is authorised per item as Put and Update.
+          actions: [
+            'dynamodb:GetItem',
+            'dynamodb:BatchGetItem',
+            'dynamodb:Query',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+          ],
           resources: [ledger.tableArn, `${ledger.tableArn}/index/${LEDGER_TABLE.familyPeriodIndex.name}`],
         }),
         ...kafkaConsumerStatements(),
+        new PolicyStatement({
+          sid: 'UsageSnapshotsPublish',
+          actions: ['events:PutEvents'],
+          resources: [messaging.bus.eventBusArn],
+        }),
       ],
     });
 

@@ -164,6 +164,21 @@ export class Observability extends Construct {
           productMetric(METRIC.batchDuration, { statistic, label: statistic }),
         ),
       }),
+      new GraphWidget({
+        title: 'Live usage snapshots (USAGE_UPDATED, best effort)',
+        width: 8,
+        left: [
+          productMetric(METRIC.usageSnapshotsPublished, { label: 'published' }),
+          productMetric(METRIC.usageSnapshotsFailed, { label: 'failed after retries' }),
+          productMetric(METRIC.usageSnapshotsSuperseded, { label: 'dropped as superseded (coalesced)' }),
+        ],
+        right: [Stats.p(50), Stats.p(99)].map((statistic) =>
+          productMetric(METRIC.usageSnapshotLatency, {
+            statistic,
+            label: `commit to publish ms, slowest per batch, ${statistic}`,
+          }),
+        ),
+      }),
     );
   }
 

@@ -36,6 +36,16 @@ describe('npm start: the local pipeline', () => {
     expect(notifications.published).toBeGreaterThanOrEqual(notifications.sent);
     expect(notifications.pending + notifications.failed).toBe(0);
     expect(summary.consistency).toMatchObject({ status: 'consistent', differences: [] });
+    // Every top family that used data had its members' screens updated, the newest with the final figures.
+    expect(summary.usageSnapshots.published).toBeGreaterThan(0);
+    for (const family of summary.families.filter((f) => f.usedBytes > 0)) {
+      expect(family.snapshots.count).toBeGreaterThan(0);
+      expect(family.snapshots.last).toMatchObject({
+        familyId: family.familyId,
+        familyUsedBytes: family.usedBytes,
+        familyQuotaBytes: family.quotaBytes,
+      });
+    }
     expect(summary.consistency.checked).toBeGreaterThan(0);
     const { config } = summary;
     expect(config.received).toBe(25);

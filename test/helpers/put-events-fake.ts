@@ -17,6 +17,10 @@ export interface AcceptedEvent {
   readonly detail: Record<string, unknown> & { notificationId: string };
 }
 
+/** Accepted entries of one detail type, their details typed as the caller expects. */
+export const detailsOf = <T>(fake: Pick<PutEventsFake, 'accepted'>, detailType: string): T[] =>
+  fake.accepted.filter((e) => e.detailType === detailType).map((e) => e.detail as unknown as T);
+
 interface WireEntry {
   Source?: string;
   DetailType?: string;
@@ -36,6 +40,8 @@ export interface PutEventsFake {
   timesPublished(notificationId: string): number;
   /** Rejects entries of these notifications with a per-entry error until cleared. */
   failNotifications(ids: Iterable<string>, errorCode?: string): void;
+  /** Rejects every entry of this detail type with a per-entry error until cleared. */
+  failDetailType(detailType: string, errorCode?: string): void;
   clearFailures(): void;
   /** The next `calls` PutEvents calls get HTTP 400 ThrottlingException. */
   throttle(calls?: number): void;
@@ -48,6 +54,7 @@ export async function startPutEventsFake(): Promise<PutEventsFake> {
   const accepted: AcceptedEvent[] = [];
   const calls: number[] = [];
   const failing = new Map<string, string>();
+  const failingTypes = new Map<string, string>();
   let throttledCalls = 0;
   let unavailable = false;
   let listening = false;
@@ -94,7 +101,7 @@ export async function startPutEventsFake(): Promise<PutEventsFake> {
     if (!entry.Source || !entry.DetailType) {
       return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source and DetailType are required' };
     }
-    const failure = failing.get(detail.notificationId);
+    const failure = failingTypes.get(entry.DetailType) ?? failing.get(detail.notificationId);
     if (failure) return { ErrorCode: failure, ErrorMessage: `rejected for a test: ${failure}` };
     const eventId = randomUUID();
     accepted.push({
@@ -135,7 +142,13 @@ export async function startPutEventsFake(): Promise<PutEventsFake> {
     failNotifications(ids, errorCode = 'InternalFailure') {
       for (const id of ids) failing.set(id, errorCode);
     },
-    clearFailures: () => failing.clear(),
+    failDetailType(detailType, errorCode = 'InternalFailure') {
+      failingTypes.set(detailType, errorCode);
+    },
+    clearFailures: () => {
+      failing.clear();
+      failingTypes.clear();
+    },
     throttle(n = Number.POSITIVE_INFINITY) {
       throttledCalls = n;
     },

@@ -17,7 +17,10 @@ import { loadConfig } from '../../functions/shared/config';
 import { ENV } from '../../functions/shared/env';
 import { createObservability } from '../../functions/shared/observability';
 import { createSettlementDeps } from '../../functions/usage-events/dependencies';
-import { createUsageEventsHandler } from '../../functions/usage-events/usage-events-handler';
+import {
+  createUsageEventsHandler,
+  type UsageEventsOptions,
+} from '../../functions/usage-events/usage-events-handler';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services/dynamodb-local';
 import { settlementsOf } from '../../local/summary';
 import { createTestTables } from './local-aws';
@@ -72,7 +75,7 @@ export async function startSettlementEnv(label: string) {
   const families = new FamilyStore(tables.doc, tables.names.ledger);
   const ledger = new DynamoLedger(tables.doc, tables.names);
 
-  const handlerWith = (deps: SettlementDeps, options?: { reportBatchItemFailures: boolean }) => {
+  const handlerWith = (deps: SettlementDeps, options?: UsageEventsOptions) => {
     const handler = createUsageEventsHandler(deps, observability, options);
     return (event: MskEvent) => handler(event, lambdaContext());
   };

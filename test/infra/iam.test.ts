@@ -70,7 +70,7 @@ describe.each(Object.entries(FUNCTIONS))('%s execution role', (_name, prefix) =>
 });
 
 describe('least-privilege grants per function', () => {
-  it('usage-events: ledger read/write incl. its GSI, outbox put, DLQ send, cache secret, MSK cluster/topic/group', () => {
+  it('usage-events: ledger read/write incl. its GSI, outbox put, DLQ send, cache secret, MSK cluster/topic/group, PutEvents on the bus (usage snapshots)', () => {
     const statements = statementsOf(roleOf(FUNCTIONS.usageEvents));
     const ledger = logicalId(template, 'AWS::DynamoDB::Table', 'DataLedger');
     const outbox = logicalId(template, 'AWS::DynamoDB::Table', 'DataOutbox');
@@ -101,7 +101,11 @@ describe('least-privilege grants per function', () => {
 
     const actions = actionsOf(statements);
     expect([...actions].filter((a) => a.startsWith('xray:'))).toEqual([]);
-    expect(actions.has('events:PutEvents')).toBe(false);
+    expect(bySid('UsageSnapshotsPublish')?.Action).toBe('events:PutEvents');
+    expect(bySid('UsageSnapshotsPublish')?.Resource).toEqual({
+      'Fn::GetAtt': [logicalId(template, 'AWS::Events::EventBus', 'MessagingBus'), 'Arn'],
+    });
+    expect(actions.has('dynamodb:BatchGetItem')).toBe(true);
     expect(actions.has('dynamodb:DeleteItem')).toBe(false);
     expect(actions.has('dynamodb:Scan')).toBe(false);
   });

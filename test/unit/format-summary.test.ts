@@ -29,6 +29,7 @@ const summary: Summary = {
     publishedByType: {},
     file: 'n.jsonl',
   },
+  usageSnapshots: { published: 3, file: 'usage-snapshots.jsonl' },
   throughput: { seconds: 1, eventsPerSecond: 3, invocations: 1, redeliveredRecords: 0 },
   period: { id: '202612', unit: 'month', timeZone: 'Asia/Seoul' },
   families: [
@@ -39,6 +40,25 @@ const summary: Summary = {
       usedBytes: 1024 ** 2,
       remainingBytes: 1024 ** 2,
       remainingPercent: 50,
+      snapshots: {
+        count: 3,
+        last: {
+          familyId: 101,
+          customerId: 1011,
+          period: '202612',
+          familyQuotaBytes: 2 * 1024 ** 2,
+          familyUsedBytes: 1024 ** 2,
+          familyRemainingBytes: 1024 ** 2,
+          familyUsedPercent: 50,
+          memberUsedBytes: 512 * 1024,
+          memberLimitBytes: null,
+          memberUsedPercent: null,
+          blocked: true,
+          blockReason: 'MANUAL',
+          version: 202612000000004,
+          asOf: '2026-12-01T00:00:00.000Z',
+        },
+      },
     },
   ],
   consistency: { status: 'consistent', checked: 1, outdated: 0, differences: [] },
@@ -47,6 +67,14 @@ const summary: Summary = {
 describe('the npm start summary', () => {
   it('names the period of the family usage and the zone its month is counted in', () => {
     expect(formatSummary(summary)).toContain('Top 1 families by usage, period 202612 (month in Asia/Seoul)');
+  });
+
+  it('reports the usage snapshots: how many went out, and per top family the count and the newest', () => {
+    const text = formatSummary(summary);
+    expect(text).toMatch(/Live usage snapshots \(USAGE_UPDATED\)\n\s+published to the sink\s+3/);
+    expect(text).toContain(
+      '3 snapshots, last: member 1011 0.5 MB, family 50% used, blocked (MANUAL), version 202612000000004',
+    );
   });
 
   it('says whether every received record is accounted for', () => {

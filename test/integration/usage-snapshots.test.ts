@@ -1,0 +1,213 @@
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
+import { createEventBridgeClient } from '../../functions/adapters/eventbridge/client';
+import type { SnapshotReport } from '../../functions/core/publish-snapshots';
+import { periodOf } from '../../functions/core/time';
+import { USAGE_UPDATED, type UsageSnapshot } from '../../functions/core/usage-snapshot';
+import { createSnapshotDeps } from '../../functions/usage-events/dependencies';
+import { mskEvent, mskRecord, type UsageEnvelope, usage } from '../helpers/msk';
+import { detailsOf, type PutEventsFake, startPutEventsFake } from '../helpers/put-events-fake';
+import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
+
+const GB = 1024 ** 3;
+let nextFamilyId = 7_000_000 + Math.floor(Math.random() * 1000) * 1000;
+
+describe('usage snapshots: USAGE_UPDATED from committed state after each batch', () => {
+  let env: SettlementEnv;
+  let fake: PutEventsFake;
+  let reports: SnapshotReport[];
+  let invoke: (records: UsageEnvelope[]) => ReturnType<SettlementEnv['invoke']>;
+  let offset = 0;
+  const period = () => periodOf(Date.now(), env.config.settlement.timeZone);
+
+  beforeAll(async () => {
+    env = await startSettlementEnv('usage-snapshots');
+    fake = await startPutEventsFake();
+    const snapshots = createSnapshotDeps(env.config, env.deps, {
+      eventBridge: createEventBridgeClient({ endpoint: fake.endpoint, maxAttempts: 1 }),
+    });
+    const handler = env.handlerWith(env.deps, {
+      reportBatchItemFailures: true,
+      snapshots: {
+        ...snapshots,
+        settings: { ...snapshots.settings, retry: { maxAttempts: 3, baseDelayMs: 5 } },
+      },
+      onSnapshotReport: (r) => reports.push(r),
+    });
+    invoke = (envelopes) => handler(mskEvent(envelopes.map((e) => mskRecord(0, offset++, e))));
+  });
+  afterAll(async () => {
+    await fake?.stop();
+    await env?.stop();
+  });
+
+  async function family(members: Array<{ customerId: number; policy?: object }>, quotaBytes = 10 * GB) {
+    const familyId = nextFamilyId++;
+    await env.families.putFamily({
+      familyId,
+      quotaBytes,
+      members: members.map((m) => ({ ...m, customerId: familyId * 10 + m.customerId })),
+    });
+    // A family-level limit, as a policy event would set it: members without their own fall through to it.
+    await env.tables.doc.send(
+      new UpdateCommand({
+        TableName: env.tables.names.ledger,
+        Key: ledgerKeys.family(familyId),
+        UpdateExpression: 'SET #p = :p',
+        ExpressionAttributeNames: { '#p': 'policy' },
+        ExpressionAttributeValues: { ':p': { monthlyLimitBytes: 4 * GB } },
+      }),
+    );
+    return { familyId, member: (n: number) => familyId * 10 + n };
+  }
+
+  const snapshotsOf = (familyId: number) =>
+    detailsOf<UsageSnapshot>(fake, USAGE_UPDATED).filter((s) => s.familyId === familyId);
+
+  it('one entry per changed member per batch, with the latest committed figures and block state', async () => {
+    const f = await family([
+      { customerId: 1, policy: { monthlyLimitBytes: GB } },
+      { customerId: 2 },
+      { customerId: 3 },
+    ]);
+    reports = [];
+    const result = await invoke([
+      usage(`a1-${f.familyId}`, f.familyId, f.member(1), 100 * 1024 ** 2),
+      usage(`a2-${f.familyId}`, f.familyId, f.member(2), GB),
+      usage(`a3-${f.familyId}`, f.familyId, f.member(1), 200 * 1024 ** 2),
+      // Over member 1's own limit: blocked, nothing counted; it is the member's latest event.
+      usage(`a4-${f.familyId}`, f.familyId, f.member(1), GB),
+    ]);
+
+    expect(result.batchItemFailures).toEqual([]);
+    const entries = snapshotsOf(f.familyId);
+    expect(entries.map((s) => s.customerId).sort()).toEqual([f.member(1), f.member(2)]);
+    const one = entries.find((s) => s.customerId === f.member(1));
+    const two = entries.find((s) => s.customerId === f.member(2));
+    const familyUsed = 300 * 1024 ** 2 + GB;
+    expect(one).toMatchObject({
+      period: period(),
+      familyQuotaBytes: 10 * GB,
+      familyUsedBytes: familyUsed,
+      familyRemainingBytes: 10 * GB - familyUsed,
+      familyUsedPercent: Math.round((familyUsed * 1000) / (10 * GB)) / 10,
+      memberUsedBytes: 300 * 1024 ** 2,
+      memberLimitBytes: GB,
+      memberUsedPercent: 29.3,
+      blocked: true,
+      blockReason: 'MONTHLY_LIMIT_EXCEEDED',
+    });
+    // Member 2 has no limit of its own: the family's applies.
+    expect(two).toMatchObject({
+      memberUsedBytes: GB,
+      memberLimitBytes: 4 * GB,
+      memberUsedPercent: 25,
+      blocked: false,
+      blockReason: null,
+    });
+    expect(one?.version).toBe(two?.version);
+    expect(reports).toEqual([expect.objectContaining({ published: 2, failed: 0, superseded: 2 })]);
+  });
+
+  it('a transaction that does not commit publishes nothing; the redelivery brings the member up to date', async () => {
+    const broken = await family([{ customerId: 1 }]);
+    const healthy = await family([{ customerId: 1 }]);
+    // A period item whose member event counter is not a number: loading the state ignores it, but the
+    // transaction's ADD to it is refused, so the decision is made and its commit fails.
+    const corrupt = {
+      ...ledgerKeys.familyPeriod(broken.familyId, period()),
+      [`settled_${broken.member(1)}`]: 'corrupt',
+    };
+    await env.tables.doc.send(new PutCommand({ TableName: env.tables.names.ledger, Item: corrupt }));
+    const batch = [
+      usage(`lost-${broken.familyId}`, broken.familyId, broken.member(1), 5_000),
+      usage(`kept-${healthy.familyId}`, healthy.familyId, healthy.member(1), 7_000),
+    ];
+
+    const first = await invoke(batch);
+
+    expect(first.batchItemFailures).toHaveLength(1);
+    expect(await env.usage(broken.familyId, period())).toBe(0);
+    expect(snapshotsOf(broken.familyId)).toEqual([]);
+    expect(snapshotsOf(healthy.familyId)).toEqual([expect.objectContaining({ memberUsedBytes: 7_000 })]);
+
+    await env.tables.doc.send(
+      new DeleteCommand({
+        TableName: env.tables.names.ledger,
+        Key: ledgerKeys.familyPeriod(broken.familyId, period()),
+      }),
+    );
+    await env.redis.redis.del(env.cache.keys.period(broken.familyId, period()));
+    const again = await invoke(batch);
+
+    expect(again.batchItemFailures).toEqual([]);
+    expect(snapshotsOf(broken.familyId)).toEqual([
+      expect.objectContaining({ memberUsedBytes: 5_000, familyUsedBytes: 5_000, blocked: false }),
+    ]);
+  });
+
+  it('a publish lost after the commit is superseded by the next batch, which carries the whole state', async () => {
+    const f = await family([{ customerId: 1 }]);
+    fake.failDetailType(USAGE_UPDATED);
+    reports = [];
+    const first = await invoke([usage(`c1-${f.familyId}`, f.familyId, f.member(1), 1_000)]);
+    fake.clearFailures();
+
+    expect(first.batchItemFailures).toEqual([]);
+    expect(await env.usage(f.familyId, period())).toBe(1_000);
+    expect(snapshotsOf(f.familyId)).toEqual([]);
+    expect(reports).toEqual([expect.objectContaining({ published: 0, failed: 1 })]);
+
+    await invoke([usage(`c2-${f.familyId}`, f.familyId, f.member(1), 2_000)]);
+    expect(snapshotsOf(f.familyId)).toEqual([
+      expect.objectContaining({ memberUsedBytes: 3_000, familyUsedBytes: 3_000 }),
+    ]);
+  });
+
+  it('a throttled PutEvents call is retried within the invocation', async () => {
+    const f = await family([{ customerId: 1 }, { customerId: 2 }]);
+    fake.throttle(1);
+    reports = [];
+    await invoke([
+      usage(`t1-${f.familyId}`, f.familyId, f.member(1), 1_000),
+      usage(`t2-${f.familyId}`, f.familyId, f.member(2), 1_000),
+    ]);
+    expect(snapshotsOf(f.familyId)).toHaveLength(2);
+    expect(reports).toEqual([expect.objectContaining({ published: 2, failed: 0 })]);
+  });
+
+  it('a consumer keeping the highest version ends at the newest state under redelivery and reordering', async () => {
+    const f = await family([{ customerId: 1 }]);
+    const events = Array.from({ length: 5 }, (_, i) =>
+      usage(`v${i}-${f.familyId}`, f.familyId, f.member(1), 1_000 * (i + 1)),
+    );
+    for (const e of events) await invoke([e]);
+    // Kafka redelivers the last two: duplicates change nothing, so nothing new is published for them.
+    await invoke(events.slice(3));
+    const published = snapshotsOf(f.familyId);
+    expect(published).toHaveLength(5);
+    const versions = published.map((s) => s.version);
+    expect([...versions].sort((a, b) => a - b)).toEqual(versions);
+    expect(new Set(versions).size).toBe(5);
+
+    const ledgerUsed = (await env.memberUsage(f.familyId, period(), f.member(1)))?.usedBytes;
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 48_271) % 2_147_483_647;
+      return seed / 2_147_483_647;
+    };
+    for (let round = 0; round < 20; round++) {
+      // Every entry delivered once or twice, in a random order.
+      const deliveries = [...published, ...published.filter(() => random() < 0.5)].sort(() => random() - 0.5);
+      const screen = new Map<string, UsageSnapshot>();
+      for (const s of deliveries) {
+        const key = `${s.familyId}/${s.customerId}`;
+        const shown = screen.get(key);
+        if (!shown || s.version > shown.version) screen.set(key, s);
+      }
+      expect(screen.get(`${f.familyId}/${f.member(1)}`)?.memberUsedBytes).toBe(ledgerUsed);
+    }
+    expect(ledgerUsed).toBe(15_000);
+  });
+});

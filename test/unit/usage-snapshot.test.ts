@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { NO_POLICY } from '../../functions/core/family';
+import { publishSnapshots, type SnapshotDeps } from '../../functions/core/publish-snapshots';
+import {
+  buildSnapshot,
+  type CommittedPeriod,
+  coalesceChanges,
+  type MemberChange,
+  snapshotVersion,
+} from '../../functions/core/usage-snapshot';
+import type { SnapshotPutResult } from '../../functions/core/usage-snapshot-ports';
+
+const change = (over: Partial<MemberChange> = {}): MemberChange => ({
+  familyId: 1,
+  customerId: 11,
+  period: '202506',
+  status: 'NORMAL',
+  counted: true,
+  committedVersion: 3,
+  committedAtMs: 1_000,
+  ...over,
+});
+
+const state = (over: Partial<CommittedPeriod> = {}): CommittedPeriod => ({
+  familyId: 1,
+  period: '202506',
+  version: 3,
+  quotaBytes: 1_000,
+  familyUsedBytes: 250,
+  members: new Map([
+    [11, { usedBytes: 100, monthlyLimitBytes: 400 }],
+    [12, { usedBytes: 150, monthlyLimitBytes: null }],
+  ]),
+  ...over,
+});
+
+describe('coalescing', () => {
+  it('keeps one change per member: newest period, then newest version, then the latest delivered', () => {
+    const { entries, superseded } = coalesceChanges([
+      change({ customerId: 11, committedVersion: 3 }),
+      change({ customerId: 11, committedVersion: 4, status: 'MANUAL', counted: false }),
+      change({ customerId: 12, committedVersion: 4 }),
+      change({ customerId: 12, period: '202505', committedVersion: 90 }),
+      change({ customerId: 11, committedVersion: 4 }),
+    ]);
+    expect(superseded).toBe(3);
+    expect(entries.map((e) => [e.latest.customerId, e.latest.period, e.latest.committedVersion])).toEqual([
+      [11, '202506', 4],
+      [12, '202506', 4],
+    ]);
+    expect(entries[0]?.blockReason).toBeNull();
+  });
+
+  it('a blocked latest event makes the entry blocked with its reason', () => {
+    const { entries } = coalesceChanges([change(), change({ status: 'APP_BLOCK', counted: false })]);
+    expect(entries[0]?.blockReason).toBe('APP_BLOCK');
+  });
+});
+
+describe('the snapshot', () => {
+  it('carries the family and member figures and a version that outranks every earlier period', () => {
+    const s = buildSnapshot(state(), { latest: change(), blockReason: null }, Date.UTC(2025, 5, 1));
+    expect(s).toEqual({
+      familyId: 1,
+      customerId: 11,
+      period: '202506',
+      familyQuotaBytes: 1_000,
+      familyUsedBytes: 250,
+      familyRemainingBytes: 750,
+      familyUsedPercent: 25,
+      memberUsedBytes: 100,
+      memberLimitBytes: 400,
+      memberUsedPercent: 25,
+      blocked: false,
+      blockReason: null,
+      version: snapshotVersion('202506', 3),
+      asOf: '2025-06-01T00:00:00.000Z',
+    });
+    expect(snapshotVersion('202506', 1)).toBeGreaterThan(snapshotVersion('202505', 999_999));
+  });
+
+  it('an overdrawn family shows nothing remaining; no limit means no member percentage', () => {
+    const s = buildSnapshot(
+      state({ quotaBytes: 200 }),
+      { latest: change({ customerId: 12 }), blockReason: 'FAMILY_QUOTA_EXCEEDED' },
+      0,
+    );
+    expect(s).toMatchObject({
+      familyRemainingBytes: 0,
+      familyUsedPercent: 125,
+      memberLimitBytes: null,
+      memberUsedPercent: null,
+      blocked: true,
+      blockReason: 'FAMILY_QUOTA_EXCEEDED',
+    });
+  });
+});
+
+describe('publishing', () => {
+  const deps = (
+    publish: (n: number, attempt: number) => Promise<SnapshotPutResult[]>,
+    over: Partial<SnapshotDeps> = {},
+  ) => {
+    let attempt = 0;
+    return {
+      reader: { read: async () => [state()] },
+      publisher: { publish: (s: ReadonlyArray<unknown>) => publish(s.length, ++attempt) },
+      globalPolicy: { current: async () => NO_POLICY },
+      clock: { now: () => 1_250 },
+      settings: { retry: { maxAttempts: 3, baseDelayMs: 1 }, budgetMs: 1_000 },
+      log: { warn: () => {} },
+      ...over,
+    } satisfies SnapshotDeps;
+  };
+  const two = [change({ customerId: 11 }), change({ customerId: 12 })];
+
+  it('retries failed entries within the invocation and measures from the commit', async () => {
+    const report = await publishSnapshots(
+      two,
+      deps(async (n, attempt) =>
+        Array.from({ length: n }, (_, i) =>
+          attempt === 1 && i === 0 ? { ok: false, code: 'InternalFailure', permanent: false } : { ok: true },
+        ),
+      ),
+    );
+    expect(report).toEqual({ published: 2, failed: 0, superseded: 0, commitToPublishMs: [250, 250] });
+  });
+
+  it('counts entries that stay refused, and does not retry a permanent error', async () => {
+    let calls = 0;
+    const report = await publishSnapshots(
+      two,
+      deps(async (n) => {
+        calls++;
+        return Array.from({ length: n }, () => ({ ok: false, code: 'MalformedDetail', permanent: true }));
+      }),
+    );
+    expect(report).toMatchObject({ published: 0, failed: 2 });
+    expect(calls).toBe(1);
+  });
+
+  it('never throws and never outlives its budget', async () => {
+    const unreadable = await publishSnapshots(
+      two,
+      deps(async () => [], {
+        reader: {
+          read: async () => {
+            throw new Error('ledger down');
+          },
+        },
+      }),
+    );
+    expect(unreadable).toMatchObject({ published: 0, failed: 2 });
+
+    const started = Date.now();
+    const hung = await publishSnapshots(
+      two,
+      deps(() => new Promise(() => {}), {
+        settings: { retry: { maxAttempts: 3, baseDelayMs: 1 }, budgetMs: 50 },
+      }),
+    );
+    expect(hung).toMatchObject({ published: 0, failed: 2 });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
