@@ -1,4 +1,4 @@
-import type { DecisionStatus } from './decisions';
+import type { DecisionStatus } from './status-effects';
 
 /** DetailType of a live usage snapshot on the bus. */
 export const USAGE_UPDATED = 'USAGE_UPDATED';

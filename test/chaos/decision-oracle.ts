@@ -150,6 +150,7 @@ export function judgeDecisions(input: OracleInput): OracleVerdict {
     const model = modelOf(family, input.periods);
     const changes = (input.changes ?? []).filter((c) => c.familyId === family.familyId);
     const lastDecidedAt = new Map<string, { version: number; at: string }>();
+    const firstSeenAt = new Map<string, string>();
     for (const record of records) {
       const kind = input.kindOf(record);
       const envelope = envelopes.get(record);
@@ -167,7 +168,10 @@ export function judgeDecisions(input: OracleInput): OracleVerdict {
       };
       // A change comes before the decisions made at the version it produced, or later.
       const decidedAt = decidedAtOf(event, record, input);
-      if (decidedAt !== null) {
+      // A replayed record repeats the fate (and version) its eventId got at its first delivery.
+      const replay = firstSeenAt.has(event.eventId);
+      if (!replay) firstSeenAt.set(event.eventId, at(record));
+      if (decidedAt !== null && !replay) {
         // Versions only grow, so a family's decisions in delivery order were made at versions that never go back.
         const last = lastDecidedAt.get(event.period);
         if (last && decidedAt < last.version) {
