@@ -1,4 +1,5 @@
 import { DynamoLedger } from '../functions/adapters/dynamodb/ledger';
+import type { Ledger } from '../functions/core/ports';
 import type { SettlementDeps } from '../functions/core/settle-batch';
 import { createObservability } from '../functions/shared/observability';
 import { createSettlementDeps } from '../functions/usage-events/dependencies';
@@ -16,16 +17,23 @@ const silent = { warn: () => {}, error: () => {} };
  * (createSettlementDeps), except that the ledger gets the metered document
  * client. Both shapes use these same adapters.
  */
-function settlementDeps(stores: RunStores): SettlementDeps {
+function settlementDeps(stores: RunStores, wrap: (ledger: Ledger) => Ledger): SettlementDeps {
   return {
     ...createSettlementDeps(stores.config, stores.redis, silent),
-    ledger: new DynamoLedger(stores.doc, stores.config.tables),
+    ledger: wrap(new DynamoLedger(stores.doc, stores.config.tables)),
   };
 }
 
-/** (a) baseline: one event at a time; (b) product: the real usage-events handler. */
-export function createInvoker(shape: Shape, stores: RunStores): MskInvoker {
-  const deps = settlementDeps(stores);
+/**
+ * (a) baseline: one event at a time; (b) product: the real usage-events
+ * handler. `wrap` puts a meter around the ledger (W2 times each commit).
+ */
+export function createInvoker(
+  shape: Shape,
+  stores: RunStores,
+  wrap: (ledger: Ledger) => Ledger = (ledger) => ledger,
+): MskInvoker {
+  const deps = settlementDeps(stores, wrap);
   const handler =
     shape === 'product'
       ? createUsageEventsHandler(deps, createObservability('bench-product'), {

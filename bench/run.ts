@@ -15,6 +15,7 @@ import { startSharedServices, useLocalAwsEnvironment } from './services';
 import { mean, round } from './stats';
 import { checkTargets, findRun } from './targets';
 import { isStandardW1, W1, W1_DELIVERY, w1Workload } from './w1';
+import { runW2 } from './w2-run';
 
 /**
  * `npm run bench`: W1 through (a) the baseline and (b) the real usage-events
@@ -28,7 +29,15 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const redact = (text: string) => text.split(REPO_ROOT).join('').split(tmpdir()).join('<tmp>');
 
 async function main(): Promise<number> {
-  const parsed = parseOptions(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const chosen = argv.indexOf('--workload');
+  if (chosen >= 0 && argv[chosen + 1] === 'w2') {
+    useLocalAwsEnvironment();
+    return runW2(argv);
+  }
+  if (chosen >= 0 && argv[chosen + 1] !== 'w1') throw new Error('--workload must be w1 or w2');
+  if (chosen >= 0) argv.splice(chosen, 2);
+  const parsed = parseOptions(argv);
   if (parsed === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return 0;
