@@ -239,7 +239,8 @@ export function openLoopRun(
       offered: outcome.offered,
       pollers: spec.pollers,
       processed: outcome.processed,
-      keptUp: outcome.processed === outcome.offered && outcome.drainSeconds <= 5,
+      // A backlog still there a second after the producer stops is growing, not a batch in flight.
+      keptUp: outcome.processed === outcome.offered && outcome.drainSeconds <= 1,
       drainSeconds: outcome.drainSeconds,
       meanBatch: outcome.meanBatch,
       lag: outcome.lag,
