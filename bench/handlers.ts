@@ -1,4 +1,5 @@
 import { DynamoLedger } from '../functions/adapters/dynamodb/ledger';
+import type { Ledger } from '../functions/core/ports';
 import type { SettlementDeps } from '../functions/core/settle-batch';
 import { createObservability } from '../functions/shared/observability';
 import { createSettlementDeps, createSnapshotDeps } from '../functions/usage-events/dependencies';
@@ -17,20 +18,26 @@ const silent = { warn: () => {}, error: () => {} };
  * (createSettlementDeps), except that the ledger gets the metered document
  * client. Both shapes use these same adapters.
  */
-function settlementDeps(stores: RunStores): SettlementDeps {
+function settlementDeps(stores: RunStores, wrap: (ledger: Ledger) => Ledger): SettlementDeps {
   return {
     ...createSettlementDeps(stores.config, stores.redis, silent),
-    ledger: new DynamoLedger(stores.doc, stores.config.tables),
+    ledger: wrap(new DynamoLedger(stores.doc, stores.config.tables)),
   };
 }
 
 /**
  * (a) baseline: one event at a time; (b) product: the real usage-events
  * handler, publishing the usage snapshots to `bus` when there is one (their
- * committed-state reads go through the same metered, delayed client).
+ * committed-state reads go through the same metered, delayed client). `wrap`
+ * puts a meter around the ledger (W2 times each commit).
  */
-export function createInvoker(shape: Shape, stores: RunStores, bus: SnapshotBus | null): MskInvoker {
-  const deps = settlementDeps(stores);
+export function createInvoker(
+  shape: Shape,
+  stores: RunStores,
+  bus: SnapshotBus | null,
+  wrap: (ledger: Ledger) => Ledger = (ledger) => ledger,
+): MskInvoker {
+  const deps = settlementDeps(stores, wrap);
   const handler =
     shape === 'product'
       ? createUsageEventsHandler(deps, createObservability('bench-product'), {

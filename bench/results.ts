@@ -60,7 +60,7 @@ export interface RunResult {
     readonly scriptCallsPerBatch: Record<string, number>;
     /** Invocations with more round trips than 3 plus their hydrations (all cache fills from the ledger). */
     readonly batchesOverRoundTripBudget: number;
-    /** The same, counting hydrate-family calls only as hydrations. */
+    /** The same, counting hydrate-period calls only as hydrations. */
     readonly batchesOverCountingFamilyHydrationsOnly: number;
     readonly latencyMs: { readonly configured: number; readonly realisedMean: number };
   };
@@ -77,7 +77,7 @@ export interface BatchFigures {
   readonly redisCommandsByName: Readonly<Record<string, number>>;
   /** Cache fills from the ledger: familyHydrations + memberSetFills + nonMemberEntries. */
   readonly hydrations: number;
-  /** hydrate-family script calls. */
+  /** hydrate-period script calls. */
   readonly familyHydrations: number;
   /** Member sets filled from the ledger (SADD). */
   readonly memberSetFills: number;

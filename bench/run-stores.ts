@@ -35,7 +35,14 @@ export interface RunStores {
   readonly doc: DynamoDBDocumentClient;
   readonly meter: DynamoMeter;
   readonly queueUrl: string;
+  /** The private redis-server itself, not through the proxy: for memory readings. */
+  readonly redisEndpoint: string;
   stop(): Promise<void>;
+}
+
+/** Tables a run uses as they are (seeded once for several runs), instead of fresh ones seeded with `families`. */
+export interface SharedTables {
+  readonly shared: { readonly ledger: string; readonly outbox: string };
 }
 
 const SEED_CONCURRENCY = 8;
@@ -44,7 +51,7 @@ export async function openRunStores(
   shared: SharedServices,
   label: string,
   latency: Latency,
-  families: ReadonlyArray<WorkloadFamily>,
+  families: ReadonlyArray<WorkloadFamily> | SharedTables,
 ): Promise<RunStores> {
   const stoppers: Array<() => Promise<unknown>> = [];
   const stop = async () => {
@@ -52,17 +59,22 @@ export async function openRunStores(
     stoppers.length = 0;
   };
   try {
-    const tables = { ledger: `bench-${label}-ledger`, outbox: `bench-${label}-outbox` };
-    stoppers.push(async () => {
-      for (const TableName of Object.values(tables)) {
-        await shared.admin.send(new DeleteTableCommand({ TableName })).catch(() => undefined);
-      }
-    });
-    await createTables(shared.admin, tables);
-    const familyStore = new FamilyStore(shared.adminDoc, tables.ledger);
-    await forEachConcurrently([...families], SEED_CONCURRENCY, async (family) => {
-      await familyStore.putFamily(family);
-    });
+    const tables =
+      'shared' in families
+        ? families.shared
+        : { ledger: `bench-${label}-ledger`, outbox: `bench-${label}-outbox` };
+    if (!('shared' in families)) {
+      stoppers.push(async () => {
+        for (const TableName of Object.values(tables)) {
+          await shared.admin.send(new DeleteTableCommand({ TableName })).catch(() => undefined);
+        }
+      });
+      await createTables(shared.admin, tables);
+      const familyStore = new FamilyStore(shared.adminDoc, tables.ledger);
+      await forEachConcurrently([...families], SEED_CONCURRENCY, async (family) => {
+        await familyStore.putFamily(family);
+      });
+    }
 
     const redisServer: LocalService = await startPrivateRedis();
     stoppers.push(() => redisServer.stop());
@@ -87,7 +99,18 @@ export async function openRunStores(
     const meter = new DynamoMeter(new DelayLine(latency.dynamodbMs), tableDefinitions(tables));
     meter.attach(doc);
     stoppers.push(async () => doc.destroy());
-    return { tables, config, redis, proxy, redisWrites, doc, meter, queueUrl, stop };
+    return {
+      tables,
+      config,
+      redis,
+      proxy,
+      redisWrites,
+      doc,
+      meter,
+      queueUrl,
+      redisEndpoint: redisServer.endpoint,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -15,6 +15,7 @@ import { startSharedServices, useLocalAwsEnvironment } from './services';
 import { mean, round } from './stats';
 import { checkTargets, findRun } from './targets';
 import { isStandardW1, W1, W1_DELIVERY, w1Workload } from './w1';
+import { runW2 } from './w2-run';
 
 /**
  * `npm run bench`: W1 through (a) the baseline and (b) the real usage-events
@@ -28,7 +29,15 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const redact = (text: string) => text.split(REPO_ROOT).join('').split(tmpdir()).join('<tmp>');
 
 async function main(): Promise<number> {
-  const parsed = parseOptions(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const chosen = argv.indexOf('--workload');
+  if (chosen >= 0 && argv[chosen + 1] === 'w2') {
+    useLocalAwsEnvironment();
+    return runW2(argv);
+  }
+  if (chosen >= 0 && argv[chosen + 1] !== 'w1') throw new Error('--workload must be w1 or w2');
+  if (chosen >= 0) argv.splice(chosen, 2);
+  const parsed = parseOptions(argv);
   if (parsed === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -151,7 +160,7 @@ const NOTES = [
   "DynamoDB Local's own ConsumedCapacity is shown for reference only: it is not the AWS bill (it doubles transactional writes but does not add up a transaction's items; a transaction of ten 600-byte Puts reports 2 units where the per-item rule gives 20).",
   "With injected latency, DynamoDB Local's own answer time is added on top of the injected latency (means in the JSON, latencyMs.serviceMean).",
   "Redis round trips = socket writes of the handler's Redis client in one invocation: ioredis writes a pipeline (auto-pipelining groups the commands issued in one tick) or a lone command in one write, then waits for the replies.",
-  'Hydrations = cache fills from the ledger in the invocation: hydrate-family script calls (family state), member-set fills (SADD, a membership cache miss) and negative membership entries (SET of a non-member key); each count is in the JSON per batch, and the check is also given counting hydrate-family calls only.',
+  'Hydrations = cache fills from the ledger in the invocation: hydrate-period script calls (family state), member-set fills (SADD, a membership cache miss) and negative membership entries (SET of a non-member key); each count is in the JSON per batch, and the check is also given counting hydrate-period calls only.',
   'Usage snapshots (product only): commit to publish = from the ledger answering that a commit stood to PutEvents accepting the entry, over every published entry; it includes the strongly consistent read of the committed state (BatchGetItem, counted in the DynamoDB requests) and the injected PutEvents delay. The snapshot path writes nothing.',
   'Injected latency: a fixed delay before each DynamoDB HTTP request (SDK middleware inside the retry loop) and before each chunk the Redis client sends (TCP proxy); the realised means are in the JSON.',
 ];

@@ -1,3 +1,4 @@
+import { SCRIPT_FILES } from '../functions/adapters/redis/settlement-scripts';
 import { SimulatedEventSourceMapping, SimulatedTopic } from '../local/kafka/esm-simulator';
 import type { GeneratedEvent, WorkloadFamily } from '../local/workload/generate';
 import { createInvoker } from './handlers';
@@ -30,7 +31,8 @@ interface Invocation {
   readonly traffic: RedisTraffic;
 }
 
-const HYDRATE_SCRIPT = 'hydrate-family';
+/** Period states loaded from the ledger (one per family and period a batch first sees). */
+const HYDRATE_SCRIPT = SCRIPT_FILES.hydratePeriod;
 /** The command that fills a family's member set from the ledger (a membership cache miss). */
 const MEMBER_FILL = 'SADD';
 

@@ -74,14 +74,14 @@ export function checkTargets(
   return checks;
 }
 
-/** "aws: 0/50 batches over (3 counting hydrate-family only); mean 14.8 round trips, 40.8 hydrations; tightest 4 with 1". */
+/** "aws: 0/50 batches over (3 counting hydrate-period only); mean 14.8 round trips, 40.8 hydrations; tightest 4 with 1". */
 function roundTripSummary(r: RunResult): string {
   const worst = [...r.batches].sort(
     (a, b) => b.redisRoundTrips - b.hydrations - (a.redisRoundTrips - a.hydrations),
   )[0];
   return (
     `${r.mode}: ${r.redis.batchesOverRoundTripBudget}/${r.batches.length} batches over ` +
-    `(${r.redis.batchesOverCountingFamilyHydrationsOnly} counting hydrate-family only); ` +
+    `(${r.redis.batchesOverCountingFamilyHydrationsOnly} counting hydrate-period only); ` +
     `mean ${round(r.redis.roundTripsPerBatch.mean, 1)} round trips, ${round(r.redis.hydrationsPerBatch, 1)} hydrations` +
     `${worst ? `; tightest ${worst.redisRoundTrips} with ${worst.hydrations}` : ''}`
   );

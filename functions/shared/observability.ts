@@ -1,15 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import { type DIMENSION, METRIC_NAMESPACE, type MetricName, SERVICE_NAME } from './metric-names';
 
 export interface Observability {
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly tracer: Tracer;
+  /** For the tracer, which is loaded only when tracing is on (shared/tracing.ts). */
+  readonly serviceName: string;
 }
 
-/** One logger, metrics and tracer per function, created at module scope (once per container). */
+/** One logger and metrics per function, created at module scope (once per container). */
 export function createObservability(component: string): Observability {
   const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME;
   const logger = new Logger({ serviceName, persistentKeys: { component } });
@@ -19,8 +19,7 @@ export function createObservability(component: string): Observability {
     // Its own warnings (an invocation with nothing to count) follow the log level.
     logger,
   });
-  const tracer = new Tracer({ serviceName });
-  return { logger, metrics, tracer };
+  return { logger, metrics, serviceName };
 }
 
 export function count(metrics: Metrics, name: MetricName, value = 1): void {

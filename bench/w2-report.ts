@@ -1,0 +1,138 @@
+import type { Machine } from './machine';
+import { median, round } from './stats';
+import type { OpenLoopFigures, W2RunFigures } from './w2-runs';
+
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly values: ReadonlyArray<number>;
+}
+
+export const spread = (values: ReadonlyArray<number>): Spread => ({
+  median: median(values),
+  min: Math.min(...values),
+  max: Math.max(...values),
+  values,
+});
+
+export interface W2Results {
+  readonly workload: {
+    readonly name: string;
+    readonly families: number;
+    readonly members: number;
+    readonly zipfS: number;
+    readonly partitions: number;
+    readonly batchSize: number;
+    readonly duplicateRate: number;
+    readonly malformedRate: number;
+    readonly injectedLatencyMs: { readonly dynamodbPerRequest: number; readonly redisPerRoundTrip: number };
+    readonly dedupWindowSeconds: number;
+  };
+  readonly machine: Machine;
+  readonly revision: { readonly commit: string; readonly uncommittedChanges: boolean } | null;
+  readonly takenAt: string;
+  readonly loadAverage: { readonly mean: number; readonly max: number };
+  readonly seeding: {
+    readonly families: number;
+    readonly items: number;
+    readonly requests: number;
+    readonly seconds: number;
+    readonly itemsPerSecond: number;
+  };
+  readonly rounds: ReadonlyArray<{ readonly baseline: W2RunFigures; readonly product: W2RunFigures }>;
+  readonly abSummary: {
+    readonly rounds: number;
+    readonly baselineEventsPerSecond: Spread;
+    readonly productEventsPerSecond: Spread;
+    /** Product / baseline events/s, per round. */
+    readonly ratio: Spread;
+  };
+  readonly openLoop: ReadonlyArray<OpenLoopFigures>;
+  readonly redisProjection: RedisProjection | null;
+  readonly notes: ReadonlyArray<string>;
+}
+
+export interface RedisProjection {
+  readonly settledMarkBytes: number;
+  readonly periodStateBytes: number;
+  readonly dedupWindowSeconds: number;
+  /** Settled marks alive at once: rate x dedup window, times their size. */
+  readonly marksAt: Record<string, { readonly marks: number; readonly bytes: number }>;
+  /** Period states: one per family and live period, whatever the rate (2 near a month boundary). */
+  readonly statesFor: { readonly families: number; readonly periods: number; readonly bytes: number };
+}
+
+export function projectRedis(
+  runs: ReadonlyArray<W2RunFigures>,
+  families: number,
+  dedupWindowSeconds: number,
+): RedisProjection | null {
+  const withMarks = runs.filter((r) => r.redis.settledMarks.count > 0);
+  if (withMarks.length === 0) return null;
+  const markBytes = median(withMarks.map((r) => r.redis.settledMarks.meanBytes));
+  const stateBytes = median(withMarks.map((r) => r.redis.periodStates.meanBytes));
+  const marksAt: RedisProjection['marksAt'] = {};
+  for (const rate of [5_000, 10_000]) {
+    const marks = rate * dedupWindowSeconds;
+    marksAt[`${rate}/s`] = { marks, bytes: Math.round(marks * markBytes) };
+  }
+  return {
+    settledMarkBytes: round(markBytes, 1),
+    periodStateBytes: round(stateBytes, 1),
+    dedupWindowSeconds,
+    marksAt,
+    statesFor: { families, periods: 2, bytes: Math.round(families * 2 * stateBytes) },
+  };
+}
+
+const GiB = 1024 ** 3;
+const fmt = (n: number, d = 0) => round(n, d).toLocaleString('en-US');
+
+/** The printed table: one line per run, then the A/B summary and the projection. */
+export function formatW2(results: W2Results): string {
+  const lines: string[] = [];
+  const s = results.seeding;
+  lines.push(
+    `${results.workload.name}: seeded ${fmt(s.families)} families (${fmt(s.items)} items) in ${fmt(s.seconds, 1)} s, ` +
+      `${fmt(s.itemsPerSecond)} items/s, ${fmt(s.requests)} BatchWriteItem requests`,
+    '',
+    'run                  events  events/s  DDB req/ev  WCU/ev  tx/batch  hydr/ev  Redis B/ev  p50 dec ms  p99 dec ms  lag',
+  );
+  const row = (name: string, r: W2RunFigures, o?: OpenLoopFigures) =>
+    [
+      name.padEnd(19),
+      fmt(r.events).padStart(7),
+      fmt(r.eventsPerSecond).padStart(9),
+      fmt(r.dynamodb.requestsPerEvent, 3).padStart(11),
+      fmt(r.dynamodb.wcuPerEvent, 2).padStart(7),
+      fmt(r.dynamodb.transactionsPerBatch, 1).padStart(9),
+      fmt(r.hydrations / Math.max(r.events, 1), 3).padStart(8),
+      fmt(r.redis.bytesPerEvent).padStart(11),
+      (o ? fmt(o.decisionLatencyMs.p50) : '-').padStart(11),
+      (o ? fmt(o.decisionLatencyMs.p99) : '-').padStart(11),
+      o ? (o.keptUp ? ' bounded' : ` behind (${fmt(o.offered - o.processed)} left)`) : '',
+    ].join(' ');
+  results.rounds.forEach((round, i) => {
+    lines.push(row(`A${i + 1} baseline`, round.baseline), row(`B${i + 1} product`, round.product));
+  });
+  for (const o of results.openLoop) lines.push(row(`open ${o.offeredRate}/s`, o, o));
+  const ab = results.abSummary;
+  if (ab.rounds > 0) {
+    lines.push(
+      '',
+      `A/B product/baseline events/s: median ${fmt(ab.ratio.median, 1)}x (min ${fmt(ab.ratio.min, 1)}x, max ${fmt(ab.ratio.max, 1)}x over ${ab.rounds} rounds)`,
+    );
+  }
+  const p = results.redisProjection;
+  if (p) {
+    lines.push(
+      `Redis: settled mark ${fmt(p.settledMarkBytes)} B, period state ${fmt(p.periodStateBytes)} B; dedup window ${p.dedupWindowSeconds} s`,
+      ...Object.entries(p.marksAt).map(
+        ([rate, m]) => `  at ${rate}: ${fmt(m.marks)} marks = ${fmt(m.bytes / GiB, 2)} GiB`,
+      ),
+      `  period states, ${fmt(p.statesFor.families)} families x ${p.statesFor.periods} periods: ${fmt(p.statesFor.bytes / GiB, 2)} GiB`,
+    );
+  }
+  return lines.join('\n');
+}

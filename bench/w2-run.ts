@@ -1,0 +1,163 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createTables } from '../functions/adapters/dynamodb/create-tables';
+import { FamilyStore } from '../functions/adapters/dynamodb/family-store';
+import { loadConfig } from '../functions/shared/config';
+import type { GeneratedEvent } from '../local/workload/generate';
+import { describeMachine, describeMachineLine, describeRevision } from './machine';
+import { startSharedServices } from './services';
+import { mean, round } from './stats';
+import { parseW2Options, W2, W2_DELIVERY, W2_USAGE, w2Workload } from './w2';
+import { renderW2Chart } from './w2-chart';
+import { formatW2, projectRedis, spread, type W2Results } from './w2-report';
+import { closedLoopRun, type OpenLoopFigures, openLoopRun, type W2RunFigures } from './w2-runs';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * `npm run bench -- --workload w2`: seeds the ledger with W2's families once
+ * (BatchWriteItem), then on those tables runs interleaved A/B rounds
+ * (baseline, then product, each on its own slice of the stream, closed loop)
+ * and the open-loop rate test of the product; every run has its own Redis.
+ */
+export async function runW2(argv: string[]): Promise<number> {
+  const options = parseW2Options(argv);
+  if (options === 'help') {
+    process.stdout.write(`${W2_USAGE}\n`);
+    return 0;
+  }
+  const machine = describeMachine();
+  const revision = describeRevision();
+  log(`machine: ${describeMachineLine(machine)}`);
+  const loads = [loadavg()[0] ?? 0];
+  const sampler = setInterval(() => loads.push(loadavg()[0] ?? 0), 5_000);
+  sampler.unref();
+
+  const nowMs = Date.now();
+  const workload = w2Workload(options, nowMs);
+  log(`workload: ${workload.families.length} families, ${workload.events.length} events generated`);
+  let cursor = 0;
+  const take = (n: number): GeneratedEvent[] => {
+    const slice = workload.events.slice(cursor, cursor + n);
+    cursor += n;
+    return slice;
+  };
+  const latency = { dynamodbMs: options.ddbLatencyMs, redisMs: options.redisLatencyMs };
+
+  const shared = await startSharedServices();
+  try {
+    const tables = { ledger: 'bench-w2-ledger', outbox: 'bench-w2-outbox' };
+    await createTables(shared.admin, tables);
+    const seedStarted = performance.now();
+    const store = new FamilyStore(shared.adminDoc, tables.ledger);
+    const requests = await store.seedNewFamilies(workload.families, options.seedConcurrency, nowMs);
+    const seedSeconds = (performance.now() - seedStarted) / 1000;
+    const items = workload.families.reduce((n, f) => n + 1 + f.members.length, 0);
+    log(`seeded ${items} items in ${round(seedSeconds, 1)} s (${requests} BatchWriteItem requests)`);
+
+    const rounds: Array<{ baseline: W2RunFigures; product: W2RunFigures }> = [];
+    for (let r = 1; r <= options.rounds; r++) {
+      const one = async (shape: 'baseline' | 'product', n: number) => {
+        const label = `w2-${shape}-${r}-${Date.now().toString(36)}`;
+        log(`round ${r} ${shape}: ${n} events`);
+        const run = await closedLoopRun(shared, tables, { shape, events: take(n), latency, label }, (l) =>
+          log(`  ${shape}: ${l}`),
+        );
+        log(`  ${shape}: ${round(run.eventsPerSecond, 0)} events/s, ${run.settled} settled`);
+        return run;
+      };
+      const baseline = await one('baseline', options.baselineEvents);
+      const product = await one('product', options.productEvents);
+      rounds.push({ baseline, product });
+    }
+
+    const openLoop: OpenLoopFigures[] = [];
+    for (const rate of options.rates) {
+      log(`open loop: ${rate} events/s for ${options.rateSeconds} s, ${options.pollers} pollers`);
+      const step = await openLoopRun(shared, tables, {
+        rate,
+        seconds: options.rateSeconds,
+        pollers: options.pollers,
+        events: take(Math.ceil(rate * options.rateSeconds)),
+        latency,
+        label: `w2-open-${rate}-${Date.now().toString(36)}`,
+      });
+      log(
+        `  ${rate}/s: ${step.keptUp ? 'kept up' : 'behind'}, decision p50 ${round(step.decisionLatencyMs.p50, 0)} ms, ` +
+          `p99 ${round(step.decisionLatencyMs.p99, 0)} ms, drain ${round(step.drainSeconds, 1)} s`,
+      );
+      openLoop.push(step);
+    }
+
+    const dedupWindowSeconds = loadConfig({ ...process.env }).settlement.dedupWindowSeconds;
+    const full = options.families === W2.families;
+    const results: W2Results = {
+      workload: {
+        name: full ? 'W2' : `W2 (scaled: ${options.families.toLocaleString('en-US')} families)`,
+        families: options.families,
+        members: items - options.families,
+        zipfS: W2.zipfS,
+        partitions: W2_DELIVERY.partitions,
+        batchSize: W2_DELIVERY.batchSize,
+        duplicateRate: W2.duplicateRate,
+        malformedRate: W2.malformedRate,
+        injectedLatencyMs: {
+          dynamodbPerRequest: options.ddbLatencyMs,
+          redisPerRoundTrip: options.redisLatencyMs,
+        },
+        dedupWindowSeconds,
+      },
+      machine,
+      revision,
+      takenAt: new Date().toISOString(),
+      loadAverage: { mean: round(mean(loads), 2), max: round(Math.max(...loads), 2) },
+      seeding: {
+        families: options.families,
+        items,
+        requests,
+        seconds: round(seedSeconds, 1),
+        itemsPerSecond: round(items / seedSeconds, 0),
+      },
+      rounds,
+      abSummary: {
+        rounds: rounds.length,
+        baselineEventsPerSecond: spread(rounds.map((r) => r.baseline.eventsPerSecond)),
+        productEventsPerSecond: spread(rounds.map((r) => r.product.eventsPerSecond)),
+        ratio: spread(rounds.map((r) => r.product.eventsPerSecond / r.baseline.eventsPerSecond)),
+      },
+      openLoop,
+      redisProjection: projectRedis(
+        [...rounds.map((r) => r.product), ...openLoop],
+        W2.families,
+        dedupWindowSeconds,
+      ),
+      notes: NOTES,
+    };
+    process.stdout.write(`${formatW2(results)}\n`);
+    const outDir = resolve(process.cwd(), options.outDir);
+    mkdirSync(outDir, { recursive: true });
+    const stem = full ? 'w2' : 'w2-scaled';
+    writeFileSync(join(outDir, `${stem}.json`), `${JSON.stringify(roundAll(results), null, 2)}\n`);
+    writeFileSync(join(outDir, `${stem}.svg`), renderW2Chart(results));
+    log(`wrote ${options.outDir}/${stem}.json and ${options.outDir}/${stem}.svg`);
+    return 0;
+  } finally {
+    clearInterval(sampler);
+    await shared.stop();
+  }
+}
+
+const NOTES = [
+  'Every run of the same invocation uses the one ledger seeded at the start (its own slice of the stream, so event ids never repeat across runs) and a fresh Redis: each family is loaded from the ledger the first time a run sees it.',
+  'A/B rounds: closed loop (the slice is on the topic before the run starts), one poller, batches of up to 1,000 over 8 partitions; events/s = records / wall time of the drain. The ratio is taken per round.',
+  'Open loop: records are produced at the offered rate whatever the consumers do, stamped with the time they are produced; decision latency = commit of the decision in the ledger - Kafka record timestamp, for settlements and rejections from the family state; duplicates and malformed records end at their invocation (recordLatencyMs). Kept up = every offered record processed within 1 s of the producer stopping (lag bounded).',
+  'WCU per event: the billing model of W1 (2 x ceil(item KB) per transactional item) over every record of the run; DDB requests include reads, transactions, retries.',
+  'Redis bytes per event: INFO used_memory after - before the run over its records; settled mark and period state sizes: MEMORY USAGE (SAMPLES 0) of up to 300 keys each. Projection: marks = rate x dedup window; period states = families x 2 live periods.',
+];
+
+function roundAll<T>(value: T): T {
+  return JSON.parse(
+    JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? round(v, 3) : v)),
+  ) as T;
+}

@@ -1,0 +1,261 @@
+import { SimulatedEventSourceMapping, SimulatedTopic } from '../local/kafka/esm-simulator';
+import type { GeneratedEvent } from '../local/workload/generate';
+import { createInvoker } from './handlers';
+import { deadLetterCount } from './ledger-totals';
+import { type Percentiles, percentiles, runOpenLoop } from './open-loop';
+import type { Shape } from './options';
+import { RedisMemory } from './redis-memory';
+import { type Latency, openRunStores, type RunStores } from './run-stores';
+import type { SharedServices } from './services';
+import { TimedLedger } from './timed-ledger';
+import { W2_DELIVERY } from './w2';
+
+export interface W2Tables {
+  readonly ledger: string;
+  readonly outbox: string;
+}
+
+/** What a W2 run measured; the same figures for a closed-loop (A/B) run and an open-loop step. */
+export interface W2RunFigures {
+  readonly shape: Shape;
+  readonly events: number;
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+  readonly invocations: number;
+  readonly batchMs: Percentiles;
+  readonly settled: number;
+  readonly rejectedFromState: number;
+  readonly deadLetters: number;
+  readonly dynamodb: {
+    readonly requests: number;
+    readonly byOperation: Record<string, number>;
+    readonly requestsPerEvent: number;
+    readonly transactionsPerBatch: number;
+    readonly cancelledTransactions: number;
+    readonly wcuBilling: number;
+    readonly wcuPerEvent: number;
+    readonly wcuPerSettled: number;
+    readonly injectedMeanMs: number;
+  };
+  readonly hydrations: number;
+  readonly redis: {
+    readonly usedBytesBefore: number;
+    readonly usedBytesAfter: number;
+    /** (used_memory after - before) / events of the run. */
+    readonly bytesPerEvent: number;
+    readonly settledMarks: { readonly count: number; readonly meanBytes: number };
+    readonly periodStates: { readonly count: number; readonly meanBytes: number };
+  };
+}
+
+/** A run's stores on the shared seeded tables; the figures every run reports once it is done. */
+async function withRunStores<T>(
+  shared: SharedServices,
+  tables: W2Tables,
+  label: string,
+  latency: Latency,
+  body: (stores: RunStores, memory: RedisMemory) => Promise<T>,
+): Promise<T> {
+  const stores = await openRunStores(shared, label, latency, { shared: tables });
+  const memory = RedisMemory.open(stores.redisEndpoint);
+  try {
+    return await body(stores, memory);
+  } finally {
+    memory.close();
+    await stores.stop();
+  }
+}
+
+async function figures(
+  shared: SharedServices,
+  stores: RunStores,
+  memory: RedisMemory,
+  run: { shape: Shape; events: number; seconds: number; batchMs: number[]; usedBefore: number },
+  timed: ReadonlyArray<TimedLedger>,
+): Promise<W2RunFigures> {
+  const meter = stores.meter.read();
+  const billing = await stores.meter.billing.total(shared.admin);
+  const after = await memory.read();
+  const marks = await memory.keyBytes('*:settled:*');
+  const states = await memory.keyBytes('*:period:*');
+  const traffic = stores.proxy.take();
+  const settled = timed.reduce((n, t) => n + t.settled, 0);
+  const transactions = meter.requests.TransactWriteItems ?? 0;
+  const invocations = Math.max(run.batchMs.length, 1);
+  return {
+    shape: run.shape,
+    events: run.events,
+    seconds: run.seconds,
+    eventsPerSecond: run.events / run.seconds,
+    invocations: run.batchMs.length,
+    batchMs: percentiles(run.batchMs),
+    settled,
+    rejectedFromState: timed.reduce((n, t) => n + t.rejectedFromState, 0),
+    deadLetters: await deadLetterCount(shared.sqs.address, stores.queueUrl),
+    dynamodb: {
+      requests: meter.totalRequests,
+      byOperation: meter.requests,
+      requestsPerEvent: meter.totalRequests / run.events,
+      transactionsPerBatch: transactions / invocations,
+      cancelledTransactions: meter.cancelledTransactions,
+      wcuBilling: billing.wcu,
+      wcuPerEvent: billing.wcu / run.events,
+      wcuPerSettled: billing.wcu / Math.max(settled, 1),
+      injectedMeanMs: meter.injectedMeanMs,
+    },
+    hydrations: traffic.scripts['hydrate-period'] ?? 0,
+    redis: {
+      usedBytesBefore: run.usedBefore,
+      usedBytesAfter: after.usedBytes,
+      bytesPerEvent: (after.usedBytes - run.usedBefore) / run.events,
+      settledMarks: { count: marks.count, meanBytes: marks.meanBytes },
+      periodStates: { count: states.count, meanBytes: states.meanBytes },
+    },
+  };
+}
+
+/**
+ * Closed loop, as W1: the slice is on the topic before the run starts and one
+ * poller drains it, batches of 1,000 over 8 partitions. Gives events/s.
+ */
+export function closedLoopRun(
+  shared: SharedServices,
+  tables: W2Tables,
+  spec: { shape: Shape; events: ReadonlyArray<GeneratedEvent>; latency: Latency; label: string },
+  progress: (line: string) => void,
+): Promise<W2RunFigures> {
+  return withRunStores(shared, tables, spec.label, spec.latency, async (stores, memory) => {
+    const timed: TimedLedger[] = [];
+    const invoke = createInvoker(spec.shape, stores, null, (ledger) => {
+      const t = new TimedLedger(ledger);
+      timed.push(t);
+      return t;
+    });
+    const usedBefore = (await memory.read()).usedBytes;
+    stores.proxy.take();
+    const topic = new SimulatedTopic('usage-events', W2_DELIVERY.partitions);
+    const now = Date.now();
+    for (const e of spec.events) topic.produce(e.key, e.value, now);
+    const batchMs: number[] = [];
+    const mapping = new SimulatedEventSourceMapping(
+      topic,
+      async (event) => {
+        const t0 = performance.now();
+        const response = await invoke(event);
+        batchMs.push(performance.now() - t0);
+        return response;
+      },
+      { batchSize: W2_DELIVERY.batchSize },
+    );
+    const started = performance.now();
+    let last = started;
+    await mapping.drain((consumed) => {
+      if (performance.now() - last < 10_000) return;
+      last = performance.now();
+      progress(`${consumed}/${topic.size()} events, ${((last - started) / 1000).toFixed(0)} s`);
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const run = { shape: spec.shape, events: spec.events.length, seconds, batchMs, usedBefore };
+    return figures(shared, stores, memory, run, timed);
+  });
+}
+
+export interface OpenLoopFigures extends W2RunFigures {
+  readonly offeredRate: number;
+  readonly offered: number;
+  readonly pollers: number;
+  readonly processed: number;
+  readonly keptUp: boolean;
+  readonly drainSeconds: number;
+  readonly meanBatch: number;
+  readonly lag: ReadonlyArray<{ readonly t: number; readonly records: number }>;
+  /** Kafka record timestamp to the commit of its decision (settlements and rejections from state). */
+  readonly decisionLatencyMs: Percentiles;
+  /** Kafka record timestamp to the end of the invocation that processed it (every record). */
+  readonly recordLatencyMs: Percentiles;
+}
+
+/** Open loop: the product offered `rate` events/s, with per-event decision latency. */
+export function openLoopRun(
+  shared: SharedServices,
+  tables: W2Tables,
+  spec: {
+    rate: number;
+    seconds: number;
+    pollers: number;
+    events: ReadonlyArray<GeneratedEvent>;
+    latency: Latency;
+    label: string;
+  },
+): Promise<OpenLoopFigures> {
+  return withRunStores(shared, tables, spec.label, spec.latency, async (stores, memory) => {
+    const timed: TimedLedger[] = [];
+    // One handler per poller, like one Lambda container per concurrent invocation.
+    const invokers = Array.from({ length: spec.pollers }, () =>
+      createInvoker('product', stores, null, (ledger) => {
+        const t = new TimedLedger(ledger);
+        timed.push(t);
+        return t;
+      }),
+    );
+    const usedBefore = (await memory.read()).usedBytes;
+    stores.proxy.take();
+    const producedAt = new Map<string, number>();
+    const batchMs: number[] = [];
+    const outcome = await runOpenLoop(
+      {
+        rate: spec.rate,
+        seconds: spec.seconds,
+        events: spec.events,
+        partitions: W2_DELIVERY.partitions,
+        batchSize: W2_DELIVERY.batchSize,
+        pollers: spec.pollers,
+        drainGraceSeconds: Math.max(10, spec.seconds),
+      },
+      invokers.map((invoke) => async (event) => {
+        const t0 = performance.now();
+        const response = await invoke(event);
+        batchMs.push(performance.now() - t0);
+        return response;
+      }),
+      (event, at) => {
+        const id = eventIdOf(event);
+        if (id !== null && !producedAt.has(id)) producedAt.set(id, at);
+      },
+    );
+    const decisions: number[] = [];
+    for (const t of timed) {
+      for (const [id, at] of t.committedAt) {
+        const from = producedAt.get(id);
+        if (from !== undefined) decisions.push(at - from);
+      }
+    }
+    const seconds = outcome.producingSeconds + outcome.drainSeconds;
+    const run = { shape: 'product' as const, events: outcome.processed, seconds, batchMs, usedBefore };
+    const base = await figures(shared, stores, memory, run, timed);
+    return {
+      ...base,
+      offeredRate: spec.rate,
+      offered: outcome.offered,
+      pollers: spec.pollers,
+      processed: outcome.processed,
+      // A backlog still there a second after the producer stops is growing, not a batch in flight.
+      keptUp: outcome.processed === outcome.offered && outcome.drainSeconds <= 1,
+      drainSeconds: outcome.drainSeconds,
+      meanBatch: outcome.meanBatch,
+      lag: outcome.lag,
+      decisionLatencyMs: percentiles(decisions),
+      recordLatencyMs: outcome.recordLatencyMs,
+    };
+  });
+}
+
+function eventIdOf(event: GeneratedEvent): string | null {
+  if (event.value === null) return null;
+  try {
+    const id = (JSON.parse(event.value) as { eventId?: unknown }).eventId;
+    return typeof id === 'string' ? id : null;
+  } catch {
+    return null;
+  }
+}

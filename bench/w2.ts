@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+import { generateWorkload, type Workload, type WorkloadOptions } from '../local/workload/generate';
+
+/**
+ * W2, the reference scale: 250,000 families of 4 members (1,000,000
+ * members), 3% duplicate redeliveries, 1% malformed records, W1's quota and
+ * policy mix. Activity is Zipf-skewed with s = 0.8, not W1's 1.1: over
+ * 250,000 families s = 1.1 would give the busiest family about 8% of all
+ * events (some 400 events/s from four phones at 5,000/s); with 0.8 it gets
+ * under 2%, and a batch of 1,000 touches hundreds of families.
+ */
+export const W2: Omit<WorkloadOptions, 'nowMs' | 'events'> = {
+  seed: 2,
+  families: 250_000,
+  membersPerFamily: [4, 4],
+  zipfS: 0.8,
+  duplicateRate: 0.03,
+  malformedRate: 0.01,
+  skipRate: 0,
+  nightShare: 0.2,
+  runOutShare: 0.05,
+  crossShare: 0.3,
+  policies: true,
+  timeZone: 'Asia/Seoul',
+  firstFamilyId: 1,
+};
+
+export const W2_DELIVERY = { partitions: 8, batchSize: 1_000 } as const;
+
+export interface W2Options {
+  readonly families: number;
+  /** A/B rounds: baseline then product, each on its own slice of the stream. */
+  readonly rounds: number;
+  readonly productEvents: number;
+  readonly baselineEvents: number;
+  /** Offered rates of the open-loop test, events/s. */
+  readonly rates: ReadonlyArray<number>;
+  readonly rateSeconds: number;
+  readonly pollers: number;
+  readonly seedConcurrency: number;
+  readonly ddbLatencyMs: number;
+  readonly redisLatencyMs: number;
+  readonly outDir: string;
+}
+
+export const W2_USAGE = `npm run bench -- --workload w2 [options]
+  --families N           families, 4 members each (W2: 250000; fewer writes w2-scaled.*)
+  --rounds N             interleaved A/B rounds, baseline then product (default 3)
+  --product-events N     events per product round (default 10000)
+  --baseline-events N    events per baseline round (default 1000)
+  --rates R1,R2,...      open-loop offered rates, events/s (default 250,500,1000; none: --rates 0)
+  --rate-seconds S       seconds each rate is offered (default 30)
+  --pollers N            concurrent invocations in the open-loop test (default 8: one per partition)
+  --seed-concurrency N   BatchWriteItem requests in flight while seeding (default 16)
+  --ddb-latency-ms MS    injected latency per DynamoDB request (default 10)
+  --redis-latency-ms MS  injected latency per Redis round trip (default 0.5)
+  --out DIR              where w2.json and w2.svg go (default docs/bench)`;
+
+function number(name: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min) throw new Error(`--${name} must be a number >= ${min}`);
+  return value;
+}
+
+export function parseW2Options(argv: string[]): W2Options | 'help' {
+  const names = [
+    'workload',
+    'families',
+    'rounds',
+    'product-events',
+    'baseline-events',
+    'rates',
+    'rate-seconds',
+    'pollers',
+    'seed-concurrency',
+    'ddb-latency-ms',
+    'redis-latency-ms',
+    'out',
+  ];
+  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  for (const name of names) options[name] = { type: 'string' };
+  const { values } = parseArgs({ args: argv, options });
+  const v = values as Record<string, string | boolean | undefined>;
+  if (v.help) return 'help';
+  const text = (name: string) => v[name] as string | undefined;
+  const rates = (text('rates') ?? '250,500,1000')
+    .split(',')
+    .map((r) => number('rates', r.trim(), 0, 0))
+    .filter((r) => r > 0);
+  return {
+    families: Math.floor(number('families', text('families'), W2.families, 100)),
+    rounds: Math.floor(number('rounds', text('rounds'), 3, 0)),
+    productEvents: Math.floor(number('product-events', text('product-events'), 10_000, 1)),
+    baselineEvents: Math.floor(number('baseline-events', text('baseline-events'), 1_000, 1)),
+    rates,
+    rateSeconds: number('rate-seconds', text('rate-seconds'), 30, 1),
+    pollers: Math.floor(number('pollers', text('pollers'), W2_DELIVERY.partitions, 1)),
+    seedConcurrency: Math.floor(number('seed-concurrency', text('seed-concurrency'), 16, 1)),
+    ddbLatencyMs: number('ddb-latency-ms', text('ddb-latency-ms'), 10, 0),
+    redisLatencyMs: number('redis-latency-ms', text('redis-latency-ms'), 0.5, 0),
+    outDir: text('out') ?? 'docs/bench',
+  };
+}
+
+/** Events the whole run needs: every A/B slice and every open-loop step has events of its own. */
+export function eventsNeeded(o: W2Options): number {
+  const openLoop = o.rates.reduce((n, rate) => n + Math.ceil(rate * o.rateSeconds), 0);
+  return o.rounds * (o.productEvents + o.baselineEvents) + openLoop;
+}
+
+export function w2Workload(o: W2Options, nowMs: number): Workload {
+  return generateWorkload({ ...W2, families: o.families, events: eventsNeeded(o), nowMs });
+}
