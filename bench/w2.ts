@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { generateWorkload, type Workload, type WorkloadOptions } from '../local/workload/generate';
+import { W1 } from './w1';
 
 /**
  * W2, the reference scale: 250,000 families of 4 members (1,000,000
@@ -9,20 +10,14 @@ import { generateWorkload, type Workload, type WorkloadOptions } from '../local/
  * events (some 400 events/s from four phones at 5,000/s); with 0.8 it gets
  * under 2%, and a batch of 1,000 touches hundreds of families.
  */
+const { events: _w1Events, ...W1_SHAPE } = W1;
+
+/** W1's quota, policy and traffic mix at the reference scale, with a flatter Zipf (see above). */
 export const W2: Omit<WorkloadOptions, 'nowMs' | 'events'> = {
+  ...W1_SHAPE,
   seed: 2,
   families: 250_000,
-  membersPerFamily: [4, 4],
   zipfS: 0.8,
-  duplicateRate: 0.03,
-  malformedRate: 0.01,
-  skipRate: 0,
-  nightShare: 0.2,
-  runOutShare: 0.05,
-  crossShare: 0.3,
-  policies: true,
-  timeZone: 'Asia/Seoul',
-  firstFamilyId: 1,
 };
 
 export const W2_DELIVERY = { partitions: 8, batchSize: 1_000 } as const;
