@@ -352,7 +352,9 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       failingIds = workload.events
         .filter((e) => e.kind === 'usage' && random.chance(scenario.eventBridge?.failingShare ?? 0))
         .map((e) => notificationIdFor(String((JSON.parse(e.value ?? '{}') as { eventId: string }).eventId)));
-      bus.failNotifications(failingIds, 'ThrottlingException');
+      // Each fails a few times, fewer than OUTBOX_MAX_ATTEMPTS: every owed notification must still go out,
+      // however long the run. Exhausting the attempts (FAILED, then requeue) is tested on its own.
+      for (const id of failingIds) bus.failNotifications([id], 'ThrottlingException', random.int(1, 4));
     }
 
     const stream = await openTableStream({

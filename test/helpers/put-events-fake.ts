@@ -38,8 +38,11 @@ export interface PutEventsFake {
   /** Entry count of every PutEvents call that reached the fake while it was up. */
   readonly calls: ReadonlyArray<number>;
   timesPublished(notificationId: string): number;
-  /** Rejects entries of these notifications with a per-entry error until cleared. */
-  failNotifications(ids: Iterable<string>, errorCode?: string): void;
+  /**
+   * Rejects entries of these notifications with a per-entry error until
+   * cleared, or only their next `times` entries.
+   */
+  failNotifications(ids: Iterable<string>, errorCode?: string, times?: number): void;
   /** Rejects every entry of this detail type with a per-entry error until cleared. */
   failDetailType(detailType: string, errorCode?: string): void;
   clearFailures(): void;
@@ -53,7 +56,7 @@ export interface PutEventsFake {
 export async function startPutEventsFake(): Promise<PutEventsFake> {
   const accepted: AcceptedEvent[] = [];
   const calls: number[] = [];
-  const failing = new Map<string, string>();
+  const failing = new Map<string, { code: string; remaining: number }>();
   const failingTypes = new Map<string, string>();
   let throttledCalls = 0;
   let unavailable = false;
@@ -101,7 +104,7 @@ export async function startPutEventsFake(): Promise<PutEventsFake> {
     if (!entry.Source || !entry.DetailType) {
       return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source and DetailType are required' };
     }
-    const failure = failingTypes.get(entry.DetailType) ?? failing.get(detail.notificationId);
+    const failure = failingTypes.get(entry.DetailType) ?? failOnce(detail.notificationId);
     if (failure) return { ErrorCode: failure, ErrorMessage: `rejected for a test: ${failure}` };
     const eventId = randomUUID();
     accepted.push({
@@ -112,6 +115,13 @@ export async function startPutEventsFake(): Promise<PutEventsFake> {
       detail,
     });
     return { EventId: eventId };
+  }
+
+  function failOnce(notificationId: string): string | undefined {
+    const failure = failing.get(notificationId);
+    if (!failure) return undefined;
+    if (--failure.remaining <= 0) failing.delete(notificationId);
+    return failure.code;
   }
 
   const listen = (port: number) =>
@@ -139,8 +149,8 @@ export async function startPutEventsFake(): Promise<PutEventsFake> {
     accepted,
     calls,
     timesPublished: (id) => accepted.filter((e) => e.detail.notificationId === id).length,
-    failNotifications(ids, errorCode = 'InternalFailure') {
-      for (const id of ids) failing.set(id, errorCode);
+    failNotifications(ids, errorCode = 'InternalFailure', times = Number.POSITIVE_INFINITY) {
+      for (const id of ids) failing.set(id, { code: errorCode, remaining: times });
     },
     failDetailType(detailType, errorCode = 'InternalFailure') {
       failingTypes.set(detailType, errorCode);
