@@ -290,6 +290,14 @@ function checkConfigOutcomes(world: World, letters: ReadonlyArray<DeadLetter>): 
     const newest = newestApplied.get(value);
     if (newest === undefined || compareVersions(newest, version) < 0) newestApplied.set(value, version);
   }
+  // Membership changes the run made outside the topics (a scenario's removals) make older records stale too.
+  for (const { change } of world.appliedChanges) {
+    if (change.kind !== 'member-left' && change.kind !== 'member-joined') continue;
+    const value = `member:${change.familyId}:${change.customerId}`;
+    const version = `${change.timestampMs}#${change.eventId}`;
+    const newest = newestApplied.get(value);
+    if (newest === undefined || compareVersions(newest, version) < 0) newestApplied.set(value, version);
+  }
   const leftMembers = new Set(
     world.appliedChanges.flatMap(({ change }) =>
       change.kind === 'member-left' ? [`${change.familyId}:${change.customerId}`] : [],
