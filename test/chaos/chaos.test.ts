@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
 import { runScenario } from './run-scenario';
-import { SCENARIOS } from './scenarios';
+import { hasRedisOutages, SCENARIOS } from './scenarios';
 
 /**
  * The bounded chaos suite: every fault class of `npm run chaos`, on a small
@@ -23,6 +23,7 @@ describe('chaos (bounded)', () => {
       expect(result.examples).toEqual([]);
       expect(Object.values(result.violations).every((n) => n === 0)).toBe(true);
       if (scenario.name !== 'no faults') expect(result.faultsInjected).toBeGreaterThan(0);
+      if (hasRedisOutages(scenario)) expect(result.degradedDecisions).toBeGreaterThan(0);
     },
     180_000,
   );

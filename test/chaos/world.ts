@@ -180,7 +180,8 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
             await pause(random.int(20, 120));
             await redisServer.kill();
           }
-          await pause(random.int(50, 400));
+          const down = scenario.redis?.downMs ?? { min: 50, max: 400 };
+          await pause(random.int(down.min, down.max));
           await redisServer.restart();
           if (copy) for (const [key, dump] of copy) await admin.restore(key, 0, dump, 'REPLACE');
         })().catch(() => undefined),
