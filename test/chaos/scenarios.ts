@@ -93,10 +93,13 @@ export const USAGE_EVENT_CRASH_POINTS: ReadonlyArray<CrashPoint> = [
 /** Redis outages of a few hundred ms to 1.5 s: the breaker opens and whole batches decide from the ledger. */
 const OUTAGE_MS = { min: 300, max: 1_500 };
 
-/** Scenarios whose Redis dies and comes back, where the ledger alone must decide for a while. */
+const OUTAGES: ReadonlyArray<RedisFault> = ['outage-empty', 'outage-stale', 'flap'];
+
+/** The Redis outage scenarios: Redis only dies and comes back, and the ledger alone must decide for a while. */
 export const hasRedisOutages = (s: Scenario) =>
-  (s.redis?.outageAt?.probability ?? 0) > 0 ||
-  (s.redis?.faults ?? []).some((f) => f === 'outage-empty' || f === 'outage-stale' || f === 'flap');
+  s.redis !== undefined &&
+  (s.redis.faults.length > 0 || (s.redis.outageAt?.probability ?? 0) > 0) &&
+  s.redis.faults.every((f) => OUTAGES.includes(f));
 
 export const SCENARIOS: ReadonlyArray<Scenario> = [
   { name: 'no faults' },
@@ -139,7 +142,7 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
   { name: 'failover to a replica that lagged', redis: { faults: ['stale-replica'], probability: 0.25 } },
   {
     name: 'Redis down, then back empty (degraded mode)',
-    redis: { faults: ['outage-empty'], probability: 0.25, downMs: OUTAGE_MS },
+    redis: { faults: ['outage-empty'], probability: 0.4, downMs: OUTAGE_MS },
   },
   {
     name: 'Redis down during loads, decisions and commits',
@@ -150,10 +153,10 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
       downMs: OUTAGE_MS,
     },
   },
-  { name: 'Redis flapping', redis: { faults: ['flap'], probability: 0.2, downMs: OUTAGE_MS } },
+  { name: 'Redis flapping', redis: { faults: ['flap'], probability: 0.3, downMs: OUTAGE_MS } },
   {
     name: 'Redis back with an older copy (replica promoted)',
-    redis: { faults: ['outage-stale'], probability: 0.3, downMs: OUTAGE_MS },
+    redis: { faults: ['outage-stale'], probability: 0.5, downMs: OUTAGE_MS },
   },
   { name: 'policy and family events, some late', configEvents: { perUsageEvent: 0.05, staleShare: 0.2 } },
   {
