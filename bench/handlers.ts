@@ -1,4 +1,7 @@
 import { DynamoLedger } from '../functions/adapters/dynamodb/ledger';
+import { MemoryUsageCache } from '../functions/adapters/memory/memory-usage-cache';
+import { systemClock } from '../functions/core/ports';
+import { RedisBreaker } from '../functions/core/redis-breaker';
 import type { SettlementDeps } from '../functions/core/settle-batch';
 import { createObservability } from '../functions/shared/observability';
 import { createSettlementDeps } from '../functions/usage-events/dependencies';
@@ -23,11 +26,24 @@ function settlementDeps(stores: RunStores): SettlementDeps {
   };
 }
 
-/** (a) baseline: one event at a time; (b) product: the real usage-events handler. */
+/**
+ * The handler's degraded mode for the whole run: its breaker open from the
+ * start and for longer than the run, so every batch decides from period
+ * states loaded from the ledger, as while Redis is unreachable. Redis is
+ * never called, so no time goes to failing calls: the cost of the mode itself.
+ */
+function degradedDeps(stores: RunStores): SettlementDeps {
+  const { failureThreshold } = stores.config.processing.redisBreaker;
+  const breaker = new RedisBreaker({ failureThreshold, cooldownMs: 24 * 3_600_000 }, systemClock);
+  for (let i = 0; i < failureThreshold; i++) breaker.failure();
+  return { ...settlementDeps(stores), degradation: { breaker, inMemory: () => new MemoryUsageCache() } };
+}
+
+/** (a) baseline: one event at a time; (b) product: the real usage-events handler; degraded: (b) without Redis. */
 export function createInvoker(shape: Shape, stores: RunStores): MskInvoker {
-  const deps = settlementDeps(stores);
+  const deps = shape === 'degraded' ? degradedDeps(stores) : settlementDeps(stores);
   const handler =
-    shape === 'product'
+    shape !== 'baseline'
       ? createUsageEventsHandler(deps, createObservability('bench-product'), {
           reportBatchItemFailures: stores.config.processing.reportBatchItemFailures,
         })
