@@ -177,6 +177,8 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       const first = kills++ === 0;
       outageTasks.push(
         (async () => {
+          // The first outage lasts until the breaker opened, so even a short run decides from the ledger alone.
+          for (let waited = 0; first && !breaker.open && waited < 5_000; waited += 20) await pause(20);
           for (let flap = kind === 'flap' ? 3 : 0; flap > 0; flap--) {
             await pause(random.int(20, 120));
             await redisServer.restart();
@@ -185,8 +187,6 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
           }
           const down = scenario.redis?.downMs ?? { min: 50, max: 400 };
           await pause(random.int(down.min, down.max));
-          // The first outage lasts until the breaker opened, so even a short run decides from the ledger alone.
-          for (let waited = 0; first && !breaker.open && waited < 5_000; waited += 20) await pause(20);
           await redisServer.restart();
           if (copy) for (const [key, dump] of copy) await admin.restore(key, 0, dump, 'REPLACE');
         })().catch(() => undefined),
