@@ -2,6 +2,7 @@ import type { AttributeValue, CreateTableCommandInput } from '@aws-sdk/client-dy
 import type { DynamoDBDocumentClient, ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/lib-dynamodb';
 import type { FinalizeRequestMiddleware } from '@aws-sdk/types';
 import type { DelayLine } from './delay-line';
+import { billedReadUnits, READ_OPERATIONS } from './read-billing';
 import { WriteBilling } from './write-billing';
 
 type Item = Record<string, AttributeValue>;
@@ -16,6 +17,7 @@ const WRITE_OPERATIONS = new Set([
 
 interface ConsumedCapacity {
   readonly CapacityUnits?: number;
+  readonly ReadCapacityUnits?: number;
   readonly WriteCapacityUnits?: number;
 }
 
@@ -25,6 +27,10 @@ export interface DynamoMeterReading {
   readonly totalRequests: number;
   /** Write capacity DynamoDB Local reported (ReturnConsumedCapacity TOTAL) for committed writes. */
   readonly consumedWcuLocal: number;
+  /** Read capacity as AWS bills it (bench/read-billing.ts), from the items each read returned. */
+  readonly rcuBilling: number;
+  /** Read capacity DynamoDB Local reported; for reference. */
+  readonly consumedRcuLocal: number;
   readonly cancelledTransactions: number;
   readonly failedRequests: number;
   /** Mean latency actually injected per request, ms. */
@@ -45,6 +51,8 @@ export class DynamoMeter {
   readonly billing: WriteBilling;
   private readonly requests: Record<string, number> = {};
   private consumed = 0;
+  private readBilled = 0;
+  private readConsumed = 0;
   private cancelled = 0;
   private failed = 0;
   private serviceMs = 0;
@@ -60,7 +68,8 @@ export class DynamoMeter {
   attach(doc: DynamoDBDocumentClient): void {
     doc.middlewareStack.add(
       (next, context) => async (args) => {
-        if (WRITE_OPERATIONS.has(operationOf(context.commandName))) {
+        const operation = operationOf(context.commandName);
+        if (WRITE_OPERATIONS.has(operation) || READ_OPERATIONS.has(operation)) {
           args.input = { ...(args.input as object), ReturnConsumedCapacity: 'TOTAL' };
         }
         return next(args);
@@ -98,6 +107,8 @@ export class DynamoMeter {
       requests: { ...this.requests },
       totalRequests: total,
       consumedWcuLocal: this.consumed,
+      rcuBilling: this.readBilled,
+      consumedRcuLocal: this.readConsumed,
       cancelledTransactions: this.cancelled,
       failedRequests: this.failed,
       injectedMeanMs: this.latency.realisedMeanMs(),
@@ -107,9 +118,16 @@ export class DynamoMeter {
 
   /** `input` is the marshalled (low-level) input: the document client marshalled it before serializing. */
   private onCommitted(operation: string, input: Record<string, unknown>, output: object): void {
-    if (!WRITE_OPERATIONS.has(operation)) return;
     const capacity = (output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] })
       .ConsumedCapacity;
+    if (READ_OPERATIONS.has(operation)) {
+      this.readBilled += billedReadUnits(operation, input, output);
+      for (const c of Array.isArray(capacity) ? capacity : capacity ? [capacity] : []) {
+        this.readConsumed += c.ReadCapacityUnits ?? c.CapacityUnits ?? 0;
+      }
+      return;
+    }
+    if (!WRITE_OPERATIONS.has(operation)) return;
     for (const c of Array.isArray(capacity) ? capacity : capacity ? [capacity] : []) {
       this.consumed += c.WriteCapacityUnits ?? c.CapacityUnits ?? 0;
     }

@@ -1,5 +1,8 @@
 import { DynamoLedger } from '../functions/adapters/dynamodb/ledger';
 import type { Ledger } from '../functions/core/ports';
+import { MemoryUsageCache } from '../functions/adapters/memory/memory-usage-cache';
+import { systemClock } from '../functions/core/ports';
+import { RedisBreaker } from '../functions/core/redis-breaker';
 import type { SettlementDeps } from '../functions/core/settle-batch';
 import { createObservability } from '../functions/shared/observability';
 import { createSettlementDeps, createSnapshotDeps } from '../functions/usage-events/dependencies';
@@ -26,10 +29,24 @@ function settlementDeps(stores: RunStores, wrap: (ledger: Ledger) => Ledger): Se
 }
 
 /**
+ * The handler's degraded mode for the whole run: its breaker open from the
+ * start and for longer than the run, so every batch decides from period
+ * states loaded from the ledger, as while Redis is unreachable. Redis is
+ * never called, so no time goes to failing calls: the cost of the mode itself.
+ */
+function degradedDeps(stores: RunStores, wrap: (ledger: Ledger) => Ledger): SettlementDeps {
+  const { failureThreshold } = stores.config.processing.redisBreaker;
+  const breaker = new RedisBreaker({ failureThreshold, cooldownMs: 24 * 3_600_000 }, systemClock);
+  for (let i = 0; i < failureThreshold; i++) breaker.failure();
+  return { ...settlementDeps(stores, wrap), degradation: { breaker, inMemory: () => new MemoryUsageCache() } };
+}
+
+/**
  * (a) baseline: one event at a time; (b) product: the real usage-events
  * handler, publishing the usage snapshots to `bus` when there is one (their
- * committed-state reads go through the same metered, delayed client). `wrap`
- * puts a meter around the ledger (W2 times each commit).
+ * committed-state reads go through the same metered, delayed client);
+ * degraded: (b) without Redis. `wrap` puts a meter around the ledger (W2
+ * times each commit).
  */
 export function createInvoker(
   shape: Shape,
@@ -37,9 +54,9 @@ export function createInvoker(
   bus: SnapshotBus | null,
   wrap: (ledger: Ledger) => Ledger = (ledger) => ledger,
 ): MskInvoker {
-  const deps = settlementDeps(stores, wrap);
+  const deps = shape === 'degraded' ? degradedDeps(stores, wrap) : settlementDeps(stores, wrap);
   const handler =
-    shape === 'product'
+    shape !== 'baseline'
       ? createUsageEventsHandler(deps, createObservability('bench-product'), {
           reportBatchItemFailures: stores.config.processing.reportBatchItemFailures,
           ...(bus

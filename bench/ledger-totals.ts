@@ -26,7 +26,7 @@ async function scanAll(doc: DynamoDBDocumentClient, input: ScanCommandInput) {
 }
 
 /** Attributes of a period item that record when or by which run it was written, not what. */
-const VOLATILE = /^(updatedAt|lastBlock.*|GSI2.*)$/;
+const VOLATILE = /^(updatedAt|lastSettledAt|lastBlock.*|GSI2.*)$/;
 
 /** A period item's content as a comparable string: every attribute but the volatile ones, sets sorted. */
 function usageOf(item: Record<string, unknown>): string {

@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
 import { W1 } from './w1';
 
-export type Shape = 'baseline' | 'product';
+/** baseline: the reference shape; product: the shipped handler; degraded: the same with its Redis breaker held open. */
+export type Shape = 'baseline' | 'product' | 'degraded';
+
+export const SHAPES: ReadonlyArray<Shape> = ['baseline', 'product', 'degraded'];
 
 export interface BenchOptions {
   readonly events: number;
@@ -13,7 +16,8 @@ export interface BenchOptions {
   readonly eventBridgeLatencyMs: number;
   /** The product publishes no usage snapshots: the figures of the settlement path alone. */
   readonly skipSnapshots: boolean;
-  readonly only: Shape | null;
+  /** The shapes to run; all of them when null. */
+  readonly only: ReadonlyArray<Shape> | null;
   readonly skipLocal: boolean;
   readonly skipColdStart: boolean;
   readonly coldStartRuns: number;
@@ -29,7 +33,7 @@ export const USAGE = `npm run bench -- [options]
   --redis-latency-ms MS  injected latency per Redis round trip (default 0.5)
   --eventbridge-latency-ms MS  injected latency per PutEvents request (usage snapshots, default 15)
   --skip-snapshots       the product publishes no usage snapshots
-  --only baseline|product
+  --only SHAPES          comma-separated: baseline, product, degraded (default all)
   --skip-local           skip the runs without injected latency
   --skip-cold-start      skip bundling and module-init measurement
   --cold-start-runs N    fresh processes per handler (default 5)
@@ -62,8 +66,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     },
   });
   if (values.help) return 'help';
-  if (values.only !== undefined && values.only !== 'baseline' && values.only !== 'product') {
-    throw new Error('--only must be baseline or product');
+  const only = values.only?.split(',').map((s) => s.trim()) ?? null;
+  if (only?.some((s) => !SHAPES.includes(s as Shape))) {
+    throw new Error(`--only takes ${SHAPES.join(', ')}, comma-separated`);
   }
   const events = Math.floor(number('events', values.events, W1.events, 1));
   return {
@@ -77,7 +82,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     redisLatencyMs: number('redis-latency-ms', values['redis-latency-ms'], 0.5, 0),
     eventBridgeLatencyMs: number('eventbridge-latency-ms', values['eventbridge-latency-ms'], 15, 0),
     skipSnapshots: values['skip-snapshots'],
-    only: (values.only as Shape | undefined) ?? null,
+    only: only as Shape[] | null,
     skipLocal: values['skip-local'],
     skipColdStart: values['skip-cold-start'],
     coldStartRuns: Math.floor(number('cold-start-runs', values['cold-start-runs'], 5, 1)),

@@ -25,6 +25,7 @@ export const RUN_COLUMNS = [
   'DDB req/event',
   'WCU/settled (billing)',
   'WCU/settled (DDB Local)',
+  'RCU/event (billing)',
   'Redis RT/batch',
   'p50 batch ms',
   'p99 batch ms',
@@ -38,6 +39,7 @@ export function runRow(r: RunResult): string[] {
     fmt(r.dynamodb.requestsPerEvent, 2),
     fmt(r.dynamodb.wcuPerSettledBilling, 2),
     fmt(r.dynamodb.wcuPerSettledLocal, 2),
+    fmt(r.dynamodb.rcuPerEventBilling, 2),
     fmt(r.redis.roundTripsPerBatch.mean, 1),
     fmt(r.batchLatencyMs.p50, 0),
     fmt(r.batchLatencyMs.p99, 0),
@@ -96,6 +98,8 @@ export function formatReport(results: BenchResults, prefixNote: string | null): 
         `${shape.runningOut} (${fmt((100 * shape.runningOut) / shape.families, 1)}%) ran out`,
     );
   }
+  const cost = costTable(results.runs);
+  if (cost) out.push('', cost);
   out.push('');
   const ratioRows = Object.entries(results.ratios).map(([name, value]) => [
     name,
@@ -108,6 +112,11 @@ export function formatReport(results: BenchResults, prefixNote: string | null): 
       (totals.compared ? ` (${totals.compared})` : ''),
   );
   for (const d of totals.differences.slice(0, 10)) out.push(`  ${d}`);
+  const degraded = results.degradedSameTotals;
+  if (degraded.compared) {
+    out.push(`same totals, normal and degraded mode: ${degraded.same ? 'yes' : 'no'} (${degraded.compared})`);
+    for (const d of degraded.differences.slice(0, 10)) out.push(`  ${d}`);
+  }
   out.push('');
   const cold = results.coldStart;
   if (cold && 'bundles' in cold) {
@@ -136,4 +145,29 @@ export function formatReport(results: BenchResults, prefixNote: string | null): 
   );
   for (const note of results.notes) out.push(`- ${note}`);
   return out.join('\n');
+}
+
+/** On-demand prices assumed for the cost per million events (USD, us-east-1, standard table class). */
+export const ON_DEMAND_PRICES = { perMillionWriteUnits: 1.25, perMillionReadUnits: 0.25 } as const;
+
+/** DynamoDB cost of a million delivered events from a run's write and read units per event (billing model). */
+export const costPerMillionEvents = (r: RunResult) =>
+  r.dynamodb.wcuPerEventBilling * ON_DEMAND_PRICES.perMillionWriteUnits +
+  r.dynamodb.rcuPerEventBilling * ON_DEMAND_PRICES.perMillionReadUnits;
+
+/** Normal against degraded mode (Redis out, the ledger alone deciding), run by run; null without a degraded run. */
+function costTable(runs: ReadonlyArray<RunResult>): string | null {
+  const rows = runs.filter((r) => r.shape !== 'baseline');
+  if (!rows.some((r) => r.shape === 'degraded')) return null;
+  return table(
+    ['normal vs degraded', 'events/s', 'WCU/event', 'RCU/event', 'DDB req/event', 'USD per 1M events'],
+    rows.map((r) => [
+      runLabel(r),
+      fmt(r.eventsPerSecond, 0),
+      fmt(r.dynamodb.wcuPerEventBilling, 2),
+      fmt(r.dynamodb.rcuPerEventBilling, 2),
+      fmt(r.dynamodb.requestsPerEvent, 2),
+      fmt(costPerMillionEvents(r), 2),
+    ]),
+  );
 }

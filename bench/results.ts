@@ -39,6 +39,13 @@ export interface RunResult {
     readonly wcuLocal: number;
     readonly wcuPerSettledBilling: number;
     readonly wcuPerSettledLocal: number;
+    /** Billing-model write capacity per event delivered (settled or not): what a million events cost. */
+    readonly wcuPerEventBilling: number;
+    /** Read capacity, billing model (bench/read-billing.ts), and per event delivered. */
+    readonly rcuBilling: number;
+    readonly rcuPerEventBilling: number;
+    /** Read capacity DynamoDB Local reported, per event delivered; for reference. */
+    readonly rcuPerEventLocal: number;
     /** Estimated index (GSI) writes per settled event, on top of the billing-model figure. */
     readonly indexWcuPerSettled: number;
     readonly readBackKeys: number;
@@ -123,12 +130,16 @@ export interface BenchResults {
   } | null;
   readonly runs: ReadonlyArray<RunResult>;
   readonly ratios: Record<string, number | null>;
-  readonly sameTotals: {
-    readonly compared: string | null;
-    readonly same: boolean | null;
-    readonly differences: string[];
-  };
+  readonly sameTotals: SameTotals;
+  /** Product against degraded mode on the same events. */
+  readonly degradedSameTotals: SameTotals;
   readonly coldStart: ColdStartResult | { readonly error: string } | null;
   readonly targets: ReadonlyArray<TargetCheck>;
   readonly notes: ReadonlyArray<string>;
+}
+
+export interface SameTotals {
+  readonly compared: string | null;
+  readonly same: boolean | null;
+  readonly differences: string[];
 }

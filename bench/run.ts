@@ -7,7 +7,7 @@ import { chartCaption, renderChart } from './chart';
 import { measureColdStart } from './cold-start';
 import { compareTotals, type LedgerTotals } from './ledger-totals';
 import { describeMachine, describeMachineLine, describeRevision } from './machine';
-import { type BenchOptions, parseOptions, type Shape, USAGE } from './options';
+import { type BenchOptions, parseOptions, SHAPES, type Shape, USAGE } from './options';
 import { formatReport, runLabel } from './report-table';
 import type { BenchResults, ColdStartResult, Mode, RunResult } from './results';
 import { runScenario } from './scenario';
@@ -53,7 +53,7 @@ async function main(): Promise<number> {
 
   const nowMs = Date.now();
   const workload = w1Workload(options, nowMs);
-  const shapes: Shape[] = options.only ? [options.only] : ['baseline', 'product'];
+  const shapes: ReadonlyArray<Shape> = options.only ?? SHAPES;
   const plan: Array<{ shape: Shape; mode: Mode }> = [];
   for (const mode of options.skipLocal ? (['aws'] as const) : (['local', 'aws'] as const)) {
     for (const shape of shapes) plan.push({ shape, mode });
@@ -134,6 +134,8 @@ async function main(): Promise<number> {
     runs: runs.map(roundRun),
     ratios: ratios(runs),
     sameTotals: sameTotals(runs, totals),
+    // Degraded mode decides the same events as Redis does: the ledger must end the same.
+    degradedSameTotals: sameTotals(runs, totals, 'product', 'degraded'),
     coldStart,
     targets: checkTargets(runs, coldStart && 'bundles' in coldStart ? coldStart : null),
     notes: NOTES,
@@ -162,6 +164,9 @@ const NOTES = [
   "Redis round trips = socket writes of the handler's Redis client in one invocation: ioredis writes a pipeline (auto-pipelining groups the commands issued in one tick) or a lone command in one write, then waits for the replies.",
   'Hydrations = cache fills from the ledger in the invocation: hydrate-period script calls (family state), member-set fills (SADD, a membership cache miss) and negative membership entries (SET of a non-member key); each count is in the JSON per batch, and the check is also given counting hydrate-period calls only.',
   'Usage snapshots (product only): commit to publish = from the ledger answering that a commit stood to PutEvents accepting the entry, over every published entry; it includes the strongly consistent read of the committed state (BatchGetItem, counted in the DynamoDB requests) and the injected PutEvents delay. The snapshot path writes nothing.',
+  'RCU billing model: per item read, 1 unit per 4 KB (at least 1, also for a key not found) for strongly consistent GetItem and BatchGetItem, half for eventually consistent reads, 2 per 4 KB for TransactGetItems; Query by the total size returned. Per event = per record delivered.',
+  'degraded = the shipped handler with its Redis breaker held open for the whole run: every batch decides from period states loaded from the ledger (the mode while Redis is unreachable), without time spent on failing Redis calls.',
+  'USD per 1M events = WCU/event x 1.25 + RCU/event x 0.25: DynamoDB on-demand, standard table class, USD 1.25 per million write request units and 0.25 per million read request units (us-east-1 list prices before the November 2024 reduction, which halved them; other regions differ). Writes billed by the model above; GSI writes, storage, streams and Redis not included.',
   'Injected latency: a fixed delay before each DynamoDB HTTP request (SDK middleware inside the retry loop) and before each chunk the Redis client sends (TCP proxy); the realised means are in the JSON.',
 ];
 
@@ -209,16 +214,22 @@ function ratios(runs: ReadonlyArray<RunResult>): Record<string, number | null> {
   return out;
 }
 
-function sameTotals(runs: ReadonlyArray<RunResult>, totals: ReadonlyMap<string, LedgerTotals>) {
+/** Whether two shapes left the same ledger totals after the same events (the first mode where both ran them). */
+function sameTotals(
+  runs: ReadonlyArray<RunResult>,
+  totals: ReadonlyMap<string, LedgerTotals>,
+  first: Shape = 'baseline',
+  second: Shape = 'product',
+) {
   for (const mode of ['local', 'aws'] as const) {
-    const a = findRun(runs, 'baseline', mode);
-    const b = findRun(runs, 'product', mode);
-    const ta = totals.get(`baseline:${mode}`);
-    const tb = totals.get(`product:${mode}`);
+    const a = findRun(runs, first, mode);
+    const b = findRun(runs, second, mode);
+    const ta = totals.get(`${first}:${mode}`);
+    const tb = totals.get(`${second}:${mode}`);
     if (!a || !b || !ta || !tb || a.events !== b.events) continue;
     const differences = compareTotals(ta, tb);
     return {
-      compared: `baseline vs product, ${mode === 'aws' ? 'AWS latency' : 'local'}, ${a.events} events`,
+      compared: `${first} vs ${second}, ${mode === 'aws' ? 'AWS latency' : 'local'}, ${a.events} events`,
       same: differences.length === 0,
       differences: differences.slice(0, 20),
     };

@@ -143,6 +143,10 @@ export async function runScenario(
         wcuLocal: meter.consumedWcuLocal,
         wcuPerSettledBilling: billing.wcu / settled,
         wcuPerSettledLocal: meter.consumedWcuLocal / settled,
+        wcuPerEventBilling: billing.wcu / events,
+        rcuBilling: meter.rcuBilling,
+        rcuPerEventBilling: meter.rcuBilling / events,
+        rcuPerEventLocal: meter.consumedRcuLocal / events,
         indexWcuPerSettled: billing.indexWcu / settled,
         readBackKeys: billing.readBackKeys,
         latencyMs: {

@@ -229,6 +229,7 @@ class Batch {
       };
       const toHydrate: Lane[] = [];
       const toVerify: Array<{ lane: Lane; items: Item[] }> = [];
+      const toReload: Array<{ lane: Lane; periods: string[] }> = [];
       await Promise.all(
         open.map((lane) =>
           this.guard(lane, async () => {
@@ -247,8 +248,8 @@ class Batch {
               settings.retry,
               (error, attempt) => this.onRetry(lane, error, attempt),
             );
-            this.answer(lane, items, reply);
-            if (reply.stop?.kind === 'hydrate') toHydrate.push(lane);
+            if (this.answer(lane, items, reply)) toReload.push({ lane, periods: [...reply.states.keys()] });
+            else if (reply.stop?.kind === 'hydrate') toHydrate.push(lane);
             else if (reply.stop?.kind === 'verify') {
               const rest = items.slice(reply.replies.length);
               toVerify.push({ lane, items: this.mayBeSettled(rest, reply.stop.horizonMs, context) });
@@ -256,20 +257,23 @@ class Batch {
           }),
         ),
       );
-      await Promise.all([this.hydrate(toHydrate), this.verify(toVerify)]);
+      await Promise.all([this.hydrate(toHydrate), this.verify(toVerify), this.reload(toReload)]);
     }
   }
 
-  private answer(lane: Lane, items: ReadonlyArray<Item>, reply: LaneReply) {
+  /** Whether a state of the reply was replaced since earlier rounds answered from it (then nothing is kept). */
+  private answer(lane: Lane, items: ReadonlyArray<Item>, reply: LaneReply): boolean {
     const replaced = [...reply.states].some(
       ([period, state]) => lane.seen.has(period) && lane.seen.get(period)?.incarnation !== state.incarnation,
     );
     if (replaced) {
-      // A state was loaded afresh since earlier rounds answered from it: those answers go too.
+      // A state was loaded afresh (Redis lost it, or the lane switched stores) since earlier rounds answered
+      // from it: those answers go too, and so does the new state, which has just decided this round's events
+      // ahead of the earlier ones. Loaded again, it decides the lane's open events in delivery order.
       lane.seen.clear();
       for (const item of lane.items)
         if (item.state.kind === 'answered') item.state = { kind: 'open', checked: false };
-      return;
+      return true;
     }
     for (const [period, state] of reply.states) if (!lane.seen.has(period)) lane.seen.set(period, state);
     for (const [i, answer] of reply.replies.entries()) {
@@ -278,6 +282,7 @@ class Batch {
       else if (answer.kind === 'rejected') this.rejectItem(item, notAMember(item), answer.decidedAtVersion);
       else item.state = { kind: 'answered', reply: answer };
     }
+    return false;
   }
 
   /**
@@ -313,6 +318,18 @@ class Batch {
         await retryTransient(() => Promise.all(snapshots.map((s) => cache.hydrate(s))), settings.retry);
         this.report.hydrations += snapshots.length;
       }),
+    );
+  }
+
+  /** Drops the period states a lane found replaced, so that the next round loads them afresh from the ledger. */
+  private async reload(lanes: ReadonlyArray<{ lane: Lane; periods: string[] }>): Promise<void> {
+    const { settings } = this.deps;
+    await Promise.all(
+      lanes.map(({ lane, periods }) =>
+        this.guard(lane, () =>
+          retryTransient(() => this.cache.invalidate(lane.familyId, periods), settings.retry),
+        ),
+      ),
     );
   }
 

@@ -41,6 +41,8 @@ export interface Verdict {
   /** Events whose decision was compared with the reference model. */
   readonly decisionsChecked: number;
   readonly notificationsSent: number;
+  /** Settled events decided from the ledger alone (degraded mode), so a run shows it was exercised. */
+  readonly degradedDecisions: number;
 }
 
 async function drainDeadLettersOf(world: World): Promise<DeadLetter[]> {
@@ -240,6 +242,7 @@ export async function checkInvariants(world: World): Promise<Verdict> {
     outdatedStates: consistency.outdated,
     decisionsChecked: oracle.checked,
     notificationsSent: seen.size,
+    degradedDecisions: [...settlements.values()].filter((s) => s.decidedFrom === 'ledger').length,
   };
 }
 

@@ -37,6 +37,11 @@ export interface Scenario {
     readonly probability: number;
     /** Per call at each point: chance that Redis dies right there. */
     readonly outageAt?: { readonly points: ReadonlyArray<OutagePoint>; readonly probability: number };
+    /**
+     * How long the server stays down after an outage (ms, drawn uniformly), 50-400 unless given: long
+     * enough, past the breaker's threshold, for many batches to be decided from the ledger alone.
+     */
+    readonly downMs?: { readonly min: number; readonly max: number };
   };
   readonly eventBridge?: {
     /** The bus refuses every call for this long, once, a third into the run. */
@@ -85,6 +90,17 @@ export const USAGE_EVENT_CRASH_POINTS: ReadonlyArray<CrashPoint> = [
   'before-returning',
 ];
 
+/** Redis outages of a few hundred ms to 1.5 s: the breaker opens and whole batches decide from the ledger. */
+const OUTAGE_MS = { min: 300, max: 1_500 };
+
+const OUTAGES: ReadonlyArray<RedisFault> = ['outage-empty', 'outage-stale', 'flap'];
+
+/** The Redis outage scenarios: Redis only dies and comes back, and the ledger alone must decide for a while. */
+export const hasRedisOutages = (s: Scenario) =>
+  s.redis !== undefined &&
+  (s.redis.faults.length > 0 || (s.redis.outageAt?.probability ?? 0) > 0) &&
+  s.redis.faults.every((f) => OUTAGES.includes(f));
+
 export const SCENARIOS: ReadonlyArray<Scenario> = [
   { name: 'no faults' },
   { name: 'crash at every step boundary', crash: { points: USAGE_EVENT_CRASH_POINTS, probability: 0.5 } },
@@ -126,20 +142,21 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
   { name: 'failover to a replica that lagged', redis: { faults: ['stale-replica'], probability: 0.25 } },
   {
     name: 'Redis down, then back empty (degraded mode)',
-    redis: { faults: ['outage-empty'], probability: 0.08 },
+    redis: { faults: ['outage-empty'], probability: 0.4, downMs: OUTAGE_MS },
   },
   {
     name: 'Redis down during loads, decisions and commits',
     redis: {
       faults: [],
       probability: 0,
-      outageAt: { points: ['hydrate', 'decide', 'commit'], probability: 0.02 },
+      outageAt: { points: ['hydrate', 'decide', 'commit'], probability: 0.01 },
+      downMs: OUTAGE_MS,
     },
   },
-  { name: 'Redis flapping', redis: { faults: ['flap'], probability: 0.08 } },
+  { name: 'Redis flapping', redis: { faults: ['flap'], probability: 0.3, downMs: OUTAGE_MS } },
   {
     name: 'Redis back with an older copy (replica promoted)',
-    redis: { faults: ['outage-stale'], probability: 0.15 },
+    redis: { faults: ['outage-stale'], probability: 0.5, downMs: OUTAGE_MS },
   },
   { name: 'policy and family events, some late', configEvents: { perUsageEvent: 0.05, staleShare: 0.2 } },
   {

@@ -42,7 +42,7 @@ import { recordingConfigStore } from '../helpers/recording-config-store';
 import { behindSwitch, type CrashPoint, CrashSwitch } from './crash-switch';
 import { type AppliedChange, appliedChangeOf } from './decision-oracle';
 import { injectDynamoFaults } from './dynamodb-faults';
-import type { OutagePoint, RedisFault, Scenario } from './scenarios';
+import { hasRedisOutages, type OutagePoint, type RedisFault, type Scenario } from './scenarios';
 
 export interface WorldOptions {
   readonly dynamodbEndpoint: string;
@@ -156,6 +156,8 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
     // older copy of its data (a replica that lagged, promoted), or several times in a row (flapping).
     const outageTasks: Array<Promise<unknown>> = [];
     let olderCopy: Array<[string, Buffer]> | null = null;
+    let kills = 0;
+    const breaker = new RedisBreaker(config.processing.redisBreaker, systemClock);
     const copyOfEverything = async () => {
       const keys = await scanKeys(admin, '*');
       const dumps = await Promise.all(keys.map((k) => admin.dumpBuffer(k)));
@@ -172,15 +174,19 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       const copy = kind === 'outage-stale' ? olderCopy : null;
       olderCopy = null;
       await redisServer.kill();
+      const first = kills++ === 0;
       outageTasks.push(
         (async () => {
+          // The first outage lasts until the breaker opened, so even a short run decides from the ledger alone.
+          for (let waited = 0; first && !breaker.open && waited < 5_000; waited += 20) await pause(20);
           for (let flap = kind === 'flap' ? 3 : 0; flap > 0; flap--) {
             await pause(random.int(20, 120));
             await redisServer.restart();
             await pause(random.int(20, 120));
             await redisServer.kill();
           }
-          await pause(random.int(50, 400));
+          const down = scenario.redis?.downMs ?? { min: 50, max: 400 };
+          await pause(random.int(down.min, down.max));
           await redisServer.restart();
           if (copy) for (const [key, dump] of copy) await admin.restore(key, 0, dump, 'REPLACE');
         })().catch(() => undefined),
@@ -229,7 +235,7 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       ...(config.processing.degradedMode
         ? {
             degradation: {
-              breaker: new RedisBreaker(config.processing.redisBreaker, systemClock),
+              breaker,
               inMemory: () => new MemoryUsageCache(),
             },
           }
@@ -489,9 +495,14 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       };
       if (crash) plannedCrashes++;
       invocations++;
-      // The first fault is certain on the second invocation, so even a short run exercises it.
-      const forced = invocations === 2 && faults.redis === 0;
-      if (scenario.redis && (forced || random.chance(scenario.redis.probability))) {
+      // The first fault is certain, so even a short run exercises it: on the second invocation (Redis holds
+      // data by then), or for an outage scenario before the first batches start (the second, when the
+      // first fault only copied the data).
+      const forced = hasRedisOutages(scenario)
+        ? kills === 0 && invocations <= 2
+        : invocations === 2 && faults.redis === 0;
+      if (scenario.redis && forced) await redisFault().catch(() => undefined);
+      else if (scenario.redis && random.chance(scenario.redis.probability)) {
         setTimeout(() => void redisFault().catch(() => undefined), random.int(0, 30));
       }
       const response = await usageSwitch.run(crash, async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryUsageCache } from '../../functions/adapters/memory/memory-usage-cache';
 import { createRedisClient } from '../../functions/adapters/redis/client';
 import { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
-import { systemClock } from '../../functions/core/ports';
+import { systemClock, type UsageCache } from '../../functions/core/ports';
 import { RedisBreaker } from '../../functions/core/redis-breaker';
 import type { SettlementDeps } from '../../functions/core/settle-batch';
 import { periodOf } from '../../functions/core/time';
@@ -42,13 +42,13 @@ afterAll(async () => {
   await env.stop();
 });
 
-/** A usage function container: its own breaker, on the restartable Redis. */
-function container(cooldownMs = COOLDOWN_MS) {
+/** A usage function container: its own breaker, on the restartable Redis (through `wrap`, when given). */
+function container(cooldownMs = COOLDOWN_MS, wrap = (redis: UsageCache) => redis) {
   const breaker = new RedisBreaker({ failureThreshold: 2, cooldownMs }, systemClock);
   const cache = new RedisUsageCache(client, usageCacheSettings(env.config));
   const deps: SettlementDeps = {
     ...env.deps,
-    cache,
+    cache: wrap(cache),
     degradation: { breaker, inMemory: () => new MemoryUsageCache() },
   };
   return { breaker, cache, invoke: env.handlerWith(deps) };
@@ -166,5 +166,40 @@ describe('degraded mode: deciding from DynamoDB alone while Redis is out', () =>
               : 'NORMAL';
       expect(s.decision, String(s.eventId)).toBe(level);
     }
+  });
+
+  it('decides a lane again from its first event when Redis dies between two rounds of it', async () => {
+    // Redis, holding the family's state, decides the first event, then stops the lane at an old record (to
+    // be looked up in the ledger); it dies before the lane's next round, which the ledger-backed state answers.
+    let armed = false;
+    const { invoke } = container(COOLDOWN_MS, (redis) => ({
+      decideLane: async (...args: Parameters<UsageCache['decideLane']>) => {
+        const reply = await redis.decideLane(...args);
+        if (armed && server.running) await server.kill();
+        return reply;
+      },
+      hydrate: (snapshot) => redis.hydrate(snapshot),
+      confirm: (...args) => redis.confirm(...args),
+      invalidate: (...args) => redis.invalidate(...args),
+    }));
+    const f = await family(1_000);
+    await invoke(batch(usage(`${f}-w`, f, 11, 10)));
+    armed = true;
+    const first = mskRecord(0, offset++, usage(`${f}-a`, f, 11, 600));
+    // Older than the dedup window: Redis stops at it, for the ledger to say whether it was settled before.
+    const old = { ...mskRecord(0, offset++, usage(`${f}-b`, f, 12, 350)), timestamp: Date.now() - 3_600_000 };
+    try {
+      expect(await invoke(mskEvent([first, old]))).toEqual({ batchItemFailures: [] });
+    } finally {
+      await server.restart();
+    }
+
+    // The second event is decided after the first, from one state: a lane never mixes stores.
+    expect(await decisions(f)).toEqual({
+      [`${f}-w`]: ['NORMAL', 'redis'],
+      [`${f}-a`]: ['WARNING_50', 'ledger'],
+      [`${f}-b`]: ['WARNING_10', 'ledger'],
+    });
+    expect(await env.usage(f, period())).toBe(960);
   });
 });
