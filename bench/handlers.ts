@@ -1,6 +1,6 @@
 import { DynamoLedger } from '../functions/adapters/dynamodb/ledger';
-import type { Ledger } from '../functions/core/ports';
 import { MemoryUsageCache } from '../functions/adapters/memory/memory-usage-cache';
+import type { Ledger } from '../functions/core/ports';
 import { systemClock } from '../functions/core/ports';
 import { RedisBreaker } from '../functions/core/redis-breaker';
 import type { SettlementDeps } from '../functions/core/settle-batch';
@@ -38,7 +38,10 @@ function degradedDeps(stores: RunStores, wrap: (ledger: Ledger) => Ledger): Sett
   const { failureThreshold } = stores.config.processing.redisBreaker;
   const breaker = new RedisBreaker({ failureThreshold, cooldownMs: 24 * 3_600_000 }, systemClock);
   for (let i = 0; i < failureThreshold; i++) breaker.failure();
-  return { ...settlementDeps(stores, wrap), degradation: { breaker, inMemory: () => new MemoryUsageCache() } };
+  return {
+    ...settlementDeps(stores, wrap),
+    degradation: { breaker, inMemory: () => new MemoryUsageCache() },
+  };
 }
 
 /**
