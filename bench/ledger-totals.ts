@@ -25,8 +25,11 @@ async function scanAll(doc: DynamoDBDocumentClient, input: ScanCommandInput) {
   return items;
 }
 
-/** Attributes of a period item that record when or by which run it was written, not what. */
-const VOLATILE = /^(updatedAt|lastSettledAt|lastBlock.*|GSI2.*)$/;
+/**
+ * Attributes of a period item that record when or by which run it was
+ * written, not what; `ver` counts commits, which differ by transaction shape.
+ */
+const VOLATILE = /^(updatedAt|lastSettledAt|lastBlock.*|GSI2.*|ver)$/;
 
 /** A period item's content as a comparable string: every attribute but the volatile ones, sets sorted. */
 function usageOf(item: Record<string, unknown>): string {
@@ -47,10 +50,17 @@ export async function readLedgerTotals(
 ): Promise<LedgerTotals> {
   const settlements = await scanAll(doc, {
     TableName: tables.ledger,
-    FilterExpression: 'begins_with(#pk, :settlement)',
+    // A rejection record (a non-member's remembered fate) shares the key prefix but settles nothing.
+    FilterExpression:
+      'begins_with(#pk, :settlement) AND (attribute_not_exists(#type) OR #type <> :rejection)',
     ProjectionExpression: '#decision, #family',
-    ExpressionAttributeNames: { '#pk': 'PK', '#decision': 'decision', '#family': 'familyId' },
-    ExpressionAttributeValues: { ':settlement': 'SETTLEMENT#' },
+    ExpressionAttributeNames: {
+      '#pk': 'PK',
+      '#decision': 'decision',
+      '#family': 'familyId',
+      '#type': 'type',
+    },
+    ExpressionAttributeValues: { ':settlement': 'SETTLEMENT#', ':rejection': 'REJECTION' },
   });
   const byDecision: Record<string, number> = {};
   const crossing = new Set<number>();
