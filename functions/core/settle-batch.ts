@@ -261,11 +261,16 @@ class Batch {
     }
   }
 
-  /** Whether a state of the reply was replaced since earlier rounds answered from it (then nothing is kept). */
+  /**
+   * Whether a state of the reply was replaced since earlier rounds answered
+   * from it (then nothing is kept): loaded afresh (another incarnation), or
+   * put back at another version, as a promoted replica that lagged would be.
+   */
   private answer(lane: Lane, items: ReadonlyArray<Item>, reply: LaneReply): boolean {
-    const replaced = [...reply.states].some(
-      ([period, state]) => lane.seen.has(period) && lane.seen.get(period)?.incarnation !== state.incarnation,
-    );
+    const replaced = [...reply.states].some(([period, state]) => {
+      const seen = lane.seen.get(period);
+      return seen !== undefined && (seen.incarnation !== state.incarnation || seen.version !== state.version);
+    });
     if (replaced) {
       // A state was loaded afresh (Redis lost it, or the lane switched stores) since earlier rounds answered
       // from it: those answers go too, and so does the new state, which has just decided this round's events

@@ -203,3 +203,44 @@ describe('degraded mode: deciding from DynamoDB alone while Redis is out', () =>
     expect(await env.usage(f, period())).toBe(960);
   });
 });
+
+describe('a replica that lagged, promoted between two rounds of one lane', () => {
+  it('drops the state put back at an older version and decides the lane again from the ledger', async () => {
+    let restore: (() => Promise<void>) | null = null;
+    const { invoke, cache } = container(COOLDOWN_MS, (redis) => ({
+      decideLane: async (...args: Parameters<UsageCache['decideLane']>) => {
+        const reply = await redis.decideLane(...args);
+        const putBack = restore;
+        restore = null;
+        if (putBack) await putBack();
+        return reply;
+      },
+      hydrate: (snapshot) => redis.hydrate(snapshot),
+      confirm: (...args) => redis.confirm(...args),
+      invalidate: (...args) => redis.invalidate(...args),
+    }));
+    const f = await family(1_000);
+    const key = cache.keys.period(f, period());
+    await invoke(batch(usage(`${f}-w`, f, 11, 10)));
+    // The replica's copy: the same incarnation, one commit behind once the next batch is confirmed.
+    const copy = await admin.dumpBuffer(key);
+    await invoke(batch(usage(`${f}-x`, f, 11, 400)));
+    restore = async () => {
+      await admin.restore(key, 0, copy as Buffer, 'REPLACE');
+    };
+    const first = mskRecord(0, offset++, usage(`${f}-a`, f, 11, 100));
+    // Older than the dedup window: the lane stops at it, so it is decided in a second round.
+    const old = { ...mskRecord(0, offset++, usage(`${f}-b`, f, 12, 350)), timestamp: Date.now() - 3_600_000 };
+    expect(await invoke(mskEvent([first, old]))).toEqual({ batchItemFailures: [] });
+
+    // Decided against the promoted copy, b would be NORMAL (990 - 350 left) and the commit would pass the
+    // fence at the version the first round saw; from one state, it is the 30% threshold.
+    expect(await decisions(f)).toEqual({
+      [`${f}-w`]: ['NORMAL', 'redis'],
+      [`${f}-x`]: ['NORMAL', 'redis'],
+      [`${f}-a`]: ['WARNING_50', 'redis'],
+      [`${f}-b`]: ['WARNING_30', 'redis'],
+    });
+    expect(await env.usage(f, period())).toBe(860);
+  });
+});
