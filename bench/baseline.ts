@@ -7,8 +7,8 @@ import { type Rejection, reject } from '../functions/core/rejection';
 import type { BatchItemFailure, SettlementDeps } from '../functions/core/settle-batch';
 import { buildSettlement } from '../functions/core/settlement';
 import { type UsageEvent, validateRecord } from '../functions/core/usage-event';
-import { withObservability } from '../functions/shared/middleware';
-import type { Observability } from '../functions/shared/observability';
+import { withObservability } from '../functions/runtime/middleware';
+import type { Observability } from '../functions/runtime/observability';
 
 /**
  * The baseline: the straightforward shape of the system this product replaces, built from

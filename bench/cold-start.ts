@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { ENV } from '../functions/shared/env';
+import { ENV } from '../functions/runtime/env';
 import { bundlingOptions, handlerEntry, REPO_ROOT } from '../lib/constructs/bundling';
 import { freePort } from '../local/services/free-port';
 import type { BundleResult, ColdStartResult } from './results';

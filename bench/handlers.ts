@@ -4,7 +4,7 @@ import type { Ledger } from '../functions/core/ports';
 import { systemClock } from '../functions/core/ports';
 import { RedisBreaker } from '../functions/core/redis-breaker';
 import type { SettlementDeps } from '../functions/core/settle-batch';
-import { createObservability } from '../functions/shared/observability';
+import { createObservability } from '../functions/runtime/observability';
 import { createSettlementDeps, createSnapshotDeps } from '../functions/usage-events/dependencies';
 import { createUsageEventsHandler } from '../functions/usage-events/usage-events-handler';
 import type { MskInvoker } from '../local/kafka/esm-simulator';

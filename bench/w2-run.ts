@@ -3,7 +3,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTables } from '../functions/adapters/dynamodb/create-tables';
 import { FamilyStore } from '../functions/adapters/dynamodb/family-store';
-import { loadConfig } from '../functions/shared/config';
+import { loadConfig } from '../functions/runtime/config';
 import type { GeneratedEvent } from '../local/workload/generate';
 import { describeMachine, describeMachineLine, describeRevision } from './machine';
 import { startSharedServices } from './services';

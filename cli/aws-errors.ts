@@ -1,4 +1,4 @@
-import { ENV } from '../functions/shared/env';
+import { ENV } from '../functions/runtime/env';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -17,9 +17,9 @@ import type { ConfigDeps } from '../functions/core/config/apply-change';
 import { systemClock } from '../functions/core/ports';
 import type { SettlementDeps } from '../functions/core/settle-batch';
 import { type Period, periodOf } from '../functions/core/time';
-import { type Config, loadConfig } from '../functions/shared/config';
-import { ENV } from '../functions/shared/env';
-import { connectRedis } from '../functions/shared/redis-connection';
+import { type Config, loadConfig } from '../functions/runtime/config';
+import { ENV } from '../functions/runtime/env';
+import { connectRedis } from '../functions/runtime/redis-connection';
 import {
   createSettlementDeps,
   settlementSettings,

@@ -1,6 +1,6 @@
 import { core } from 'zod/mini';
 import { describeError } from '../functions/core/errors';
-import { ConfigError } from '../functions/shared/config';
+import { ConfigError } from '../functions/runtime/config';
 import { explainAwsError } from './aws-errors';
 import { BIN, type Command } from './command';
 import { batchCommands } from './commands/batches';

@@ -1,5 +1,5 @@
-import { ConfigError } from '../functions/shared/config';
-import { ENV } from '../functions/shared/env';
+import { ConfigError } from '../functions/runtime/config';
+import { ENV } from '../functions/runtime/env';
 
 /**
  * What a command must be told rather than given a default for. The functions

@@ -14,7 +14,7 @@ import { describeError } from '../functions/core/errors';
 import type { Family } from '../functions/core/family';
 import type { DeadLetter } from '../functions/core/ports';
 import { periodOf, shiftPeriod } from '../functions/core/time';
-import { ENV } from '../functions/shared/env';
+import { ENV } from '../functions/runtime/env';
 import { classifyConfigRecords } from './config-summary';
 import type { EventSourceMapping } from './kafka/event-source-mapping';
 import type { LocalKafka } from './kafka/local-kafka';

@@ -2,8 +2,8 @@ import type { Context } from 'aws-lambda';
 import { applyConfigBatch, type ConfigBatchDeps } from '../core/config/apply-batch';
 import { decodeMskEvent, type MskEvent } from '../core/kafka-record';
 import type { BatchItemFailure } from '../core/record-fates';
-import { withObservability } from '../shared/middleware';
-import type { Observability } from '../shared/observability';
+import { withObservability } from '../runtime/middleware';
+import type { Observability } from '../runtime/observability';
 import { emitConfigMetrics } from './config-metrics';
 
 export class UnfinishedConfigBatchError extends Error {}

@@ -1,7 +1,7 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { ConfigBatchReport } from '../core/config/apply-batch';
-import { DIMENSION, METRIC } from '../shared/metric-names';
-import { count, countBy } from '../shared/observability';
+import { DIMENSION, METRIC } from '../runtime/metric-names';
+import { count, countBy } from '../runtime/observability';
 
 export function emitConfigMetrics(metrics: Metrics, report: ConfigBatchReport, failures: number) {
   count(metrics, METRIC.configEventsReceived, report.received);

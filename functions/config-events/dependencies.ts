@@ -6,8 +6,8 @@ import { createSqsClient } from '../adapters/sqs/client';
 import { SqsDeadLetterQueue } from '../adapters/sqs/dead-letter-queue';
 import type { ConfigBatchDeps } from '../core/config/apply-batch';
 import { systemClock } from '../core/ports';
-import { type Config, ConfigError } from '../shared/config';
-import { ENV } from '../shared/env';
+import { type Config, ConfigError } from '../runtime/config';
+import { ENV } from '../runtime/env';
 import { usageCacheSettings } from '../usage-events/dependencies';
 
 /** Builds the adapters family and policy changes use, once per container. */

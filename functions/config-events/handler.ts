@@ -1,6 +1,6 @@
-import { loadConfig } from '../shared/config';
-import { createObservability } from '../shared/observability';
-import { connectRedis } from '../shared/redis-connection';
+import { loadConfig } from '../runtime/config';
+import { createObservability } from '../runtime/observability';
+import { connectRedis } from '../runtime/redis-connection';
 import { createConfigEventsHandler } from './config-events-handler';
 import { createConfigDeps } from './dependencies';
 

@@ -1,6 +1,6 @@
-import { loadConfig } from '../shared/config';
-import { createObservability } from '../shared/observability';
-import { createOutboxDeps } from '../shared/outbox-dependencies';
+import { loadConfig } from '../runtime/config';
+import { createObservability } from '../runtime/observability';
+import { createOutboxDeps } from '../runtime/outbox-dependencies';
 import { createOutboxRelayHandler } from './outbox-relay-handler';
 
 export { createOutboxRelayHandler };

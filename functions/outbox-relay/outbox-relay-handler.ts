@@ -2,9 +2,9 @@ import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-la
 import { outboxChanges } from '../adapters/dynamodb/outbox-stream';
 import type { DeliveryDeps } from '../core/outbox-delivery';
 import { relay } from '../core/outbox-relay';
-import { withObservability } from '../shared/middleware';
-import type { Observability } from '../shared/observability';
-import { emitDeliveryMetrics } from '../shared/outbox-metrics';
+import { withObservability } from '../runtime/middleware';
+import type { Observability } from '../runtime/observability';
+import { emitDeliveryMetrics } from '../runtime/outbox-metrics';
 
 /**
  * The outbox stream consumer: publish new pending items, report records whose

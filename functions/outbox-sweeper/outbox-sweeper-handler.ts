@@ -1,9 +1,9 @@
 import type { Context } from 'aws-lambda';
 import type { DeliveryDeps } from '../core/outbox-delivery';
 import { type SweepReport, sweep } from '../core/outbox-sweep';
-import { withObservability } from '../shared/middleware';
-import type { Observability } from '../shared/observability';
-import { emitSweepMetrics } from '../shared/outbox-metrics';
+import { withObservability } from '../runtime/middleware';
+import type { Observability } from '../runtime/observability';
+import { emitSweepMetrics } from '../runtime/outbox-metrics';
 
 export interface SweeperSettings {
   /** Time kept back from the Lambda's remaining time for the backlog query and the metrics flush. */

@@ -2,8 +2,8 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SnapshotReport } from '../core/publish-snapshots';
 import type { BatchReport } from '../core/settle-batch';
-import { DIMENSION, METRIC } from '../shared/metric-names';
-import { count, countBy } from '../shared/observability';
+import { DIMENSION, METRIC } from '../runtime/metric-names';
+import { count, countBy } from '../runtime/observability';
 
 export function emitBatchMetrics(
   metrics: Metrics,

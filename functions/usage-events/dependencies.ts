@@ -16,8 +16,8 @@ import { systemClock } from '../core/ports';
 import type { SnapshotDeps } from '../core/publish-snapshots';
 import { RedisBreaker } from '../core/redis-breaker';
 import type { SettlementDeps, SettlementLog, SettlementSettings } from '../core/settle-batch';
-import { type Config, ConfigError } from '../shared/config';
-import { ENV } from '../shared/env';
+import { type Config, ConfigError } from '../runtime/config';
+import { ENV } from '../runtime/env';
 
 export function settlementSettings(config: Config): SettlementSettings {
   return {

@@ -1,6 +1,6 @@
-import { loadConfig } from '../shared/config';
-import { createObservability } from '../shared/observability';
-import { connectRedis } from '../shared/redis-connection';
+import { loadConfig } from '../runtime/config';
+import { createObservability } from '../runtime/observability';
+import { connectRedis } from '../runtime/redis-connection';
 import { createSettlementDeps, createSnapshotDeps } from './dependencies';
 import { createUsageEventsHandler } from './usage-events-handler';
 

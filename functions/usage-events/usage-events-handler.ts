@@ -4,8 +4,8 @@ import { decodeMskEvent, type MskEvent } from '../core/kafka-record';
 import { publishSnapshots, type SnapshotDeps, type SnapshotReport } from '../core/publish-snapshots';
 import { type BatchItemFailure, type SettlementDeps, settleBatch } from '../core/settle-batch';
 import type { MemberChange } from '../core/usage-snapshot';
-import { withObservability } from '../shared/middleware';
-import type { Observability } from '../shared/observability';
+import { withObservability } from '../runtime/middleware';
+import type { Observability } from '../runtime/observability';
 import { emitBatchMetrics, emitSnapshotMetrics } from './batch-metrics';
 
 export interface KafkaBatchResponse {

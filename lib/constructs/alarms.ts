@@ -11,7 +11,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { REJECTION_REASONS } from '../../functions/core/rejection';
-import { DIMENSION, METRIC } from '../../functions/shared/metric-names';
+import { DIMENSION, METRIC } from '../../functions/runtime/metric-names';
 import { cacheShardMetrics, FIVE_MINUTES, productMetric, sumOffsetLag } from './metrics';
 import type { ObservabilityProps } from './observability';
 

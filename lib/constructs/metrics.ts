@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
-import { METRIC_NAMESPACE, type MetricName, SERVICE_NAME } from '../../functions/shared/metric-names';
+import { METRIC_NAMESPACE, type MetricName, SERVICE_NAME } from '../../functions/runtime/metric-names';
 import type { KafkaSubscription } from '../config';
 
 export const ONE_MINUTE = Duration.minutes(1);

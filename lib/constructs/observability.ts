@@ -16,7 +16,7 @@ import { Construct } from 'constructs';
 import { FAMILY_EVENT_TYPES, POLICY_UPDATED } from '../../functions/core/config/config-event';
 import { REJECTION_REASONS } from '../../functions/core/rejection';
 import { BLOCK_REASONS, THRESHOLD_STATUSES } from '../../functions/core/status-effects';
-import { DIMENSION, METRIC } from '../../functions/shared/metric-names';
+import { DIMENSION, METRIC } from '../../functions/runtime/metric-names';
 import type { KafkaSubscription } from '../config';
 import { createAlarms } from './alarms';
 import { cacheShardMetrics, ONE_MINUTE, productMetric, sumOffsetLag } from './metrics';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplayReport } from '../../cli/dlq-replay';
-import { ENV } from '../../functions/shared/env';
+import { ENV } from '../../functions/runtime/env';
 import { configRecord, mskEvent, mskRecord, policyUpdated, usage } from '../helpers/msk';
 import { type CliEnv, currentPeriod, MB, nextFamilyId, startCliEnv } from './support/cli-env';
 

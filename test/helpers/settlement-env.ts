@@ -13,9 +13,9 @@ import type { ConfigBatchDeps } from '../../functions/core/config/apply-batch';
 import type { MskEvent } from '../../functions/core/kafka-record';
 import type { DeadLetter } from '../../functions/core/ports';
 import type { SettlementDeps } from '../../functions/core/settle-batch';
-import { loadConfig } from '../../functions/shared/config';
-import { ENV } from '../../functions/shared/env';
-import { createObservability } from '../../functions/shared/observability';
+import { loadConfig } from '../../functions/runtime/config';
+import { ENV } from '../../functions/runtime/env';
+import { createObservability } from '../../functions/runtime/observability';
 import { createSettlementDeps } from '../../functions/usage-events/dependencies';
 import {
   createUsageEventsHandler,

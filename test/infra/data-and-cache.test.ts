@@ -2,7 +2,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinitions } from '../../functions/adapters/dynamodb/table-definitions';
 import { OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
-import { ENV } from '../../functions/shared/env';
+import { ENV } from '../../functions/runtime/env';
 import { logicalId, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
 
 let template: Template;

@@ -1,7 +1,7 @@
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OUTBOX_STATUS } from '../../functions/core/outbox';
-import { ENV } from '../../functions/shared/env';
+import { ENV } from '../../functions/runtime/env';
 import { EXAMPLE_MSK_CLUSTER_ARN } from '../../lib/parameters';
 import {
   committedContext,

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FAMILY_EVENT_TYPES, POLICY_UPDATED } from '../../functions/core/config/config-event';
 import { REJECTION_REASONS } from '../../functions/core/rejection';
 import { BLOCK_REASONS, THRESHOLD_STATUSES } from '../../functions/core/status-effects';
-import { DIMENSION, METRIC, METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names';
+import { DIMENSION, METRIC, METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/runtime/metric-names';
 import { logicalId, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
 
 let template: Template;

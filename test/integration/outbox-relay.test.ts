@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoOutboxStore } from '../../functions/adapters/dynamodb/outbox-store';
 import { notificationIdFor, OUTBOX_STATUS } from '../../functions/core/outbox';
-import { loadConfig } from '../../functions/shared/config';
-import { ENV } from '../../functions/shared/env';
-import { createOutboxDeps } from '../../functions/shared/outbox-dependencies';
+import { loadConfig } from '../../functions/runtime/config';
+import { ENV } from '../../functions/runtime/env';
+import { createOutboxDeps } from '../../functions/runtime/outbox-dependencies';
 import { usage } from '../helpers/msk';
 import { BUS_NAME, type OutboxEnv, silentLog, startOutboxEnv } from '../helpers/outbox-env';
 

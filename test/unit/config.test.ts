@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../functions/shared/config';
+import { ConfigError, loadConfig } from '../../functions/runtime/config';
 
 function configErrorFor(env: Record<string, string | undefined>): ConfigError {
   try {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { lazyTracing, tracingEnabled } from '../../functions/shared/tracing';
+import { lazyTracing, tracingEnabled } from '../../functions/runtime/tracing';
 
 const IN_LAMBDA = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x' };
 
@@ -27,8 +27,8 @@ describe('tracing', () => {
   it('a handler with tracing off never loads the X-Ray SDK (its async hooks cost CPU)', () => {
     // A fresh process: vitest itself may have loaded the module already.
     const script = [
-      "const { withObservability } = await import('./functions/shared/middleware.ts');",
-      "const { createObservability } = await import('./functions/shared/observability.ts');",
+      "const { withObservability } = await import('./functions/runtime/middleware.ts');",
+      "const { createObservability } = await import('./functions/runtime/observability.ts');",
       "const h = withObservability(async () => 1, createObservability('t'));",
       "await h({}, { functionName: 't', awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 });",
       "const { createRequire } = await import('node:module');",

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../../cli/main';
 import { periodOf } from '../../../functions/core/time';
-import type { Config } from '../../../functions/shared/config';
-import { ENV } from '../../../functions/shared/env';
+import type { Config } from '../../../functions/runtime/config';
+import { ENV } from '../../../functions/runtime/env';
 import { mskEvent, mskRecord, type usage } from '../../helpers/msk';
 import { startSettlementEnv } from '../../helpers/settlement-env';
 
