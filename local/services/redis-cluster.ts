@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort, waitFor } from './free-port';
 import { RedisUnavailableError, redisServerInstalled } from './redis-server';
+import { stopChild } from './stop-child';
 
 const run = promisify(execFile);
 
@@ -14,7 +15,6 @@ const run = promisify(execFile);
 const BUS_PORT_OFFSET = 10_000;
 const MAX_CLIENT_PORT = 65_535 - BUS_PORT_OFFSET;
 const START_ATTEMPTS = 3;
-const STOP_GRACE_MS = 5_000;
 
 export interface RedisCluster {
   /** One node's URL; a cluster client discovers the others from it. */
@@ -67,18 +67,6 @@ async function clusterInfo(url: string): Promise<string> {
 
 const clusterReady = async (url: string) => /^cluster_state:ok\r?$/m.test(await clusterInfo(url));
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 function logTail(dir: string, port: number): string {
   try {
     return readFileSync(join(dir, `${port}.log`), 'utf8')
@@ -119,7 +107,7 @@ async function startOnce(masters: number): Promise<RedisCluster> {
   process.once('exit', killOnExit);
   const stop = async () => {
     process.removeListener('exit', killOnExit);
-    await Promise.all(children.map(stopChild));
+    await Promise.all(children.map((child) => stopChild(child)));
     removeDir();
   };
   const urls = ports.map((port) => `redis://127.0.0.1:${port}`);

@@ -13,6 +13,7 @@ import { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
 import { createSqsClient } from '../../functions/adapters/sqs/client';
 import { SqsDeadLetterQueue } from '../../functions/adapters/sqs/dead-letter-queue';
 import { createConfigEventsHandler } from '../../functions/config-events/config-events-handler';
+import { createConfigDeps } from '../../functions/config-events/dependencies';
 import type { ConfigBatchDeps } from '../../functions/core/config/apply-batch';
 import { applyConfigChange } from '../../functions/core/config/apply-change';
 import type { ConfigCache } from '../../functions/core/config/ports';
@@ -263,24 +264,15 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
     // Family and policy changes, through the config-events function; it can die after the ledger committed.
     const configSwitch = new CrashSwitch();
     const appliedChanges: AppliedChange[] = [];
+    const shipped = createConfigDeps(config, redis, silent);
     const configDeps: ConfigBatchDeps = {
+      ...shipped,
       store: recordingConfigStore(new DynamoConfigStore(doc, tables), (c) =>
         appliedChanges.push(appliedChangeOf(c)),
       ),
       cache: behindSwitch(cache as ConfigCache, configSwitch, {
         applyConfig: { before: 'before-config-redis' },
       }),
-      deadLetters: new SqsDeadLetterQueue(createSqsClient({ endpoint: sqsServer.address }), queueUrl),
-      clock: systemClock,
-      settings: {
-        timeZone: config.settlement.timeZone,
-        futureSkewMs: config.settlement.futureSkewMs,
-        outboxGraceMs: config.outbox.graceMs,
-      },
-      maxBytesPerEvent: config.settlement.maxBytesPerEvent,
-      familyConcurrency: config.processing.familyConcurrency,
-      retry: settlementSettings(config).retry,
-      log: silent,
     };
     const configEvents = createConfigEventsHandler(configDeps, createObservability('chaos-config-events'));
 

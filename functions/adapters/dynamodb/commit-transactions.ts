@@ -131,24 +131,31 @@ interface Action {
   readonly bytes: number;
 }
 
+/**
+ * The put of an event's fate (settlement or rejection) under its eventId: only
+ * if absent, and a refusal returns the item there, so the retry knows its fate.
+ */
+function fatePut(tables: Tables, item: Record<string, unknown>, eventId: string): Action {
+  return {
+    item: {
+      Put: {
+        TableName: tables.ledger,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(PK)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    },
+    settlementOf: eventId,
+    bytes: JSON.stringify(item).length,
+  };
+}
+
 /** A unit's transaction actions: per period its settlements and notifications, then its version-checked update. */
 function actionsOf(unit: CommitUnit, tables: Tables): Action[] {
   const actions: Action[] = [];
   for (const period of unit.periods) {
     for (const write of period.writes) {
-      const item = settlementItem(write.record);
-      actions.push({
-        item: {
-          Put: {
-            TableName: tables.ledger,
-            Item: item,
-            ConditionExpression: 'attribute_not_exists(PK)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        },
-        settlementOf: write.record.eventId,
-        bytes: JSON.stringify(item).length,
-      });
+      actions.push(fatePut(tables, settlementItem(write.record), write.record.eventId));
       if (write.outbox) {
         actions.push({
           item: {
@@ -163,19 +170,7 @@ function actionsOf(unit: CommitUnit, tables: Tables): Action[] {
       }
     }
     for (const rejection of period.rejections) {
-      const item = rejectionItem(rejection);
-      actions.push({
-        item: {
-          Put: {
-            TableName: tables.ledger,
-            Item: item,
-            ConditionExpression: 'attribute_not_exists(PK)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        },
-        settlementOf: rejection.eventId,
-        bytes: JSON.stringify(item).length,
-      });
+      actions.push(fatePut(tables, rejectionItem(rejection), rejection.eventId));
     }
     const nowMs = period.writes[0]?.record.settledAt ?? period.rejections[0]?.rejectedAt ?? 0;
     actions.push({

@@ -8,6 +8,7 @@ import { Admin } from '@platformatic/kafka';
 import type { LocalService } from '../../services/dynamodb-local';
 import { freePort } from '../../services/free-port';
 import { PrerequisiteError } from '../../services/prerequisites';
+import { stopChild } from '../../services/stop-child';
 import { ensureKafkaJars } from './kafka-jars';
 
 const run = promisify(execFile);
@@ -110,18 +111,6 @@ async function answersMetadata(bootstrap: string): Promise<boolean> {
   }
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 /**
  * A single-node Apache Kafka in KRaft mode, from the jars pinned in
  * kafka/pom.xml, as a child process on free ports with its log directories
@@ -167,7 +156,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   process.once('exit', killOnExit);
   const stop = async () => {
     process.removeListener('exit', killOnExit);
-    await stopChild(child);
+    await stopChild(child, STOP_GRACE_MS);
     removeDir();
   };
 
