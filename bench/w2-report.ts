@@ -1,3 +1,4 @@
+import type { AbRound, AbSummary } from './ab-rounds';
 import type { Machine } from './machine';
 import { median, round } from './stats';
 import type { OpenLoopFigures, W2RunFigures } from './w2-runs';
@@ -28,6 +29,7 @@ export interface W2Results {
     readonly malformedRate: number;
     readonly injectedLatencyMs: { readonly dynamodbPerRequest: number; readonly redisPerRoundTrip: number };
     readonly dedupWindowSeconds: number;
+    readonly cache: 'warm' | 'cold';
   };
   readonly machine: Machine;
   readonly revision: { readonly commit: string; readonly uncommittedChanges: boolean } | null;
@@ -40,17 +42,20 @@ export interface W2Results {
     readonly seconds: number;
     readonly itemsPerSecond: number;
   };
-  readonly rounds: ReadonlyArray<{ readonly baseline: W2RunFigures; readonly product: W2RunFigures }>;
-  readonly abSummary: {
-    readonly rounds: number;
-    readonly baselineEventsPerSecond: Spread;
-    readonly productEventsPerSecond: Spread;
-    /** Product / baseline events/s, per round. */
-    readonly ratio: Spread;
-  };
+  readonly rounds: ReadonlyArray<AbRound>;
+  readonly abSummary: AbSummary;
+  /** W1's A/B rounds, taken in the same invocation (null with --w1-rounds 0). */
+  readonly w1: W1AbResults | null;
   readonly openLoop: ReadonlyArray<OpenLoopFigures>;
   readonly redisProjection: RedisProjection | null;
   readonly notes: ReadonlyArray<string>;
+}
+
+export interface W1AbResults {
+  readonly families: number;
+  readonly zipfS: number;
+  readonly rounds: ReadonlyArray<AbRound>;
+  readonly abSummary: AbSummary;
 }
 
 export interface RedisProjection {
@@ -97,7 +102,8 @@ export function formatW2(results: W2Results): string {
     `${results.workload.name}: seeded ${fmt(s.families)} families (${fmt(s.items)} items) in ${fmt(s.seconds, 1)} s, ` +
       `${fmt(s.itemsPerSecond)} items/s, ${fmt(s.requests)} BatchWriteItem requests`,
     '',
-    'run                  events  events/s  DDB req/ev  WCU/ev  tx/batch  hydr/ev  Redis B/ev  p50 dec ms  p99 dec ms  lag',
+    `cache: ${results.workload.cache}`,
+    'run                  events  events/s  DDB req/ev  WCU/ev  tx/batch  hydr/ev  Redis B/ev  p50 dec ms  p95 dec ms  p99 dec ms  lag',
   );
   const row = (name: string, r: W2RunFigures, o?: OpenLoopFigures) =>
     [
@@ -110,9 +116,13 @@ export function formatW2(results: W2Results): string {
       fmt(r.hydrations / Math.max(r.events, 1), 3).padStart(8),
       fmt(r.redis.bytesPerEvent).padStart(11),
       (o ? fmt(o.decisionLatencyMs.p50) : '-').padStart(11),
+      (o ? fmt(o.decisionLatencyMs.p95) : '-').padStart(11),
       (o ? fmt(o.decisionLatencyMs.p99) : '-').padStart(11),
       o ? (o.keptUp ? ' bounded' : ` behind (${fmt(o.offered - o.processed)} left)`) : '',
     ].join(' ');
+  results.w1?.rounds.forEach((round, i) => {
+    lines.push(row(`W1 A${i + 1} baseline`, round.baseline), row(`W1 B${i + 1} product`, round.product));
+  });
   results.rounds.forEach((round, i) => {
     lines.push(row(`A${i + 1} baseline`, round.baseline), row(`B${i + 1} product`, round.product));
   });
@@ -124,6 +134,7 @@ export function formatW2(results: W2Results): string {
       `A/B product/baseline events/s: median ${fmt(ab.ratio.median, 1)}x (min ${fmt(ab.ratio.min, 1)}x, max ${fmt(ab.ratio.max, 1)}x over ${ab.rounds} rounds)`,
     );
   }
+  if (results.w1) lines.push('', ...headline(results, results.w1));
   const p = results.redisProjection;
   if (p) {
     lines.push(
@@ -135,4 +146,30 @@ export function formatW2(results: W2Results): string {
     );
   }
   return lines.join('\n');
+}
+
+/** W1 and W2 side by side, both against the baseline shape, from the one invocation. */
+function headline(results: W2Results, w1: W1AbResults): string[] {
+  const columns = [
+    { name: `W1 (${fmt(w1.families)} families)`, ab: w1.abSummary, rounds: w1.rounds },
+    {
+      name: `${results.workload.name.split(' ')[0]} (${fmt(results.workload.families)} families)`,
+      ab: results.abSummary,
+      rounds: results.rounds,
+    },
+  ];
+  const wcu = (rounds: ReadonlyArray<AbRound>, shape: 'baseline' | 'product') =>
+    fmt(median(rounds.map((r) => r[shape].dynamodb.wcuPerEvent)), 2);
+  const cell = (t: string) => t.padStart(26);
+  return [
+    `${'medians of the A/B rounds'.padEnd(28)}${columns.map((c) => cell(c.name)).join('')}`,
+    `${'baseline events/s'.padEnd(28)}${columns.map((c) => cell(fmt(c.ab.baselineEventsPerSecond.median))).join('')}`,
+    `${'product events/s'.padEnd(28)}${columns.map((c) => cell(fmt(c.ab.productEventsPerSecond.median))).join('')}`,
+    `${'product / baseline'.padEnd(28)}${columns
+      .map((c) => cell(`${fmt(c.ab.ratio.median, 1)}x (${fmt(c.ab.ratio.min, 1)}-${fmt(c.ab.ratio.max, 1)})`))
+      .join('')}`,
+    `${'WCU/event baseline, product'.padEnd(28)}${columns
+      .map((c) => cell(`${wcu(c.rounds, 'baseline')}, ${wcu(c.rounds, 'product')}`))
+      .join('')}`,
+  ];
 }

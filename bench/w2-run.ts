@@ -4,14 +4,16 @@ import { join, resolve } from 'node:path';
 import { createTables } from '../functions/adapters/dynamodb/create-tables';
 import { FamilyStore } from '../functions/adapters/dynamodb/family-store';
 import { loadConfig } from '../functions/runtime/config';
-import type { GeneratedEvent } from '../local/workload/generate';
+import { generateWorkload } from '../local/workload/generate';
+import { runAbRounds, sliceStream, summariseAb } from './ab-rounds';
 import { describeMachine, describeMachineLine, describeRevision } from './machine';
-import { startSharedServices } from './services';
+import { type SharedServices, startSharedServices } from './services';
 import { mean, round } from './stats';
-import { parseW2Options, W2, W2_DELIVERY, W2_USAGE, w2Workload } from './w2';
+import { W1 } from './w1';
+import { parseW2Options, W2, W2_DELIVERY, W2_USAGE, type W2Options, w2Workload } from './w2';
 import { renderW2Chart } from './w2-chart';
-import { formatW2, projectRedis, spread, type W2Results } from './w2-report';
-import { closedLoopRun, type OpenLoopFigures, openLoopRun, type W2RunFigures } from './w2-runs';
+import { formatW2, projectRedis, type W1AbResults, type W2Results } from './w2-report';
+import { type OpenLoopFigures, openLoopRun } from './w2-runs';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -37,16 +39,12 @@ export async function runW2(argv: string[]): Promise<number> {
   const nowMs = Date.now();
   const workload = w2Workload(options, nowMs);
   log(`workload: ${workload.families.length} families, ${workload.events.length} events generated`);
-  let cursor = 0;
-  const take = (n: number): GeneratedEvent[] => {
-    const slice = workload.events.slice(cursor, cursor + n);
-    cursor += n;
-    return slice;
-  };
+  const take = sliceStream(workload.events);
   const latency = { dynamodbMs: options.ddbLatencyMs, redisMs: options.redisLatencyMs };
 
   const shared = await startSharedServices();
   try {
+    const w1 = options.w1Rounds > 0 ? await runW1Rounds(shared, options, nowMs) : null;
     const tables = { ledger: 'bench-w2-ledger', outbox: 'bench-w2-outbox' };
     await createTables(shared.admin, tables);
     const seedStarted = performance.now();
@@ -56,23 +54,24 @@ export async function runW2(argv: string[]): Promise<number> {
     const items = workload.families.reduce((n, f) => n + 1 + f.members.length, 0);
     log(`seeded ${items} items in ${round(seedSeconds, 1)} s (${requests} BatchWriteItem requests)`);
 
-    const rounds: Array<{ baseline: W2RunFigures; product: W2RunFigures }> = [];
-    for (let r = 1; r <= options.rounds; r++) {
-      const one = async (shape: 'baseline' | 'product', n: number) => {
-        const label = `w2-${shape}-${r}-${Date.now().toString(36)}`;
-        log(`round ${r} ${shape}: ${n} events`);
-        const run = await closedLoopRun(shared, tables, { shape, events: take(n), latency, label }, (l) =>
-          log(`  ${shape}: ${l}`),
-        );
-        log(`  ${shape}: ${round(run.eventsPerSecond, 0)} events/s, ${run.settled} settled`);
-        return run;
-      };
-      const baseline = await one('baseline', options.baselineEvents);
-      const product = await one('product', options.productEvents);
-      rounds.push({ baseline, product });
-    }
+    const rounds = await runAbRounds(
+      shared,
+      tables,
+      {
+        name: 'w2',
+        rounds: options.rounds,
+        baselineEvents: options.baselineEvents,
+        productEvents: options.productEvents,
+        latency,
+        warm: options.warmCache,
+        take,
+      },
+      log,
+    );
 
     const openLoop: OpenLoopFigures[] = [];
+    const { clockMarginMs } = loadConfig({ ...process.env }).settlement;
+    let lastEnded = Date.now();
     for (const rate of options.rates) {
       log(`open loop: ${rate} events/s for ${options.rateSeconds} s, ${options.pollers} pollers`);
       const step = await openLoopRun(shared, tables, {
@@ -82,7 +81,10 @@ export async function runW2(argv: string[]): Promise<number> {
         events: take(Math.ceil(rate * options.rateSeconds)),
         latency,
         label: `w2-open-${rate}-${Date.now().toString(36)}`,
+        warm: options.warmCache,
+        startNotBefore: lastEnded + clockMarginMs + QUIET_MS,
       });
+      lastEnded = Date.now();
       log(
         `  ${rate}/s: ${step.keptUp ? 'kept up' : 'behind'}, decision p50 ${round(step.decisionLatencyMs.p50, 0)} ms, ` +
           `p99 ${round(step.decisionLatencyMs.p99, 0)} ms, drain ${round(step.drainSeconds, 1)} s`,
@@ -107,6 +109,7 @@ export async function runW2(argv: string[]): Promise<number> {
           redisPerRoundTrip: options.redisLatencyMs,
         },
         dedupWindowSeconds,
+        cache: options.warmCache ? 'warm' : 'cold',
       },
       machine,
       revision,
@@ -120,12 +123,8 @@ export async function runW2(argv: string[]): Promise<number> {
         itemsPerSecond: round(items / seedSeconds, 0),
       },
       rounds,
-      abSummary: {
-        rounds: rounds.length,
-        baselineEventsPerSecond: spread(rounds.map((r) => r.baseline.eventsPerSecond)),
-        productEventsPerSecond: spread(rounds.map((r) => r.product.eventsPerSecond)),
-        ratio: spread(rounds.map((r) => r.product.eventsPerSecond / r.baseline.eventsPerSecond)),
-      },
+      abSummary: summariseAb(rounds),
+      w1,
       openLoop,
       redisProjection: projectRedis(
         [...rounds.map((r) => r.product), ...openLoop],
@@ -148,10 +147,52 @@ export async function runW2(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * An open-loop step starts a clock margin after the previous run's last
+ * commit. A period state's settled horizon is the ledger's last settlement
+ * when the state was loaded, and records up to a clock margin after it are
+ * checked against the ledger first (they may have been settled before the
+ * load). Right after another run on the same families that is nearly every
+ * record of a busy family; in steady state a state was loaded long before.
+ */
+const QUIET_MS = 1_000;
+
+/**
+ * W1's A/B rounds in the same invocation as W2's, on W1's own seeded ledger:
+ * the headline compares both workloads with the baseline under one machine
+ * load, instead of runs taken minutes or days apart.
+ */
+async function runW1Rounds(shared: SharedServices, options: W2Options, nowMs: number): Promise<W1AbResults> {
+  const events = options.w1Rounds * (options.productEvents + options.baselineEvents);
+  const workload = generateWorkload({ ...W1, events, nowMs });
+  const tables = { ledger: 'bench-w1ab-ledger', outbox: 'bench-w1ab-outbox' };
+  await createTables(shared.admin, tables);
+  await new FamilyStore(shared.adminDoc, tables.ledger).seedNewFamilies(
+    workload.families,
+    options.seedConcurrency,
+    nowMs,
+  );
+  const rounds = await runAbRounds(
+    shared,
+    tables,
+    {
+      name: 'w1',
+      rounds: options.w1Rounds,
+      baselineEvents: options.baselineEvents,
+      productEvents: options.productEvents,
+      latency: { dynamodbMs: options.ddbLatencyMs, redisMs: options.redisLatencyMs },
+      warm: options.warmCache,
+      take: sliceStream(workload.events),
+    },
+    log,
+  );
+  return { families: W1.families, zipfS: W1.zipfS, rounds, abSummary: summariseAb(rounds) };
+}
+
 const NOTES = [
-  'Every run of the same invocation uses the one ledger seeded at the start (its own slice of the stream, so event ids never repeat across runs) and a fresh Redis: each family is loaded from the ledger the first time a run sees it.',
+  'Every run of the same invocation uses the one ledger seeded at the start (its own slice of the stream, so event ids never repeat across runs) and a fresh Redis. With --cache warm (the default) the period states of every family the run touches are put into that Redis from the ledger before the run starts, unmetered (steady state on AWS, where a state stays in Redis for its month); with --cache cold each family is loaded from the ledger the first time the run sees it.',
   'A/B rounds: closed loop (the slice is on the topic before the run starts), one poller, batches of up to 1,000 over 8 partitions; events/s = records / wall time of the drain. The ratio is taken per round.',
-  'Open loop: records are produced at the offered rate whatever the consumers do, stamped with the time they are produced; decision latency = commit of the decision in the ledger - Kafka record timestamp, for settlements and rejections from the family state; duplicates and malformed records end at their invocation (recordLatencyMs). Kept up = every offered record processed within 1 s of the producer stopping (lag bounded).',
+  'Open loop: each step starts its records a clock margin (CLOCK_MARGIN_SECONDS, 60 s by default) plus 1 s after the previous run ended, so that no record falls within the margin after a settlement the state was loaded with (such records are checked against the ledger first, as on AWS right after a load, not in steady state). Records are produced at the offered rate whatever the consumers do, stamped with the time they are produced; decision latency = commit of the decision in the ledger - Kafka record timestamp, for settlements and rejections from the family state; duplicates and malformed records end at their invocation (recordLatencyMs). Kept up = every offered record processed within 1 s of the producer stopping (lag bounded).',
   'WCU per event: the billing model of W1 (2 x ceil(item KB) per transactional item) over every record of the run; DDB requests include reads, transactions, retries.',
   'Redis bytes per event: INFO used_memory after - before the run over its records; settled mark and period state sizes: MEMORY USAGE (SAMPLES 0) of up to 300 keys each. Projection: marks = rate x dedup window; period states = families x 2 live periods.',
 ];

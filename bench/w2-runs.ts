@@ -9,6 +9,7 @@ import { type Latency, openRunStores, type RunStores } from './run-stores';
 import type { SharedServices } from './services';
 import { TimedLedger } from './timed-ledger';
 import { W2_DELIVERY } from './w2';
+import { warmCache } from './warm-cache';
 
 export interface W2Tables {
   readonly ledger: string;
@@ -38,6 +39,8 @@ export interface W2RunFigures {
     readonly injectedMeanMs: number;
   };
   readonly hydrations: number;
+  /** Period states put into Redis before the run (a warm cache); 0 for a cold one. */
+  readonly warmedStates: number;
   readonly redis: {
     readonly usedBytesBefore: number;
     readonly usedBytesAfter: number;
@@ -70,7 +73,14 @@ async function figures(
   shared: SharedServices,
   stores: RunStores,
   memory: RedisMemory,
-  run: { shape: Shape; events: number; seconds: number; batchMs: number[]; usedBefore: number },
+  run: {
+    shape: Shape;
+    events: number;
+    seconds: number;
+    batchMs: number[];
+    usedBefore: number;
+    warmedStates: number;
+  },
   timed: ReadonlyArray<TimedLedger>,
 ): Promise<W2RunFigures> {
   const meter = stores.meter.read();
@@ -104,6 +114,7 @@ async function figures(
       injectedMeanMs: meter.injectedMeanMs,
     },
     hydrations: traffic.scripts['hydrate-period'] ?? 0,
+    warmedStates: run.warmedStates,
     redis: {
       usedBytesBefore: run.usedBefore,
       usedBytesAfter: after.usedBytes,
@@ -121,7 +132,13 @@ async function figures(
 export function closedLoopRun(
   shared: SharedServices,
   tables: W2Tables,
-  spec: { shape: Shape; events: ReadonlyArray<GeneratedEvent>; latency: Latency; label: string },
+  spec: {
+    shape: Shape;
+    events: ReadonlyArray<GeneratedEvent>;
+    latency: Latency;
+    label: string;
+    warm: boolean;
+  },
   progress: (line: string) => void,
 ): Promise<W2RunFigures> {
   return withRunStores(shared, tables, spec.label, spec.latency, async (stores, memory) => {
@@ -131,6 +148,7 @@ export function closedLoopRun(
       timed.push(t);
       return t;
     });
+    const warmedStates = spec.warm ? await warmCache(shared.adminDoc, stores, spec.events) : 0;
     const usedBefore = (await memory.read()).usedBytes;
     stores.proxy.take();
     const topic = new SimulatedTopic('usage-events', W2_DELIVERY.partitions);
@@ -155,7 +173,7 @@ export function closedLoopRun(
       progress(`${consumed}/${topic.size()} events, ${((last - started) / 1000).toFixed(0)} s`);
     });
     const seconds = (performance.now() - started) / 1000;
-    const run = { shape: spec.shape, events: spec.events.length, seconds, batchMs, usedBefore };
+    const run = { shape: spec.shape, events: spec.events.length, seconds, batchMs, usedBefore, warmedStates };
     return figures(shared, stores, memory, run, timed);
   });
 }
@@ -186,6 +204,9 @@ export function openLoopRun(
     events: ReadonlyArray<GeneratedEvent>;
     latency: Latency;
     label: string;
+    warm: boolean;
+    /** Epoch ms: the records are produced from then on (see QUIET in w2-run.ts). */
+    startNotBefore: number;
   },
 ): Promise<OpenLoopFigures> {
   return withRunStores(shared, tables, spec.label, spec.latency, async (stores, memory) => {
@@ -198,6 +219,8 @@ export function openLoopRun(
         return t;
       }),
     );
+    const warmedStates = spec.warm ? await warmCache(shared.adminDoc, stores, spec.events) : 0;
+    await new Promise((r) => setTimeout(r, Math.max(0, spec.startNotBefore - Date.now())));
     const usedBefore = (await memory.read()).usedBytes;
     stores.proxy.take();
     const producedAt = new Map<string, number>();
@@ -231,7 +254,14 @@ export function openLoopRun(
       }
     }
     const seconds = outcome.producingSeconds + outcome.drainSeconds;
-    const run = { shape: 'product' as const, events: outcome.processed, seconds, batchMs, usedBefore };
+    const run = {
+      shape: 'product' as const,
+      events: outcome.processed,
+      seconds,
+      batchMs,
+      usedBefore,
+      warmedStates,
+    };
     const base = await figures(shared, stores, memory, run, timed);
     return {
       ...base,

@@ -26,12 +26,16 @@ export interface W2Options {
   readonly families: number;
   /** A/B rounds: baseline then product, each on its own slice of the stream. */
   readonly rounds: number;
+  /** W1's A/B rounds run first in the same invocation, for a side-by-side headline (0: none). */
+  readonly w1Rounds: number;
   readonly productEvents: number;
   readonly baselineEvents: number;
   /** Offered rates of the open-loop test, events/s. */
   readonly rates: ReadonlyArray<number>;
   readonly rateSeconds: number;
   readonly pollers: number;
+  /** Period states of the families a run touches put into Redis before it starts (steady state), or not (a month's first hour). */
+  readonly warmCache: boolean;
   readonly seedConcurrency: number;
   readonly ddbLatencyMs: number;
   readonly redisLatencyMs: number;
@@ -41,11 +45,14 @@ export interface W2Options {
 export const W2_USAGE = `npm run bench -- --workload w2 [options]
   --families N           families, 4 members each (W2: 250000; fewer writes w2-scaled.*)
   --rounds N             interleaved A/B rounds, baseline then product (default 3)
+  --w1-rounds N          W1's A/B rounds first, same settings, on W1's 1,000 families (default 3; 0: none)
   --product-events N     events per product round (default 10000)
   --baseline-events N    events per baseline round (default 1000)
   --rates R1,R2,...      open-loop offered rates, events/s (default 250,500,1000; none: --rates 0)
   --rate-seconds S       seconds each rate is offered (default 30)
   --pollers N            concurrent invocations in the open-loop test (default 8: one per partition)
+  --cache warm|cold      warm (default): every run starts with its families' period states in Redis,
+                         as in steady state; cold: each family's first event loads it from the ledger
   --seed-concurrency N   BatchWriteItem requests in flight while seeding (default 16)
   --ddb-latency-ms MS    injected latency per DynamoDB request (default 10)
   --redis-latency-ms MS  injected latency per Redis round trip (default 0.5)
@@ -63,11 +70,13 @@ export function parseW2Options(argv: string[]): W2Options | 'help' {
     'workload',
     'families',
     'rounds',
+    'w1-rounds',
     'product-events',
     'baseline-events',
     'rates',
     'rate-seconds',
     'pollers',
+    'cache',
     'seed-concurrency',
     'ddb-latency-ms',
     'redis-latency-ms',
@@ -83,14 +92,18 @@ export function parseW2Options(argv: string[]): W2Options | 'help' {
     .split(',')
     .map((r) => number('rates', r.trim(), 0, 0))
     .filter((r) => r > 0);
+  const cache = text('cache') ?? 'warm';
+  if (cache !== 'warm' && cache !== 'cold') throw new Error('--cache must be warm or cold');
   return {
     families: Math.floor(number('families', text('families'), W2.families, 100)),
     rounds: Math.floor(number('rounds', text('rounds'), 3, 0)),
+    w1Rounds: Math.floor(number('w1-rounds', text('w1-rounds'), 3, 0)),
     productEvents: Math.floor(number('product-events', text('product-events'), 10_000, 1)),
     baselineEvents: Math.floor(number('baseline-events', text('baseline-events'), 1_000, 1)),
     rates,
     rateSeconds: number('rate-seconds', text('rate-seconds'), 30, 1),
     pollers: Math.floor(number('pollers', text('pollers'), W2_DELIVERY.partitions, 1)),
+    warmCache: cache === 'warm',
     seedConcurrency: Math.floor(number('seed-concurrency', text('seed-concurrency'), 16, 1)),
     ddbLatencyMs: number('ddb-latency-ms', text('ddb-latency-ms'), 10, 0),
     redisLatencyMs: number('redis-latency-ms', text('redis-latency-ms'), 0.5, 0),

@@ -150,7 +150,7 @@ export const parameterSchema = z.object({
   mskFamilyTopic: topic('family-updated'),
   mskFamilyConsumerGroup: consumerGroup('usage-settlement-family-updated'),
   mskBatchSize: int(500, 1, 10_000),
-  mskBatchingWindowSeconds: int(1, 0, 300),
+  mskBatchingWindowSeconds: int(0, 0, 300),
   mskRetryAttempts: int(10, 0, 10_000),
   mskMaxRecordAgeSeconds: int(86_400, 60, 604_800),
   mskProvisionedPollers: bool(true),
