@@ -9,6 +9,7 @@ import { type Latency, openRunStores, type RunStores } from './run-stores';
 import type { SharedServices } from './services';
 import { TimedLedger } from './timed-ledger';
 import { W2_DELIVERY } from './w2';
+import type { ItemKindSizes } from './write-billing';
 
 export interface W2Tables {
   readonly ledger: string;
@@ -37,6 +38,8 @@ export interface W2RunFigures {
     readonly wcuPerSettled: number;
     readonly injectedMeanMs: number;
   };
+  /** DynamoDB items the run wrote, by kind (bench/write-billing.ts). */
+  readonly items: Record<string, ItemKindSizes>;
   readonly hydrations: number;
   readonly redis: {
     readonly usedBytesBefore: number;
@@ -103,6 +106,7 @@ async function figures(
       wcuPerSettled: billing.wcu / Math.max(settled, 1),
       injectedMeanMs: meter.injectedMeanMs,
     },
+    items: billing.items,
     hydrations: traffic.scripts['hydrate-period'] ?? 0,
     redis: {
       usedBytesBefore: run.usedBefore,
