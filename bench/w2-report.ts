@@ -1,6 +1,7 @@
 import type { AbRound, AbSummary } from './ab-rounds';
 import type { Machine } from './machine';
 import { median, round } from './stats';
+import { poolItemSizes, STORED_ITEM_OVERHEAD_BYTES, type StorageProjection } from './storage-projection';
 import type { OpenLoopFigures, W2RunFigures } from './w2-runs';
 
 export interface Spread {
@@ -48,6 +49,7 @@ export interface W2Results {
   readonly w1: W1AbResults | null;
   readonly openLoop: ReadonlyArray<OpenLoopFigures>;
   readonly redisProjection: RedisProjection | null;
+  readonly storageProjection: StorageProjection | null;
   readonly notes: ReadonlyArray<string>;
 }
 
@@ -145,6 +147,8 @@ export function formatW2(results: W2Results): string {
       `  period states, ${fmt(p.statesFor.families)} families x ${p.statesFor.periods} periods: ${fmt(p.statesFor.bytes / GiB, 2)} GiB`,
     );
   }
+  lines.push(...formatItems([...results.rounds.map((r) => r.product), ...results.openLoop]));
+  if (results.storageProjection) lines.push(...formatStorage(results.storageProjection));
   return lines.join('\n');
 }
 
@@ -171,5 +175,45 @@ function headline(results: W2Results, w1: W1AbResults): string[] {
     `${'WCU/event baseline, product'.padEnd(28)}${columns
       .map((c) => cell(`${wcu(c.rounds, 'baseline')}, ${wcu(c.rounds, 'product')}`))
       .join('')}`,
+  ];
+}
+
+function formatItems(runs: ReadonlyArray<W2RunFigures>): string[] {
+  const pooled = poolItemSizes(runs);
+  const kinds = Object.entries(pooled.kinds).sort(([a], [b]) => a.localeCompare(b));
+  if (kinds.length === 0) return [];
+  return [
+    '',
+    `DynamoDB items, product runs (${fmt(pooled.events)} events); updated items once each, at their final size:`,
+    'kind          items  writes/ev  mean B  max B  WCU/write  GSI entries/item  GSI mean B',
+    ...kinds.map(([kind, k]) =>
+      [
+        kind.padEnd(11),
+        fmt(k.items).padStart(7),
+        fmt(k.writes / Math.max(pooled.events, 1), 3).padStart(10),
+        fmt(k.meanBytes).padStart(7),
+        fmt(k.maxBytes).padStart(6),
+        fmt(k.wcuPerWrite, 2).padStart(10),
+        fmt(k.indexEntries / k.items, 2).padStart(17),
+        fmt(k.indexMeanBytes).padStart(11),
+      ].join(' '),
+    ),
+  ];
+}
+
+function formatStorage(s: StorageProjection): string[] {
+  const days = s.outboxRetentionSeconds / 86_400;
+  return [
+    `DynamoDB storage, Standard table class at USD ${s.usdPerGbMonth}/GB-month (us-east-1), ${STORED_ITEM_OVERHEAD_BYTES} B more per item and index entry:`,
+    `  per event ${fmt(s.recordBytesPerEvent)} B of records (GSI copies included; no TTL, kept); ` +
+      `${fmt(s.outboxItemsPerEvent, 3)} outbox items of ${fmt(s.outboxItemBytes)} B (TTL ${fmt(days, 1)} d after sent)`,
+    `  per family and month one period item of ${fmt(s.periodItemBytes)} B (no TTL, kept): ` +
+      `${fmt(s.families)} families`,
+    ...Object.entries(s.at).map(
+      ([rate, a]) =>
+        `  at ${rate}: records +${fmt(a.recordsGb)} GB and period items +${fmt(a.periodsGb, 2)} GB a month ` +
+        `(each month kept adds USD ${fmt(a.keptUsdPerMonth)}/month); outbox ${fmt(a.outboxGb, 1)} GB held ` +
+        `(USD ${fmt(a.outboxUsdPerMonth)}/month)`,
+    ),
   ];
 }

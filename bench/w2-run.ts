@@ -9,6 +9,7 @@ import { runAbRounds, sliceStream, summariseAb } from './ab-rounds';
 import { describeMachine, describeMachineLine, describeRevision } from './machine';
 import { type SharedServices, startSharedServices } from './services';
 import { mean, round } from './stats';
+import { poolItemSizes, projectStorage } from './storage-projection';
 import { W1 } from './w1';
 import { parseW2Options, W2, W2_DELIVERY, W2_USAGE, type W2Options, w2Workload } from './w2';
 import { renderW2Chart } from './w2-chart';
@@ -131,6 +132,11 @@ export async function runW2(argv: string[]): Promise<number> {
         W2.families,
         dedupWindowSeconds,
       ),
+      storageProjection: projectStorage(
+        poolItemSizes([...rounds.map((r) => r.product), ...openLoop]),
+        W2.families,
+        loadConfig({ ...process.env }).outbox.sentRetentionSeconds,
+      ),
       notes: NOTES,
     };
     process.stdout.write(`${formatW2(results)}\n`);
@@ -195,6 +201,7 @@ const NOTES = [
   'Open loop: each step starts its records a clock margin (CLOCK_MARGIN_SECONDS, 60 s by default) plus 1 s after the previous run ended, so that no record falls within the margin after a settlement the state was loaded with (such records are checked against the ledger first, as on AWS right after a load, not in steady state). Records are produced at the offered rate whatever the consumers do, stamped with the time they are produced; decision latency = commit of the decision in the ledger - Kafka record timestamp, for settlements and rejections from the family state; duplicates and malformed records end at their invocation (recordLatencyMs). Kept up = every offered record processed within 1 s of the producer stopping (lag bounded).',
   'WCU per event: the billing model of W1 (2 x ceil(item KB) per transactional item) over every record of the run; DDB requests include reads, transactions, retries.',
   'Redis bytes per event: INFO used_memory after - before the run over its records; settled mark and period state sizes: MEMORY USAGE (SAMPLES 0) of up to 300 keys each. Projection: marks = rate x dedup window; period states = families x 2 live periods.',
+  'DynamoDB items: sized as DynamoDB counts them, Puts as written, updated items read back at the end of the run. Storage: item and index entry sizes + 100 B each, a 730-hour month, USD 0.25/GB-month (Standard table class, us-east-1, https://aws.amazon.com/dynamodb/pricing/on-demand/). Records and period items have no TTL and accumulate; sent outbox items expire after the retention window (deletion by TTL can lag, FAILED items never expire). Outbox items are sized as staged, before the relay adds sentAt and expiresAt. Period items are sized after a short run: a month-old item holds every member and is larger.',
 ];
 
 function roundAll<T>(value: T): T {

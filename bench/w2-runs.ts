@@ -10,6 +10,7 @@ import type { SharedServices } from './services';
 import { TimedLedger } from './timed-ledger';
 import { W2_DELIVERY } from './w2';
 import { warmCache } from './warm-cache';
+import type { ItemKindSizes } from './write-billing';
 
 export interface W2Tables {
   readonly ledger: string;
@@ -38,6 +39,8 @@ export interface W2RunFigures {
     readonly wcuPerSettled: number;
     readonly injectedMeanMs: number;
   };
+  /** DynamoDB items the run wrote, by kind (bench/write-billing.ts). */
+  readonly items: Record<string, ItemKindSizes>;
   readonly hydrations: number;
   /** Period states put into Redis before the run (a warm cache); 0 for a cold one. */
   readonly warmedStates: number;
@@ -113,6 +116,7 @@ async function figures(
       wcuPerSettled: billing.wcu / Math.max(settled, 1),
       injectedMeanMs: meter.injectedMeanMs,
     },
+    items: billing.items,
     hydrations: traffic.scripts['hydrate-period'] ?? 0,
     warmedStates: run.warmedStates,
     redis: {

@@ -4,6 +4,7 @@ import {
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { LEDGER_TABLE, OUTBOX_TABLE } from '../functions/adapters/dynamodb/table-layout';
 import { itemSize, writeUnits } from './item-size';
 
 type Item = Record<string, AttributeValue>;
@@ -18,6 +19,7 @@ interface SizedLater {
   readonly key: Item;
   /** Sum of multipliers of the writes to this key (2 per transactional write, 1 per standard). */
   units: number;
+  writes: number;
 }
 
 interface IndexShape {
@@ -26,12 +28,72 @@ interface IndexShape {
   readonly projected: ReadonlyArray<string> | null;
 }
 
+/** Every item of the outbox table is one kind: its `type` is the notification's, not the record's. */
+export const OUTBOX_KIND = 'OUTBOX';
+
+/** The items of one kind a run wrote, sized as DynamoDB counts them (bench/item-size.ts). */
+export interface ItemKindSizes {
+  /** Puts; for items sized at the end, distinct items (each at its final size). */
+  readonly items: number;
+  readonly writes: number;
+  readonly meanBytes: number;
+  readonly maxBytes: number;
+  /** Billed table write units per write (transactional writes count double). */
+  readonly wcuPerWrite: number;
+  /** Estimated index (GSI) entries of these items, from the tables' projections; kept apart from the items. */
+  readonly indexEntries: number;
+  readonly indexMeanBytes: number;
+}
+
 export interface BilledWrites {
   /** Table writes, billing model. */
   readonly wcu: number;
   /** Estimated index (GSI) writes on top, at 1 unit per KB of index entry. */
   readonly indexWcu: number;
   readonly readBackKeys: number;
+  /**
+   * By kind: a Put by its `type` attribute (SETTLEMENT, REJECTION), an item
+   * sized at the end by its sort key's prefix (PERIOD), any outbox item as
+   * OUTBOX. Keys not found when read back (a condition check on an item never
+   * created) have no size and are left out.
+   */
+  readonly items: Record<string, ItemKindSizes>;
+}
+
+class KindTally {
+  items = 0;
+  writes = 0;
+  bytes = 0;
+  maxBytes = 0;
+  units = 0;
+  indexEntries = 0;
+  indexBytes = 0;
+
+  add(size: number, writes: number, units: number, indexSizes: ReadonlyArray<number>): void {
+    this.items++;
+    this.writes += writes;
+    this.bytes += size;
+    this.maxBytes = Math.max(this.maxBytes, size);
+    this.units += units;
+    this.indexEntries += indexSizes.length;
+    this.indexBytes += indexSizes.reduce((a, b) => a + b, 0);
+  }
+
+  copy(): KindTally {
+    return Object.assign(new KindTally(), this);
+  }
+
+  sizes(): ItemKindSizes {
+    return {
+      items: this.items,
+      writes: this.writes,
+      meanBytes: this.bytes / this.items,
+      maxBytes: this.maxBytes,
+      wcuPerWrite: this.units / this.writes,
+      indexEntries: this.indexEntries,
+      indexMeanBytes: this.indexEntries === 0 ? 0 : this.indexBytes / this.indexEntries,
+    };
+  }
 }
 
 /**
@@ -48,22 +110,35 @@ export interface BilledWrites {
 export class WriteBilling {
   private putUnits = 0;
   private indexUnits = 0;
+  private readonly putKinds = new Map<string, KindTally>();
   private readonly later = new Map<string, SizedLater>();
   private readonly indexes: ReadonlyMap<string, ReadonlyArray<IndexShape>>;
+  private readonly outboxTables: ReadonlySet<string>;
 
   constructor(tables: ReadonlyArray<CreateTableCommandInput>) {
     this.indexes = new Map(tables.map((t) => [t.TableName ?? '', indexShapes(t)]));
+    this.outboxTables = new Set(
+      tables
+        .filter((t) => t.KeySchema?.some((k) => k.AttributeName === OUTBOX_TABLE.partitionKey))
+        .map((t) => t.TableName ?? ''),
+    );
   }
 
   put(table: string, item: Item, transactional: boolean): void {
-    this.putUnits += multiplier(transactional) * writeUnits(itemSize(item));
-    this.indexUnits += this.indexWrites(table, item);
+    const size = itemSize(item);
+    const units = multiplier(transactional) * writeUnits(size);
+    const indexSizes = this.indexEntrySizes(table, item);
+    this.putUnits += units;
+    this.indexUnits += indexUnits(indexSizes);
+    const kind = this.kindOf(table, item.type?.S ?? sortKeyPrefix(item));
+    tally(this.putKinds, kind).add(size, 1, units, indexSizes);
   }
 
   sizedAtEnd(table: string, key: Item, transactional: boolean): void {
     const id = `${table}\u0000${keyId(key)}`;
-    const entry = this.later.get(id) ?? { table, key, units: 0 };
+    const entry = this.later.get(id) ?? { table, key, units: 0, writes: 0 };
     entry.units += multiplier(transactional);
+    entry.writes++;
     this.later.set(id, entry);
   }
 
@@ -90,23 +165,46 @@ export class WriteBilling {
         request = output.UnprocessedKeys as Record<string, { Keys: Item[] }> | undefined;
       }
     }
+    // Copies: a second call must not count the updated items twice.
+    const kinds = new Map([...this.putKinds].map(([kind, t]) => [kind, t.copy()]));
     for (const entry of entries) {
       const item = items.get(`${entry.table}\u0000${keyId(entry.key)}`);
-      wcu += entry.units * writeUnits(item ? itemSize(item) : 0);
-      if (item) indexWcu += this.indexWrites(entry.table, item);
+      const size = item ? itemSize(item) : 0;
+      wcu += entry.units * writeUnits(size);
+      if (!item) continue;
+      const indexSizes = this.indexEntrySizes(entry.table, item);
+      indexWcu += indexUnits(indexSizes);
+      const kind = this.kindOf(entry.table, sortKeyPrefix(entry.key));
+      tally(kinds, kind).add(size, entry.writes, entry.units * writeUnits(size), indexSizes);
     }
-    return { wcu, indexWcu, readBackKeys: entries.length };
+    const sizes = Object.fromEntries([...kinds].map(([kind, t]) => [kind, t.sizes()]));
+    return { wcu, indexWcu, readBackKeys: entries.length, items: sizes };
   }
 
-  private indexWrites(table: string, item: Item): number {
-    let units = 0;
-    for (const index of this.indexes.get(table) ?? []) {
-      if (!index.keys.every((k) => item[k] !== undefined)) continue;
-      units += writeUnits(itemSize(index.projected === null ? item : pick(item, index.projected)));
-    }
-    return units;
+  private kindOf(table: string, itemKind: string): string {
+    return this.outboxTables.has(table) ? OUTBOX_KIND : itemKind;
+  }
+
+  /** Sizes of the entries an item has in its table's indexes: one per index whose keys it holds. */
+  private indexEntrySizes(table: string, item: Item): number[] {
+    return (this.indexes.get(table) ?? [])
+      .filter((index) => index.keys.every((k) => item[k] !== undefined))
+      .map((index) => itemSize(index.projected === null ? item : pick(item, index.projected)));
   }
 }
+
+const indexUnits = (sizes: ReadonlyArray<number>) => sizes.reduce((n, size) => n + writeUnits(size), 0);
+
+function tally(kinds: Map<string, KindTally>, kind: string): KindTally {
+  const existing = kinds.get(kind);
+  if (existing) return existing;
+  const created = new KindTally();
+  kinds.set(kind, created);
+  return created;
+}
+
+/** PERIOD#202507 -> PERIOD, FAMILY -> FAMILY (functions/adapters/dynamodb/ledger-keys.ts). */
+const sortKeyPrefix = (item: Item): string => (item[LEDGER_TABLE.sortKey]?.S ?? '').split('#')[0] ?? '';
 
 function indexShapes(table: CreateTableCommandInput): IndexShape[] {
   const tableKeys = (table.KeySchema ?? []).map((k) => k.AttributeName ?? '');
