@@ -37,6 +37,8 @@ export interface RunStores {
   readonly queueUrl: string;
   /** The private redis-server itself, not through the proxy: for memory readings. */
   readonly redisEndpoint: string;
+  /** The private redis-server's process, for its CPU time. */
+  readonly redisPid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -109,6 +111,7 @@ export async function openRunStores(
       meter,
       queueUrl,
       redisEndpoint: redisServer.endpoint,
+      redisPid: redisServer.pid,
       stop,
     };
   } catch (error) {

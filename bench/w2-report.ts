@@ -129,6 +129,8 @@ export function formatW2(results: W2Results): string {
     lines.push(row(`A${i + 1} baseline`, round.baseline), row(`B${i + 1} product`, round.product));
   });
   for (const o of results.openLoop) lines.push(row(`open ${o.offeredRate}/s`, o, o));
+  const cpu = formatCpu(results);
+  if (cpu.length > 0) lines.push('', ...cpu);
   const ab = results.abSummary;
   if (ab.rounds > 0) {
     lines.push(
@@ -214,6 +216,41 @@ function formatStorage(s: StorageProjection): string[] {
         `  at ${rate}: records +${fmt(a.recordsGb)} GB and period items +${fmt(a.periodsGb, 2)} GB a month ` +
         `(each month kept adds USD ${fmt(a.keptUsdPerMonth)}/month); outbox ${fmt(a.outboxGb, 1)} GB held ` +
         `(USD ${fmt(a.outboxUsdPerMonth)}/month)`,
+    ),
+  ];
+}
+
+const cpuCell = (value: number | null, digits: number, width: number) =>
+  (value === null ? '-' : fmt(value, digits)).padStart(width);
+
+/** CPU ms per event of each process sharing the cores, and how busy they kept the machine. */
+function formatCpu(results: W2Results): string[] {
+  const ab = (prefix: string, rounds: ReadonlyArray<AbRound>) =>
+    rounds.flatMap(
+      (r, i): Array<[string, W2RunFigures]> => [
+        [`${prefix}A${i + 1} baseline`, r.baseline],
+        [`${prefix}B${i + 1} product`, r.product],
+      ],
+    );
+  const runs: Array<[string, W2RunFigures]> = [
+    ...ab('W1 ', results.w1?.rounds ?? []),
+    ...ab('', results.rounds),
+    ...results.openLoop.map((o): [string, W2RunFigures] => [`open ${o.offeredRate}/s`, o]),
+  ];
+  const first = runs[0];
+  if (!first) return [];
+  return [
+    `CPU ms/event by process, ${first[1].cpu.cores} cores (node: the bench process, handlers and harness together)`,
+    'run                  node ms/ev  DDB Local ms/ev  redis ms/ev  3 procs %  machine %',
+    ...runs.map(([name, { cpu }]) =>
+      [
+        name.padEnd(19),
+        cpuCell(cpu.node.msPerEvent, 3, 11),
+        cpuCell(cpu.dynamodbLocal.msPerEvent, 3, 16),
+        cpuCell(cpu.redisServer.msPerEvent, 3, 12),
+        cpuCell(cpu.total.share === null ? null : cpu.total.share * 100, 0, 10),
+        cpuCell(cpu.machineShare === null ? null : cpu.machineShare * 100, 0, 10),
+      ].join(' '),
     ),
   ];
 }

@@ -6,7 +6,9 @@ import { FamilyStore } from '../functions/adapters/dynamodb/family-store';
 import { loadConfig } from '../functions/runtime/config';
 import { generateWorkload } from '../local/workload/generate';
 import { runAbRounds, sliceStream, summariseAb } from './ab-rounds';
+import { CpuProfiler, saveProfile, sourceLocation } from './cpu-profile';
 import { describeMachine, describeMachineLine, describeRevision } from './machine';
+import { formatSelfTime, topSelfTime } from './self-time';
 import { type SharedServices, startSharedServices } from './services';
 import { mean, round } from './stats';
 import { poolItemSizes, projectStorage } from './storage-projection';
@@ -75,6 +77,7 @@ export async function runW2(argv: string[]): Promise<number> {
     let lastEnded = Date.now();
     for (const rate of options.rates) {
       log(`open loop: ${rate} events/s for ${options.rateSeconds} s, ${options.pollers} pollers`);
+      const profiler = options.cpuProf ? new CpuProfiler() : undefined;
       const step = await openLoopRun(shared, tables, {
         rate,
         seconds: options.rateSeconds,
@@ -84,6 +87,7 @@ export async function runW2(argv: string[]): Promise<number> {
         label: `w2-open-${rate}-${Date.now().toString(36)}`,
         warm: options.warmCache,
         startNotBefore: lastEnded + clockMarginMs + QUIET_MS,
+        profiler,
       });
       lastEnded = Date.now();
       log(
@@ -91,6 +95,12 @@ export async function runW2(argv: string[]): Promise<number> {
           `p99 ${round(step.decisionLatencyMs.p99, 0)} ms, drain ${round(step.drainSeconds, 1)} s`,
       );
       openLoop.push(step);
+      if (profiler?.profile) {
+        const path = saveProfile(profiler.profile, options.outDir, `w2-open-${rate}`, process.cwd());
+        log(`  wrote ${path}; top functions by self time:`);
+        const top = topSelfTime(profiler.profile, 15, sourceLocation(process.cwd()));
+        for (const line of formatSelfTime(top)) log(`  ${line}`);
+      }
     }
 
     const dedupWindowSeconds = loadConfig({ ...process.env }).settlement.dedupWindowSeconds;
@@ -200,6 +210,7 @@ const NOTES = [
   'A/B rounds: closed loop (the slice is on the topic before the run starts), one poller, batches of up to 1,000 over 8 partitions; events/s = records / wall time of the drain. The ratio is taken per round.',
   'Open loop: each step starts its records a clock margin (CLOCK_MARGIN_SECONDS, 60 s by default) plus 1 s after the previous run ended, so that no record falls within the margin after a settlement the state was loaded with (such records are checked against the ledger first, as on AWS right after a load, not in steady state). Records are produced at the offered rate whatever the consumers do, stamped with the time they are produced; decision latency = commit of the decision in the ledger - Kafka record timestamp, for settlements and rejections from the family state; duplicates and malformed records end at their invocation (recordLatencyMs). Kept up = every offered record processed within 1 s of the producer stopping (lag bounded).',
   'WCU per event: the billing model of W1 (2 x ceil(item KB) per transactional item) over every record of the run; DDB requests include reads, transactions, retries.',
+  "CPU: user + system seconds over the run of the bench process (process.cpuUsage: the handlers and the harness in it, simulated event source mapping, Redis latency proxy, DynamoDB meter, SQS emulator), DynamoDB Local and the run's redis-server (/proc/<pid>/stat), per event; % = CPU seconds / (wall seconds x cores). Machine % is every process on the machine (/proc/stat): above the three when something else competed for the cores.",
   'Redis bytes per event: INFO used_memory after - before the run over its records; settled mark and period state sizes: MEMORY USAGE (SAMPLES 0) of up to 300 keys each. Projection: marks = rate x dedup window; period states = families x 2 live periods.',
   'DynamoDB items: sized as DynamoDB counts them, Puts as written, updated items read back at the end of the run. Storage: item and index entry sizes + 100 B each, a 730-hour month, USD 0.25/GB-month (Standard table class, us-east-1, https://aws.amazon.com/dynamodb/pricing/on-demand/). Records and period items have no TTL and accumulate; sent outbox items expire after the retention window (deletion by TTL can lag, FAILED items never expire). Outbox items are sized as staged, before the relay adds sentAt and expiresAt. Period items are sized after a short run: a month-old item holds every member and is larger.',
 ];

@@ -1,9 +1,11 @@
 import { SimulatedEventSourceMapping, SimulatedTopic } from '../local/kafka/esm-simulator';
 import type { GeneratedEvent } from '../local/workload/generate';
+import type { CpuProfiler } from './cpu-profile';
 import { createInvoker } from './handlers';
 import { deadLetterCount } from './ledger-totals';
 import { type Percentiles, percentiles, runOpenLoop } from './open-loop';
 import type { Shape } from './options';
+import { CpuMeter, type RunCpu } from './process-cpu';
 import { RedisMemory } from './redis-memory';
 import { type Latency, openRunStores, type RunStores } from './run-stores';
 import type { SharedServices } from './services';
@@ -52,6 +54,8 @@ export interface W2RunFigures {
     readonly settledMarks: { readonly count: number; readonly meanBytes: number };
     readonly periodStates: { readonly count: number; readonly meanBytes: number };
   };
+  /** CPU of the processes sharing the machine over the run: what binds when the cores are full. */
+  readonly cpu: RunCpu;
 }
 
 /** A run's stores on the shared seeded tables; the figures every run reports once it is done. */
@@ -83,6 +87,7 @@ async function figures(
     batchMs: number[];
     usedBefore: number;
     warmedStates: number;
+    cpu: RunCpu;
   },
   timed: ReadonlyArray<TimedLedger>,
 ): Promise<W2RunFigures> {
@@ -126,6 +131,7 @@ async function figures(
       settledMarks: { count: marks.count, meanBytes: marks.meanBytes },
       periodStates: { count: states.count, meanBytes: states.meanBytes },
     },
+    cpu: run.cpu,
   };
 }
 
@@ -169,6 +175,7 @@ export function closedLoopRun(
       },
       { batchSize: W2_DELIVERY.batchSize },
     );
+    const cpu = CpuMeter.start(cpuPids(shared, stores));
     const started = performance.now();
     let last = started;
     await mapping.drain((consumed) => {
@@ -177,8 +184,9 @@ export function closedLoopRun(
       progress(`${consumed}/${topic.size()} events, ${((last - started) / 1000).toFixed(0)} s`);
     });
     const seconds = (performance.now() - started) / 1000;
+    const cpuUsed = cpu.stop(spec.events.length);
     const run = { shape: spec.shape, events: spec.events.length, seconds, batchMs, usedBefore, warmedStates };
-    return figures(shared, stores, memory, run, timed);
+    return figures(shared, stores, memory, { ...run, cpu: cpuUsed }, timed);
   });
 }
 
@@ -211,6 +219,8 @@ export function openLoopRun(
     warm: boolean;
     /** Epoch ms: the records are produced from then on (see QUIET in w2-run.ts). */
     startNotBefore: number;
+    /** Profiles the bench process while records are offered and drained. */
+    profiler?: CpuProfiler | undefined;
   },
 ): Promise<OpenLoopFigures> {
   return withRunStores(shared, tables, spec.label, spec.latency, async (stores, memory) => {
@@ -229,6 +239,8 @@ export function openLoopRun(
     stores.proxy.take();
     const producedAt = new Map<string, number>();
     const batchMs: number[] = [];
+    await spec.profiler?.start();
+    const cpu = CpuMeter.start(cpuPids(shared, stores));
     const outcome = await runOpenLoop(
       {
         rate: spec.rate,
@@ -250,6 +262,8 @@ export function openLoopRun(
         if (id !== null && !producedAt.has(id)) producedAt.set(id, at);
       },
     );
+    const cpuUsed = cpu.stop(outcome.processed);
+    await spec.profiler?.stop();
     const decisions: number[] = [];
     for (const t of timed) {
       for (const [id, at] of t.committedAt) {
@@ -266,7 +280,7 @@ export function openLoopRun(
       usedBefore,
       warmedStates,
     };
-    const base = await figures(shared, stores, memory, run, timed);
+    const base = await figures(shared, stores, memory, { ...run, cpu: cpuUsed }, timed);
     return {
       ...base,
       offeredRate: spec.rate,
@@ -283,6 +297,11 @@ export function openLoopRun(
     };
   });
 }
+
+const cpuPids = (shared: SharedServices, stores: RunStores) => ({
+  dynamodbLocal: shared.dynamodb.pid,
+  redisServer: stores.redisPid,
+});
 
 function eventIdOf(event: GeneratedEvent): string | null {
   if (event.value === null) return null;

@@ -40,6 +40,8 @@ export interface W2Options {
   readonly ddbLatencyMs: number;
   readonly redisLatencyMs: number;
   readonly outDir: string;
+  /** Writes a V8 CPU profile of the bench process for each open-loop step. */
+  readonly cpuProf: boolean;
 }
 
 export const W2_USAGE = `npm run bench -- --workload w2 [options]
@@ -56,7 +58,9 @@ export const W2_USAGE = `npm run bench -- --workload w2 [options]
   --seed-concurrency N   BatchWriteItem requests in flight while seeding (default 16)
   --ddb-latency-ms MS    injected latency per DynamoDB request (default 10)
   --redis-latency-ms MS  injected latency per Redis round trip (default 0.5)
-  --out DIR              where w2.json and w2.svg go (default docs/bench)`;
+  --out DIR              where w2.json and w2.svg go (default docs/bench)
+  --cpu-prof             profile the bench process in each open-loop step: w2-open-<rate>.cpuprofile
+                         in --out, and the top 15 functions by self time`;
 
 function number(name: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
@@ -82,7 +86,10 @@ export function parseW2Options(argv: string[]): W2Options | 'help' {
     'redis-latency-ms',
     'out',
   ];
-  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  const options: Record<string, { type: 'string' | 'boolean' }> = {
+    help: { type: 'boolean' },
+    'cpu-prof': { type: 'boolean' },
+  };
   for (const name of names) options[name] = { type: 'string' };
   const { values } = parseArgs({ args: argv, options });
   const v = values as Record<string, string | boolean | undefined>;
@@ -108,6 +115,7 @@ export function parseW2Options(argv: string[]): W2Options | 'help' {
     ddbLatencyMs: number('ddb-latency-ms', text('ddb-latency-ms'), 10, 0),
     redisLatencyMs: number('redis-latency-ms', text('redis-latency-ms'), 0.5, 0),
     outDir: text('out') ?? 'docs/bench',
+    cpuProf: v['cpu-prof'] === true,
   };
 }
 
