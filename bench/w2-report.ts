@@ -121,6 +121,7 @@ export function formatW2(results: W2Results): string {
       (o ? fmt(o.decisionLatencyMs.p95) : '-').padStart(11),
       (o ? fmt(o.decisionLatencyMs.p99) : '-').padStart(11),
       o ? (o.keptUp ? ' bounded' : ` behind (${fmt(o.offered - o.processed)} left)`) : '',
+      o ? ` loop delay p99 ${fmt(o.eventLoopDelayMs.p99)} ms, max ${fmt(o.eventLoopDelayMs.max)} ms` : '',
     ].join(' ');
   results.w1?.rounds.forEach((round, i) => {
     lines.push(row(`W1 A${i + 1} baseline`, round.baseline), row(`W1 B${i + 1} product`, round.product));

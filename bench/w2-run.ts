@@ -16,7 +16,7 @@ import { W1 } from './w1';
 import { parseW2Options, W2, W2_DELIVERY, W2_USAGE, type W2Options, w2Workload } from './w2';
 import { renderW2Chart } from './w2-chart';
 import { formatW2, projectRedis, type W1AbResults, type W2Results } from './w2-report';
-import { type OpenLoopFigures, openLoopRun } from './w2-runs';
+import { type OpenLoopFigures, openLoopRun, type W2Tables } from './w2-runs';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -40,22 +40,14 @@ export async function runW2(argv: string[]): Promise<number> {
   sampler.unref();
 
   const nowMs = Date.now();
-  const workload = w2Workload(options, nowMs);
-  log(`workload: ${workload.families.length} families, ${workload.events.length} events generated`);
-  const take = sliceStream(workload.events);
   const latency = { dynamodbMs: options.ddbLatencyMs, redisMs: options.redisLatencyMs };
 
   const shared = await startSharedServices();
   try {
     const w1 = options.w1Rounds > 0 ? await runW1Rounds(shared, options, nowMs) : null;
     const tables = { ledger: 'bench-w2-ledger', outbox: 'bench-w2-outbox' };
-    await createTables(shared.admin, tables);
-    const seedStarted = performance.now();
-    const store = new FamilyStore(shared.adminDoc, tables.ledger);
-    const requests = await store.seedNewFamilies(workload.families, options.seedConcurrency, nowMs);
-    const seedSeconds = (performance.now() - seedStarted) / 1000;
-    const items = workload.families.reduce((n, f) => n + 1 + f.members.length, 0);
-    log(`seeded ${items} items in ${round(seedSeconds, 1)} s (${requests} BatchWriteItem requests)`);
+    const { events, items, requests, seedSeconds } = await seedW2(shared, tables, options, nowMs);
+    const take = sliceStream(events);
 
     const rounds = await runAbRounds(
       shared,
@@ -161,6 +153,25 @@ export async function runW2(argv: string[]): Promise<number> {
     clearInterval(sampler);
     await shared.stop();
   }
+}
+
+/**
+ * Generates W2 and seeds its families, keeping only the stream: the 250,000
+ * generated families would otherwise stay on the bench process's heap for
+ * the whole run (about 200 MB), which its garbage collector then walks while
+ * the handlers it hosts are being timed.
+ */
+async function seedW2(shared: SharedServices, tables: W2Tables, options: W2Options, nowMs: number) {
+  const workload = w2Workload(options, nowMs);
+  log(`workload: ${workload.families.length} families, ${workload.events.length} events generated`);
+  await createTables(shared.admin, tables);
+  const started = performance.now();
+  const store = new FamilyStore(shared.adminDoc, tables.ledger);
+  const requests = await store.seedNewFamilies(workload.families, options.seedConcurrency, nowMs);
+  const seedSeconds = (performance.now() - started) / 1000;
+  const items = workload.families.reduce((n, f) => n + 1 + f.members.length, 0);
+  log(`seeded ${items} items in ${round(seedSeconds, 1)} s (${requests} BatchWriteItem requests)`);
+  return { events: workload.events, items, requests, seedSeconds };
 }
 
 /**

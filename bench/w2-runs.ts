@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SimulatedEventSourceMapping, SimulatedTopic } from '../local/kafka/esm-simulator';
 import type { GeneratedEvent } from '../local/workload/generate';
 import type { CpuProfiler } from './cpu-profile';
@@ -203,6 +204,12 @@ export interface OpenLoopFigures extends W2RunFigures {
   readonly decisionLatencyMs: Percentiles;
   /** Kafka record timestamp to the end of the invocation that processed it (every record). */
   readonly recordLatencyMs: Percentiles;
+  /**
+   * How late the bench process's event loop ran timers (perf_hooks, 5 ms
+   * resolution, so about 5 ms when idle): every handler shares that loop here,
+   * where each Lambda invocation would have its own.
+   */
+  readonly eventLoopDelayMs: { readonly p50: number; readonly p99: number; readonly max: number };
 }
 
 /** Open loop: the product offered `rate` events/s, with per-event decision latency. */
@@ -241,6 +248,8 @@ export function openLoopRun(
     const batchMs: number[] = [];
     await spec.profiler?.start();
     const cpu = CpuMeter.start(cpuPids(shared, stores));
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
     const outcome = await runOpenLoop(
       {
         rate: spec.rate,
@@ -262,6 +271,7 @@ export function openLoopRun(
         if (id !== null && !producedAt.has(id)) producedAt.set(id, at);
       },
     );
+    loopDelay.disable();
     const cpuUsed = cpu.stop(outcome.processed);
     await spec.profiler?.stop();
     const decisions: number[] = [];
@@ -294,6 +304,11 @@ export function openLoopRun(
       lag: outcome.lag,
       decisionLatencyMs: percentiles(decisions),
       recordLatencyMs: outcome.recordLatencyMs,
+      eventLoopDelayMs: {
+        p50: loopDelay.percentile(50) / 1e6,
+        p99: loopDelay.percentile(99) / 1e6,
+        max: loopDelay.max / 1e6,
+      },
     };
   });
 }
