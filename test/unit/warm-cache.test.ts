@@ -17,9 +17,9 @@ describe('the families and periods a slice of the stream touches', () => {
   it('gives each family the periods of its events in local time, once each and in order', () => {
     const periods = familyPeriods(
       [
-        usage(7, '2026-11-30T10:00:00Z'),
         // 2026-11-30T16:00Z is already December in Seoul.
         usage(7, '2026-11-30T16:00:00Z'),
+        usage(7, '2026-11-30T10:00:00Z'),
         usage(7, '2026-11-01T00:00:00Z'),
         usage(9, '2026-11-15T00:00:00Z'),
       ],
