@@ -27,7 +27,8 @@ Period state (HASH): q quota, r remaining, v ledger version, i incarnation (set 
   P:F:<key> family-wide and P:<customerId>:<key> member policy: lim limit, man manual '1',
   win window, app '1' when the level has a blocked-app set, whose apps are a:<appId> under it
 
-Reply: first {version, quota, incarnation} of each period state ({} when absent), then one entry
+Reply: first {version, quota, incarnation, pending count before this call} of each period state
+({} when absent), then one entry
 per event, in order, ending early at a stop:
   {'NEW', decision}   decided now (also kept as pending in the period state)
   {'PENDING', decision}  decided before and not yet confirmed; decided the same again
@@ -174,9 +175,9 @@ end
 
 local states = {}
 for p = 1, periods do
-  local state = redis.call('HMGET', KEYS[p], 'v', 'q', 'i')
+  local state = redis.call('HMGET', KEYS[p], 'v', 'q', 'i', 'pn')
   if state[1] then
-    states[p] = { state[1], state[2], state[3] or '' }
+    states[p] = { state[1], state[2], state[3] or '', state[4] or '0' }
   else
     states[p] = {}
   end

@@ -39,6 +39,8 @@ export interface PeriodStateSeen {
   readonly version: number;
   readonly quotaBytes: number;
   readonly incarnation: string;
+  /** Decisions the state held pending (decided, not yet confirmed) when the call began. */
+  readonly pending: number;
   /** Redis, or the states the batch loaded from the ledger into memory while Redis was out. */
   readonly source: DecisionSource;
 }
@@ -49,6 +51,6 @@ export interface LaneReply {
   /** One reply per event, from the first event sent, in order. */
   readonly replies: ReadonlyArray<EventReply>;
   readonly stop: LaneStop | null;
-  /** Version, quota and incarnation of each period state the answers came from. */
+  /** Version, quota, incarnation and pending count of each period state the answers came from. */
   readonly states: ReadonlyMap<string, PeriodStateSeen>;
 }

@@ -30,6 +30,8 @@ export interface Lane {
   failed: boolean;
   /** Each period state as Redis first answered from it in this pass. */
   readonly seen: Map<string, PeriodStateSeen>;
+  /** Per period state, the decisions it must hold pending after the lane's rounds so far in this pass. */
+  readonly pending: Map<string, number>;
 }
 
 export const isFinal = (item: Item) =>

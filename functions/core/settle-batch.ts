@@ -186,7 +186,13 @@ class Batch {
           this.fates.reject(record, validated.rejection, null);
         } else {
           const { familyId } = validated.event;
-          const lane: Lane = lanes.get(familyId) ?? { familyId, items: [], failed: false, seen: new Map() };
+          const lane: Lane = lanes.get(familyId) ?? {
+            familyId,
+            items: [],
+            failed: false,
+            seen: new Map(),
+            pending: new Map(),
+          };
           lane.items.push({ record, event: validated.event, state: { kind: 'open', checked: false } });
           lanes.set(familyId, lane);
         }
@@ -213,7 +219,10 @@ class Batch {
    */
   async decide(lanes: ReadonlyArray<Lane>, globalPolicy: MemberPolicy): Promise<void> {
     const { settings, clock } = this.deps;
-    for (const lane of lanes) lane.seen.clear();
+    for (const lane of lanes) {
+      lane.seen.clear();
+      lane.pending.clear();
+    }
     for (let round = 1; ; round++) {
       const open = lanes.filter((l) => !l.failed && l.items.some(isOpen));
       if (open.length === 0) return;
@@ -264,23 +273,34 @@ class Batch {
   /**
    * Whether a state of the reply was replaced since earlier rounds answered
    * from it (then nothing is kept): loaded afresh (another incarnation), or
-   * put back at another version, as a promoted replica that lagged would be.
+   * put back at another version or without decisions those rounds left
+   * pending in it, as a promoted replica that lagged would be.
    */
   private answer(lane: Lane, items: ReadonlyArray<Item>, reply: LaneReply): boolean {
     const replaced = [...reply.states].some(([period, state]) => {
       const seen = lane.seen.get(period);
-      return seen !== undefined && (seen.incarnation !== state.incarnation || seen.version !== state.version);
+      return (
+        seen !== undefined &&
+        (seen.incarnation !== state.incarnation ||
+          seen.version !== state.version ||
+          state.pending < (lane.pending.get(period) ?? 0))
+      );
     });
     if (replaced) {
       // A state was loaded afresh (Redis lost it, or the lane switched stores) since earlier rounds answered
       // from it: those answers go too, and so does the new state, which has just decided this round's events
       // ahead of the earlier ones. Loaded again, it decides the lane's open events in delivery order.
       lane.seen.clear();
+      lane.pending.clear();
       for (const item of lane.items)
         if (item.state.kind === 'answered') item.state = { kind: 'open', checked: false };
       return true;
     }
     for (const [period, state] of reply.states) if (!lane.seen.has(period)) lane.seen.set(period, state);
+    for (const [period, state] of reply.states) {
+      const decided = reply.replies.filter((r, i) => r.kind === 'new' && items[i]?.event.period === period);
+      lane.pending.set(period, state.pending + decided.length);
+    }
     for (const [i, answer] of reply.replies.entries()) {
       const item = items[i] as Item;
       if (answer.kind === 'settled') this.complete(item, { kind: 'duplicate' });

@@ -243,4 +243,39 @@ describe('a replica that lagged, promoted between two rounds of one lane', () =>
     });
     expect(await env.usage(f, period())).toBe(860);
   });
+
+  it('drops the state put back at the same version without the decision its first round left pending', async () => {
+    let restore: (() => Promise<void>) | null = null;
+    const { invoke, cache } = container(COOLDOWN_MS, (redis) => ({
+      decideLane: async (...args: Parameters<UsageCache['decideLane']>) => {
+        const reply = await redis.decideLane(...args);
+        const putBack = restore;
+        restore = null;
+        if (putBack) await putBack();
+        return reply;
+      },
+      hydrate: (snapshot) => redis.hydrate(snapshot),
+      confirm: (...args) => redis.confirm(...args),
+      invalidate: (...args) => redis.invalidate(...args),
+    }));
+    const f = await family(1_000);
+    const key = cache.keys.period(f, period());
+    await invoke(batch(usage(`${f}-w`, f, 11, 400)));
+    // The replica's copy: the version and incarnation the next batch decides in, but none of its decisions.
+    const copy = await admin.dumpBuffer(key);
+    restore = async () => {
+      await admin.restore(key, 0, copy as Buffer, 'REPLACE');
+    };
+    const first = mskRecord(0, offset++, usage(`${f}-a`, f, 11, 150));
+    const old = { ...mskRecord(0, offset++, usage(`${f}-b`, f, 12, 50)), timestamp: Date.now() - 3_600_000 };
+    expect(await invoke(mskEvent([first, old]))).toEqual({ batchItemFailures: [] });
+
+    // Decided against the copy, which lacks a's 150 bytes, b would be NORMAL (550 left) and pass the fence.
+    expect(await decisions(f)).toEqual({
+      [`${f}-w`]: ['NORMAL', 'redis'],
+      [`${f}-a`]: ['WARNING_50', 'redis'],
+      [`${f}-b`]: ['WARNING_50', 'redis'],
+    });
+    expect(await env.usage(f, period())).toBe(600);
+  });
 });

@@ -126,17 +126,19 @@ describe('settle-lane.lua through the production wrapper', () => {
     expect(reply.replies.map((r) => r.kind)).toEqual(['not-member', 'new']);
   });
 
-  it('answers the version and quota of each period state it decided from', async () => {
-    const reply = await cache.decideLane(
-      id,
-      [laneEvent(usageEvent({ familyId: id, customerId: 1, eventTimeMs: MID_PERIOD }))],
-      NEVER_VERIFY,
-    );
-    expect(reply.states).toEqual(
+  it('answers the version, quota and pending decisions of each period state as the call found it', async () => {
+    const state = async (pending: number) =>
       new Map([
-        [PERIOD, { version: 0, quotaBytes: 10_000, incarnation: await incarnation(id), source: 'redis' }],
-      ]),
-    );
+        [
+          PERIOD,
+          { version: 0, quotaBytes: 10_000, incarnation: await incarnation(id), pending, source: 'redis' },
+        ],
+      ]);
+    const first = laneEvent(usageEvent({ familyId: id, customerId: 1, eventTimeMs: MID_PERIOD }));
+    expect((await cache.decideLane(id, [first], NEVER_VERIFY)).states).toEqual(await state(0));
+    // The first call left its decision pending; a second call decides another event and reports the one before it.
+    const second = laneEvent(usageEvent({ familyId: id, customerId: 1, eventTimeMs: MID_PERIOD + 1 }));
+    expect((await cache.decideLane(id, [first, second], NEVER_VERIFY)).states).toEqual(await state(1));
   });
 });
 

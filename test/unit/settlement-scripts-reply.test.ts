@@ -26,7 +26,7 @@ const DECISION: Decision = {
 };
 
 const PERIODS = ['202611', '202612'];
-const STATES = [['3', '1000', 'inc-1'], []];
+const STATES = [['3', '1000', 'inc-1', '2'], []];
 
 function thrownBy(action: () => unknown): unknown {
   try {
@@ -61,7 +61,9 @@ describe('parseLaneReply', () => {
         { kind: 'not-member' },
       ],
       stop: null,
-      states: new Map([['202611', { version: 3, quotaBytes: 1000, incarnation: 'inc-1', source: 'redis' }]]),
+      states: new Map([
+        ['202611', { version: 3, quotaBytes: 1000, incarnation: 'inc-1', pending: 2, source: 'redis' }],
+      ]),
     });
   });
 
@@ -115,6 +117,7 @@ describe('malformed replies fail loudly with MALFORMED_SCRIPT_REPLY', () => {
     ['an empty array', []],
     ['states for another number of periods', [[['1', '1']]]],
     ['a state with a negative version', [[['-1', '5'], []]]],
+    ['a state without its pending count', [[['1', '5', 'inc-1'], []]]],
     ['an answer that is not an array', [STATES, 'NEW']],
     ['an unknown kind', [STATES, ['OK', wire()]]],
     ['a lower-case kind', [STATES, ['new', wire()]]],

@@ -41,6 +41,7 @@ export class MemoryUsageCache implements UsageCache {
           version: state.version,
           quotaBytes: state.quota,
           incarnation: state.incarnation,
+          pending: state.pending.size,
           source: 'ledger',
         });
       }

@@ -104,14 +104,15 @@ export function parseLaneReply(reply: unknown, periods: ReadonlyArray<string>): 
   for (const [i, state] of states.entries()) {
     if (!Array.isArray(state)) throw malformed('lane state', reply);
     if (state.length === 0) continue;
-    const [version, quota, incarnation] = state.map(text);
-    if (!isCount(version) || !isCount(quota) || typeof incarnation !== 'string') {
+    const [version, quota, incarnation, pending] = state.map(text);
+    if (!isCount(version) || !isCount(quota) || typeof incarnation !== 'string' || !isCount(pending)) {
       throw malformed('lane state values', reply);
     }
     seen.set(periods[i] as string, {
       version: Number(version),
       quotaBytes: Number(quota),
       incarnation,
+      pending: Number(pending),
       source: 'redis',
     });
   }
