@@ -205,7 +205,8 @@ describe('degraded mode: deciding from DynamoDB alone while Redis is out', () =>
 });
 
 describe('a replica that lagged, promoted between two rounds of one lane', () => {
-  it('drops the state put back at an older version and decides the lane again from the ledger', async () => {
+  /** A family whose period state can be copied now and put back right after the next script call answers. */
+  async function promotedReplica() {
     let restore: (() => Promise<void>) | null = null;
     const { invoke, cache } = container(COOLDOWN_MS, (redis) => ({
       decideLane: async (...args: Parameters<UsageCache['decideLane']>) => {
@@ -221,13 +222,25 @@ describe('a replica that lagged, promoted between two rounds of one lane', () =>
     }));
     const f = await family(1_000);
     const key = cache.keys.period(f, period());
+    return {
+      invoke,
+      f,
+      copyState: () => admin.dumpBuffer(key),
+      promoteAfterNextCall: (copy: Buffer) => {
+        restore = async () => {
+          await admin.restore(key, 0, copy, 'REPLACE');
+        };
+      },
+    };
+  }
+
+  it('drops the state put back at an older version and decides the lane again from the ledger', async () => {
+    const { invoke, f, copyState, promoteAfterNextCall } = await promotedReplica();
     await invoke(batch(usage(`${f}-w`, f, 11, 10)));
     // The replica's copy: the same incarnation, one commit behind once the next batch is confirmed.
-    const copy = await admin.dumpBuffer(key);
+    const copy = await copyState();
     await invoke(batch(usage(`${f}-x`, f, 11, 400)));
-    restore = async () => {
-      await admin.restore(key, 0, copy as Buffer, 'REPLACE');
-    };
+    promoteAfterNextCall(copy);
     const first = mskRecord(0, offset++, usage(`${f}-a`, f, 11, 100));
     // Older than the dedup window: the lane stops at it, so it is decided in a second round.
     const old = { ...mskRecord(0, offset++, usage(`${f}-b`, f, 12, 350)), timestamp: Date.now() - 3_600_000 };
@@ -245,27 +258,11 @@ describe('a replica that lagged, promoted between two rounds of one lane', () =>
   });
 
   it('drops the state put back at the same version without the decision its first round left pending', async () => {
-    let restore: (() => Promise<void>) | null = null;
-    const { invoke, cache } = container(COOLDOWN_MS, (redis) => ({
-      decideLane: async (...args: Parameters<UsageCache['decideLane']>) => {
-        const reply = await redis.decideLane(...args);
-        const putBack = restore;
-        restore = null;
-        if (putBack) await putBack();
-        return reply;
-      },
-      hydrate: (snapshot) => redis.hydrate(snapshot),
-      confirm: (...args) => redis.confirm(...args),
-      invalidate: (...args) => redis.invalidate(...args),
-    }));
-    const f = await family(1_000);
-    const key = cache.keys.period(f, period());
+    const { invoke, f, copyState, promoteAfterNextCall } = await promotedReplica();
     await invoke(batch(usage(`${f}-w`, f, 11, 400)));
     // The replica's copy: the version and incarnation the next batch decides in, but none of its decisions.
-    const copy = await admin.dumpBuffer(key);
-    restore = async () => {
-      await admin.restore(key, 0, copy as Buffer, 'REPLACE');
-    };
+    const copy = await copyState();
+    promoteAfterNextCall(copy);
     const first = mskRecord(0, offset++, usage(`${f}-a`, f, 11, 150));
     const old = { ...mskRecord(0, offset++, usage(`${f}-b`, f, 12, 50)), timestamp: Date.now() - 3_600_000 };
     expect(await invoke(mskEvent([first, old]))).toEqual({ batchItemFailures: [] });
