@@ -160,7 +160,7 @@ function headline(results: W2Results, w1: W1AbResults): string[] {
   const columns = [
     { name: `W1 (${fmt(w1.families)} families)`, ab: w1.abSummary, rounds: w1.rounds },
     {
-      name: `${results.workload.name.split(' ')[0]} (${fmt(results.workload.families)} families)`,
+      name: `W2 (${fmt(results.workload.families)} families)`,
       ab: results.abSummary,
       rounds: results.rounds,
     },

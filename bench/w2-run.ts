@@ -39,6 +39,8 @@ export async function runW2(argv: string[]): Promise<number> {
   const sampler = setInterval(() => loads.push(loadavg()[0] ?? 0), 5_000);
   sampler.unref();
 
+  const config = loadConfig({ ...process.env });
+  const { clockMarginMs, dedupWindowSeconds } = config.settlement;
   const nowMs = Date.now();
   const latency = { dynamodbMs: options.ddbLatencyMs, redisMs: options.redisLatencyMs };
 
@@ -65,7 +67,6 @@ export async function runW2(argv: string[]): Promise<number> {
     );
 
     const openLoop: OpenLoopFigures[] = [];
-    const { clockMarginMs } = loadConfig({ ...process.env }).settlement;
     let lastEnded = Date.now();
     for (const rate of options.rates) {
       log(`open loop: ${rate} events/s for ${options.rateSeconds} s, ${options.pollers} pollers`);
@@ -95,7 +96,6 @@ export async function runW2(argv: string[]): Promise<number> {
       }
     }
 
-    const dedupWindowSeconds = loadConfig({ ...process.env }).settlement.dedupWindowSeconds;
     const full = options.families === W2.families;
     const results: W2Results = {
       workload: {
@@ -137,7 +137,7 @@ export async function runW2(argv: string[]): Promise<number> {
       storageProjection: projectStorage(
         poolItemSizes([...rounds.map((r) => r.product), ...openLoop]),
         W2.families,
-        loadConfig({ ...process.env }).outbox.sentRetentionSeconds,
+        config.outbox.sentRetentionSeconds,
       ),
       notes: NOTES,
     };

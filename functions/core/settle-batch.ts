@@ -296,8 +296,8 @@ class Batch {
         if (item.state.kind === 'answered') item.state = { kind: 'open', checked: false };
       return true;
     }
-    for (const [period, state] of reply.states) if (!lane.seen.has(period)) lane.seen.set(period, state);
     for (const [period, state] of reply.states) {
+      if (!lane.seen.has(period)) lane.seen.set(period, state);
       const decided = reply.replies.filter((r, i) => r.kind === 'new' && items[i]?.event.period === period);
       lane.pending.set(period, state.pending + decided.length);
     }
