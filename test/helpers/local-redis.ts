@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
+import { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
 import { uniqueSuffix } from './local-aws';
+import { ZONE } from './usage-event-factory';
 
 /** The Redis of this run: REDIS_URL when given, otherwise the private one the global setup started. */
 export const TEST_REDIS_URL = inject('redisUrl');
@@ -36,4 +38,13 @@ export function testRedis(label: string) {
       return found;
     },
   };
+}
+
+/** The settlement scripts on a test Redis, under its prefix, in the test events' zone, with a 600 s dedup window. */
+export function testUsageCache(local: ReturnType<typeof testRedis>): RedisUsageCache {
+  return new RedisUsageCache(local.redis, {
+    keyPrefix: local.prefix,
+    timeZone: ZONE,
+    dedupWindowSeconds: 600,
+  });
 }

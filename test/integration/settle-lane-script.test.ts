@@ -1,20 +1,15 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
 import type { EventReply } from '../../functions/core/decision';
 import { type MemberPolicy, NO_POLICY, type PeriodSnapshot, policySchema } from '../../functions/core/family';
 import type { DecideContext, LaneEvent } from '../../functions/core/ports';
 import { periodOf, periodStart, shiftPeriod } from '../../functions/core/time';
 import type { UsageEvent } from '../../functions/core/usage-event';
 import { keySlot } from '../helpers/key-slot';
-import { testRedis } from '../helpers/local-redis';
+import { testRedis, testUsageCache } from '../helpers/local-redis';
 import { usageEvent, ZONE } from '../helpers/usage-event-factory';
 
 const local = testRedis('script');
-const cache = new RedisUsageCache(local.redis, {
-  keyPrefix: local.prefix,
-  timeZone: ZONE,
-  dedupWindowSeconds: 600,
-});
+const cache = testUsageCache(local);
 
 // Redis state of a period expires after the period, so tests run in the current one.
 const PERIOD = periodOf(Date.now(), ZONE);

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryUsageCache } from '../../functions/adapters/memory/memory-usage-cache';
-import { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
 import type { LaneReply } from '../../functions/core/decision';
 import { DegradableCache } from '../../functions/core/degradable-cache';
 import { alertMarker, NO_POLICY, type PeriodSnapshot, policySchema } from '../../functions/core/family';
@@ -9,7 +8,7 @@ import type { DecideContext, UsageCache } from '../../functions/core/ports';
 import { RedisBreaker } from '../../functions/core/redis-breaker';
 import { periodOf, periodStart, shiftPeriod } from '../../functions/core/time';
 import type { UsageEvent } from '../../functions/core/usage-event';
-import { testRedis } from '../helpers/local-redis';
+import { testRedis, testUsageCache } from '../helpers/local-redis';
 import { usageEvent, ZONE } from '../helpers/usage-event-factory';
 import {
   BLOCK_STATUSES,
@@ -33,11 +32,7 @@ import { switchableRedis } from './switchable-redis';
  * `{ seed, path }` of the fc.assert call.
  */
 const local = testRedis('prop-degraded');
-const redis = new RedisUsageCache(local.redis, {
-  keyPrefix: local.prefix,
-  timeZone: ZONE,
-  dedupWindowSeconds: 600,
-});
+const redis = testUsageCache(local);
 afterAll(() => local.cleanup());
 
 const NOW = Date.now();

@@ -2,13 +2,12 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryUsageCache } from '../../functions/adapters/memory/memory-usage-cache';
 import { FIELD } from '../../functions/adapters/redis/period-fields';
-import { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
 import type { LaneReply } from '../../functions/core/decision';
 import { type MemberPolicy, NO_POLICY, type PeriodSnapshot, policySchema } from '../../functions/core/family';
 import type { ConfirmedEvent, DecideContext, LaneEvent } from '../../functions/core/ports';
 import { periodOf, periodStart, shiftPeriod } from '../../functions/core/time';
 import type { UsageEvent } from '../../functions/core/usage-event';
-import { testRedis } from '../helpers/local-redis';
+import { testRedis, testUsageCache } from '../helpers/local-redis';
 import { usageEvent, ZONE } from '../helpers/usage-event-factory';
 
 /**
@@ -22,11 +21,7 @@ import { usageEvent, ZONE } from '../helpers/usage-event-factory';
  * `{ seed, path }` of the fc.assert call.
  */
 const local = testRedis('prop-twin');
-const redis = new RedisUsageCache(local.redis, {
-  keyPrefix: local.prefix,
-  timeZone: ZONE,
-  dedupWindowSeconds: 600,
-});
+const redis = testUsageCache(local);
 afterAll(() => local.cleanup());
 
 const NOW = Date.now();

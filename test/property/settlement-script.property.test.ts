@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
 import type { Decision, EventReply } from '../../functions/core/decision';
 import {
   alertMarker,
@@ -11,8 +10,8 @@ import {
 } from '../../functions/core/family';
 import type { DecideContext } from '../../functions/core/ports';
 import type { UsageEvent } from '../../functions/core/usage-event';
-import { testRedis } from '../helpers/local-redis';
-import { usageEvent, ZONE } from '../helpers/usage-event-factory';
+import { testRedis, testUsageCache } from '../helpers/local-redis';
+import { usageEvent } from '../helpers/usage-event-factory';
 import {
   BLOCK_STATUSES,
   type ModelAlert,
@@ -42,11 +41,7 @@ const MAIN_RUNS = 1_000;
 const HUGE_RUNS = 200;
 
 const local = testRedis('prop-script');
-const cache = new RedisUsageCache(local.redis, {
-  keyPrefix: local.prefix,
-  timeZone: ZONE,
-  dedupWindowSeconds: 600,
-});
+const cache = testUsageCache(local);
 const CONTEXT: DecideContext = { verifyBeforeMs: 0, clockMarginMs: 0, globalPolicy: NO_POLICY };
 afterAll(() => local.cleanup());
 
