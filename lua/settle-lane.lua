@@ -16,6 +16,8 @@ ARGV[4]  margin (epoch ms) for clocks: records up to this much after the period 
 ARGV[5..8]   global policy: limit (bytes), manual ('1'), window ('HHmm-HHmm'), blocked apps
              (JSON array); '' = none
 ARGV[9..8+P] expiry of each period state, epoch seconds
+ARGV[9+P..8+2P] per period state, how many of its pending decisions belong to this lane's
+         events answered in earlier rounds (those events are not sent again)
 then 9 values per event: period index (1..P), eventId, customerId, appId ('' none),
   bytes, local time HHmm, payload hash, record timestamp (epoch ms),
   checked ('1': the ledger was asked and does not hold it)
@@ -38,6 +40,9 @@ per event, in order, ending early at a stop:
   {'NOT_MEMBER'}
   {'HYDRATE', periodIndex}  stop: that period state is absent
   {'VERIFY', horizon}       stop: ask the ledger about this event first
+  {'RELOAD', periodIndex}   stop, before any event: that period state holds pending decisions of
+                            events that are not this lane's (a commit refused them, or the mapping
+                            gave up on their batch): it is off the ledger and must be loaded afresh
 Decision JSON: {s=status, c=counted 0|1, n=notify 0|1, b='<bytes>', u='<customerId>', h=payloadHash, m=[markers]}
 ]]
 local periods = tonumber(ARGV[1])
@@ -51,7 +56,8 @@ if ARGV[8] ~= '' then
     globalApps[app] = true
   end
 end
-local firstEvent = 9 + periods
+local ownFrom = 9 + periods
+local firstEvent = 9 + 2 * periods
 local FIELDS = 9
 
 local function nonBlank(v)
@@ -183,6 +189,24 @@ for p = 1, periods do
   end
 end
 local replies = { states }
+-- Pending decisions are a prefix of the family's undecided events: any this lane does not own were
+-- made for events the ledger settled otherwise or never will, and their usage is not the ledger's.
+for p = 1, periods do
+  local pending = tonumber(states[p][4] or '0')
+  local owned = tonumber(ARGV[ownFrom + p - 1])
+  if states[p][1] and pending > owned then
+    for i = 1, events do
+      local at = firstEvent + (i - 1) * FIELDS
+      if tonumber(ARGV[at]) == p and redis.call('HEXISTS', KEYS[p], 'd:' .. ARGV[at + 1]) == 1 then
+        owned = owned + 1
+      end
+    end
+    if pending > owned then
+      replies[#replies + 1] = { 'RELOAD', p }
+      return replies
+    end
+  end
+end
 for i = 1, events do
   local at = firstEvent + (i - 1) * FIELDS
   local periodIndex = tonumber(ARGV[at])

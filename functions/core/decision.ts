@@ -28,7 +28,13 @@ export type EventReply =
 export type LaneStop =
   | { readonly kind: 'hydrate'; readonly period: string }
   /** The event may have been settled before Redis could know; the ledger must say first. */
-  | { readonly kind: 'verify'; readonly horizonMs: number };
+  | { readonly kind: 'verify'; readonly horizonMs: number }
+  /**
+   * Before any event: the period state holds pending decisions of events
+   * that are not the lane's (refused by a commit, or of a batch the mapping
+   * gave up on), so its usage is not the ledger's; it must be loaded afresh.
+   */
+  | { readonly kind: 'reload'; readonly period: string };
 
 /**
  * A period state as a lane saw it. The incarnation changes whenever the state

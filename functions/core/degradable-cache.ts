@@ -1,7 +1,7 @@
 import type { LaneReply } from './decision';
 import { isInvariantError } from './errors';
 import type { PeriodSnapshot } from './family';
-import type { ConfirmedEvent, DecideContext, LaneEvent, UsageCache } from './ports';
+import type { ConfirmedEvent, DecideContext, LaneEvent, OwnedPending, UsageCache } from './ports';
 import type { RedisBreaker } from './redis-breaker';
 
 /**
@@ -27,9 +27,14 @@ export class DegradableCache implements UsageCache {
     return this.fallback !== null;
   }
 
-  decideLane(familyId: number, events: ReadonlyArray<LaneEvent>, context: DecideContext): Promise<LaneReply> {
+  decideLane(
+    familyId: number,
+    events: ReadonlyArray<LaneEvent>,
+    context: DecideContext,
+    owned?: OwnedPending,
+  ): Promise<LaneReply> {
     return this.call(
-      (cache) => cache.decideLane(familyId, events, context),
+      (cache) => cache.decideLane(familyId, events, context, owned),
       () => this.ledgerCalls++,
     );
   }

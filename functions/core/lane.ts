@@ -32,6 +32,8 @@ export interface Lane {
   readonly seen: Map<string, PeriodStateSeen>;
   /** Per period state, the decisions it must hold pending after the lane's rounds so far in this pass. */
   readonly pending: Map<string, number>;
+  /** Incarnations of the states a commit of this lane was refused for: never decided from again. */
+  readonly stale: Set<string>;
 }
 
 export const isFinal = (item: Item) =>

@@ -32,12 +32,24 @@ export interface ConfirmedEvent {
   readonly rejectedAtVersion?: number;
 }
 
+/**
+ * Per period, how many decisions the lane's earlier rounds left pending in
+ * the state (their events are not sent again). Any other pending decision the
+ * state holds is not the lane's, and the state is then reloaded.
+ */
+export type OwnedPending = ReadonlyMap<string, number>;
+
 export interface UsageCache {
   /**
    * Decides a family's events in order against its period states; stops at
    * the first event that needs a period state loaded or the ledger asked.
    */
-  decideLane(familyId: number, events: ReadonlyArray<LaneEvent>, context: DecideContext): Promise<LaneReply>;
+  decideLane(
+    familyId: number,
+    events: ReadonlyArray<LaneEvent>,
+    context: DecideContext,
+    owned?: OwnedPending,
+  ): Promise<LaneReply>;
   /** Loads a period state unless one is there already. */
   hydrate(snapshot: PeriodSnapshot): Promise<void>;
   /**

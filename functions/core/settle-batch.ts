@@ -192,6 +192,7 @@ class Batch {
             failed: false,
             seen: new Map(),
             pending: new Map(),
+            stale: new Set(),
           };
           lane.items.push({ record, event: validated.event, state: { kind: 'open', checked: false } });
           lanes.set(familyId, lane);
@@ -253,6 +254,7 @@ class Batch {
                     checked: item.state.kind === 'open' && item.state.checked,
                   })),
                   context,
+                  ownedPending(lane),
                 ),
               settings.retry,
               (error, attempt) => this.onRetry(lane, error, attempt),
@@ -277,15 +279,18 @@ class Batch {
    * pending in it, as a promoted replica that lagged would be.
    */
   private answer(lane: Lane, items: ReadonlyArray<Item>, reply: LaneReply): boolean {
-    const replaced = [...reply.states].some(([period, state]) => {
-      const seen = lane.seen.get(period);
-      return (
-        seen !== undefined &&
-        (seen.incarnation !== state.incarnation ||
-          seen.version !== state.version ||
-          state.pending < (lane.pending.get(period) ?? 0))
-      );
-    });
+    const replaced =
+      reply.stop?.kind === 'reload' ||
+      [...reply.states].some(([period, state]) => {
+        const seen = lane.seen.get(period);
+        return (
+          lane.stale.has(state.incarnation) ||
+          (seen !== undefined &&
+            (seen.incarnation !== state.incarnation ||
+              seen.version !== state.version ||
+              state.pending < (lane.pending.get(period) ?? 0)))
+        );
+      });
     if (replaced) {
       // A state was loaded afresh (Redis lost it, or the lane switched stores) since earlier rounds answered
       // from it: those answers go too, and so does the new state, which has just decided this round's events
@@ -431,6 +436,7 @@ class Batch {
         } else if (outcome.kind === 'stale') {
           plan.stale = true;
           this.report.staleStates++;
+          for (const period of planned.unit.periods) plan.lane.stale.add(period.incarnation);
           this.reopen(plan.lane, outcome.fates);
         } else {
           this.failLane(plan.lane, outcome.error, planned.items[0]);
@@ -471,17 +477,26 @@ class Batch {
     }
   }
 
-  /** Tells Redis what committed; a lane found stale has its period states dropped, to be loaded afresh. */
+  /**
+   * Tells Redis what committed; a lane found stale has its period states
+   * dropped, to be loaded afresh. Neither step is needed for safety: a state
+   * Redis keeps at an older version is refused at its next commit, and one
+   * found stale is never decided from again (the lane remembers it, and
+   * the pending decisions it holds for events the ledger settled otherwise
+   * make the script ask for a reload).
+   */
   private async confirm(lane: Lane, committed: ReadonlyArray<PlannedUnit>, stale: boolean) {
-    const { log } = this.deps;
+    const { log, settings } = this.deps;
     const { cache } = this;
     try {
       for (const change of confirmations(committed)) {
         await cache.confirm(lane.familyId, change.period, change.versions, change.events);
       }
-      if (stale) await cache.invalidate(lane.familyId, [...new Set(lane.items.map((i) => i.event.period))]);
+      if (stale) {
+        const periods = [...new Set(lane.items.map((i) => i.event.period))];
+        await retryTransient(() => cache.invalidate(lane.familyId, periods), settings.retry);
+      }
     } catch (error) {
-      // The ledger holds the commit; Redis catches up from it when the version check next refuses a commit.
       log.warn('Redis could not record a commit; the family state is reloaded later', {
         familyId: lane.familyId,
         error: describeError(error),
@@ -576,6 +591,19 @@ class Batch {
       error: describeError(error),
     });
   }
+}
+
+/** Per period, the lane's events answered in earlier rounds of this pass: their decisions are pending in the state. */
+function ownedPending(lane: Lane): Map<string, number> {
+  const owned = new Map<string, number>();
+  for (const item of lane.items) {
+    if (item.state.kind !== 'answered') continue;
+    const { kind } = item.state.reply;
+    if (kind === 'new' || kind === 'pending') {
+      owned.set(item.event.period, (owned.get(item.event.period) ?? 0) + 1);
+    }
+  }
+  return owned;
 }
 
 const notAMember = ({ event }: Item) =>

@@ -14,6 +14,8 @@ export type RedisFault =
   | 'lose-data'
   | 'drop-period-states'
   | 'drop-settled-marks'
+  /** Every drop of a period state (after a refused commit, or to reload it) fails for a few invocations. */
+  | 'fail-drops'
   | 'stale-replica'
   /** The server dies and comes back empty. */
   | 'outage-empty'
@@ -126,6 +128,11 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
     duplicates: { batchProbability: 0.2, replayProbability: 0.3, replayDepth: 300 },
   },
   {
+    name: 'settled marks lost, then replays, while drops fail',
+    redis: { faults: ['drop-settled-marks', 'fail-drops'], probability: 0.5 },
+    duplicates: { batchProbability: 0.2, replayProbability: 0.5, replayDepth: 300 },
+  },
+  {
     name: 'dedup window shorter than replays',
     config: { DEDUP_WINDOW_SECONDS: '2', CLOCK_MARGIN_SECONDS: '1' },
     duplicates: { batchProbability: 0.2, replayProbability: 0.3, replayDepth: 300 },
@@ -185,6 +192,7 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
         'lose-data',
         'drop-period-states',
         'drop-settled-marks',
+        'fail-drops',
         'stale-replica',
         'outage-empty',
         'outage-stale',

@@ -18,6 +18,7 @@ import type { ConfigBatchDeps } from '../../functions/core/config/apply-batch';
 import { applyConfigChange } from '../../functions/core/config/apply-change';
 import type { ConfigCache } from '../../functions/core/config/ports';
 import { versionOf } from '../../functions/core/config/version';
+import { TransientError } from '../../functions/core/errors';
 import { notificationIdFor } from '../../functions/core/outbox';
 import { noGlobalPolicy, systemClock } from '../../functions/core/ports';
 import { RedisBreaker } from '../../functions/core/redis-breaker';
@@ -202,9 +203,18 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       outagesAt++;
       await outage('outage-empty');
     };
+    // Invocations left in which every drop of a period state fails.
+    let failingDropInvocations = 0;
     const cacheWithOutages: RedisUsageCache = new Proxy(cache, {
       get(object, property, receiver) {
         const value = Reflect.get(object, property, receiver);
+        if (property === 'invalidate')
+          return async (...args: unknown[]) => {
+            if (failingDropInvocations > 0) {
+              throw new TransientError('chaos: the drop did not reach Redis');
+            }
+            return value.apply(object, args);
+          };
         if (property === 'hydrate')
           return async (...args: unknown[]) => {
             await maybeOutageAt('hydrate');
@@ -400,6 +410,10 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       if (!redisServer.running) return;
       faults.redis++;
       if (kind === 'stale-replica') return staleReplica();
+      if (kind === 'fail-drops') {
+        failingDropInvocations = Number.POSITIVE_INFINITY;
+        return;
+      }
       if (kind === 'kill-connections') await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
       else if (kind === 'flush-scripts') await admin.script('FLUSH');
       else if (kind === 'drop-period-states') await dropSome('*:period:*');
@@ -487,6 +501,7 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       };
       if (crash) plannedCrashes++;
       invocations++;
+      if (failingDropInvocations > 0) failingDropInvocations--;
       // The first fault is certain, so even a short run exercises it: on the second invocation (Redis holds
       // data by then), or for an outage scenario before the first batches start (the second, when the
       // first fault only copied the data).

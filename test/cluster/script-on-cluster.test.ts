@@ -3,6 +3,7 @@ import { RedisUsageCache, type UsageCacheSettings } from '../../functions/adapte
 import { BLOCK_REASONS, THRESHOLD_STATUSES } from '../../functions/core/status-effects';
 import { keySlot } from '../helpers/key-slot';
 import { testRedis } from '../helpers/local-redis';
+import { asOneLane } from '../helpers/one-lane';
 import { ZONE } from '../helpers/usage-event-factory';
 import { PERIOD, runFamily, statusesOf } from './cache-scenario';
 import { type ClusterEnv, startClusterEnv } from './cluster-env';
@@ -32,7 +33,7 @@ describe('the settlement scripts on a 3-master Redis Cluster', () => {
     const owner = await env.slotOwners();
     const owners = new Set(FAMILIES.map((id) => owner(keySlot(`{f:${id}}`))));
     expect(owners.size).toBe(3);
-    const cache = new RedisUsageCache(env.client, settings(env.prefix));
+    const cache = asOneLane(new RedisUsageCache(env.client, settings(env.prefix)));
     for (const id of FAMILIES.slice(0, 12)) {
       for (const key of [cache.keys.period(id, PERIOD), cache.keys.settled(id, '{odd}id')]) {
         expect(await env.client.cluster('KEYSLOT', key)).toBe(keySlot(`{f:${id}}`));
@@ -47,8 +48,8 @@ describe('the settlement scripts on a 3-master Redis Cluster', () => {
   });
 
   it('decides every family exactly as single-node Redis does, without a single error', async () => {
-    const onCluster = new RedisUsageCache(env.client, settings(env.prefix));
-    const onSingle = new RedisUsageCache(single.redis, settings(single.prefix));
+    const onCluster = asOneLane(new RedisUsageCache(env.client, settings(env.prefix)));
+    const onSingle = asOneLane(new RedisUsageCache(single.redis, settings(single.prefix)));
 
     // Families run concurrently, as the handler's lanes do; each family's steps run in order.
     const clusterRuns = await Promise.all(FAMILIES.map((id, i) => runFamily(onCluster, env.client, id, i)));

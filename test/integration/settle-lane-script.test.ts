@@ -6,10 +6,11 @@ import { periodOf, periodStart, shiftPeriod } from '../../functions/core/time';
 import type { UsageEvent } from '../../functions/core/usage-event';
 import { keySlot } from '../helpers/key-slot';
 import { testRedis, testUsageCache } from '../helpers/local-redis';
+import { asOneLane } from '../helpers/one-lane';
 import { usageEvent, ZONE } from '../helpers/usage-event-factory';
 
 const local = testRedis('script');
-const cache = testUsageCache(local);
+const cache = asOneLane(testUsageCache(local));
 
 // Redis state of a period expires after the period, so tests run in the current one.
 const PERIOD = periodOf(Date.now(), ZONE);

@@ -162,9 +162,14 @@ async function run(family: typeof familyArb extends fc.Arbitrary<infer T> ? T : 
     try {
       for (let round = 0; round < 4; round++) {
         reply = await retried(() => cache.decideLane(familyId, lane, CONTEXT));
-        if (reply.stop?.kind !== 'hydrate') break;
-        const missing = reply.stop.period;
-        await retried(() => cache.hydrate(snapshot(missing)));
+        const { stop } = reply;
+        if (stop?.kind === 'reload') {
+          // A state still holding decisions whose confirmation was lost: off the ledger, loaded afresh.
+          tally('reloaded');
+          await retried(() => cache.invalidate(familyId, [stop.period]));
+        } else if (stop?.kind === 'hydrate') {
+          await retried(() => cache.hydrate(snapshot(stop.period)));
+        } else break;
       }
     } catch {
       return 'failed';
@@ -272,6 +277,7 @@ describe('degraded mode decides as the reference model, across switches to and f
         'switch:to-ledger',
         'switch:to-redis',
         'refused',
+        'reloaded',
         'confirm-lost',
         'alert-deduplicated',
       ]),

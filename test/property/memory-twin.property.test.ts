@@ -8,6 +8,7 @@ import type { ConfirmedEvent, DecideContext, LaneEvent } from '../../functions/c
 import { periodOf, periodStart, shiftPeriod } from '../../functions/core/time';
 import type { UsageEvent } from '../../functions/core/usage-event';
 import { testRedis, testUsageCache } from '../helpers/local-redis';
+import { asOneLane } from '../helpers/one-lane';
 import { usageEvent, ZONE } from '../helpers/usage-event-factory';
 
 /**
@@ -21,7 +22,7 @@ import { usageEvent, ZONE } from '../helpers/usage-event-factory';
  * `{ seed, path }` of the fc.assert call.
  */
 const local = testRedis('prop-twin');
-const redis = testUsageCache(local);
+const redis = asOneLane(testUsageCache(local));
 afterAll(() => local.cleanup());
 
 const NOW = Date.now();
@@ -150,7 +151,7 @@ describe('the in-memory twin decides as the Redis scripts do', () => {
         fc.array(stepArb, { minLength: 1, maxLength: 12 }),
         async (family, steps) => {
           const familyId = ++nextFamily;
-          const memory = new MemoryUsageCache();
+          const memory = asOneLane(new MemoryUsageCache());
           const versions = new Map<string, number>(PERIODS.map((p) => [p, START_VERSION]));
           const snapshot = (period: string): PeriodSnapshot => ({
             familyId,

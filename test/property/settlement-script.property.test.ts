@@ -11,6 +11,7 @@ import {
 import type { DecideContext } from '../../functions/core/ports';
 import type { UsageEvent } from '../../functions/core/usage-event';
 import { testRedis, testUsageCache } from '../helpers/local-redis';
+import { asOneLane } from '../helpers/one-lane';
 import { usageEvent } from '../helpers/usage-event-factory';
 import {
   BLOCK_STATUSES,
@@ -41,7 +42,7 @@ const MAIN_RUNS = 1_000;
 const HUGE_RUNS = 200;
 
 const local = testRedis('prop-script');
-const cache = testUsageCache(local);
+const cache = asOneLane(testUsageCache(local));
 const CONTEXT: DecideContext = { verifyBeforeMs: 0, clockMarginMs: 0, globalPolicy: NO_POLICY };
 afterAll(() => local.cleanup());
 

@@ -8,7 +8,7 @@ import { SCRIPT_FILES } from '../../functions/adapters/redis/settlement-scripts'
  * review as a change to this file too: the scripts decide money-like state.
  */
 const PINNED: Record<string, string> = {
-  [SCRIPT_FILES.settleLane]: '513d7fc45b341ac062ac4da7caa3109a7d3135fb',
+  [SCRIPT_FILES.settleLane]: 'f5df9c7ad5fb880ad56651e66b30bd88ee5c0cb2',
   [SCRIPT_FILES.hydratePeriod]: '096d2c26a01c150d635ae6788ee3ce2b246e7cb4',
   [SCRIPT_FILES.confirmLane]: '43215c9b79a1081e9a2e56736bdcbd5204c04452',
   [SCRIPT_FILES.applyConfig]: '91d209417381ee8ecc41f317f2178b23c6bc5585',

@@ -74,6 +74,13 @@ describe('parseLaneReply', () => {
     });
   });
 
+  it('names the period a lane must reload before it decides anything', () => {
+    expect(parseLaneReply([STATES, ['RELOAD', 1]], PERIODS)).toMatchObject({
+      replies: [],
+      stop: { kind: 'reload', period: '202611' },
+    });
+  });
+
   it('reads the settled horizon of a stop for the ledger', () => {
     expect(parseLaneReply([STATES, ['VERIFY', '1700000000000']], PERIODS)).toMatchObject({
       replies: [],
@@ -124,6 +131,8 @@ describe('malformed replies fail loudly with MALFORMED_SCRIPT_REPLY', () => {
     ['a non-string body', [STATES, ['NEW', 42]]],
     ['a stop before the end', [STATES, ['HYDRATE', 1], ['NEW', wire()]]],
     ['a stop for a period the lane does not have', [STATES, ['HYDRATE', 3]]],
+    ['a reload for a period the lane does not have', [STATES, ['RELOAD', 0]]],
+    ['a reload after answers', [STATES, ['NEW', wire()], ['RELOAD', 1]]],
     ['a horizon that is not a count', [STATES, ['VERIFY', 'soon']]],
     ['a body that is not JSON', [STATES, ['NEW', '{"s":']]],
   ])('rejects a reply that is %s', (_case, reply) => {

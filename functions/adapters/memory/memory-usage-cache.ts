@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type DecidingState, decideEvent } from '../../core/decide-event';
 import type { Decision, EventReply, LaneReply, LaneStop, PeriodStateSeen } from '../../core/decision';
 import type { MemberPolicy, PeriodSnapshot } from '../../core/family';
-import type { ConfirmedEvent, DecideContext, LaneEvent, UsageCache } from '../../core/ports';
+import type { ConfirmedEvent, DecideContext, LaneEvent, OwnedPending, UsageCache } from '../../core/ports';
 
 interface PeriodState extends DecidingState {
   version: number;
@@ -31,6 +31,7 @@ export class MemoryUsageCache implements UsageCache {
     familyId: number,
     events: ReadonlyArray<LaneEvent>,
     context: DecideContext,
+    owned: OwnedPending = new Map(),
   ): Promise<LaneReply> {
     const periods = [...new Set(events.map((e) => e.event.period))];
     const states = new Map<string, PeriodStateSeen>();
@@ -46,6 +47,8 @@ export class MemoryUsageCache implements UsageCache {
         });
       }
     }
+    const foreign = periods.find((period) => this.holdsForeignDecisions(familyId, period, events, owned));
+    if (foreign !== undefined) return { replies: [], stop: { kind: 'reload', period: foreign }, states };
     const replies: EventReply[] = [];
     let stop: LaneStop | null = null;
     for (const { event, recordTimestampMs, checked } of events) {
@@ -94,6 +97,19 @@ export class MemoryUsageCache implements UsageCache {
       replies.push({ kind: 'new', decision });
     }
     return { replies, stop, states };
+  }
+
+  /** Whether a state holds pending decisions that neither the lane's earlier rounds nor these events own. */
+  private holdsForeignDecisions(
+    familyId: number,
+    period: string,
+    events: ReadonlyArray<LaneEvent>,
+    owned: OwnedPending,
+  ): boolean {
+    const state = this.states.get(stateKey(familyId, period));
+    if (!state) return false;
+    const mine = events.filter((e) => e.event.period === period && state.pending.has(e.event.eventId));
+    return state.pending.size > (owned.get(period) ?? 0) + mine.length;
   }
 
   async hydrate(snapshot: PeriodSnapshot): Promise<void> {

@@ -120,13 +120,14 @@ export function parseLaneReply(reply: unknown, periods: ReadonlyArray<string>): 
   let stop: LaneStop | null = null;
   for (const [i, entry] of entries.entries()) {
     const kind = Array.isArray(entry) ? text(entry[0]) : undefined;
-    if (kind === 'HYDRATE' || kind === 'VERIFY') {
+    if (kind === 'HYDRATE' || kind === 'RELOAD' || kind === 'VERIFY') {
       if (i !== entries.length - 1) throw malformed('a stop before the end', reply);
       const value = text((entry as unknown[])[1]);
-      if (kind === 'HYDRATE') {
+      if (kind === 'HYDRATE' || kind === 'RELOAD') {
         const period = periods[Number(value) - 1];
-        if (period === undefined) throw malformed('hydrate period', reply);
-        stop = { kind: 'hydrate', period };
+        if (period === undefined) throw malformed(`${kind.toLowerCase()} period`, reply);
+        if (kind === 'RELOAD' && replies.length > 0) throw malformed('a reload after answers', reply);
+        stop = { kind: kind === 'HYDRATE' ? 'hydrate' : 'reload', period };
       } else {
         if (!isCount(value)) throw malformed('verify horizon', reply);
         stop = { kind: 'verify', horizonMs: Number(value) };

@@ -3,7 +3,7 @@ import type { PeriodEdit } from '../../core/config/plan-change';
 import type { ConfigCache } from '../../core/config/ports';
 import type { LaneReply } from '../../core/decision';
 import type { MemberPolicy, PeriodSnapshot } from '../../core/family';
-import type { ConfirmedEvent, DecideContext, LaneEvent, UsageCache } from '../../core/ports';
+import type { ConfirmedEvent, DecideContext, LaneEvent, OwnedPending, UsageCache } from '../../core/ports';
 import { periodStateExpiry } from '../../core/time';
 import type { RedisClient } from './client';
 import { type RedisKeys, redisKeys } from './keys';
@@ -35,9 +35,10 @@ export class RedisUsageCache implements UsageCache, ConfigCache {
     familyId: number,
     events: ReadonlyArray<LaneEvent>,
     context: DecideContext,
+    owned: OwnedPending = new Map(),
   ): Promise<LaneReply> {
     const periods = [...new Set(events.map((e) => e.event.period))];
-    const reply = await this.redis.usSettleLane(...this.laneCall(familyId, periods, events, context));
+    const reply = await this.redis.usSettleLane(...this.laneCall(familyId, periods, events, context, owned));
     return parseLaneReply(reply, periods);
   }
 
@@ -116,6 +117,7 @@ export class RedisUsageCache implements UsageCache, ConfigCache {
     periods: ReadonlyArray<string>,
     events: ReadonlyArray<LaneEvent>,
     context: DecideContext,
+    owned: OwnedPending,
   ): ScriptCall {
     const index = new Map(periods.map((p, i) => [p, i + 1]));
     const keys = [
@@ -129,6 +131,7 @@ export class RedisUsageCache implements UsageCache, ConfigCache {
       String(Math.floor(context.clockMarginMs)),
       ...globalPolicyArgs(context.globalPolicy),
       ...periods.map((p) => String(this.periodExpiry(p))),
+      ...periods.map((p) => String(owned.get(p) ?? 0)),
     ];
     for (const { event, recordTimestampMs, checked } of events) {
       args.push(
