@@ -3,7 +3,7 @@ import type { Decision, EventReply, LaneReply } from './decision';
 import { DegradableCache } from './degradable-cache';
 import { describeError, isInvariantError, TransientError } from './errors';
 import type { MemberPolicy } from './family';
-import type { PartitionBatch } from './kafka-record';
+import type { KafkaRecord, PartitionBatch } from './kafka-record';
 import { type Item, isFinal, isOpen, type Lane } from './lane';
 import { confirmations, type PlannedUnit, planCommit } from './lane-commit';
 import type { Clock, DeadLetterQueue, DecideContext, GlobalPolicySource, Ledger, UsageCache } from './ports';
@@ -13,7 +13,7 @@ import { type Rejection, type RejectionReason, reject } from './rejection';
 import { type RetryPolicy, retryTransient } from './retry';
 import type { LedgerFate } from './settlement';
 import { type DecisionStatus, effectOf } from './status-effects';
-import { validateRecord } from './usage-event';
+import { type UsageEvent, validateRecord } from './usage-event';
 import type { MemberChange } from './usage-snapshot';
 
 export interface SettlementSettings {
@@ -111,6 +111,7 @@ export async function settleBatch(
 ): Promise<BatchResult> {
   const batch = new Batch(deps);
   const lanes = batch.validate(partitions);
+  await batch.resolveExpired();
   if (lanes.length > 0) {
     const globalPolicy = await batch.globalPolicy(lanes);
     for (let pass = 1; globalPolicy && pass <= MAX_PASSES; pass++) {
@@ -155,6 +156,8 @@ class Batch {
   };
   readonly fates: RecordFates;
   readonly committedChanges: MemberChange[] = [];
+  /** Records older than any replay may be: refused, unless the ledger holds their fate from a first delivery. */
+  readonly expired: Array<{ record: KafkaRecord; event: UsageEvent; rejection: Rejection }> = [];
   /** Redis, or for this batch Redis with a fallback to the ledger when its breaker opens. */
   readonly cache: UsageCache;
 
@@ -184,6 +187,8 @@ class Batch {
           this.fates.finish(record);
         } else if (validated.kind === 'reject') {
           this.fates.reject(record, validated.rejection, null);
+        } else if (validated.kind === 'expired') {
+          this.expired.push({ record, event: validated.event, rejection: validated.rejection });
         } else {
           const { familyId } = validated.event;
           const lane: Lane = lanes.get(familyId) ?? {
@@ -200,6 +205,33 @@ class Batch {
       }
     }
     return [...lanes.values()];
+  }
+
+  /**
+   * A record too old to be decided now may have been decided when it was
+   * young: what the ledger holds is its fate, and only a record the ledger
+   * never saw is refused. Either way no Redis state is touched. If the ledger
+   * cannot be asked, the records stay unfinished and are redelivered.
+   */
+  async resolveExpired(): Promise<void> {
+    if (this.expired.length === 0) return;
+    const { ledger, settings } = this.deps;
+    const ids = [...new Set(this.expired.map((e) => e.event.eventId))];
+    try {
+      const found = await retryTransient(() => ledger.findFates(ids), settings.retry);
+      this.report.ledgerChecks += this.expired.length;
+      for (const { record, event, rejection } of this.expired) {
+        const fate = found.get(event.eventId);
+        const item: Item = { record, event, state: { kind: 'open', checked: true } };
+        if (fate) this.resolveFromLedger(item, fate);
+        else this.rejectItem(item, rejection);
+      }
+    } catch (error) {
+      this.deps.log.error('the ledger could not be asked about expired records; they are redelivered', {
+        records: this.expired.length,
+        error: describeError(error),
+      });
+    }
   }
 
   /** The global default policy; without it nothing can be decided, so every lane waits for redelivery. */

@@ -163,31 +163,53 @@ export function periodStart(period: Period, timeZone: string): number {
   return zonedToEpoch({ year, month, day: 1 }, timeZone);
 }
 
+/** How old a record may be and still be decided: the longest a batch may wait for a replay. */
+export const MAX_RECORD_AGE_MS = 31 * 86_400_000;
+
+/**
+ * How far ahead of the functions' clocks a record's timestamp is believed.
+ * Kafka 4 brokers refuse records stamped more than an hour ahead of theirs
+ * (`message.timestamp.after.max.ms`), so a later one has no real timestamp.
+ */
+export const MAX_RECORD_AHEAD_MS = 3_600_000;
+
 /**
  * Events are accepted from the start of the period before the reference
- * instant's (for a record, when it was written) up to now plus a small clock
- * skew; anything outside is rejected rather than counted in a period that is
- * already closed or has not started. The end only ever moves later, so
- * nothing accepted once is refused on a later delivery.
+ * instant's (for a record, when it was written) up to that instant plus a
+ * small clock skew; anything outside is rejected rather than counted in a
+ * period that is already closed or has not started. Both ends come from the
+ * record, so every delivery of it reaches the same verdict.
  */
-export function acceptedWindow(referenceMs: number, nowMs: number, timeZone: string, futureSkewMs: number) {
-  const reference = periodOf(Math.min(referenceMs, nowMs), timeZone);
-  return { fromMs: periodStart(shiftPeriod(reference, -1), timeZone), toMs: nowMs + futureSkewMs };
+export function acceptedWindow(referenceMs: number, timeZone: string, futureSkewMs: number) {
+  const reference = periodOf(referenceMs, timeZone);
+  return { fromMs: periodStart(shiftPeriod(reference, -1), timeZone), toMs: referenceMs + futureSkewMs };
+}
+
+/**
+ * The periods whose events may still be accepted: from the one before the
+ * oldest record that may still be decided, to the one of the latest record
+ * timestamp believed. Family and policy changes reach every one of them, so
+ * no decision depends on which of their states Redis happens to hold.
+ */
+export function acceptedPeriods(nowMs: number, timeZone: string, futureSkewMs: number): Period[] {
+  const last = periodOf(nowMs + MAX_RECORD_AHEAD_MS + futureSkewMs, timeZone);
+  const periods: Period[] = [];
+  for (
+    let p = shiftPeriod(periodOf(nowMs - MAX_RECORD_AGE_MS, timeZone), -1);
+    p <= last;
+    p = shiftPeriod(p, 1)
+  )
+    periods.push(p);
+  return periods;
 }
 
 /**
  * When a period's Redis state (counters, alert markers) may expire: a day after
- * the following period ends, because events of a period are accepted until then.
+ * the following period ends, when nearly all of its events have arrived, but
+ * never within the hour, so that a state loaded for a late replay lives while
+ * its lane is decided. An expired state is loaded again from the ledger.
  */
-export function periodStateExpiry(period: Period, timeZone: string): number {
-  return Math.floor(periodStart(shiftPeriod(period, 2), timeZone) / 1000) + 86_400;
-}
-
-/**
- * The periods whose events may still arrive: the previous one, the current
- * one and, right before a month ends, the next one.
- */
-export function livePeriods(nowMs: number, timeZone: string, futureSkewMs: number): Period[] {
-  const current = periodOf(nowMs, timeZone);
-  return [...new Set([shiftPeriod(current, -1), current, periodOf(nowMs + futureSkewMs, timeZone)])];
+export function periodStateExpiry(period: Period, timeZone: string, nowMs: number): number {
+  const afterNextPeriod = Math.floor(periodStart(shiftPeriod(period, 2), timeZone) / 1000) + 86_400;
+  return Math.max(afterNextPeriod, Math.floor(nowMs / 1000) + 3_600);
 }

@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { decodeBase64Utf8, type KafkaRecord } from './kafka-record';
 import { type Rejection, reject } from './rejection';
-import { acceptedWindow, localHhmm, type Period, parseEventTime, periodOf } from './time';
+import {
+  acceptedWindow,
+  localHhmm,
+  MAX_RECORD_AGE_MS,
+  MAX_RECORD_AHEAD_MS,
+  type Period,
+  parseEventTime,
+  periodOf,
+} from './time';
 
 export const DATA_USAGE = 'DATA_USAGE';
 
@@ -32,6 +40,11 @@ export interface ValidationContext {
 
 export type Validated =
   | { readonly kind: 'event'; readonly event: UsageEvent }
+  /**
+   * A record older than any replay may be: refused (the rejection given),
+   * unless the ledger already holds its event's fate from an earlier delivery.
+   */
+  | { readonly kind: 'expired'; readonly event: UsageEvent; readonly rejection: Rejection }
   | { readonly kind: 'skip'; readonly eventType: string }
   | { readonly kind: 'reject'; readonly rejection: Rejection };
 
@@ -92,22 +105,18 @@ function describeIssues(error: z.core.$ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
-/** How old a record's Kafka timestamp may be and still be taken as when the record was written. */
-export const MAX_RECORD_AGE_MS = 31 * 86_400_000;
-
 /**
- * The instant the accepted window's start is measured from: the record's
- * Kafka timestamp, which every redelivery carries unchanged, so a record's
- * fate does not change between deliveries (a redelivery after a month
- * boundary is judged as the first delivery was). A record without a
- * plausible timestamp (missing, older than any topic keeps records, or
- * ahead of the clock) is measured from now.
+ * The instant the accepted window is measured from: the record's Kafka
+ * timestamp, which every redelivery carries unchanged, so a record's fate
+ * does not change between deliveries (a redelivery after a month boundary,
+ * or after the clock moved past the skew, is judged as the first delivery
+ * was). A record without a timestamp, or stamped further ahead than a broker
+ * allows, is measured from now: the one case where a verdict can change,
+ * which a broker that bounds timestamps rules out (docs/deploy.md).
  */
-export function windowReference(record: KafkaRecord, ctx: ValidationContext): number {
+export function windowReference(record: KafkaRecord, ctx: Pick<ValidationContext, 'nowMs'>): number {
   const ts = record.raw.timestamp;
-  const plausible =
-    Number.isSafeInteger(ts) && ts >= ctx.nowMs - MAX_RECORD_AGE_MS && ts <= ctx.nowMs + ctx.futureSkewMs;
-  return plausible ? ts : ctx.nowMs;
+  return Number.isSafeInteger(ts) && ts > 0 && ts <= ctx.nowMs + MAX_RECORD_AHEAD_MS ? ts : ctx.nowMs;
 }
 
 export function validateRecord(record: KafkaRecord, ctx: ValidationContext): Validated {
@@ -145,7 +154,8 @@ export function validateRecord(record: KafkaRecord, ctx: ValidationContext): Val
       reject('SCHEMA_VIOLATION', `timestamp: not an ISO-8601 date-time: ${timestamp.slice(0, 64)}`),
     );
   }
-  const window = acceptedWindow(windowReference(record, ctx), ctx.nowMs, ctx.timeZone, ctx.futureSkewMs);
+  const reference = windowReference(record, ctx);
+  const window = acceptedWindow(reference, ctx.timeZone, ctx.futureSkewMs);
   if (eventTimeMs < window.fromMs || eventTimeMs > window.toMs) {
     return fail(
       reject(
@@ -157,18 +167,24 @@ export function validateRecord(record: KafkaRecord, ctx: ValidationContext): Val
   }
 
   const appId = normalizeAppId(payload.appId);
-  return {
-    kind: 'event',
-    event: {
-      eventId,
-      familyId: payload.familyId,
-      customerId: payload.customerId,
-      appId,
-      bytesUsed: payload.bytesUsed,
-      eventTimeMs,
-      period: periodOf(eventTimeMs, ctx.timeZone),
-      localHhmm: localHhmm(eventTimeMs, ctx.timeZone),
-      payloadHash: payloadHash({ eventId, eventTimeMs, ...payload, appId }),
-    },
+  const event: UsageEvent = {
+    eventId,
+    familyId: payload.familyId,
+    customerId: payload.customerId,
+    appId,
+    bytesUsed: payload.bytesUsed,
+    eventTimeMs,
+    period: periodOf(eventTimeMs, ctx.timeZone),
+    localHhmm: localHhmm(eventTimeMs, ctx.timeZone),
+    payloadHash: payloadHash({ eventId, eventTimeMs, ...payload, appId }),
   };
+  if (reference < ctx.nowMs - MAX_RECORD_AGE_MS) {
+    const written = new Date(reference).toISOString();
+    return {
+      kind: 'expired',
+      event,
+      rejection: reject('OUT_OF_WINDOW', `record written at ${written} is older than any replay may be`),
+    };
+  }
+  return { kind: 'event', event };
 }

@@ -21,6 +21,14 @@ export interface WorkloadOptions {
   readonly firstFamilyId: number;
   /** Share of events from the last days of the previous month (families that span the boundary). */
   readonly previousPeriodShare?: number;
+  /**
+   * Share of events from the last days of the month before the previous one,
+   * in records written in the last days of the previous month: a late batch,
+   * still accepted, in the oldest month usage takes.
+   */
+  readonly olderPeriodShare?: number;
+  /** Share of events stamped this far after their record was written (`aheadMs`): beyond the clock skew, refused. */
+  readonly ahead?: { readonly share: number; readonly aheadMs: number };
 }
 
 export const DEMO_WORKLOAD: Omit<WorkloadOptions, 'nowMs'> = {
@@ -45,7 +53,9 @@ export interface GeneratedEvent {
   readonly key: string | null;
   /** The Kafka value: a JSON envelope, or deliberately malformed bytes. */
   readonly value: string | null;
-  readonly kind: 'usage' | 'duplicate' | 'malformed' | 'skip';
+  readonly kind: 'usage' | 'duplicate' | 'malformed' | 'skip' | 'ahead';
+  /** The record's Kafka timestamp, when it is not when the workload was produced. */
+  readonly writtenAtMs?: number;
 }
 
 /** A demo family, in the shape a family file or a FAMILY_UPSERTED payload carries. */
@@ -130,6 +140,8 @@ export function generateWorkload(options: WorkloadOptions): Workload {
     }
     const member = random.pick(family.members);
     const heavy = member.customerId % 3 === 1;
+    const late = lateRecord(random, periodFrom, options);
+    const ahead = options.ahead && random.chance(options.ahead.share) ? options.ahead.aheadMs : null;
     const envelope = {
       eventId: `evt-${options.seed}-${n}`,
       eventType:
@@ -137,7 +149,11 @@ export function generateWorkload(options: WorkloadOptions): Workload {
           ? 'VOICE_USAGE'
           : 'DATA_USAGE',
       subType: 'MOBILE',
-      timestamp: eventTime(random, periodFrom, span, options),
+      timestamp:
+        late?.eventTime ??
+        (ahead === null
+          ? eventTime(random, periodFrom, span, options)
+          : new Date(options.nowMs + ahead).toISOString()),
       payload: {
         familyId: family.familyId,
         customerId: member.customerId,
@@ -146,11 +162,12 @@ export function generateWorkload(options: WorkloadOptions): Workload {
         metadata: { deviceId: `dev-${member.customerId}`, networkType: random.pick(['5G', 'LTE']) },
       },
     };
-    envelopes.push(envelope);
+    if (ahead === null) envelopes.push(envelope);
     events.push({
       key: familyKey,
       value: JSON.stringify(envelope),
-      kind: envelope.eventType === 'DATA_USAGE' ? 'usage' : 'skip',
+      kind: envelope.eventType !== 'DATA_USAGE' ? 'skip' : ahead === null ? 'usage' : 'ahead',
+      ...(late ? { writtenAtMs: late.writtenAtMs } : {}),
     });
   }
   return { families, events };
@@ -166,6 +183,17 @@ function randomPolicy(random: Random, quotaBytes: number): Record<string, unknow
 }
 
 const LAST_DAYS_MS = 3 * 86_400_000;
+
+/** A record written in the last days of the previous month about the last days of the month before. */
+function lateRecord(random: Random, periodFromMs: number, options: WorkloadOptions) {
+  // Drawn only when asked for, so that a seed's workload without late records stays as it was.
+  const share = options.olderPeriodShare ?? 0;
+  if (share === 0 || !random.chance(share)) return null;
+  const writtenAtMs = periodFromMs - 1 - Math.floor(random.next() * LAST_DAYS_MS);
+  const previousFromMs = periodStart(periodOf(writtenAtMs, options.timeZone), options.timeZone);
+  const eventTime = new Date(previousFromMs - 1 - Math.floor(random.next() * LAST_DAYS_MS)).toISOString();
+  return { writtenAtMs, eventTime };
+}
 
 function eventTime(random: Random, fromMs: number, span: number, options: WorkloadOptions): string {
   if ((options.previousPeriodShare ?? 0) > 0 && random.chance(options.previousPeriodShare ?? 0)) {

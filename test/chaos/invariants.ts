@@ -87,7 +87,7 @@ export async function checkInvariants(world: World): Promise<Verdict> {
     keys: world.cache.keys,
   };
   const period = periodOf(world.nowMs, 'Asia/Seoul');
-  const periods = [shiftPeriod(period, -1), period];
+  const periods = [shiftPeriod(period, -2), shiftPeriod(period, -1), period];
   const records = world.topic.logs.flat();
   const letters = await drainDeadLettersOf(world);
 
@@ -123,13 +123,14 @@ export async function checkInvariants(world: World): Promise<Verdict> {
         `${envelope.eventId} at ${record.partition}:${record.offset} has none`,
       );
     }
-    if (kind === 'malformed') {
-      if (settled) violate('one settlement per valid event', `malformed ${envelope.eventId} was settled`);
+    if (kind === 'malformed' || kind === 'ahead') {
+      if (settled) violate('one settlement per valid event', `${kind} ${envelope.eventId} was settled`);
       const letter = letterAt.get(`${record.partition}:${record.offset}`);
-      if (!letter || !REJECTION_REASONS.includes(letter.reason) || letter.message === '') {
+      const reasons: ReadonlyArray<string> = kind === 'ahead' ? ['OUT_OF_WINDOW'] : REJECTION_REASONS;
+      if (!letter || !reasons.includes(letter.reason) || letter.message === '') {
         violate(
           'rejected event in DLQ with reason',
-          `${record.partition}:${record.offset} not dead-lettered with a reason`,
+          `${record.partition}:${record.offset} (${kind}) not dead-lettered with a reason`,
         );
       }
     }

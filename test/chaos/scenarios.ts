@@ -66,6 +66,10 @@ export interface Scenario {
   readonly config?: Readonly<Record<string, string>>;
   /** Share of events that happened in the previous month, so families span the month boundary. */
   readonly previousPeriodShare?: number;
+  /** Share of events of the month before the previous one, in records written last month (still accepted). */
+  readonly olderPeriodShare?: number;
+  /** Share of events stamped beyond the clock skew after their record: refused on every delivery. */
+  readonly aheadShare?: number;
   /** A member of this many families leaves a third into the run, and Redis does not follow. */
   readonly memberRemovals?: number;
   /** Policy and family events published while usage flows. */
@@ -175,6 +179,20 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
     configEvents: { perUsageEvent: 0.05, staleShare: 0.1 },
     redis: { faults: ['drop-period-states', 'lose-data', 'stale-replica'], probability: 0.3 },
     crash: { points: USAGE_EVENT_CRASH_POINTS, probability: 0.1 },
+  },
+  {
+    name: 'events stamped ahead of their records, redelivered later',
+    aheadShare: 0.05,
+    // A skew of a second, so that the clock passes it between deliveries of a record.
+    config: { FUTURE_SKEW_SECONDS: '1' },
+    duplicates: { batchProbability: 0.3, replayProbability: 0.3, replayDepth: 200 },
+  },
+  {
+    name: 'members leave while Redis lists them, in the oldest month too',
+    memberRemovals: 12,
+    previousPeriodShare: 0.2,
+    olderPeriodShare: 0.2,
+    configEvents: { perUsageEvent: 0.03, staleShare: 0.1 },
   },
   {
     name: 'members leave while Redis lists them',

@@ -327,6 +327,10 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       events: options.events,
       nowMs,
       previousPeriodShare: scenario.previousPeriodShare,
+      olderPeriodShare: scenario.olderPeriodShare,
+      ...(scenario.aheadShare
+        ? { ahead: { share: scenario.aheadShare, aheadMs: config.settlement.futureSkewMs + 3_000 } }
+        : {}),
     });
     const plainDoc = createDocumentClient({ endpoint: options.dynamodbEndpoint, region: LOCAL_REGION });
     const familyStore = new FamilyStore(plainDoc, tables.ledger, config.settlement);
@@ -351,7 +355,7 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
     }
     const kinds = new Map<string, (typeof workload.events)[number]['kind']>();
     for (const e of workload.events) {
-      const record = topic.produce(e.key, e.value);
+      const record = topic.produce(e.key, e.value, e.writtenAtMs ?? nowMs);
       kinds.set(`${record.partition}:${record.offset}`, e.kind);
     }
 

@@ -927,12 +927,13 @@ function defaultEnvelope(n: number): EnvelopePlan {
   };
 }
 
-/** The Kafka key and headers of a record; none of them matters to validation. */
+/** The Kafka key and headers of a record, none of which matters to validation; written at `writtenMs`. */
 export function mskRecordOf(
   kafka: KafkaPlan,
   offset: number,
   value: string | null,
   familyId: number,
+  writtenMs: number,
 ): MskRecord {
   const key =
     kafka.key === 'family'
@@ -948,7 +949,7 @@ export function mskRecordOf(
     topic: FUZZ_TOPIC,
     partition: kafka.partition,
     offset,
-    timestamp: 1_700_000_000_000 + offset,
+    timestamp: writtenMs,
     timestampType: 'CREATE_TIME',
     key,
     value,

@@ -27,6 +27,8 @@ let nextFamily = 64_000;
 let offset = 0;
 
 const period = () => periodOf(Date.now(), ZONE);
+/** Older than the dedup window: the lane stops at such a record, for the ledger to say whether it was settled. */
+const twentyMinutesAgo = () => new Date(Math.floor(Date.now() / 60_000) * 60_000 - 1_200_000).toISOString();
 
 beforeAll(async () => {
   env = await startSettlementEnv('degraded');
@@ -187,7 +189,10 @@ describe('degraded mode: deciding from DynamoDB alone while Redis is out', () =>
     armed = true;
     const first = mskRecord(0, offset++, usage(`${f}-a`, f, 11, 600));
     // Older than the dedup window: Redis stops at it, for the ledger to say whether it was settled before.
-    const old = { ...mskRecord(0, offset++, usage(`${f}-b`, f, 12, 350)), timestamp: Date.now() - 3_600_000 };
+    const old = {
+      ...mskRecord(0, offset++, usage(`${f}-b`, f, 12, 350, { timestamp: twentyMinutesAgo() })),
+      timestamp: Date.parse(twentyMinutesAgo()),
+    };
     try {
       expect(await invoke(mskEvent([first, old]))).toEqual({ batchItemFailures: [] });
     } finally {
@@ -243,7 +248,10 @@ describe('a replica that lagged, promoted between two rounds of one lane', () =>
     promoteAfterNextCall(copy);
     const first = mskRecord(0, offset++, usage(`${f}-a`, f, 11, 100));
     // Older than the dedup window: the lane stops at it, so it is decided in a second round.
-    const old = { ...mskRecord(0, offset++, usage(`${f}-b`, f, 12, 350)), timestamp: Date.now() - 3_600_000 };
+    const old = {
+      ...mskRecord(0, offset++, usage(`${f}-b`, f, 12, 350, { timestamp: twentyMinutesAgo() })),
+      timestamp: Date.parse(twentyMinutesAgo()),
+    };
     expect(await invoke(mskEvent([first, old]))).toEqual({ batchItemFailures: [] });
 
     // Decided against the promoted copy, b would be NORMAL (990 - 350 left) and the commit would pass the
@@ -264,7 +272,10 @@ describe('a replica that lagged, promoted between two rounds of one lane', () =>
     const copy = await copyState();
     promoteAfterNextCall(copy);
     const first = mskRecord(0, offset++, usage(`${f}-a`, f, 11, 150));
-    const old = { ...mskRecord(0, offset++, usage(`${f}-b`, f, 12, 50)), timestamp: Date.now() - 3_600_000 };
+    const old = {
+      ...mskRecord(0, offset++, usage(`${f}-b`, f, 12, 50, { timestamp: twentyMinutesAgo() })),
+      timestamp: Date.parse(twentyMinutesAgo()),
+    };
     expect(await invoke(mskEvent([first, old]))).toEqual({ batchItemFailures: [] });
 
     // Decided against the copy, which lacks a's 150 bytes, b would be NORMAL (550 left) and pass the fence.

@@ -23,6 +23,8 @@ let nextFamily = 71_000;
 let offset = 0;
 
 const period = () => periodOf(Date.now(), ZONE);
+/** Older than the dedup window: the lane stops at such a record, for the ledger to say whether it was settled. */
+const twentyMinutesAgo = () => new Date(Math.floor(Date.now() / 60_000) * 60_000 - 1_200_000).toISOString();
 
 beforeAll(async () => {
   env = await startSettlementEnv('stale-state');
@@ -235,7 +237,10 @@ describe('a period state replaced between two rounds of a lane', () => {
     let failing = true;
     const first = record(usage(`${f}-a`, f, 11, 600));
     // Older than the dedup window: the lane stops at it, for the ledger to say whether it was settled.
-    const old = { ...record(usage(`${f}-b`, f, 11, 300)), timestamp: Date.now() - 3_600_000 };
+    const old = {
+      ...record(usage(`${f}-b`, f, 11, 300, { timestamp: twentyMinutesAgo() })),
+      timestamp: Date.parse(twentyMinutesAgo()),
+    };
     let replaceAfterNextCall = false;
     const invoke = env.handlerWith({
       ...base,

@@ -137,6 +137,7 @@ function build(slots: ReadonlyArray<Slot>, ctx: FuzzContext): Sent[] {
       nextOffset[partition] ?? 0,
       made.value,
       FAMILY_A.familyId,
+      ctx.nowMs,
     );
     return { record, made };
   });

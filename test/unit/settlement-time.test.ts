@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  acceptedPeriods,
   acceptedWindow,
   localHhmm,
   localParts,
+  MAX_RECORD_AGE_MS,
+  MAX_RECORD_AHEAD_MS,
   parseEventTime,
   periodOf,
   periodStart,
@@ -148,12 +151,12 @@ describe('periodStart', () => {
 });
 
 describe('acceptedWindow', () => {
-  it('runs from the start of the previous period to now + skew', () => {
-    const now = at('2026-03-17T12:00:00+09:00');
+  it('runs from the start of the period before the record was written to its timestamp + skew', () => {
+    const written = at('2026-03-17T12:00:00+09:00');
 
-    expect(acceptedWindow(now, now, SEOUL, 300_000)).toEqual({
+    expect(acceptedWindow(written, SEOUL, 300_000)).toEqual({
       fromMs: at('2026-02-01T00:00:00+09:00'),
-      toMs: now + 300_000,
+      toMs: written + 300_000,
     });
   });
 
@@ -161,43 +164,63 @@ describe('acceptedWindow', () => {
     const lastMomentOfMarch = at('2026-03-31T23:59:59.999+09:00');
     const firstMomentOfApril = at('2026-04-01T00:00:00+09:00');
 
-    expect(acceptedWindow(lastMomentOfMarch, lastMomentOfMarch, SEOUL, 0).fromMs).toBe(
-      at('2026-02-01T00:00:00+09:00'),
-    );
-    expect(acceptedWindow(firstMomentOfApril, firstMomentOfApril, SEOUL, 0).fromMs).toBe(
-      at('2026-03-01T00:00:00+09:00'),
-    );
-  });
-
-  it("starts from when the record was written, so a later delivery keeps the record's fate", () => {
-    const written = at('2026-03-31T23:59:00+09:00');
-    const redelivered = at('2026-04-01T00:10:00+09:00');
-
-    expect(acceptedWindow(written, redelivered, SEOUL, 300_000)).toEqual({
-      fromMs: at('2026-02-01T00:00:00+09:00'),
-      toMs: redelivered + 300_000,
-    });
+    expect(acceptedWindow(lastMomentOfMarch, SEOUL, 0).fromMs).toBe(at('2026-02-01T00:00:00+09:00'));
+    expect(acceptedWindow(firstMomentOfApril, SEOUL, 0).fromMs).toBe(at('2026-03-01T00:00:00+09:00'));
   });
 
   it('reaches back into the previous year in January', () => {
-    const now = at('2026-01-10T09:00:00+09:00');
-    expect(acceptedWindow(now, now, SEOUL, 0).fromMs).toBe(at('2025-12-01T00:00:00+09:00'));
+    const written = at('2026-01-10T09:00:00+09:00');
+    expect(acceptedWindow(written, SEOUL, 0).fromMs).toBe(at('2025-12-01T00:00:00+09:00'));
+  });
+});
+
+describe('acceptedPeriods', () => {
+  it('reaches back to the period before the oldest record that may still be decided', () => {
+    // On December 1st, a record written on October 31st about September is still decided.
+    expect(acceptedPeriods(at('2026-12-01T10:00:00+09:00'), SEOUL, 300_000)).toEqual([
+      '202609',
+      '202610',
+      '202611',
+      '202612',
+    ]);
+    expect(acceptedPeriods(at('2026-12-20T10:00:00+09:00'), SEOUL, 300_000)).toEqual([
+      '202610',
+      '202611',
+      '202612',
+    ]);
+  });
+
+  it('reaches the next period when a record may be stamped in it', () => {
+    expect(acceptedPeriods(at('2026-12-31T23:30:00+09:00'), SEOUL, 300_000)).toEqual([
+      '202610',
+      '202611',
+      '202612',
+      '202701',
+    ]);
+  });
+
+  it('holds the period of every event a record written within the replay bound may carry', () => {
+    const now = at('2026-12-01T10:00:00+09:00');
+    const periods = acceptedPeriods(now, SEOUL, 300_000);
+    for (const written of [now - MAX_RECORD_AGE_MS, now, now + MAX_RECORD_AHEAD_MS]) {
+      const { fromMs, toMs } = acceptedWindow(written, SEOUL, 300_000);
+      expect(periods).toContain(periodOf(fromMs, SEOUL));
+      expect(periods).toContain(periodOf(toMs, SEOUL));
+    }
   });
 });
 
 describe('periodStateExpiry', () => {
+  const early = at('2026-01-01T00:00:00+09:00');
+
   it('is a day after the period after next begins, in epoch seconds', () => {
-    expect(periodStateExpiry('202603', SEOUL)).toBe(at('2026-05-02T00:00:00+09:00') / 1000);
-    expect(periodStateExpiry('202611', SEOUL)).toBe(at('2027-01-02T00:00:00+09:00') / 1000);
+    expect(periodStateExpiry('202603', SEOUL, early)).toBe(at('2026-05-02T00:00:00+09:00') / 1000);
+    expect(periodStateExpiry('202611', SEOUL, early)).toBe(at('2027-01-02T00:00:00+09:00') / 1000);
   });
 
-  it('outlives the last moment an event of the period is still accepted', () => {
-    // Events of 202603 are accepted while now is in 202604 (window starts at the previous period).
-    const lastNowAccepting202603 = periodStart('202605', SEOUL) - 1;
-    const { fromMs } = acceptedWindow(lastNowAccepting202603, lastNowAccepting202603, SEOUL, 3_600_000);
-
-    expect(fromMs).toBe(periodStart('202603', SEOUL));
-    expect(periodStateExpiry('202603', SEOUL) * 1000).toBeGreaterThan(lastNowAccepting202603 + 3_600_000);
+  it('is never within the hour, so a state loaded for a late replay lives while its lane is decided', () => {
+    const replayedLate = at('2026-06-20T10:00:00+09:00');
+    expect(periodStateExpiry('202603', SEOUL, replayedLate)).toBe(replayedLate / 1000 + 3_600);
   });
 });
 

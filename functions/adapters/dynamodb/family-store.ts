@@ -7,7 +7,7 @@ import {
   type MemberPolicy,
   readStoredPolicy,
 } from '../../core/family';
-import { livePeriods, periodOf } from '../../core/time';
+import { acceptedPeriods, periodOf } from '../../core/time';
 import { ledgerKeys } from './ledger-keys';
 import { queryAll } from './query-all';
 
@@ -37,7 +37,7 @@ function periodVersionBumps(
   quota: { readonly before: number; readonly after: number } | null,
 ) {
   const current = periodOf(nowMs, clock.timeZone);
-  return livePeriods(nowMs, clock.timeZone, clock.futureSkewMs).map((period) => {
+  return acceptedPeriods(nowMs, clock.timeZone, clock.futureSkewMs).map((period) => {
     const fixed = quota === null ? null : period < current ? quota.before : quota.after;
     const setQuota =
       quota === null ? '' : period < current ? ' SET quota = if_not_exists(quota, :q)' : ' SET quota = :q';

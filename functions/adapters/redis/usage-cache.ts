@@ -21,7 +21,6 @@ export interface UsageCacheSettings {
 export class RedisUsageCache implements UsageCache, ConfigCache {
   readonly keys: RedisKeys;
   private readonly redis: RedisClient & ScriptCommands;
-  private readonly expiries = new Map<string, number>();
 
   constructor(
     client: RedisClient,
@@ -149,13 +148,9 @@ export class RedisUsageCache implements UsageCache, ConfigCache {
     return [keys.length, ...keys, ...args];
   }
 
+  /** Redis expires keys by its own clock, so this is read from the wall clock, not the settlement clock. */
   private periodExpiry(period: string): number {
-    let at = this.expiries.get(period);
-    if (at === undefined) {
-      at = periodStateExpiry(period, this.settings.timeZone);
-      this.expiries.set(period, at);
-    }
-    return at;
+    return periodStateExpiry(period, this.settings.timeZone, Date.now());
   }
 }
 

@@ -1,7 +1,7 @@
 import { TransientError } from '../errors';
 import { newOutboxItem, type OutboxItem } from '../outbox';
 import type { Clock } from '../ports';
-import { livePeriods, periodOf } from '../time';
+import { acceptedPeriods, periodOf } from '../time';
 import { type ConfigChange, familyOf } from './config-event';
 import { type ConfigPlan, type PlanResult, planChange } from './plan-change';
 import type { ConfigCache, ConfigStore } from './ports';
@@ -44,7 +44,7 @@ export async function applyConfigChange(change: ConfigChange, deps: ConfigDeps):
   const familyId = familyOf(change);
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const nowMs = clock.now();
-    const periods = livePeriods(nowMs, settings.timeZone, settings.futureSkewMs);
+    const periods = acceptedPeriods(nowMs, settings.timeZone, settings.futureSkewMs);
     const [family, global] = await Promise.all([
       familyId === null ? Promise.resolve(null) : store.readFamily(familyId, periods),
       store.readGlobal(),
