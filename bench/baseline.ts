@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { nextStamp } from '../functions/core/commit-stamp';
 import type { EventReply } from '../functions/core/decision';
 import { decodeMskEvent, type KafkaRecord, type MskEvent } from '../functions/core/kafka-record';
 import type { DeadLetter, DecideContext } from '../functions/core/ports';
@@ -67,6 +68,7 @@ async function settleOne(record: KafkaRecord, deps: SettlementDeps): Promise<voi
     nowMs: clock.now(),
     outboxGraceMs: settings.outboxGraceMs,
   });
+  const stampMs = nextStamp(state.stampMs, clock.now());
   const unit = {
     familyId: event.familyId,
     periods: [
@@ -75,6 +77,7 @@ async function settleOne(record: KafkaRecord, deps: SettlementDeps): Promise<voi
         versionBefore: state.version,
         quotaBytes: state.quotaBytes,
         incarnation: state.incarnation,
+        stampMs,
         writes: [write],
         rejections: [],
       },
@@ -86,7 +89,7 @@ async function settleOne(record: KafkaRecord, deps: SettlementDeps): Promise<voi
     await deps.cache.confirm(
       event.familyId,
       event.period,
-      { before: state.version, after: state.version + 1, incarnation: state.incarnation },
+      { before: state.version, after: state.version + 1, incarnation: state.incarnation, stampMs },
       [{ eventId: event.eventId, payloadHash: event.payloadHash }],
     );
     return;

@@ -13,7 +13,8 @@ ARGV[1]  version the decisions were made against
 ARGV[2]  version after the commit
 ARGV[3]  incarnation of the state the decisions were made against
 ARGV[4]  dedup window, seconds
-ARGV[5..] per event, in KEYS order: eventId, mark, '1' when its decision is pending in the state
+ARGV[5]  commit stamp of the version after the commit
+ARGV[6..] per event, in KEYS order: eventId, mark, '1' when its decision is pending in the state
 
 Only the state the decisions were made in moves to the new version: same
 version, same incarnation, and every committed decision still pending in it. A state
@@ -30,9 +31,10 @@ local before = ARGV[1]
 local after = ARGV[2]
 local incarnation = ARGV[3]
 local dedupSeconds = tonumber(ARGV[4])
+local stamp = ARGV[5]
 
 local function field(i, n)
-  return ARGV[4 + (i - 2) * 3 + n]
+  return ARGV[5 + (i - 2) * 3 + n]
 end
 
 local function holdsDecisions()
@@ -48,7 +50,7 @@ local moved = 0
 local state = redis.call('HMGET', periodKey, 'v', 'i')
 local version = state[1]
 if version == before and state[2] == incarnation and holdsDecisions() then
-  redis.call('HSET', periodKey, 'v', after)
+  redis.call('HSET', periodKey, 'v', after, 't', stamp)
   moved = 1
 elseif version and version ~= after then
   redis.call('DEL', periodKey)

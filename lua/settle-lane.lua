@@ -22,14 +22,15 @@ then 9 values per event: period index (1..P), eventId, customerId, appId ('' non
   bytes, local time HHmm, payload hash, record timestamp (epoch ms),
   checked ('1': the ledger was asked and does not hold it)
 
-Period state (HASH): q quota, r remaining, v ledger version, i incarnation (set when loaded),
+Period state (HASH): q quota, r remaining, v ledger version, t commit stamp (epoch ms) of that version,
+  i incarnation (set when loaded),
   sd settled horizon (epoch ms),
   u:<customerId> member's usage (present = member), a:<marker> alert notified,
   d:<eventId> pending decision (decided here, not yet confirmed in the ledger), pn their number,
   P:F:<key> family-wide and P:<customerId>:<key> member policy: lim limit, man manual '1',
   win window, app '1' when the level has a blocked-app set, whose apps are a:<appId> under it
 
-Reply: first {version, quota, incarnation, pending count before this call} of each period state
+Reply: first {version, quota, incarnation, pending count before this call, commit stamp} of each period state
 ({} when absent), then one entry
 per event, in order, ending early at a stop:
   {'NEW', decision}   decided now (also kept as pending in the period state)
@@ -181,9 +182,9 @@ end
 
 local states = {}
 for p = 1, periods do
-  local state = redis.call('HMGET', KEYS[p], 'v', 'q', 'i', 'pn')
+  local state = redis.call('HMGET', KEYS[p], 'v', 'q', 'i', 'pn', 't')
   if state[1] then
-    states[p] = { state[1], state[2], state[3] or '', state[4] or '0' }
+    states[p] = { state[1], state[2], state[3] or '', state[4] or '0', state[5] or '0' }
   else
     states[p] = {}
   end

@@ -47,6 +47,8 @@ export interface PeriodStateSeen {
   readonly incarnation: string;
   /** Decisions the state held pending (decided, not yet confirmed) when the call began. */
   readonly pending: number;
+  /** The commit stamp of the state's version. */
+  readonly stampMs: number;
   /** Redis, or the states the batch loaded from the ledger into memory while Redis was out. */
   readonly source: DecisionSource;
 }

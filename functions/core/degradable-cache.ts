@@ -1,7 +1,14 @@
 import type { LaneReply } from './decision';
 import { isInvariantError } from './errors';
 import type { PeriodSnapshot } from './family';
-import type { ConfirmedEvent, DecideContext, LaneEvent, OwnedPending, UsageCache } from './ports';
+import type {
+  ConfirmedEvent,
+  ConfirmedVersions,
+  DecideContext,
+  LaneEvent,
+  OwnedPending,
+  UsageCache,
+} from './ports';
 import type { RedisBreaker } from './redis-breaker';
 
 /**
@@ -46,7 +53,7 @@ export class DegradableCache implements UsageCache {
   confirm(
     familyId: number,
     period: string,
-    versions: { readonly before: number; readonly after: number; readonly incarnation: string },
+    versions: ConfirmedVersions,
     events: ReadonlyArray<ConfirmedEvent>,
   ): Promise<void> {
     return this.call((cache) => cache.confirm(familyId, period, versions, events));

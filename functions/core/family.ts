@@ -47,6 +47,8 @@ export interface PeriodSnapshot {
   readonly quotaBytes: number;
   readonly familyUsedBytes: number;
   readonly version: number;
+  /** The period's commit stamp (see commitStamp): rises with every commit and change, like the version. */
+  readonly stampMs: number;
   /** Epoch ms of the last settlement in the period (0: none): anything settled so far was settled by then. */
   readonly settledHorizonMs: number;
   /** The family-wide policy level; absent values fall through to the global default. */

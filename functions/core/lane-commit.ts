@@ -1,3 +1,4 @@
+import { nextStamp } from './commit-stamp';
 import type { Item, Lane } from './lane';
 import type { CommitUnit, ConfirmedEvent, PeriodCommit } from './ports';
 import { buildRejection, buildSettlement, type RejectionRecord, type SettlementWrite } from './settlement';
@@ -80,6 +81,7 @@ export function planCommit(lane: Lane, nowMs: number, outboxGraceMs: number): Pl
   if (chunk.length > 0) chunks.push(chunk);
 
   const committedBefore = new Map<string, number>();
+  const stamps = new Map<string, number>();
   return chunks.map((items) => {
     const byPeriod = new Map<string, { writes: SettlementWrite[]; rejections: RejectionRecord[] }>();
     for (const item of items) {
@@ -94,12 +96,19 @@ export function planCommit(lane: Lane, nowMs: number, outboxGraceMs: number): Pl
       const seen = lane.seen.get(period);
       if (!seen) throw new Error(`period ${period} of family ${lane.familyId} was answered without a state`);
       const earlier = committedBefore.get(period) ?? 0;
-      if (entry.writes.length + entry.rejections.length > 0) committedBefore.set(period, earlier + 1);
+      const stampBefore = stamps.get(period) ?? seen.stampMs;
+      const writes = entry.writes.length + entry.rejections.length > 0;
+      const stampMs = writes ? nextStamp(stampBefore, nowMs) : stampBefore;
+      if (writes) {
+        committedBefore.set(period, earlier + 1);
+        stamps.set(period, stampMs);
+      }
       return {
         period,
         versionBefore: seen.version + earlier,
         quotaBytes: seen.quotaBytes,
         incarnation: seen.incarnation,
+        stampMs,
         ...entry,
       };
     });
@@ -115,6 +124,7 @@ export function confirmations(committed: ReadonlyArray<PlannedUnit>) {
       before: number;
       after: number;
       incarnation: string;
+      stampMs: number;
       events: ConfirmedEvent[];
     }
   >();
@@ -125,9 +135,11 @@ export function confirmations(committed: ReadonlyArray<PlannedUnit>) {
         before: period.versionBefore,
         after: period.versionBefore,
         incarnation: period.incarnation,
+        stampMs: period.stampMs,
         events: [],
       };
       change.after = period.versionBefore + 1;
+      change.stampMs = period.stampMs;
       for (const { record } of period.writes) {
         change.events.push({ eventId: record.eventId, payloadHash: record.decision.payloadHash });
       }
@@ -143,7 +155,7 @@ export function confirmations(committed: ReadonlyArray<PlannedUnit>) {
   }
   return [...changes].map(([period, c]) => ({
     period,
-    versions: { before: c.before, after: c.after, incarnation: c.incarnation },
+    versions: { before: c.before, after: c.after, incarnation: c.incarnation, stampMs: c.stampMs },
     events: c.events,
   }));
 }

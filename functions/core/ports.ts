@@ -32,6 +32,15 @@ export interface ConfirmedEvent {
   readonly rejectedAtVersion?: number;
 }
 
+/** What a commit did to a period state's version: from `before` to `after`, decided in `incarnation`. */
+export interface ConfirmedVersions {
+  readonly before: number;
+  readonly after: number;
+  readonly incarnation: string;
+  /** The commit stamp the ledger holds at `after`. */
+  readonly stampMs: number;
+}
+
 /**
  * Per period, how many decisions the lane's earlier rounds left pending in
  * the state (their events are not sent again). Any other pending decision the
@@ -60,7 +69,7 @@ export interface UsageCache {
   confirm(
     familyId: number,
     period: string,
-    versions: { readonly before: number; readonly after: number; readonly incarnation: string },
+    versions: ConfirmedVersions,
     events: ReadonlyArray<ConfirmedEvent>,
   ): Promise<void>;
   /** Forgets a family's period states; the next event loads them from the ledger. */
@@ -73,6 +82,8 @@ export interface PeriodCommit {
   readonly versionBefore: number;
   /** The quota the period was decided with; kept on the period item when it is created. */
   readonly quotaBytes: number;
+  /** The commit stamp this commit leaves on the period item (nextStamp of the one it was decided at). */
+  readonly stampMs: number;
   /** The Redis state the decisions were made in (for confirming them there). */
   readonly incarnation: string;
   readonly writes: ReadonlyArray<SettlementWrite>;

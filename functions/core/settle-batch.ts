@@ -491,7 +491,7 @@ class Batch {
           period: period.period,
           status: record.decision.status,
           counted: record.decision.counted,
-          committedVersion: period.versionBefore + 1,
+          committedStampMs: period.stampMs,
           committedAtMs,
         });
       }

@@ -18,7 +18,11 @@ export interface UsageSnapshot {
   readonly memberUsedPercent: number | null;
   readonly blocked: boolean;
   readonly blockReason: DecisionStatus | null;
-  /** Rises with every commit that touches the member's family and period; later periods rank higher. */
+  /**
+   * Rises with every commit that touches the member's family and period, and
+   * with time across families (a member who moves ranks higher in the new
+   * one); later periods rank higher.
+   */
   readonly version: number;
   /** ISO-8601 time the committed state was read. */
   readonly asOf: string;
@@ -31,8 +35,8 @@ export interface MemberChange {
   readonly period: string;
   readonly status: DecisionStatus;
   readonly counted: boolean;
-  /** The period item's version the commit left behind. */
-  readonly committedVersion: number;
+  /** The commit stamp the commit left on the period item. */
+  readonly committedStampMs: number;
   /** When the ledger answered that the commit stood (epoch ms). */
   readonly committedAtMs: number;
 }
@@ -45,15 +49,19 @@ export interface CoalescedChange {
 }
 
 /**
- * Period versions restart at 1 each month; the period leads so a consumer
- * that keys its screen by member alone still sees the new month as newer.
- * 10^9 commits per family and month is far beyond any family, and yyyyMM·10^9
- * stays below 2^53.
+ * The period leads, so a consumer that keys its screen by member alone still
+ * sees the new month as newer; then the commit stamp, as ms from a day before
+ * the period's first day in UTC (before it in any zone). A period takes
+ * commits for at most about three months (late replays included), well under
+ * 10^10 ms, and yyyyMM·10^10 stays below 2^53.
  */
-const PERIOD_FACTOR = 1_000_000_000;
+const PERIOD_FACTOR = 10_000_000_000;
+const DAY_MS = 86_400_000;
 
-export function snapshotVersion(period: string, periodVersion: number): number {
-  return Number(period) * PERIOD_FACTOR + periodVersion;
+export function snapshotVersion(period: string, stampMs: number): number {
+  const base = Date.UTC(Number(period.slice(0, 4)), Number(period.slice(4, 6)) - 1, 1) - DAY_MS;
+  const within = Math.min(PERIOD_FACTOR - 1, Math.max(0, stampMs - base));
+  return Number(period) * PERIOD_FACTOR + within;
 }
 
 /**
@@ -78,13 +86,14 @@ export function coalesceChanges(changes: ReadonlyArray<MemberChange>): {
   return { entries, superseded: changes.length - entries.length };
 }
 
-const rank = (c: MemberChange) => snapshotVersion(c.period, c.committedVersion);
+const rank = (c: MemberChange) => snapshotVersion(c.period, c.committedStampMs);
 
 /** A family's period as the ledger holds it after the commit, with what the screens need of each member. */
 export interface CommittedPeriod {
   readonly familyId: number;
   readonly period: string;
-  readonly version: number;
+  /** The commit stamp of the state read. */
+  readonly stampMs: number;
   readonly quotaBytes: number;
   readonly familyUsedBytes: number;
   readonly members: ReadonlyMap<
@@ -119,7 +128,7 @@ export function buildSnapshot(
     memberUsedPercent: limit === null ? null : percent(used, limit),
     blocked: change.blockReason !== null,
     blockReason: change.blockReason,
-    version: snapshotVersion(state.period, state.version),
+    version: snapshotVersion(state.period, state.stampMs),
     asOf: new Date(asOfMs).toISOString(),
   };
 }

@@ -44,6 +44,7 @@ export function snapshotOf(familyId: number, index: number): PeriodSnapshot {
     quotaBytes: 10_000 + (index % 7) * 1_000,
     familyUsedBytes: 0,
     version: 0,
+    stampMs: 0,
     settledHorizonMs: 0,
     familyPolicy: NO_POLICY,
     members: [member(1, {}), member(2, MEMBER_2_POLICIES[index % MEMBER_2_POLICIES.length] ?? {})],
@@ -97,7 +98,7 @@ export async function runFamily(cache: RedisUsageCache, redis: RedisClient, fami
   await cache.confirm(
     familyId,
     PERIOD,
-    { before: 0, after: 1, incarnation: await incarnation() },
+    { before: 0, after: 1, incarnation: await incarnation(), stampMs: 0 },
     events.map((e) => ({ eventId: e.eventId, payloadHash: e.payloadHash })),
   );
   await decide('after confirmation', [first, usageEvent({ ...first, bytesUsed: first.bytesUsed + 1 })]);
@@ -105,9 +106,14 @@ export async function runFamily(cache: RedisUsageCache, redis: RedisClient, fami
   await cache.invalidate(familyId, [PERIOD]);
   await cache.hydrate({ ...snapshot, version: 1, familyUsedBytes: 4_000 });
   await decide('after reload', [event(familyId, 'r', 2, 100, 'app.x'), event(familyId, 'q', 1, 2_000)]);
-  await cache.confirm(familyId, PERIOD, { before: 0, after: 1, incarnation: 'old' }, []);
+  await cache.confirm(familyId, PERIOD, { before: 0, after: 1, incarnation: 'old', stampMs: 0 }, []);
   seen.push(['kept at version 1', await redis.exists(cache.keys.period(familyId, PERIOD))]);
-  await cache.confirm(familyId, PERIOD, { before: 5, after: 6, incarnation: await incarnation() }, []);
+  await cache.confirm(
+    familyId,
+    PERIOD,
+    { before: 5, after: 6, incarnation: await incarnation(), stampMs: 0 },
+    [],
+  );
   seen.push(['dropped for another version', await redis.exists(cache.keys.period(familyId, PERIOD))]);
   await cache.hydrate(snapshot);
   await decide('after the last load', [event(familyId, 'z', 1, 1)]);

@@ -75,9 +75,13 @@ export async function startClusterSettlementEnv(label: string) {
     families: new FamilyStore(tables.doc, tables.names.ledger),
     ledger: ledgerQueries(tables),
     invoke: (event: MskEvent) => handler(event, lambdaContext()),
-    /** The period state's fields, without its incarnation (random each time the state is loaded). */
+    /** The period state's fields, without its incarnation (random each time the state is loaded) and commit stamp (a time). */
     async redisPeriod(familyId: number, period: string) {
-      const { i: _incarnation, ...fields } = await redis.hgetall(cache.keys.period(familyId, period));
+      const {
+        i: _incarnation,
+        t: _stamp,
+        ...fields
+      } = await redis.hgetall(cache.keys.period(familyId, period));
       return fields;
     },
     async stop() {

@@ -115,11 +115,13 @@ export async function startSettlementEnv(label: string) {
     settlements(familyId: number, period: string) {
       return settlementsOf({ doc: tables.doc, ledgerTable: tables.names.ledger }, familyId, period);
     },
-    /** The period state's fields, without its incarnation (random each time the state is loaded). */
+    /** The period state's fields, without its incarnation (random each time the state is loaded) and commit stamp (a time). */
     async redisPeriod(familyId: number, period: string) {
-      const { i: _incarnation, ...fields } = await redis.redis.hgetall(
-        (baseDeps.cache as RedisUsageCache).keys.period(familyId, period),
-      );
+      const {
+        i: _incarnation,
+        t: _stamp,
+        ...fields
+      } = await redis.redis.hgetall((baseDeps.cache as RedisUsageCache).keys.period(familyId, period));
       return fields;
     },
     async stop() {

@@ -77,7 +77,9 @@ function unit(familyId: number, events: number, versionBefore = 0, eventIds?: st
   const period = writes[0]?.record.period ?? '202601';
   return {
     familyId,
-    periods: [{ period, versionBefore, quotaBytes: 1_000_000, incarnation: 'i', writes, rejections: [] }],
+    periods: [
+      { period, versionBefore, quotaBytes: 1_000_000, incarnation: 'i', stampMs: 1, writes, rejections: [] },
+    ],
   };
 }
 
@@ -148,6 +150,7 @@ describe('packed commits', () => {
         {
           period: event.period,
           versionBefore: 0,
+          stampMs: 1,
           quotaBytes: 100,
           incarnation: 'i',
           writes: [],
@@ -173,7 +176,9 @@ describe('packed commits', () => {
     const period = unit(familyId, 1).periods[0]?.period ?? '';
     const check = (versionBefore: number): CommitUnit => ({
       familyId,
-      periods: [{ period, versionBefore, quotaBytes: 0, incarnation: 'i', writes: [], rejections: [] }],
+      periods: [
+        { period, versionBefore, quotaBytes: 0, incarnation: 'i', stampMs: 1, writes: [], rejections: [] },
+      ],
     });
 
     const ok = check(0);

@@ -39,6 +39,7 @@ function snapshot(
     quotaBytes,
     familyUsedBytes: 0,
     version: 0,
+    stampMs: 0,
     settledHorizonMs: 0,
     familyPolicy: NO_POLICY,
     members: Object.entries(members).map(([customerId, policy]) => ({
@@ -127,7 +128,14 @@ describe('settle-lane.lua through the production wrapper', () => {
       new Map([
         [
           PERIOD,
-          { version: 0, quotaBytes: 10_000, incarnation: await incarnation(id), pending, source: 'redis' },
+          {
+            version: 0,
+            quotaBytes: 10_000,
+            incarnation: await incarnation(id),
+            pending,
+            stampMs: 0,
+            source: 'redis',
+          },
         ],
       ]);
     const first = laneEvent(usageEvent({ familyId: id, customerId: 1, eventTimeMs: MID_PERIOD }));
@@ -195,7 +203,7 @@ describe('confirmation after the ledger committed', () => {
   it('moves the state to the new version, ends pending decisions and marks the events settled', async () => {
     const id = await family(10_000);
     const { event } = await decide({ familyId: id, customerId: 1, bytesUsed: 500 });
-    await cache.confirm(id, PERIOD, { before: 0, after: 1, incarnation: await incarnation(id) }, [
+    await cache.confirm(id, PERIOD, { before: 0, after: 1, incarnation: await incarnation(id), stampMs: 0 }, [
       { eventId: event.eventId, payloadHash: event.payloadHash },
     ]);
     expect(await state(id)).toMatchObject({ version: 1, remaining: 9_500, pendingDecisions: 0 });
@@ -215,7 +223,7 @@ describe('confirmation after the ledger committed', () => {
     const stranger = usageEvent({ familyId: id, customerId: 77, eventTimeMs: MID_PERIOD });
     const member = usageEvent({ familyId: id, customerId: 1, bytesUsed: 10, eventTimeMs: MID_PERIOD });
     await cache.decideLane(id, [laneEvent(stranger), laneEvent(member)], NEVER_VERIFY);
-    await cache.confirm(id, PERIOD, { before: 0, after: 1, incarnation: await incarnation(id) }, [
+    await cache.confirm(id, PERIOD, { before: 0, after: 1, incarnation: await incarnation(id), stampMs: 0 }, [
       { eventId: stranger.eventId, payloadHash: stranger.payloadHash, rejectedAtVersion: 0 },
       { eventId: member.eventId, payloadHash: member.payloadHash },
     ]);
@@ -232,7 +240,12 @@ describe('confirmation after the ledger committed', () => {
   it('drops a state that was replaced from an older read while the ledger committed', async () => {
     const id = ++familyId;
     await cache.hydrate(snapshot(id, 10_000, { 1: {} }, { version: 7 }));
-    await cache.confirm(id, PERIOD, { before: 3, after: 4, incarnation: await incarnation(id) }, []);
+    await cache.confirm(
+      id,
+      PERIOD,
+      { before: 3, after: 4, incarnation: await incarnation(id), stampMs: 0 },
+      [],
+    );
     expect(await state(id)).toBeNull();
   });
 
@@ -244,7 +257,7 @@ describe('confirmation after the ledger committed', () => {
     await cache.hydrate(snapshot(id, 10_000, { 1: {} }));
     expect(await incarnation(id)).not.toBe(decidedIn);
 
-    await cache.confirm(id, PERIOD, { before: 0, after: 1, incarnation: decidedIn }, [
+    await cache.confirm(id, PERIOD, { before: 0, after: 1, incarnation: decidedIn, stampMs: 0 }, [
       { eventId: event.eventId, payloadHash: event.payloadHash },
     ]);
 
@@ -259,7 +272,7 @@ describe('confirmation after the ledger committed', () => {
     const { event } = await decide({ familyId: id, customerId: 1, bytesUsed: 500 });
     await local.redis.restore(key, 0, before, 'REPLACE');
 
-    await cache.confirm(id, PERIOD, { before: 0, after: 1, incarnation: await incarnation(id) }, [
+    await cache.confirm(id, PERIOD, { before: 0, after: 1, incarnation: await incarnation(id), stampMs: 0 }, [
       { eventId: event.eventId, payloadHash: event.payloadHash },
     ]);
 
@@ -269,7 +282,7 @@ describe('confirmation after the ledger committed', () => {
   it('keeps a state loaded after the commit', async () => {
     const id = ++familyId;
     await cache.hydrate(snapshot(id, 10_000, { 1: {} }, { version: 4 }));
-    await cache.confirm(id, PERIOD, { before: 3, after: 4, incarnation: 'another' }, []);
+    await cache.confirm(id, PERIOD, { before: 3, after: 4, incarnation: 'another', stampMs: 0 }, []);
     expect(await state(id)).toMatchObject({ version: 4 });
   });
 });
@@ -462,7 +475,7 @@ describe('cluster safety', () => {
   it('puts every key of a family in one cluster slot', async () => {
     const id = await family(10_000, { 1: {}, 2: {} });
     const { event } = await decide({ familyId: id, customerId: 2, appId: 'weird{app}id' });
-    await cache.confirm(id, PERIOD, { before: 0, after: 1, incarnation: await incarnation(id) }, [
+    await cache.confirm(id, PERIOD, { before: 0, after: 1, incarnation: await incarnation(id), stampMs: 0 }, [
       { eventId: event.eventId, payloadHash: 'h' },
     ]);
     const keys = [

@@ -210,4 +210,22 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
     }
     expect(ledgerUsed).toBe(15_000);
   });
+
+  it('a member who moves to another family mid-month gets higher versions there than in the old one', async () => {
+    const from = await family([{ customerId: 1 }, { customerId: 2 }]);
+    const moving = from.member(2);
+    // The old family is busy: many commits, so its period version is high.
+    for (let i = 0; i < 6; i++)
+      await invoke([usage(`busy${i}-${from.familyId}`, from.familyId, moving, 1_000)]);
+    const to = nextFamilyId++;
+    await env.families.putFamily({ familyId: to, quotaBytes: 10 * GB, members: [{ customerId: moving }] });
+    await invoke([usage(`moved-${to}`, to, moving, 5_000)]);
+
+    const inOld = snapshotsOf(from.familyId).filter((s) => s.customerId === moving);
+    const [inNew] = snapshotsOf(to);
+    expect(inOld).toHaveLength(6);
+    expect(inNew?.memberUsedBytes).toBe(5_000);
+    // A consumer keeping the highest version per member shows the new family.
+    expect(inNew?.version).toBeGreaterThan(Math.max(...inOld.map((s) => s.version)));
+  });
 });

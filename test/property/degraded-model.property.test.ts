@@ -129,6 +129,7 @@ async function run(family: typeof familyArb extends fc.Arbitrary<infer T> ? T : 
       quotaBytes: view.quota,
       familyUsedBytes: view.quota - view.remaining,
       version: versions.get(period) ?? 1,
+      stampMs: 0,
       settledHorizonMs: 0,
       familyPolicy: NO_POLICY,
       members: members.map((m) => ({
@@ -221,7 +222,7 @@ async function run(family: typeof familyArb extends fc.Arbitrary<infer T> ? T : 
         .confirm(
           familyId,
           period,
-          { before, after: before + 1, incarnation: seen?.incarnation ?? '' },
+          { before, after: before + 1, incarnation: seen?.incarnation ?? '', stampMs: 0 },
           confirmed,
         )
         .catch(() => tally('confirm-lost'));

@@ -159,6 +159,7 @@ describe('the in-memory twin decides as the Redis scripts do', () => {
             quotaBytes: family.quota,
             familyUsedBytes: family.members.reduce((n, m) => n + m.used, 0),
             version: versions.get(period) ?? START_VERSION,
+            stampMs: 0,
             settledHorizonMs: family.horizonAgoMs === 0 ? 0 : NOW - family.horizonAgoMs,
             familyPolicy: family.familyPolicy,
             members: family.members.map((m, i) => ({
@@ -194,7 +195,12 @@ describe('the in-memory twin decides as the Redis scripts do', () => {
               for (const period of PERIODS) {
                 const before = versions.get(period) ?? START_VERSION;
                 const events = decided.get(period) ?? [];
-                const versionsOf = (incarnation: string) => ({ before, after: before + 1, incarnation });
+                const versionsOf = (incarnation: string) => ({
+                  before,
+                  after: before + 1,
+                  incarnation,
+                  stampMs: 0,
+                });
                 const redisIncarnation = await local.redis.hget(
                   redis.keys.period(familyId, period),
                   FIELD.incarnation,

@@ -451,6 +451,7 @@ function snapshotOf(familyId: number, start: ModelPeriodStart): PeriodSnapshot {
     quotaBytes: start.quota,
     familyUsedBytes: start.familyUsedBytes,
     version: 0,
+    stampMs: 0,
     settledHorizonMs: 0,
     familyPolicy: NO_POLICY,
     members: start.members.map((m) => ({
@@ -565,7 +566,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
       await cache.confirm(
         familyId,
         period,
-        { before, after: before + 1, incarnation },
+        { before, after: before + 1, incarnation, stampMs: 0 },
         events.map((s) => s.event),
       );
       versions.set(period, before + 1);
@@ -617,6 +618,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
         return {
           period,
           versionBefore,
+          stampMs: 0,
           quota: null,
           remainingDelta: 0,
           policyLevels: [{ level, before, after }],

@@ -9,6 +9,7 @@ const snapshot: PeriodSnapshot = {
   quotaBytes: 1000,
   familyUsedBytes: 300,
   version: 4,
+  stampMs: 0,
   settledHorizonMs: 0,
   familyPolicy: NO_POLICY,
   members: [

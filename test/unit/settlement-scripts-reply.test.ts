@@ -26,7 +26,7 @@ const DECISION: Decision = {
 };
 
 const PERIODS = ['202611', '202612'];
-const STATES = [['3', '1000', 'inc-1', '2'], []];
+const STATES = [['3', '1000', 'inc-1', '2', '1764000000000'], []];
 
 function thrownBy(action: () => unknown): unknown {
   try {
@@ -62,7 +62,17 @@ describe('parseLaneReply', () => {
       ],
       stop: null,
       states: new Map([
-        ['202611', { version: 3, quotaBytes: 1000, incarnation: 'inc-1', pending: 2, source: 'redis' }],
+        [
+          '202611',
+          {
+            version: 3,
+            quotaBytes: 1000,
+            incarnation: 'inc-1',
+            pending: 2,
+            stampMs: 1_764_000_000_000,
+            source: 'redis',
+          },
+        ],
       ]),
     });
   });
@@ -125,6 +135,7 @@ describe('malformed replies fail loudly with MALFORMED_SCRIPT_REPLY', () => {
     ['states for another number of periods', [[['1', '1']]]],
     ['a state with a negative version', [[['-1', '5'], []]]],
     ['a state without its pending count', [[['1', '5', 'inc-1'], []]]],
+    ['a state without its commit stamp', [[['1', '5', 'inc-1', '0'], []]]],
     ['an answer that is not an array', [STATES, 'NEW']],
     ['an unknown kind', [STATES, ['OK', wire()]]],
     ['a lower-case kind', [STATES, ['new', wire()]]],

@@ -10,13 +10,15 @@ import {
 } from '../../functions/core/usage-snapshot';
 import type { SnapshotPutResult } from '../../functions/core/usage-snapshot-ports';
 
+const JUNE_10 = Date.UTC(2025, 5, 10);
+
 const change = (over: Partial<MemberChange> = {}): MemberChange => ({
   familyId: 1,
   customerId: 11,
   period: '202506',
   status: 'NORMAL',
   counted: true,
-  committedVersion: 3,
+  committedStampMs: JUNE_10 + 3,
   committedAtMs: 1_000,
   ...over,
 });
@@ -24,7 +26,7 @@ const change = (over: Partial<MemberChange> = {}): MemberChange => ({
 const state = (over: Partial<CommittedPeriod> = {}): CommittedPeriod => ({
   familyId: 1,
   period: '202506',
-  version: 3,
+  stampMs: JUNE_10 + 3,
   quotaBytes: 1_000,
   familyUsedBytes: 250,
   members: new Map([
@@ -35,18 +37,19 @@ const state = (over: Partial<CommittedPeriod> = {}): CommittedPeriod => ({
 });
 
 describe('coalescing', () => {
-  it('keeps one change per member: newest period, then newest version, then the latest delivered', () => {
+  it('keeps one change per member: newest period, then newest stamp, then the latest delivered', () => {
     const { entries, superseded } = coalesceChanges([
-      change({ customerId: 11, committedVersion: 3 }),
-      change({ customerId: 11, committedVersion: 4, status: 'MANUAL', counted: false }),
-      change({ customerId: 12, committedVersion: 4 }),
-      change({ customerId: 12, period: '202505', committedVersion: 90 }),
-      change({ customerId: 11, committedVersion: 4 }),
+      change({ customerId: 11, committedStampMs: JUNE_10 + 3 }),
+      change({ customerId: 11, committedStampMs: JUNE_10 + 4, status: 'MANUAL', counted: false }),
+      change({ customerId: 12, committedStampMs: JUNE_10 + 4 }),
+      // A late commit of May, stamped later than June's: the screen still shows June.
+      change({ customerId: 12, period: '202505', committedStampMs: JUNE_10 + 90 }),
+      change({ customerId: 11, committedStampMs: JUNE_10 + 4 }),
     ]);
     expect(superseded).toBe(3);
-    expect(entries.map((e) => [e.latest.customerId, e.latest.period, e.latest.committedVersion])).toEqual([
-      [11, '202506', 4],
-      [12, '202506', 4],
+    expect(entries.map((e) => [e.latest.customerId, e.latest.period, e.latest.committedStampMs])).toEqual([
+      [11, '202506', JUNE_10 + 4],
+      [12, '202506', JUNE_10 + 4],
     ]);
     expect(entries[0]?.blockReason).toBeNull();
   });
@@ -73,10 +76,18 @@ describe('the snapshot', () => {
       memberUsedPercent: 25,
       blocked: false,
       blockReason: null,
-      version: snapshotVersion('202506', 3),
+      version: snapshotVersion('202506', JUNE_10 + 3),
       asOf: '2025-06-01T00:00:00.000Z',
     });
-    expect(snapshotVersion('202506', 1)).toBeGreaterThan(snapshotVersion('202505', 999_999));
+  });
+
+  it('orders versions by period first, then by commit stamp, within the safe integers', () => {
+    const lateMayCommit = Date.UTC(2025, 7, 20);
+    expect(snapshotVersion('202506', Date.UTC(2025, 4, 31, 20))).toBeGreaterThan(
+      snapshotVersion('202505', lateMayCommit),
+    );
+    expect(snapshotVersion('202506', JUNE_10 + 1)).toBeGreaterThan(snapshotVersion('202506', JUNE_10));
+    expect(Number.isSafeInteger(snapshotVersion('299912', Date.UTC(2300, 0, 1)))).toBe(true);
   });
 
   it('an overdrawn family shows nothing remaining; no limit means no member percentage', () => {

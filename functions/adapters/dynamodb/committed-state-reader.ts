@@ -60,7 +60,7 @@ export class DynamoCommittedStateReader implements CommittedStateReader {
       states.push({
         familyId: w.familyId,
         period: w.period,
-        version: usage.version,
+        stampMs: usage.stampMs,
         quotaBytes:
           usage.quotaBytes ?? Number(items.get(keyOf(ledgerKeys.family(w.familyId)))?.quotaBytes ?? 0),
         familyUsedBytes: usage.usedBytes,

@@ -95,6 +95,7 @@ export class DynamoConfigStore implements ConfigStore {
         return {
           period: p,
           version: usage.version,
+          stampMs: usage.stampMs,
           quotaBytes: usage.quotaBytes,
           used: new Map([...usage.members].map(([id, m]) => [id, m.usedBytes])),
           alerts: new Map([...usage.members].map(([id, m]) => [id, m.alerts])),
@@ -243,11 +244,12 @@ export class DynamoConfigStore implements ConfigStore {
 /** A period item's share of a change: its version moves by one, under the version the change was planned against. */
 function periodUpdate(tableName: string, familyId: number, edit: PeriodEdit, nowMs: number) {
   const fence = versionCondition(edit.versionBefore);
-  const sets = ['familyId = :f', '#period = :p', 'ver = :next', 'configuredAt = :now'];
+  const sets = ['familyId = :f', '#period = :p', 'ver = :next', 'ts = :ts', 'configuredAt = :now'];
   const values: Record<string, unknown> = {
     ':f': familyId,
     ':p': edit.period,
     ':next': edit.versionBefore + 1,
+    ':ts': edit.stampMs,
     ':now': nowMs,
     ...fence.ExpressionAttributeValues,
   };

@@ -60,6 +60,7 @@ export class DynamoLedger implements Ledger {
       quotaBytes: usage.quotaBytes ?? directory.quotaBytes,
       familyUsedBytes: usage.usedBytes,
       version: usage.version,
+      stampMs: usage.stampMs,
       settledHorizonMs: usage.lastSettledAt,
       familyPolicy: directory.familyPolicy,
       members: directory.members.map((m) => {

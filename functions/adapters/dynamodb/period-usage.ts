@@ -30,6 +30,8 @@ export interface PeriodUsage {
   readonly quotaBytes: number | null;
   /** Moves by one with every commit and every family or policy change that concerns the period. */
   readonly version: number;
+  /** The commit stamp the last commit or change left (0: none). */
+  readonly stampMs: number;
   /** Epoch ms of the last settlement (0: none). */
   readonly lastSettledAt: number;
 }
@@ -84,6 +86,7 @@ export function readPeriodUsage(
     members,
     quotaBytes: item?.quota === undefined ? null : Number(item.quota),
     version: Number(item?.ver ?? 0),
+    stampMs: Number(item?.ts ?? 0),
     lastSettledAt: Number(item?.lastSettledAt ?? 0),
   };
 }
@@ -120,7 +123,12 @@ interface MemberDelta {
 export function periodUsageUpdate(
   tableName: string,
   familyId: number,
-  commit: { readonly period: Period; readonly versionBefore: number; readonly quotaBytes: number },
+  commit: {
+    readonly period: Period;
+    readonly versionBefore: number;
+    readonly quotaBytes: number;
+    readonly stampMs: number;
+  },
   writes: ReadonlyArray<SettlementWrite>,
   nowMs: number,
 ) {
@@ -164,6 +172,7 @@ export function periodUsageUpdate(
     'GSI2PK = :periodKey',
     'GSI2SK = :f',
     'ver = :next',
+    'ts = :ts',
     'quota = if_not_exists(quota, :quota)',
   ];
   const names: Record<string, string> = { '#period': 'period' };
@@ -174,6 +183,7 @@ export function periodUsageUpdate(
     ':now': nowMs,
     ':periodKey': ledgerKeys.periodFamiliesIndexPk(period),
     ':next': commit.versionBefore + 1,
+    ':ts': commit.stampMs,
     ':quota': commit.quotaBytes,
     ...fence.ExpressionAttributeValues,
   };

@@ -2,10 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { type DecidingState, decideEvent } from '../../core/decide-event';
 import type { Decision, EventReply, LaneReply, LaneStop, PeriodStateSeen } from '../../core/decision';
 import type { MemberPolicy, PeriodSnapshot } from '../../core/family';
-import type { ConfirmedEvent, DecideContext, LaneEvent, OwnedPending, UsageCache } from '../../core/ports';
+import type {
+  ConfirmedEvent,
+  ConfirmedVersions,
+  DecideContext,
+  LaneEvent,
+  OwnedPending,
+  UsageCache,
+} from '../../core/ports';
 
 interface PeriodState extends DecidingState {
   version: number;
+  stampMs: number;
   readonly incarnation: string;
   readonly settledHorizonMs: number;
   /** Decided here, not yet confirmed in the ledger. */
@@ -43,6 +51,7 @@ export class MemoryUsageCache implements UsageCache {
           quotaBytes: state.quota,
           incarnation: state.incarnation,
           pending: state.pending.size,
+          stampMs: state.stampMs,
           source: 'ledger',
         });
       }
@@ -127,6 +136,7 @@ export class MemoryUsageCache implements UsageCache {
       quota: snapshot.quotaBytes,
       remaining: snapshot.quotaBytes - snapshot.familyUsedBytes,
       version: snapshot.version,
+      stampMs: snapshot.stampMs,
       incarnation: `ledger-${randomBytes(8).toString('hex')}`,
       settledHorizonMs: snapshot.settledHorizonMs,
       used,
@@ -140,7 +150,7 @@ export class MemoryUsageCache implements UsageCache {
   async confirm(
     familyId: number,
     period: string,
-    versions: { readonly before: number; readonly after: number; readonly incarnation: string },
+    versions: ConfirmedVersions,
     events: ReadonlyArray<ConfirmedEvent>,
   ): Promise<void> {
     const key = stateKey(familyId, period);
@@ -153,6 +163,7 @@ export class MemoryUsageCache implements UsageCache {
       decided.every((e) => state?.pending.has(e.eventId))
     ) {
       state.version = versions.after;
+      state.stampMs = versions.stampMs;
     } else if (state && state.version !== versions.after) {
       this.states.delete(key);
       state = undefined;

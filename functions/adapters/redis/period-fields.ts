@@ -9,6 +9,7 @@ export const FIELD = {
   quota: 'q',
   remaining: 'r',
   version: 'v',
+  stamp: 't',
   incarnation: 'i',
   settledHorizon: 'sd',
   used: 'u:',
@@ -43,6 +44,8 @@ export function snapshotFields(snapshot: PeriodSnapshot): string[] {
     String(snapshot.quotaBytes - snapshot.familyUsedBytes),
     FIELD.version,
     String(snapshot.version),
+    FIELD.stamp,
+    String(snapshot.stampMs),
     FIELD.settledHorizon,
     String(snapshot.settledHorizonMs),
     ...policyFields('F', snapshot.familyPolicy),
@@ -60,6 +63,7 @@ export function editFields(edit: PeriodEdit): { set: string[]; del: string[] } {
   const set: string[] = [];
   const del: string[] = [];
   const names = (fields: string[]) => fields.filter((_, i) => i % 2 === 0);
+  set.push(FIELD.stamp, String(edit.stampMs));
   if (edit.quota?.mode === 'set') set.push(FIELD.quota, String(edit.quota.bytes));
   for (const { level, before, after } of edit.policyLevels) {
     const next = policyFields(level, after);

@@ -104,8 +104,14 @@ export function parseLaneReply(reply: unknown, periods: ReadonlyArray<string>): 
   for (const [i, state] of states.entries()) {
     if (!Array.isArray(state)) throw malformed('lane state', reply);
     if (state.length === 0) continue;
-    const [version, quota, incarnation, pending] = state.map(text);
-    if (!isCount(version) || !isCount(quota) || typeof incarnation !== 'string' || !isCount(pending)) {
+    const [version, quota, incarnation, pending, stamp] = state.map(text);
+    if (
+      !isCount(version) ||
+      !isCount(quota) ||
+      typeof incarnation !== 'string' ||
+      !isCount(pending) ||
+      !isCount(stamp)
+    ) {
       throw malformed('lane state values', reply);
     }
     seen.set(periods[i] as string, {
@@ -113,6 +119,7 @@ export function parseLaneReply(reply: unknown, periods: ReadonlyArray<string>): 
       quotaBytes: Number(quota),
       incarnation,
       pending: Number(pending),
+      stampMs: Number(stamp),
       source: 'redis',
     });
   }

@@ -3,7 +3,14 @@ import type { PeriodEdit } from '../../core/config/plan-change';
 import type { ConfigCache } from '../../core/config/ports';
 import type { LaneReply } from '../../core/decision';
 import type { MemberPolicy, PeriodSnapshot } from '../../core/family';
-import type { ConfirmedEvent, DecideContext, LaneEvent, OwnedPending, UsageCache } from '../../core/ports';
+import type {
+  ConfirmedEvent,
+  ConfirmedVersions,
+  DecideContext,
+  LaneEvent,
+  OwnedPending,
+  UsageCache,
+} from '../../core/ports';
 import { periodStateExpiry } from '../../core/time';
 import type { RedisClient } from './client';
 import { type RedisKeys, redisKeys } from './keys';
@@ -55,7 +62,7 @@ export class RedisUsageCache implements UsageCache, ConfigCache {
   async confirm(
     familyId: number,
     period: string,
-    versions: { readonly before: number; readonly after: number; readonly incarnation: string },
+    versions: ConfirmedVersions,
     events: ReadonlyArray<ConfirmedEvent>,
   ): Promise<void> {
     await this.redis.usConfirmLane(
@@ -66,6 +73,7 @@ export class RedisUsageCache implements UsageCache, ConfigCache {
       String(versions.after),
       versions.incarnation,
       String(this.settings.dedupWindowSeconds),
+      String(versions.stampMs),
       ...events.flatMap((e) =>
         e.rejectedAtVersion === undefined
           ? [e.eventId, e.payloadHash, '1']

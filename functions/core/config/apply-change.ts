@@ -49,7 +49,12 @@ export async function applyConfigChange(change: ConfigChange, deps: ConfigDeps):
       familyId === null ? Promise.resolve(null) : store.readFamily(familyId, periods),
       store.readGlobal(),
     ]);
-    const result = planChange(change, { family, global, currentPeriod: periodOf(nowMs, settings.timeZone) });
+    const result = planChange(change, {
+      family,
+      global,
+      currentPeriod: periodOf(nowMs, settings.timeZone),
+      nowMs,
+    });
     if (result.kind !== 'apply') return result;
     const { plan } = result;
     const outbox = plan.notifications.map((n) => newOutboxItem(n, nowMs, settings.outboxGraceMs));

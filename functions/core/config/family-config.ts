@@ -20,6 +20,8 @@ export interface MemberConfig {
 export interface PeriodConfig {
   readonly period: string;
   readonly version: number;
+  /** The commit stamp the period's last commit or change left. */
+  readonly stampMs: number;
   /** The quota fixed on the period, or null when none is yet (the family's applies). */
   readonly quotaBytes: number | null;
   readonly used: ReadonlyMap<number, number>;

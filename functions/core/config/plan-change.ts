@@ -1,3 +1,4 @@
+import { nextStamp } from '../commit-stamp';
 import { type MemberPolicy, NO_POLICY } from '../family';
 import type { PolicyLevelName, PolicyNotificationData, RetroactiveBlock } from '../outbox';
 import { type Rejection, reject } from '../rejection';
@@ -18,6 +19,8 @@ export interface PeriodEdit {
   readonly period: string;
   /** The period item's version the change was planned against; the commit moves it by one. */
   readonly versionBefore: number;
+  /** The commit stamp the change leaves on the period item. */
+  readonly stampMs: number;
   /** The period's quota: set to a new value, or fixed at the value it had (only if none is fixed yet). */
   readonly quota: { readonly mode: 'set' | 'fix'; readonly bytes: number } | null;
   /** How far the remaining pool moves (a quota change in the current period or later). */
@@ -77,6 +80,8 @@ export interface PlanContext {
   readonly global: GlobalConfig;
   /** The current period: retroactive blocks are judged against its usage. */
   readonly currentPeriod: string;
+  /** When the change is planned: the periods' commit stamps move to it (or past it). */
+  readonly nowMs: number;
 }
 
 const stale = (candidate: Version, stored: Version | undefined): PlanResult => ({
@@ -89,9 +94,10 @@ const unknownFamily = (familyId: number): PlanResult => ({
   rejection: reject('UNKNOWN_FAMILY', `family ${familyId} does not exist`),
 });
 
-const emptyEdit = (period: PeriodConfig): PeriodEdit => ({
+const emptyEdit = (period: PeriodConfig, nowMs: number): PeriodEdit => ({
   period: period.period,
   versionBefore: period.version,
+  stampMs: nextStamp(period.stampMs, nowMs),
   quota: null,
   remainingDelta: 0,
   policyLevels: [],
@@ -145,7 +151,9 @@ function apply(
   const familyId = family.familyId;
   const newQuota = delta.quota ?? family.quotaBytes;
   const periods = family.periods.map((period) => {
-    const edit = { ...emptyEdit(period) } as { -readonly [K in keyof PeriodEdit]: PeriodEdit[K] };
+    const edit = { ...emptyEdit(period, context.nowMs) } as {
+      -readonly [K in keyof PeriodEdit]: PeriodEdit[K];
+    };
     if (delta.quota !== undefined) {
       if (period.period < context.currentPeriod && family.exists) {
         edit.quota = { mode: 'fix', bytes: family.quotaBytes };
@@ -420,7 +428,7 @@ function planPolicy(
         : [],
       global: null,
       periods: family.periods.map((p) => ({
-        ...emptyEdit(p),
+        ...emptyEdit(p, context.nowMs),
         policyLevels: [{ level, before: levelBefore, after: levelAfter }],
         alertsAdded: p.period === context.currentPeriod ? alertsAdded : [],
         alertsRemoved: p.period === context.currentPeriod ? alertsRemoved : [],
