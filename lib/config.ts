@@ -104,6 +104,11 @@ export interface MskConfig {
     readonly policy: KafkaSubscription;
     readonly family: KafkaSubscription;
   };
+  /**
+   * Where the usage mapping starts reading when its consumer group has no
+   * committed offsets (a group with offsets resumes from them whatever this says).
+   */
+  readonly startingPosition: StartingPosition;
   readonly batchSize: number;
   readonly batchingWindowSeconds: number;
   readonly retryAttempts: number;
@@ -114,8 +119,21 @@ export interface MskConfig {
    * mode; see ARCHITECTURE.md.
    */
   readonly provisionedPollers: boolean;
-  readonly minPollers: number;
-  readonly maxPollers: number;
+  /** Partitions of the usage topic: one invocation each at a time. */
+  readonly partitions: number;
+  /**
+   * Provisioned pollers of the usage mapping, as its minimum and its maximum:
+   * scaling between the two rebalances the consumer group under load, which
+   * stops every partition for seconds.
+   */
+  readonly pollers: number;
+  /** The same for each config mapping. */
+  readonly configPollers: number;
+  /**
+   * The poller group the two config mappings share: low-volume topics on
+   * the same pollers instead of a dedicated set each.
+   */
+  readonly configPollerGroup: string;
   /**
    * Where the SQS interface endpoint in the cluster's VPC comes from, which the
    * pollers need to deliver discarded batches to the on-failure queue: `stack`
@@ -126,6 +144,13 @@ export interface MskConfig {
 }
 
 export type FailureDestinationEndpoint = 'stack' | 'existing';
+
+export type StartingPosition =
+  | { readonly position: 'LATEST' | 'TRIM_HORIZON' }
+  | { readonly position: 'AT_TIMESTAMP'; readonly timestampSeconds: number };
+
+/** Concurrent invocations one provisioned Kafka poller runs at most (Lambda guide, "Kafka event poller scaling modes"). */
+export const INVOCATIONS_PER_POLLER = 5;
 
 /** Lambda keeps this much of the account quota unreserved; reservations cannot eat into it. */
 const UNRESERVED_CONCURRENCY_MINIMUM = 100;
@@ -156,8 +181,14 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     throw new AppConfigError(`invalid deployment parameters: ${details}`);
   }
   const v = parsed.data;
-  if (v.mskMinPollers > v.mskMaxPollers) {
-    throw new AppConfigError('mskMinPollers must not exceed mskMaxPollers');
+  const startingPosition = startingPositionOf(v.mskStartingPosition, v.mskStartingTimestamp);
+  const pollers = pollersFor(v.mskPartitions, v.mskPollers);
+  if (v.usageEventsReservedConcurrency > 0 && v.usageEventsReservedConcurrency < v.mskPartitions) {
+    throw new AppConfigError(
+      `usageEventsReservedConcurrency (USAGE_EVENTS_RESERVED_CONCURRENCY) ${v.usageEventsReservedConcurrency} is below ` +
+        `mskPartitions (MSK_PARTITIONS) ${v.mskPartitions}: each partition runs an invocation at a time, so the ` +
+        'partitions beyond the reservation would be throttled and their records wait. Reserve at least one per partition',
+    );
   }
   if (v.mskClusterArn === EXAMPLE_MSK_CLUSTER_ARN && !v.allowPlaceholderCluster) {
     throw new AppConfigError(
@@ -226,13 +257,16 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
         policy: Object.freeze({ topic: v.mskPolicyTopic, consumerGroup: v.mskPolicyConsumerGroup }),
         family: Object.freeze({ topic: v.mskFamilyTopic, consumerGroup: v.mskFamilyConsumerGroup }),
       }),
+      startingPosition,
       batchSize: v.mskBatchSize,
       batchingWindowSeconds: v.mskBatchingWindowSeconds,
       retryAttempts: v.mskRetryAttempts,
       maxRecordAgeSeconds: v.mskMaxRecordAgeSeconds,
       provisionedPollers: v.mskProvisionedPollers,
-      minPollers: v.mskMinPollers,
-      maxPollers: v.mskMaxPollers,
+      partitions: v.mskPartitions,
+      pollers,
+      configPollers: v.mskConfigPollers,
+      configPollerGroup: `${v.namePrefix}-config-events`,
       failureDestinationEndpoint: v.mskClusterSqsEndpoint,
     }),
     network: Object.freeze({ vpcId: v.vpcId, vpcCidr: v.vpcCidr, createVpcEndpoints: v.createVpcEndpoints }),
@@ -271,6 +305,47 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     retainData: v.retainData,
     emulator: Object.freeze({ serviceEndpoint: v.serviceEndpoint, redisUrl: v.redisUrl }),
   });
+}
+
+function startingPositionOf(
+  position: StartingPosition['position'],
+  timestamp: string | undefined,
+): StartingPosition {
+  const key = `${PARAMETERS.mskStartingTimestamp.context} (${PARAMETERS.mskStartingTimestamp.env})`;
+  if (position !== 'AT_TIMESTAMP') {
+    if (timestamp !== undefined) {
+      throw new AppConfigError(`${key} is only read with mskStartingPosition=AT_TIMESTAMP, not ${position}`);
+    }
+    return { position };
+  }
+  if (timestamp === undefined) {
+    throw new AppConfigError(
+      `mskStartingPosition=AT_TIMESTAMP needs ${key}: the instant to start reading from`,
+    );
+  }
+  return { position, timestampSeconds: Math.floor(Date.parse(timestamp) / 1000) };
+}
+
+/**
+ * Enough pollers for every partition to run an invocation at once, and no
+ * more than there are partitions (a poller without one idles, billed).
+ */
+function pollersFor(partitions: number, override: number | undefined): number {
+  const needed = Math.ceil(partitions / INVOCATIONS_PER_POLLER);
+  if (override === undefined) return needed;
+  const key = `${PARAMETERS.mskPollers.context} (${PARAMETERS.mskPollers.env})`;
+  if (override < needed) {
+    throw new AppConfigError(
+      `${key} ${override} cannot run ${partitions} partitions at once: a poller runs at most ${INVOCATIONS_PER_POLLER} ` +
+        `invocations, so at least ${needed} are needed (or leave ${PARAMETERS.mskPollers.context} unset)`,
+    );
+  }
+  if (override > partitions) {
+    throw new AppConfigError(
+      `${key} ${override} exceeds mskPartitions ${partitions}: a poller needs a partition to read`,
+    );
+  }
+  return override;
 }
 
 /** The first two names whose values are equal, if any. */

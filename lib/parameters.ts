@@ -19,6 +19,9 @@ const LOG_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
+// Seconds are optional; a zone is not: a zoneless time would be read in the synthesizing machine's zone.
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
 const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[^/]+$/;
 
 export interface Parameter {
@@ -44,9 +47,12 @@ export const PARAMETERS = {
   mskBatchingWindowSeconds: { context: 'mskBatchingWindowSeconds', env: 'MSK_BATCHING_WINDOW_SECONDS' },
   mskRetryAttempts: { context: 'mskRetryAttempts', env: 'MSK_RETRY_ATTEMPTS' },
   mskMaxRecordAgeSeconds: { context: 'mskMaxRecordAgeSeconds', env: 'MSK_MAX_RECORD_AGE_SECONDS' },
+  mskStartingPosition: { context: 'mskStartingPosition', env: 'MSK_STARTING_POSITION' },
+  mskStartingTimestamp: { context: 'mskStartingTimestamp', env: 'MSK_STARTING_TIMESTAMP' },
   mskProvisionedPollers: { context: 'mskProvisionedPollers', env: 'MSK_PROVISIONED_POLLERS' },
-  mskMinPollers: { context: 'mskMinPollers', env: 'MSK_MIN_POLLERS' },
-  mskMaxPollers: { context: 'mskMaxPollers', env: 'MSK_MAX_POLLERS' },
+  mskPartitions: { context: 'mskPartitions', env: 'MSK_PARTITIONS' },
+  mskPollers: { context: 'mskPollers', env: 'MSK_POLLERS' },
+  mskConfigPollers: { context: 'mskConfigPollers', env: 'MSK_CONFIG_POLLERS' },
   mskClusterSqsEndpoint: { context: 'mskClusterSqsEndpoint', env: 'MSK_CLUSTER_SQS_ENDPOINT' },
   vpcId: { context: 'vpcId', env: 'VPC_ID' },
   vpcCidr: { context: 'vpcCidr', env: 'VPC_CIDR' },
@@ -153,9 +159,19 @@ export const parameterSchema = z.object({
   mskBatchingWindowSeconds: int(0, 0, 300),
   mskRetryAttempts: int(10, 0, 10_000),
   mskMaxRecordAgeSeconds: int(86_400, 60, 604_800),
+  // LATEST, so that a first deploy never settles what the topic still holds from before it (see docs/deploy.md).
+  mskStartingPosition: z.enum(['LATEST', 'TRIM_HORIZON', 'AT_TIMESTAMP']).default('LATEST'),
+  mskStartingTimestamp: z
+    .string()
+    .regex(ISO_INSTANT, 'an ISO-8601 instant with Z or an offset, e.g. 2027-03-01T00:00:00+09:00')
+    .refine((t) => !Number.isNaN(Date.parse(t)), 'not a valid date and time')
+    .optional(),
   mskProvisionedPollers: bool(true),
-  mskMinPollers: int(1, 1, 200),
-  mskMaxPollers: int(10, 1, 2000),
+  // 10,000 events/s at peak over 250 a partition: the latency budget in docs/capacity.md.
+  mskPartitions: int(40, 1, 10_000),
+  // A poller runs at most INVOCATIONS_PER_POLLER invocations at once; undefined derives the count from mskPartitions.
+  mskPollers: z.coerce.number().int().min(1).max(200).optional(),
+  mskConfigPollers: int(1, 1, 200),
   mskClusterSqsEndpoint: z.enum(['stack', 'existing']).optional(),
   vpcId: z
     .string()
@@ -181,7 +197,7 @@ export const parameterSchema = z.object({
     .string()
     .regex(/^sg-[0-9a-f]{8,17}$/, 'a security group id (sg-...)')
     .optional(),
-  usageEventsReservedConcurrency: int(20, 0, 1000),
+  usageEventsReservedConcurrency: int(40, 0, 1000),
   configEventsReservedConcurrency: int(10, 0, 1000),
   relayReservedConcurrency: int(5, 0, 1000),
   sweeperReservedConcurrency: int(1, 0, 1000),

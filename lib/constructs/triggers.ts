@@ -6,6 +6,7 @@ import {
   FilterCriteria,
   FilterRule,
   type IFunction,
+  type ProvisionedPollerConfig,
   StartingPosition,
 } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -91,23 +92,33 @@ export class Triggers extends Construct {
     const usage = { topic: msk.topic, consumerGroup: msk.consumerGroup };
     const { policy, family } = msk.configTopics;
     // A construct id makes the logical id: a new id for this one would replace the deployed mapping.
-    this.mskMapping = this.mskEventSource(
-      'UsageEventsFromMsk',
-      props.usageEvents,
-      usage,
-      props.usageEventsFailureQueue,
-    );
+    this.mskMapping = this.mskEventSource('UsageEventsFromMsk', props.usageEvents, usage, {
+      failureQueue: props.usageEventsFailureQueue,
+      startingPosition: msk.startingPosition,
+      pollers: { minimumPollers: msk.pollers, maximumPollers: msk.pollers },
+    });
+    // Config changes are versioned by their timestamp and a replayed one is stale, so reading what the topics
+    // hold costs nothing, while starting at LATEST could miss a change sent while the mapping is being created.
+    const config = {
+      failureQueue: props.configEventsFailureQueue,
+      startingPosition: { position: 'TRIM_HORIZON' } as const,
+      pollers: {
+        minimumPollers: msk.configPollers,
+        maximumPollers: msk.configPollers,
+        pollerGroupName: msk.configPollerGroup,
+      },
+    };
     this.policyUpdatedMapping = this.mskEventSource(
       'PolicyUpdatedFromMsk',
       props.configEvents,
       policy,
-      props.configEventsFailureQueue,
+      config,
     );
     this.familyUpdatedMapping = this.mskEventSource(
       'FamilyUpdatedFromMsk',
       props.configEvents,
       family,
-      props.configEventsFailureQueue,
+      config,
     );
     this.grantMskRead(props.usageEvents, msk.clusterArn, [usage]);
     this.grantMskRead(props.configEvents, msk.clusterArn, [policy, family]);
@@ -164,12 +175,16 @@ export class Triggers extends Construct {
     id: string,
     target: IFunction,
     subscription: KafkaSubscription,
-    failureQueue: IQueue,
+    options: {
+      failureQueue: IQueue;
+      startingPosition: MskConfig['startingPosition'];
+      pollers: ProvisionedPollerConfig;
+    },
   ): EventSourceMapping {
     const { msk } = this.props;
     const provisioned = msk.provisionedPollers
       ? {
-          provisionedPollerConfig: { minimumPollers: msk.minPollers, maximumPollers: msk.maxPollers },
+          provisionedPollerConfig: options.pollers,
           reportBatchItemFailures: true,
           bisectBatchOnError: true,
           retryAttempts: msk.retryAttempts,
@@ -181,10 +196,14 @@ export class Triggers extends Construct {
       eventSourceArn: msk.clusterArn,
       kafkaTopic: subscription.topic,
       kafkaConsumerGroupId: subscription.consumerGroup,
-      startingPosition: StartingPosition.TRIM_HORIZON,
+      startingPosition: StartingPosition[options.startingPosition.position],
+      startingPositionTimestamp:
+        options.startingPosition.position === 'AT_TIMESTAMP'
+          ? options.startingPosition.timestampSeconds
+          : undefined,
       batchSize: msk.batchSize,
       maxBatchingWindow: Duration.seconds(msk.batchingWindowSeconds),
-      onFailure: new SqsDlq(failureQueue),
+      onFailure: new SqsDlq(options.failureQueue),
       ...provisioned,
     });
   }

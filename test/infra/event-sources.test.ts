@@ -43,7 +43,7 @@ const configMapping = (t: Template, topic: string) => {
 };
 
 describe('MSK event-source mapping (usage-events)', () => {
-  it('reads the topic from TRIM_HORIZON with IAM auth, batching and the Kafka error-handling controls', () => {
+  it('reads the topic from LATEST with IAM auth, batching, one poller per 5 partitions and the Kafka error-handling controls', () => {
     const mapping = mappingFor('FunctionsUsageEvents');
     const failureQueue = logicalId(template, 'AWS::SQS::Queue', 'MessagingUsageEventsFailures');
     expect(mapping).toEqual({
@@ -51,10 +51,11 @@ describe('MSK event-source mapping (usage-events)', () => {
       EventSourceArn: EXAMPLE_MSK_CLUSTER_ARN,
       Topics: ['usage-events'],
       AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'usage-settlement' },
-      StartingPosition: 'TRIM_HORIZON',
+      StartingPosition: 'LATEST',
       BatchSize: 500,
       MaximumBatchingWindowInSeconds: 0,
-      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 10 },
+      // 40 partitions, 5 concurrent invocations a poller; never scaled, since scaling rebalances the group.
+      ProvisionedPollerConfig: { MinimumPollers: 8, MaximumPollers: 8 },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 10,
@@ -64,6 +65,44 @@ describe('MSK event-source mapping (usage-events)', () => {
     // IAM authentication: no SASL/SCRAM or mTLS secret is configured.
     expect(mapping.SourceAccessConfigurations).toBeUndefined();
   });
+
+  it(
+    'starts at the instant given with AT_TIMESTAMP, in Unix seconds; the config mappings stay at TRIM_HORIZON',
+    () => {
+      const cutover = synthesize({
+        context: { mskStartingPosition: 'AT_TIMESTAMP', mskStartingTimestamp: '2027-03-01T00:00:00+09:00' },
+      });
+      const usage = mappingsFor(cutover.template, 'FunctionsUsageEvents');
+      expect(usage[0]!.props).toMatchObject({
+        StartingPosition: 'AT_TIMESTAMP',
+        StartingPositionTimestamp: Date.UTC(2027, 1, 28, 15) / 1000,
+      });
+      for (const topic of ['policy-updated', 'family-updated']) {
+        expect(configMapping(cutover.template, topic).props.StartingPosition).toBe('TRIM_HORIZON');
+        expect(configMapping(cutover.template, topic).props.StartingPositionTimestamp).toBeUndefined();
+      }
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
+    'sizes its pollers from the partition count, min = max',
+    () => {
+      const sized = synthesize({ context: { mskPartitions: '64', usageEventsReservedConcurrency: '64' } });
+      expect(mappingsFor(sized.template, 'FunctionsUsageEvents')[0]!.props.ProvisionedPollerConfig).toEqual({
+        MinimumPollers: 13,
+        MaximumPollers: 13,
+      });
+      const overridden = synthesize({ context: { mskPollers: '20' } });
+      expect(
+        mappingsFor(overridden.template, 'FunctionsUsageEvents')[0]!.props.ProvisionedPollerConfig,
+      ).toEqual({
+        MinimumPollers: 20,
+        MaximumPollers: 20,
+      });
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
   it('keeps its logical id: a new one would make CloudFormation replace the deployed mapping', () => {
     const ids = mappingsFor(template, 'FunctionsUsageEvents').map((m) => m.id);
@@ -98,24 +137,31 @@ describe('MSK event-source mappings (config-events)', () => {
   it.each([
     ['policy-updated', 'usage-settlement-policy-updated'],
     ['family-updated', 'usage-settlement-family-updated'],
-  ])('reads %s as consumer group %s, with the settings of the usage-events mapping', (topic, group) => {
-    const failureQueue = logicalId(template, 'AWS::SQS::Queue', 'MessagingConfigEventsFailures');
-    expect(configMapping(template, topic).props).toEqual({
-      FunctionName: expect.anything(),
-      EventSourceArn: EXAMPLE_MSK_CLUSTER_ARN,
-      Topics: [topic],
-      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: group },
-      StartingPosition: 'TRIM_HORIZON',
-      BatchSize: 500,
-      MaximumBatchingWindowInSeconds: 0,
-      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 10 },
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      BisectBatchOnFunctionError: true,
-      MaximumRetryAttempts: 10,
-      MaximumRecordAgeInSeconds: 86_400,
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failureQueue, 'Arn'] } } },
-    });
-  });
+  ])(
+    'reads %s as consumer group %s from TRIM_HORIZON, on one poller of the shared config poller group',
+    (topic, group) => {
+      const failureQueue = logicalId(template, 'AWS::SQS::Queue', 'MessagingConfigEventsFailures');
+      expect(configMapping(template, topic).props).toEqual({
+        FunctionName: expect.anything(),
+        EventSourceArn: EXAMPLE_MSK_CLUSTER_ARN,
+        Topics: [topic],
+        AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: group },
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 500,
+        MaximumBatchingWindowInSeconds: 0,
+        ProvisionedPollerConfig: {
+          MinimumPollers: 1,
+          MaximumPollers: 1,
+          PollerGroupName: 'usage-settlement-config-events',
+        },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 10,
+        MaximumRecordAgeInSeconds: 86_400,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failureQueue, 'Arn'] } } },
+      });
+    },
+  );
 
   it('sends discarded batches to a queue of their own, not to the usage-events one', () => {
     const usageFailures = logicalId(template, 'AWS::SQS::Queue', 'MessagingUsageEventsFailures');
@@ -166,10 +212,7 @@ describe('MSK event-source mappings (config-events)', () => {
       ];
       expect(mappings).toHaveLength(3);
       for (const { props } of mappings) {
-        expect(props).toMatchObject({
-          DestinationConfig: expect.anything(),
-          StartingPosition: 'TRIM_HORIZON',
-        });
+        expect(props).toMatchObject({ DestinationConfig: expect.anything() });
         for (const provisionedOnly of [
           'ProvisionedPollerConfig',
           'FunctionResponseTypes',
