@@ -75,6 +75,8 @@ export interface AppConfig {
   };
   /** Whether tables and the secret survive `cdk destroy`. */
   readonly retainData: boolean;
+  /** Usage events a second the ledger takes from the start (warm throughput); 0 = none. */
+  readonly ledgerWarmEventsPerSecond: number;
   /** Emulator wiring (LocalStack); both undefined for AWS. */
   readonly emulator: {
     /** One endpoint for DynamoDB, SQS and EventBridge, passed to the functions. */
@@ -303,6 +305,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       cacheMemoryPercent: v.cacheMemoryAlarmPercent,
     }),
     retainData: v.retainData,
+    ledgerWarmEventsPerSecond: v.ledgerWarmEventsPerSecond,
     emulator: Object.freeze({ serviceEndpoint: v.serviceEndpoint, redisUrl: v.redisUrl }),
   });
 }

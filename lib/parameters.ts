@@ -97,6 +97,7 @@ export const PARAMETERS = {
   },
   cacheMemoryAlarmPercent: { context: 'cacheMemoryAlarmPercent', env: 'CACHE_MEMORY_ALARM_PERCENT' },
   retainData: { context: 'retainData', env: 'RETAIN_DATA' },
+  ledgerWarmEventsPerSecond: { context: 'ledgerWarmEventsPerSecond', env: 'LEDGER_WARM_EVENTS_PER_SECOND' },
   // Not REDIS_URL: that variable configures local runs, and must never leak into a deployment.
   serviceEndpoint: { context: 'serviceEndpoint', env: 'STACK_SERVICE_ENDPOINT' },
   redisUrl: { context: 'redisUrl', env: 'STACK_REDIS_URL' },
@@ -219,6 +220,8 @@ export const parameterSchema = z.object({
   configOffsetLagAlarmThreshold: int(1000, 1, Number.MAX_SAFE_INTEGER),
   cacheMemoryAlarmPercent: int(80, 1, 100),
   retainData: bool(true),
+  // The sustained rate of docs/capacity.md; 0 leaves the ledger at what a new on-demand table takes.
+  ledgerWarmEventsPerSecond: int(5_000, 0, 100_000),
   serviceEndpoint: z.url().optional(),
   redisUrl: z
     .string()

@@ -38,6 +38,7 @@ export class UsageSettlementStack extends Stack {
     this.data = new Data(this, 'Data', {
       removalPolicy,
       deletionProtection: config.retainData,
+      warmEventsPerSecond: config.ledgerWarmEventsPerSecond,
     });
     this.cache = new Cache(this, 'Cache', {
       vpc: this.network.vpc,
