@@ -72,6 +72,12 @@ export interface AppConfig {
     readonly configOffsetLag: number;
     /** DatabaseMemoryUsagePercentage of any cache node that alarms. */
     readonly cacheMemoryPercent: number;
+    /** EngineCPUUtilization of any cache node that alarms. */
+    readonly cacheCpuPercent: number;
+    /** CurrConnections of any cache node that alarms. */
+    readonly cacheConnections: number;
+    /** ReplicationLag (seconds) of any replica that alarms. */
+    readonly cacheReplicationLagSeconds: number;
   };
   /** Whether tables and the secret survive `cdk destroy`. */
   readonly retainData: boolean;
@@ -303,6 +309,9 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       offsetLag: v.offsetLagAlarmThreshold,
       configOffsetLag: v.configOffsetLagAlarmThreshold,
       cacheMemoryPercent: v.cacheMemoryAlarmPercent,
+      cacheCpuPercent: v.cacheCpuAlarmPercent,
+      cacheConnections: v.cacheConnectionsAlarmThreshold,
+      cacheReplicationLagSeconds: v.cacheReplicationLagAlarmSeconds,
     }),
     retainData: v.retainData,
     ledgerWarmEventsPerSecond: v.ledgerWarmEventsPerSecond,

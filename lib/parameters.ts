@@ -96,6 +96,15 @@ export const PARAMETERS = {
     env: 'CONFIG_OFFSET_LAG_ALARM_THRESHOLD',
   },
   cacheMemoryAlarmPercent: { context: 'cacheMemoryAlarmPercent', env: 'CACHE_MEMORY_ALARM_PERCENT' },
+  cacheCpuAlarmPercent: { context: 'cacheCpuAlarmPercent', env: 'CACHE_CPU_ALARM_PERCENT' },
+  cacheConnectionsAlarmThreshold: {
+    context: 'cacheConnectionsAlarmThreshold',
+    env: 'CACHE_CONNECTIONS_ALARM_THRESHOLD',
+  },
+  cacheReplicationLagAlarmSeconds: {
+    context: 'cacheReplicationLagAlarmSeconds',
+    env: 'CACHE_REPLICATION_LAG_ALARM_SECONDS',
+  },
   retainData: { context: 'retainData', env: 'RETAIN_DATA' },
   ledgerWarmEventsPerSecond: { context: 'ledgerWarmEventsPerSecond', env: 'LEDGER_WARM_EVENTS_PER_SECOND' },
   // Not REDIS_URL: that variable configures local runs, and must never leak into a deployment.
@@ -219,6 +228,10 @@ export const parameterSchema = z.object({
   offsetLagAlarmThreshold: int(10_000, 1, Number.MAX_SAFE_INTEGER),
   configOffsetLagAlarmThreshold: int(1000, 1, Number.MAX_SAFE_INTEGER),
   cacheMemoryAlarmPercent: int(80, 1, 100),
+  cacheCpuAlarmPercent: int(80, 1, 100),
+  // About 50 containers of the two Redis clients hold one connection to each node: 10 times that is a leak.
+  cacheConnectionsAlarmThreshold: int(500, 1, 65_000),
+  cacheReplicationLagAlarmSeconds: int(1, 1, 3_600),
   retainData: bool(true),
   // The sustained rate of docs/capacity.md; 0 leaves the ledger at what a new on-demand table takes.
   ledgerWarmEventsPerSecond: int(5_000, 0, 100_000),

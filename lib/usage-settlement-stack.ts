@@ -114,6 +114,9 @@ export class UsageSettlementStack extends Stack {
         shards: config.cache.shards,
         replicasPerShard: config.cache.replicasPerShard,
         memoryAlarmPercent: config.alarms.cacheMemoryPercent,
+        cpuAlarmPercent: config.alarms.cacheCpuPercent,
+        connectionsAlarmThreshold: config.alarms.cacheConnections,
+        replicationLagSeconds: config.alarms.cacheReplicationLagSeconds,
       },
     });
 
