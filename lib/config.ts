@@ -46,6 +46,9 @@ export interface AppConfig {
     readonly configEventsReservedConcurrency: number;
     readonly relayReservedConcurrency: number;
     readonly sweeperReservedConcurrency: number;
+    /** Initialised execution environments of the alias the mappings invoke; 0 = none (cold starts allowed). */
+    readonly usageEventsProvisionedConcurrency: number;
+    readonly configEventsProvisionedConcurrency: number;
     readonly usageEventsMemoryMb: number;
     readonly logRetentionDays: number;
     /**
@@ -247,6 +250,17 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
         'sweeperReservedConcurrency (0 = no reservation)',
     );
   }
+  for (const fn of ['usageEvents', 'configEvents'] as const) {
+    const provisioned = v[`${fn}ProvisionedConcurrency`];
+    const reservedConcurrency = v[`${fn}ReservedConcurrency`];
+    if (reservedConcurrency > 0 && provisioned > reservedConcurrency) {
+      const name = (p: ParameterName) => `${PARAMETERS[p].context} (${PARAMETERS[p].env})`;
+      throw new AppConfigError(
+        `${name(`${fn}ProvisionedConcurrency`)} ${provisioned} exceeds ${name(`${fn}ReservedConcurrency`)} ` +
+          `${reservedConcurrency}: provisioned environments count against the function's reservation`,
+      );
+    }
+  }
   const envOf = v.account && v.region ? { account: v.account, region: v.region } : undefined;
   if (v.vpcId && !envOf) {
     throw new AppConfigError(
@@ -291,6 +305,8 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       configEventsReservedConcurrency: v.configEventsReservedConcurrency,
       relayReservedConcurrency: v.relayReservedConcurrency,
       sweeperReservedConcurrency: v.sweeperReservedConcurrency,
+      usageEventsProvisionedConcurrency: v.usageEventsProvisionedConcurrency,
+      configEventsProvisionedConcurrency: v.configEventsProvisionedConcurrency,
       usageEventsMemoryMb: v.usageEventsMemoryMb,
       logRetentionDays: v.logRetentionDays,
       unreservedAccountConcurrency: v.unreservedAccountConcurrency,

@@ -76,6 +76,14 @@ export const PARAMETERS = {
   },
   relayReservedConcurrency: { context: 'relayReservedConcurrency', env: 'RELAY_RESERVED_CONCURRENCY' },
   sweeperReservedConcurrency: { context: 'sweeperReservedConcurrency', env: 'SWEEPER_RESERVED_CONCURRENCY' },
+  usageEventsProvisionedConcurrency: {
+    context: 'usageEventsProvisionedConcurrency',
+    env: 'USAGE_EVENTS_PROVISIONED_CONCURRENCY',
+  },
+  configEventsProvisionedConcurrency: {
+    context: 'configEventsProvisionedConcurrency',
+    env: 'CONFIG_EVENTS_PROVISIONED_CONCURRENCY',
+  },
   usageEventsMemoryMb: { context: 'usageEventsMemoryMb', env: 'USAGE_EVENTS_MEMORY_MB' },
   logRetentionDays: { context: 'logRetentionDays', env: 'LOG_RETENTION_DAYS' },
   unreservedAccountConcurrency: {
@@ -211,6 +219,8 @@ export const parameterSchema = z.object({
   configEventsReservedConcurrency: int(10, 0, 1000),
   relayReservedConcurrency: int(5, 0, 1000),
   sweeperReservedConcurrency: int(1, 0, 1000),
+  usageEventsProvisionedConcurrency: int(0, 0, 1000),
+  configEventsProvisionedConcurrency: int(0, 0, 1000),
   usageEventsMemoryMb: int(1024, 128, 10_240),
   unreservedAccountConcurrency: int(1000, 10, 1_000_000),
   logRetentionDays: z.coerce

@@ -71,9 +71,9 @@ export class UsageSettlementStack extends Stack {
     });
     this.triggers = new Triggers(this, 'Triggers', {
       msk: config.msk,
-      usageEvents: this.functions.usageEvents,
+      usageEvents: this.functions.usageEventsLive,
       usageEventsFailureQueue: this.messaging.usageEventsFailureQueue,
-      configEvents: this.functions.configEvents,
+      configEvents: this.functions.configEventsLive,
       configEventsFailureQueue: this.messaging.configEventsFailureQueue,
       outboxRelay: this.functions.outboxRelay,
       outbox: this.data.outbox,

@@ -1,7 +1,7 @@
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Alias, Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -81,6 +81,13 @@ const VPC_ENI_ACTIONS = [
 export class Functions extends Construct {
   readonly usageEvents: NodejsFunction;
   readonly configEvents: NodejsFunction;
+  /**
+   * What the Kafka mappings invoke: a published version, so a deploy moves
+   * the mappings at once from one whole version to the next, and provisioned
+   * concurrency (which only a version or an alias can have) is possible.
+   */
+  readonly usageEventsLive: Alias;
+  readonly configEventsLive: Alias;
   readonly outboxRelay: NodejsFunction;
   readonly outboxSweeper: NodejsFunction;
 
@@ -215,6 +222,9 @@ export class Functions extends Construct {
       ],
     });
 
+    this.usageEventsLive = liveAlias(this.usageEvents, config.functions.usageEventsProvisionedConcurrency);
+    this.configEventsLive = liveAlias(this.configEvents, config.functions.configEventsProvisionedConcurrency);
+
     this.outboxRelay = this.createFunction('OutboxRelay', {
       folder: 'outbox-relay',
       description:
@@ -318,4 +328,15 @@ export class Functions extends Construct {
     });
     return fn;
   }
+}
+
+/** The alias the mappings invoke, on the version this deploy publishes. */
+export const LIVE_ALIAS = 'live';
+
+function liveAlias(fn: NodejsFunction, provisionedConcurrency: number): Alias {
+  return new Alias(fn, 'Live', {
+    aliasName: LIVE_ALIAS,
+    version: fn.currentVersion,
+    provisionedConcurrentExecutions: provisionedConcurrency > 0 ? provisionedConcurrency : undefined,
+  });
 }

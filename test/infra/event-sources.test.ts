@@ -20,10 +20,25 @@ beforeAll(() => {
   template = synth.template;
 }, SYNTH_TIMEOUT_MS);
 
-const mappingsFor = (t: Template, functionPrefix: string) => {
+/** The function itself, or its alias: a Kafka mapping invokes the function's live alias. */
+const invokedIds = (t: Template, functionPrefix: string) => {
   const fnId = logicalId(t, 'AWS::Lambda::Function', functionPrefix);
+  const aliases = Object.entries(t.findResources('AWS::Lambda::Alias'))
+    .filter(([, a]) => (a.Properties.FunctionName as { Ref?: string }).Ref === fnId)
+    .map(([id]) => id);
+  return new Set([fnId, ...aliases]);
+};
+
+/**
+ * The resource a mapping's FunctionName names: a Ref to the function, or for an alias
+ * `<function name>:live` built from the alias's ARN (Ref).
+ */
+const targetOf = (functionName: unknown) => /"Ref":"([^"]+)"/.exec(JSON.stringify(functionName))?.[1] ?? '';
+
+const mappingsFor = (t: Template, functionPrefix: string) => {
+  const ids = invokedIds(t, functionPrefix);
   return Object.entries(t.findResources('AWS::Lambda::EventSourceMapping'))
-    .filter(([, m]) => (m.Properties.FunctionName as { Ref?: string }).Ref === fnId)
+    .filter(([, m]) => ids.has(targetOf(m.Properties.FunctionName)))
     .map(([id, m]) => ({ id, props: m.Properties as Record<string, unknown> }));
 };
 
@@ -104,6 +119,45 @@ describe('MSK event-source mapping (usage-events)', () => {
     SYNTH_TIMEOUT_MS,
   );
 
+  it('invokes the live alias of the version this deploy publishes, not $LATEST, without provisioned concurrency by default', () => {
+    const fnId = logicalId(template, 'AWS::Lambda::Function', 'FunctionsUsageEvents');
+    const aliasId = logicalId(template, 'AWS::Lambda::Alias', 'FunctionsUsageEventsLive');
+    const alias = template.findResources('AWS::Lambda::Alias')[aliasId]!.Properties;
+    expect(alias).toMatchObject({
+      Name: 'live',
+      FunctionName: { Ref: fnId },
+      FunctionVersion: {
+        'Fn::GetAtt': [expect.stringMatching(/^FunctionsUsageEventsCurrentVersion/), 'Version'],
+      },
+    });
+    expect(alias.ProvisionedConcurrencyConfig).toBeUndefined();
+    expect(targetOf(mappingFor('FunctionsUsageEvents').FunctionName)).toBe(aliasId);
+    expect(JSON.stringify(mappingFor('FunctionsUsageEvents').FunctionName)).toContain(':live');
+    for (const topic of ['policy-updated', 'family-updated']) {
+      expect(targetOf(configMapping(template, topic).props.FunctionName)).toBe(
+        logicalId(template, 'AWS::Lambda::Alias', 'FunctionsConfigEventsLive'),
+      );
+    }
+  });
+
+  it(
+    'keeps the provisioned concurrency asked for on each alias, within the reservation',
+    () => {
+      const warm = synthesize({
+        context: { usageEventsProvisionedConcurrency: '40', configEventsProvisionedConcurrency: '2' },
+      }).template;
+      const pc = (prefix: string) =>
+        warm.findResources('AWS::Lambda::Alias')[logicalId(warm, 'AWS::Lambda::Alias', prefix)]!.Properties
+          .ProvisionedConcurrencyConfig;
+      expect(pc('FunctionsUsageEventsLive')).toEqual({ ProvisionedConcurrentExecutions: 40 });
+      expect(pc('FunctionsConfigEventsLive')).toEqual({ ProvisionedConcurrentExecutions: 2 });
+      expect(() => synthesize({ context: { usageEventsProvisionedConcurrency: '41' } })).toThrow(
+        /usageEventsProvisionedConcurrency \(USAGE_EVENTS_PROVISIONED_CONCURRENCY\) 41 exceeds usageEventsReservedConcurrency/,
+      );
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
   it('keeps its logical id: a new one would make CloudFormation replace the deployed mapping', () => {
     const ids = mappingsFor(template, 'FunctionsUsageEvents').map((m) => m.id);
     expect(ids).toEqual(['TriggersUsageEventsFromMsk67523A60']);
@@ -113,9 +167,7 @@ describe('MSK event-source mapping (usage-events)', () => {
     'in on-demand mode drops the provisioned-only controls and warns',
     () => {
       const onDemand = synthesize({ context: { mskProvisionedPollers: 'false' } });
-      const fnId = logicalId(onDemand.template, 'AWS::Lambda::Function', 'FunctionsUsageEvents');
       onDemand.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-        FunctionName: { Ref: fnId },
         Topics: ['usage-events'],
         DestinationConfig: Match.anyValue(),
         ProvisionedPollerConfig: Match.absent(),
