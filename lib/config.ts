@@ -54,7 +54,7 @@ export interface AppConfig {
     /**
      * "Unreserved account concurrency" of the Lambda console before this stack: the
      * region's quota minus what other functions reserve. The stack's reservations
-     * must leave 100 of it unreserved.
+     * must leave 100 of it unreserved. Required to deploy; an offline synth assumes 1,000.
      */
     readonly unreservedAccountConcurrency: number;
   };
@@ -165,6 +165,8 @@ export const INVOCATIONS_PER_POLLER = 5;
 
 /** Lambda keeps this much of the account quota unreserved; reservations cannot eat into it. */
 const UNRESERVED_CONCURRENCY_MINIMUM = 100;
+/** An offline synth with the placeholder cluster checks the reservations against the default regional quota. */
+const OFFLINE_UNRESERVED_CONCURRENCY = 1000;
 
 export class AppConfigError extends Error {
   readonly code = 'INVALID_APP_CONFIG';
@@ -235,16 +237,24 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       );
     }
   }
+  const unreserved = v.unreservedAccountConcurrency ?? OFFLINE_UNRESERVED_CONCURRENCY;
+  if (v.unreservedAccountConcurrency === undefined && v.mskClusterArn !== EXAMPLE_MSK_CLUSTER_ARN) {
+    throw new AppConfigError(
+      'unreservedAccountConcurrency (UNRESERVED_ACCOUNT_CONCURRENCY) is required to deploy: the "Unreserved account ' +
+        'concurrency" of this account and region before this stack (aws lambda get-account-settings, ' +
+        'AccountLimit.UnreservedConcurrentExecutions), so that synthesis can check the reservations fit',
+    );
+  }
   const reserved =
     v.usageEventsReservedConcurrency +
     v.configEventsReservedConcurrency +
     v.relayReservedConcurrency +
     v.sweeperReservedConcurrency;
-  if (reserved > 0 && reserved > v.unreservedAccountConcurrency - UNRESERVED_CONCURRENCY_MINIMUM) {
+  if (reserved > 0 && reserved > unreserved - UNRESERVED_CONCURRENCY_MINIMUM) {
     throw new AppConfigError(
-      `the functions reserve ${reserved} concurrent executions, but an unreserved account concurrency of ${v.unreservedAccountConcurrency} ` +
+      `the functions reserve ${reserved} concurrent executions, but an unreserved account concurrency of ${unreserved} ` +
         `(unreservedAccountConcurrency, UNRESERVED_ACCOUNT_CONCURRENCY) leaves only ` +
-        `${Math.max(0, v.unreservedAccountConcurrency - UNRESERVED_CONCURRENCY_MINIMUM)} to reserve: Lambda keeps ` +
+        `${Math.max(0, unreserved - UNRESERVED_CONCURRENCY_MINIMUM)} to reserve: Lambda keeps ` +
         `${UNRESERVED_CONCURRENCY_MINIMUM} unreserved. Raise the Lambda concurrency quota until at least ${reserved + UNRESERVED_CONCURRENCY_MINIMUM} is unreserved, ` +
         'or lower usageEventsReservedConcurrency, configEventsReservedConcurrency, relayReservedConcurrency and ' +
         'sweeperReservedConcurrency (0 = no reservation)',
@@ -309,7 +319,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       configEventsProvisionedConcurrency: v.configEventsProvisionedConcurrency,
       usageEventsMemoryMb: v.usageEventsMemoryMb,
       logRetentionDays: v.logRetentionDays,
-      unreservedAccountConcurrency: v.unreservedAccountConcurrency,
+      unreservedAccountConcurrency: unreserved,
     }),
     settlement: Object.freeze({
       timeZone: v.settlementTimeZone,

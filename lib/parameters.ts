@@ -203,7 +203,8 @@ export const parameterSchema = z.object({
   cacheNodeType: z
     .string()
     .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/)
-    .default('cache.t4g.medium'),
+    // Not burstable: a t-class node runs out of CPU credits under the steady load of settlement.
+    .default('cache.m7g.large'),
   cacheEngineVersion: z
     .string()
     .regex(/^\d+\.\d+$/)
@@ -222,7 +223,8 @@ export const parameterSchema = z.object({
   usageEventsProvisionedConcurrency: int(0, 0, 1000),
   configEventsProvisionedConcurrency: int(0, 0, 1000),
   usageEventsMemoryMb: int(1024, 128, 10_240),
-  unreservedAccountConcurrency: int(1000, 10, 1_000_000),
+  // Required to deploy (loadAppConfig): no figure can stand in for an account's real one.
+  unreservedAccountConcurrency: z.coerce.number().int().min(10).max(1_000_000).optional(),
   logRetentionDays: z.coerce
     .number()
     .refine((d) => LOG_RETENTION_DAYS.includes(d), `one of ${LOG_RETENTION_DAYS.join(', ')}`)

@@ -17,6 +17,12 @@ const REAL_CLUSTER =
   'arn:aws:kafka:ap-northeast-2:111122223333:cluster/prod/abcd1234-ab12-cd34-ef56-abcdef123456-2';
 const loadForDeploy = (context: Record<string, unknown> = {}, env: Record<string, string> = {}) =>
   loadAppConfig(new App({ context }).node, env);
+/** The least a real deploy must say. */
+const DEPLOY = {
+  mskClusterArn: REAL_CLUSTER,
+  mskClusterSqsEndpoint: 'existing',
+  unreservedAccountConcurrency: '1000',
+} as const;
 
 describe('deployment parameters', () => {
   it('has defaults that synthesize offline: env-agnostic, example MSK cluster, new VPC', () => {
@@ -179,13 +185,25 @@ describe('deploy guards', () => {
     expect(loadForDeploy({}, { ALLOW_PLACEHOLDER_CLUSTER: 'true' }).msk.clusterArn).toBe(
       EXAMPLE_MSK_CLUSTER_ARN,
     );
+    expect(loadForDeploy(DEPLOY).msk.clusterArn).toBe(REAL_CLUSTER);
+  });
+
+  it("makes a deploy give the account's unreserved concurrency instead of assuming one", () => {
+    const { unreservedAccountConcurrency: _, ...withoutIt } = DEPLOY;
+    expect(() => loadForDeploy(withoutIt)).toThrow(
+      /unreservedAccountConcurrency \(UNRESERVED_ACCOUNT_CONCURRENCY\) is required to deploy/,
+    );
     expect(
-      loadForDeploy({ mskClusterArn: REAL_CLUSTER, mskClusterSqsEndpoint: 'existing' }).msk.clusterArn,
-    ).toBe(REAL_CLUSTER);
+      loadForDeploy(withoutIt, { UNRESERVED_ACCOUNT_CONCURRENCY: '400' }).functions
+        .unreservedAccountConcurrency,
+    ).toBe(400);
+    // An offline synth with the placeholder cluster checks against the default regional quota.
+    expect(load().functions.unreservedAccountConcurrency).toBe(1000);
+    expect(() => load({ unreservedAccountConcurrency: '9' })).toThrow(/unreservedAccountConcurrency/);
   });
 
   it('needs 100 unreserved executions beyond the 56 the functions reserve by default', () => {
-    const deploy = { mskClusterArn: REAL_CLUSTER, mskClusterSqsEndpoint: 'existing' };
+    const deploy = DEPLOY;
     expect(() => loadForDeploy({ ...deploy, unreservedAccountConcurrency: '155' })).toThrow(
       /reserve 56 concurrent executions.*leaves only 55 to reserve.*at least 156/,
     );
@@ -228,10 +246,7 @@ describe('deploy guards', () => {
     expect(() => loadForDeploy({ mskClusterArn: REAL_CLUSTER })).toThrow(
       /mskClusterSqsEndpoint \(MSK_CLUSTER_SQS_ENDPOINT\) is required to deploy/,
     );
-    expect(
-      loadForDeploy({ mskClusterArn: REAL_CLUSTER, mskClusterSqsEndpoint: 'existing' }).msk
-        .failureDestinationEndpoint,
-    ).toBe('existing');
+    expect(loadForDeploy(DEPLOY).msk.failureDestinationEndpoint).toBe('existing');
     // "stack" is only true when the stack deploys into the cluster's VPC and creates its endpoints.
     expect(() => load({ mskClusterSqsEndpoint: 'stack' })).toThrow(/needs vpcId/);
     expect(() =>

@@ -19,13 +19,26 @@ describe('feature flags', () => {
   });
 });
 
-describe('the new VPC', () => {
-  let template: Template;
-  beforeAll(() => {
-    template = synthesize().template;
-  }, SYNTH_TIMEOUT_MS);
+let template: Template;
+beforeAll(() => {
+  template = synthesize().template;
+}, SYNTH_TIMEOUT_MS);
 
+describe('the new VPC', () => {
   it('strips the default security group of its rules (restrictDefaultSecurityGroup)', () => {
     template.resourceCountIs('Custom::VpcRestrictDefaultSG', 1);
   });
+});
+
+describe('Valkey', () => {
+  it(
+    'runs on a non-burstable node type by default: a t-class node runs out of CPU credits under steady load',
+    () => {
+      const { template } = synthesize();
+      template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+        CacheNodeType: 'cache.m7g.large',
+      });
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 });
