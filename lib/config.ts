@@ -23,6 +23,12 @@ export interface AppConfig {
    * outputs), so a retained table never blocks a redeploy.
    */
   readonly namePrefix: string;
+  /**
+   * A shadow run beside the system being replaced: it settles into its own
+   * tables and publishes nothing (no outbox relay or sweeper, no usage
+   * snapshots). docs/deploy.md, "Cutover".
+   */
+  readonly shadow: boolean;
   readonly msk: MskConfig;
   readonly network: {
     /** An existing VPC (looked up, so an account and region are required); undefined creates one. */
@@ -194,6 +200,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     throw new AppConfigError(`invalid deployment parameters: ${details}`);
   }
   const v = parsed.data;
+  if (v.shadow) refuseProductionNames(v);
   const startingPosition = startingPositionOf(v.mskStartingPosition, v.mskStartingTimestamp);
   const pollers = pollersFor(v.mskPartitions, v.mskPollers);
   if (v.usageEventsReservedConcurrency > 0 && v.usageEventsReservedConcurrency < v.mskPartitions) {
@@ -281,6 +288,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     env: envOf,
     stackName: v.stackName,
     namePrefix: v.namePrefix,
+    shadow: v.shadow,
     msk: Object.freeze({
       clusterArn: v.mskClusterArn,
       topic: v.mskTopic,
@@ -343,6 +351,29 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     ledgerWarmEventsPerSecond: v.ledgerWarmEventsPerSecond,
     emulator: Object.freeze({ serviceEndpoint: v.serviceEndpoint, redisUrl: v.redisUrl }),
   });
+}
+
+/**
+ * A shadow stack under a production stack's name would turn that stack into a
+ * shadow, and under its consumer groups would take its partitions: every one
+ * of these must be a name of the shadow's own, not the default.
+ */
+function refuseProductionNames(v: ReturnType<typeof parameterSchema.parse>): void {
+  const own = [
+    'stackName',
+    'namePrefix',
+    'mskConsumerGroup',
+    'mskPolicyConsumerGroup',
+    'mskFamilyConsumerGroup',
+  ] as const;
+  const defaulted = own.filter((name) => v[name] === parameterSchema.shape[name].parse(undefined));
+  if (defaulted.length > 0) {
+    throw new AppConfigError(
+      `shadow=true needs names of its own, apart from the production stack's: set ${defaulted
+        .map((name) => `${PARAMETERS[name].context} (${PARAMETERS[name].env})`)
+        .join(', ')}`,
+    );
+  }
 }
 
 function startingPositionOf(

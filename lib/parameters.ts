@@ -35,6 +35,7 @@ export const PARAMETERS = {
   region: { context: 'region', env: 'CDK_DEFAULT_REGION' },
   stackName: { context: 'stackName', env: 'STACK_NAME' },
   namePrefix: { context: 'namePrefix', env: 'NAME_PREFIX' },
+  shadow: { context: 'shadow', env: 'SHADOW' },
   mskClusterArn: { context: 'mskClusterArn', env: 'MSK_CLUSTER_ARN' },
   allowPlaceholderCluster: { context: 'allowPlaceholderCluster', env: 'ALLOW_PLACEHOLDER_CLUSTER' },
   mskTopic: { context: 'mskTopic', env: 'MSK_TOPIC' },
@@ -162,6 +163,7 @@ export const parameterSchema = z.object({
       'lower-case letters, digits and single hyphens, 2-32 chars',
     )
     .default('usage-settlement'),
+  shadow: bool(false),
   mskClusterArn: z
     .string()
     .regex(MSK_CLUSTER_ARN, 'must be an MSK cluster ARN')

@@ -183,6 +183,7 @@ export function createAlarms(
   }
   for (const name of Object.keys(props.functions) as (keyof ObservabilityProps['functions'])[]) {
     const fn = props.functions[name];
+    if (!fn) continue;
     const id = `${name[0]!.toUpperCase()}${name.slice(1)}Errors`;
     alarms[id] = above(
       id,

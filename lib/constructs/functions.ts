@@ -88,8 +88,9 @@ export class Functions extends Construct {
    */
   readonly usageEventsLive: Alias;
   readonly configEventsLive: Alias;
-  readonly outboxRelay: NodejsFunction;
-  readonly outboxSweeper: NodejsFunction;
+  /** Absent in a shadow stack: nothing publishes its notifications. */
+  readonly outboxRelay: NodejsFunction | undefined;
+  readonly outboxSweeper: NodejsFunction | undefined;
 
   constructor(
     scope: Construct,
@@ -173,6 +174,7 @@ export class Functions extends Construct {
         // The usage snapshots go to the notification bus, under the notifications' source.
         [ENV.eventBusName]: messaging.bus.eventBusName,
         [ENV.notificationSource]: config.settlement.notificationSource,
+        [ENV.usageSnapshots]: String(!config.shadow),
       },
       statements: [
         new PolicyStatement({
@@ -189,11 +191,16 @@ export class Functions extends Construct {
           resources: [ledger.tableArn, `${ledger.tableArn}/index/${LEDGER_TABLE.familyPeriodIndex.name}`],
         }),
         ...kafkaConsumerStatements(),
-        new PolicyStatement({
-          sid: 'UsageSnapshotsPublish',
-          actions: ['events:PutEvents'],
-          resources: [messaging.bus.eventBusArn],
-        }),
+        // A shadow stack publishes nothing; without the grant it cannot.
+        ...(config.shadow
+          ? []
+          : [
+              new PolicyStatement({
+                sid: 'UsageSnapshotsPublish',
+                actions: ['events:PutEvents'],
+                resources: [messaging.bus.eventBusArn],
+              }),
+            ]),
       ],
     });
 
@@ -225,6 +232,11 @@ export class Functions extends Construct {
     this.usageEventsLive = liveAlias(this.usageEvents, config.functions.usageEventsProvisionedConcurrency);
     this.configEventsLive = liveAlias(this.configEvents, config.functions.configEventsProvisionedConcurrency);
 
+    if (config.shadow) {
+      this.outboxRelay = undefined;
+      this.outboxSweeper = undefined;
+      return;
+    }
     this.outboxRelay = this.createFunction('OutboxRelay', {
       folder: 'outbox-relay',
       description:

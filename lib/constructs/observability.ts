@@ -37,11 +37,12 @@ export interface ObservabilityProps {
     readonly policyUpdated: KafkaSubscription;
     readonly familyUpdated: KafkaSubscription;
   };
+  /** The outbox functions are absent in a shadow stack. */
   readonly functions: {
     readonly usageEvents: IFunction;
     readonly configEvents: IFunction;
-    readonly outboxRelay: IFunction;
-    readonly outboxSweeper: IFunction;
+    readonly outboxRelay: IFunction | undefined;
+    readonly outboxSweeper: IFunction | undefined;
   };
   readonly tables: { readonly ledger: ITable; readonly outbox: ITable };
   readonly queues: {
@@ -261,7 +262,9 @@ export class Observability extends Construct {
   }
 
   private addLambdaWidgets(): void {
-    const fns = Object.entries(this.props.functions);
+    const fns = Object.entries(this.props.functions).filter(
+      (entry): entry is [string, IFunction] => entry[1] !== undefined,
+    );
     const { clusterName, usageEvents, policyUpdated, familyUpdated } = this.props.consumerLag;
     const perFunction = (title: string, metric: (fn: IFunction) => IMetric) =>
       new GraphWidget({

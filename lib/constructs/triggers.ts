@@ -31,10 +31,11 @@ export interface TriggersProps {
    * role then never writes into usage-events' queue.
    */
   readonly configEventsFailureQueue: IQueue;
-  readonly outboxRelay: IFunction;
+  /** With the sweeper, absent in a shadow stack: then nothing triggers either. */
+  readonly outboxRelay: IFunction | undefined;
   readonly outbox: ITable;
   readonly relayFailureQueue: IQueue;
-  readonly outboxSweeper: IFunction;
+  readonly outboxSweeper: IFunction | undefined;
   readonly sweeperRate: Duration;
   readonly sweeperScheduleDeadLetterQueue: IQueue;
 }
@@ -80,7 +81,7 @@ export class Triggers extends Construct {
   readonly mskMapping: EventSourceMapping;
   readonly policyUpdatedMapping: EventSourceMapping;
   readonly familyUpdatedMapping: EventSourceMapping;
-  readonly sweeperSchedule: Schedule;
+  readonly sweeperSchedule: Schedule | undefined;
 
   constructor(
     scope: Construct,
@@ -123,11 +124,13 @@ export class Triggers extends Construct {
     this.grantMskRead(props.usageEvents, msk.clusterArn, [usage]);
     this.grantMskRead(props.configEvents, msk.clusterArn, [policy, family]);
     this.warnAboutMskSettings(msk);
-    this.outboxStream(props);
-    this.sweeperSchedule = this.sweeperScheduleFor(props);
+    if (props.outboxRelay) this.outboxStream(props.outboxRelay, props);
+    this.sweeperSchedule = props.outboxSweeper
+      ? this.sweeperScheduleFor(props.outboxSweeper, props)
+      : undefined;
   }
 
-  private sweeperScheduleFor(props: TriggersProps): Schedule {
+  private sweeperScheduleFor(sweeper: IFunction, props: TriggersProps): Schedule {
     const stack = Stack.of(this);
     const role = new Role(this, 'SweeperScheduleRole', {
       description: 'EventBridge Scheduler: invoke the outbox sweeper, dead-letter failed invocations',
@@ -138,7 +141,7 @@ export class Triggers extends Construct {
     const schedule = new Schedule(this, 'SweeperSchedule', {
       description: 'Runs the outbox sweeper: re-publish due pending notifications, fail exhausted ones',
       schedule: ScheduleExpression.rate(props.sweeperRate),
-      target: new LambdaInvoke(props.outboxSweeper, {
+      target: new LambdaInvoke(sweeper, {
         role,
         retryAttempts: 2,
         // A run older than one period is pointless: the next scheduled run already does the same work.
@@ -149,13 +152,13 @@ export class Triggers extends Construct {
     // Scheduler invokes asynchronously: its retry policy and dead-letter queue only see a refused Invoke
     // call. Lambda queues the event, and throttles or a function error happen later, in Lambda's own
     // async queue: without this config a throttled run waits up to 6 hours and then disappears.
-    props.outboxSweeper.configureAsyncInvoke({
+    sweeper.configureAsyncInvoke({
       maxEventAge: props.sweeperRate,
       // The next scheduled run does the same work; a failed run is reported, not repeated.
       retryAttempts: 0,
       onFailure: new SqsDestination(props.sweeperScheduleDeadLetterQueue),
     });
-    const sweeperId = stack.getLogicalId(props.outboxSweeper.node.defaultChild as CfnElement);
+    const sweeperId = stack.getLogicalId(sweeper.node.defaultChild as CfnElement);
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${sweeperId}.Arn>:*]`,
       reason:
@@ -267,8 +270,8 @@ export class Triggers extends Construct {
     }
   }
 
-  private outboxStream(props: TriggersProps): void {
-    props.outboxRelay.addEventSource(
+  private outboxStream(relay: IFunction, props: TriggersProps): void {
+    relay.addEventSource(
       new DynamoEventSource(props.outbox, {
         startingPosition: StartingPosition.TRIM_HORIZON,
         batchSize: 100,
