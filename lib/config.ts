@@ -122,6 +122,12 @@ export interface MskConfig {
     readonly family: KafkaSubscription;
   };
   /**
+   * Whether the usage mapping exists: false readies a stack for the switch
+   * from the replaced system, which then adds it at AT_TIMESTAMP (the instant
+   * of the switch, which cannot be in the future when the mapping is created).
+   */
+  readonly usageMapping: boolean;
+  /**
    * Where the usage mapping starts reading when its consumer group has no
    * committed offsets (a group with offsets resumes from them whatever this says).
    */
@@ -297,6 +303,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
         policy: Object.freeze({ topic: v.mskPolicyTopic, consumerGroup: v.mskPolicyConsumerGroup }),
         family: Object.freeze({ topic: v.mskFamilyTopic, consumerGroup: v.mskFamilyConsumerGroup }),
       }),
+      usageMapping: v.mskUsageMapping,
       startingPosition,
       batchSize: v.mskBatchSize,
       batchingWindowSeconds: v.mskBatchingWindowSeconds,

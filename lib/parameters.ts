@@ -48,6 +48,7 @@ export const PARAMETERS = {
   mskBatchingWindowSeconds: { context: 'mskBatchingWindowSeconds', env: 'MSK_BATCHING_WINDOW_SECONDS' },
   mskRetryAttempts: { context: 'mskRetryAttempts', env: 'MSK_RETRY_ATTEMPTS' },
   mskMaxRecordAgeSeconds: { context: 'mskMaxRecordAgeSeconds', env: 'MSK_MAX_RECORD_AGE_SECONDS' },
+  mskUsageMapping: { context: 'mskUsageMapping', env: 'MSK_USAGE_MAPPING' },
   mskStartingPosition: { context: 'mskStartingPosition', env: 'MSK_STARTING_POSITION' },
   mskStartingTimestamp: { context: 'mskStartingTimestamp', env: 'MSK_STARTING_TIMESTAMP' },
   mskProvisionedPollers: { context: 'mskProvisionedPollers', env: 'MSK_PROVISIONED_POLLERS' },
@@ -179,6 +180,7 @@ export const parameterSchema = z.object({
   mskBatchingWindowSeconds: int(0, 0, 300),
   mskRetryAttempts: int(10, 0, 10_000),
   mskMaxRecordAgeSeconds: int(86_400, 60, 604_800),
+  mskUsageMapping: bool(true),
   // LATEST, so that a first deploy never settles what the topic still holds from before it (see docs/deploy.md).
   mskStartingPosition: z.enum(['LATEST', 'TRIM_HORIZON', 'AT_TIMESTAMP']).default('LATEST'),
   mskStartingTimestamp: z

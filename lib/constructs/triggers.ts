@@ -78,7 +78,8 @@ export function pendingOutboxFilters(): Array<Record<string, unknown>> {
  * the sweeper's asynchronous invocation settings.
  */
 export class Triggers extends Construct {
-  readonly mskMapping: EventSourceMapping;
+  /** Absent until the switch from the replaced system (mskUsageMapping=false). */
+  readonly mskMapping: EventSourceMapping | undefined;
   readonly policyUpdatedMapping: EventSourceMapping;
   readonly familyUpdatedMapping: EventSourceMapping;
   readonly sweeperSchedule: Schedule | undefined;
@@ -93,11 +94,13 @@ export class Triggers extends Construct {
     const usage = { topic: msk.topic, consumerGroup: msk.consumerGroup };
     const { policy, family } = msk.configTopics;
     // A construct id makes the logical id: a new id for this one would replace the deployed mapping.
-    this.mskMapping = this.mskEventSource('UsageEventsFromMsk', props.usageEvents, usage, {
-      failureQueue: props.usageEventsFailureQueue,
-      startingPosition: msk.startingPosition,
-      pollers: { minimumPollers: msk.pollers, maximumPollers: msk.pollers },
-    });
+    this.mskMapping = msk.usageMapping
+      ? this.mskEventSource('UsageEventsFromMsk', props.usageEvents, usage, {
+          failureQueue: props.usageEventsFailureQueue,
+          startingPosition: msk.startingPosition,
+          pollers: { minimumPollers: msk.pollers, maximumPollers: msk.pollers },
+        })
+      : undefined;
     // Config changes are versioned by their timestamp and a replayed one is stale, so reading what the topics
     // hold costs nothing, while starting at LATEST could miss a change sent while the mapping is being created.
     const config = {

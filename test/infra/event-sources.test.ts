@@ -158,6 +158,16 @@ describe('MSK event-source mapping (usage-events)', () => {
     SYNTH_TIMEOUT_MS,
   );
 
+  it(
+    'is left out with mskUsageMapping=false (a stack readied for the switch), the config mappings kept',
+    () => {
+      const ready = synthesize({ context: { mskUsageMapping: 'false' } }).template;
+      expect(mappingsFor(ready, 'FunctionsUsageEvents')).toEqual([]);
+      expect(mappingsFor(ready, 'FunctionsConfigEvents')).toHaveLength(2);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
   it('keeps its logical id: a new one would make CloudFormation replace the deployed mapping', () => {
     const ids = mappingsFor(template, 'FunctionsUsageEvents').map((m) => m.id);
     expect(ids).toEqual(['TriggersUsageEventsFromMsk67523A60']);
