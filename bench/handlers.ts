@@ -49,19 +49,22 @@ function degradedDeps(stores: RunStores, wrap: (ledger: Ledger) => Ledger): Sett
  * handler, publishing the usage snapshots to `bus` when there is one (their
  * committed-state reads go through the same metered, delayed client);
  * degraded: (b) without Redis. `wrap` puts a meter around the ledger (W2
- * times each commit).
+ * counts its transactions); `onDecisionLatencies` gets the values the
+ * handler emits as DecisionLatencyMs.
  */
 export function createInvoker(
   shape: Shape,
   stores: RunStores,
   bus: SnapshotBus | null,
   wrap: (ledger: Ledger) => Ledger = (ledger) => ledger,
+  onDecisionLatencies?: (latenciesMs: ReadonlyArray<number>) => void,
 ): MskInvoker {
   const deps = shape === 'degraded' ? degradedDeps(stores, wrap) : settlementDeps(stores, wrap);
   const handler =
     shape !== 'baseline'
       ? createUsageEventsHandler(deps, createObservability('bench-product'), {
           reportBatchItemFailures: stores.config.processing.reportBatchItemFailures,
+          ...(onDecisionLatencies ? { onDecisionLatencies } : {}),
           ...(bus
             ? {
                 snapshots: createSnapshotDeps(stores.config, deps, {

@@ -1,5 +1,6 @@
+import type { MskEvent } from '../functions/core/kafka-record';
 import { SimulatedTopic } from '../local/kafka/esm-simulator';
-import { EventSourceMapping, type MskInvoker } from '../local/kafka/event-source-mapping';
+import { EventSourceMapping, type KafkaBatchResponse } from '../local/kafka/event-source-mapping';
 import type { GeneratedEvent } from '../local/workload/generate';
 import { FairSource } from './fair-source';
 import { percentile } from './stats';
@@ -16,6 +17,16 @@ export interface OpenLoopSpec {
   readonly drainGraceSeconds: number;
 }
 
+/**
+ * One invocation of the usage-events handler: its answer, and the decision
+ * latency of each event it settled, exactly the values it emitted as
+ * DecisionLatencyMs (timeDecisions: Kafka record timestamp to the ledger's
+ * commit answer).
+ */
+export type DecisionTimedInvoker = (
+  event: MskEvent,
+) => Promise<{ readonly response: KafkaBatchResponse; readonly decisionLatencyMs: ReadonlyArray<number> }>;
+
 export interface OpenLoopOutcome {
   readonly offered: number;
   readonly processed: number;
@@ -25,7 +36,12 @@ export interface OpenLoopOutcome {
   readonly meanBatch: number;
   /** Records produced and not yet committed by the consumers, sampled every second. */
   readonly lag: ReadonlyArray<{ readonly t: number; readonly records: number }>;
-  /** Record timestamp to the end of the invocation that processed it, every record. */
+  /**
+   * The promise's measure: each settled event's Kafka timestamp (the moment
+   * it was produced) to the commit answer, as the handler reported it.
+   */
+  readonly decisionLatencyMs: Percentiles;
+  /** Record timestamp to the end of the invocation that processed it, every record (duplicates and rejections too). */
   readonly recordLatencyMs: Percentiles;
 }
 
@@ -54,16 +70,16 @@ const TICK_MS = 5;
  * Offers `rate` records a second for `seconds` to a topic that is read at the
  * same time, whatever the consumers manage: a producer that does not wait for
  * them (open loop). Each record's Kafka timestamp is the moment it is
- * produced. `produced` lets the caller note each record's timestamp.
+ * produced, so the handler's decision latency starts when the event exists.
  */
 export async function runOpenLoop(
   spec: OpenLoopSpec,
-  invokers: ReadonlyArray<MskInvoker>,
-  produced: (event: GeneratedEvent, timestampMs: number) => void,
+  invokers: ReadonlyArray<DecisionTimedInvoker>,
 ): Promise<OpenLoopOutcome> {
   const topic = new SimulatedTopic('usage-events', spec.partitions);
   const total = Math.min(spec.events.length, Math.round(spec.rate * spec.seconds));
   const recordLatency: number[] = [];
+  const decisionLatency: number[] = [];
   const sources = Array.from(
     { length: spec.pollers },
     (_, i) =>
@@ -77,8 +93,10 @@ export async function runOpenLoop(
       new EventSourceMapping(
         source,
         async (event) => {
-          const response = await (invokers[i % invokers.length] as MskInvoker)(event);
+          const invoke = invokers[i % invokers.length] as DecisionTimedInvoker;
+          const { response, decisionLatencyMs } = await invoke(event);
           const now = Date.now();
+          decisionLatency.push(...decisionLatencyMs);
           for (const records of Object.values(event.records))
             for (const r of records) recordLatency.push(now - r.timestamp);
           return response;
@@ -103,9 +121,7 @@ export async function runOpenLoop(
       const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * spec.rate));
       for (; next < due; next++) {
         const event = spec.events[next] as GeneratedEvent;
-        const at = Date.now();
-        topic.produce(event.key, event.value, at);
-        produced(event, at);
+        topic.produce(event.key, event.value, Date.now());
       }
       await sleep(TICK_MS);
     }
@@ -141,6 +157,7 @@ export async function runOpenLoop(
     invocations,
     meanBatch: invocations > 0 ? processed / invocations : 0,
     lag,
+    decisionLatencyMs: percentiles(decisionLatency),
     recordLatencyMs: percentiles(recordLatency),
   };
 }

@@ -1,14 +1,11 @@
 import type { CommitResult, CommitUnit, Ledger } from '../functions/core/ports';
 
 /**
- * The ledger with the time each decision committed: when commit() returns
- * for a unit the ledger accepted, every settlement and rejection in it is
- * durable. The decision latency of an event runs from its record's Kafka
- * timestamp to this time.
+ * The ledger with counts of what it committed: settlements, rejections from
+ * the family state, transactions. (Decision latency is the handler's own
+ * measure: functions/usage-events/decision-latency.ts.)
  */
 export class TimedLedger implements Ledger {
-  /** Epoch ms at which each event's decision committed. */
-  readonly committedAt = new Map<string, number>();
   settled = 0;
   rejectedFromState = 0;
   transactions = 0;
@@ -25,13 +22,10 @@ export class TimedLedger implements Ledger {
 
   async commit(units: ReadonlyArray<CommitUnit>): Promise<CommitResult> {
     const result = await this.inner.commit(units);
-    const at = Date.now();
     this.transactions += result.transactions;
     for (const [unit, outcome] of result.outcomes) {
       if (outcome.kind !== 'committed') continue;
       for (const period of unit.periods) {
-        for (const write of period.writes) this.committedAt.set(write.record.eventId, at);
-        for (const rejection of period.rejections) this.committedAt.set(rejection.eventId, at);
         this.settled += period.writes.length;
         this.rejectedFromState += period.rejections.length;
       }

@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { MskEvent } from '../functions/core/kafka-record';
 import { SimulatedEventSourceMapping, SimulatedTopic } from '../local/kafka/esm-simulator';
 import type { GeneratedEvent } from '../local/workload/generate';
 import type { CpuProfiler } from './cpu-profile';
@@ -200,7 +201,7 @@ export interface OpenLoopFigures extends W2RunFigures {
   readonly drainSeconds: number;
   readonly meanBatch: number;
   readonly lag: ReadonlyArray<{ readonly t: number; readonly records: number }>;
-  /** Kafka record timestamp to the commit of its decision (settlements and rejections from state). */
+  /** Kafka record timestamp to the commit answer, each settled event: DecisionLatencyMs as the handler emits it. */
   readonly decisionLatencyMs: Percentiles;
   /** Kafka record timestamp to the end of the invocation that processed it (every record). */
   readonly recordLatencyMs: Percentiles;
@@ -232,20 +233,35 @@ export function openLoopRun(
 ): Promise<OpenLoopFigures> {
   return withRunStores(shared, tables, spec.label, spec.latency, async (stores, memory) => {
     const timed: TimedLedger[] = [];
-    // One handler per poller, like one Lambda container per concurrent invocation.
-    const invokers = Array.from({ length: spec.pollers }, () =>
-      createInvoker('product', stores, null, (ledger) => {
-        const t = new TimedLedger(ledger);
-        timed.push(t);
-        return t;
-      }),
-    );
+    const batchMs: number[] = [];
+    // One handler per poller, like one Lambda container per concurrent invocation: each runs one batch at a time.
+    const invokers = Array.from({ length: spec.pollers }, () => {
+      let reported: ReadonlyArray<number> = [];
+      const invoke = createInvoker(
+        'product',
+        stores,
+        null,
+        (ledger) => {
+          const t = new TimedLedger(ledger);
+          timed.push(t);
+          return t;
+        },
+        (latencies) => {
+          reported = latencies;
+        },
+      );
+      return async (event: MskEvent) => {
+        reported = [];
+        const t0 = performance.now();
+        const response = await invoke(event);
+        batchMs.push(performance.now() - t0);
+        return { response, decisionLatencyMs: reported };
+      };
+    });
     const warmedStates = spec.warm ? await warmCache(shared.adminDoc, stores, spec.events) : 0;
     await new Promise((r) => setTimeout(r, Math.max(0, spec.startNotBefore - Date.now())));
     const usedBefore = (await memory.read()).usedBytes;
     stores.proxy.take();
-    const producedAt = new Map<string, number>();
-    const batchMs: number[] = [];
     await spec.profiler?.start();
     const cpu = CpuMeter.start(cpuPids(shared, stores));
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
@@ -260,27 +276,11 @@ export function openLoopRun(
         pollers: spec.pollers,
         drainGraceSeconds: Math.max(10, spec.seconds),
       },
-      invokers.map((invoke) => async (event) => {
-        const t0 = performance.now();
-        const response = await invoke(event);
-        batchMs.push(performance.now() - t0);
-        return response;
-      }),
-      (event, at) => {
-        const id = eventIdOf(event);
-        if (id !== null && !producedAt.has(id)) producedAt.set(id, at);
-      },
+      invokers,
     );
     loopDelay.disable();
     const cpuUsed = cpu.stop(outcome.processed);
     await spec.profiler?.stop();
-    const decisions: number[] = [];
-    for (const t of timed) {
-      for (const [id, at] of t.committedAt) {
-        const from = producedAt.get(id);
-        if (from !== undefined) decisions.push(at - from);
-      }
-    }
     const seconds = outcome.producingSeconds + outcome.drainSeconds;
     const run = {
       shape: 'product' as const,
@@ -302,7 +302,7 @@ export function openLoopRun(
       drainSeconds: outcome.drainSeconds,
       meanBatch: outcome.meanBatch,
       lag: outcome.lag,
-      decisionLatencyMs: percentiles(decisions),
+      decisionLatencyMs: outcome.decisionLatencyMs,
       recordLatencyMs: outcome.recordLatencyMs,
       eventLoopDelayMs: {
         p50: loopDelay.percentile(50) / 1e6,
@@ -317,13 +317,3 @@ const cpuPids = (shared: SharedServices, stores: RunStores) => ({
   dynamodbLocal: shared.dynamodb.pid,
   redisServer: stores.redisPid,
 });
-
-function eventIdOf(event: GeneratedEvent): string | null {
-  if (event.value === null) return null;
-  try {
-    const id = (JSON.parse(event.value) as { eventId?: unknown }).eventId;
-    return typeof id === 'string' ? id : null;
-  } catch {
-    return null;
-  }
-}

@@ -10,6 +10,7 @@ import { familyCommands } from './commands/family';
 import { outboxCommands } from './commands/outbox';
 import { policyCommands } from './commands/policy';
 import { reconcileCommands } from './commands/reconcile';
+import { usageCommands } from './commands/usage';
 import { CliContext } from './context';
 import { EXIT, OperationError, UsageError } from './errors';
 import type { CliIo } from './output';
@@ -22,6 +23,7 @@ export const COMMANDS: ReadonlyArray<Command> = [
   ...batchCommands,
   ...cacheCommands,
   ...reconcileCommands,
+  ...usageCommands,
 ];
 
 const isHelp = (arg: string) => arg === '--help' || arg === '-h';

@@ -23,6 +23,12 @@ export interface AppConfig {
    * outputs), so a retained table never blocks a redeploy.
    */
   readonly namePrefix: string;
+  /**
+   * A shadow run beside the system being replaced: it settles into its own
+   * tables and publishes nothing (no outbox relay or sweeper, no usage
+   * snapshots). docs/deploy.md, "Cutover".
+   */
+  readonly shadow: boolean;
   readonly msk: MskConfig;
   readonly network: {
     /** An existing VPC (looked up, so an account and region are required); undefined creates one. */
@@ -46,12 +52,15 @@ export interface AppConfig {
     readonly configEventsReservedConcurrency: number;
     readonly relayReservedConcurrency: number;
     readonly sweeperReservedConcurrency: number;
+    /** Initialised execution environments of the alias the mappings invoke; 0 = none (cold starts allowed). */
+    readonly usageEventsProvisionedConcurrency: number;
+    readonly configEventsProvisionedConcurrency: number;
     readonly usageEventsMemoryMb: number;
     readonly logRetentionDays: number;
     /**
      * "Unreserved account concurrency" of the Lambda console before this stack: the
      * region's quota minus what other functions reserve. The stack's reservations
-     * must leave 100 of it unreserved.
+     * must leave 100 of it unreserved. Required to deploy; an offline synth assumes 1,000.
      */
     readonly unreservedAccountConcurrency: number;
   };
@@ -72,9 +81,17 @@ export interface AppConfig {
     readonly configOffsetLag: number;
     /** DatabaseMemoryUsagePercentage of any cache node that alarms. */
     readonly cacheMemoryPercent: number;
+    /** EngineCPUUtilization of any cache node that alarms. */
+    readonly cacheCpuPercent: number;
+    /** CurrConnections of any cache node that alarms. */
+    readonly cacheConnections: number;
+    /** ReplicationLag (seconds) of any replica that alarms. */
+    readonly cacheReplicationLagSeconds: number;
   };
   /** Whether tables and the secret survive `cdk destroy`. */
   readonly retainData: boolean;
+  /** Usage events a second the ledger takes from the start (warm throughput); 0 = none. */
+  readonly ledgerWarmEventsPerSecond: number;
   /** Emulator wiring (LocalStack); both undefined for AWS. */
   readonly emulator: {
     /** One endpoint for DynamoDB, SQS and EventBridge, passed to the functions. */
@@ -104,6 +121,17 @@ export interface MskConfig {
     readonly policy: KafkaSubscription;
     readonly family: KafkaSubscription;
   };
+  /**
+   * Whether the usage mapping exists: false readies a stack for the switch
+   * from the replaced system, which then adds it at AT_TIMESTAMP (the instant
+   * of the switch, which cannot be in the future when the mapping is created).
+   */
+  readonly usageMapping: boolean;
+  /**
+   * Where the usage mapping starts reading when its consumer group has no
+   * committed offsets (a group with offsets resumes from them whatever this says).
+   */
+  readonly startingPosition: StartingPosition;
   readonly batchSize: number;
   readonly batchingWindowSeconds: number;
   readonly retryAttempts: number;
@@ -114,8 +142,21 @@ export interface MskConfig {
    * mode; see ARCHITECTURE.md.
    */
   readonly provisionedPollers: boolean;
-  readonly minPollers: number;
-  readonly maxPollers: number;
+  /** Partitions of the usage topic: one invocation each at a time. */
+  readonly partitions: number;
+  /**
+   * Provisioned pollers of the usage mapping, as its minimum and its maximum:
+   * scaling between the two rebalances the consumer group under load, which
+   * stops every partition for seconds.
+   */
+  readonly pollers: number;
+  /** The same for each config mapping. */
+  readonly configPollers: number;
+  /**
+   * The poller group the two config mappings share: low-volume topics on
+   * the same pollers instead of a dedicated set each.
+   */
+  readonly configPollerGroup: string;
   /**
    * Where the SQS interface endpoint in the cluster's VPC comes from, which the
    * pollers need to deliver discarded batches to the on-failure queue: `stack`
@@ -127,8 +168,17 @@ export interface MskConfig {
 
 export type FailureDestinationEndpoint = 'stack' | 'existing';
 
+export type StartingPosition =
+  | { readonly position: 'LATEST' | 'TRIM_HORIZON' }
+  | { readonly position: 'AT_TIMESTAMP'; readonly timestampSeconds: number };
+
+/** Concurrent invocations one provisioned Kafka poller runs at most (Lambda guide, "Kafka event poller scaling modes"). */
+export const INVOCATIONS_PER_POLLER = 5;
+
 /** Lambda keeps this much of the account quota unreserved; reservations cannot eat into it. */
 const UNRESERVED_CONCURRENCY_MINIMUM = 100;
+/** An offline synth with the placeholder cluster checks the reservations against the default regional quota. */
+const OFFLINE_UNRESERVED_CONCURRENCY = 1000;
 
 export class AppConfigError extends Error {
   readonly code = 'INVALID_APP_CONFIG';
@@ -156,8 +206,15 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     throw new AppConfigError(`invalid deployment parameters: ${details}`);
   }
   const v = parsed.data;
-  if (v.mskMinPollers > v.mskMaxPollers) {
-    throw new AppConfigError('mskMinPollers must not exceed mskMaxPollers');
+  if (v.shadow) refuseProductionNames(v);
+  const startingPosition = startingPositionOf(v.mskStartingPosition, v.mskStartingTimestamp);
+  const pollers = pollersFor(v.mskPartitions, v.mskPollers);
+  if (v.usageEventsReservedConcurrency > 0 && v.usageEventsReservedConcurrency < v.mskPartitions) {
+    throw new AppConfigError(
+      `usageEventsReservedConcurrency (USAGE_EVENTS_RESERVED_CONCURRENCY) ${v.usageEventsReservedConcurrency} is below ` +
+        `mskPartitions (MSK_PARTITIONS) ${v.mskPartitions}: each partition runs an invocation at a time, so the ` +
+        'partitions beyond the reservation would be throttled and their records wait. Reserve at least one per partition',
+    );
   }
   if (v.mskClusterArn === EXAMPLE_MSK_CLUSTER_ARN && !v.allowPlaceholderCluster) {
     throw new AppConfigError(
@@ -193,20 +250,39 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       );
     }
   }
+  const unreserved = v.unreservedAccountConcurrency ?? OFFLINE_UNRESERVED_CONCURRENCY;
+  if (v.unreservedAccountConcurrency === undefined && v.mskClusterArn !== EXAMPLE_MSK_CLUSTER_ARN) {
+    throw new AppConfigError(
+      'unreservedAccountConcurrency (UNRESERVED_ACCOUNT_CONCURRENCY) is required to deploy: the "Unreserved account ' +
+        'concurrency" of this account and region before this stack (aws lambda get-account-settings, ' +
+        'AccountLimit.UnreservedConcurrentExecutions), so that synthesis can check the reservations fit',
+    );
+  }
   const reserved =
     v.usageEventsReservedConcurrency +
     v.configEventsReservedConcurrency +
     v.relayReservedConcurrency +
     v.sweeperReservedConcurrency;
-  if (reserved > 0 && reserved > v.unreservedAccountConcurrency - UNRESERVED_CONCURRENCY_MINIMUM) {
+  if (reserved > 0 && reserved > unreserved - UNRESERVED_CONCURRENCY_MINIMUM) {
     throw new AppConfigError(
-      `the functions reserve ${reserved} concurrent executions, but an unreserved account concurrency of ${v.unreservedAccountConcurrency} ` +
+      `the functions reserve ${reserved} concurrent executions, but an unreserved account concurrency of ${unreserved} ` +
         `(unreservedAccountConcurrency, UNRESERVED_ACCOUNT_CONCURRENCY) leaves only ` +
-        `${Math.max(0, v.unreservedAccountConcurrency - UNRESERVED_CONCURRENCY_MINIMUM)} to reserve: Lambda keeps ` +
+        `${Math.max(0, unreserved - UNRESERVED_CONCURRENCY_MINIMUM)} to reserve: Lambda keeps ` +
         `${UNRESERVED_CONCURRENCY_MINIMUM} unreserved. Raise the Lambda concurrency quota until at least ${reserved + UNRESERVED_CONCURRENCY_MINIMUM} is unreserved, ` +
         'or lower usageEventsReservedConcurrency, configEventsReservedConcurrency, relayReservedConcurrency and ' +
         'sweeperReservedConcurrency (0 = no reservation)',
     );
+  }
+  for (const fn of ['usageEvents', 'configEvents'] as const) {
+    const provisioned = v[`${fn}ProvisionedConcurrency`];
+    const reservedConcurrency = v[`${fn}ReservedConcurrency`];
+    if (reservedConcurrency > 0 && provisioned > reservedConcurrency) {
+      const name = (p: ParameterName) => `${PARAMETERS[p].context} (${PARAMETERS[p].env})`;
+      throw new AppConfigError(
+        `${name(`${fn}ProvisionedConcurrency`)} ${provisioned} exceeds ${name(`${fn}ReservedConcurrency`)} ` +
+          `${reservedConcurrency}: provisioned environments count against the function's reservation`,
+      );
+    }
   }
   const envOf = v.account && v.region ? { account: v.account, region: v.region } : undefined;
   if (v.vpcId && !envOf) {
@@ -218,6 +294,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     env: envOf,
     stackName: v.stackName,
     namePrefix: v.namePrefix,
+    shadow: v.shadow,
     msk: Object.freeze({
       clusterArn: v.mskClusterArn,
       topic: v.mskTopic,
@@ -226,13 +303,17 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
         policy: Object.freeze({ topic: v.mskPolicyTopic, consumerGroup: v.mskPolicyConsumerGroup }),
         family: Object.freeze({ topic: v.mskFamilyTopic, consumerGroup: v.mskFamilyConsumerGroup }),
       }),
+      usageMapping: v.mskUsageMapping,
+      startingPosition,
       batchSize: v.mskBatchSize,
       batchingWindowSeconds: v.mskBatchingWindowSeconds,
       retryAttempts: v.mskRetryAttempts,
       maxRecordAgeSeconds: v.mskMaxRecordAgeSeconds,
       provisionedPollers: v.mskProvisionedPollers,
-      minPollers: v.mskMinPollers,
-      maxPollers: v.mskMaxPollers,
+      partitions: v.mskPartitions,
+      pollers,
+      configPollers: v.mskConfigPollers,
+      configPollerGroup: `${v.namePrefix}-config-events`,
       failureDestinationEndpoint: v.mskClusterSqsEndpoint,
     }),
     network: Object.freeze({ vpcId: v.vpcId, vpcCidr: v.vpcCidr, createVpcEndpoints: v.createVpcEndpoints }),
@@ -249,9 +330,11 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       configEventsReservedConcurrency: v.configEventsReservedConcurrency,
       relayReservedConcurrency: v.relayReservedConcurrency,
       sweeperReservedConcurrency: v.sweeperReservedConcurrency,
+      usageEventsProvisionedConcurrency: v.usageEventsProvisionedConcurrency,
+      configEventsProvisionedConcurrency: v.configEventsProvisionedConcurrency,
       usageEventsMemoryMb: v.usageEventsMemoryMb,
       logRetentionDays: v.logRetentionDays,
-      unreservedAccountConcurrency: v.unreservedAccountConcurrency,
+      unreservedAccountConcurrency: unreserved,
     }),
     settlement: Object.freeze({
       timeZone: v.settlementTimeZone,
@@ -267,10 +350,78 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       offsetLag: v.offsetLagAlarmThreshold,
       configOffsetLag: v.configOffsetLagAlarmThreshold,
       cacheMemoryPercent: v.cacheMemoryAlarmPercent,
+      cacheCpuPercent: v.cacheCpuAlarmPercent,
+      cacheConnections: v.cacheConnectionsAlarmThreshold,
+      cacheReplicationLagSeconds: v.cacheReplicationLagAlarmSeconds,
     }),
     retainData: v.retainData,
+    ledgerWarmEventsPerSecond: v.ledgerWarmEventsPerSecond,
     emulator: Object.freeze({ serviceEndpoint: v.serviceEndpoint, redisUrl: v.redisUrl }),
   });
+}
+
+/**
+ * A shadow stack under a production stack's name would turn that stack into a
+ * shadow, and under its consumer groups would take its partitions: every one
+ * of these must be a name of the shadow's own, not the default.
+ */
+function refuseProductionNames(v: ReturnType<typeof parameterSchema.parse>): void {
+  const own = [
+    'stackName',
+    'namePrefix',
+    'mskConsumerGroup',
+    'mskPolicyConsumerGroup',
+    'mskFamilyConsumerGroup',
+  ] as const;
+  const defaulted = own.filter((name) => v[name] === parameterSchema.shape[name].parse(undefined));
+  if (defaulted.length > 0) {
+    throw new AppConfigError(
+      `shadow=true needs names of its own, apart from the production stack's: set ${defaulted
+        .map((name) => `${PARAMETERS[name].context} (${PARAMETERS[name].env})`)
+        .join(', ')}`,
+    );
+  }
+}
+
+function startingPositionOf(
+  position: StartingPosition['position'],
+  timestamp: string | undefined,
+): StartingPosition {
+  const key = `${PARAMETERS.mskStartingTimestamp.context} (${PARAMETERS.mskStartingTimestamp.env})`;
+  if (position !== 'AT_TIMESTAMP') {
+    if (timestamp !== undefined) {
+      throw new AppConfigError(`${key} is only read with mskStartingPosition=AT_TIMESTAMP, not ${position}`);
+    }
+    return { position };
+  }
+  if (timestamp === undefined) {
+    throw new AppConfigError(
+      `mskStartingPosition=AT_TIMESTAMP needs ${key}: the instant to start reading from`,
+    );
+  }
+  return { position, timestampSeconds: Math.floor(Date.parse(timestamp) / 1000) };
+}
+
+/**
+ * Enough pollers for every partition to run an invocation at once, and no
+ * more than there are partitions (a poller without one idles, billed).
+ */
+function pollersFor(partitions: number, override: number | undefined): number {
+  const needed = Math.ceil(partitions / INVOCATIONS_PER_POLLER);
+  if (override === undefined) return needed;
+  const key = `${PARAMETERS.mskPollers.context} (${PARAMETERS.mskPollers.env})`;
+  if (override < needed) {
+    throw new AppConfigError(
+      `${key} ${override} cannot run ${partitions} partitions at once: a poller runs at most ${INVOCATIONS_PER_POLLER} ` +
+        `invocations, so at least ${needed} are needed (or leave ${PARAMETERS.mskPollers.context} unset)`,
+    );
+  }
+  if (override > partitions) {
+    throw new AppConfigError(
+      `${key} ${override} exceeds mskPartitions ${partitions}: a poller needs a partition to read`,
+    );
+  }
+  return override;
 }
 
 /** The first two names whose values are equal, if any. */

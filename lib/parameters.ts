@@ -19,6 +19,9 @@ const LOG_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
+// Seconds are optional; a zone is not: a zoneless time would be read in the synthesizing machine's zone.
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
 const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[^/]+$/;
 
 export interface Parameter {
@@ -32,6 +35,7 @@ export const PARAMETERS = {
   region: { context: 'region', env: 'CDK_DEFAULT_REGION' },
   stackName: { context: 'stackName', env: 'STACK_NAME' },
   namePrefix: { context: 'namePrefix', env: 'NAME_PREFIX' },
+  shadow: { context: 'shadow', env: 'SHADOW' },
   mskClusterArn: { context: 'mskClusterArn', env: 'MSK_CLUSTER_ARN' },
   allowPlaceholderCluster: { context: 'allowPlaceholderCluster', env: 'ALLOW_PLACEHOLDER_CLUSTER' },
   mskTopic: { context: 'mskTopic', env: 'MSK_TOPIC' },
@@ -44,9 +48,13 @@ export const PARAMETERS = {
   mskBatchingWindowSeconds: { context: 'mskBatchingWindowSeconds', env: 'MSK_BATCHING_WINDOW_SECONDS' },
   mskRetryAttempts: { context: 'mskRetryAttempts', env: 'MSK_RETRY_ATTEMPTS' },
   mskMaxRecordAgeSeconds: { context: 'mskMaxRecordAgeSeconds', env: 'MSK_MAX_RECORD_AGE_SECONDS' },
+  mskUsageMapping: { context: 'mskUsageMapping', env: 'MSK_USAGE_MAPPING' },
+  mskStartingPosition: { context: 'mskStartingPosition', env: 'MSK_STARTING_POSITION' },
+  mskStartingTimestamp: { context: 'mskStartingTimestamp', env: 'MSK_STARTING_TIMESTAMP' },
   mskProvisionedPollers: { context: 'mskProvisionedPollers', env: 'MSK_PROVISIONED_POLLERS' },
-  mskMinPollers: { context: 'mskMinPollers', env: 'MSK_MIN_POLLERS' },
-  mskMaxPollers: { context: 'mskMaxPollers', env: 'MSK_MAX_POLLERS' },
+  mskPartitions: { context: 'mskPartitions', env: 'MSK_PARTITIONS' },
+  mskPollers: { context: 'mskPollers', env: 'MSK_POLLERS' },
+  mskConfigPollers: { context: 'mskConfigPollers', env: 'MSK_CONFIG_POLLERS' },
   mskClusterSqsEndpoint: { context: 'mskClusterSqsEndpoint', env: 'MSK_CLUSTER_SQS_ENDPOINT' },
   vpcId: { context: 'vpcId', env: 'VPC_ID' },
   vpcCidr: { context: 'vpcCidr', env: 'VPC_CIDR' },
@@ -70,6 +78,14 @@ export const PARAMETERS = {
   },
   relayReservedConcurrency: { context: 'relayReservedConcurrency', env: 'RELAY_RESERVED_CONCURRENCY' },
   sweeperReservedConcurrency: { context: 'sweeperReservedConcurrency', env: 'SWEEPER_RESERVED_CONCURRENCY' },
+  usageEventsProvisionedConcurrency: {
+    context: 'usageEventsProvisionedConcurrency',
+    env: 'USAGE_EVENTS_PROVISIONED_CONCURRENCY',
+  },
+  configEventsProvisionedConcurrency: {
+    context: 'configEventsProvisionedConcurrency',
+    env: 'CONFIG_EVENTS_PROVISIONED_CONCURRENCY',
+  },
   usageEventsMemoryMb: { context: 'usageEventsMemoryMb', env: 'USAGE_EVENTS_MEMORY_MB' },
   logRetentionDays: { context: 'logRetentionDays', env: 'LOG_RETENTION_DAYS' },
   unreservedAccountConcurrency: {
@@ -90,7 +106,17 @@ export const PARAMETERS = {
     env: 'CONFIG_OFFSET_LAG_ALARM_THRESHOLD',
   },
   cacheMemoryAlarmPercent: { context: 'cacheMemoryAlarmPercent', env: 'CACHE_MEMORY_ALARM_PERCENT' },
+  cacheCpuAlarmPercent: { context: 'cacheCpuAlarmPercent', env: 'CACHE_CPU_ALARM_PERCENT' },
+  cacheConnectionsAlarmThreshold: {
+    context: 'cacheConnectionsAlarmThreshold',
+    env: 'CACHE_CONNECTIONS_ALARM_THRESHOLD',
+  },
+  cacheReplicationLagAlarmSeconds: {
+    context: 'cacheReplicationLagAlarmSeconds',
+    env: 'CACHE_REPLICATION_LAG_ALARM_SECONDS',
+  },
   retainData: { context: 'retainData', env: 'RETAIN_DATA' },
+  ledgerWarmEventsPerSecond: { context: 'ledgerWarmEventsPerSecond', env: 'LEDGER_WARM_EVENTS_PER_SECOND' },
   // Not REDIS_URL: that variable configures local runs, and must never leak into a deployment.
   serviceEndpoint: { context: 'serviceEndpoint', env: 'STACK_SERVICE_ENDPOINT' },
   redisUrl: { context: 'redisUrl', env: 'STACK_REDIS_URL' },
@@ -138,6 +164,7 @@ export const parameterSchema = z.object({
       'lower-case letters, digits and single hyphens, 2-32 chars',
     )
     .default('usage-settlement'),
+  shadow: bool(false),
   mskClusterArn: z
     .string()
     .regex(MSK_CLUSTER_ARN, 'must be an MSK cluster ARN')
@@ -153,9 +180,20 @@ export const parameterSchema = z.object({
   mskBatchingWindowSeconds: int(0, 0, 300),
   mskRetryAttempts: int(10, 0, 10_000),
   mskMaxRecordAgeSeconds: int(86_400, 60, 604_800),
+  mskUsageMapping: bool(true),
+  // LATEST, so that a first deploy never settles what the topic still holds from before it (see docs/deploy.md).
+  mskStartingPosition: z.enum(['LATEST', 'TRIM_HORIZON', 'AT_TIMESTAMP']).default('LATEST'),
+  mskStartingTimestamp: z
+    .string()
+    .regex(ISO_INSTANT, 'an ISO-8601 instant with Z or an offset, e.g. 2027-03-01T00:00:00+09:00')
+    .refine((t) => !Number.isNaN(Date.parse(t)), 'not a valid date and time')
+    .optional(),
   mskProvisionedPollers: bool(true),
-  mskMinPollers: int(1, 1, 200),
-  mskMaxPollers: int(10, 1, 2000),
+  // 10,000 events/s at peak over 250 a partition: the latency budget in docs/capacity.md.
+  mskPartitions: int(40, 1, 10_000),
+  // A poller runs at most INVOCATIONS_PER_POLLER invocations at once; undefined derives the count from mskPartitions.
+  mskPollers: z.coerce.number().int().min(1).max(200).optional(),
+  mskConfigPollers: int(1, 1, 200),
   mskClusterSqsEndpoint: z.enum(['stack', 'existing']).optional(),
   vpcId: z
     .string()
@@ -169,7 +207,8 @@ export const parameterSchema = z.object({
   cacheNodeType: z
     .string()
     .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/)
-    .default('cache.t4g.medium'),
+    // Not burstable: a t-class node runs out of CPU credits under the steady load of settlement.
+    .default('cache.m7g.large'),
   cacheEngineVersion: z
     .string()
     .regex(/^\d+\.\d+$/)
@@ -181,12 +220,15 @@ export const parameterSchema = z.object({
     .string()
     .regex(/^sg-[0-9a-f]{8,17}$/, 'a security group id (sg-...)')
     .optional(),
-  usageEventsReservedConcurrency: int(20, 0, 1000),
+  usageEventsReservedConcurrency: int(40, 0, 1000),
   configEventsReservedConcurrency: int(10, 0, 1000),
   relayReservedConcurrency: int(5, 0, 1000),
   sweeperReservedConcurrency: int(1, 0, 1000),
+  usageEventsProvisionedConcurrency: int(0, 0, 1000),
+  configEventsProvisionedConcurrency: int(0, 0, 1000),
   usageEventsMemoryMb: int(1024, 128, 10_240),
-  unreservedAccountConcurrency: int(1000, 10, 1_000_000),
+  // Required to deploy (loadAppConfig): no figure can stand in for an account's real one.
+  unreservedAccountConcurrency: z.coerce.number().int().min(10).max(1_000_000).optional(),
   logRetentionDays: z.coerce
     .number()
     .refine((d) => LOG_RETENTION_DAYS.includes(d), `one of ${LOG_RETENTION_DAYS.join(', ')}`)
@@ -202,7 +244,13 @@ export const parameterSchema = z.object({
   offsetLagAlarmThreshold: int(10_000, 1, Number.MAX_SAFE_INTEGER),
   configOffsetLagAlarmThreshold: int(1000, 1, Number.MAX_SAFE_INTEGER),
   cacheMemoryAlarmPercent: int(80, 1, 100),
+  cacheCpuAlarmPercent: int(80, 1, 100),
+  // About 50 containers of the two Redis clients hold one connection to each node: 10 times that is a leak.
+  cacheConnectionsAlarmThreshold: int(500, 1, 65_000),
+  cacheReplicationLagAlarmSeconds: int(1, 1, 3_600),
   retainData: bool(true),
+  // The sustained rate of docs/capacity.md; 0 leaves the ledger at what a new on-demand table takes.
+  ledgerWarmEventsPerSecond: int(5_000, 0, 100_000),
   serviceEndpoint: z.url().optional(),
   redisUrl: z
     .string()

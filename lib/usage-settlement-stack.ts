@@ -38,6 +38,7 @@ export class UsageSettlementStack extends Stack {
     this.data = new Data(this, 'Data', {
       removalPolicy,
       deletionProtection: config.retainData,
+      warmEventsPerSecond: config.ledgerWarmEventsPerSecond,
     });
     this.cache = new Cache(this, 'Cache', {
       vpc: this.network.vpc,
@@ -70,9 +71,9 @@ export class UsageSettlementStack extends Stack {
     });
     this.triggers = new Triggers(this, 'Triggers', {
       msk: config.msk,
-      usageEvents: this.functions.usageEvents,
+      usageEvents: this.functions.usageEventsLive,
       usageEventsFailureQueue: this.messaging.usageEventsFailureQueue,
-      configEvents: this.functions.configEvents,
+      configEvents: this.functions.configEventsLive,
       configEventsFailureQueue: this.messaging.configEventsFailureQueue,
       outboxRelay: this.functions.outboxRelay,
       outbox: this.data.outbox,
@@ -113,6 +114,9 @@ export class UsageSettlementStack extends Stack {
         shards: config.cache.shards,
         replicasPerShard: config.cache.replicasPerShard,
         memoryAlarmPercent: config.alarms.cacheMemoryPercent,
+        cpuAlarmPercent: config.alarms.cacheCpuPercent,
+        connectionsAlarmThreshold: config.alarms.cacheConnections,
+        replicationLagSeconds: config.alarms.cacheReplicationLagSeconds,
       },
     });
 

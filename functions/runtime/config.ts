@@ -33,6 +33,7 @@ const schema = z.object({
   [ENV.outboxTable]: text('usage-settlement-outbox'),
   [ENV.deadLetterQueueUrl]: optionalUrl,
   [ENV.eventBusName]: text('default'),
+  [ENV.usageSnapshots]: bool('true'),
   [ENV.notificationSource]: text('usage-settlement'),
   [ENV.notificationLocale]: z._default(z.enum(['ko', 'en']), 'ko'),
   [ENV.redisUrl]: z._default(
@@ -73,6 +74,8 @@ export interface Config {
   readonly tables: { readonly ledger: string; readonly outbox: string };
   readonly deadLetterQueueUrl: string | undefined;
   readonly eventBusName: string;
+  /** Live USAGE_UPDATED snapshots after each batch; off in a shadow run, which publishes nothing. */
+  readonly usageSnapshots: boolean;
   readonly notificationSource: string;
   readonly notificationLocale: 'ko' | 'en';
   readonly redis: { readonly url: string; readonly cluster: boolean; readonly keyPrefix: string };
@@ -141,6 +144,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tables: Object.freeze({ ledger: v[ENV.ledgerTable], outbox: v[ENV.outboxTable] }),
     deadLetterQueueUrl: v[ENV.deadLetterQueueUrl],
     eventBusName: v[ENV.eventBusName],
+    usageSnapshots: v[ENV.usageSnapshots],
     notificationSource: v[ENV.notificationSource],
     notificationLocale: v[ENV.notificationLocale],
     redis: Object.freeze({

@@ -7,6 +7,7 @@ export const ENV = {
   outboxTable: 'OUTBOX_TABLE_NAME',
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
   eventBusName: 'EVENT_BUS_NAME',
+  usageSnapshots: 'USAGE_SNAPSHOTS',
   notificationSource: 'NOTIFICATION_SOURCE',
   notificationLocale: 'NOTIFICATION_LOCALE',
   redisUrl: 'REDIS_URL',

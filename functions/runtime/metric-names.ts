@@ -24,6 +24,8 @@ export const METRIC = {
   batchItemFailures: 'BatchItemFailures',
   settlementBugs: 'SettlementBugs',
   batchDuration: 'BatchDurationMs',
+  /** Kafka record timestamp to the ledger's commit answer, one value per settled event: the promise's measure. */
+  decisionLatency: 'DecisionLatencyMs',
   usageSnapshotsPublished: 'UsageSnapshotsPublished',
   usageSnapshotsFailed: 'UsageSnapshotsFailed',
   usageSnapshotsSuperseded: 'UsageSnapshotsSuperseded',

@@ -32,6 +32,11 @@ export function emitBatchMetrics(
   metrics.addMetric(METRIC.batchDuration, MetricUnit.Milliseconds, durationMs);
 }
 
+/** One value per settled event: CloudWatch computes the percentiles from all of them. */
+export function emitDecisionLatencies(metrics: Metrics, latenciesMs: ReadonlyArray<number>) {
+  for (const ms of latenciesMs) metrics.addMetric(METRIC.decisionLatency, MetricUnit.Milliseconds, ms);
+}
+
 export function emitSnapshotMetrics(metrics: Metrics, report: SnapshotReport) {
   count(metrics, METRIC.usageSnapshotsPublished, report.published);
   count(metrics, METRIC.usageSnapshotsFailed, report.failed);

@@ -14,5 +14,5 @@ const settlement = createSettlementDeps(config, redis, observability.logger);
 
 export const handler = createUsageEventsHandler(settlement, observability, {
   reportBatchItemFailures: config.processing.reportBatchItemFailures,
-  snapshots: createSnapshotDeps(config, settlement),
+  ...(config.usageSnapshots ? { snapshots: createSnapshotDeps(config, settlement) } : {}),
 });

@@ -6,7 +6,8 @@ import { type BatchItemFailure, type SettlementDeps, settleBatch } from '../core
 import type { MemberChange } from '../core/usage-snapshot';
 import { withObservability } from '../runtime/middleware';
 import type { Observability } from '../runtime/observability';
-import { emitBatchMetrics, emitSnapshotMetrics } from './batch-metrics';
+import { emitBatchMetrics, emitDecisionLatencies, emitSnapshotMetrics } from './batch-metrics';
+import { timeDecisions } from './decision-latency';
 
 export interface KafkaBatchResponse {
   batchItemFailures: BatchItemFailure[];
@@ -20,6 +21,8 @@ export interface UsageEventsOptions {
   readonly snapshots?: SnapshotDeps;
   /** Sees each batch's snapshot report (the benchmark reads its latencies). */
   readonly onSnapshotReport?: (report: SnapshotReport) => void;
+  /** Sees each batch's decision latencies, the values DecisionLatencyMs is emitted with (the benchmark's open loop). */
+  readonly onDecisionLatencies?: (latenciesMs: ReadonlyArray<number>) => void;
 }
 
 /** Time left to Lambda's own timeout that the snapshot path never uses. */
@@ -42,8 +45,13 @@ export function createUsageEventsHandler(
   const { logger, metrics } = observability;
   return withObservability(async (event: MskEvent, context: Context): Promise<KafkaBatchResponse> => {
     const started = Date.now();
-    const { batchItemFailures, report, committedChanges } = await settleBatch(decodeMskEvent(event), deps);
+    const batches = decodeMskEvent(event);
+    const latencies: number[] = [];
+    const ledger = timeDecisions(deps.ledger, batches, deps.clock, (ms) => latencies.push(ms));
+    const { batchItemFailures, report, committedChanges } = await settleBatch(batches, { ...deps, ledger });
     emitBatchMetrics(metrics, report, Date.now() - started, batchItemFailures.length);
+    emitDecisionLatencies(metrics, latencies);
+    options.onDecisionLatencies?.(latencies);
     logger.info('batch processed', { report, batchItemFailures });
     if (options.snapshots) {
       await publishAfterSettlement(committedChanges, options.snapshots, context, observability, options);

@@ -12,11 +12,24 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { REJECTION_REASONS } from '../../functions/core/rejection';
 import { DIMENSION, METRIC } from '../../functions/runtime/metric-names';
-import { cacheShardMetrics, FIVE_MINUTES, productMetric, sumOffsetLag } from './metrics';
+import { cacheShardMetrics, FIVE_MINUTES, ONE_MINUTE, productMetric, sumOffsetLag } from './metrics';
 import type { ObservabilityProps } from './observability';
 
 /** Functions invoked by an MSK mapping: Lambda does not trace them, so their logs are all there is. */
 const UNTRACED = new Set(['usageEvents', 'configEvents']);
+
+type Above = (
+  id: string,
+  metric: IMetric,
+  threshold: number,
+  description: string,
+  evaluationPeriods?: number,
+) => Alarm;
+
+/** The product's promise: p99 from a record's Kafka timestamp to its committed decision. */
+export const PROMISED_DECISION_P99_MS = 100;
+/** Minutes in a row above the promise before the latency alarm fires: one slow minute is a blip, five a trend. */
+const DECISION_LATENCY_MINUTES = 5;
 
 /**
  * The alarms an operator acts on, all notifying `topic`. Each is created in
@@ -27,13 +40,7 @@ export function createAlarms(
   topic: ITopic,
   props: ObservabilityProps,
 ): Record<string, Alarm> {
-  const above = (
-    id: string,
-    metric: IMetric,
-    threshold: number,
-    description: string,
-    evaluationPeriods = 1,
-  ): Alarm => {
+  const above: Above = (id, metric, threshold, description, evaluationPeriods = 1) => {
     const alarm = new Alarm(scope, id, {
       alarmName: `${props.namePrefix}-${id}`,
       alarmDescription: description,
@@ -45,7 +52,9 @@ export function createAlarms(
       // No datapoint means the counter was not emitted, i.e. zero.
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+    // The OK notification tells whoever acted on the alarm that it worked, or that it cleared by itself.
     alarm.addAlarmAction(new SnsAction(topic));
+    alarm.addOkAction(new SnsAction(topic));
     return alarm;
   };
   const queueDepth = (queue: IQueue) =>
@@ -152,7 +161,29 @@ export function createAlarms(
       3,
     );
   }
-  for (const [name, fn] of Object.entries(props.functions)) {
+  alarms.DecisionLatencyP99 = above(
+    'DecisionLatencyP99',
+    productMetric(METRIC.decisionLatency, { statistic: Stats.p(99), period: ONE_MINUTE }),
+    PROMISED_DECISION_P99_MS,
+    `The p99 of decision latency (Kafka record timestamp to committed decision) has been above the promised ` +
+      `${PROMISED_DECISION_P99_MS} ms for ${DECISION_LATENCY_MINUTES} minutes. Look at offset lag, throttles, batch duration, ` +
+      'Valkey CPU and DynamoDB latency; a partition that holds too many events needs more partitions (docs/capacity.md).',
+    DECISION_LATENCY_MINUTES,
+  );
+  for (const name of ['usageEvents', 'configEvents'] as const) {
+    const id = `${name[0]!.toUpperCase()}${name.slice(1)}Throttles`;
+    alarms[id] = above(
+      id,
+      props.functions[name].metricThrottles({ period: FIVE_MINUTES }),
+      0,
+      `Lambda throttled ${name}: a partition then waits for a retry, far beyond the latency budget. Its reserved ` +
+        'concurrency must be at least its partitions (usageEventsReservedConcurrency, configEventsReservedConcurrency), ' +
+        'and the account must have that much unreserved.',
+    );
+  }
+  for (const name of Object.keys(props.functions) as (keyof ObservabilityProps['functions'])[]) {
+    const fn = props.functions[name];
+    if (!fn) continue;
     const id = `${name[0]!.toUpperCase()}${name.slice(1)}Errors`;
     alarms[id] = above(
       id,
@@ -163,23 +194,7 @@ export function createAlarms(
         : `The ${name} function threw: read its log group and its X-Ray traces.`,
     );
   }
-  // One alarm per shard: an alarm's math can read at most 10 metrics, a shard has at most 6 nodes.
-  cacheShardMetrics(props.cache, 'DatabaseMemoryUsagePercentage', FIVE_MINUTES).forEach((nodes, s) => {
-    const id = `CacheMemoryShard${String(s + 1).padStart(4, '0')}`;
-    alarms[id] = above(
-      id,
-      new MathExpression({
-        expression: `MAX([${nodes.map((_, n) => `n${n}`).join(', ')}])`,
-        label: `shard ${s + 1} memory used (% of maxmemory, highest node)`,
-        period: FIVE_MINUTES,
-        usingMetrics: Object.fromEntries(nodes.map((metric, n) => [`n${n}`, metric])),
-      }),
-      props.cache.memoryAlarmPercent,
-      `A Valkey node of shard ${s + 1} is above ${props.cache.memoryAlarmPercent}% of maxmemory. The cache never evicts ` +
-        '(noeviction): when full, writes fail and usage-events batches are redelivered. Scale the node type or add shards.',
-      2,
-    );
-  });
+  cacheAlarms(props.cache, above, alarms);
   for (const [name, table] of Object.entries(props.tables)) {
     const id = `${name[0]!.toUpperCase()}${name.slice(1)}TableThrottles`;
     alarms[id] = above(
@@ -198,4 +213,67 @@ export function createAlarms(
     );
   }
   return alarms;
+}
+
+/**
+ * Per shard, the highest of its nodes' values (after a failover the roles of
+ * its nodes swap, so every node is read). One alarm per shard and metric: an
+ * alarm's math reads at most 10 metrics, and a shard has at most 6 nodes.
+ */
+function cacheAlarms(cache: ObservabilityProps['cache'], above: Above, alarms: Record<string, Alarm>): void {
+  const watched = [
+    {
+      name: 'Memory',
+      metric: 'DatabaseMemoryUsagePercentage',
+      what: 'memory used (% of maxmemory, highest node)',
+      threshold: cache.memoryAlarmPercent,
+      why:
+        `is above ${cache.memoryAlarmPercent}% of maxmemory. The cache never evicts (noeviction): when full, writes ` +
+        'fail and usage-events batches are redelivered. Scale the node type or add shards.',
+    },
+    {
+      name: 'Cpu',
+      metric: 'EngineCPUUtilization',
+      what: 'engine CPU (%, highest node)',
+      threshold: cache.cpuAlarmPercent,
+      why:
+        `has used over ${cache.cpuAlarmPercent}% of its engine thread for 10 minutes: the scripts queue, and ` +
+        'decisions wait. Add shards or take a larger node type (docs/capacity.md).',
+    },
+    {
+      name: 'Connections',
+      metric: 'CurrConnections',
+      what: 'client connections (highest node)',
+      threshold: cache.connectionsAlarmThreshold,
+      why:
+        `holds more than ${cache.connectionsAlarmThreshold} client connections: far more than the containers of ` +
+        'usage-events and config-events open (one a node each). Look for a connection leak or an unexpected client.',
+    },
+    {
+      name: 'ReplicationLag',
+      metric: 'ReplicationLag',
+      what: 'replication lag (s, highest replica)',
+      threshold: cache.replicationLagSeconds,
+      why:
+        `has a replica more than ${cache.replicationLagSeconds} s behind its primary. Settlement stays exact (the ledger ` +
+        "fences every commit), but a failover now would cost every family it touched a reload. Check the primary's CPU and network.",
+    },
+  ];
+  for (const { name, metric, what, threshold, why } of watched) {
+    cacheShardMetrics(cache, metric, FIVE_MINUTES).forEach((nodes, s) => {
+      const id = `Cache${name}Shard${String(s + 1).padStart(4, '0')}`;
+      alarms[id] = above(
+        id,
+        new MathExpression({
+          expression: `MAX([${nodes.map((_, n) => `n${n}`).join(', ')}])`,
+          label: `shard ${s + 1} ${what}`,
+          period: FIVE_MINUTES,
+          usingMetrics: Object.fromEntries(nodes.map((m, n) => [`n${n}`, m])),
+        }),
+        threshold,
+        `A Valkey node of shard ${s + 1} ${why}`,
+        2,
+      );
+    });
+  }
 }

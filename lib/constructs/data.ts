@@ -6,6 +6,7 @@ import {
   StreamViewType,
   Table,
   TableEncryption,
+  type WarmThroughput,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { LEDGER_TABLE, OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
@@ -14,6 +15,31 @@ export interface DataProps {
   readonly removalPolicy: RemovalPolicy;
   /** Deletion protection on both tables: the ledger is the source of truth. */
   readonly deletionProtection: boolean;
+  /** Usage events a second the ledger must take from its first minute; 0 leaves it cold. */
+  readonly warmEventsPerSecond: number;
+}
+
+/**
+ * Write units a settled event costs, as measured with no batching window
+ * (docs/capacity.md): the table's transactional writes, and one entry in
+ * an index (GSI1 copies each settlement record; a family's new period item
+ * enters the period index, all families at once when a month begins).
+ */
+const TABLE_WRITE_UNITS_PER_EVENT = 4.2;
+const INDEX_WRITE_UNITS_PER_EVENT = 1;
+/** What a new on-demand table takes at first; warm throughput below it is pointless. */
+const ON_DEMAND_INITIAL_WRITE_UNITS = 4_000;
+
+/** Warm throughput for a rate of usage events; reads are under 0.01 an event, so DynamoDB's initial ones suffice. */
+export function ledgerWarmThroughput(eventsPerSecond: number): {
+  readonly table: WarmThroughput | undefined;
+  readonly index: WarmThroughput | undefined;
+} {
+  if (eventsPerSecond === 0) return { table: undefined, index: undefined };
+  const writes = (unitsPerEvent: number) => ({
+    writeUnitsPerSecond: Math.max(ON_DEMAND_INITIAL_WRITE_UNITS, Math.ceil(eventsPerSecond * unitsPerEvent)),
+  });
+  return { table: writes(TABLE_WRITE_UNITS_PER_EVENT), index: writes(INDEX_WRITE_UNITS_PER_EVENT) };
 }
 
 /**
@@ -38,8 +64,11 @@ export class Data extends Construct {
       removalPolicy: props.removalPolicy,
     };
 
+    // A new on-demand table throttles far below the settlement's write rate until DynamoDB has split it.
+    const warm = ledgerWarmThroughput(props.warmEventsPerSecond);
     this.ledger = new Table(this, 'Ledger', {
       ...common,
+      warmThroughput: warm.table,
       partitionKey: { name: LEDGER_TABLE.partitionKey, type: AttributeType.STRING },
       sortKey: { name: LEDGER_TABLE.sortKey, type: AttributeType.STRING },
     });
@@ -49,6 +78,7 @@ export class Data extends Construct {
       partitionKey: { name: familyPeriod.partitionKey, type: AttributeType.STRING },
       sortKey: { name: familyPeriod.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
+      warmThroughput: warm.index,
     });
     const periodFamilies = LEDGER_TABLE.periodFamiliesIndex;
     this.ledger.addGlobalSecondaryIndex({
@@ -57,6 +87,7 @@ export class Data extends Construct {
       // The sort key is the numeric familyId.
       sortKey: { name: periodFamilies.sortKey, type: AttributeType.NUMBER },
       projectionType: ProjectionType.KEYS_ONLY,
+      warmThroughput: warm.index,
     });
 
     this.outbox = new Table(this, 'Outbox', {

@@ -1,7 +1,7 @@
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Alias, Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -81,8 +81,16 @@ const VPC_ENI_ACTIONS = [
 export class Functions extends Construct {
   readonly usageEvents: NodejsFunction;
   readonly configEvents: NodejsFunction;
-  readonly outboxRelay: NodejsFunction;
-  readonly outboxSweeper: NodejsFunction;
+  /**
+   * What the Kafka mappings invoke: a published version, so a deploy moves
+   * the mappings at once from one whole version to the next, and provisioned
+   * concurrency (which only a version or an alias can have) is possible.
+   */
+  readonly usageEventsLive: Alias;
+  readonly configEventsLive: Alias;
+  /** Absent in a shadow stack: nothing publishes its notifications. */
+  readonly outboxRelay: NodejsFunction | undefined;
+  readonly outboxSweeper: NodejsFunction | undefined;
 
   constructor(
     scope: Construct,
@@ -166,6 +174,7 @@ export class Functions extends Construct {
         // The usage snapshots go to the notification bus, under the notifications' source.
         [ENV.eventBusName]: messaging.bus.eventBusName,
         [ENV.notificationSource]: config.settlement.notificationSource,
+        [ENV.usageSnapshots]: String(!config.shadow),
       },
       statements: [
         new PolicyStatement({
@@ -182,11 +191,16 @@ export class Functions extends Construct {
           resources: [ledger.tableArn, `${ledger.tableArn}/index/${LEDGER_TABLE.familyPeriodIndex.name}`],
         }),
         ...kafkaConsumerStatements(),
-        new PolicyStatement({
-          sid: 'UsageSnapshotsPublish',
-          actions: ['events:PutEvents'],
-          resources: [messaging.bus.eventBusArn],
-        }),
+        // A shadow stack publishes nothing; without the grant it cannot.
+        ...(config.shadow
+          ? []
+          : [
+              new PolicyStatement({
+                sid: 'UsageSnapshotsPublish',
+                actions: ['events:PutEvents'],
+                resources: [messaging.bus.eventBusArn],
+              }),
+            ]),
       ],
     });
 
@@ -215,6 +229,14 @@ export class Functions extends Construct {
       ],
     });
 
+    this.usageEventsLive = liveAlias(this.usageEvents, config.functions.usageEventsProvisionedConcurrency);
+    this.configEventsLive = liveAlias(this.configEvents, config.functions.configEventsProvisionedConcurrency);
+
+    if (config.shadow) {
+      this.outboxRelay = undefined;
+      this.outboxSweeper = undefined;
+      return;
+    }
     this.outboxRelay = this.createFunction('OutboxRelay', {
       folder: 'outbox-relay',
       description:
@@ -318,4 +340,15 @@ export class Functions extends Construct {
     });
     return fn;
   }
+}
+
+/** The alias the mappings invoke, on the version this deploy publishes. */
+export const LIVE_ALIAS = 'live';
+
+function liveAlias(fn: NodejsFunction, provisionedConcurrency: number): Alias {
+  return new Alias(fn, 'Live', {
+    aliasName: LIVE_ALIAS,
+    version: fn.currentVersion,
+    provisionedConcurrentExecutions: provisionedConcurrency > 0 ? provisionedConcurrency : undefined,
+  });
 }

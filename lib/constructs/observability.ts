@@ -18,7 +18,7 @@ import { REJECTION_REASONS } from '../../functions/core/rejection';
 import { BLOCK_REASONS, THRESHOLD_STATUSES } from '../../functions/core/status-effects';
 import { DIMENSION, METRIC } from '../../functions/runtime/metric-names';
 import type { KafkaSubscription } from '../config';
-import { createAlarms } from './alarms';
+import { createAlarms, PROMISED_DECISION_P99_MS } from './alarms';
 import { cacheShardMetrics, ONE_MINUTE, productMetric, sumOffsetLag } from './metrics';
 
 const DECISIONS = ['NORMAL', ...THRESHOLD_STATUSES, ...BLOCK_REASONS] as const;
@@ -37,11 +37,12 @@ export interface ObservabilityProps {
     readonly policyUpdated: KafkaSubscription;
     readonly familyUpdated: KafkaSubscription;
   };
+  /** The outbox functions are absent in a shadow stack. */
   readonly functions: {
     readonly usageEvents: IFunction;
     readonly configEvents: IFunction;
-    readonly outboxRelay: IFunction;
-    readonly outboxSweeper: IFunction;
+    readonly outboxRelay: IFunction | undefined;
+    readonly outboxSweeper: IFunction | undefined;
   };
   readonly tables: { readonly ledger: ITable; readonly outbox: ITable };
   readonly queues: {
@@ -58,6 +59,9 @@ export interface ObservabilityProps {
     readonly replicasPerShard: number;
     /** DatabaseMemoryUsagePercentage of a node that alarms. */
     readonly memoryAlarmPercent: number;
+    readonly cpuAlarmPercent: number;
+    readonly connectionsAlarmThreshold: number;
+    readonly replicationLagSeconds: number;
   };
 }
 
@@ -158,6 +162,14 @@ export class Observability extends Construct {
         left: [productMetric(METRIC.settlementBugs, { label: 'bugs' })],
       }),
       new GraphWidget({
+        title: 'Decision latency: Kafka timestamp to committed decision (ms)',
+        width: 8,
+        left: [Stats.p(50), Stats.p(99)].map((statistic) =>
+          productMetric(METRIC.decisionLatency, { statistic, label: statistic }),
+        ),
+        leftAnnotations: [{ value: PROMISED_DECISION_P99_MS, label: 'promised p99' }],
+      }),
+      new GraphWidget({
         title: 'Batch duration (ms)',
         width: 8,
         left: [Stats.p(50), Stats.p(99), Stats.MAXIMUM].map((statistic) =>
@@ -250,7 +262,9 @@ export class Observability extends Construct {
   }
 
   private addLambdaWidgets(): void {
-    const fns = Object.entries(this.props.functions);
+    const fns = Object.entries(this.props.functions).filter(
+      (entry): entry is [string, IFunction] => entry[1] !== undefined,
+    );
     const { clusterName, usageEvents, policyUpdated, familyUpdated } = this.props.consumerLag;
     const perFunction = (title: string, metric: (fn: IFunction) => IMetric) =>
       new GraphWidget({
@@ -335,6 +349,18 @@ export class Observability extends Construct {
         title: 'Cache engine CPU (%)',
         width: 12,
         left: cacheShardMetrics(this.props.cache, 'EngineCPUUtilization').flat(),
+        leftAnnotations: [{ value: this.props.cache.cpuAlarmPercent, label: 'CPU alarm' }],
+      }),
+      new GraphWidget({
+        title: 'Cache connections',
+        width: 12,
+        left: cacheShardMetrics(this.props.cache, 'CurrConnections').flat(),
+        leftAnnotations: [{ value: this.props.cache.connectionsAlarmThreshold, label: 'connections alarm' }],
+      }),
+      new GraphWidget({
+        title: 'Cache replication lag (s)',
+        width: 12,
+        left: cacheShardMetrics(this.props.cache, 'ReplicationLag').flat(),
       }),
       new GraphWidget({
         title: 'Cache memory used (% of maxmemory)',

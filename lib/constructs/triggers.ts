@@ -6,6 +6,7 @@ import {
   FilterCriteria,
   FilterRule,
   type IFunction,
+  type ProvisionedPollerConfig,
   StartingPosition,
 } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -30,10 +31,11 @@ export interface TriggersProps {
    * role then never writes into usage-events' queue.
    */
   readonly configEventsFailureQueue: IQueue;
-  readonly outboxRelay: IFunction;
+  /** With the sweeper, absent in a shadow stack: then nothing triggers either. */
+  readonly outboxRelay: IFunction | undefined;
   readonly outbox: ITable;
   readonly relayFailureQueue: IQueue;
-  readonly outboxSweeper: IFunction;
+  readonly outboxSweeper: IFunction | undefined;
   readonly sweeperRate: Duration;
   readonly sweeperScheduleDeadLetterQueue: IQueue;
 }
@@ -76,10 +78,11 @@ export function pendingOutboxFilters(): Array<Record<string, unknown>> {
  * the sweeper's asynchronous invocation settings.
  */
 export class Triggers extends Construct {
-  readonly mskMapping: EventSourceMapping;
+  /** Absent until the switch from the replaced system (mskUsageMapping=false). */
+  readonly mskMapping: EventSourceMapping | undefined;
   readonly policyUpdatedMapping: EventSourceMapping;
   readonly familyUpdatedMapping: EventSourceMapping;
-  readonly sweeperSchedule: Schedule;
+  readonly sweeperSchedule: Schedule | undefined;
 
   constructor(
     scope: Construct,
@@ -91,32 +94,46 @@ export class Triggers extends Construct {
     const usage = { topic: msk.topic, consumerGroup: msk.consumerGroup };
     const { policy, family } = msk.configTopics;
     // A construct id makes the logical id: a new id for this one would replace the deployed mapping.
-    this.mskMapping = this.mskEventSource(
-      'UsageEventsFromMsk',
-      props.usageEvents,
-      usage,
-      props.usageEventsFailureQueue,
-    );
+    this.mskMapping = msk.usageMapping
+      ? this.mskEventSource('UsageEventsFromMsk', props.usageEvents, usage, {
+          failureQueue: props.usageEventsFailureQueue,
+          startingPosition: msk.startingPosition,
+          pollers: { minimumPollers: msk.pollers, maximumPollers: msk.pollers },
+        })
+      : undefined;
+    // Config changes are versioned by their timestamp and a replayed one is stale, so reading what the topics
+    // hold costs nothing, while starting at LATEST could miss a change sent while the mapping is being created.
+    const config = {
+      failureQueue: props.configEventsFailureQueue,
+      startingPosition: { position: 'TRIM_HORIZON' } as const,
+      pollers: {
+        minimumPollers: msk.configPollers,
+        maximumPollers: msk.configPollers,
+        pollerGroupName: msk.configPollerGroup,
+      },
+    };
     this.policyUpdatedMapping = this.mskEventSource(
       'PolicyUpdatedFromMsk',
       props.configEvents,
       policy,
-      props.configEventsFailureQueue,
+      config,
     );
     this.familyUpdatedMapping = this.mskEventSource(
       'FamilyUpdatedFromMsk',
       props.configEvents,
       family,
-      props.configEventsFailureQueue,
+      config,
     );
     this.grantMskRead(props.usageEvents, msk.clusterArn, [usage]);
     this.grantMskRead(props.configEvents, msk.clusterArn, [policy, family]);
     this.warnAboutMskSettings(msk);
-    this.outboxStream(props);
-    this.sweeperSchedule = this.sweeperScheduleFor(props);
+    if (props.outboxRelay) this.outboxStream(props.outboxRelay, props);
+    this.sweeperSchedule = props.outboxSweeper
+      ? this.sweeperScheduleFor(props.outboxSweeper, props)
+      : undefined;
   }
 
-  private sweeperScheduleFor(props: TriggersProps): Schedule {
+  private sweeperScheduleFor(sweeper: IFunction, props: TriggersProps): Schedule {
     const stack = Stack.of(this);
     const role = new Role(this, 'SweeperScheduleRole', {
       description: 'EventBridge Scheduler: invoke the outbox sweeper, dead-letter failed invocations',
@@ -127,7 +144,7 @@ export class Triggers extends Construct {
     const schedule = new Schedule(this, 'SweeperSchedule', {
       description: 'Runs the outbox sweeper: re-publish due pending notifications, fail exhausted ones',
       schedule: ScheduleExpression.rate(props.sweeperRate),
-      target: new LambdaInvoke(props.outboxSweeper, {
+      target: new LambdaInvoke(sweeper, {
         role,
         retryAttempts: 2,
         // A run older than one period is pointless: the next scheduled run already does the same work.
@@ -138,13 +155,13 @@ export class Triggers extends Construct {
     // Scheduler invokes asynchronously: its retry policy and dead-letter queue only see a refused Invoke
     // call. Lambda queues the event, and throttles or a function error happen later, in Lambda's own
     // async queue: without this config a throttled run waits up to 6 hours and then disappears.
-    props.outboxSweeper.configureAsyncInvoke({
+    sweeper.configureAsyncInvoke({
       maxEventAge: props.sweeperRate,
       // The next scheduled run does the same work; a failed run is reported, not repeated.
       retryAttempts: 0,
       onFailure: new SqsDestination(props.sweeperScheduleDeadLetterQueue),
     });
-    const sweeperId = stack.getLogicalId(props.outboxSweeper.node.defaultChild as CfnElement);
+    const sweeperId = stack.getLogicalId(sweeper.node.defaultChild as CfnElement);
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${sweeperId}.Arn>:*]`,
       reason:
@@ -164,12 +181,16 @@ export class Triggers extends Construct {
     id: string,
     target: IFunction,
     subscription: KafkaSubscription,
-    failureQueue: IQueue,
+    options: {
+      failureQueue: IQueue;
+      startingPosition: MskConfig['startingPosition'];
+      pollers: ProvisionedPollerConfig;
+    },
   ): EventSourceMapping {
     const { msk } = this.props;
     const provisioned = msk.provisionedPollers
       ? {
-          provisionedPollerConfig: { minimumPollers: msk.minPollers, maximumPollers: msk.maxPollers },
+          provisionedPollerConfig: options.pollers,
           reportBatchItemFailures: true,
           bisectBatchOnError: true,
           retryAttempts: msk.retryAttempts,
@@ -181,10 +202,14 @@ export class Triggers extends Construct {
       eventSourceArn: msk.clusterArn,
       kafkaTopic: subscription.topic,
       kafkaConsumerGroupId: subscription.consumerGroup,
-      startingPosition: StartingPosition.TRIM_HORIZON,
+      startingPosition: StartingPosition[options.startingPosition.position],
+      startingPositionTimestamp:
+        options.startingPosition.position === 'AT_TIMESTAMP'
+          ? options.startingPosition.timestampSeconds
+          : undefined,
       batchSize: msk.batchSize,
       maxBatchingWindow: Duration.seconds(msk.batchingWindowSeconds),
-      onFailure: new SqsDlq(failureQueue),
+      onFailure: new SqsDlq(options.failureQueue),
       ...provisioned,
     });
   }
@@ -248,8 +273,8 @@ export class Triggers extends Construct {
     }
   }
 
-  private outboxStream(props: TriggersProps): void {
-    props.outboxRelay.addEventSource(
+  private outboxStream(relay: IFunction, props: TriggersProps): void {
+    relay.addEventSource(
       new DynamoEventSource(props.outbox, {
         startingPosition: StartingPosition.TRIM_HORIZON,
         batchSize: 100,

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadAppConfig } from '../../lib/config';
 import { UsageSettlementStack } from '../../lib/usage-settlement-stack';
 import {
+  cdkJsonContext,
   committedContext,
   EXAMPLE_EXISTING_VPC,
   OFFLINE_CONTEXT,
@@ -67,7 +68,9 @@ describe('cdk-nag AwsSolutions', () => {
   it(
     'runs as a synthesis plugin the way bin/app.ts registers it, and synthesis succeeds',
     () => {
-      const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...OFFLINE_CONTEXT } });
+      const app = new App({
+        context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...OFFLINE_CONTEXT },
+      });
       const config = loadAppConfig(app.node, {});
       new UsageSettlementStack(app, config.stackName, { env: config.env, config });
       Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -79,7 +82,9 @@ describe('cdk-nag AwsSolutions', () => {
   it(
     'is a real gate: one unacknowledged finding stops synthesis',
     () => {
-      const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...OFFLINE_CONTEXT } });
+      const app = new App({
+        context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...OFFLINE_CONTEXT },
+      });
       const config = loadAppConfig(app.node, {});
       const stack = new UsageSettlementStack(app, config.stackName, { env: config.env, config });
       new Queue(stack, 'QueueWithoutSslOrDlq');

@@ -17,6 +17,12 @@ const REAL_CLUSTER =
   'arn:aws:kafka:ap-northeast-2:111122223333:cluster/prod/abcd1234-ab12-cd34-ef56-abcdef123456-2';
 const loadForDeploy = (context: Record<string, unknown> = {}, env: Record<string, string> = {}) =>
   loadAppConfig(new App({ context }).node, env);
+/** The least a real deploy must say. */
+const DEPLOY = {
+  mskClusterArn: REAL_CLUSTER,
+  mskClusterSqsEndpoint: 'existing',
+  unreservedAccountConcurrency: '1000',
+} as const;
 
 describe('deployment parameters', () => {
   it('has defaults that synthesize offline: env-agnostic, example MSK cluster, new VPC', () => {
@@ -75,7 +81,6 @@ describe('deployment parameters', () => {
   it('rejects bad values with the context key and the variable name', () => {
     expect(() => load({ mskClusterArn: 'not-an-arn' })).toThrow(/mskClusterArn \(MSK_CLUSTER_ARN\)/);
     expect(() => load({ logRetentionDays: '31' })).toThrow(/logRetentionDays \(LOG_RETENTION_DAYS\)/);
-    expect(() => load({ mskMinPollers: '5', mskMaxPollers: '2' })).toThrow(AppConfigError);
     // MSK publishes no consumer-lag metrics for a group with a colon: the lag alarm would never fire.
     expect(() => load({ mskConsumerGroup: 'usage:settlement' })).toThrow(
       /mskConsumerGroup \(MSK_CONSUMER_GROUP\)/,
@@ -115,6 +120,60 @@ describe('deployment parameters', () => {
   });
 });
 
+describe('Kafka mappings', () => {
+  it('start the usage mapping at LATEST unless told otherwise; AT_TIMESTAMP takes an instant with a zone', () => {
+    expect(load().msk.startingPosition).toEqual({ position: 'LATEST' });
+    expect(load({ mskStartingPosition: 'TRIM_HORIZON' }).msk.startingPosition).toEqual({
+      position: 'TRIM_HORIZON',
+    });
+    expect(
+      load({ mskStartingPosition: 'AT_TIMESTAMP', mskStartingTimestamp: '2027-03-01T00:00:00+09:00' }).msk
+        .startingPosition,
+    ).toEqual({ position: 'AT_TIMESTAMP', timestampSeconds: Date.UTC(2027, 1, 28, 15) / 1000 });
+    expect(() => load({ mskStartingPosition: 'AT_TIMESTAMP' })).toThrow(
+      /AT_TIMESTAMP needs mskStartingTimestamp \(MSK_STARTING_TIMESTAMP\)/,
+    );
+    // Read in the synthesizing machine's zone, a zoneless time would move with it.
+    expect(() =>
+      load({ mskStartingPosition: 'AT_TIMESTAMP', mskStartingTimestamp: '2027-03-01T00:00:00' }),
+    ).toThrow(/mskStartingTimestamp \(MSK_STARTING_TIMESTAMP\): an ISO-8601 instant with Z or an offset/);
+    expect(() =>
+      load({ mskStartingPosition: 'AT_TIMESTAMP', mskStartingTimestamp: '2027-02-30T25:00:00Z' }),
+    ).toThrow(/mskStartingTimestamp \(MSK_STARTING_TIMESTAMP\): not a valid date and time/);
+    expect(() => load({ mskStartingTimestamp: '2027-03-01T00:00:00Z' })).toThrow(
+      /only read with mskStartingPosition=AT_TIMESTAMP, not LATEST/,
+    );
+    expect(() => load({ mskStartingPosition: 'EARLIEST' })).toThrow(
+      /mskStartingPosition \(MSK_STARTING_POSITION\)/,
+    );
+  });
+
+  it('give the usage mapping one poller per 5 partitions, or the override when it can run them all', () => {
+    expect(load().msk).toMatchObject({ partitions: 40, pollers: 8, configPollers: 1 });
+    expect(load({ mskPartitions: '41', usageEventsReservedConcurrency: '41' }).msk.pollers).toBe(9);
+    expect(load({ mskPartitions: '3' }).msk.pollers).toBe(1);
+    expect(load({ mskPollers: '12' }).msk.pollers).toBe(12);
+    expect(() => load({ mskPollers: '7' })).toThrow(
+      /mskPollers \(MSK_POLLERS\) 7 cannot run 40 partitions at once: .* at least 8 are needed/,
+    );
+    expect(() => load({ mskPartitions: '4', mskPollers: '5' })).toThrow(/exceeds mskPartitions 4/);
+  });
+
+  it('refuse a usage-events reservation below the partition count, and accept none', () => {
+    expect(() => load({ mskPartitions: '48' })).toThrow(
+      /usageEventsReservedConcurrency \(USAGE_EVENTS_RESERVED_CONCURRENCY\) 40 is below mskPartitions \(MSK_PARTITIONS\) 48/,
+    );
+    expect(load({ mskPartitions: '48', usageEventsReservedConcurrency: '48' }).msk.partitions).toBe(48);
+    expect(load({ mskPartitions: '48', usageEventsReservedConcurrency: '0' }).msk.partitions).toBe(48);
+  });
+
+  it('put the two config mappings in one poller group named after the stack', () => {
+    expect(load({ namePrefix: 'shadow-settlement' }).msk.configPollerGroup).toBe(
+      'shadow-settlement-config-events',
+    );
+  });
+});
+
 describe('deploy guards', () => {
   it('refuses the example MSK cluster unless the synthesis says it is offline', () => {
     expect(() => loadForDeploy()).toThrow(AppConfigError);
@@ -126,21 +185,33 @@ describe('deploy guards', () => {
     expect(loadForDeploy({}, { ALLOW_PLACEHOLDER_CLUSTER: 'true' }).msk.clusterArn).toBe(
       EXAMPLE_MSK_CLUSTER_ARN,
     );
-    expect(
-      loadForDeploy({ mskClusterArn: REAL_CLUSTER, mskClusterSqsEndpoint: 'existing' }).msk.clusterArn,
-    ).toBe(REAL_CLUSTER);
+    expect(loadForDeploy(DEPLOY).msk.clusterArn).toBe(REAL_CLUSTER);
   });
 
-  it('needs 100 unreserved executions beyond the 36 the functions reserve by default', () => {
-    const deploy = { mskClusterArn: REAL_CLUSTER, mskClusterSqsEndpoint: 'existing' };
-    expect(() => loadForDeploy({ ...deploy, unreservedAccountConcurrency: '135' })).toThrow(
-      /reserve 36 concurrent executions.*leaves only 35 to reserve.*at least 136/,
+  it("makes a deploy give the account's unreserved concurrency instead of assuming one", () => {
+    const { unreservedAccountConcurrency: _, ...withoutIt } = DEPLOY;
+    expect(() => loadForDeploy(withoutIt)).toThrow(
+      /unreservedAccountConcurrency \(UNRESERVED_ACCOUNT_CONCURRENCY\) is required to deploy/,
     );
-    expect(() => loadForDeploy({ ...deploy, unreservedAccountConcurrency: '135' })).toThrow(
+    expect(
+      loadForDeploy(withoutIt, { UNRESERVED_ACCOUNT_CONCURRENCY: '400' }).functions
+        .unreservedAccountConcurrency,
+    ).toBe(400);
+    // An offline synth with the placeholder cluster checks against the default regional quota.
+    expect(load().functions.unreservedAccountConcurrency).toBe(1000);
+    expect(() => load({ unreservedAccountConcurrency: '9' })).toThrow(/unreservedAccountConcurrency/);
+  });
+
+  it('needs 100 unreserved executions beyond the 56 the functions reserve by default', () => {
+    const deploy = DEPLOY;
+    expect(() => loadForDeploy({ ...deploy, unreservedAccountConcurrency: '155' })).toThrow(
+      /reserve 56 concurrent executions.*leaves only 55 to reserve.*at least 156/,
+    );
+    expect(() => loadForDeploy({ ...deploy, unreservedAccountConcurrency: '155' })).toThrow(
       /configEventsReservedConcurrency/,
     );
-    expect(loadForDeploy({ ...deploy, unreservedAccountConcurrency: '136' }).functions).toMatchObject({
-      usageEventsReservedConcurrency: 20,
+    expect(loadForDeploy({ ...deploy, unreservedAccountConcurrency: '156' }).functions).toMatchObject({
+      usageEventsReservedConcurrency: 40,
       configEventsReservedConcurrency: 10,
       relayReservedConcurrency: 5,
       sweeperReservedConcurrency: 1,
@@ -149,10 +220,10 @@ describe('deploy guards', () => {
     expect(() =>
       loadForDeploy({
         ...deploy,
-        unreservedAccountConcurrency: '136',
+        unreservedAccountConcurrency: '156',
         configEventsReservedConcurrency: '11',
       }),
-    ).toThrow(/reserve 37 concurrent executions/);
+    ).toThrow(/reserve 57 concurrent executions/);
     // A new account's quota of 10 works without any reservation.
     const none = {
       ...deploy,
@@ -175,10 +246,7 @@ describe('deploy guards', () => {
     expect(() => loadForDeploy({ mskClusterArn: REAL_CLUSTER })).toThrow(
       /mskClusterSqsEndpoint \(MSK_CLUSTER_SQS_ENDPOINT\) is required to deploy/,
     );
-    expect(
-      loadForDeploy({ mskClusterArn: REAL_CLUSTER, mskClusterSqsEndpoint: 'existing' }).msk
-        .failureDestinationEndpoint,
-    ).toBe('existing');
+    expect(loadForDeploy(DEPLOY).msk.failureDestinationEndpoint).toBe('existing');
     // "stack" is only true when the stack deploys into the cluster's VPC and creates its endpoints.
     expect(() => load({ mskClusterSqsEndpoint: 'stack' })).toThrow(/needs vpcId/);
     expect(() =>

@@ -20,10 +20,25 @@ beforeAll(() => {
   template = synth.template;
 }, SYNTH_TIMEOUT_MS);
 
-const mappingsFor = (t: Template, functionPrefix: string) => {
+/** The function itself, or its alias: a Kafka mapping invokes the function's live alias. */
+const invokedIds = (t: Template, functionPrefix: string) => {
   const fnId = logicalId(t, 'AWS::Lambda::Function', functionPrefix);
+  const aliases = Object.entries(t.findResources('AWS::Lambda::Alias'))
+    .filter(([, a]) => (a.Properties.FunctionName as { Ref?: string }).Ref === fnId)
+    .map(([id]) => id);
+  return new Set([fnId, ...aliases]);
+};
+
+/**
+ * The resource a mapping's FunctionName names: a Ref to the function, or for an alias
+ * `<function name>:live` built from the alias's ARN (Ref).
+ */
+const targetOf = (functionName: unknown) => /"Ref":"([^"]+)"/.exec(JSON.stringify(functionName))?.[1] ?? '';
+
+const mappingsFor = (t: Template, functionPrefix: string) => {
+  const ids = invokedIds(t, functionPrefix);
   return Object.entries(t.findResources('AWS::Lambda::EventSourceMapping'))
-    .filter(([, m]) => (m.Properties.FunctionName as { Ref?: string }).Ref === fnId)
+    .filter(([, m]) => ids.has(targetOf(m.Properties.FunctionName)))
     .map(([id, m]) => ({ id, props: m.Properties as Record<string, unknown> }));
 };
 
@@ -43,7 +58,7 @@ const configMapping = (t: Template, topic: string) => {
 };
 
 describe('MSK event-source mapping (usage-events)', () => {
-  it('reads the topic from TRIM_HORIZON with IAM auth, batching and the Kafka error-handling controls', () => {
+  it('reads the topic from LATEST with IAM auth, batching, one poller per 5 partitions and the Kafka error-handling controls', () => {
     const mapping = mappingFor('FunctionsUsageEvents');
     const failureQueue = logicalId(template, 'AWS::SQS::Queue', 'MessagingUsageEventsFailures');
     expect(mapping).toEqual({
@@ -51,10 +66,11 @@ describe('MSK event-source mapping (usage-events)', () => {
       EventSourceArn: EXAMPLE_MSK_CLUSTER_ARN,
       Topics: ['usage-events'],
       AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'usage-settlement' },
-      StartingPosition: 'TRIM_HORIZON',
+      StartingPosition: 'LATEST',
       BatchSize: 500,
       MaximumBatchingWindowInSeconds: 0,
-      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 10 },
+      // 40 partitions, 5 concurrent invocations a poller; never scaled, since scaling rebalances the group.
+      ProvisionedPollerConfig: { MinimumPollers: 8, MaximumPollers: 8 },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 10,
@@ -65,6 +81,93 @@ describe('MSK event-source mapping (usage-events)', () => {
     expect(mapping.SourceAccessConfigurations).toBeUndefined();
   });
 
+  it(
+    'starts at the instant given with AT_TIMESTAMP, in Unix seconds; the config mappings stay at TRIM_HORIZON',
+    () => {
+      const cutover = synthesize({
+        context: { mskStartingPosition: 'AT_TIMESTAMP', mskStartingTimestamp: '2027-03-01T00:00:00+09:00' },
+      });
+      const usage = mappingsFor(cutover.template, 'FunctionsUsageEvents');
+      expect(usage[0]!.props).toMatchObject({
+        StartingPosition: 'AT_TIMESTAMP',
+        StartingPositionTimestamp: Date.UTC(2027, 1, 28, 15) / 1000,
+      });
+      for (const topic of ['policy-updated', 'family-updated']) {
+        expect(configMapping(cutover.template, topic).props.StartingPosition).toBe('TRIM_HORIZON');
+        expect(configMapping(cutover.template, topic).props.StartingPositionTimestamp).toBeUndefined();
+      }
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
+    'sizes its pollers from the partition count, min = max',
+    () => {
+      const sized = synthesize({ context: { mskPartitions: '64', usageEventsReservedConcurrency: '64' } });
+      expect(mappingsFor(sized.template, 'FunctionsUsageEvents')[0]!.props.ProvisionedPollerConfig).toEqual({
+        MinimumPollers: 13,
+        MaximumPollers: 13,
+      });
+      const overridden = synthesize({ context: { mskPollers: '20' } });
+      expect(
+        mappingsFor(overridden.template, 'FunctionsUsageEvents')[0]!.props.ProvisionedPollerConfig,
+      ).toEqual({
+        MinimumPollers: 20,
+        MaximumPollers: 20,
+      });
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it('invokes the live alias of the version this deploy publishes, not $LATEST, without provisioned concurrency by default', () => {
+    const fnId = logicalId(template, 'AWS::Lambda::Function', 'FunctionsUsageEvents');
+    const aliasId = logicalId(template, 'AWS::Lambda::Alias', 'FunctionsUsageEventsLive');
+    const alias = template.findResources('AWS::Lambda::Alias')[aliasId]!.Properties;
+    expect(alias).toMatchObject({
+      Name: 'live',
+      FunctionName: { Ref: fnId },
+      FunctionVersion: {
+        'Fn::GetAtt': [expect.stringMatching(/^FunctionsUsageEventsCurrentVersion/), 'Version'],
+      },
+    });
+    expect(alias.ProvisionedConcurrencyConfig).toBeUndefined();
+    expect(targetOf(mappingFor('FunctionsUsageEvents').FunctionName)).toBe(aliasId);
+    expect(JSON.stringify(mappingFor('FunctionsUsageEvents').FunctionName)).toContain(':live');
+    for (const topic of ['policy-updated', 'family-updated']) {
+      expect(targetOf(configMapping(template, topic).props.FunctionName)).toBe(
+        logicalId(template, 'AWS::Lambda::Alias', 'FunctionsConfigEventsLive'),
+      );
+    }
+  });
+
+  it(
+    'keeps the provisioned concurrency asked for on each alias, within the reservation',
+    () => {
+      const warm = synthesize({
+        context: { usageEventsProvisionedConcurrency: '40', configEventsProvisionedConcurrency: '2' },
+      }).template;
+      const pc = (prefix: string) =>
+        warm.findResources('AWS::Lambda::Alias')[logicalId(warm, 'AWS::Lambda::Alias', prefix)]!.Properties
+          .ProvisionedConcurrencyConfig;
+      expect(pc('FunctionsUsageEventsLive')).toEqual({ ProvisionedConcurrentExecutions: 40 });
+      expect(pc('FunctionsConfigEventsLive')).toEqual({ ProvisionedConcurrentExecutions: 2 });
+      expect(() => synthesize({ context: { usageEventsProvisionedConcurrency: '41' } })).toThrow(
+        /usageEventsProvisionedConcurrency \(USAGE_EVENTS_PROVISIONED_CONCURRENCY\) 41 exceeds usageEventsReservedConcurrency/,
+      );
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
+    'is left out with mskUsageMapping=false (a stack readied for the switch), the config mappings kept',
+    () => {
+      const ready = synthesize({ context: { mskUsageMapping: 'false' } }).template;
+      expect(mappingsFor(ready, 'FunctionsUsageEvents')).toEqual([]);
+      expect(mappingsFor(ready, 'FunctionsConfigEvents')).toHaveLength(2);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
   it('keeps its logical id: a new one would make CloudFormation replace the deployed mapping', () => {
     const ids = mappingsFor(template, 'FunctionsUsageEvents').map((m) => m.id);
     expect(ids).toEqual(['TriggersUsageEventsFromMsk67523A60']);
@@ -74,9 +177,7 @@ describe('MSK event-source mapping (usage-events)', () => {
     'in on-demand mode drops the provisioned-only controls and warns',
     () => {
       const onDemand = synthesize({ context: { mskProvisionedPollers: 'false' } });
-      const fnId = logicalId(onDemand.template, 'AWS::Lambda::Function', 'FunctionsUsageEvents');
       onDemand.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-        FunctionName: { Ref: fnId },
         Topics: ['usage-events'],
         DestinationConfig: Match.anyValue(),
         ProvisionedPollerConfig: Match.absent(),
@@ -98,24 +199,31 @@ describe('MSK event-source mappings (config-events)', () => {
   it.each([
     ['policy-updated', 'usage-settlement-policy-updated'],
     ['family-updated', 'usage-settlement-family-updated'],
-  ])('reads %s as consumer group %s, with the settings of the usage-events mapping', (topic, group) => {
-    const failureQueue = logicalId(template, 'AWS::SQS::Queue', 'MessagingConfigEventsFailures');
-    expect(configMapping(template, topic).props).toEqual({
-      FunctionName: expect.anything(),
-      EventSourceArn: EXAMPLE_MSK_CLUSTER_ARN,
-      Topics: [topic],
-      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: group },
-      StartingPosition: 'TRIM_HORIZON',
-      BatchSize: 500,
-      MaximumBatchingWindowInSeconds: 0,
-      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 10 },
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      BisectBatchOnFunctionError: true,
-      MaximumRetryAttempts: 10,
-      MaximumRecordAgeInSeconds: 86_400,
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failureQueue, 'Arn'] } } },
-    });
-  });
+  ])(
+    'reads %s as consumer group %s from TRIM_HORIZON, on one poller of the shared config poller group',
+    (topic, group) => {
+      const failureQueue = logicalId(template, 'AWS::SQS::Queue', 'MessagingConfigEventsFailures');
+      expect(configMapping(template, topic).props).toEqual({
+        FunctionName: expect.anything(),
+        EventSourceArn: EXAMPLE_MSK_CLUSTER_ARN,
+        Topics: [topic],
+        AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: group },
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 500,
+        MaximumBatchingWindowInSeconds: 0,
+        ProvisionedPollerConfig: {
+          MinimumPollers: 1,
+          MaximumPollers: 1,
+          PollerGroupName: 'usage-settlement-config-events',
+        },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 10,
+        MaximumRecordAgeInSeconds: 86_400,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failureQueue, 'Arn'] } } },
+      });
+    },
+  );
 
   it('sends discarded batches to a queue of their own, not to the usage-events one', () => {
     const usageFailures = logicalId(template, 'AWS::SQS::Queue', 'MessagingUsageEventsFailures');
@@ -166,10 +274,7 @@ describe('MSK event-source mappings (config-events)', () => {
       ];
       expect(mappings).toHaveLength(3);
       for (const { props } of mappings) {
-        expect(props).toMatchObject({
-          DestinationConfig: expect.anything(),
-          StartingPosition: 'TRIM_HORIZON',
-        });
+        expect(props).toMatchObject({ DestinationConfig: expect.anything() });
         for (const provisionedOnly of [
           'ProvisionedPollerConfig',
           'FunctionResponseTypes',

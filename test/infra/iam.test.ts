@@ -121,7 +121,7 @@ describe('least-privilege grants per function', () => {
 
     // Keyed reads and TransactWriteItems (authorised per item as Put and Update) on the table itself.
     expect(bySid('LedgerReadWrite')).toMatchObject({
-      Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
       Resource: { 'Fn::GetAtt': [ledger, 'Arn'] },
     });
     expect(bySid('OutboxStageInTransaction')).toMatchObject({
@@ -142,8 +142,9 @@ describe('least-privilege grants per function', () => {
     const policy = arns('policy-updated', 'usage-settlement-policy-updated');
     const family = arns('family-updated', 'usage-settlement-family-updated');
     expect(bySid('MskClusterConnect')?.Resource).toBe(EXAMPLE_MSK_CLUSTER_ARN);
-    expect(bySid('MskTopicRead')?.Resource).toEqual([policy.topic, family.topic]);
-    expect(bySid('MskConsumerGroup')?.Resource).toEqual([policy.group, family.group]);
+    // aws-cdk-lib sorts a statement's resources (minimizePolicies): the order says nothing.
+    expect(bySid('MskTopicRead')?.Resource).toEqual([policy.topic, family.topic].sort());
+    expect(bySid('MskConsumerGroup')?.Resource).toEqual([policy.group, family.group].sort());
 
     // Every SQS grant names one of its two queues: the DLQ and its mappings' on-failure queue.
     const sqsResources = statements

@@ -32,6 +32,18 @@ function dashboardMetrics(t: Template): MetricRow[] {
   return parsed.widgets.flatMap((w) => w.properties.metrics ?? []);
 }
 
+interface Widget {
+  properties: { title?: string; annotations?: { horizontal?: unknown[] } };
+}
+
+function dashboardWidgets(t: Template): Widget[] {
+  const body = Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody as {
+    'Fn::Join': [string, unknown[]];
+  };
+  const text = body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('');
+  return (JSON.parse(text) as { widgets: Widget[] }).widgets;
+}
+
 const dimensionsOf = (row: MetricRow): Record<string, unknown> => {
   const dims: Record<string, unknown> = {};
   for (let i = 2; i + 1 < row.length && typeof row[i] === 'string'; i += 2)
@@ -107,6 +119,23 @@ describe('dashboard', () => {
     }
   });
 
+  it('charts the decision latency at p50 and p99 against the promised 100 ms', () => {
+    const rows = dashboardMetrics(template).filter(
+      (r) => r[0] === METRIC_NAMESPACE && r[1] === METRIC.decisionLatency,
+    );
+    expect(rows.map((r) => (r.at(-1) as { stat?: string }).stat)).toEqual(['p50', 'p99']);
+    const widget = dashboardWidgets(template).find((w) => w.properties.title?.startsWith('Decision latency'));
+    expect(widget?.properties.annotations?.horizontal).toEqual([
+      expect.objectContaining({ value: 100, label: 'promised p99' }),
+    ]);
+  });
+
+  it('charts the cache connections and replication lag of every node', () => {
+    const names = new Set(dashboardMetrics(template).map((r) => `${r[0]}/${r[1]}`));
+    expect(names).toContain('AWS/ElastiCache/CurrConnections');
+    expect(names).toContain('AWS/ElastiCache/ReplicationLag');
+  });
+
   it('charts every cache node: 2 shards x (primary + 1 replica)', () => {
     const nodes = dashboardMetrics(template)
       .filter((r) => r[0] === 'AWS/ElastiCache' && r[1] === 'EngineCPUUtilization')
@@ -125,12 +154,13 @@ describe('alarms', () => {
     return found!.Properties as Record<string, unknown>;
   };
 
-  it('every alarm notifies the alarm topic and explains the action to take', () => {
+  it('every alarm notifies the alarm topic when it fires and when it clears, and explains the action to take', () => {
     const topic = logicalId(template, 'AWS::SNS::Topic', 'ObservabilityAlarmTopic');
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(20);
+    expect(alarms.length).toBe(29);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+      expect(a.Properties.OKActions).toEqual([{ Ref: topic }]);
       expect(String(a.Properties.AlarmDescription).length).toBeGreaterThan(40);
     }
   });
@@ -337,6 +367,78 @@ describe('alarms', () => {
         (a) => a.Properties.AlarmName === 'usage-settlement-CacheMemoryShard0001',
       );
       expect(found?.Properties.Threshold).toBe(65);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it('DecisionLatencyP99 fires when the p99 of DecisionLatencyMs stays above 100 ms for 5 one-minute periods', () => {
+    expect(alarm('DecisionLatencyP99')).toMatchObject({
+      Namespace: METRIC_NAMESPACE,
+      MetricName: METRIC.decisionLatency,
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+      ExtendedStatistic: 'p99',
+      Period: 60,
+      Threshold: 100,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it.each([
+    ['UsageEventsThrottles', 'FunctionsUsageEvents'],
+    ['ConfigEventsThrottles', 'FunctionsConfigEvents'],
+  ])('%s fires on any throttle of the Kafka consumer', (name, fnPrefix) => {
+    expect(alarm(name)).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Throttles',
+      Dimensions: [
+        { Name: 'FunctionName', Value: { Ref: logicalId(template, 'AWS::Lambda::Function', fnPrefix) } },
+      ],
+      Statistic: 'Sum',
+      Threshold: 0,
+    });
+  });
+
+  it.each([
+    ['CacheCpuShard0001', 'EngineCPUUtilization', 80],
+    ['CacheCpuShard0002', 'EngineCPUUtilization', 80],
+    ['CacheConnectionsShard0001', 'CurrConnections', 500],
+    ['CacheReplicationLagShard0002', 'ReplicationLag', 1],
+  ])('%s fires when the highest node of its shard stays above %s %d', (name, metricName, threshold) => {
+    const props = alarm(name);
+    expect(props).toMatchObject({ Threshold: threshold, EvaluationPeriods: 2, DatapointsToAlarm: 2 });
+    const metrics = props.Metrics as {
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string } };
+    }[];
+    expect(metrics.find((m) => m.Expression)?.Expression).toBe('MAX([n0, n1])');
+    expect(metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : []))).toEqual([
+      metricName,
+      metricName,
+    ]);
+  });
+
+  it(
+    'takes the cache CPU, connections and replication lag thresholds from their parameters',
+    () => {
+      const custom = synthesize({
+        context: {
+          cacheCpuAlarmPercent: '60',
+          cacheConnectionsAlarmThreshold: '900',
+          cacheReplicationLagAlarmSeconds: '5',
+        },
+      }).template;
+      const threshold = (name: string) =>
+        Object.values(custom.findResources('AWS::CloudWatch::Alarm')).find(
+          (a) => a.Properties.AlarmName === `usage-settlement-${name}`,
+        )?.Properties.Threshold;
+      expect([
+        threshold('CacheCpuShard0001'),
+        threshold('CacheConnectionsShard0002'),
+        threshold('CacheReplicationLagShard0001'),
+      ]).toEqual([60, 900, 5]);
     },
     SYNTH_TIMEOUT_MS,
   );

@@ -32,6 +32,12 @@ describe('loadConfig defaults', () => {
     expect(config.deadLetterQueueUrl).toBeUndefined();
   });
 
+  it('publishes usage snapshots unless USAGE_SNAPSHOTS says false (a shadow stack)', () => {
+    expect(loadConfig({}).usageSnapshots).toBe(true);
+    expect(loadConfig({ USAGE_SNAPSHOTS: 'false' }).usageSnapshots).toBe(false);
+    expect(configErrorFor({ USAGE_SNAPSHOTS: 'no' }).message).toMatch(/USAGE_SNAPSHOTS/);
+  });
+
   it('returns a frozen object, nested sections included', () => {
     const config = loadConfig({});
 

@@ -9,6 +9,14 @@ import { UsageSettlementStack } from '../../../lib/usage-settlement-stack';
 /** What npm run synth passes too: the example MSK cluster is accepted for a synthesis that is not a deploy. */
 export const OFFLINE_CONTEXT = { allowPlaceholderCluster: true } as const;
 
+/** The feature flags and other context of cdk.json, which the CDK CLI passes to every synth and deploy. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
+  return cdkJson.context ?? {};
+}
+
 /** Synthesis with real esbuild bundling takes seconds; every infra test gets this much room. */
 export const SYNTH_TIMEOUT_MS = 120_000;
 
@@ -20,7 +28,7 @@ export interface Synthesized {
 }
 
 /**
- * One app and stack as bin/app.ts builds them. Bundling is skipped unless
+ * One app and stack as bin/app.ts builds them, with cdk.json's context as the CLI gives it. Bundling is skipped unless
  * asked for (it is the slow part and only the bundling test needs real
  * assets). The environment is empty so a developer's AWS variables cannot
  * change what the tests see.
@@ -30,6 +38,7 @@ export function synthesize(
 ): Synthesized {
   const app = new App({
     context: {
+      ...cdkJsonContext(),
       ...(options.bundle ? { 'aws:cdk:enable-asset-metadata': true } : { 'aws:cdk:bundling-stacks': [] }),
       ...OFFLINE_CONTEXT,
       ...options.context,

@@ -1,0 +1,93 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../functions/runtime/env';
+import { logicalId, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
+
+/** What docs/deploy.md's cutover runbook passes for the shadow run. */
+const SHADOW = {
+  shadow: 'true',
+  stackName: 'UsageSettlementShadow',
+  namePrefix: 'usage-settlement-shadow',
+  mskConsumerGroup: 'usage-settlement-shadow',
+  mskPolicyConsumerGroup: 'usage-settlement-shadow-policy-updated',
+  mskFamilyConsumerGroup: 'usage-settlement-shadow-family-updated',
+};
+
+let shadow: Template;
+let production: Template;
+
+beforeAll(() => {
+  shadow = synthesize({ context: SHADOW }).template;
+  production = synthesize().template;
+}, SYNTH_TIMEOUT_MS * 2);
+
+const functionIds = (t: Template) =>
+  Object.keys(t.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('Functions'));
+
+const roleActions = (t: Template, fnPrefix: string): string[] => {
+  const fn = t.findResources('AWS::Lambda::Function')[logicalId(t, 'AWS::Lambda::Function', fnPrefix)]!;
+  const role = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return Object.values(t.findResources('AWS::IAM::Policy'))
+    .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[] }[])
+    .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+};
+
+describe('shadow stack', () => {
+  it('settles usage and applies config changes as production does', () => {
+    expect(functionIds(shadow).map((id) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual([
+      'FunctionsUsageEvents',
+      'FunctionsConfigEvents',
+    ]);
+    const topics = Object.values(shadow.findResources('AWS::Lambda::EventSourceMapping')).map(
+      (m) => (m.Properties.Topics as string[])[0],
+    );
+    expect(topics.sort()).toEqual(['family-updated', 'policy-updated', 'usage-events']);
+  });
+
+  it('deploys no outbox relay or sweeper, so no notification is ever published: no stream mapping, no schedule', () => {
+    const streamMappings = (t: Template) =>
+      Object.values(t.findResources('AWS::Lambda::EventSourceMapping')).filter(
+        (m) => m.Properties.EventSourceArn?.['Fn::GetAtt']?.[1] === 'StreamArn',
+      );
+    expect(functionIds(production)).toHaveLength(4);
+    expect(streamMappings(production)).toHaveLength(1);
+    production.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    expect(streamMappings(shadow)).toEqual([]);
+    shadow.resourceCountIs('AWS::Scheduler::Schedule', 0);
+  });
+
+  it('turns the usage snapshots off and takes away usage-events permission to publish', () => {
+    const env = (t: Template) =>
+      t.findResources('AWS::Lambda::Function')[logicalId(t, 'AWS::Lambda::Function', 'FunctionsUsageEvents')]!
+        .Properties.Environment.Variables as Record<string, string>;
+    expect(env(shadow)[ENV.usageSnapshots]).toBe('false');
+    expect(env(production)[ENV.usageSnapshots]).toBe('true');
+    expect(roleActions(shadow, 'FunctionsUsageEvents')).not.toContain('events:PutEvents');
+    expect(roleActions(production, 'FunctionsUsageEvents')).toContain('events:PutEvents');
+  });
+
+  it('reads the topics as consumer groups of its own and names its dashboard and alarms apart', () => {
+    const groups = Object.values(shadow.findResources('AWS::Lambda::EventSourceMapping')).map(
+      (m) => m.Properties.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId,
+    );
+    expect(groups.sort()).toEqual(
+      [SHADOW.mskConsumerGroup, SHADOW.mskFamilyConsumerGroup, SHADOW.mskPolicyConsumerGroup].sort(),
+    );
+    shadow.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'usage-settlement-shadow' });
+  });
+
+  it(
+    "refuses a production stack's default names: it would turn that stack into a shadow or take its partitions",
+    () => {
+      expect(() => synthesize({ context: { shadow: 'true' } })).toThrow(
+        /shadow=true needs names of its own.*stackName \(STACK_NAME\), namePrefix \(NAME_PREFIX\), mskConsumerGroup/,
+      );
+      const { mskFamilyConsumerGroup: _, ...withoutFamilyGroup } = SHADOW;
+      expect(() => synthesize({ context: withoutFamilyGroup })).toThrow(
+        /needs names of its own.*: set mskFamilyConsumerGroup \(MSK_FAMILY_CONSUMER_GROUP\)$/,
+      );
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+});
