@@ -26,7 +26,9 @@ const rejection = (partition: number, offset: number) =>
   ({ kafka: kafka(partition, offset) }) as unknown as RejectionRecord;
 const unit = (writes: SettlementWrite[], rejections: RejectionRecord[] = []): CommitUnit => ({
   familyId: 1,
-  periods: [{ period: '202703', versionBefore: 1, quotaBytes: 1, incarnation: 'i', writes, rejections }],
+  periods: [
+    { period: '202703', versionBefore: 1, quotaBytes: 1, incarnation: 'i', stampMs: 1, writes, rejections },
+  ],
 });
 
 /** A ledger whose commit answers with the given outcome per unit, at `answeredAt` on the clock. */
