@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { UsageError } from '../cli/errors';
 import { readFamilies } from '../cli/family-input';
 import { checkOutputPath, readInputFile } from '../cli/input-file';
+import { parseOptionArgs } from '../cli/option-parser';
 import * as limitLowered from './examples/limit-lowered';
 import type { PipelineOptions } from './pipeline';
 
@@ -96,36 +96,25 @@ function readEventLines(file: string): string[] {
   return lines;
 }
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        events: { type: 'string' },
-        families: { type: 'string' },
-        'events-file': { type: 'string' },
-        'families-file': { type: 'string' },
-        example: { type: 'string' },
-        partitions: { type: 'string' },
-        'batch-size': { type: 'string' },
-        top: { type: 'string' },
-        seed: { type: 'string' },
-        out: { type: 'string' },
-        'log-level': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'json-out': { type: 'string' },
-        kafka: { type: 'boolean', default: false },
-        'keep-running': { type: 'boolean', default: false },
-        'redis-outage': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    // node:util's messages may span lines; a user gets one.
-    throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '));
-  }
-}
+const OPTIONS = {
+  events: { type: 'string' },
+  families: { type: 'string' },
+  'events-file': { type: 'string' },
+  'families-file': { type: 'string' },
+  example: { type: 'string' },
+  partitions: { type: 'string' },
+  'batch-size': { type: 'string' },
+  top: { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  'log-level': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'json-out': { type: 'string' },
+  kafka: { type: 'boolean', default: false },
+  'keep-running': { type: 'boolean', default: false },
+  'redis-outage': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 /**
  * The command line of `npm start`, every value and file checked, and the
@@ -133,7 +122,7 @@ function parse(argv: string[]) {
  * and is one line with exit code 2.
  */
 export function parseStartCommand(argv: string[]): StartCommand {
-  const values = parse(argv);
+  const { values } = parseOptionArgs(argv, OPTIONS);
   if (values.help) return { help: true };
   if (values['redis-outage'] && process.env.REDIS_URL) {
     throw new UsageError('--redis-outage kills a private redis-server: unset REDIS_URL to use one');

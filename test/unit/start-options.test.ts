@@ -104,6 +104,8 @@ describe('npm start options', () => {
   it('rejects bad values and unknown options with one line', () => {
     expect(mistake(['--events', 'many'])).toBe('--events must be a positive integer, got "many"');
     expect(mistake(['--partitions', '0'])).toBe('--partitions must be a positive integer, got "0"');
+    expect(mistake(['--events', '-5'])).toBe('--events must be a positive integer, got "-5"');
+    expect(mistake(['--seed', '-1'])).toBe('--seed must be a positive integer, got "-1"');
     expect(mistake(['--log-level', 'loud'])).toContain('--log-level must be one of SILENT');
     expect(mistake(['--eventz', '5'])).toContain("Unknown option '--eventz'");
     expect(mistake(['five'])).toContain("Unexpected argument 'five'");
