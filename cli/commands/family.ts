@@ -5,6 +5,7 @@ import { UsageError } from '../errors';
 import { readFamilies } from '../family-input';
 import { type FamilyPutResult, putFamily } from '../family-refresh';
 import { type FamilyView, familyView, RECENT_CHANGES, RECENT_SETTLEMENTS } from '../family-view';
+import { refuseUnchangedMembership } from '../membership';
 import { formatBytes, formatTime, list, orDash, plural, printJson, printLines, table } from '../output';
 import { describeEffective } from '../policy-text';
 
@@ -77,7 +78,11 @@ ${HELP_LINE}`,
         bytes: { type: 'string' },
         ...JSON_OPTION,
       });
-      const [outcome] = await applyChanges(ctx, operatorChanges([body(values)]));
+      const change = body(values);
+      if (change.kind === 'member-joined' || change.kind === 'member-left') {
+        await refuseUnchangedMembership(ctx, change);
+      }
+      const [outcome] = await applyChanges(ctx, operatorChanges([change]));
       if (!outcome) return 1;
       if (values.json)
         printJson(ctx.io, outcome.kind === 'applied' ? { ...outcome, plan: undefined } : outcome);

@@ -130,6 +130,37 @@ describe('family put', () => {
     });
   });
 
+  it('refuses to remove a non-member or add a member, exit 1, and writes no change', async () => {
+    const familyId = nextFamilyId();
+    const id = String(familyId);
+    await env.cliJson([
+      'family',
+      'put',
+      '--file',
+      await env.file({ familyId, quotaBytes: 10 * MB, members: [{ customerId: 11 }, { customerId: 12 }] }),
+    ]);
+    expect(await env.cli(['family', 'leave', '--family', id, '--customer', '12'])).toMatchObject({ code: 0 });
+    const before = await env.cliJson<FamilyView>(['family', 'show', id]);
+
+    expect(await env.cli(['family', 'leave', '--family', id, '--customer', '99'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `usage-settlement: customer 99 is not a member of family ${id}: nothing changed\n`,
+    });
+    expect(await env.cli(['family', 'leave', '--family', id, '--customer', '12'])).toMatchObject({
+      code: 1,
+      stderr: `usage-settlement: customer 12 is not a member of family ${id}: nothing changed\n`,
+    });
+    expect(await env.cli(['family', 'join', '--family', id, '--customer', '11', '--role', 'OWNER'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `usage-settlement: customer 11 is already a member of family ${id} (MEMBER): nothing changed ` +
+        "('family put' changes a member's role)\n",
+    });
+    expect(await env.cliJson<FamilyView>(['family', 'show', id])).toEqual(before);
+  });
+
   it('applies the change when Redis is unreachable, and says the next event loads it', async () => {
     const familyId = nextFamilyId();
     const file = await env.file({ familyId, quotaBytes: MB, members: [{ customerId: 1 }] });
