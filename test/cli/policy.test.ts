@@ -140,7 +140,7 @@ describe('policy set', () => {
     const cases: Array<[string[], string]> = [
       [base, 'nothing to change'],
       [[...base, '--limit=-5'], '--limit must be a whole number of bytes'],
-      [[...base, '--limit', '-5'], "Option '--limit' argument is ambiguous. Did you forget"],
+      [[...base, '--limit', '-5'], '--limit must be a whole number of bytes, got "-5"'],
       [[...base, '--limit', '1.5'], '--limit must be a whole number of bytes'],
       [[...base, '--limit', '0'], '--limit: LIMIT:DATA:MONTHLY needs a positive whole number of bytes'],
       [[...base, '--manual-block', 'yes'], '--manual-block must be true or false'],
