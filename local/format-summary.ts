@@ -1,8 +1,7 @@
+import { formatBytes } from '../cli/output';
 import type { Summary } from './summary';
 
 const n = (x: number) => x.toLocaleString('en-US');
-const mb = (bytes: number) =>
-  `${(bytes / 1024 / 1024).toLocaleString('en-US', { maximumFractionDigits: 1 })} MB`;
 
 function table(rows: Array<[string, string]>): string {
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -11,7 +10,7 @@ function table(rows: Array<[string, string]>): string {
 
 const lastSnapshot = (last: Summary['families'][number]['snapshots']['last']) =>
   last
-    ? `, last: member ${last.customerId} ${mb(last.memberUsedBytes)}, family ${last.familyUsedPercent}% used` +
+    ? `, last: member ${last.customerId} ${formatBytes(last.memberUsedBytes)}, family ${last.familyUsedPercent}% used` +
       `${last.blocked ? `, blocked (${last.blockReason})` : ''}, version ${last.version}`
     : '';
 
@@ -90,7 +89,7 @@ export function formatSummary(s: Summary): string {
     table(
       s.families.map((f): [string, string] => [
         `family ${f.familyId}`,
-        `${mb(f.usedBytes).padStart(10)} used of ${mb(f.quotaBytes).padStart(10)}, ${mb(f.remainingBytes).padStart(10)} left (${f.remainingPercent}%)` +
+        `${formatBytes(f.usedBytes).padStart(10)} used of ${formatBytes(f.quotaBytes).padStart(10)}, ${formatBytes(f.remainingBytes).padStart(10)} left (${f.remainingPercent}%)` +
           `; ${n(f.snapshots.count)} snapshots${lastSnapshot(f.snapshots.last)}`,
       ]),
     ),

@@ -33,8 +33,8 @@ describe('family put', () => {
     const result = await env.cli(['family', 'put', '--file', file]);
 
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toContain(`family ${a} created: 2 members, quota 10.0 MB`);
-    expect(result.stdout).toContain(`family ${b} created: 1 member, quota 5.00 MB`);
+    expect(result.stdout).toContain(`family ${a} created: 2 members, quota 9.54 MiB`);
+    expect(result.stdout).toContain(`family ${b} created: 1 member, quota 4.77 MiB`);
     const view = await env.cliJson<FamilyView>(['family', 'show', String(a)]);
     expect(view).toMatchObject({ familyId: a, name: 'Kim', quotaBytes: 10 * MB, usedBytes: 0 });
     expect(view.members.find((m) => m.customerId === 12)?.policy).toEqual({
@@ -267,7 +267,7 @@ describe('family show', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/recent family and policy changes[\s\S]*FAMILY_UPSERTED\s+family set/);
     expect(text.stdout).toContain(`family ${familyId} (Lee), period ${currentPeriod()}`);
-    expect(text.stdout).toMatch(/used\s+6\.00 MB \(6%\)/);
+    expect(text.stdout).toMatch(/used\s+5\.72 MiB \(6%\)/);
     expect(text.stdout).toMatch(/32\s+MEMBER\s+0 B\s+apps video \(member\)\s+6\s+APP_BLOCK/);
     expect(text.stdout).toContain(events[11]?.eventId);
   });

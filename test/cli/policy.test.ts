@@ -97,7 +97,9 @@ describe('policy set', () => {
       },
     });
     const text = await env.cli(['family', 'show', String(familyId)]);
-    expect(text.stdout).toContain('limit 5.00 MB (member), manual block (global), window 0100-0200 (family)');
+    expect(text.stdout).toContain(
+      'limit 4.77 MiB (member), manual block (global), window 0100-0200 (family)',
+    );
     expect((await env.cli(['policy', 'set', '--global', '--manual-block', 'false'])).code).toBe(0);
   });
 

@@ -73,7 +73,13 @@ describe('the npm start summary', () => {
     const text = formatSummary(summary);
     expect(text).toMatch(/Live usage snapshots \(USAGE_UPDATED\)\n\s+published to the sink\s+3/);
     expect(text).toContain(
-      '3 snapshots, last: member 1011 0.5 MB, family 50% used, blocked (MANUAL), version 202612000000004',
+      '3 snapshots, last: member 1011 512.0 KiB, family 50% used, blocked (MANUAL), version 202612000000004',
+    );
+  });
+
+  it("shows bytes in the CLI's unit, binary with its IEC name", () => {
+    expect(formatSummary(summary)).toMatch(
+      /family 101\s+1\.00 MiB used of\s+2\.00 MiB,\s+1\.00 MiB left \(50%\)/,
     );
   });
 
