@@ -14,6 +14,26 @@ const lastSnapshot = (last: Summary['families'][number]['snapshots']['last']) =>
       `${last.blocked ? `, blocked (${last.blockReason})` : ''}, version ${last.version}`
     : '';
 
+/**
+ * What the Redis-vs-DynamoDB check compared. A state at an older version than
+ * the ledger's is outdated, not compared; when nothing was compared the line
+ * says so rather than "consistent".
+ */
+function consistencyLine(c: Summary['consistency']): string {
+  const compared = c.checked - c.outdated;
+  const reloaded = 'reloaded at their next event';
+  if (compared > 0) {
+    const outdated = c.outdated > 0 ? `, ${n(c.outdated)} outdated in Redis (${reloaded})` : '';
+    return `Consistency (Redis vs DynamoDB, ${n(compared)} family periods${outdated}): ${c.status}`;
+  }
+  if (c.status !== 'consistent') return `Consistency (Redis vs DynamoDB, nothing compared): ${c.status}`;
+  const why =
+    c.outdated > 0
+      ? `the ${n(c.outdated)} family periods Redis holds are outdated (${reloaded})`
+      : 'Redis holds no family period state';
+  return `Consistency (Redis vs DynamoDB): nothing compared: ${why}`;
+}
+
 /** The human summary of a local run. */
 export function formatSummary(s: Summary): string {
   const e = s.events;
@@ -94,7 +114,7 @@ export function formatSummary(s: Summary): string {
       ]),
     ),
     '',
-    `Consistency (Redis vs DynamoDB, ${s.consistency.checked} family periods): ${s.consistency.status}`,
+    consistencyLine(s.consistency),
     ...s.consistency.differences.map((d) => `  - ${d}`),
   ];
   return out.join('\n');

@@ -83,6 +83,26 @@ describe('the npm start summary', () => {
     );
   });
 
+  it('says how many family periods Redis and DynamoDB were compared on, and when none was', () => {
+    const line = (consistency: Partial<Summary['consistency']>) =>
+      formatSummary({ ...summary, consistency: { ...summary.consistency, ...consistency } })
+        .split('\n')
+        .find((l) => l.startsWith('Consistency'));
+    expect(line({ checked: 3 })).toBe('Consistency (Redis vs DynamoDB, 3 family periods): consistent');
+    expect(line({ checked: 3, outdated: 1 })).toBe(
+      'Consistency (Redis vs DynamoDB, 2 family periods, 1 outdated in Redis (reloaded at their next event)): consistent',
+    );
+    expect(line({ checked: 0 })).toBe(
+      'Consistency (Redis vs DynamoDB): nothing compared: Redis holds no family period state',
+    );
+    expect(line({ checked: 2, outdated: 2 })).toBe(
+      'Consistency (Redis vs DynamoDB): nothing compared: the 2 family periods Redis holds are outdated (reloaded at their next event)',
+    );
+    expect(
+      line({ checked: 0, status: 'inconsistent', differences: ['1 errors in the outbox delivery loop'] }),
+    ).toBe('Consistency (Redis vs DynamoDB, nothing compared): inconsistent');
+  });
+
   it('says whether every received record is accounted for', () => {
     expect(formatSummary(summary)).toContain('yes: received = settled + duplicates + rejected + skipped');
     expect(formatSummary({ ...summary, events: { ...summary.events, lost: 1 } })).toMatch(
