@@ -53,6 +53,9 @@ describe('npm start stops everything it started', () => {
     expect(summary.consistency.status).toBe('consistent');
     expect(summary.period).toMatchObject({ id: expect.stringMatching(/^\d{6}$/), timeZone: 'Asia/Seoul' });
     expect(JSON.parse(readFileSync(jsonOut, 'utf8'))).toEqual(summary);
+    // Piped, the progress is a line per phase and every few seconds, not a bar.
+    expect(result.stderr).toMatch(/^settling events: [\d,]+ of 200$/m);
+    expect(result.stderr).not.toContain('\r');
   }, 120_000);
 
   it('on Ctrl-C (SIGINT) in the middle of a run', async () => {
