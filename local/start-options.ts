@@ -46,7 +46,10 @@ Options:
   --partitions N      Kafka partitions (default 8)
   --batch-size N      records per handler invocation (default 500)
   --top N             families shown in the summary (default 5)
-  --seed N            workload seed (default 20261121)
+  --seed N            seed of the generated workload (default 20261121): one seed on one
+                      day generates the same events, dated the day before, and the same
+                      summary but for its timings (and, with --redis-outage, which store
+                      decided each event)
   --out DIR           where dead letters and notifications are written (default .local)
   --log-level L       handler log level: ${LOG_LEVELS.join(', ')} (default SILENT)
   --json              print the summary as one JSON object on stdout

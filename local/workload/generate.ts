@@ -21,6 +21,14 @@ export interface WorkloadOptions {
   readonly firstFamilyId: number;
   /** Share of events from the last days of the previous month (families that span the boundary). */
   readonly previousPeriodShare?: number;
+  /** Where event times are drawn from; by default the current period up to a minute before nowMs. */
+  readonly eventTimes?: TimeSpan;
+}
+
+export interface TimeSpan {
+  readonly fromMs: number;
+  /** Exclusive: every event time is at least a minute before it. */
+  readonly toMs: number;
 }
 
 export const DEMO_WORKLOAD: Omit<WorkloadOptions, 'nowMs'> = {
@@ -66,7 +74,7 @@ export interface Workload {
 }
 
 const APPS = ['com.youtube.app', 'com.netflix.mediaclient', 'com.instagram.android', 'com.kakao.talk'];
-const MB = 1024 * 1024;
+const MiB = 1024 * 1024;
 
 /** Mixed case on purpose: policies and events must be normalised by the same rule. */
 const shout = (app: string, random: Random) =>
@@ -84,9 +92,12 @@ function memberIds(familyId: number, count: number): number[] {
 export function generateWorkload(options: WorkloadOptions): Workload {
   const random = seededRandom(options.seed);
   const zipf = zipfSampler(options.families, options.zipfS, random);
-  const periodFrom = periodStart(periodOf(options.nowMs, options.timeZone), options.timeZone);
-  const span = Math.max(60_000, options.nowMs - 60_000 - periodFrom);
-  const meanEventBytes = 8 * MB;
+  const times = options.eventTimes ?? {
+    fromMs: periodStart(periodOf(options.nowMs, options.timeZone), options.timeZone),
+    toMs: options.nowMs,
+  };
+  const span = Math.max(60_000, times.toMs - 60_000 - times.fromMs);
+  const meanEventBytes = 8 * MiB;
 
   const families = Array.from({ length: options.families }, (_, rank): WorkloadFamily => {
     const familyId = options.firstFamilyId + rank;
@@ -99,7 +110,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
         : roll < options.runOutShare + options.crossShare
           ? 1.4
           : 4 + random.next() * 4;
-    const quotaBytes = Math.max(64 * MB, Math.round(expected * factor));
+    const quotaBytes = Math.max(64 * MiB, Math.round(expected * factor));
     return {
       familyId,
       name: `Family ${familyId}`,
@@ -125,7 +136,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
       continue;
     }
     if (roll < options.duplicateRate + options.malformedRate) {
-      events.push({ key: familyKey, value: malformed(random, family), kind: 'malformed' });
+      events.push({ key: familyKey, value: malformed(random, family, times.toMs), kind: 'malformed' });
       continue;
     }
     const member = random.pick(family.members);
@@ -137,7 +148,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
           ? 'VOICE_USAGE'
           : 'DATA_USAGE',
       subType: 'MOBILE',
-      timestamp: eventTime(random, periodFrom, span, options),
+      timestamp: eventTime(random, times, span, options),
       payload: {
         familyId: family.familyId,
         customerId: member.customerId,
@@ -167,7 +178,8 @@ function randomPolicy(random: Random, quotaBytes: number): Record<string, unknow
 
 const LAST_DAYS_MS = 3 * 86_400_000;
 
-function eventTime(random: Random, fromMs: number, span: number, options: WorkloadOptions): string {
+function eventTime(random: Random, times: TimeSpan, span: number, options: WorkloadOptions): string {
+  const { fromMs, toMs } = times;
   if ((options.previousPeriodShare ?? 0) > 0 && random.chance(options.previousPeriodShare ?? 0)) {
     return new Date(fromMs - 1 - Math.floor(random.next() * LAST_DAYS_MS)).toISOString();
   }
@@ -185,7 +197,7 @@ function eventTime(random: Random, fromMs: number, span: number, options: Worklo
     },
     options.timeZone,
   );
-  const p = localParts(Math.min(Math.max(night, fromMs), options.nowMs - 60_000), options.timeZone);
+  const p = localParts(Math.min(Math.max(night, fromMs), toMs - 60_000), options.timeZone);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${p.year}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
 }
@@ -193,11 +205,13 @@ function eventTime(random: Random, fromMs: number, span: number, options: Worklo
 function malformed(
   random: Random,
   family: { familyId: number; members: ReadonlyArray<{ customerId: number }> },
+  atMs: number,
 ) {
   const base = {
     eventId: `bad-${random.int(0, 1e9)}`,
     eventType: 'DATA_USAGE',
-    timestamp: new Date().toISOString(),
+    // From the options, never the clock: the same seed generates the same records.
+    timestamp: new Date(atMs - 60_000).toISOString(),
   };
   switch (random.int(0, 4)) {
     case 0:
