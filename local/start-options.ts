@@ -1,9 +1,11 @@
 import { UsageError } from '../cli/errors';
 import { readFamilies } from '../cli/family-input';
-import { checkOutputPath, readInputFile } from '../cli/input-file';
+import { checkOutputPath } from '../cli/input-file';
 import { parseOptionArgs } from '../cli/option-parser';
+import { checkFamiliesExist, readEventLines } from './events-file';
 import * as limitLowered from './examples/limit-lowered';
 import type { PipelineOptions } from './pipeline';
+import { DEMO_WORKLOAD } from './workload/generate';
 
 /** Powertools' levels, case-insensitive as Powertools reads them. */
 const LOG_LEVELS = ['SILENT', 'CRITICAL', 'ERROR', 'WARN', 'INFO', 'DEBUG'] as const;
@@ -40,7 +42,9 @@ Options:
                       for the events after it (lines that are not valid events are
                       rejected to the dead-letter file)
   --families-file F   read families from a JSON file instead: one family or an array
-                      (the format of 'npx usage-settlement family put')
+                      (the format of 'npx usage-settlement family put'); without it the
+                      demo families are loaded, and an --events-file whose usage events
+                      name none of them (nor a family the file creates) is refused
   --example NAME      a shipped scenario instead of generated data: ${Object.keys(EXAMPLES).join(', ')}
                       (its events are written to the run's directory as events.jsonl)
   --partitions N      Kafka partitions (default 8)
@@ -88,15 +92,6 @@ function logLevel(value: string | undefined): string {
   const level = LOG_LEVELS.find((l) => l === value.toUpperCase());
   if (!level) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
   return level;
-}
-
-/** The non-blank lines of a JSONL file; each is produced as one Kafka record, valid or not. */
-function readEventLines(file: string): string[] {
-  const lines = readInputFile('--events-file', file)
-    .split('\n')
-    .filter((line) => line.trim() !== '');
-  if (lines.length === 0) throw new UsageError(`--events-file ${file} holds no events (no non-blank line)`);
-  return lines;
 }
 
 const OPTIONS = {
@@ -147,6 +142,12 @@ export function parseStartCommand(argv: string[]): StartCommand {
       '--example brings its own families and events: leave out --families-file and --events-file',
     );
   }
+  const families = positiveInt('families', values.families, 40);
+  const familyList = familiesFile === undefined ? undefined : readFamilies(familiesFile, '--families-file');
+  const eventLines = eventsFile === undefined ? undefined : readEventLines(eventsFile);
+  if (eventsFile !== undefined && eventLines !== undefined && familyList === undefined) {
+    checkFamiliesExist(eventsFile, eventLines, { first: DEMO_WORKLOAD.firstFamilyId, count: families });
+  }
   return {
     help: false,
     json: values.json,
@@ -156,15 +157,15 @@ export function parseStartCommand(argv: string[]): StartCommand {
       kafka: values.kafka,
       redisOutage: values['redis-outage'],
       events: positiveInt('events', values.events, 5_000),
-      families: positiveInt('families', values.families, 40),
+      families,
       partitions: positiveInt('partitions', values.partitions, 8),
       batchSize: positiveInt('batch-size', values['batch-size'], 500),
       top: positiveInt('top', values.top, 5),
       seed: positiveInt('seed', values.seed, 20261121),
       logLevel: logLevel(values['log-level']),
       outDir,
-      ...(familiesFile === undefined ? {} : { familyList: readFamilies(familiesFile, '--families-file') }),
-      ...(eventsFile === undefined ? {} : { eventLines: readEventLines(eventsFile) }),
+      ...(familyList === undefined ? {} : { familyList }),
+      ...(eventLines === undefined ? {} : { eventLines }),
       ...(example === undefined
         ? {}
         : { familyList: example.families, eventLines: example.lines(Date.now()) }),
