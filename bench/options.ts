@@ -1,4 +1,5 @@
-import { parseArgs } from 'node:util';
+import { UsageError } from '../cli/errors';
+import { parseOptionArgs } from '../cli/option-parser';
 import { W1 } from './w1';
 
 /** baseline: the reference shape; product: the shipped handler; degraded: the same with its Redis breaker held open. */
@@ -25,7 +26,13 @@ export interface BenchOptions {
   readonly outDir: string;
 }
 
-export const USAGE = `npm run bench -- [options]
+export const USAGE = `npm run bench -- [--workload w1|w2] [options]
+
+W1 (the default): 1,000 families through the baseline and the product, locally
+and with injected AWS latency, then bundle sizes and cold starts.
+W2: 250,000 families; 'npm run bench -- --workload w2 --help' lists its options.
+
+Options of W1:
   --events N             events in the workload (W1: ${W1.events})
   --families N           families (W1: ${W1.families})
   --baseline-events N    prefix of the workload the baseline runs under AWS latency (default 5000)
@@ -37,38 +44,63 @@ export const USAGE = `npm run bench -- [options]
   --skip-local           skip the runs without injected latency
   --skip-cold-start      skip bundling and module-init measurement
   --cold-start-runs N    fresh processes per handler (default 5)
-  --out DIR              where w1.json and w1.svg go (default docs/bench)`;
+  --out DIR              where w1.json and w1.svg go (default docs/bench)
+  -h, --help             this text`;
 
-function number(name: string, text: string | undefined, fallback: number, min: number): number {
+/** A number option of either workload: at least `min`, or a one-line usage error naming it. */
+export function number(name: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isFinite(value) || value < min) throw new Error(`--${name} must be a number >= ${min}`);
+  if (text.trim() === '' || !Number.isFinite(value) || value < min) {
+    throw new UsageError(`--${name} must be a number >= ${min}, got "${text}"`);
+  }
   return value;
 }
 
+/**
+ * `--workload w1|w2` (or `--workload=w2`) and the arguments without it: each
+ * workload has its own options.
+ */
+export function chooseWorkload(argv: ReadonlyArray<string>): { workload: 'w1' | 'w2'; rest: string[] } {
+  const rest: string[] = [];
+  let workload: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--workload') {
+      workload = argv[++i];
+      if (workload === undefined) throw new UsageError('--workload needs a value: w1 or w2');
+    } else if (arg.startsWith('--workload=')) {
+      workload = arg.slice('--workload='.length);
+    } else {
+      rest.push(arg);
+    }
+  }
+  if (workload !== undefined && workload !== 'w1' && workload !== 'w2') {
+    throw new UsageError(`--workload must be w1 or w2, got "${workload}"`);
+  }
+  return { workload: workload ?? 'w1', rest };
+}
+
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      events: { type: 'string' },
-      families: { type: 'string' },
-      'baseline-events': { type: 'string' },
-      'ddb-latency-ms': { type: 'string' },
-      'redis-latency-ms': { type: 'string' },
-      'eventbridge-latency-ms': { type: 'string' },
-      'skip-snapshots': { type: 'boolean', default: false },
-      only: { type: 'string' },
-      'skip-local': { type: 'boolean', default: false },
-      'skip-cold-start': { type: 'boolean', default: false },
-      'cold-start-runs': { type: 'string' },
-      out: { type: 'string', default: 'docs/bench' },
-      help: { type: 'boolean', default: false },
-    },
+  const { values } = parseOptionArgs(argv, {
+    events: { type: 'string' },
+    families: { type: 'string' },
+    'baseline-events': { type: 'string' },
+    'ddb-latency-ms': { type: 'string' },
+    'redis-latency-ms': { type: 'string' },
+    'eventbridge-latency-ms': { type: 'string' },
+    'skip-snapshots': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'skip-local': { type: 'boolean', default: false },
+    'skip-cold-start': { type: 'boolean', default: false },
+    'cold-start-runs': { type: 'string' },
+    out: { type: 'string', default: 'docs/bench' },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) return 'help';
   const only = values.only?.split(',').map((s) => s.trim()) ?? null;
   if (only?.some((s) => !SHAPES.includes(s as Shape))) {
-    throw new Error(`--only takes ${SHAPES.join(', ')}, comma-separated`);
+    throw new UsageError(`--only takes ${SHAPES.join(', ')}, comma-separated, got "${values.only}"`);
   }
   const events = Math.floor(number('events', values.events, W1.events, 1));
   return {

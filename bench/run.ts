@@ -1,13 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { UsageError } from '../cli/errors';
 import { REPO_ROOT } from '../lib/constructs/bundling';
 import type { Workload } from '../local/workload/generate';
 import { chartCaption, renderChart } from './chart';
 import { measureColdStart } from './cold-start';
 import { compareTotals, type LedgerTotals } from './ledger-totals';
 import { describeMachine, describeMachineLine, describeRevision } from './machine';
-import { type BenchOptions, parseOptions, SHAPES, type Shape, USAGE } from './options';
+import { type BenchOptions, chooseWorkload, parseOptions, SHAPES, type Shape, USAGE } from './options';
 import { formatReport, runLabel } from './report-table';
 import type { BenchResults, ColdStartResult, Mode, RunResult } from './results';
 import { runScenario } from './scenario';
@@ -29,15 +30,12 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const redact = (text: string) => text.split(REPO_ROOT).join('').split(tmpdir()).join('<tmp>');
 
 async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  const chosen = argv.indexOf('--workload');
-  if (chosen >= 0 && argv[chosen + 1] === 'w2') {
+  const { workload: chosen, rest } = chooseWorkload(process.argv.slice(2));
+  if (chosen === 'w2') {
     useLocalAwsEnvironment();
-    return runW2(argv);
+    return runW2(rest);
   }
-  if (chosen >= 0 && argv[chosen + 1] !== 'w1') throw new Error('--workload must be w1 or w2');
-  if (chosen >= 0) argv.splice(chosen, 2);
-  const parsed = parseOptions(argv);
+  const parsed = parseOptions(rest);
   if (parsed === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -240,6 +238,10 @@ function sameTotals(
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`npm run bench: ${error.message} ('npm run bench -- --help' lists the options)\n`);
+      process.exit(2);
+    }
     process.stderr.write(
       `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );

@@ -1,5 +1,7 @@
-import { parseArgs } from 'node:util';
+import { UsageError } from '../cli/errors';
+import { parseOptionArgs } from '../cli/option-parser';
 import { generateWorkload, type Workload, type WorkloadOptions } from '../local/workload/generate';
+import { number } from './options';
 import { W1 } from './w1';
 
 /**
@@ -60,18 +62,11 @@ export const W2_USAGE = `npm run bench -- --workload w2 [options]
   --redis-latency-ms MS  injected latency per Redis round trip (default 0.5)
   --out DIR              where w2.json and w2.svg go (default docs/bench)
   --cpu-prof             profile the bench process in each open-loop step: w2-open-<rate>.cpuprofile
-                         in --out, and the top 15 functions by self time`;
-
-function number(name: string, text: string | undefined, fallback: number, min: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min) throw new Error(`--${name} must be a number >= ${min}`);
-  return value;
-}
+                         in --out, and the top 15 functions by self time
+  -h, --help             this text`;
 
 export function parseW2Options(argv: string[]): W2Options | 'help' {
   const names = [
-    'workload',
     'families',
     'rounds',
     'w1-rounds',
@@ -86,12 +81,12 @@ export function parseW2Options(argv: string[]): W2Options | 'help' {
     'redis-latency-ms',
     'out',
   ];
-  const options: Record<string, { type: 'string' | 'boolean' }> = {
-    help: { type: 'boolean' },
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
     'cpu-prof': { type: 'boolean' },
   };
   for (const name of names) options[name] = { type: 'string' };
-  const { values } = parseArgs({ args: argv, options });
+  const { values } = parseOptionArgs(argv, options);
   const v = values as Record<string, string | boolean | undefined>;
   if (v.help) return 'help';
   const text = (name: string) => v[name] as string | undefined;
@@ -100,7 +95,8 @@ export function parseW2Options(argv: string[]): W2Options | 'help' {
     .map((r) => number('rates', r.trim(), 0, 0))
     .filter((r) => r > 0);
   const cache = text('cache') ?? 'warm';
-  if (cache !== 'warm' && cache !== 'cold') throw new Error('--cache must be warm or cold');
+  if (cache !== 'warm' && cache !== 'cold')
+    throw new UsageError(`--cache must be warm or cold, got "${cache}"`);
   return {
     families: Math.floor(number('families', text('families'), W2.families, 100)),
     rounds: Math.floor(number('rounds', text('rounds'), 3, 0)),

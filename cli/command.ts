@@ -1,6 +1,6 @@
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { CliContext } from './context';
 import { UsageError } from './errors';
+import { type OptionSpec, parseOptionArgs } from './option-parser';
 
 export const BIN = 'usage-settlement';
 
@@ -16,18 +16,13 @@ export interface Command {
   run(argv: string[], ctx: CliContext): Promise<number>;
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-/**
- * node:util parseArgs in strict mode, with its errors turned into usage
- * errors (one line, exit 2) instead of exceptions with stack traces.
- */
-export function parseCommandLine<O extends Options>(
+/** A command's options and at most `positionals.max` positionals; a mistake is a usage error (exit 2). */
+export function parseCommandLine<O extends OptionSpec>(
   argv: string[],
   options: O,
   positionals: { readonly max: number; readonly names?: string } = { max: 0 },
 ) {
-  const parsed = asUsageError(() => parseArgs({ args: argv, options, allowPositionals: true, strict: true }));
+  const parsed = parseOptionArgs(argv, options, true);
   if (parsed.positionals.length > positionals.max) {
     const extra = parsed.positionals.slice(positionals.max).join(' ');
     throw new UsageError(
@@ -44,13 +39,3 @@ export const JSON_OPTION = { json: { type: 'boolean', default: false } } as cons
 
 export const HELP_LINE = '  -h, --help            this text';
 export const JSON_LINE = '  --json                print the result as JSON on stdout';
-
-function asUsageError<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    // node:util's messages may span lines; an operator gets one.
-    const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(message.replace(/\s*\n\s*/g, ' '));
-  }
-}

@@ -29,10 +29,11 @@ export interface ReplayReport {
 }
 
 /**
- * Re-submits dead letters' original MSK records through the settlement path
- * the usage-events function runs (settleBatch). A record that is still invalid
- * is sent to the queue again by settleBatch with its reason; the original
- * message is deleted only once its record finished.
+ * Re-submits dead letters' original MSK records through the code their
+ * function runs: usage events through settlement (settleBatch), letters of
+ * the config topics through the family and policy path (applyConfigBatch). A
+ * record that is still invalid is sent to the queue again with its reason; the
+ * original message is deleted only once its record finished.
  */
 export async function replayDeadLetters(
   ctx: CliContext,

@@ -3,6 +3,7 @@ import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import type { OffsetRange } from '../functions/adapters/sqs/failed-batch-reader';
 import type { MskRecord } from '../functions/core/kafka-record';
 import { fetchRecords } from '../local/kafka/broker/fetch-records';
+import { OperationError } from './errors';
 
 /** How the CLI reaches the brokers: MSK's IAM listener (TLS, SASL OAUTHBEARER) or a plain one. */
 export type KafkaAuth = 'iam' | 'none';
@@ -36,14 +37,45 @@ function connection(access: KafkaAccess) {
 }
 
 /**
+ * The first error at the bottom of the Kafka client's wrapping: it retries and
+ * aggregates ("metadata failed 4 times." around "Cannot connect to any
+ * broker." around the socket's ECONNREFUSED), and only the last says why.
+ */
+function rootCause(error: unknown): string {
+  let current = error;
+  for (let depth = 0; depth < 10; depth++) {
+    const errors = (current as { errors?: unknown }).errors;
+    const next =
+      Array.isArray(errors) && errors.length > 0 ? errors[0] : (current as { cause?: unknown }).cause;
+    if (!(next instanceof Error)) break;
+    current = next;
+  }
+  return current instanceof Error ? current.message : String(current);
+}
+
+const LISTENERS: Record<KafkaAuth, string> = { iam: 'IAM listener, TLS', none: 'plaintext listener' };
+
+/**
  * Reads the records of offset ranges, outside any consumer group (no offset
  * is committed, the mappings' groups are untouched). A range that starts
- * before the topic's earliest offset is reported as gone up to it.
+ * before the topic's earliest offset is reported as gone up to it. A broker
+ * that cannot be read is an OperationError naming it and the cause.
  */
 export async function readOffsetRanges(
   access: KafkaAccess,
   ranges: ReadonlyArray<OffsetRange>,
 ): Promise<RangeRead> {
+  try {
+    return await readRanges(access, ranges);
+  } catch (error) {
+    throw new OperationError(
+      `cannot read Kafka at ${access.bootstrap} (${LISTENERS[access.auth]}): ${rootCause(error)}; ` +
+        'the failure records not replayed stay in the queue',
+    );
+  }
+}
+
+async function readRanges(access: KafkaAccess, ranges: ReadonlyArray<OffsetRange>): Promise<RangeRead> {
   const reader = new Consumer({
     clientId: 'usage-settlement-replay',
     groupId: 'usage-settlement-replay-reader',

@@ -30,18 +30,23 @@ export function table(headers: ReadonlyArray<string>, rows: ReadonlyArray<Readon
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
-const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
-/** Decimal units, as data plans are sold: 1 GB = 10^9 bytes. */
+/**
+ * The one byte unit shown to people, by the CLI and by `npm start`: binary,
+ * with the IEC name that says so (1 GiB = 2^30 bytes).
+ */
 export function formatBytes(bytes: number): string {
+  const sign = bytes < 0 ? '-' : '';
   let value = Math.abs(bytes);
   let unit = 0;
-  while (value >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000;
+  const digits = () => (value < 10 ? 2 : 1);
+  // 1023.99 KiB would show as "1024 KiB": a value that rounds up to 1024 moves to the next unit.
+  while (unit < UNITS.length - 1 && Number(value.toFixed(unit === 0 ? 0 : digits())) >= 1024) {
+    value /= 1024;
     unit++;
   }
-  const sign = bytes < 0 ? '-' : '';
-  return unit === 0 ? `${sign}${value} B` : `${sign}${value.toFixed(value < 10 ? 2 : 1)} ${UNITS[unit]}`;
+  return unit === 0 ? `${sign}${value} B` : `${sign}${value.toFixed(digits())} ${UNITS[unit]}`;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');

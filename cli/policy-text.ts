@@ -2,7 +2,7 @@ import type { PolicyKey } from '../functions/core/config/policy-keys';
 import type { MemberPolicy } from '../functions/core/family';
 import { formatBytes } from './output';
 
-/** A policy in one short phrase: "limit 2.00 GB, manual block, window 2300-0600, apps com.a,com.b". */
+/** A policy in one short phrase: "limit 2.00 GiB, manual block, window 2300-0600, apps com.a,com.b". */
 export function describePolicy(policy: MemberPolicy): string {
   const parts: string[] = [];
   if (policy.monthlyLimitBytes !== null) parts.push(`limit ${formatBytes(policy.monthlyLimitBytes)}`);
@@ -12,7 +12,7 @@ export function describePolicy(policy: MemberPolicy): string {
   return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
-/** The effective policy with the level each value comes from: "limit 2.00 GB (member), window 2300-0600 (family)". */
+/** The effective policy with the level each value comes from: "limit 2.00 GiB (member), window 2300-0600 (family)". */
 export function describeEffective(
   policy: MemberPolicy,
   sources: Readonly<Record<PolicyKey, 'MEMBER' | 'FAMILY' | 'GLOBAL' | null>>,

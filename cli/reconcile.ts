@@ -11,7 +11,7 @@ const CONCURRENCY = 8;
  * drift for a few milliseconds; drift is reported only if it is still there
  * this much later.
  */
-const RECHECK_MS = 300;
+export const RECHECK_MS = 300;
 
 export interface FamilyDrift {
   readonly familyId: number;

@@ -1,8 +1,7 @@
+import { formatBytes } from '../cli/output';
 import type { Summary } from './summary';
 
 const n = (x: number) => x.toLocaleString('en-US');
-const mb = (bytes: number) =>
-  `${(bytes / 1024 / 1024).toLocaleString('en-US', { maximumFractionDigits: 1 })} MB`;
 
 function table(rows: Array<[string, string]>): string {
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -11,9 +10,29 @@ function table(rows: Array<[string, string]>): string {
 
 const lastSnapshot = (last: Summary['families'][number]['snapshots']['last']) =>
   last
-    ? `, last: member ${last.customerId} ${mb(last.memberUsedBytes)}, family ${last.familyUsedPercent}% used` +
+    ? `, last: member ${last.customerId} ${formatBytes(last.memberUsedBytes)}, family ${last.familyUsedPercent}% used` +
       `${last.blocked ? `, blocked (${last.blockReason})` : ''}, version ${last.version}`
     : '';
+
+/**
+ * What the Redis-vs-DynamoDB check compared. A state at an older version than
+ * the ledger's is outdated, not compared; when nothing was compared the line
+ * says so rather than "consistent".
+ */
+function consistencyLine(c: Summary['consistency']): string {
+  const compared = c.checked - c.outdated;
+  const reloaded = 'reloaded at their next event';
+  if (compared > 0) {
+    const outdated = c.outdated > 0 ? `, ${n(c.outdated)} outdated in Redis (${reloaded})` : '';
+    return `Consistency (Redis vs DynamoDB, ${n(compared)} family periods${outdated}): ${c.status}`;
+  }
+  if (c.status !== 'consistent') return `Consistency (Redis vs DynamoDB, nothing compared): ${c.status}`;
+  const why =
+    c.outdated > 0
+      ? `the ${n(c.outdated)} family periods Redis holds are outdated (${reloaded})`
+      : 'Redis holds no family period state';
+  return `Consistency (Redis vs DynamoDB): nothing compared: ${why}`;
+}
 
 /** The human summary of a local run. */
 export function formatSummary(s: Summary): string {
@@ -90,12 +109,12 @@ export function formatSummary(s: Summary): string {
     table(
       s.families.map((f): [string, string] => [
         `family ${f.familyId}`,
-        `${mb(f.usedBytes).padStart(10)} used of ${mb(f.quotaBytes).padStart(10)}, ${mb(f.remainingBytes).padStart(10)} left (${f.remainingPercent}%)` +
+        `${formatBytes(f.usedBytes).padStart(10)} used of ${formatBytes(f.quotaBytes).padStart(10)}, ${formatBytes(f.remainingBytes).padStart(10)} left (${f.remainingPercent}%)` +
           `; ${n(f.snapshots.count)} snapshots${lastSnapshot(f.snapshots.last)}`,
       ]),
     ),
     '',
-    `Consistency (Redis vs DynamoDB, ${s.consistency.checked} family periods): ${s.consistency.status}`,
+    consistencyLine(s.consistency),
     ...s.consistency.differences.map((d) => `  - ${d}`),
   ];
   return out.join('\n');

@@ -38,10 +38,8 @@ import {
   type StoreReaders,
   type Summary,
 } from './summary';
-import { generateConfigEvents } from './workload/config-events';
-import { DEMO_WORKLOAD, generateWorkload } from './workload/generate';
-import { seededRandom } from './workload/random';
-import { segmentsOf, timelineOfLines, timelineOfWorkload, topicsOf } from './workload/timeline';
+import { demoWorkload } from './workload/demo';
+import { segmentsOf, timelineOfLines } from './workload/timeline';
 
 export interface PipelineOptions {
   /** Families to load instead of generated ones (validated already). */
@@ -92,8 +90,6 @@ export interface KeepRunning {
 }
 
 const TABLES = { ledger: 'local-ledger', outbox: 'local-outbox' };
-/** The generated demo publishes one family or policy change per this many usage events. */
-const CONFIG_EVENTS_PER_USAGE_EVENT = 0.01;
 const TIME_ZONE = 'Asia/Seoul';
 
 /** Everything started for a run; stopped in reverse order whatever happens. */
@@ -190,14 +186,8 @@ export async function runPipeline(
     const doc = createDocumentClient({ endpoint: dynamodb.endpoint, region: LOCAL_REGION });
 
     const nowMs = Date.now();
-    const generated = generateWorkload({
-      ...DEMO_WORKLOAD,
-      seed: options.seed,
-      families: options.families,
-      events: options.events,
-      nowMs,
-    });
-    const familyInputs = options.familyList ?? generated.families;
+    const demo = demoWorkload(options, nowMs);
+    const familyInputs = options.familyList ?? demo.families;
     const store = new FamilyStore(doc, TABLES.ledger);
     const familyIds: number[] = [];
     for (const input of familyInputs) familyIds.push((await store.putFamily(input)).familyId);
@@ -210,17 +200,7 @@ export async function runPipeline(
       register: (name, service) => services.add(name, service),
       onServiceStarted: options.onServiceStarted,
     });
-    const timeline = options.eventLines
-      ? timelineOfLines(options.eventLines)
-      : timelineOfWorkload(
-          generated.events,
-          generateConfigEvents(
-            seededRandom(options.seed + 1),
-            generated.families,
-            Math.round(options.events * CONFIG_EVENTS_PER_USAGE_EVENT),
-            { nowMs, staleShare: 0.1, seed: options.seed },
-          ),
-        );
+    const timeline = options.eventLines ? timelineOfLines(options.eventLines) : demo.timeline;
     const usageCount = timeline.filter((e) => e.topic === USAGE_EVENTS_TOPIC).length;
     // The input as a file `--events-file` takes, to run it again or edit it.
     writeFileSync(files.events, timeline.map((e) => `${e.value ?? ''}\n`).join(''));
@@ -272,11 +252,11 @@ export async function runPipeline(
     };
     const outageTasks: Array<Promise<void>> = [];
     const started = Date.now();
-    // A file is a timeline: each segment is consumed before the next is published, so a change takes
-    // effect where the file puts it. Generated changes flow beside the usage, on their own topics.
-    const rounds = options.eventLines ? segmentsOf(timeline).map((s) => [s]) : [topicsOf(timeline)];
-    for (const round of rounds) {
-      for (const segment of round) await kafka.produce(segment.topic, segment.events);
+    // Each segment is consumed before the next is published, so a change takes effect where the
+    // timeline puts it: consumed side by side, a change would race the usage around it, and one
+    // seed would not give one summary.
+    for (const segment of segmentsOf(timeline)) {
+      await kafka.produce(segment.topic, segment.events);
       await Promise.all(
         [...mappings].map(([topic, mapping]) =>
           mapping.drain((consumed) => (topic === USAGE_EVENTS_TOPIC ? onUsageProgress(consumed) : undefined)),
@@ -307,8 +287,10 @@ export async function runPipeline(
         files.deadLetters,
         letters.map((l) => JSON.stringify(l)).join('\n') + (letters.length ? '\n' : ''),
       );
-      const period = periodOf(nowMs, TIME_ZONE);
-      const periods = [shiftPeriod(period, -1), period];
+      const current = periodOf(nowMs, TIME_ZONE);
+      const periods = [shiftPeriod(current, -1), current];
+      // The generated events fall on the day before the run: on the 1st of a month, in the previous period.
+      const period = options.eventLines ? current : periodOf(demo.eventTimes.fromMs, TIME_ZONE);
       const records = await kafka.records(USAGE_EVENTS_TOPIC);
       const usageLetters = letters.filter((l) => l.record.topic === USAGE_EVENTS_TOPIC);
       const classified = await classifyRecords(readers, records, usageLetters, familyIds, periods);

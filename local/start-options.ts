@@ -1,9 +1,11 @@
-import { parseArgs } from 'node:util';
 import { UsageError } from '../cli/errors';
 import { readFamilies } from '../cli/family-input';
-import { checkOutputPath, readInputFile } from '../cli/input-file';
+import { checkOutputPath } from '../cli/input-file';
+import { parseOptionArgs } from '../cli/option-parser';
+import { checkFamiliesExist, readEventLines } from './events-file';
 import * as limitLowered from './examples/limit-lowered';
 import type { PipelineOptions } from './pipeline';
+import { DEMO_WORKLOAD } from './workload/generate';
 
 /** Powertools' levels, case-insensitive as Powertools reads them. */
 const LOG_LEVELS = ['SILENT', 'CRITICAL', 'ERROR', 'WARN', 'INFO', 'DEBUG'] as const;
@@ -40,13 +42,18 @@ Options:
                       for the events after it (lines that are not valid events are
                       rejected to the dead-letter file)
   --families-file F   read families from a JSON file instead: one family or an array
-                      (the format of 'npx usage-settlement family put')
+                      (the format of 'npx usage-settlement family put'); without it the
+                      demo families are loaded, and an --events-file whose usage events
+                      name none of them (nor a family the file creates) is refused
   --example NAME      a shipped scenario instead of generated data: ${Object.keys(EXAMPLES).join(', ')}
                       (its events are written to the run's directory as events.jsonl)
   --partitions N      Kafka partitions (default 8)
   --batch-size N      records per handler invocation (default 500)
   --top N             families shown in the summary (default 5)
-  --seed N            workload seed (default 20261121)
+  --seed N            seed of the generated workload (default 20261121): one seed on one
+                      day generates the same events, dated the day before, and the same
+                      summary but for its timings (and, with --redis-outage, which store
+                      decided each event)
   --out DIR           where dead letters and notifications are written (default .local)
   --log-level L       handler log level: ${LOG_LEVELS.join(', ')} (default SILENT)
   --json              print the summary as one JSON object on stdout
@@ -87,45 +94,25 @@ function logLevel(value: string | undefined): string {
   return level;
 }
 
-/** The non-blank lines of a JSONL file; each is produced as one Kafka record, valid or not. */
-function readEventLines(file: string): string[] {
-  const lines = readInputFile('--events-file', file)
-    .split('\n')
-    .filter((line) => line.trim() !== '');
-  if (lines.length === 0) throw new UsageError(`--events-file ${file} holds no events (no non-blank line)`);
-  return lines;
-}
-
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        events: { type: 'string' },
-        families: { type: 'string' },
-        'events-file': { type: 'string' },
-        'families-file': { type: 'string' },
-        example: { type: 'string' },
-        partitions: { type: 'string' },
-        'batch-size': { type: 'string' },
-        top: { type: 'string' },
-        seed: { type: 'string' },
-        out: { type: 'string' },
-        'log-level': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'json-out': { type: 'string' },
-        kafka: { type: 'boolean', default: false },
-        'keep-running': { type: 'boolean', default: false },
-        'redis-outage': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    // node:util's messages may span lines; a user gets one.
-    throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '));
-  }
-}
+const OPTIONS = {
+  events: { type: 'string' },
+  families: { type: 'string' },
+  'events-file': { type: 'string' },
+  'families-file': { type: 'string' },
+  example: { type: 'string' },
+  partitions: { type: 'string' },
+  'batch-size': { type: 'string' },
+  top: { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  'log-level': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'json-out': { type: 'string' },
+  kafka: { type: 'boolean', default: false },
+  'keep-running': { type: 'boolean', default: false },
+  'redis-outage': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 /**
  * The command line of `npm start`, every value and file checked, and the
@@ -133,7 +120,7 @@ function parse(argv: string[]) {
  * and is one line with exit code 2.
  */
 export function parseStartCommand(argv: string[]): StartCommand {
-  const values = parse(argv);
+  const { values } = parseOptionArgs(argv, OPTIONS);
   if (values.help) return { help: true };
   if (values['redis-outage'] && process.env.REDIS_URL) {
     throw new UsageError('--redis-outage kills a private redis-server: unset REDIS_URL to use one');
@@ -155,6 +142,12 @@ export function parseStartCommand(argv: string[]): StartCommand {
       '--example brings its own families and events: leave out --families-file and --events-file',
     );
   }
+  const families = positiveInt('families', values.families, 40);
+  const familyList = familiesFile === undefined ? undefined : readFamilies(familiesFile, '--families-file');
+  const eventLines = eventsFile === undefined ? undefined : readEventLines(eventsFile);
+  if (eventsFile !== undefined && eventLines !== undefined && familyList === undefined) {
+    checkFamiliesExist(eventsFile, eventLines, { first: DEMO_WORKLOAD.firstFamilyId, count: families });
+  }
   return {
     help: false,
     json: values.json,
@@ -164,15 +157,15 @@ export function parseStartCommand(argv: string[]): StartCommand {
       kafka: values.kafka,
       redisOutage: values['redis-outage'],
       events: positiveInt('events', values.events, 5_000),
-      families: positiveInt('families', values.families, 40),
+      families,
       partitions: positiveInt('partitions', values.partitions, 8),
       batchSize: positiveInt('batch-size', values['batch-size'], 500),
       top: positiveInt('top', values.top, 5),
       seed: positiveInt('seed', values.seed, 20261121),
       logLevel: logLevel(values['log-level']),
       outDir,
-      ...(familiesFile === undefined ? {} : { familyList: readFamilies(familiesFile, '--families-file') }),
-      ...(eventsFile === undefined ? {} : { eventLines: readEventLines(eventsFile) }),
+      ...(familyList === undefined ? {} : { familyList }),
+      ...(eventLines === undefined ? {} : { eventLines }),
       ...(example === undefined
         ? {}
         : { familyList: example.families, eventLines: example.lines(Date.now()) }),

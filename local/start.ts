@@ -4,6 +4,7 @@ import { UsageError } from '../cli/errors';
 import { formatSummary } from './format-summary';
 import { TOPICS } from './kafka/topics';
 import { LocalServices, runPipeline } from './pipeline';
+import { progressBar, progressLines } from './progress';
 import { PrerequisiteError } from './services/prerequisites';
 import { parseStartCommand, USAGE } from './start-options';
 
@@ -13,21 +14,18 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 /** Exit codes: 0 healthy run, 1 something lost, pending or inconsistent (or a bug), 2 the user's input or setup. */
 const EXIT = { ok: 0, unhealthy: 1, usage: 2 } as const;
 
-function renderProgress(phase: string, done: number, total: number) {
-  const width = 30;
-  const filled = total > 0 ? Math.min(width, Math.round((done / total) * width)) : 0;
-  process.stderr.write(
-    `\r${phase.padEnd(26)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}   `,
-  );
-}
-
 async function main(argv: string[]): Promise<number> {
   const command = parseStartCommand(argv);
   if (command.help) {
     process.stdout.write(`${USAGE}\n`);
     return EXIT.ok;
   }
-  const showProgress = !command.json && process.stderr.isTTY === true;
+  const toStderr = (text: string) => void process.stderr.write(text);
+  // On a terminal a bar, redrawn in place (not under --json, whose reader has the terminal);
+  // into a pipe, where nobody sees a bar, a line every few seconds.
+  const showBar = !command.json && process.stderr.isTTY === true;
+  const progress =
+    process.stderr.isTTY !== true ? progressLines(toStderr) : showBar ? progressBar(toStderr) : undefined;
   const services = new LocalServices();
   const keepRunning = command.keepRunning ? new AbortController() : undefined;
   const interrupt = () => {
@@ -55,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
       keepRunning: keepRunning && {
         signal: keepRunning.signal,
         onReady: ({ summary, bootstrap, familiesFile }) => {
-          if (showProgress) process.stderr.write('\n\n');
+          if (showBar) process.stderr.write('\n\n');
           process.stdout.write(`${command.json ? JSON.stringify(summary) : formatSummary(summary)}\n\n`);
           process.stderr.write(
             `consuming: produce to ${bootstrap} (topics: ${TOPICS.map((t) => t.name).join(', ')}); ` +
@@ -68,14 +66,14 @@ async function main(argv: string[]): Promise<number> {
               `${c.failedInvocations} failed invocations, lag ${c.lag}\n`,
           ),
       },
-      onProgress: showProgress ? renderProgress : undefined,
-      onNotice: (message) => process.stderr.write(`${showProgress ? '\n' : ''}${message}\n`),
+      onProgress: progress,
+      onNotice: (message) => process.stderr.write(`${showBar ? '\n' : ''}${message}\n`),
       onServiceStarted: (name, endpoint, pid) =>
         process.stderr.write(`started ${name} at ${endpoint}${pid ? ` (pid ${pid})` : ''}\n`),
     },
     services,
   );
-  if (showProgress) process.stderr.write('\n\n');
+  if (showBar) process.stderr.write('\n\n');
   if (command.jsonOut !== undefined) {
     mkdirSync(dirname(command.jsonOut), { recursive: true });
     writeFileSync(command.jsonOut, `${JSON.stringify(summary, null, 2)}\n`);

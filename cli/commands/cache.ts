@@ -3,19 +3,20 @@ import { type Command, HELP_LINE, JSON_LINE, JSON_OPTION, parseCommandLine } fro
 import { formatBytes, plural, printJson, printLines } from '../output';
 import { rebuildFamily } from '../rebuild';
 
-export const REBUILD_CAVEAT = `Caveat: an event Redis decided but DynamoDB had not yet committed when the
-snapshot was read is lost from Redis by the rebuild. Rebuild while the family
-is idle, or run 'reconcile --fix' afterwards: it repairs what is left.`;
+/** What a rebuild does to decisions in flight; `reconcile --fix` rebuilds too. */
+export const REBUILD_NOTE = `Safe while events flow: decisions Redis held pending go with the dropped state
+and are made again when their events are redelivered, and a commit made from
+the dropped state is refused by the ledger's version check.`;
 
 const rebuild: Command = {
   path: 'cache rebuild',
   summary: "rebuild a family's Redis state from DynamoDB",
   usage: 'cache rebuild --family ID [--period yyyyMM] [--json]',
-  help: `Replaces the family's Redis state for one period with DynamoDB's, in one
-MULTI/EXEC: the period counters and alert markers, the member set and every
-member's cached policy are deleted and hydrated again from the ledger.
+  help: `Replaces the family's Redis state for one period with DynamoDB's: the period
+state (quota and remaining, members with their usage and policies, alert
+markers: one hash) is dropped, then loaded again from the ledger.
 
-${REBUILD_CAVEAT}
+${REBUILD_NOTE}
 
 Options:
   --family ID           the family (required)

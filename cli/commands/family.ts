@@ -5,6 +5,7 @@ import { UsageError } from '../errors';
 import { readFamilies } from '../family-input';
 import { type FamilyPutResult, putFamily } from '../family-refresh';
 import { type FamilyView, familyView, RECENT_CHANGES, RECENT_SETTLEMENTS } from '../family-view';
+import { refuseUnchangedMembership } from '../membership';
 import { formatBytes, formatTime, list, orDash, plural, printJson, printLines, table } from '../output';
 import { describeEffective } from '../policy-text';
 
@@ -52,32 +53,39 @@ function describePut(r: FamilyPutResult): string {
   return `family ${r.familyId} ${r.created ? 'created' : 'updated'}: ${members}${policies}, ${quota}${redis}`;
 }
 
-/** A command that makes one family change from its options. */
+const FAMILY_LINE = '  --family ID           the family (required)';
+const CUSTOMER_LINE = '  --customer ID         the customer (required)';
+
+/** A command that makes one family change from its options: --family and those `accepts` names. */
 function familyChange(
   path: string,
   summary: string,
-  options: string,
+  synopsis: string,
   help: string,
+  accepts: { readonly names: ReadonlyArray<'customer' | 'role' | 'bytes'>; readonly lines: string },
   body: (values: Record<string, string | boolean | undefined>) => ChangeBody,
 ): Command {
+  const options = Object.fromEntries(accepts.names.map((name) => [name, { type: 'string' } as const]));
   return {
     path,
     summary,
-    usage: `${path} ${options} [--json]`,
+    usage: `${path} ${synopsis} [--json]`,
     help: `${help}
 
 It goes through the same core as the family events (version, Redis update).
+
+Options:
+${FAMILY_LINE}
+${accepts.lines}
 ${JSON_LINE}
 ${HELP_LINE}`,
     async run(argv, ctx) {
-      const { values } = parseCommandLine(argv, {
-        family: { type: 'string' },
-        customer: { type: 'string' },
-        role: { type: 'string' },
-        bytes: { type: 'string' },
-        ...JSON_OPTION,
-      });
-      const [outcome] = await applyChanges(ctx, operatorChanges([body(values)]));
+      const { values } = parseCommandLine(argv, { family: { type: 'string' }, ...options, ...JSON_OPTION });
+      const change = body(values);
+      if (change.kind === 'member-joined' || change.kind === 'member-left') {
+        await refuseUnchangedMembership(ctx, change);
+      }
+      const [outcome] = await applyChanges(ctx, operatorChanges([change]));
       if (!outcome) return 1;
       if (values.json)
         printJson(ctx.io, outcome.kind === 'applied' ? { ...outcome, plan: undefined } : outcome);
@@ -102,7 +110,11 @@ const join = familyChange(
   'family join',
   'add a member to a family',
   '--family ID --customer ID [--role OWNER|MEMBER]',
-  'Adds a customer to a family (MEMBER_JOINED); its next event is settled.',
+  'Adds a customer to a family (MEMBER_JOINED); its next event is settled. A\ncustomer who already is a member is refused (exit 1): nothing is written.',
+  {
+    names: ['customer', 'role'],
+    lines: `${CUSTOMER_LINE}\n  --role R              OWNER or MEMBER (default MEMBER)`,
+  },
   (v) => ({
     kind: 'member-joined',
     familyId: positiveId('--family', v.family as string | undefined),
@@ -115,7 +127,8 @@ const leave = familyChange(
   'family leave',
   'remove a member from a family',
   '--family ID --customer ID',
-  'Removes a customer from a family (MEMBER_LEFT); its next event is rejected as NOT_A_MEMBER.',
+  'Removes a customer from a family (MEMBER_LEFT); its next event is rejected as\nNOT_A_MEMBER. A customer who is not a member is refused (exit 1): nothing is\nwritten.',
+  { names: ['customer'], lines: CUSTOMER_LINE },
   (v) => ({
     kind: 'member-left',
     familyId: positiveId('--family', v.family as string | undefined),
@@ -128,8 +141,9 @@ const quota = familyChange(
   "change a family's data pool",
   '--family ID --bytes N',
   `Sets a family's quota (QUOTA_CHANGED): the pool of the current period becomes
-the new quota minus what is used (at least 0 left means blocked from the next
+the new quota minus what is used (0 or less left blocks the family's next
 event); the previous period keeps its quota.`,
+  { names: ['bytes'], lines: '  --bytes N             the new quota in bytes (required)' },
   (v) => ({
     kind: 'quota-changed',
     familyId: positiveId('--family', v.family as string | undefined),

@@ -80,10 +80,10 @@ ${HELP_LINE}`,
       cursor: { type: 'string' },
       ...JSON_OPTION,
     });
-    const page = await listByStatus(operator(ctx), status(values.status), {
-      limit: limitCount('--limit', values.limit, 50, 1000),
-      cursor: cursor(values.cursor),
-    });
+    // Every option is checked before the first service is touched.
+    const wanted = status(values.status);
+    const query = { limit: limitCount('--limit', values.limit, 50, 1000), cursor: cursor(values.cursor) };
+    const page = await listByStatus(operator(ctx), wanted, query);
     if (values.json) {
       printJson(ctx.io, page);
     } else {

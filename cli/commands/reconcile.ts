@@ -2,8 +2,8 @@ import { period } from '../args';
 import { type Command, HELP_LINE, JSON_LINE, JSON_OPTION, parseCommandLine } from '../command';
 import { EXIT } from '../errors';
 import { plural, printJson, printLines } from '../output';
-import { type ReconcileReport, reconcile } from '../reconcile';
-import { REBUILD_CAVEAT } from './cache';
+import { RECHECK_MS, type ReconcileReport, reconcile } from '../reconcile';
+import { REBUILD_NOTE } from './cache';
 
 function describeReport(r: ReconcileReport, fix: boolean): string[] {
   const lines = [
@@ -27,14 +27,17 @@ const run: Command = {
   path: 'reconcile',
   summary: 'compare Redis with DynamoDB for all families of a period; --fix repairs drift',
   usage: 'reconcile [--period yyyyMM] [--fix] [--json]',
-  help: `For every family with usage in the period (the ledger's period index), compares
-Redis's period state with DynamoDB: quota, remaining (quota - used) and each
-member's usage. Families without Redis state are not drift (the next event
-hydrates them). Drift is confirmed by a second look a moment later, so events
-in flight are not reported. Exit 1 when drift is found and --fix is not given.
+  help: `For every family with usage in the period (the ledger's period index, never a
+scan), compares Redis's period state with DynamoDB: version, quota, remaining
+(quota - used) and each member's usage, counting the decisions still pending in
+Redis on the ledger's side. A state at another version than the ledger's is
+reported as version drift: it is outdated, and its next commit is refused and
+reloaded anyway. Families without Redis state are not drift (the next event
+loads them). Drift is confirmed by a second look ${RECHECK_MS} ms later, so events in
+flight are not reported. Exit 1 when drift is found and --fix is not given.
 
 --fix rebuilds each drifted family from DynamoDB (see 'cache rebuild').
-${REBUILD_CAVEAT}
+${REBUILD_NOTE}
 
 Options:
   --period yyyyMM       the period (default: the current one in the settlement zone)

@@ -29,6 +29,14 @@ export interface WorkloadOptions {
   readonly olderPeriodShare?: number;
   /** Share of events stamped this far after their record was written (`aheadMs`): beyond the clock skew, refused. */
   readonly ahead?: { readonly share: number; readonly aheadMs: number };
+  /** Where event times are drawn from; by default the current period up to a minute before nowMs. */
+  readonly eventTimes?: TimeSpan;
+}
+
+export interface TimeSpan {
+  readonly fromMs: number;
+  /** Exclusive: every event time is at least a minute before it. */
+  readonly toMs: number;
 }
 
 export const DEMO_WORKLOAD: Omit<WorkloadOptions, 'nowMs'> = {
@@ -76,7 +84,7 @@ export interface Workload {
 }
 
 const APPS = ['com.youtube.app', 'com.netflix.mediaclient', 'com.instagram.android', 'com.kakao.talk'];
-const MB = 1024 * 1024;
+const MiB = 1024 * 1024;
 
 /** Mixed case on purpose: policies and events must be normalised by the same rule. */
 const shout = (app: string, random: Random) =>
@@ -94,9 +102,12 @@ function memberIds(familyId: number, count: number): number[] {
 export function generateWorkload(options: WorkloadOptions): Workload {
   const random = seededRandom(options.seed);
   const zipf = zipfSampler(options.families, options.zipfS, random);
-  const periodFrom = periodStart(periodOf(options.nowMs, options.timeZone), options.timeZone);
-  const span = Math.max(60_000, options.nowMs - 60_000 - periodFrom);
-  const meanEventBytes = 8 * MB;
+  const times = options.eventTimes ?? {
+    fromMs: periodStart(periodOf(options.nowMs, options.timeZone), options.timeZone),
+    toMs: options.nowMs,
+  };
+  const span = Math.max(60_000, times.toMs - 60_000 - times.fromMs);
+  const meanEventBytes = 8 * MiB;
 
   const families = Array.from({ length: options.families }, (_, rank): WorkloadFamily => {
     const familyId = options.firstFamilyId + rank;
@@ -109,7 +120,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
         : roll < options.runOutShare + options.crossShare
           ? 1.4
           : 4 + random.next() * 4;
-    const quotaBytes = Math.max(64 * MB, Math.round(expected * factor));
+    const quotaBytes = Math.max(64 * MiB, Math.round(expected * factor));
     return {
       familyId,
       name: `Family ${familyId}`,
@@ -135,12 +146,12 @@ export function generateWorkload(options: WorkloadOptions): Workload {
       continue;
     }
     if (roll < options.duplicateRate + options.malformedRate) {
-      events.push({ key: familyKey, value: malformed(random, family), kind: 'malformed' });
+      events.push({ key: familyKey, value: malformed(random, family, times.toMs), kind: 'malformed' });
       continue;
     }
     const member = random.pick(family.members);
     const heavy = member.customerId % 3 === 1;
-    const late = lateRecord(random, periodFrom, options);
+    const late = lateRecord(random, options);
     const ahead = options.ahead && random.chance(options.ahead.share) ? options.ahead.aheadMs : null;
     const envelope = {
       eventId: `evt-${options.seed}-${n}`,
@@ -152,7 +163,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
       timestamp:
         late?.eventTime ??
         (ahead === null
-          ? eventTime(random, periodFrom, span, options)
+          ? eventTime(random, times, span, options)
           : new Date(options.nowMs + ahead).toISOString()),
       payload: {
         familyId: family.familyId,
@@ -185,17 +196,19 @@ function randomPolicy(random: Random, quotaBytes: number): Record<string, unknow
 const LAST_DAYS_MS = 3 * 86_400_000;
 
 /** A record written in the last days of the previous month about the last days of the month before. */
-function lateRecord(random: Random, periodFromMs: number, options: WorkloadOptions) {
+function lateRecord(random: Random, options: WorkloadOptions) {
   // Drawn only when asked for, so that a seed's workload without late records stays as it was.
   const share = options.olderPeriodShare ?? 0;
   if (share === 0 || !random.chance(share)) return null;
+  const periodFromMs = periodStart(periodOf(options.nowMs, options.timeZone), options.timeZone);
   const writtenAtMs = periodFromMs - 1 - Math.floor(random.next() * LAST_DAYS_MS);
   const previousFromMs = periodStart(periodOf(writtenAtMs, options.timeZone), options.timeZone);
   const eventTime = new Date(previousFromMs - 1 - Math.floor(random.next() * LAST_DAYS_MS)).toISOString();
   return { writtenAtMs, eventTime };
 }
 
-function eventTime(random: Random, fromMs: number, span: number, options: WorkloadOptions): string {
+function eventTime(random: Random, times: TimeSpan, span: number, options: WorkloadOptions): string {
+  const { fromMs, toMs } = times;
   if ((options.previousPeriodShare ?? 0) > 0 && random.chance(options.previousPeriodShare ?? 0)) {
     return new Date(fromMs - 1 - Math.floor(random.next() * LAST_DAYS_MS)).toISOString();
   }
@@ -213,7 +226,7 @@ function eventTime(random: Random, fromMs: number, span: number, options: Worklo
     },
     options.timeZone,
   );
-  const p = localParts(Math.min(Math.max(night, fromMs), options.nowMs - 60_000), options.timeZone);
+  const p = localParts(Math.min(Math.max(night, fromMs), toMs - 60_000), options.timeZone);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${p.year}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
 }
@@ -221,11 +234,13 @@ function eventTime(random: Random, fromMs: number, span: number, options: Worklo
 function malformed(
   random: Random,
   family: { familyId: number; members: ReadonlyArray<{ customerId: number }> },
+  atMs: number,
 ) {
   const base = {
     eventId: `bad-${random.int(0, 1e9)}`,
     eventType: 'DATA_USAGE',
-    timestamp: new Date().toISOString(),
+    // From the options, never the clock: the same seed generates the same records.
+    timestamp: new Date(atMs - 60_000).toISOString(),
   };
   switch (random.int(0, 4)) {
     case 0:

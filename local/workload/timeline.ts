@@ -59,7 +59,7 @@ export interface Segment {
 /**
  * The timeline cut where the topic changes. Publishing one segment and
  * letting every mapping consume it before publishing the next keeps the
- * file's order across topics: an event after a change is decided after it.
+ * timeline's order across topics: an event after a change is decided after it.
  */
 export function segmentsOf(timeline: ReadonlyArray<TimelineEvent>): Segment[] {
   const segments: Segment[] = [];
@@ -69,15 +69,4 @@ export function segmentsOf(timeline: ReadonlyArray<TimelineEvent>): Segment[] {
     else segments.push({ topic: event.topic, events: [event] });
   }
   return segments;
-}
-
-/** The timeline split by topic, each in its order: topics consumed side by side, as in production. */
-export function topicsOf(timeline: ReadonlyArray<TimelineEvent>): Segment[] {
-  const byTopic = new Map<string, TimelineEvent[]>();
-  for (const event of timeline) {
-    const events = byTopic.get(event.topic) ?? [];
-    events.push(event);
-    byTopic.set(event.topic, events);
-  }
-  return [...byTopic].map(([topic, events]) => ({ topic, events }));
 }

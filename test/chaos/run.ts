@@ -1,4 +1,6 @@
-import { parseArgs } from 'node:util';
+import { UsageError } from '../../cli/errors';
+import { checkOutputPath } from '../../cli/input-file';
+import { parseOptionArgs } from '../../cli/option-parser';
 import { startDynamoDbLocal } from '../../local/services/dynamodb-local';
 import { INVARIANTS } from './invariants';
 import { type ChaosResult, runScenario } from './run-scenario';
@@ -9,16 +11,50 @@ import { hasRedisOutages, SCENARIOS } from './scenarios';
  * real handlers, with a table of faults injected and invariant violations.
  * Exits non-zero on any violation.
  */
-const { values } = parseArgs({
-  options: {
+const USAGE = `npm run chaos -- [options]
+
+Every fault scenario of test/chaos/scenarios.ts over a generated workload,
+through the real handlers; exit 1 on any invariant violation.
+
+Options:
+  --events N        events per scenario (default 20000)
+  --families N      families (default 200)
+  --only TEXT       only scenarios whose name contains TEXT; repeat it for several
+  --seed N          seed of the first scenario's workload; each next scenario adds 1 (default 1)
+  --json F          also write the results as JSON to the file F
+  -h, --help        this text`;
+
+function wholeNumber(name: string, text: string, min: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(`--${name} must be a whole number >= ${min}, got "${text}"`);
+  }
+  return value;
+}
+
+function parseOptions(argv: string[]) {
+  const { values } = parseOptionArgs(argv, {
     events: { type: 'string', default: '20000' },
     families: { type: 'string', default: '200' },
-    /** Scenarios whose name contains this; repeat it for several. */
     only: { type: 'string', multiple: true },
     seed: { type: 'string', default: '1' },
     json: { type: 'string' },
-  },
-});
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) return 'help' as const;
+  const names = SCENARIOS.map((s) => s.name);
+  const unmatched = (values.only ?? []).filter((o) => !names.some((n) => n.includes(o)));
+  if (unmatched.length > 0) throw new UsageError(`--only "${unmatched[0]}" names no scenario`);
+  // Before the run, not after an hour of it.
+  if (values.json !== undefined) checkOutputPath('--json', values.json, 'file');
+  return {
+    events: wholeNumber('events', values.events, 1),
+    families: wholeNumber('families', values.families, 1),
+    only: values.only,
+    seed: wholeNumber('seed', values.seed, 0),
+    json: values.json,
+  };
+}
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -41,6 +77,11 @@ function row(cells: Array<string | number>, widths: number[]): string {
 }
 
 async function main(): Promise<number> {
+  const values = parseOptions(process.argv.slice(2));
+  if (values === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const dynamodb = await startDynamoDbLocal();
   const results: ChaosResult[] = [];
   const widths = [34, 8, 7, 6, ...INVARIANTS.map(() => 4), 8, 8, 8];
@@ -54,11 +95,11 @@ async function main(): Promise<number> {
     for (const [index, scenario] of scenarios.entries()) {
       const result = await runScenario(scenario, {
         dynamodbEndpoint: dynamodb.endpoint,
-        events: Number(values.events),
-        families: Number(values.families),
+        events: values.events,
+        families: values.families,
         partitions: 8,
         batchSize: 200,
-        seed: Number(values.seed) + index,
+        seed: values.seed + index,
         outboxTimeoutMs: 120_000,
       });
       results.push(result);
@@ -99,6 +140,10 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`npm run chaos: ${error.message} ('npm run chaos -- --help' lists the options)\n`);
+      process.exit(2);
+    }
     process.stderr.write(`chaos run failed: ${(error as Error)?.stack ?? String(error)}\n`);
     process.exit(2);
   },

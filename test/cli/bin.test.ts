@@ -124,6 +124,38 @@ describe('help and dispatch', () => {
     expect((await inProcess(['dlq', 'purge'])).stderr).toContain('unknown command "dlq purge"');
   });
 
+  it.each([
+    [
+      ['family', 'quota', '--family', '1', '--bytes', '-5'],
+      '--bytes must be a whole number of bytes, got "-5"',
+    ],
+    [
+      ['family', 'join', '--family', '-1', '--customer', '2'],
+      '--family must be a positive integer, got "-1"',
+    ],
+    [['family', 'show', '-5'], 'family ID must be a positive integer, got "-5"'],
+    [
+      ['policy', 'set', '--family', '1', '--limit', '-1'],
+      '--limit must be a whole number of bytes, got "-1"',
+    ],
+    [
+      ['outbox', 'list', '--status', 'FAILED', '--limit', '-1'],
+      '--limit must be an integer from 1 to 1000, got "-1"',
+    ],
+    [['dlq', 'list', '--limit', '-10'], '--limit must be an integer from 1 to 10000, got "-10"'],
+    [['reconcile', '-1'], 'unexpected argument: -1'],
+  ])(
+    'rejects the negative number of %j by its own rule, exit 2, before any service',
+    async (args, message) => {
+      const result = await inProcess(args);
+      const path = args.filter((a) => /^[a-z]/.test(a)).join(' ');
+      expect(result).toMatchObject({ code: 2, stdout: '' });
+      expect(result.stderr).toBe(
+        `usage-settlement: ${message}\nRun 'usage-settlement ${path} --help' for usage.\n`,
+      );
+    },
+  );
+
   it('reports invalid configuration with exit 2 before touching any service', async () => {
     let stderr = '';
     const code = await run(['family', 'show', '1'], {

@@ -43,7 +43,7 @@ describe('cache rebuild', () => {
 
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toBe(
-      `rebuilt family ${familyId} for ${currentPeriod()}: quota 10.0 MB, remaining 6.00 MB, 2 members\n`,
+      `rebuilt family ${familyId} for ${currentPeriod()}: quota 9.54 MiB, remaining 5.72 MiB, 2 members\n`,
     );
     const rebuilt = await redis.hgetall(periodKey);
     const { pn: _pending, ...committed } = healthy;

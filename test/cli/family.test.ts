@@ -33,8 +33,8 @@ describe('family put', () => {
     const result = await env.cli(['family', 'put', '--file', file]);
 
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toContain(`family ${a} created: 2 members, quota 10.0 MB`);
-    expect(result.stdout).toContain(`family ${b} created: 1 member, quota 5.00 MB`);
+    expect(result.stdout).toContain(`family ${a} created: 2 members, quota 9.54 MiB`);
+    expect(result.stdout).toContain(`family ${b} created: 1 member, quota 4.77 MiB`);
     const view = await env.cliJson<FamilyView>(['family', 'show', String(a)]);
     expect(view).toMatchObject({ familyId: a, name: 'Kim', quotaBytes: 10 * MB, usedBytes: 0 });
     expect(view.members.find((m) => m.customerId === 12)?.policy).toEqual({
@@ -128,6 +128,37 @@ describe('family put', () => {
       code: 1,
       stderr: 'usage-settlement: family 987654321 does not exist\n',
     });
+  });
+
+  it('refuses to remove a non-member or add a member, exit 1, and writes no change', async () => {
+    const familyId = nextFamilyId();
+    const id = String(familyId);
+    await env.cliJson([
+      'family',
+      'put',
+      '--file',
+      await env.file({ familyId, quotaBytes: 10 * MB, members: [{ customerId: 11 }, { customerId: 12 }] }),
+    ]);
+    expect(await env.cli(['family', 'leave', '--family', id, '--customer', '12'])).toMatchObject({ code: 0 });
+    const before = await env.cliJson<FamilyView>(['family', 'show', id]);
+
+    expect(await env.cli(['family', 'leave', '--family', id, '--customer', '99'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `usage-settlement: customer 99 is not a member of family ${id}: nothing changed\n`,
+    });
+    expect(await env.cli(['family', 'leave', '--family', id, '--customer', '12'])).toMatchObject({
+      code: 1,
+      stderr: `usage-settlement: customer 12 is not a member of family ${id}: nothing changed\n`,
+    });
+    expect(await env.cli(['family', 'join', '--family', id, '--customer', '11', '--role', 'OWNER'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `usage-settlement: customer 11 is already a member of family ${id} (MEMBER): nothing changed ` +
+        "('family put' changes a member's role)\n",
+    });
+    expect(await env.cliJson<FamilyView>(['family', 'show', id])).toEqual(before);
   });
 
   it('applies the change when Redis is unreachable, and says the next event loads it', async () => {
@@ -236,7 +267,7 @@ describe('family show', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/recent family and policy changes[\s\S]*FAMILY_UPSERTED\s+family set/);
     expect(text.stdout).toContain(`family ${familyId} (Lee), period ${currentPeriod()}`);
-    expect(text.stdout).toMatch(/used\s+6\.00 MB \(6%\)/);
+    expect(text.stdout).toMatch(/used\s+5\.72 MiB \(6%\)/);
     expect(text.stdout).toMatch(/32\s+MEMBER\s+0 B\s+apps video \(member\)\s+6\s+APP_BLOCK/);
     expect(text.stdout).toContain(events[11]?.eventId);
   });

@@ -97,7 +97,9 @@ describe('policy set', () => {
       },
     });
     const text = await env.cli(['family', 'show', String(familyId)]);
-    expect(text.stdout).toContain('limit 5.00 MB (member), manual block (global), window 0100-0200 (family)');
+    expect(text.stdout).toContain(
+      'limit 4.77 MiB (member), manual block (global), window 0100-0200 (family)',
+    );
     expect((await env.cli(['policy', 'set', '--global', '--manual-block', 'false'])).code).toBe(0);
   });
 
@@ -140,7 +142,7 @@ describe('policy set', () => {
     const cases: Array<[string[], string]> = [
       [base, 'nothing to change'],
       [[...base, '--limit=-5'], '--limit must be a whole number of bytes'],
-      [[...base, '--limit', '-5'], "Option '--limit' argument is ambiguous. Did you forget"],
+      [[...base, '--limit', '-5'], '--limit must be a whole number of bytes, got "-5"'],
       [[...base, '--limit', '1.5'], '--limit must be a whole number of bytes'],
       [[...base, '--limit', '0'], '--limit: LIMIT:DATA:MONTHLY needs a positive whole number of bytes'],
       [[...base, '--manual-block', 'yes'], '--manual-block must be true or false'],

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +40,13 @@ function start(args: string[], onStarted?: (child: ReturnType<typeof spawn>, pid
   });
 }
 
+/** Usage of a family that is neither a demo family nor in a families file. */
+const strangers = join(mkdtempSync(join(tmpdir(), 'us-events-')), 'strangers.jsonl');
+writeFileSync(
+  strangers,
+  `${JSON.stringify({ eventId: 'e1', eventType: 'DATA_USAGE', payload: { familyId: 7001 } })}\n`,
+);
+
 describe('npm start stops everything it started', () => {
   it('on a normal exit, with the summary as JSON on stdout and in the --json-out file', async () => {
     const jsonOut = join(mkdtempSync(join(tmpdir(), 'us-summary-')), 'runs', 'summary.json');
@@ -53,6 +60,9 @@ describe('npm start stops everything it started', () => {
     expect(summary.consistency.status).toBe('consistent');
     expect(summary.period).toMatchObject({ id: expect.stringMatching(/^\d{6}$/), timeZone: 'Asia/Seoul' });
     expect(JSON.parse(readFileSync(jsonOut, 'utf8'))).toEqual(summary);
+    // Piped, the progress is a line per phase and every few seconds, not a bar.
+    expect(result.stderr).toMatch(/^settling events: [\d,]+ of 200$/m);
+    expect(result.stderr).not.toContain('\r');
   }, 120_000);
 
   it('on Ctrl-C (SIGINT) in the middle of a run', async () => {
@@ -73,6 +83,11 @@ describe('npm start stops everything it started', () => {
     [['--events-file', 'no-such.jsonl'], 'npm start: cannot read --events-file no-such.jsonl: no such file'],
     [['--families-file', 'test'], 'npm start: cannot read --families-file test: is a directory, not a file'],
     [['--json-out', 'test'], 'npm start: cannot write --json-out test: is a directory, not a file'],
+    [
+      ['--events-file', strangers],
+      `npm start: --events-file ${strangers}: no family its usage events name exists (7001); without ` +
+        '--families-file only the demo families 101-140 exist: give yours with --families-file',
+    ],
   ])(
     'rejects %j with one line and exit code 2, before starting any service',
     async (args, message) => {

@@ -73,8 +73,34 @@ describe('the npm start summary', () => {
     const text = formatSummary(summary);
     expect(text).toMatch(/Live usage snapshots \(USAGE_UPDATED\)\n\s+published to the sink\s+3/);
     expect(text).toContain(
-      '3 snapshots, last: member 1011 0.5 MB, family 50% used, blocked (MANUAL), version 202612000000004',
+      '3 snapshots, last: member 1011 512.0 KiB, family 50% used, blocked (MANUAL), version 202612000000004',
     );
+  });
+
+  it("shows bytes in the CLI's unit, binary with its IEC name", () => {
+    expect(formatSummary(summary)).toMatch(
+      /family 101\s+1\.00 MiB used of\s+2\.00 MiB,\s+1\.00 MiB left \(50%\)/,
+    );
+  });
+
+  it('says how many family periods Redis and DynamoDB were compared on, and when none was', () => {
+    const line = (consistency: Partial<Summary['consistency']>) =>
+      formatSummary({ ...summary, consistency: { ...summary.consistency, ...consistency } })
+        .split('\n')
+        .find((l) => l.startsWith('Consistency'));
+    expect(line({ checked: 3 })).toBe('Consistency (Redis vs DynamoDB, 3 family periods): consistent');
+    expect(line({ checked: 3, outdated: 1 })).toBe(
+      'Consistency (Redis vs DynamoDB, 2 family periods, 1 outdated in Redis (reloaded at their next event)): consistent',
+    );
+    expect(line({ checked: 0 })).toBe(
+      'Consistency (Redis vs DynamoDB): nothing compared: Redis holds no family period state',
+    );
+    expect(line({ checked: 2, outdated: 2 })).toBe(
+      'Consistency (Redis vs DynamoDB): nothing compared: the 2 family periods Redis holds are outdated (reloaded at their next event)',
+    );
+    expect(
+      line({ checked: 0, status: 'inconsistent', differences: ['1 errors in the outbox delivery loop'] }),
+    ).toBe('Consistency (Redis vs DynamoDB, nothing compared): inconsistent');
   });
 
   it('says whether every received record is accounted for', () => {

@@ -72,6 +72,33 @@ describe('npm start options', () => {
     expect(pipeline.eventLines).toEqual(['{"eventId":"a"}', 'not json']);
   });
 
+  it('refuses an events file without a families file when no family its usage events name would exist', () => {
+    const usage = (familyId: number) =>
+      JSON.stringify({ eventId: `e-${familyId}`, eventType: 'DATA_USAGE', payload: { familyId } });
+    const upsert = (familyId: number) =>
+      JSON.stringify({ eventId: `f-${familyId}`, eventType: 'FAMILY_UPSERTED', payload: { familyId } });
+    const strangers = file('strangers.jsonl', `${usage(7001)}\n${usage(7002)}\nnot json\n`);
+
+    expect(mistake(['--events-file', strangers])).toBe(
+      `--events-file ${strangers}: no family its usage events name exists (7001, 7002); without ` +
+        '--families-file only the demo families 101-140 exist: give yours with --families-file',
+    );
+    expect(mistake(['--events-file', file('beyond.jsonl', usage(110)), '--families', '5'])).toContain(
+      'only the demo families 101-105 exist',
+    );
+    for (const lines of [[usage(7001), usage(101)], [upsert(7001), usage(7001)], ['not json']]) {
+      const events = file('fine.jsonl', lines.join('\n'));
+      expect(parsed(['--events-file', events]).pipeline.eventLines).toEqual(lines);
+    }
+    const families = file(
+      'families-7001.json',
+      JSON.stringify({ familyId: 7001, quotaBytes: 1, members: [] }),
+    );
+    expect(
+      parsed(['--events-file', strangers, '--families-file', families]).pipeline.familyList,
+    ).toHaveLength(1);
+  });
+
   it('rejects a missing, unreadable or wrong kind of file with one line naming the option', () => {
     expect(mistake(['--events-file', join(dir, 'nope.jsonl')])).toBe(
       `cannot read --events-file ${join(dir, 'nope.jsonl')}: no such file`,
@@ -104,6 +131,8 @@ describe('npm start options', () => {
   it('rejects bad values and unknown options with one line', () => {
     expect(mistake(['--events', 'many'])).toBe('--events must be a positive integer, got "many"');
     expect(mistake(['--partitions', '0'])).toBe('--partitions must be a positive integer, got "0"');
+    expect(mistake(['--events', '-5'])).toBe('--events must be a positive integer, got "-5"');
+    expect(mistake(['--seed', '-1'])).toBe('--seed must be a positive integer, got "-1"');
     expect(mistake(['--log-level', 'loud'])).toContain('--log-level must be one of SILENT');
     expect(mistake(['--eventz', '5'])).toContain("Unknown option '--eventz'");
     expect(mistake(['five'])).toContain("Unexpected argument 'five'");
