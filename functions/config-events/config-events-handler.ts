@@ -1,7 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { applyConfigBatch, type ConfigBatchDeps } from '../core/config/apply-batch';
 import { decodeMskEvent, type MskEvent } from '../core/kafka-record';
+import type { SnapshotDeps } from '../core/publish-snapshots';
 import type { BatchItemFailure } from '../core/record-fates';
+import { publishLiveUsage } from '../runtime/live-usage';
 import { withObservability } from '../runtime/middleware';
 import type { Observability } from '../runtime/observability';
 import { emitConfigMetrics } from './config-metrics';
@@ -13,17 +15,28 @@ export class UnfinishedConfigBatchError extends Error {}
  * what is unfinished as Kafka batch item failures (or, without partial batch
  * responses, fail the batch whole: applying is idempotent).
  */
+export interface ConfigEventsOptions {
+  readonly reportBatchItemFailures: boolean;
+  /** Live usage snapshots of the screens a change alters (a block, a limit, the pool); absent, none. */
+  readonly snapshots?: SnapshotDeps;
+}
+
 export function createConfigEventsHandler(
   deps: ConfigBatchDeps,
   observability: Observability,
-  options: { reportBatchItemFailures: boolean } = { reportBatchItemFailures: true },
+  options: ConfigEventsOptions = { reportBatchItemFailures: true },
 ) {
   const { logger, metrics } = observability;
   return withObservability(
-    async (event: MskEvent, _context: Context): Promise<{ batchItemFailures: BatchItemFailure[] }> => {
-      const { batchItemFailures, report } = await applyConfigBatch(decodeMskEvent(event), deps);
+    async (event: MskEvent, context: Context): Promise<{ batchItemFailures: BatchItemFailure[] }> => {
+      const { batchItemFailures, report, committedChanges } = await applyConfigBatch(
+        decodeMskEvent(event),
+        deps,
+      );
       emitConfigMetrics(metrics, report, batchItemFailures.length);
       logger.info('config batch processed', { report, batchItemFailures });
+      if (options.snapshots)
+        await publishLiveUsage(committedChanges, options.snapshots, context, observability);
       if (batchItemFailures.length > 0 && !options.reportBatchItemFailures) {
         throw new UnfinishedConfigBatchError(
           `${report.unfinished} records unfinished; the batch is retried whole`,

@@ -1,6 +1,8 @@
+import { RefreshingGlobalPolicy } from '../adapters/dynamodb/global-policy';
 import { loadConfig } from '../runtime/config';
 import { createObservability } from '../runtime/observability';
 import { connectRedis } from '../runtime/redis-connection';
+import { createSnapshotDeps } from '../usage-events/dependencies';
 import { createConfigEventsHandler } from './config-events-handler';
 import { createConfigDeps } from './dependencies';
 
@@ -10,10 +12,22 @@ const redis = await connectRedis(config, (error) =>
   observability.logger.warn('Redis connection error', { error: error.message }),
 );
 
-export const handler = createConfigEventsHandler(
-  createConfigDeps(config, redis, observability.logger),
-  observability,
-  {
-    reportBatchItemFailures: config.processing.reportBatchItemFailures,
-  },
-);
+const deps = createConfigDeps(config, redis, observability.logger);
+
+export const handler = createConfigEventsHandler(deps, observability, {
+  reportBatchItemFailures: config.processing.reportBatchItemFailures,
+  ...(config.usageSnapshots
+    ? {
+        snapshots: createSnapshotDeps(config, {
+          clock: deps.clock,
+          log: deps.log,
+          settings: { retry: deps.retry },
+          globalPolicy: new RefreshingGlobalPolicy(
+            deps.store,
+            config.settlement.globalPolicyRefreshMs,
+            deps.clock,
+          ),
+        }),
+      }
+    : {}),
+});

@@ -86,7 +86,9 @@ const SNAPSHOT_BUDGET_MS = 5_000;
  */
 export function createSnapshotDeps(
   config: Config,
-  settlement: SettlementDeps,
+  settlement: Pick<SettlementDeps, 'globalPolicy' | 'clock' | 'log'> & {
+    readonly settings: Pick<SettlementSettings, 'retry'>;
+  },
   clients: { readonly doc?: DynamoDBDocumentClient; readonly eventBridge?: EventBridgeClient } = {},
 ): SnapshotDeps {
   const doc = clients.doc ?? createDocumentClient({ endpoint: config.endpoints.dynamodb });

@@ -1,12 +1,11 @@
 import type { Context } from 'aws-lambda';
-import { describeError } from '../core/errors';
 import { decodeMskEvent, type MskEvent } from '../core/kafka-record';
-import { publishSnapshots, type SnapshotDeps, type SnapshotReport } from '../core/publish-snapshots';
+import type { SnapshotDeps, SnapshotReport } from '../core/publish-snapshots';
 import { type BatchItemFailure, type SettlementDeps, settleBatch } from '../core/settle-batch';
-import type { MemberChange } from '../core/usage-snapshot';
+import { publishLiveUsage } from '../runtime/live-usage';
 import { withObservability } from '../runtime/middleware';
 import type { Observability } from '../runtime/observability';
-import { emitBatchMetrics, emitDecisionLatencies, emitSnapshotMetrics } from './batch-metrics';
+import { emitBatchMetrics, emitDecisionLatencies } from './batch-metrics';
 import { timeDecisions } from './decision-latency';
 
 export interface KafkaBatchResponse {
@@ -24,9 +23,6 @@ export interface UsageEventsOptions {
   /** Sees each batch's decision latencies, the values DecisionLatencyMs is emitted with (the benchmark's open loop). */
   readonly onDecisionLatencies?: (latenciesMs: ReadonlyArray<number>) => void;
 }
-
-/** Time left to Lambda's own timeout that the snapshot path never uses. */
-const SNAPSHOT_SAFETY_MARGIN_MS = 2_000;
 
 /**
  * The MSK consumer: decode, settle, report what is unfinished as Kafka batch
@@ -54,37 +50,17 @@ export function createUsageEventsHandler(
     options.onDecisionLatencies?.(latencies);
     logger.info('batch processed', { report, batchItemFailures });
     if (options.snapshots) {
-      await publishAfterSettlement(committedChanges, options.snapshots, context, observability, options);
+      await publishLiveUsage(
+        committedChanges,
+        options.snapshots,
+        context,
+        observability,
+        options.onSnapshotReport,
+      );
     }
     if (batchItemFailures.length > 0 && !options.reportBatchItemFailures) {
       throw new UnfinishedBatchError(`${report.unfinished} records unfinished; the batch is retried whole`);
     }
     return { batchItemFailures };
   }, observability);
-}
-
-async function publishAfterSettlement(
-  changes: ReadonlyArray<MemberChange>,
-  snapshots: SnapshotDeps,
-  context: Context,
-  { logger, metrics }: Observability,
-  options: UsageEventsOptions,
-) {
-  try {
-    const remaining =
-      typeof context?.getRemainingTimeInMillis === 'function'
-        ? context.getRemainingTimeInMillis() - SNAPSHOT_SAFETY_MARGIN_MS
-        : snapshots.settings.budgetMs;
-    const budgetMs = Math.max(0, Math.min(snapshots.settings.budgetMs, remaining));
-    const report = await publishSnapshots(changes, {
-      ...snapshots,
-      settings: { ...snapshots.settings, budgetMs },
-    });
-    emitSnapshotMetrics(metrics, report);
-    if (report.failed > 0) logger.warn('usage snapshots not published', { failed: report.failed });
-    options.onSnapshotReport?.(report);
-  } catch (error) {
-    // Settlement already stands; a snapshot problem is only logged.
-    logger.warn('usage snapshot path failed', { error: describeError(error) });
-  }
 }

@@ -159,6 +159,24 @@ export class Functions extends Construct {
       }),
     ];
 
+    // Both Kafka consumers publish live usage snapshots of what they commit, to the notification bus under
+    // the notifications' source; a shadow stack publishes nothing, and without the grant it cannot.
+    const snapshotEnv = {
+      [ENV.eventBusName]: messaging.bus.eventBusName,
+      [ENV.notificationSource]: config.settlement.notificationSource,
+      [ENV.usageSnapshots]: String(!config.shadow),
+    };
+    const snapshotStatements = () =>
+      config.shadow
+        ? []
+        : [
+            new PolicyStatement({
+              sid: 'UsageSnapshotsPublish',
+              actions: ['events:PutEvents'],
+              resources: [messaging.bus.eventBusArn],
+            }),
+          ];
+
     this.usageEvents = this.createFunction('UsageEvents', {
       folder: 'usage-events',
       description:
@@ -169,13 +187,7 @@ export class Functions extends Construct {
       securityGroup: props.usageEventsSecurityGroup,
       withLuaScripts: true,
       traced: false,
-      environment: {
-        ...kafkaConsumerEnv,
-        // The usage snapshots go to the notification bus, under the notifications' source.
-        [ENV.eventBusName]: messaging.bus.eventBusName,
-        [ENV.notificationSource]: config.settlement.notificationSource,
-        [ENV.usageSnapshots]: String(!config.shadow),
-      },
+      environment: { ...kafkaConsumerEnv, ...snapshotEnv },
       statements: [
         new PolicyStatement({
           sid: 'LedgerReadWrite',
@@ -191,16 +203,7 @@ export class Functions extends Construct {
           resources: [ledger.tableArn, `${ledger.tableArn}/index/${LEDGER_TABLE.familyPeriodIndex.name}`],
         }),
         ...kafkaConsumerStatements(),
-        // A shadow stack publishes nothing; without the grant it cannot.
-        ...(config.shadow
-          ? []
-          : [
-              new PolicyStatement({
-                sid: 'UsageSnapshotsPublish',
-                actions: ['events:PutEvents'],
-                resources: [messaging.bus.eventBusArn],
-              }),
-            ]),
+        ...snapshotStatements(),
       ],
     });
 
@@ -216,16 +219,24 @@ export class Functions extends Construct {
       // The Redis adapter registers every script (apply-config among them) when it is created.
       withLuaScripts: true,
       traced: false,
-      environment: kafkaConsumerEnv,
+      environment: { ...kafkaConsumerEnv, ...snapshotEnv },
       statements: [
         new PolicyStatement({
           sid: 'LedgerReadWrite',
           // A change reads its family's items by key and partition, never through GSI1; its
-          // TransactWriteItems is authorised per item as Put and Update.
-          actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          // TransactWriteItems is authorised per item as Put and Update; the snapshots of the screens it
+          // changed read the committed items back in one BatchGetItem.
+          actions: [
+            'dynamodb:GetItem',
+            'dynamodb:BatchGetItem',
+            'dynamodb:Query',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+          ],
           resources: [ledger.tableArn],
         }),
         ...kafkaConsumerStatements(),
+        ...snapshotStatements(),
       ],
     });
 

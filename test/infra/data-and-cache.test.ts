@@ -367,8 +367,12 @@ describe('functions', () => {
       [ENV.deadLetterQueueUrl]: { Ref: logicalId(template, 'AWS::SQS::Queue', 'MessagingRejectedEvents') },
       [ENV.reportBatchItemFailures]: 'true',
     });
-    // Notifications are only staged in the outbox: publishing is the relay's.
-    expect(fn.Environment.Variables[ENV.eventBusName]).toBeUndefined();
+    // Notifications are only staged in the outbox (publishing them is the relay's); the bus takes the live
+    // usage snapshots of the screens a change alters.
+    expect(fn.Environment.Variables).toMatchObject({
+      [ENV.eventBusName]: { Ref: logicalId(template, 'AWS::Events::EventBus', 'MessagingBus') },
+      [ENV.usageSnapshots]: 'true',
+    });
   });
 
   it(

@@ -110,7 +110,7 @@ describe('least-privilege grants per function', () => {
     expect(actions.has('dynamodb:Scan')).toBe(false);
   });
 
-  it('config-events: ledger table items (no index), outbox put, DLQ send, cache secret, MSK cluster and both topics and groups', () => {
+  it('config-events: ledger table items (no index), outbox put, DLQ send, cache secret, MSK cluster and both topics and groups, snapshots to the bus', () => {
     const statements = statementsOf(roleOf(FUNCTIONS.configEvents));
     const ledger = logicalId(template, 'AWS::DynamoDB::Table', 'DataLedger');
     const outbox = logicalId(template, 'AWS::DynamoDB::Table', 'DataOutbox');
@@ -119,10 +119,20 @@ describe('least-privilege grants per function', () => {
     const secret = logicalId(template, 'AWS::SecretsManager::Secret', 'CacheAuthToken');
     const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
 
-    // Keyed reads and TransactWriteItems (authorised per item as Put and Update) on the table itself.
+    // Keyed reads and TransactWriteItems (authorised per item as Put and Update) on the table itself, and the
+    // batched read of the committed items the usage snapshots show.
     expect(bySid('LedgerReadWrite')).toMatchObject({
-      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      Action: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ],
       Resource: { 'Fn::GetAtt': [ledger, 'Arn'] },
+    });
+    expect(bySid('UsageSnapshotsPublish')?.Resource).toEqual({
+      'Fn::GetAtt': [logicalId(template, 'AWS::Events::EventBus', 'MessagingBus'), 'Arn'],
     });
     expect(bySid('OutboxStageInTransaction')).toMatchObject({
       Action: 'dynamodb:PutItem',

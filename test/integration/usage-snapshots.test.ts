@@ -2,13 +2,23 @@ import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
 import { createEventBridgeClient } from '../../functions/adapters/eventbridge/client';
+import { createConfigEventsHandler } from '../../functions/config-events/config-events-handler';
 import type { SnapshotReport } from '../../functions/core/publish-snapshots';
 import { periodOf } from '../../functions/core/time';
 import { USAGE_UPDATED, type UsageSnapshot } from '../../functions/core/usage-snapshot';
+import { createObservability } from '../../functions/runtime/observability';
 import { createSnapshotDeps } from '../../functions/usage-events/dependencies';
-import { mskEvent, mskRecord, type UsageEnvelope, usage } from '../helpers/msk';
+import {
+  configRecord,
+  familyEvent,
+  mskEvent,
+  mskRecord,
+  policyUpdated,
+  type UsageEnvelope,
+  usage,
+} from '../helpers/msk';
 import { detailsOf, type PutEventsFake, startPutEventsFake } from '../helpers/put-events-fake';
-import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
+import { lambdaContext, type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
 
 const GB = 1024 ** 3;
 let nextFamilyId = 7_000_000 + Math.floor(Math.random() * 1000) * 1000;
@@ -18,6 +28,7 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
   let fake: PutEventsFake;
   let reports: SnapshotReport[];
   let invoke: (records: UsageEnvelope[]) => ReturnType<SettlementEnv['invoke']>;
+  let change: (value: Parameters<typeof configRecord>[0]) => ReturnType<SettlementEnv['applyConfig']>;
   let offset = 0;
   const period = () => periodOf(Date.now(), env.config.settlement.timeZone);
 
@@ -36,6 +47,11 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
       onSnapshotReport: (r) => reports.push(r),
     });
     invoke = (envelopes) => handler(mskEvent(envelopes.map((e) => mskRecord(0, offset++, e))));
+    const changes = createConfigEventsHandler(env.configDeps, createObservability('config-snapshots'), {
+      reportBatchItemFailures: true,
+      snapshots,
+    });
+    change = (value) => changes(mskEvent([configRecord(value)]), lambdaContext());
   });
   afterAll(async () => {
     await fake?.stop();
@@ -227,5 +243,48 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
     expect(inNew?.memberUsedBytes).toBe(5_000);
     // A consumer keeping the highest version per member shows the new family.
     expect(inNew?.version).toBeGreaterThan(Math.max(...inOld.map((s) => s.version)));
+  });
+
+  it('a retroactive block, a lowered limit and a new quota update the screens of the members they affect', async () => {
+    const f = await family([{ customerId: 1 }, { customerId: 2 }]);
+    await invoke([usage(`r1-${f.familyId}`, f.familyId, f.member(1), 600 * 1024 ** 2)]);
+    const before = snapshotsOf(f.familyId);
+    expect(before).toHaveLength(1);
+
+    // The parent lowers member 1's limit below what it used: blocked now, with the new limit on screen.
+    const lowered = policyUpdated(
+      `lim-${f.familyId}`,
+      { familyId: f.familyId, customerId: f.member(1) },
+      'LIMIT:DATA:MONTHLY',
+      String(500 * 1024 ** 2),
+    );
+    expect(await change(lowered)).toEqual({ batchItemFailures: [] });
+    const [limited] = snapshotsOf(f.familyId).slice(1);
+    expect(limited).toMatchObject({
+      customerId: f.member(1),
+      memberUsedBytes: 600 * 1024 ** 2,
+      memberLimitBytes: 500 * 1024 ** 2,
+      blocked: true,
+      blockReason: 'MONTHLY_LIMIT_EXCEEDED',
+    });
+    expect(limited?.version).toBeGreaterThan(before[0]?.version ?? Number.POSITIVE_INFINITY);
+
+    // A new quota changes every member's screen: the pool is smaller for both.
+    const quota = familyEvent(`quota-${f.familyId}`, 'QUOTA_CHANGED', {
+      familyId: f.familyId,
+      totalQuotaBytes: GB,
+    });
+    expect(await change(quota)).toEqual({ batchItemFailures: [] });
+    const requoted = snapshotsOf(f.familyId).slice(2);
+    expect(requoted.map((s) => [s.customerId, s.familyQuotaBytes, s.blockReason]).sort()).toEqual(
+      [
+        [f.member(1), GB, 'MONTHLY_LIMIT_EXCEEDED'],
+        [f.member(2), GB, null],
+      ].sort(),
+    );
+    // A time window shows nowhere on the screen: nothing is published for it.
+    const night = policyUpdated(`win-${f.familyId}`, { familyId: f.familyId }, 'BLOCK:TIME', '2300-0600');
+    expect(await change(night)).toEqual({ batchItemFailures: [] });
+    expect(snapshotsOf(f.familyId)).toHaveLength(4);
   });
 });

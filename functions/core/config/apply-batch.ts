@@ -5,6 +5,7 @@ import type { DeadLetterQueue } from '../ports';
 import { type BatchItemFailure, RecordFates } from '../record-fates';
 import type { RejectionReason } from '../rejection';
 import { type RetryPolicy, retryTransient } from '../retry';
+import type { MemberChange } from '../usage-snapshot';
 import { applyConfigChange, type ConfigDeps, type ConfigOutcome } from './apply-change';
 import { type ConfigChange, familyOf, validateConfigRecord } from './config-event';
 
@@ -50,7 +51,12 @@ interface Entry {
 export async function applyConfigBatch(
   partitions: ReadonlyArray<PartitionBatch>,
   deps: ConfigBatchDeps,
-): Promise<{ batchItemFailures: BatchItemFailure[]; report: ConfigBatchReport }> {
+): Promise<{
+  batchItemFailures: BatchItemFailure[];
+  report: ConfigBatchReport;
+  /** The usage screens the batch's committed changes altered (for the live usage snapshots). */
+  committedChanges: MemberChange[];
+}> {
   const fates = new RecordFates(deps);
   const report: ConfigBatchReport = {
     received: 0,
@@ -65,6 +71,7 @@ export async function applyConfigBatch(
     unfinished: 0,
   };
   const nowMs = deps.clock.now();
+  const committedChanges: MemberChange[] = [];
   const lanes = new Map<number | null, Entry[]>();
   for (const partition of partitions) {
     for (const record of partition.records) {
@@ -117,6 +124,7 @@ export async function applyConfigBatch(
       }
       report.applied[change.eventType] = (report.applied[change.eventType] ?? 0) + 1;
       report.notificationsStaged += outcome.outbox.length;
+      committedChanges.push(...outcome.screens);
       if (!outcome.redisUpdated) report.redisNotUpdated++;
     }
   });
@@ -125,5 +133,5 @@ export async function applyConfigBatch(
   const batchItemFailures = fates.failures(partitions);
   report.rejected = fates.rejected;
   report.unfinished = fates.unfinished;
-  return { batchItemFailures, report };
+  return { batchItemFailures, report, committedChanges };
 }

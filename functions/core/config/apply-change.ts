@@ -2,6 +2,7 @@ import { TransientError } from '../errors';
 import { newOutboxItem, type OutboxItem } from '../outbox';
 import type { Clock } from '../ports';
 import { acceptedPeriods, periodOf } from '../time';
+import type { MemberChange } from '../usage-snapshot';
 import { type ConfigChange, familyOf } from './config-event';
 import { type ConfigPlan, type PlanResult, planChange } from './plan-change';
 import type { ConfigCache, ConfigStore } from './ports';
@@ -25,9 +26,27 @@ export type ConfigOutcome =
       readonly kind: 'applied';
       readonly plan: ConfigPlan;
       readonly outbox: ReadonlyArray<OutboxItem>;
+      /** The usage screens the change altered, as the live usage snapshots take them. */
+      readonly screens: ReadonlyArray<MemberChange>;
       /** False when Redis could not follow: its states are then outdated, and refused at their next commit. */
       readonly redisUpdated: boolean;
     };
+
+/** The screens a committed change altered, stamped with the commit stamp it left on the current period. */
+function screenChanges(plan: ConfigPlan, currentPeriod: string, committedAtMs: number): MemberChange[] {
+  const edit = plan.periods.find((p) => p.period === currentPeriod);
+  if (plan.familyId === null || !edit) return [];
+  const familyId = plan.familyId;
+  return plan.screens.map((screen) => ({
+    familyId,
+    customerId: screen.customerId,
+    period: currentPeriod,
+    status: screen.blockReason ?? 'NORMAL',
+    counted: screen.blockReason === null,
+    committedStampMs: edit.stampMs,
+    committedAtMs,
+  }));
+}
 
 /** Plans against a fresh read as often as a concurrent writer moves the versions under it. */
 const ATTEMPTS = 5;
@@ -49,12 +68,8 @@ export async function applyConfigChange(change: ConfigChange, deps: ConfigDeps):
       familyId === null ? Promise.resolve(null) : store.readFamily(familyId, periods),
       store.readGlobal(),
     ]);
-    const result = planChange(change, {
-      family,
-      global,
-      currentPeriod: periodOf(nowMs, settings.timeZone),
-      nowMs,
-    });
+    const currentPeriod = periodOf(nowMs, settings.timeZone);
+    const result = planChange(change, { family, global, currentPeriod, nowMs });
     if (result.kind !== 'apply') return result;
     const { plan } = result;
     const outbox = plan.notifications.map((n) => newOutboxItem(n, nowMs, settings.outboxGraceMs));
@@ -66,7 +81,13 @@ export async function applyConfigChange(change: ConfigChange, deps: ConfigDeps):
         () => false,
       );
     }
-    return { kind: 'applied', plan, outbox, redisUpdated };
+    return {
+      kind: 'applied',
+      plan,
+      outbox,
+      redisUpdated,
+      screens: screenChanges(plan, currentPeriod, clock.now()),
+    };
   }
   throw new TransientError(`family ${familyId} kept changing while ${change.eventId} was applied`);
 }

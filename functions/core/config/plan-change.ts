@@ -67,6 +67,15 @@ export interface ConfigPlan {
   readonly global: GlobalConfig | null;
   readonly periods: ReadonlyArray<PeriodEdit>;
   readonly notifications: ReadonlyArray<PlannedNotification>;
+  /** The members whose usage screen the change alters in the current period, and the block it leaves each in. */
+  readonly screens: ReadonlyArray<Screen>;
+}
+
+/** A member's usage screen after a change: shown again with the figures and the block state the change left. */
+export interface Screen {
+  readonly customerId: number;
+  /** The block the member is in now, whatever it uses next; null when its next usage may be allowed. */
+  readonly blockReason: 'MANUAL' | 'MONTHLY_LIMIT_EXCEEDED' | 'FAMILY_QUOTA_EXCEEDED' | null;
 }
 
 export type PlanResult =
@@ -180,11 +189,32 @@ function apply(
     edit.membersLeft = left;
     return edit as PeriodEdit;
   });
+  const after = new Map([...family.members].filter(([, m]) => m.active));
+  for (const m of memberChanges) {
+    if (m.active) after.set(m.customerId, m);
+    else after.delete(m.customerId);
+  }
+  const shown =
+    delta.quota !== undefined && delta.quota !== family.quotaBytes
+      ? [...after.values()]
+      : memberChanges.filter((m) => m.active && family.members.get(m.customerId)?.active !== true);
+  const current = family.periods.find((p) => p.period === context.currentPeriod);
+  const screens = shown.map((m) =>
+    screenOf(
+      m.customerId,
+      effectivePolicy(m.policy, family.policy, context.global.policy),
+      current,
+      current?.quotaBytes !== null && current?.quotaBytes !== undefined && delta.quota === undefined
+        ? current.quotaBytes
+        : newQuota,
+    ),
+  );
   return {
     kind: 'apply',
     plan: {
       change,
       familyId,
+      screens,
       family: {
         name: delta.name === undefined ? family.name : delta.name,
         quotaBytes: newQuota,
@@ -333,6 +363,7 @@ function planPolicy(
         },
         periods: [],
         notifications: [{ familyId: null, customerId: null, type: 'POLICY_CHANGED', data: data('GLOBAL') }],
+        screens: [],
       },
     };
   }
@@ -366,6 +397,7 @@ function planPolicy(
   ];
   const alertsAdded: Array<{ customerId: number; marker: string }> = [];
   const alertsRemoved: Array<{ customerId: number; marker: string }> = [];
+  const screens: Screen[] = [];
   for (const m of affected) {
     const before = effectivePolicy(m.policy, family.policy, context.global.policy);
     const after = effectivePolicy(
@@ -373,6 +405,10 @@ function planPolicy(
       familyAfter,
       context.global.policy,
     );
+    // Only a limit or a manual block shows on the usage screen; time windows and app sets do not.
+    if (key === 'LIMIT:DATA:MONTHLY' || key === 'BLOCK:ACCESS') {
+      screens.push(screenOf(m.customerId, after, current, current?.quotaBytes ?? family.quotaBytes));
+    }
     const used = current?.used.get(m.customerId) ?? 0;
     const alerts = current?.alerts.get(m.customerId) ?? [];
     for (const reason of ['MANUAL', 'MONTHLY_LIMIT_EXCEEDED'] as const) {
@@ -434,8 +470,32 @@ function planPolicy(
         alertsRemoved: p.period === context.currentPeriod ? alertsRemoved : [],
       })),
       notifications,
+      screens,
     },
   };
+}
+
+/**
+ * The block a member is in right after a change, in the order the decision
+ * rules check them (the time window and app blocks depend on the next event,
+ * so they are not shown): manual, the member's limit reached, the pool empty.
+ */
+function screenOf(
+  customerId: number,
+  policy: MemberPolicy,
+  period: PeriodConfig | undefined,
+  quotaBytes: number,
+): Screen {
+  const used = period?.used.get(customerId) ?? 0;
+  const familyUsed = [...(period?.used.values() ?? [])].reduce((a, b) => a + b, 0);
+  const blockReason = policy.manualBlock
+    ? 'MANUAL'
+    : blocksNow(policy, 'MONTHLY_LIMIT_EXCEEDED', used)
+      ? 'MONTHLY_LIMIT_EXCEEDED'
+      : quotaBytes - familyUsed <= 0
+        ? 'FAMILY_QUOTA_EXCEEDED'
+        : null;
+  return { customerId, blockReason };
 }
 
 /** Whether an effective policy blocks a member right now, whatever it uses next: the blocks a change can start or end. */
