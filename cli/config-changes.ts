@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { applyConfigChange, type ConfigOutcome } from '../functions/core/config/apply-change';
 import { describeChange } from '../functions/core/config/change-log';
 import type { ConfigChange } from '../functions/core/config/config-event';
+import { releaseHeldChanges } from '../functions/core/config/held-changes';
 import { versionOf } from '../functions/core/config/version';
 import { systemClock } from '../functions/core/ports';
 import type { CliContext } from './context';
@@ -53,6 +54,10 @@ export async function applyChanges(
   for (const change of changes) {
     const outcome = await applyConfigChange(change, deps);
     if (outcome.kind === 'reject') throw new OperationError(outcome.rejection.message);
+    // A member or family an operator adds takes the policy changes that waited for it, as an event's would.
+    if (change.kind === 'member-joined' || change.kind === 'family-upserted') {
+      await releaseHeldChanges(change.familyId, deps);
+    }
     outcomes.push(outcome);
   }
   return outcomes;

@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client';
 import { DynamoConfigStore } from '../functions/adapters/dynamodb/config-store';
 import { FamilyStore } from '../functions/adapters/dynamodb/family-store';
+import { DynamoHeldChanges } from '../functions/adapters/dynamodb/held-changes';
 import { DynamoLedger } from '../functions/adapters/dynamodb/ledger';
 import { LedgerReports } from '../functions/adapters/dynamodb/ledger-reports';
 import { DynamoOutboxStore } from '../functions/adapters/dynamodb/outbox-store';
@@ -13,7 +14,7 @@ import { DeadLetterReader } from '../functions/adapters/sqs/dead-letter-reader';
 import { FailedBatchReader } from '../functions/adapters/sqs/failed-batch-reader';
 import { createConfigDeps } from '../functions/config-events/dependencies';
 import type { ConfigBatchDeps } from '../functions/core/config/apply-batch';
-import type { ConfigDeps } from '../functions/core/config/apply-change';
+import type { ReleaseDeps } from '../functions/core/config/held-changes';
 import { systemClock } from '../functions/core/ports';
 import type { SettlementDeps } from '../functions/core/settle-batch';
 import { type Period, periodOf } from '../functions/core/time';
@@ -117,10 +118,17 @@ export class CliContext {
    * (best effort: when it cannot be reached the change still applies, and the
    * family's next event loads it from the ledger).
    */
-  async configDeps(): Promise<ConfigDeps> {
+  async configDeps(): Promise<ReleaseDeps> {
     requireSet(this.io.env, ['region', 'ledgerTable', 'outboxTable']);
+    const doc = this.doc(['ledgerTable', 'outboxTable']);
     return {
-      store: new DynamoConfigStore(this.doc(['ledgerTable', 'outboxTable']), this.config.tables),
+      store: new DynamoConfigStore(doc, this.config.tables),
+      held: new DynamoHeldChanges(doc, this.config.tables.ledger),
+      maxBytesPerEvent: this.config.settlement.maxBytesPerEvent,
+      retry: {
+        maxAttempts: this.config.processing.retryMaxAttempts,
+        baseDelayMs: this.config.processing.retryBaseDelayMs,
+      },
       cache: { applyConfig: async (familyId, edits) => (await this.cache()).applyConfig(familyId, edits) },
       clock: systemClock,
       settings: {

@@ -11,6 +11,8 @@ export function emitConfigMetrics(metrics: Metrics, report: ConfigBatchReport, f
   count(metrics, METRIC.configEventsSkipped, report.skipped);
   count(metrics, METRIC.notificationsStaged, report.notificationsStaged);
   count(metrics, METRIC.configRedisNotUpdated, report.redisNotUpdated);
+  count(metrics, METRIC.configChangesHeld, report.held);
+  count(metrics, METRIC.heldChangesReleased, report.released);
   count(metrics, METRIC.settlementBugs, report.bugs);
   count(metrics, METRIC.batchItemFailures, failures);
 }

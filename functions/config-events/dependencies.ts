@@ -1,5 +1,6 @@
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoConfigStore } from '../adapters/dynamodb/config-store';
+import { DynamoHeldChanges } from '../adapters/dynamodb/held-changes';
 import type { RedisClient } from '../adapters/redis/client';
 import { RedisUsageCache } from '../adapters/redis/usage-cache';
 import { createSqsClient } from '../adapters/sqs/client';
@@ -17,11 +18,11 @@ export function createConfigDeps(
   log: ConfigBatchDeps['log'],
 ): ConfigBatchDeps {
   if (!config.deadLetterQueueUrl) throw new ConfigError(`${ENV.deadLetterQueueUrl} is required`);
+  const doc = createDocumentClient({ endpoint: config.endpoints.dynamodb });
   return {
-    store: new DynamoConfigStore(
-      createDocumentClient({ endpoint: config.endpoints.dynamodb }),
-      config.tables,
-    ),
+    store: new DynamoConfigStore(doc, config.tables),
+    held: new DynamoHeldChanges(doc, config.tables.ledger),
+    hold: config.heldChanges,
     cache: new RedisUsageCache(redis, usageCacheSettings(config)),
     deadLetters: new SqsDeadLetterQueue(
       createSqsClient({ endpoint: config.endpoints.sqs }),

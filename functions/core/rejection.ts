@@ -27,3 +27,6 @@ export interface Rejection {
 }
 
 export const reject = (reason: RejectionReason, message: string): Rejection => ({ reason, message });
+
+export const isRejectionReason = (value: string): value is RejectionReason =>
+  (REJECTION_REASONS as ReadonlyArray<string>).includes(value);

@@ -52,6 +52,8 @@ const schema = z.object({
   [ENV.dedupWindowSeconds]: intVar(600, 1, DAY_SECONDS),
   [ENV.clockMarginSeconds]: intVar(60, 0, 3600),
   [ENV.globalPolicyRefreshSeconds]: intVar(60, 0, 3600),
+  [ENV.heldChangeWaitSeconds]: intVar(3_600, 1, 7 * DAY_SECONDS),
+  [ENV.heldChangesPerFamily]: intVar(20, 1, 1_000),
   [ENV.familyConcurrency]: intVar(16, 1, 256),
   [ENV.degradedMode]: bool('true'),
   [ENV.redisBreakerFailures]: intVar(3, 1, 100),
@@ -93,6 +95,8 @@ export interface Config {
     /** How long a container keeps the global default policy before reading it again. */
     readonly globalPolicyRefreshMs: number;
   };
+  /** A policy change that arrived before its member or family waits this long, at most this many per family. */
+  readonly heldChanges: { readonly waitMs: number; readonly maxPerFamily: number };
   readonly processing: {
     readonly familyConcurrency: number;
     /** Partial batch responses; off when the MSK mapping runs without provisioned pollers, which ignores them. */
@@ -164,6 +168,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dedupWindowSeconds: v[ENV.dedupWindowSeconds],
       clockMarginMs: v[ENV.clockMarginSeconds] * 1000,
       globalPolicyRefreshMs: v[ENV.globalPolicyRefreshSeconds] * 1000,
+    }),
+    heldChanges: Object.freeze({
+      waitMs: v[ENV.heldChangeWaitSeconds] * 1000,
+      maxPerFamily: v[ENV.heldChangesPerFamily],
     }),
     processing: Object.freeze({
       familyConcurrency: v[ENV.familyConcurrency],

@@ -23,6 +23,8 @@ export const ENV = {
   dedupWindowSeconds: 'DEDUP_WINDOW_SECONDS',
   clockMarginSeconds: 'CLOCK_MARGIN_SECONDS',
   globalPolicyRefreshSeconds: 'GLOBAL_POLICY_REFRESH_SECONDS',
+  heldChangeWaitSeconds: 'HELD_CHANGE_WAIT_SECONDS',
+  heldChangesPerFamily: 'HELD_CHANGES_PER_FAMILY',
   familyConcurrency: 'FAMILY_CONCURRENCY',
   degradedMode: 'DEGRADED_MODE',
   redisBreakerFailures: 'REDIS_BREAKER_FAILURES',

@@ -39,6 +39,9 @@ export const METRIC = {
   configEventsRejected: 'ConfigEventsRejected',
   configEventsSkipped: 'ConfigEventsSkipped',
   configRedisNotUpdated: 'ConfigRedisNotUpdated',
+  configChangesHeld: 'ConfigChangesHeld',
+  heldChangesReleased: 'HeldChangesReleased',
+  heldChangesExpired: 'HeldChangesExpired',
   outboxPending: 'OutboxPending',
   outboxOldestPendingAge: 'OutboxOldestPendingAgeSeconds',
 } as const;

@@ -225,13 +225,15 @@ export class Functions extends Construct {
           sid: 'LedgerReadWrite',
           // A change reads its family's items by key and partition, never through GSI1; its
           // TransactWriteItems is authorised per item as Put and Update; the snapshots of the screens it
-          // changed read the committed items back in one BatchGetItem.
+          // changed read the committed items back in one BatchGetItem; a change held for its member is
+          // a Put, deleted once applied.
           actions: [
             'dynamodb:GetItem',
             'dynamodb:BatchGetItem',
             'dynamodb:Query',
             'dynamodb:PutItem',
             'dynamodb:UpdateItem',
+            'dynamodb:DeleteItem',
           ],
           resources: [ledger.tableArn],
         }),
@@ -271,7 +273,12 @@ export class Functions extends Construct {
       securityGroup: props.outboxSecurityGroup,
       withLuaScripts: false,
       traced: true,
-      environment: notificationEnv,
+      environment: {
+        ...notificationEnv,
+        // Policy changes held for a member or family that never came go to the rejected-events queue.
+        [ENV.ledgerTable]: ledger.tableName,
+        [ENV.deadLetterQueueUrl]: messaging.rejectedEventsQueue.queueUrl,
+      },
       statements: [
         new PolicyStatement({
           sid: 'OutboxDueItemsQuery',
@@ -279,6 +286,17 @@ export class Functions extends Construct {
           resources: [statusIndexArn],
         }),
         ...outboxPublisherStatements(),
+        new PolicyStatement({
+          sid: 'HeldChangesExpire',
+          // Expired held changes are found on the periods index (keys only), read back and deleted.
+          actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem'],
+          resources: [ledger.tableArn, `${ledger.tableArn}/index/${LEDGER_TABLE.periodFamiliesIndex.name}`],
+        }),
+        new PolicyStatement({
+          sid: 'RejectedEventsSend',
+          actions: ['sqs:SendMessage'],
+          resources: [messaging.rejectedEventsQueue.queueArn],
+        }),
       ],
     });
   }

@@ -234,6 +234,17 @@ export class Observability extends Construct {
         width: 6,
         left: [productMetric(METRIC.configRedisNotUpdated, { label: 'Redis not updated' })],
       }),
+      new GraphWidget({
+        // A policy change can arrive before its member or family (two topics, no order between them): held,
+        // then applied when the member appears, or dead-lettered when its wait runs out.
+        title: 'Policy changes held for their member or family',
+        width: 6,
+        left: [
+          productMetric(METRIC.configChangesHeld, { label: 'held' }),
+          productMetric(METRIC.heldChangesReleased, { label: 'applied once the member appeared' }),
+          productMetric(METRIC.heldChangesExpired, { label: 'expired (dead-lettered)' }),
+        ],
+      }),
     );
   }
 

@@ -1,8 +1,11 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoHeldChanges } from '../../functions/adapters/dynamodb/held-changes';
+import { DynamoLedger } from '../../functions/adapters/dynamodb/ledger';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
 import { readPeriodUsage } from '../../functions/adapters/dynamodb/period-usage';
 import { drainDeadLetters } from '../../functions/adapters/sqs/dead-letter-drain';
+import type { HeldChange } from '../../functions/core/config/held-changes';
 import { decodeBase64Utf8, type MskRecord } from '../../functions/core/kafka-record';
 import { OUTBOX_STATUS } from '../../functions/core/outbox';
 import type { DeadLetter } from '../../functions/core/ports';
@@ -183,7 +186,16 @@ export async function checkInvariants(world: World): Promise<Verdict> {
   for (const m of oracle.rejectionMismatches) violate('rejection = reference model', m);
   for (const m of oracle.orderViolations) violate('settled in delivery order', m);
   for (const m of oracle.notificationMismatches) violate('config notification = reference model', m);
-  for (const m of checkConfigOutcomes(world, letters)) {
+  const held = new Map<string, HeldChange>();
+  const members = new Set<string>();
+  const store = new DynamoHeldChanges(world.doc, world.tables.ledger);
+  const ledger = new DynamoLedger(world.doc, world.tables);
+  for (const familyId of world.familyIds) {
+    for (const h of await store.heldFor(familyId)) held.set(h.eventId, h);
+    for (const m of (await ledger.loadDirectory(familyId)).members)
+      members.add(`${familyId}:${m.customerId}`);
+  }
+  for (const m of checkConfigOutcomes(world, letters, held, members)) {
     violate('config change: applied once, or stale, or rejected', m);
   }
 
@@ -271,10 +283,16 @@ function changedValue(e: ConfigEnvelope): string {
 /**
  * Every policy or family record was applied exactly once, or ignored because
  * the ledger already held a change of the same value at least as new, or
- * dead-lettered because its member had left. Judged from the records and what
- * the run committed, not from the function's own counters.
+ * dead-lettered because its member had left, or still waits in the ledger
+ * for a member who is not in the family now. Judged from the records and
+ * what the run committed, not from the function's own counters.
  */
-function checkConfigOutcomes(world: World, letters: ReadonlyArray<DeadLetter>): string[] {
+function checkConfigOutcomes(
+  world: World,
+  letters: ReadonlyArray<DeadLetter>,
+  held: ReadonlyMap<string, HeldChange>,
+  members: ReadonlySet<string>,
+): string[] {
   const problems: string[] = [];
   const appliedCount = new Map<string, number>();
   for (const { change } of world.appliedChanges) {
@@ -314,6 +332,14 @@ function checkConfigOutcomes(world: World, letters: ReadonlyArray<DeadLetter>): 
   );
   for (const { record, envelope } of envelopes) {
     if (appliedCount.has(String(envelope.eventId))) continue;
+    const waiting = held.get(String(envelope.eventId));
+    if (waiting) {
+      const p = envelope.payload ?? {};
+      if (members.has(`${p.familyId}:${p.targetCustomerId}`)) {
+        problems.push(`${envelope.eventId} still waits for ${p.targetCustomerId}, who is a member`);
+      }
+      continue;
+    }
     const letter = rejected.get(`${record.topic}:${record.partition}:${record.offset}`);
     if (letter) {
       const p = envelope.payload ?? {};

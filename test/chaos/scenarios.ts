@@ -82,6 +82,8 @@ export interface Scenario {
     readonly crashProbability?: number;
     /** Per config invocation: chance that a processed batch is delivered again. */
     readonly redeliveryProbability?: number;
+    /** Members who join during the run, their limit published before the join (two topics, no order). */
+    readonly newcomers?: number;
   };
 }
 
@@ -193,6 +195,11 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
     previousPeriodShare: 0.2,
     olderPeriodShare: 0.2,
     configEvents: { perUsageEvent: 0.03, staleShare: 0.1 },
+  },
+  {
+    name: 'policies that arrive before their member',
+    configEvents: { perUsageEvent: 0.02, staleShare: 0.1, newcomers: 8, redeliveryProbability: 0.2 },
+    crash: { points: USAGE_EVENT_CRASH_POINTS, probability: 0.1 },
   },
   {
     name: 'members leave while Redis lists them',

@@ -38,6 +38,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services/dynamodb-l
 import { RestartableRedis } from '../../local/services/redis-server';
 import { generateConfigEvents } from '../../local/workload/config-events';
 import { DEMO_WORKLOAD, generateWorkload } from '../../local/workload/generate';
+import { generateNewcomers } from '../../local/workload/newcomers';
 import { seededRandom } from '../../local/workload/random';
 import { startPutEventsFake } from '../helpers/put-events-fake';
 import { recordingConfigStore } from '../helpers/recording-config-store';
@@ -353,8 +354,25 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       for (const c of generated) configTopics[c.topic].produce(c.key, c.value);
       faults.lateConfigEvents = generated.filter((c) => c.late).length;
     }
+    const usageRecords = [...workload.events];
+    if (scenario.configEvents?.newcomers) {
+      const newcomers = generateNewcomers(
+        seededRandom(options.seed + 11),
+        workload.families,
+        scenario.configEvents.newcomers,
+        {
+          nowMs,
+          seed: options.seed,
+          usagePerNewcomer: 6,
+        },
+      );
+      for (const c of newcomers.changes) configTopics[c.topic].produce(c.key, c.value);
+      // Spread through the stream, so a newcomer uses data before its join is applied and after.
+      for (const e of newcomers.usage) usageRecords.splice(random.int(0, usageRecords.length), 0, e);
+      faults.lateConfigEvents += newcomers.changes.length / 2;
+    }
     const kinds = new Map<string, (typeof workload.events)[number]['kind']>();
-    for (const e of workload.events) {
+    for (const e of usageRecords) {
       const record = topic.produce(e.key, e.value, e.writtenAtMs ?? nowMs);
       kinds.set(`${record.partition}:${record.offset}`, e.kind);
     }

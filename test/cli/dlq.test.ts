@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplayReport } from '../../cli/dlq-replay';
+import { expireHeldChanges } from '../../functions/core/config/held-changes';
 import { ENV } from '../../functions/runtime/env';
 import { configRecord, mskEvent, mskRecord, policyUpdated, usage } from '../helpers/msk';
 import { type CliEnv, currentPeriod, MB, nextFamilyId, startCliEnv } from './support/cli-env';
@@ -81,6 +82,14 @@ describe('dlq list and replay', () => {
     await env.cliJson(['family', 'put', '--file', await env.file(family)]);
     const block = policyUpdated(`dlq-${familyId}-block`, { familyId, customerId: 52 }, 'BLOCK:ACCESS', '1');
     expect(await env.applyConfig(mskEvent([configRecord(block)]))).toEqual({ batchItemFailures: [] });
+    // It waited for customer 52 to join, in vain: its wait ran out and it went to the dead-letter queue.
+    await expireHeldChanges({
+      held: env.configDeps.held,
+      deadLetters: env.configDeps.deadLetters,
+      clock: { now: () => Date.now() + env.config.heldChanges.waitMs + 1_000 },
+      retry: env.configDeps.retry,
+      log: { warn: () => {} },
+    });
     await env.cliJson([
       'family',
       'put',

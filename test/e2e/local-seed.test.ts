@@ -33,14 +33,14 @@ function start(args: string[]): Promise<{ code: number | null; summary: Summary;
   });
 }
 
-/** The summary without what a clock or a path decides: timings, file names, snapshot times. */
+/** The summary without what a clock or a path decides: timings, file names, snapshot times and versions (commit stamps). */
 function counted(summary: Summary) {
   const { throughput: _timings, ...rest } = summary;
   return {
     ...rest,
     families: rest.families.map((f) => ({
       ...f,
-      snapshots: { ...f.snapshots, last: f.snapshots.last && { ...f.snapshots.last, asOf: '' } },
+      snapshots: { ...f.snapshots, last: f.snapshots.last && { ...f.snapshots.last, asOf: '', version: 0 } },
     })),
     events: { ...rest.events, rejected: { ...rest.events.rejected, file: '' } },
     notifications: { ...rest.notifications, file: '' },

@@ -432,7 +432,12 @@ describe('sweeper schedule', () => {
         (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
       )
       .filter((st) => [st.Action].flat().includes('sqs:SendMessage'));
-    expect(sends.map((st) => st.Resource)).toEqual([{ 'Fn::GetAtt': [dlq, 'Arn'] }]);
+    // Its own failures go to the schedule's queue; held policy changes whose wait ran out, to the rejected events.
+    const rejected = logicalId(template, 'AWS::SQS::Queue', 'MessagingRejectedEvents');
+    expect(sends.map((st) => st.Resource)).toEqual(
+      expect.arrayContaining([{ 'Fn::GetAtt': [dlq, 'Arn'] }, { 'Fn::GetAtt': [rejected, 'Arn'] }]),
+    );
+    expect(sends).toHaveLength(2);
   });
 
   it(

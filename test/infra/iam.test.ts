@@ -124,6 +124,7 @@ describe('least-privilege grants per function', () => {
     expect(bySid('LedgerReadWrite')).toMatchObject({
       Action: [
         'dynamodb:BatchGetItem',
+        'dynamodb:DeleteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:Query',
@@ -166,7 +167,8 @@ describe('least-privilege grants per function', () => {
   it('config-events gets no action usage-events lacks, and reads nothing of the usage topic or group', () => {
     const config = statementsOf(roleOf(FUNCTIONS.configEvents));
     const usage = actionsOf(statementsOf(roleOf(FUNCTIONS.usageEvents)));
-    expect([...actionsOf(config)].filter((a) => !usage.has(a))).toEqual([]);
+    // Beyond usage-events' actions only the delete of a held change once its member has come.
+    expect([...actionsOf(config)].filter((a) => !usage.has(a))).toEqual(['dynamodb:DeleteItem']);
     const usageArns = mskResourceArns({
       clusterArn: EXAMPLE_MSK_CLUSTER_ARN,
       topic: 'usage-events',
@@ -209,7 +211,7 @@ describe('least-privilege grants per function', () => {
     });
   });
 
-  it('outbox sweeper: Query on the status index only, item get/update, PutEvents on the bus', () => {
+  it('outbox sweeper: Query on the status index, item get/update, PutEvents on the bus; expiry of held changes', () => {
     const statements = statementsOf(roleOf(FUNCTIONS.outboxSweeper));
     const outbox = logicalId(template, 'AWS::DynamoDB::Table', 'DataOutbox');
     expect(statements.find((s) => s.Sid === 'OutboxDueItemsQuery')).toMatchObject({
@@ -220,6 +222,15 @@ describe('least-privilege grants per function', () => {
     expect(actions.has('secretsmanager:GetSecretValue')).toBe(false);
     expect(actions.has('dynamodb:PutItem')).toBe(false);
     expect(actions.has('events:PutEvents')).toBe(true);
+    // Held policy changes whose wait ran out: found on the periods index, read, deleted, dead-lettered.
+    const ledger = logicalId(template, 'AWS::DynamoDB::Table', 'DataLedger');
+    expect(statements.find((s) => s.Sid === 'HeldChangesExpire')).toMatchObject({
+      Action: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+      Resource: [
+        { 'Fn::GetAtt': [ledger, 'Arn'] },
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ledger, 'Arn'] }, '/index/GSI2']] },
+      ],
+    });
   });
 
   it('grants the cache AUTH token secret to the two functions that use Redis and to nothing else', () => {

@@ -7,6 +7,7 @@ import type { Period } from '../../core/time';
  */
 const familyPk = (familyId: number) => `FAMILY#${familyId}`;
 const CHANGE_PREFIX = '~CHANGE#';
+const HELD_PREFIX = '~HELD#';
 
 export const ledgerKeys = {
   family: (familyId: number) => ({ PK: familyPk(familyId), SK: 'FAMILY' }),
@@ -25,6 +26,18 @@ export const ledgerKeys = {
     SK: `${CHANGE_PREFIX}${version}`,
   }),
   changePrefix: CHANGE_PREFIX,
+  /**
+   * A policy change held until its member or family appears, keyed by its
+   * version so a family's held changes read back in version order; after the
+   * directory, the periods and the history like the change log.
+   */
+  heldChange: (familyId: number, version: string) => ({
+    PK: familyPk(familyId),
+    SK: `${HELD_PREFIX}${version}`,
+  }),
+  heldPrefix: HELD_PREFIX,
+  /** The periods index partition where held changes wait, sorted by when their wait runs out. */
+  heldChangesIndexPk: 'HELD',
   settlementIndex: (familyId: number, period: Period, eventTimeIso: string, eventId: string) => ({
     GSI1PK: `${familyPk(familyId)}#PERIOD#${period}`,
     GSI1SK: `${eventTimeIso}#${eventId}`,

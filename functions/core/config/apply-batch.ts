@@ -8,9 +8,19 @@ import { type RetryPolicy, retryTransient } from '../retry';
 import type { MemberChange } from '../usage-snapshot';
 import { applyConfigChange, type ConfigDeps, type ConfigOutcome } from './apply-change';
 import { type ConfigChange, familyOf, validateConfigRecord } from './config-event';
+import {
+  type HeldChangeStore,
+  type HoldSettings,
+  holdChange,
+  mayWait,
+  releaseHeldChanges,
+} from './held-changes';
 
 export interface ConfigBatchDeps extends ConfigDeps {
   readonly deadLetters: DeadLetterQueue;
+  /** Where a policy change that arrived before its member or family waits for it. */
+  readonly held: HeldChangeStore;
+  readonly hold: HoldSettings;
   readonly maxBytesPerEvent: number;
   readonly familyConcurrency: number;
   readonly retry: RetryPolicy;
@@ -32,6 +42,10 @@ export interface ConfigBatchReport {
   notificationsStaged: number;
   /** Changes committed while Redis could not follow (its states are reloaded on their next commit). */
   redisNotUpdated: number;
+  /** Policy changes that arrived before their member or family and now wait for it. */
+  held: number;
+  /** Held changes applied (or found stale) once their member or family appeared. */
+  released: number;
   bugs: number;
   unfinished: number;
 }
@@ -67,6 +81,8 @@ export async function applyConfigBatch(
     skipped: 0,
     notificationsStaged: 0,
     redisNotUpdated: 0,
+    held: 0,
+    released: 0,
     bugs: 0,
     unfinished: 0,
   };
@@ -94,39 +110,56 @@ export async function applyConfigBatch(
     }
   }
 
-  await forEachConcurrently([...lanes.values()], deps.familyConcurrency, async (lane) => {
-    for (const { record, change } of lane) {
-      let outcome: ConfigOutcome;
-      try {
-        outcome = await retryTransient(() => applyConfigChange(change, deps), deps.retry);
-      } catch (error) {
-        if (isInvariantError(error)) report.bugs++;
-        deps.log.error(
-          'a family or policy change could not be applied; the partition is redelivered from here',
-          {
-            partition: record.partitionKey,
-            offset: record.offset,
-            eventId: change.eventId,
-            error: describeError(error),
-          },
-        );
-        return;
-      }
+  /** One change of a lane, to its fate; false when it could not be finished (the lane stops there). */
+  const applyOne = async ({ record, change }: Entry): Promise<boolean> => {
+    try {
+      const outcome = await retryTransient(() => applyConfigChange(change, deps), deps.retry);
       if (outcome.kind === 'reject') {
-        fates.reject(record, outcome.rejection, change.eventId);
-        continue;
+        const held = mayWait(change, outcome.rejection)
+          ? await retryTransient(() => holdChange(record, change, outcome.rejection, deps), deps.retry)
+          : { kind: 'reject' as const, rejection: outcome.rejection };
+        if (held.kind === 'held') {
+          report.held++;
+          fates.finish(record);
+        } else fates.reject(record, held.rejection, change.eventId);
+        return true;
+      }
+      // Before the record is finished: if this fails, the change comes again (stale) and releases them then.
+      if (change.kind === 'member-joined' || change.kind === 'family-upserted') {
+        const released = await releaseHeldChanges(change.familyId, deps);
+        report.released += released.applied + released.stale;
       }
       fates.finish(record);
-      if (outcome.kind === 'stale') {
-        report.stale++;
-        if (outcome.replayed) report.replayed++;
-        continue;
-      }
-      report.applied[change.eventType] = (report.applied[change.eventType] ?? 0) + 1;
-      report.notificationsStaged += outcome.outbox.length;
-      committedChanges.push(...outcome.screens);
-      if (!outcome.redisUpdated) report.redisNotUpdated++;
+      recordOutcome(change, outcome);
+      return true;
+    } catch (error) {
+      if (isInvariantError(error)) report.bugs++;
+      deps.log.error(
+        'a family or policy change could not be applied; the partition is redelivered from here',
+        {
+          partition: record.partitionKey,
+          offset: record.offset,
+          eventId: change.eventId,
+          error: describeError(error),
+        },
+      );
+      return false;
     }
+  };
+  const recordOutcome = (change: ConfigChange, outcome: Exclude<ConfigOutcome, { kind: 'reject' }>) => {
+    if (outcome.kind === 'stale') {
+      report.stale++;
+      if (outcome.replayed) report.replayed++;
+      return;
+    }
+    report.applied[change.eventType] = (report.applied[change.eventType] ?? 0) + 1;
+    report.notificationsStaged += outcome.outbox.length;
+    committedChanges.push(...outcome.screens);
+    if (!outcome.redisUpdated) report.redisNotUpdated++;
+  };
+
+  await forEachConcurrently([...lanes.values()], deps.familyConcurrency, async (lane) => {
+    for (const entry of lane) if (!(await applyOne(entry))) return;
   });
 
   await fates.sendLetters();
