@@ -52,6 +52,8 @@ async function settleOne(record: KafkaRecord, deps: SettlementDeps): Promise<voi
   });
   if (validated.kind === 'skip') return;
   if (validated.kind === 'reject') return deadLetter(record, validated.rejection, null, deps);
+  if (validated.kind === 'expired')
+    return deadLetter(record, validated.rejection, validated.event.eventId, deps);
   const { event } = validated;
   const answered = await decide(event, record, deps);
   if (answered === null) return;
@@ -59,11 +61,14 @@ async function settleOne(record: KafkaRecord, deps: SettlementDeps): Promise<voi
   if (reply.kind === 'settled' || reply.kind === 'rejected') return;
   if (reply.kind === 'not-member') return deadLetter(record, notAMember(event), event.eventId, deps);
   if (reply.kind === 'conflict') return deadLetter(record, conflict(event), event.eventId, deps);
+  // A state that had taken no global revision took the one it was just decided with.
+  const globalRevision = state.globalRevision ?? (await deps.globalPolicy.current()).revision;
   const write = buildSettlement({
     event,
     record,
     decision: reply.decision,
     decidedAtVersion: state.version,
+    globalRevision,
     decidedFrom: 'redis',
     nowMs: clock.now(),
     outboxGraceMs: settings.outboxGraceMs,
@@ -78,6 +83,7 @@ async function settleOne(record: KafkaRecord, deps: SettlementDeps): Promise<voi
         quotaBytes: state.quotaBytes,
         incarnation: state.incarnation,
         stampMs,
+        globalRevision,
         writes: [write],
         rejections: [],
       },
@@ -109,7 +115,10 @@ async function decide(event: UsageEvent, record: KafkaRecord, deps: SettlementDe
     const context: DecideContext = {
       verifyBeforeMs: clock.now() - settings.dedupWindowMs + settings.clockMarginMs,
       clockMarginMs: settings.clockMarginMs,
-      globalPolicy: await deps.globalPolicy.current(),
+      ...(await deps.globalPolicy.current().then(({ policy, revision }) => ({
+        globalPolicy: policy,
+        globalRevision: revision,
+      }))),
     };
     const result = await cache.decideLane(
       event.familyId,

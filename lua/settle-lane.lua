@@ -15,14 +15,16 @@ ARGV[4]  margin (epoch ms) for clocks: records up to this much after the period 
          settled horizon may have been settled before the state was loaded
 ARGV[5..8]   global policy: limit (bytes), manual ('1'), window ('HHmm-HHmm'), blocked apps
              (JSON array); '' = none
-ARGV[9..8+P] expiry of each period state, epoch seconds
-ARGV[9+P..8+2P] per period state, how many of its pending decisions belong to this lane's
+ARGV[9]      the global policy's revision those values are at
+ARGV[10..9+P] expiry of each period state, epoch seconds
+ARGV[10+P..9+2P] per period state, how many of its pending decisions belong to this lane's
          events answered in earlier rounds (those events are not sent again)
 then 9 values per event: period index (1..P), eventId, customerId, appId ('' none),
   bytes, local time HHmm, payload hash, record timestamp (epoch ms),
   checked ('1': the ledger was asked and does not hold it)
 
 Period state (HASH): q quota, r remaining, v ledger version, t commit stamp (epoch ms) of that version,
+  g global revision whose changes the family took in this period (absent: none yet),
   i incarnation (set when loaded),
   sd settled horizon (epoch ms),
   u:<customerId> member's usage (present = member), a:<marker> alert notified,
@@ -30,7 +32,8 @@ Period state (HASH): q quota, r remaining, v ledger version, t commit stamp (epo
   P:F:<key> family-wide and P:<customerId>:<key> member policy: lim limit, man manual '1',
   win window, app '1' when the level has a blocked-app set, whose apps are a:<appId> under it
 
-Reply: first {version, quota, incarnation, pending count before this call, commit stamp} of each period state
+Reply: first {version, quota, incarnation, pending count before this call, commit stamp,
+global revision ('' none)} of each period state
 ({} when absent), then one entry
 per event, in order, ending early at a stop:
   {'NEW', decision}   decided now (also kept as pending in the period state)
@@ -41,6 +44,9 @@ per event, in order, ending early at a stop:
   {'NOT_MEMBER'}
   {'HYDRATE', periodIndex}  stop: that period state is absent
   {'VERIFY', horizon}       stop: ask the ledger about this event first
+  {'GLOBAL', periodIndex, revision}  stop: the period state took another global revision than
+                            ARGV[9]: the family takes the changes after it first, or the caller's
+                            global values are older than what the family already decided with
   {'RELOAD', periodIndex}   stop, before any event: that period state holds pending decisions of
                             events that are not this lane's (a commit refused them, or the mapping
                             gave up on their batch): it is off the ledger and must be loaded afresh
@@ -51,14 +57,16 @@ local events = tonumber(ARGV[2])
 local verifyBefore = tonumber(ARGV[3])
 local margin = tonumber(ARGV[4])
 local global = { lim = ARGV[5], man = ARGV[6], win = ARGV[7] }
+local globalRevision = tonumber(ARGV[9])
 local globalApps = {}
 if ARGV[8] ~= '' then
   for _, app in ipairs(cjson.decode(ARGV[8])) do
     globalApps[app] = true
   end
 end
-local ownFrom = 9 + periods
-local firstEvent = 9 + 2 * periods
+local expiryFrom = 10
+local ownFrom = 10 + periods
+local firstEvent = 10 + 2 * periods
 local FIELDS = 9
 
 local function nonBlank(v)
@@ -182,9 +190,9 @@ end
 
 local states = {}
 for p = 1, periods do
-  local state = redis.call('HMGET', KEYS[p], 'v', 'q', 'i', 'pn', 't')
+  local state = redis.call('HMGET', KEYS[p], 'v', 'q', 'i', 'pn', 't', 'g')
   if state[1] then
-    states[p] = { state[1], state[2], state[3] or '', state[4] or '0', state[5] or '0' }
+    states[p] = { state[1], state[2], state[3] or '', state[4] or '0', state[5] or '0', state[6] or '' }
   else
     states[p] = {}
   end
@@ -247,13 +255,21 @@ for i = 1, events do
         replies[#replies + 1] = { 'VERIFY', tostring(horizon) }
         return replies
       end
+      local taken = tonumber(redis.call('HGET', periodKey, 'g'))
       if redis.call('HEXISTS', periodKey, 'u:' .. customerId) == 0 then
         replies[#replies + 1] = { 'NOT_MEMBER' }
+      elseif taken and taken ~= globalRevision then
+        replies[#replies + 1] = { 'GLOBAL', periodIndex, tostring(taken) }
+        return replies
       else
+        if not taken then
+          -- Nothing was notified in this period under an earlier revision: it takes this one as it is.
+          redis.call('HSET', periodKey, 'g', globalRevision)
+        end
         local decision = decide(periodKey, customerId, appId, bytes, hhmm, payloadHash)
         redis.call('HSET', periodKey, 'd:' .. eventId, decision)
         redis.call('HINCRBY', periodKey, 'pn', 1)
-        redis.call('EXPIREAT', periodKey, tonumber(ARGV[8 + periodIndex]))
+        redis.call('EXPIREAT', periodKey, tonumber(ARGV[expiryFrom + periodIndex - 1]))
         replies[#replies + 1] = { 'NEW', decision }
       end
     end

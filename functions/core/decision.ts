@@ -34,7 +34,13 @@ export type LaneStop =
    * that are not the lane's (refused by a commit, or of a batch the mapping
    * gave up on), so its usage is not the ledger's; it must be loaded afresh.
    */
-  | { readonly kind: 'reload'; readonly period: string };
+  | { readonly kind: 'reload'; readonly period: string }
+  /**
+   * The period state took another global revision than the one the caller
+   * decides with: the family must take the global changes after it first,
+   * or the caller's global values are older than what it already decided with.
+   */
+  | { readonly kind: 'global'; readonly period: string; readonly revision: number };
 
 /**
  * A period state as a lane saw it. The incarnation changes whenever the state
@@ -49,6 +55,8 @@ export interface PeriodStateSeen {
   readonly pending: number;
   /** The commit stamp of the state's version. */
   readonly stampMs: number;
+  /** The global revision whose changes the family took in this period; null: none yet. */
+  readonly globalRevision: number | null;
   /** Redis, or the states the batch loaded from the ledger into memory while Redis was out. */
   readonly source: DecisionSource;
 }

@@ -49,6 +49,8 @@ export interface PeriodSnapshot {
   readonly version: number;
   /** The period's commit stamp (see commitStamp): rises with every commit and change, like the version. */
   readonly stampMs: number;
+  /** The global revision whose changes the family took in this period; null: none yet. */
+  readonly globalRevision: number | null;
   /** Epoch ms of the last settlement in the period (0: none): anything settled so far was settled by then. */
   readonly settledHorizonMs: number;
   /** The family-wide policy level; absent values fall through to the global default. */

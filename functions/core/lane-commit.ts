@@ -24,7 +24,12 @@ const PERIOD_ACTIONS = 1;
  * leaves behind. A period with rejections only is still checked, so a
  * rejection made from an outdated state does not stand either.
  */
-export function planCommit(lane: Lane, nowMs: number, outboxGraceMs: number): PlannedUnit[] {
+export function planCommit(
+  lane: Lane,
+  nowMs: number,
+  outboxGraceMs: number,
+  globalRevision: number,
+): PlannedUnit[] {
   const answered = lane.items.filter((i) => i.state.kind === 'answered');
   const owners = new Map<string, Item>();
   const writes = new Map<Item, SettlementWrite>();
@@ -52,6 +57,7 @@ export function planCommit(lane: Lane, nowMs: number, outboxGraceMs: number): Pl
         record: item.record,
         decision: reply.decision,
         decidedAtVersion,
+        globalRevision: seen?.globalRevision ?? globalRevision,
         decidedFrom: seen?.source ?? 'redis',
         nowMs,
         outboxGraceMs,
@@ -109,6 +115,8 @@ export function planCommit(lane: Lane, nowMs: number, outboxGraceMs: number): Pl
         quotaBytes: seen.quotaBytes,
         incarnation: seen.incarnation,
         stampMs,
+        // A state that had taken no revision took the lane's when it decided its first event.
+        globalRevision: seen.globalRevision ?? globalRevision,
         ...entry,
       };
     });

@@ -22,6 +22,8 @@ export interface DecideContext {
   readonly clockMarginMs: number;
   /** The global default policy level. */
   readonly globalPolicy: MemberPolicy;
+  /** The global item's revision that level is at. */
+  readonly globalRevision: number;
 }
 
 /** An event whose fate the ledger committed, as Redis remembers it for the dedup window. */
@@ -84,6 +86,8 @@ export interface PeriodCommit {
   readonly quotaBytes: number;
   /** The commit stamp this commit leaves on the period item (nextStamp of the one it was decided at). */
   readonly stampMs: number;
+  /** The global revision the decisions were made with: the period has taken its changes. */
+  readonly globalRevision: number;
   /** The Redis state the decisions were made in (for confirming them there). */
   readonly incarnation: string;
   readonly writes: ReadonlyArray<SettlementWrite>;
@@ -139,13 +143,26 @@ export interface DeadLetterQueue {
   send(letters: ReadonlyArray<DeadLetter>): Promise<ReadonlyArray<DeadLetter>>;
 }
 
-export interface GlobalPolicySource {
-  /** The global default level, at most the configured refresh interval old. */
-  current(): Promise<MemberPolicy>;
+/** The global default level at a revision of the global item. */
+export interface GlobalLevel {
+  readonly policy: MemberPolicy;
+  readonly revision: number;
 }
 
+export interface GlobalPolicySource {
+  /** The global default level, at most the configured refresh interval old. */
+  current(): Promise<GlobalLevel>;
+  /** The global default level read now: a family already decided with a newer one than this container holds. */
+  refresh(): Promise<GlobalLevel>;
+}
+
+const NO_GLOBAL: GlobalLevel = { policy: NO_POLICY, revision: 0 };
+
 /** No global default: every key falls through to "no policy". */
-export const noGlobalPolicy: GlobalPolicySource = { current: async () => NO_POLICY };
+export const noGlobalPolicy: GlobalPolicySource = {
+  current: async () => NO_GLOBAL,
+  refresh: async () => NO_GLOBAL,
+};
 
 export interface Clock {
   now(): number;

@@ -85,7 +85,7 @@ async function run(
     w.customerIds.push(latest.customerId);
     wanted.set(key, w);
   }
-  const globalPolicy = await retryTransient(() => deps.globalPolicy.current(), settings.retry);
+  const { policy: globalPolicy } = await retryTransient(() => deps.globalPolicy.current(), settings.retry);
   const states = await retryTransient(
     () => deps.reader.read([...wanted.values()], globalPolicy),
     settings.retry,

@@ -1,12 +1,21 @@
 import { forEachConcurrently } from './concurrency';
+import { type CatchUpDeps, catchUpGlobal } from './config/global-catch-up';
 import type { Decision, EventReply, LaneReply } from './decision';
 import { DegradableCache } from './degradable-cache';
 import { describeError, isInvariantError, TransientError } from './errors';
-import type { MemberPolicy } from './family';
+import { NO_POLICY } from './family';
 import type { KafkaRecord, PartitionBatch } from './kafka-record';
 import { type Item, isFinal, isOpen, type Lane } from './lane';
 import { confirmations, type PlannedUnit, planCommit } from './lane-commit';
-import type { Clock, DeadLetterQueue, DecideContext, GlobalPolicySource, Ledger, UsageCache } from './ports';
+import type {
+  Clock,
+  DeadLetterQueue,
+  DecideContext,
+  GlobalLevel,
+  GlobalPolicySource,
+  Ledger,
+  UsageCache,
+} from './ports';
 import { type BatchItemFailure, RecordFates } from './record-fates';
 import type { RedisBreaker } from './redis-breaker';
 import { type Rejection, type RejectionReason, reject } from './rejection';
@@ -44,6 +53,8 @@ export interface SettlementDeps {
   readonly ledger: Ledger;
   readonly deadLetters: DeadLetterQueue;
   readonly globalPolicy: GlobalPolicySource;
+  /** How a family takes the global default changes made since its period state took one. */
+  readonly globalChanges: CatchUpDeps;
   readonly clock: Clock;
   readonly settings: SettlementSettings;
   readonly log: SettlementLog;
@@ -68,6 +79,8 @@ export interface BatchReport {
   ledgerChecks: number;
   /** Commits the ledger refused because Redis had answered from an outdated state; the lane was decided again. */
   staleStates: number;
+  /** Global default changes a family took before its next decision (one per revision and period). */
+  globalCatchUps: number;
   transactions: number;
   retries: number;
   bugs: number;
@@ -112,16 +125,15 @@ export async function settleBatch(
   const batch = new Batch(deps);
   const lanes = batch.validate(partitions);
   await batch.resolveExpired();
-  if (lanes.length > 0) {
-    const globalPolicy = await batch.globalPolicy(lanes);
-    for (let pass = 1; globalPolicy && pass <= MAX_PASSES; pass++) {
+  if (lanes.length > 0 && (await batch.readGlobal(lanes))) {
+    for (let pass = 1; pass <= MAX_PASSES; pass++) {
       const active = lanes.filter((l) => !l.failed && l.items.some((i) => !isFinal(i)));
       if (active.length === 0) break;
       if (pass === MAX_PASSES) {
         for (const lane of active) batch.failLane(lane, new TransientError('the family state kept changing'));
         break;
       }
-      await batch.decide(active, globalPolicy);
+      await batch.decide(active);
       await batch.commit(active);
     }
   }
@@ -149,6 +161,7 @@ class Batch {
     degradedForMs: 0,
     ledgerChecks: 0,
     staleStates: 0,
+    globalCatchUps: 0,
     transactions: 0,
     retries: 0,
     bugs: 0,
@@ -160,6 +173,8 @@ class Batch {
   readonly expired: Array<{ record: KafkaRecord; event: UsageEvent; rejection: Rejection }> = [];
   /** Redis, or for this batch Redis with a fallback to the ledger when its breaker opens. */
   readonly cache: UsageCache;
+  /** The global default level the batch decides with; a family that decided with a newer one moves it on. */
+  global: GlobalLevel = { policy: NO_POLICY, revision: 0 };
 
   constructor(private readonly deps: SettlementDeps) {
     this.fates = new RecordFates({ ...deps, retry: deps.settings.retry });
@@ -234,13 +249,14 @@ class Batch {
     }
   }
 
-  /** The global default policy; without it nothing can be decided, so every lane waits for redelivery. */
-  async globalPolicy(lanes: ReadonlyArray<Lane>): Promise<MemberPolicy | null> {
+  /** The global default level the batch decides with; without it nothing can be decided (false). */
+  async readGlobal(lanes: ReadonlyArray<Lane>): Promise<boolean> {
     try {
-      return await retryTransient(() => this.deps.globalPolicy.current(), this.deps.settings.retry);
+      this.global = await retryTransient(() => this.deps.globalPolicy.current(), this.deps.settings.retry);
+      return true;
     } catch (error) {
       for (const lane of lanes) this.failLane(lane, error);
-      return null;
+      return false;
     }
   }
 
@@ -250,7 +266,7 @@ class Batch {
    * stopped for are loaded and the events it may have settled before are
    * looked up in the ledger.
    */
-  async decide(lanes: ReadonlyArray<Lane>, globalPolicy: MemberPolicy): Promise<void> {
+  async decide(lanes: ReadonlyArray<Lane>): Promise<void> {
     const { settings, clock } = this.deps;
     for (const lane of lanes) {
       lane.seen.clear();
@@ -267,11 +283,14 @@ class Batch {
       const context: DecideContext = {
         verifyBeforeMs: clock.now() - settings.dedupWindowMs + settings.clockMarginMs,
         clockMarginMs: settings.clockMarginMs,
-        globalPolicy,
+        globalPolicy: this.global.policy,
+        globalRevision: this.global.revision,
       };
       const toHydrate: Lane[] = [];
       const toVerify: Array<{ lane: Lane; items: Item[] }> = [];
       const toReload: Array<{ lane: Lane; periods: string[] }> = [];
+      const toCatchUp: Array<{ lane: Lane; period: string }> = [];
+      let behindFamilies = false;
       await Promise.all(
         open.map((lane) =>
           this.guard(lane, async () => {
@@ -293,14 +312,56 @@ class Batch {
             );
             if (this.answer(lane, items, reply)) toReload.push({ lane, periods: [...reply.states.keys()] });
             else if (reply.stop?.kind === 'hydrate') toHydrate.push(lane);
-            else if (reply.stop?.kind === 'verify') {
+            else if (reply.stop?.kind === 'global') {
+              // A family already decided with a newer global revision than this container holds: read it.
+              if (reply.stop.revision > context.globalRevision) behindFamilies = true;
+              else toCatchUp.push({ lane, period: reply.stop.period });
+            } else if (reply.stop?.kind === 'verify') {
               const rest = items.slice(reply.replies.length);
               toVerify.push({ lane, items: this.mayBeSettled(rest, reply.stop.horizonMs, context) });
             }
           }),
         ),
       );
-      await Promise.all([this.hydrate(toHydrate), this.verify(toVerify), this.reload(toReload)]);
+      await Promise.all([
+        this.hydrate(toHydrate),
+        this.verify(toVerify),
+        this.reload(toReload),
+        this.catchUp(toCatchUp),
+        behindFamilies ? this.refreshGlobal(open) : Promise.resolve(),
+      ]);
+    }
+  }
+
+  /**
+   * Lets each family take the global default changes made since its period
+   * state took one, then drops that state: the lane is decided again from
+   * one loaded after them, in order, as after a family change.
+   */
+  private async catchUp(lanes: ReadonlyArray<{ lane: Lane; period: string }>): Promise<void> {
+    const { settings, globalChanges } = this.deps;
+    const to = this.global.revision;
+    await forEachConcurrently(lanes, settings.familyConcurrency, ({ lane, period }) =>
+      this.guard(lane, async () => {
+        const staged = await retryTransient(
+          () => catchUpGlobal(lane.familyId, period, to, globalChanges),
+          settings.retry,
+        );
+        await retryTransient(() => this.cache.invalidate(lane.familyId, [period]), settings.retry);
+        this.report.globalCatchUps++;
+        this.report.notificationsStaged += staged;
+        this.forgetAnswers(lane);
+      }),
+    );
+  }
+
+  /** Reads the global default level again; until it is at least what the families decided with, they wait. */
+  private async refreshGlobal(lanes: ReadonlyArray<Lane>): Promise<void> {
+    try {
+      const level = await retryTransient(() => this.deps.globalPolicy.refresh(), this.deps.settings.retry);
+      if (level.revision > this.global.revision) this.global = level;
+    } catch (error) {
+      for (const lane of lanes) this.failLane(lane, error);
     }
   }
 
@@ -327,10 +388,7 @@ class Batch {
       // A state was loaded afresh (Redis lost it, or the lane switched stores) since earlier rounds answered
       // from it: those answers go too, and so does the new state, which has just decided this round's events
       // ahead of the earlier ones. Loaded again, it decides the lane's open events in delivery order.
-      lane.seen.clear();
-      lane.pending.clear();
-      for (const item of lane.items)
-        if (item.state.kind === 'answered') item.state = { kind: 'open', checked: false };
+      this.forgetAnswers(lane);
       return true;
     }
     for (const [period, state] of reply.states) {
@@ -345,6 +403,14 @@ class Batch {
       else item.state = { kind: 'answered', reply: answer };
     }
     return false;
+  }
+
+  /** Forgets what the lane's states answered in this pass: they are to be loaded again. */
+  private forgetAnswers(lane: Lane) {
+    lane.seen.clear();
+    lane.pending.clear();
+    for (const item of lane.items)
+      if (item.state.kind === 'answered') item.state = { kind: 'open', checked: false };
   }
 
   /**
@@ -441,7 +507,7 @@ class Batch {
       .filter((l) => !l.failed)
       .map((lane) => ({
         lane,
-        units: planCommit(lane, clock.now(), settings.outboxGraceMs),
+        units: planCommit(lane, clock.now(), settings.outboxGraceMs, this.global.revision),
         done: 0,
         stale: false,
       }));

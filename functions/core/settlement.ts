@@ -16,6 +16,8 @@ export interface SettlementRecord {
   readonly decision: Decision;
   /** The version of the family's period state the decision was made from: where it falls among family and policy changes. */
   readonly decidedAtVersion: number;
+  /** The revision of the global default level it was made with (the global change log holds each one's values). */
+  readonly globalRevision: number;
   /** Which store the decision was made in: Redis, or the ledger alone while Redis was out. */
   readonly decidedFrom: DecisionSource;
   readonly kafka: { readonly topic: string; readonly partition: number; readonly offset: number };
@@ -50,6 +52,7 @@ export function buildSettlement(input: {
   readonly decision: Decision;
   /** The version of the period state the decision was made from. */
   readonly decidedAtVersion: number;
+  readonly globalRevision: number;
   readonly decidedFrom: DecisionSource;
   readonly nowMs: number;
   readonly outboxGraceMs: number;
@@ -81,6 +84,7 @@ export function buildSettlement(input: {
       eventTimeMs: event.eventTimeMs,
       decision,
       decidedAtVersion: input.decidedAtVersion,
+      globalRevision: input.globalRevision,
       decidedFrom: input.decidedFrom,
       kafka: { topic: record.raw.topic, partition: record.raw.partition, offset: record.raw.offset },
       settledAt: nowMs,

@@ -47,6 +47,7 @@ export function usageCacheSettings(config: Config): UsageCacheSettings {
 export function createSettlementDeps(config: Config, redis: RedisClient, log: SettlementLog): SettlementDeps {
   if (!config.deadLetterQueueUrl) throw new ConfigError(`${ENV.deadLetterQueueUrl} is required`);
   const doc = createDocumentClient({ endpoint: config.endpoints.dynamodb });
+  const changes = new DynamoConfigStore(doc, config.tables);
   return {
     cache: new RedisUsageCache(redis, usageCacheSettings(config)),
     ledger: new DynamoLedger(doc, config.tables, {
@@ -57,11 +58,16 @@ export function createSettlementDeps(config: Config, redis: RedisClient, log: Se
       createSqsClient({ endpoint: config.endpoints.sqs }),
       config.deadLetterQueueUrl,
     ),
-    globalPolicy: new RefreshingGlobalPolicy(
-      new DynamoConfigStore(doc, config.tables),
-      config.settlement.globalPolicyRefreshMs,
-      systemClock,
-    ),
+    globalPolicy: new RefreshingGlobalPolicy(changes, config.settlement.globalPolicyRefreshMs, systemClock),
+    globalChanges: {
+      store: changes,
+      clock: systemClock,
+      settings: {
+        timeZone: config.settlement.timeZone,
+        futureSkewMs: config.settlement.futureSkewMs,
+        outboxGraceMs: config.outbox.graceMs,
+      },
+    },
     ...(config.processing.degradedMode
       ? {
           degradation: {

@@ -309,8 +309,10 @@ function applyChange(model: SettlementModel, applied: AppliedChange, verdict: Or
           `${change.eventId}: model ${told.join(',')}, staged ${staged.join(',')}`,
         );
       }
-      if (applied.notifications.filter((n) => n.type === 'POLICY_CHANGED').length !== 1) {
-        verdict.notificationMismatches.push(`${change.eventId}: not one POLICY_CHANGED`);
+      // A family taking a global change owes no POLICY_CHANGED: the global change told everyone once.
+      const policyChanged = change.target.level === 'GLOBAL' ? 0 : 1;
+      if (applied.notifications.filter((n) => n.type === 'POLICY_CHANGED').length !== policyChanged) {
+        verdict.notificationMismatches.push(`${change.eventId}: not ${policyChanged} POLICY_CHANGED`);
       }
       return;
     }

@@ -242,6 +242,11 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       },
     });
 
+    // Every change the ledger commits, from the config-events function or a family taking a global change.
+    const appliedChanges: AppliedChange[] = [];
+    const changeStore = recordingConfigStore(new DynamoConfigStore(doc, tables), (c) =>
+      appliedChanges.push(appliedChangeOf(c)),
+    );
     const usageSwitch = new CrashSwitch();
     const deps: SettlementDeps = {
       ...(config.processing.degradedMode
@@ -262,6 +267,15 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
         commit: { before: 'before-transaction', after: 'after-transaction' },
       }),
       globalPolicy: noGlobalPolicy,
+      globalChanges: {
+        store: changeStore,
+        clock: systemClock,
+        settings: {
+          timeZone: config.settlement.timeZone,
+          futureSkewMs: config.settlement.futureSkewMs,
+          outboxGraceMs: config.outbox.graceMs,
+        },
+      },
       deadLetters: behindSwitch(
         new SqsDeadLetterQueue(createSqsClient({ endpoint: sqsServer.address }), queueUrl),
         usageSwitch,
@@ -274,13 +288,10 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
 
     // Family and policy changes, through the config-events function; it can die after the ledger committed.
     const configSwitch = new CrashSwitch();
-    const appliedChanges: AppliedChange[] = [];
     const shipped = createConfigDeps(config, redis, silent);
     const configDeps: ConfigBatchDeps = {
       ...shipped,
-      store: recordingConfigStore(new DynamoConfigStore(doc, tables), (c) =>
-        appliedChanges.push(appliedChangeOf(c)),
-      ),
+      store: changeStore,
       cache: behindSwitch(cache as ConfigCache, configSwitch, {
         applyConfig: { before: 'before-config-redis' },
       }),

@@ -45,6 +45,7 @@ export function snapshotOf(familyId: number, index: number): PeriodSnapshot {
     familyUsedBytes: 0,
     version: 0,
     stampMs: 0,
+    globalRevision: null,
     settledHorizonMs: 0,
     familyPolicy: NO_POLICY,
     members: [member(1, {}), member(2, MEMBER_2_POLICIES[index % MEMBER_2_POLICIES.length] ?? {})],
@@ -63,7 +64,12 @@ function event(familyId: number, name: string, customerId: number, bytesUsed: nu
   });
 }
 
-const CONTEXT: DecideContext = { verifyBeforeMs: 0, clockMarginMs: 0, globalPolicy: NO_POLICY };
+const CONTEXT: DecideContext = {
+  verifyBeforeMs: 0,
+  clockMarginMs: 0,
+  globalPolicy: NO_POLICY,
+  globalRevision: 0,
+};
 const laneOf = (events: ReadonlyArray<UsageEvent>) =>
   events.map((event) => ({ event, recordTimestampMs: 1, checked: false }));
 

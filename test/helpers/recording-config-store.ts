@@ -19,6 +19,7 @@ export function recordingConfigStore(
   return {
     readFamily: (familyId, periods) => store.readFamily(familyId, periods),
     readGlobal: () => store.readGlobal(),
+    globalRevisions: (after, upTo) => store.globalRevisions(after, upTo),
     async commit(plan, outbox, nowMs) {
       try {
         const committed = await store.commit(plan, outbox, nowMs);

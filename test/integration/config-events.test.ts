@@ -460,14 +460,11 @@ describe('Redis follows a change under the same version check', () => {
       maxBytesPerEvent: 10 ** 12,
     });
     if (validated.kind !== 'event') throw new Error('invalid test event');
+    const global = await env.deps.globalPolicy.current();
     const reply = await env.cache.decideLane(
       familyId,
       [{ event: validated.event, recordTimestampMs: Date.now(), checked: false }],
-      {
-        verifyBeforeMs: 0,
-        clockMarginMs: 0,
-        globalPolicy: (await import('../../functions/core/family')).NO_POLICY,
-      },
+      { verifyBeforeMs: 0, clockMarginMs: 0, globalPolicy: global.policy, globalRevision: global.revision },
     );
     expect(reply.replies.map((r) => r.kind)).toEqual(['new']);
 

@@ -69,6 +69,7 @@ function unit(familyId: number, events: number, versionBefore = 0, eventIds?: st
       record,
       decision,
       decidedAtVersion: versionBefore,
+      globalRevision: 0,
       decidedFrom: 'redis',
       nowMs: Date.now(),
       outboxGraceMs: 0,
@@ -78,7 +79,16 @@ function unit(familyId: number, events: number, versionBefore = 0, eventIds?: st
   return {
     familyId,
     periods: [
-      { period, versionBefore, quotaBytes: 1_000_000, incarnation: 'i', stampMs: 1, writes, rejections: [] },
+      {
+        period,
+        versionBefore,
+        quotaBytes: 1_000_000,
+        incarnation: 'i',
+        stampMs: 1,
+        globalRevision: 0,
+        writes,
+        rejections: [],
+      },
     ],
   };
 }
@@ -151,6 +161,7 @@ describe('packed commits', () => {
           period: event.period,
           versionBefore: 0,
           stampMs: 1,
+          globalRevision: 0,
           quotaBytes: 100,
           incarnation: 'i',
           writes: [],
@@ -177,7 +188,16 @@ describe('packed commits', () => {
     const check = (versionBefore: number): CommitUnit => ({
       familyId,
       periods: [
-        { period, versionBefore, quotaBytes: 0, incarnation: 'i', stampMs: 1, writes: [], rejections: [] },
+        {
+          period,
+          versionBefore,
+          quotaBytes: 0,
+          incarnation: 'i',
+          stampMs: 1,
+          globalRevision: 0,
+          writes: [],
+          rejections: [],
+        },
       ],
     });
 

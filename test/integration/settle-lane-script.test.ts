@@ -25,7 +25,12 @@ let familyId = 1000;
 
 type PolicyInput = Parameters<typeof policySchema.parse>[0];
 
-const NEVER_VERIFY: DecideContext = { verifyBeforeMs: 0, clockMarginMs: 0, globalPolicy: NO_POLICY };
+const NEVER_VERIFY: DecideContext = {
+  verifyBeforeMs: 0,
+  clockMarginMs: 0,
+  globalPolicy: NO_POLICY,
+  globalRevision: 0,
+};
 
 function snapshot(
   id: number,
@@ -40,6 +45,7 @@ function snapshot(
     familyUsedBytes: 0,
     version: 0,
     stampMs: 0,
+    globalRevision: null,
     settledHorizonMs: 0,
     familyPolicy: NO_POLICY,
     members: Object.entries(members).map(([customerId, policy]) => ({
@@ -124,7 +130,7 @@ describe('settle-lane.lua through the production wrapper', () => {
   });
 
   it('answers the version, quota and pending decisions of each period state as the call found it', async () => {
-    const state = async (pending: number) =>
+    const state = async (pending: number, globalRevision: number | null) =>
       new Map([
         [
           PERIOD,
@@ -134,15 +140,17 @@ describe('settle-lane.lua through the production wrapper', () => {
             incarnation: await incarnation(id),
             pending,
             stampMs: 0,
+            globalRevision,
             source: 'redis',
           },
         ],
       ]);
     const first = laneEvent(usageEvent({ familyId: id, customerId: 1, eventTimeMs: MID_PERIOD }));
-    expect((await cache.decideLane(id, [first], NEVER_VERIFY)).states).toEqual(await state(0));
-    // The first call left its decision pending; a second call decides another event and reports the one before it.
+    expect((await cache.decideLane(id, [first], NEVER_VERIFY)).states).toEqual(await state(0, null));
+    // The first call left its decision pending, and the state took the call's global revision; a second call
+    // decides another event and reports both.
     const second = laneEvent(usageEvent({ familyId: id, customerId: 1, eventTimeMs: MID_PERIOD + 1 }));
-    expect((await cache.decideLane(id, [first, second], NEVER_VERIFY)).states).toEqual(await state(1));
+    expect((await cache.decideLane(id, [first, second], NEVER_VERIFY)).states).toEqual(await state(1, 0));
   });
 });
 

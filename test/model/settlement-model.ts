@@ -327,10 +327,11 @@ export class SettlementModel {
 
   /**
    * A policy change at one level (a member's, the family's, or the global
-   * default). For the family's members it may start or lift a manual block or
-   * a monthly-limit block right away, judged against their usage in the
-   * current period: each is told once (per reason and period), and a lifted
-   * block forgets that it was told, so a later one is told again.
+   * default). For the members it reaches (the member; every member of the
+   * family for a family-wide or global value) it may start or lift a manual
+   * block or a monthly-limit block right away, judged against their usage in
+   * the current period: each is told once (per reason and period), and a
+   * lifted block forgets that it was told, so a later one is told again.
    */
   setPolicy(
     target: 'GLOBAL' | 'FAMILY' | number,
@@ -338,7 +339,7 @@ export class SettlementModel {
     value: ModelPolicy,
     currentPeriod: string,
   ): ModelRetroactive[] {
-    const members = target === 'GLOBAL' ? [] : target === 'FAMILY' ? [...this.members] : [target];
+    const members = typeof target === 'number' ? [target] : [...this.members];
     const before = new Map(members.map((c) => [c, this.effective(c)]));
     if (target === 'GLOBAL') this.globalLevel = withKey(this.globalLevel, key, value);
     else if (target === 'FAMILY') this.familyLevel = withKey(this.familyLevel, key, value);

@@ -39,7 +39,12 @@ const NOW = Date.now();
 const PERIODS = [shiftPeriod(periodOf(NOW, ZONE), -1), periodOf(NOW, ZONE)] as const;
 const MEMBERS = [1, 2, 3];
 const COOLDOWN_MS = 1_000;
-const CONTEXT: DecideContext = { verifyBeforeMs: 0, clockMarginMs: 0, globalPolicy: NO_POLICY };
+const CONTEXT: DecideContext = {
+  verifyBeforeMs: 0,
+  clockMarginMs: 0,
+  globalPolicy: NO_POLICY,
+  globalRevision: 0,
+};
 let nextFamily = 770_000 + Math.floor(Math.random() * 10_000) * 10;
 
 const policyArb: fc.Arbitrary<ModelPolicy> = fc.record({
@@ -130,6 +135,7 @@ async function run(family: typeof familyArb extends fc.Arbitrary<infer T> ? T : 
       familyUsedBytes: view.quota - view.remaining,
       version: versions.get(period) ?? 1,
       stampMs: 0,
+      globalRevision: null,
       settledHorizonMs: 0,
       familyPolicy: NO_POLICY,
       members: members.map((m) => ({

@@ -160,6 +160,7 @@ describe('the in-memory twin decides as the Redis scripts do', () => {
             familyUsedBytes: family.members.reduce((n, m) => n + m.used, 0),
             version: versions.get(period) ?? START_VERSION,
             stampMs: 0,
+            globalRevision: null,
             settledHorizonMs: family.horizonAgoMs === 0 ? 0 : NOW - family.horizonAgoMs,
             familyPolicy: family.familyPolicy,
             members: family.members.map((m, i) => ({
@@ -173,6 +174,7 @@ describe('the in-memory twin decides as the Redis scripts do', () => {
             verifyBeforeMs: NOW - 300_000,
             clockMarginMs: 1_000,
             globalPolicy: family.global,
+            globalRevision: 0,
           };
           const sent: UsageEvent[] = [];
           // What each period decided since its last confirmation: settled, or rejected (not a member).

@@ -43,7 +43,12 @@ const HUGE_RUNS = 200;
 
 const local = testRedis('prop-script');
 const cache = asOneLane(testUsageCache(local));
-const CONTEXT: DecideContext = { verifyBeforeMs: 0, clockMarginMs: 0, globalPolicy: NO_POLICY };
+const CONTEXT: DecideContext = {
+  verifyBeforeMs: 0,
+  clockMarginMs: 0,
+  globalPolicy: NO_POLICY,
+  globalRevision: 0,
+};
 afterAll(() => local.cleanup());
 
 // --- time, computed here without the production clock (Asia/Seoul has no DST: UTC+9) ---
@@ -452,6 +457,7 @@ function snapshotOf(familyId: number, start: ModelPeriodStart): PeriodSnapshot {
     familyUsedBytes: start.familyUsedBytes,
     version: 0,
     stampMs: 0,
+    globalRevision: null,
     settledHorizonMs: 0,
     familyPolicy: NO_POLICY,
     members: start.members.map((m) => ({
@@ -598,14 +604,12 @@ async function runScenario(scenario: Scenario): Promise<void> {
     const field = POLICY_FIELD[action.key];
     const next = (level: MemberPolicy) =>
       policySchema.parse({ ...level, [field]: toPolicy(action.value)[field] });
-    if (target === 'GLOBAL') {
-      globalPolicy = next(globalPolicy);
-      return;
-    }
-    const level = target === 'FAMILY' ? 'F' : target;
-    const before = levels.get(level) ?? NO_POLICY;
-    const after = next(before);
-    levels.set(level, after);
+    // The global level is not in Redis: the family takes its blocks and unblocks as the product's catch-up does.
+    const level = target === 'GLOBAL' ? null : target === 'FAMILY' ? 'F' : target;
+    if (level === null) globalPolicy = next(globalPolicy);
+    const before = level === null ? NO_POLICY : (levels.get(level) ?? NO_POLICY);
+    const after = level === null ? NO_POLICY : next(before);
+    if (level !== null) levels.set(level, after);
     const marker = (t: (typeof told)[number]) => ({
       customerId: t.customerId,
       marker: `${t.customerId}:${t.reason}`,
@@ -621,7 +625,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
           stampMs: 0,
           quota: null,
           remainingDelta: 0,
-          policyLevels: [{ level, before, after }],
+          policyLevels: level === null ? [] : [{ level, before, after }],
           membersJoined: [],
           membersLeft: [],
           alertsAdded:

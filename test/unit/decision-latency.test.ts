@@ -27,7 +27,16 @@ const rejection = (partition: number, offset: number) =>
 const unit = (writes: SettlementWrite[], rejections: RejectionRecord[] = []): CommitUnit => ({
   familyId: 1,
   periods: [
-    { period: '202703', versionBefore: 1, quotaBytes: 1, incarnation: 'i', stampMs: 1, writes, rejections },
+    {
+      period: '202703',
+      versionBefore: 1,
+      quotaBytes: 1,
+      incarnation: 'i',
+      stampMs: 1,
+      globalRevision: 0,
+      writes,
+      rejections,
+    },
   ],
 });
 

@@ -8,7 +8,7 @@ import { SCRIPT_FILES } from '../../functions/adapters/redis/settlement-scripts'
  * review as a change to this file too: the scripts decide money-like state.
  */
 const PINNED: Record<string, string> = {
-  [SCRIPT_FILES.settleLane]: '4f908c1c3f3ea26f89b3973fee73cadec5ed3709',
+  [SCRIPT_FILES.settleLane]: '38c6dd645019a391eb081f7f869e470fd2c6d5e2',
   [SCRIPT_FILES.hydratePeriod]: '096d2c26a01c150d635ae6788ee3ce2b246e7cb4',
   [SCRIPT_FILES.confirmLane]: 'c073dc2cfd9a1ede7ada9aa631c14a08fbb72e44',
   [SCRIPT_FILES.applyConfig]: '91d209417381ee8ecc41f317f2178b23c6bc5585',

@@ -10,6 +10,7 @@ const snapshot: PeriodSnapshot = {
   familyUsedBytes: 300,
   version: 4,
   stampMs: 0,
+  globalRevision: null,
   settledHorizonMs: 0,
   familyPolicy: NO_POLICY,
   members: [

@@ -26,7 +26,7 @@ const DECISION: Decision = {
 };
 
 const PERIODS = ['202611', '202612'];
-const STATES = [['3', '1000', 'inc-1', '2', '1764000000000'], []];
+const STATES = [['3', '1000', 'inc-1', '2', '1764000000000', '4'], []];
 
 function thrownBy(action: () => unknown): unknown {
   try {
@@ -70,6 +70,7 @@ describe('parseLaneReply', () => {
             incarnation: 'inc-1',
             pending: 2,
             stampMs: 1_764_000_000_000,
+            globalRevision: 4,
             source: 'redis',
           },
         ],
@@ -89,6 +90,23 @@ describe('parseLaneReply', () => {
       replies: [],
       stop: { kind: 'reload', period: '202611' },
     });
+  });
+
+  it('names the period and the global revision a lane stopped for', () => {
+    expect(parseLaneReply([STATES, ['GLOBAL', 2, '3']], PERIODS)).toMatchObject({
+      stop: { kind: 'global', period: '202612', revision: 3 },
+    });
+  });
+
+  it('reads a state that took no global revision yet', () => {
+    const reply = parseLaneReply(
+      [
+        [['3', '1000', 'inc-1', '0', '0', ''], []],
+        ['NEW', wire()],
+      ],
+      PERIODS,
+    );
+    expect(reply.states.get('202611')?.globalRevision).toBeNull();
   });
 
   it('reads the settled horizon of a stop for the ledger', () => {
@@ -136,6 +154,7 @@ describe('malformed replies fail loudly with MALFORMED_SCRIPT_REPLY', () => {
     ['a state with a negative version', [[['-1', '5'], []]]],
     ['a state without its pending count', [[['1', '5', 'inc-1'], []]]],
     ['a state without its commit stamp', [[['1', '5', 'inc-1', '0'], []]]],
+    ['a global stop without its revision', [STATES, ['GLOBAL', 1]]],
     ['an answer that is not an array', [STATES, 'NEW']],
     ['an unknown kind', [STATES, ['OK', wire()]]],
     ['a lower-case kind', [STATES, ['new', wire()]]],

@@ -116,7 +116,10 @@ describe('publishing', () => {
     return {
       reader: { read: async () => [state()] },
       publisher: { publish: (s: ReadonlyArray<unknown>) => publish(s.length, ++attempt) },
-      globalPolicy: { current: async () => NO_POLICY },
+      globalPolicy: {
+        current: async () => ({ policy: NO_POLICY, revision: 0 }),
+        refresh: async () => ({ policy: NO_POLICY, revision: 0 }),
+      },
       clock: { now: () => 1_250 },
       settings: { retry: { maxAttempts: 3, baseDelayMs: 1 }, budgetMs: 1_000 },
       log: { warn: () => {} },

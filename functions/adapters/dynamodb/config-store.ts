@@ -6,7 +6,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { type ChangeLogEntry, changeLogEntry } from '../../core/config/change-log';
-import type { Role } from '../../core/config/config-event';
+import type { ConfigChange, Role } from '../../core/config/config-event';
 import type {
   FamilyConfig,
   GlobalConfig,
@@ -14,6 +14,7 @@ import type {
   PeriodConfig,
   PolicyVersions,
 } from '../../core/config/family-config';
+import type { GlobalRevision } from '../../core/config/global-catch-up';
 import type { ConfigPlan, PeriodEdit } from '../../core/config/plan-change';
 import { isPolicyKey } from '../../core/config/policy-keys';
 import type { ConfigStore } from '../../core/config/ports';
@@ -96,6 +97,7 @@ export class DynamoConfigStore implements ConfigStore {
           period: p,
           version: usage.version,
           stampMs: usage.stampMs,
+          globalRevision: usage.globalRevision,
           quotaBytes: usage.quotaBytes,
           used: new Map([...usage.members].map(([id, m]) => [id, m.usedBytes])),
           alerts: new Map([...usage.members].map(([id, m]) => [id, m.alerts])),
@@ -131,6 +133,29 @@ export class DynamoConfigStore implements ConfigStore {
           },
           ConditionExpression: before === 0 ? 'attribute_not_exists(rev)' : 'rev = :rev',
           ...(before === 0 ? {} : { ExpressionAttributeValues: { ':rev': before } }),
+        },
+      });
+    }
+    if (plan.globalRevision) {
+      const { revision, change, before, after } = plan.globalRevision;
+      items.push({
+        Put: {
+          TableName: ledger,
+          Item: {
+            ...ledgerKeys.globalRevision(revision),
+            type: 'GLOBAL_REVISION',
+            revision,
+            change: {
+              eventId: change.eventId,
+              eventType: change.eventType,
+              timestampMs: change.timestampMs,
+              version: change.version,
+              value: change.value,
+            },
+            before: storedPolicy(before),
+            after: storedPolicy(after),
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
         },
       });
     }
@@ -212,6 +237,28 @@ export class DynamoConfigStore implements ConfigStore {
     }
   }
 
+  async globalRevisions(after: number, upTo: number): Promise<GlobalRevision[]> {
+    const items = await queryAll(this.db, {
+      TableName: this.tables.ledger,
+      ConsistentRead: true,
+      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+      ExpressionAttributeValues: {
+        ':pk': ledgerKeys.globalPolicy().PK,
+        ':from': ledgerKeys.globalRevision(after + 1).SK,
+        ':to': ledgerKeys.globalRevision(upTo).SK,
+      },
+    });
+    return items.map((item) => {
+      const change = item.change as Omit<Extract<ConfigChange, { kind: 'policy' }>, 'kind' | 'target'>;
+      return {
+        revision: Number(item.revision),
+        change: { ...change, kind: 'policy', target: { level: 'GLOBAL' } },
+        before: readStoredPolicy(item.before).policy,
+        after: readStoredPolicy(item.after).policy,
+      };
+    });
+  }
+
   /** The latest committed changes of a family (null: of the global level), newest first. */
   async recentChanges(familyId: number | null, limit: number): Promise<ChangeLogEntry[]> {
     const key = ledgerKeys.change(familyId, '');
@@ -245,11 +292,13 @@ export class DynamoConfigStore implements ConfigStore {
 function periodUpdate(tableName: string, familyId: number, edit: PeriodEdit, nowMs: number) {
   const fence = versionCondition(edit.versionBefore);
   const sets = ['familyId = :f', '#period = :p', 'ver = :next', 'ts = :ts', 'configuredAt = :now'];
+  if (edit.globalRevision !== undefined) sets.push('grev = :grev');
   const values: Record<string, unknown> = {
     ':f': familyId,
     ':p': edit.period,
     ':next': edit.versionBefore + 1,
     ':ts': edit.stampMs,
+    ...(edit.globalRevision === undefined ? {} : { ':grev': edit.globalRevision }),
     ':now': nowMs,
     ...fence.ExpressionAttributeValues,
   };

@@ -1,15 +1,16 @@
 import type { GlobalConfig } from '../../core/config/family-config';
-import type { MemberPolicy } from '../../core/family';
-import type { Clock, GlobalPolicySource } from '../../core/ports';
+import type { Clock, GlobalLevel, GlobalPolicySource } from '../../core/ports';
 
 /**
  * The global default policy as a function container sees it: read from the
  * ledger at most once per refresh interval, so a global change takes effect
- * everywhere within that bounded delay, without a write per member.
+ * everywhere within that bounded delay, without a write per member. A family
+ * never goes back to an older revision than it decided with: a container
+ * holding one is told to read it again (refresh).
  */
 export class RefreshingGlobalPolicy implements GlobalPolicySource {
-  private cached: { policy: MemberPolicy; readAt: number } | null = null;
-  private reading: Promise<MemberPolicy> | null = null;
+  private cached: { level: GlobalLevel; readAt: number } | null = null;
+  private reading: Promise<GlobalLevel> | null = null;
 
   constructor(
     private readonly store: { readGlobal(): Promise<GlobalConfig> },
@@ -17,14 +18,20 @@ export class RefreshingGlobalPolicy implements GlobalPolicySource {
     private readonly clock: Clock,
   ) {}
 
-  async current(): Promise<MemberPolicy> {
+  async current(): Promise<GlobalLevel> {
+    if (this.cached && this.clock.now() - this.cached.readAt < this.refreshMs) return this.cached.level;
+    return this.refresh();
+  }
+
+  refresh(): Promise<GlobalLevel> {
     const now = this.clock.now();
-    if (this.cached && now - this.cached.readAt < this.refreshMs) return this.cached.policy;
     this.reading ??= this.store
       .readGlobal()
-      .then(({ policy }) => {
-        this.cached = { policy, readAt: now };
-        return policy;
+      .then(({ policy, revision }) => {
+        const level = { policy, revision };
+        // A slower read that started earlier never replaces a newer revision.
+        if (!this.cached || this.cached.level.revision <= revision) this.cached = { level, readAt: now };
+        return this.cached.level;
       })
       .finally(() => {
         this.reading = null;

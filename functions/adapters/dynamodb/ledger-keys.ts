@@ -16,6 +16,8 @@ export const ledgerKeys = {
   settlement: (eventId: string) => ({ PK: `SETTLEMENT#${eventId}`, SK: 'SETTLEMENT' }),
   /** The global default policy level (one item). */
   globalPolicy: () => ({ PK: 'GLOBAL', SK: 'POLICY' }),
+  /** One revision of the global default level: the change that made it and the level before and after. */
+  globalRevision: (revision: number) => ({ PK: 'GLOBAL', SK: `~REV#${String(revision).padStart(12, '0')}` }),
   /**
    * A committed change of a family (or of the global level, familyId null).
    * '~' sorts after every other sort key of the partition, so the directory

@@ -61,6 +61,7 @@ export class DynamoLedger implements Ledger {
       familyUsedBytes: usage.usedBytes,
       version: usage.version,
       stampMs: usage.stampMs,
+      globalRevision: usage.globalRevision,
       settledHorizonMs: usage.lastSettledAt,
       familyPolicy: directory.familyPolicy,
       members: directory.members.map((m) => {

@@ -32,6 +32,8 @@ export interface PeriodUsage {
   readonly version: number;
   /** The commit stamp the last commit or change left (0: none). */
   readonly stampMs: number;
+  /** The global revision whose changes the family took in this period; null: none yet. */
+  readonly globalRevision: number | null;
   /** Epoch ms of the last settlement (0: none). */
   readonly lastSettledAt: number;
 }
@@ -87,6 +89,7 @@ export function readPeriodUsage(
     quotaBytes: item?.quota === undefined ? null : Number(item.quota),
     version: Number(item?.ver ?? 0),
     stampMs: Number(item?.ts ?? 0),
+    globalRevision: item?.grev === undefined ? null : Number(item.grev),
     lastSettledAt: Number(item?.lastSettledAt ?? 0),
   };
 }
@@ -128,6 +131,7 @@ export function periodUsageUpdate(
     readonly versionBefore: number;
     readonly quotaBytes: number;
     readonly stampMs: number;
+    readonly globalRevision: number;
   },
   writes: ReadonlyArray<SettlementWrite>,
   nowMs: number,
@@ -173,6 +177,7 @@ export function periodUsageUpdate(
     'GSI2SK = :f',
     'ver = :next',
     'ts = :ts',
+    'grev = :grev',
     'quota = if_not_exists(quota, :quota)',
   ];
   const names: Record<string, string> = { '#period': 'period' };
@@ -184,6 +189,7 @@ export function periodUsageUpdate(
     ':periodKey': ledgerKeys.periodFamiliesIndexPk(period),
     ':next': commit.versionBefore + 1,
     ':ts': commit.stampMs,
+    ':grev': commit.globalRevision,
     ':quota': commit.quotaBytes,
     ...fence.ExpressionAttributeValues,
   };

@@ -14,6 +14,7 @@ import type {
 interface PeriodState extends DecidingState {
   version: number;
   stampMs: number;
+  globalRevision: number | null;
   readonly incarnation: string;
   readonly settledHorizonMs: number;
   /** Decided here, not yet confirmed in the ledger. */
@@ -52,6 +53,7 @@ export class MemoryUsageCache implements UsageCache {
           incarnation: state.incarnation,
           pending: state.pending.size,
           stampMs: state.stampMs,
+          globalRevision: state.globalRevision,
           source: 'ledger',
         });
       }
@@ -101,6 +103,12 @@ export class MemoryUsageCache implements UsageCache {
         replies.push({ kind: 'not-member' });
         continue;
       }
+      if (state.globalRevision !== null && state.globalRevision !== context.globalRevision) {
+        stop = { kind: 'global', period: event.period, revision: state.globalRevision };
+        break;
+      }
+      // Nothing was notified in this period under an earlier revision: it takes this one as it is.
+      state.globalRevision ??= context.globalRevision;
       const decision = decideEvent(state, event, context.globalPolicy);
       state.pending.set(event.eventId, decision);
       replies.push({ kind: 'new', decision });
@@ -137,6 +145,7 @@ export class MemoryUsageCache implements UsageCache {
       remaining: snapshot.quotaBytes - snapshot.familyUsedBytes,
       version: snapshot.version,
       stampMs: snapshot.stampMs,
+      globalRevision: snapshot.globalRevision,
       incarnation: `ledger-${randomBytes(8).toString('hex')}`,
       settledHorizonMs: snapshot.settledHorizonMs,
       used,

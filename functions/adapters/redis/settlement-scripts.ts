@@ -104,13 +104,14 @@ export function parseLaneReply(reply: unknown, periods: ReadonlyArray<string>): 
   for (const [i, state] of states.entries()) {
     if (!Array.isArray(state)) throw malformed('lane state', reply);
     if (state.length === 0) continue;
-    const [version, quota, incarnation, pending, stamp] = state.map(text);
+    const [version, quota, incarnation, pending, stamp, global] = state.map(text);
     if (
       !isCount(version) ||
       !isCount(quota) ||
       typeof incarnation !== 'string' ||
       !isCount(pending) ||
-      !isCount(stamp)
+      !isCount(stamp) ||
+      (global !== '' && !isCount(global))
     ) {
       throw malformed('lane state values', reply);
     }
@@ -120,6 +121,7 @@ export function parseLaneReply(reply: unknown, periods: ReadonlyArray<string>): 
       incarnation,
       pending: Number(pending),
       stampMs: Number(stamp),
+      globalRevision: global === '' ? null : Number(global),
       source: 'redis',
     });
   }
@@ -127,7 +129,7 @@ export function parseLaneReply(reply: unknown, periods: ReadonlyArray<string>): 
   let stop: LaneStop | null = null;
   for (const [i, entry] of entries.entries()) {
     const kind = Array.isArray(entry) ? text(entry[0]) : undefined;
-    if (kind === 'HYDRATE' || kind === 'RELOAD' || kind === 'VERIFY') {
+    if (kind === 'HYDRATE' || kind === 'RELOAD' || kind === 'VERIFY' || kind === 'GLOBAL') {
       if (i !== entries.length - 1) throw malformed('a stop before the end', reply);
       const value = text((entry as unknown[])[1]);
       if (kind === 'HYDRATE' || kind === 'RELOAD') {
@@ -135,6 +137,11 @@ export function parseLaneReply(reply: unknown, periods: ReadonlyArray<string>): 
         if (period === undefined) throw malformed(`${kind.toLowerCase()} period`, reply);
         if (kind === 'RELOAD' && replies.length > 0) throw malformed('a reload after answers', reply);
         stop = { kind: kind === 'HYDRATE' ? 'hydrate' : 'reload', period };
+      } else if (kind === 'GLOBAL') {
+        const period = periods[Number(value) - 1];
+        const revision = text((entry as unknown[])[2]);
+        if (period === undefined || !isCount(revision)) throw malformed('global stop', reply);
+        stop = { kind: 'global', period, revision: Number(revision) };
       } else {
         if (!isCount(value)) throw malformed('verify horizon', reply);
         stop = { kind: 'verify', horizonMs: Number(value) };

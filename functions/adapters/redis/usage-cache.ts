@@ -137,6 +137,7 @@ export class RedisUsageCache implements UsageCache, ConfigCache {
       String(Math.floor(context.verifyBeforeMs)),
       String(Math.floor(context.clockMarginMs)),
       ...globalPolicyArgs(context.globalPolicy),
+      String(context.globalRevision),
       ...periods.map((p) => String(this.periodExpiry(p))),
       ...periods.map((p) => String(owned.get(p) ?? 0)),
     ];

@@ -22,6 +22,8 @@ export interface PeriodConfig {
   readonly version: number;
   /** The commit stamp the period's last commit or change left. */
   readonly stampMs: number;
+  /** The global revision whose changes the family took in this period; null: none yet. */
+  readonly globalRevision: number | null;
   /** The quota fixed on the period, or null when none is yet (the family's applies). */
   readonly quotaBytes: number | null;
   readonly used: ReadonlyMap<number, number>;

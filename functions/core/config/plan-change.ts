@@ -1,6 +1,5 @@
 import { nextStamp } from '../commit-stamp';
 import { type MemberPolicy, NO_POLICY } from '../family';
-import type { PolicyLevelName, PolicyNotificationData, RetroactiveBlock } from '../outbox';
 import { type Rejection, reject } from '../rejection';
 import type { ConfigChange, PolicyTarget, Role } from './config-event';
 import {
@@ -11,7 +10,18 @@ import {
   type PeriodConfig,
   type PolicyVersions,
 } from './family-config';
-import { describeValue, effectivePolicy, withValue } from './policy-keys';
+import type { GlobalRevision } from './global-catch-up';
+import { effectivePolicy, withValue } from './policy-keys';
+import {
+  type PlannedNotification,
+  policyNotificationData,
+  retroactiveBlocks,
+  type Screen,
+  screenOf,
+} from './retroactive';
+
+export type { PlannedNotification, Screen } from './retroactive';
+
 import { isNewer, type Version } from './version';
 
 /** One period's share of a change: what its item and its Redis state must become. */
@@ -21,6 +31,8 @@ export interface PeriodEdit {
   readonly versionBefore: number;
   /** The commit stamp the change leaves on the period item. */
   readonly stampMs: number;
+  /** The global revision the period takes with this change (a family taking a global change); absent: as it was. */
+  readonly globalRevision?: number;
   /** The period's quota: set to a new value, or fixed at the value it had (only if none is fixed yet). */
   readonly quota: { readonly mode: 'set' | 'fix'; readonly bytes: number } | null;
   /** How far the remaining pool moves (a quota change in the current period or later). */
@@ -49,13 +61,6 @@ export interface FamilyWrite {
   readonly policyVersions: PolicyVersions;
 }
 
-export interface PlannedNotification {
-  readonly familyId: number | null;
-  readonly customerId: number | null;
-  readonly type: 'POLICY_CHANGED' | 'CUSTOMER_BLOCKED' | 'CUSTOMER_UNBLOCKED';
-  readonly data: PolicyNotificationData;
-}
-
 export interface ConfigPlan {
   readonly change: ConfigChange;
   readonly familyId: number | null;
@@ -65,17 +70,12 @@ export interface ConfigPlan {
   readonly members: ReadonlyArray<MemberConfig>;
   /** The global item as it must be; null unless the change is to the global default. */
   readonly global: GlobalConfig | null;
+  /** With a global change, the revision it makes, kept in the global history for the families to take. */
+  readonly globalRevision?: GlobalRevision;
   readonly periods: ReadonlyArray<PeriodEdit>;
   readonly notifications: ReadonlyArray<PlannedNotification>;
   /** The members whose usage screen the change alters in the current period, and the block it leaves each in. */
   readonly screens: ReadonlyArray<Screen>;
-}
-
-/** A member's usage screen after a change: shown again with the figures and the block state the change left. */
-export interface Screen {
-  readonly customerId: number;
-  /** The block the member is in now, whatever it uses next; null when its next usage may be allowed. */
-  readonly blockReason: 'MANUAL' | 'MONTHLY_LIMIT_EXCEEDED' | 'FAMILY_QUOTA_EXCEEDED' | null;
 }
 
 export type PlanResult =
@@ -103,7 +103,7 @@ const unknownFamily = (familyId: number): PlanResult => ({
   rejection: reject('UNKNOWN_FAMILY', `family ${familyId} does not exist`),
 });
 
-const emptyEdit = (period: PeriodConfig, nowMs: number): PeriodEdit => ({
+export const emptyEdit = (period: PeriodConfig, nowMs: number): PeriodEdit => ({
   period: period.period,
   versionBefore: period.version,
   stampMs: nextStamp(period.stampMs, nowMs),
@@ -336,15 +336,7 @@ function planPolicy(
   context: PlanContext,
 ): PlanResult {
   const key = change.value.key;
-  const data = (level: PolicyLevelName, reason?: RetroactiveBlock): PolicyNotificationData => ({
-    originEventId: change.eventId,
-    eventTime: new Date(change.timestampMs).toISOString(),
-    period: context.currentPeriod,
-    policyKey: key,
-    level,
-    value: describeValue(change.value),
-    ...(reason ? { reason } : {}),
-  });
+  const data = policyNotificationData(change, context.currentPeriod);
 
   if (target.level === 'GLOBAL') {
     const stored = context.global.policyVersions[key];
@@ -360,6 +352,12 @@ function planPolicy(
           policy: withValue(context.global.policy, change.value),
           policyVersions: { ...context.global.policyVersions, [key]: change.version },
           revision: context.global.revision + 1,
+        },
+        globalRevision: {
+          revision: context.global.revision + 1,
+          change,
+          before: context.global.policy,
+          after: withValue(context.global.policy, change.value),
         },
         periods: [],
         notifications: [{ familyId: null, customerId: null, type: 'POLICY_CHANGED', data: data('GLOBAL') }],
@@ -387,6 +385,23 @@ function planPolicy(
   const memberAfter = member ? withValue(member.policy, change.value) : undefined;
   const affected = member ? [member] : activeMembers(family);
   const current = family.periods.find((p) => p.period === context.currentPeriod);
+  const effects = retroactiveBlocks({
+    change,
+    familyId: family.familyId,
+    level: member ? 'MEMBER' : 'FAMILY',
+    members: affected,
+    effective: (m) => ({
+      before: effectivePolicy(m.policy, family.policy, context.global.policy),
+      after: effectivePolicy(
+        member ? (memberAfter as MemberPolicy) : m.policy,
+        familyAfter,
+        context.global.policy,
+      ),
+    }),
+    current,
+    quotaBytes: current?.quotaBytes ?? family.quotaBytes,
+    currentPeriod: context.currentPeriod,
+  });
   const notifications: PlannedNotification[] = [
     {
       familyId: family.familyId,
@@ -394,46 +409,9 @@ function planPolicy(
       type: 'POLICY_CHANGED',
       data: data(member ? 'MEMBER' : 'FAMILY'),
     },
+    ...effects.notifications,
   ];
-  const alertsAdded: Array<{ customerId: number; marker: string }> = [];
-  const alertsRemoved: Array<{ customerId: number; marker: string }> = [];
-  const screens: Screen[] = [];
-  for (const m of affected) {
-    const before = effectivePolicy(m.policy, family.policy, context.global.policy);
-    const after = effectivePolicy(
-      member ? (memberAfter as MemberPolicy) : m.policy,
-      familyAfter,
-      context.global.policy,
-    );
-    // Only a limit or a manual block shows on the usage screen; time windows and app sets do not.
-    if (key === 'LIMIT:DATA:MONTHLY' || key === 'BLOCK:ACCESS') {
-      screens.push(screenOf(m.customerId, after, current, current?.quotaBytes ?? family.quotaBytes));
-    }
-    const used = current?.used.get(m.customerId) ?? 0;
-    const alerts = current?.alerts.get(m.customerId) ?? [];
-    for (const reason of ['MANUAL', 'MONTHLY_LIMIT_EXCEEDED'] as const) {
-      const was = blocksNow(before, reason, used);
-      const is = blocksNow(after, reason, used);
-      const marker = `${m.customerId}:${reason}`;
-      if (!was && is && !alerts.includes(marker)) {
-        notifications.push({
-          familyId: family.familyId,
-          customerId: m.customerId,
-          type: 'CUSTOMER_BLOCKED',
-          data: data(member ? 'MEMBER' : 'FAMILY', reason),
-        });
-        alertsAdded.push({ customerId: m.customerId, marker });
-      } else if (was && !is) {
-        notifications.push({
-          familyId: family.familyId,
-          customerId: m.customerId,
-          type: 'CUSTOMER_UNBLOCKED',
-          data: data(member ? 'MEMBER' : 'FAMILY', reason),
-        });
-        if (alerts.includes(marker)) alertsRemoved.push({ customerId: m.customerId, marker });
-      }
-    }
-  }
+  const { alertsAdded, alertsRemoved, screens } = effects;
 
   const level: 'F' | number = member ? member.customerId : 'F';
   const levelBefore = member ? member.policy : family.policy;
@@ -473,34 +451,4 @@ function planPolicy(
       screens,
     },
   };
-}
-
-/**
- * The block a member is in right after a change, in the order the decision
- * rules check them (the time window and app blocks depend on the next event,
- * so they are not shown): manual, the member's limit reached, the pool empty.
- */
-function screenOf(
-  customerId: number,
-  policy: MemberPolicy,
-  period: PeriodConfig | undefined,
-  quotaBytes: number,
-): Screen {
-  const used = period?.used.get(customerId) ?? 0;
-  const familyUsed = [...(period?.used.values() ?? [])].reduce((a, b) => a + b, 0);
-  const blockReason = policy.manualBlock
-    ? 'MANUAL'
-    : blocksNow(policy, 'MONTHLY_LIMIT_EXCEEDED', used)
-      ? 'MONTHLY_LIMIT_EXCEEDED'
-      : quotaBytes - familyUsed <= 0
-        ? 'FAMILY_QUOTA_EXCEEDED'
-        : null;
-  return { customerId, blockReason };
-}
-
-/** Whether an effective policy blocks a member right now, whatever it uses next: the blocks a change can start or end. */
-function blocksNow(policy: MemberPolicy, reason: RetroactiveBlock, usedBytes: number): boolean {
-  return reason === 'MANUAL'
-    ? policy.manualBlock
-    : policy.monthlyLimitBytes !== null && policy.monthlyLimitBytes <= usedBytes;
 }
