@@ -16,6 +16,7 @@ export const METRIC = {
   hydrations: 'RedisHydrations',
   ledgerChecks: 'LedgerChecks',
   staleStates: 'StaleStates',
+  globalChangesTaken: 'GlobalChangesTaken',
   settlementTransactions: 'SettlementTransactions',
   degradedDecisions: 'DegradedDecisions',
   degradedBatches: 'DegradedBatches',

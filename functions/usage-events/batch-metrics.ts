@@ -19,6 +19,7 @@ export function emitBatchMetrics(
   count(metrics, METRIC.hydrations, report.hydrations);
   count(metrics, METRIC.ledgerChecks, report.ledgerChecks);
   count(metrics, METRIC.staleStates, report.staleStates);
+  count(metrics, METRIC.globalChangesTaken, report.globalCatchUps);
   count(metrics, METRIC.settlementTransactions, report.transactions);
   count(metrics, METRIC.degradedDecisions, report.degradedDecisions);
   count(metrics, METRIC.degradedBatches, report.degraded ? 1 : 0);

@@ -137,6 +137,7 @@ export class Observability extends Construct {
           productMetric(METRIC.hydrations, { label: 'period states loaded' }),
           productMetric(METRIC.ledgerChecks, { label: 'events checked in the ledger' }),
           productMetric(METRIC.staleStates, { label: 'stale states (decided again)' }),
+          productMetric(METRIC.globalChangesTaken, { label: 'global changes taken by a family' }),
           productMetric(METRIC.settlementTransactions, { label: 'ledger transactions' }),
           productMetric(METRIC.transientRetries, { label: 'transient retries' }),
           productMetric(METRIC.batchItemFailures, { label: 'batch item failures (usage and config)' }),
