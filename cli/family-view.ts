@@ -1,7 +1,8 @@
 import type { ChangeLogEntry } from '../functions/core/config/change-log';
 import { activeMembers } from '../functions/core/config/family-config';
-import { effectivePolicy, levelsOf, type PolicyKey } from '../functions/core/config/policy-keys';
+import { levelsOf, type PolicyKey } from '../functions/core/config/policy-keys';
 import type { MemberPolicy } from '../functions/core/family';
+import { effectivePolicy } from '../functions/core/precedence';
 import type { Period } from '../functions/core/time';
 import type { CliContext } from './context';
 import { OperationError } from './errors';

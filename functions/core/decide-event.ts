@@ -1,5 +1,6 @@
 import type { Decision } from './decision';
 import type { BlockWindow, MemberPolicy } from './family';
+import { effectivePolicy } from './precedence';
 import type { DecisionStatus } from './status-effects';
 
 /**
@@ -40,21 +41,13 @@ export function insideWindow(window: BlockWindow | null, hhmm: string): boolean 
   return true;
 }
 
-/** Per key the first level with a value: the member's, then the family's, then the global default. */
 function policyOf(state: DecidingState, event: DecidingEvent, global: MemberPolicy) {
-  const member = state.memberPolicies.get(event.customerId);
-  const family = state.familyPolicy;
-  const apps =
-    member && member.blockedApps.length > 0
-      ? member.blockedApps
-      : family.blockedApps.length > 0
-        ? family.blockedApps
-        : global.blockedApps;
+  const policy = effectivePolicy(state.memberPolicies.get(event.customerId), state.familyPolicy, global);
   return {
-    limit: member?.monthlyLimitBytes ?? family.monthlyLimitBytes ?? global.monthlyLimitBytes,
-    manual: (member?.manualBlock ?? false) || family.manualBlock || global.manualBlock,
-    window: member?.blockWindow ?? family.blockWindow ?? global.blockWindow,
-    appBlocked: event.appId !== null && apps.includes(event.appId),
+    limit: policy.monthlyLimitBytes,
+    manual: policy.manualBlock,
+    window: policy.blockWindow,
+    appBlocked: event.appId !== null && policy.blockedApps.includes(event.appId),
   };
 }
 

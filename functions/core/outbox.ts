@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PolicyKey } from './config/policy-keys';
+import type { PolicyLevel } from './precedence';
 import { exponentialDelayMs } from './retry';
 import type { BlockReason, DecisionStatus, NotificationType, Threshold } from './status-effects';
 
@@ -34,7 +35,7 @@ export interface PolicyNotificationData {
   /** The period whose usage the change was judged against. */
   readonly period: string;
   readonly policyKey: PolicyKey;
-  readonly level: PolicyLevelName;
+  readonly level: PolicyLevel;
   /** The new value at that level, in words ("none" when removed). */
   readonly value: string;
   /** For CUSTOMER_BLOCKED and CUSTOMER_UNBLOCKED: the block that started or ended. */
@@ -46,7 +47,6 @@ export type NotificationData = UsageNotificationData | PolicyNotificationData;
 export const isPolicyNotification = (data: NotificationData): data is PolicyNotificationData =>
   'policyKey' in data;
 
-export type PolicyLevelName = 'MEMBER' | 'FAMILY' | 'GLOBAL';
 /** The blocks a policy change can start or lift on its own, without a usage event. */
 export type RetroactiveBlock = Extract<BlockReason, 'MANUAL' | 'MONTHLY_LIMIT_EXCEEDED'>;
 

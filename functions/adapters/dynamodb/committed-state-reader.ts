@@ -1,6 +1,7 @@
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { forEachConcurrently } from '../../core/concurrency';
 import { type MemberPolicy, readStoredPolicy } from '../../core/family';
+import { effectivePolicy } from '../../core/precedence';
 import type { CommittedPeriod } from '../../core/usage-snapshot';
 import type { CommittedStateReader } from '../../core/usage-snapshot-ports';
 import { classifyDynamoError } from './errors';
@@ -52,9 +53,7 @@ export class DynamoCommittedStateReader implements CommittedStateReader {
         const own = policyOf(ledgerKeys.member(w.familyId, c));
         members.set(c, {
           usedBytes: usage.members.get(c)?.usedBytes ?? 0,
-          // The levels fall through as in the decision: member, then family, then the global default.
-          monthlyLimitBytes:
-            own.monthlyLimitBytes ?? family.monthlyLimitBytes ?? globalPolicy.monthlyLimitBytes,
+          monthlyLimitBytes: effectivePolicy(own, family, globalPolicy).monthlyLimitBytes,
         });
       }
       states.push({

@@ -2,11 +2,11 @@ import { InvariantError } from '../errors';
 import type { MemberPolicy } from '../family';
 import { newOutboxItem } from '../outbox';
 import type { Clock } from '../ports';
+import { effectivePolicy } from '../precedence';
 import { acceptedPeriods, periodOf } from '../time';
 import type { ConfigChange } from './config-event';
 import { activeMembers, type FamilyConfig } from './family-config';
 import { type ConfigPlan, emptyEdit } from './plan-change';
-import { effectivePolicy } from './policy-keys';
 import type { ConfigStore } from './ports';
 import { retroactiveBlocks } from './retroactive';
 

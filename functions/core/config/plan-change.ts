@@ -1,5 +1,6 @@
 import { nextStamp } from '../commit-stamp';
 import { type MemberPolicy, NO_POLICY } from '../family';
+import { effectivePolicy } from '../precedence';
 import { type Rejection, reject } from '../rejection';
 import type { ConfigChange, PolicyTarget, Role } from './config-event';
 import {
@@ -11,7 +12,7 @@ import {
   type PolicyVersions,
 } from './family-config';
 import type { GlobalRevision } from './global-catch-up';
-import { effectivePolicy, withValue } from './policy-keys';
+import { withValue } from './policy-keys';
 import {
   type PlannedNotification,
   policyNotificationData,

@@ -1,4 +1,5 @@
 import type { BlockWindow, MemberPolicy } from '../family';
+import { type PolicyLevel, winningLevel } from '../precedence';
 import { normalizeAppId } from '../usage-event';
 
 /**
@@ -169,43 +170,16 @@ export function describeValue(value: PolicyValue): string {
   }
 }
 
-/** The effective policy: for each key the member's level if it has a value, else the family's, else the global. */
-export function effectivePolicy(
-  member: MemberPolicy,
-  family: MemberPolicy,
-  global: MemberPolicy,
-): MemberPolicy {
-  return {
-    monthlyLimitBytes: member.monthlyLimitBytes ?? family.monthlyLimitBytes ?? global.monthlyLimitBytes,
-    manualBlock: member.manualBlock || family.manualBlock || global.manualBlock,
-    blockWindow: member.blockWindow ?? family.blockWindow ?? global.blockWindow,
-    blockedApps:
-      member.blockedApps.length > 0
-        ? member.blockedApps
-        : family.blockedApps.length > 0
-          ? family.blockedApps
-          : global.blockedApps,
-  };
-}
-
 /** Which level each key's effective value comes from (null: no level has one). */
 export function levelsOf(
   member: MemberPolicy,
   family: MemberPolicy,
   global: MemberPolicy,
-): Record<PolicyKey, 'MEMBER' | 'FAMILY' | 'GLOBAL' | null> {
-  const pick = (has: (p: MemberPolicy) => boolean) =>
-    has(member)
-      ? ('MEMBER' as const)
-      : has(family)
-        ? ('FAMILY' as const)
-        : has(global)
-          ? ('GLOBAL' as const)
-          : null;
+): Record<PolicyKey, PolicyLevel | null> {
   return {
-    'LIMIT:DATA:MONTHLY': pick((p) => p.monthlyLimitBytes !== null),
-    'BLOCK:ACCESS': pick((p) => p.manualBlock),
-    'BLOCK:TIME': pick((p) => p.blockWindow !== null),
-    'BLOCK:APP': pick((p) => p.blockedApps.length > 0),
+    'LIMIT:DATA:MONTHLY': winningLevel('limit', member, family, global),
+    'BLOCK:ACCESS': winningLevel('manual', member, family, global),
+    'BLOCK:TIME': winningLevel('window', member, family, global),
+    'BLOCK:APP': winningLevel('apps', member, family, global),
   };
 }

@@ -1,5 +1,6 @@
 import type { MemberPolicy } from '../family';
-import type { PolicyLevelName, PolicyNotificationData, RetroactiveBlock } from '../outbox';
+import type { PolicyNotificationData, RetroactiveBlock } from '../outbox';
+import type { PolicyLevel } from '../precedence';
 import type { ConfigChange } from './config-event';
 import type { MemberConfig, PeriodConfig } from './family-config';
 import { describeValue } from './policy-keys';
@@ -37,7 +38,7 @@ export function policyNotificationData(
   change: Extract<ConfigChange, { kind: 'policy' }>,
   currentPeriod: string,
 ) {
-  return (level: PolicyLevelName, reason?: RetroactiveBlock): PolicyNotificationData => ({
+  return (level: PolicyLevel, reason?: RetroactiveBlock): PolicyNotificationData => ({
     originEventId: change.eventId,
     eventTime: new Date(change.timestampMs).toISOString(),
     period: currentPeriod,
@@ -58,7 +59,7 @@ export function policyNotificationData(
 export function retroactiveBlocks(input: {
   readonly change: Extract<ConfigChange, { kind: 'policy' }>;
   readonly familyId: number;
-  readonly level: PolicyLevelName;
+  readonly level: PolicyLevel;
   readonly members: ReadonlyArray<MemberConfig>;
   /** Each member's effective policy before and after the change. */
   readonly effective: (member: MemberConfig) => {
