@@ -1,6 +1,5 @@
 import { defineConfig } from 'vitest/config';
-
-const BROKER_TESTS = 'test/kafka/**/*.test.ts';
+import { testsOf } from './test/tiers';
 
 export default defineConfig({
   test: {
@@ -16,16 +15,24 @@ export default defineConfig({
       POWERTOOLS_TRACE_ENABLED: 'false',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
-    // `npm test` runs all three; `npm run test:unit` only the first, which needs neither Java nor Redis.
-    // A project's global setup runs only when files of that project run: the broker starts only for test/kafka.
+    // The tiers of test/tiers.ts. A project's global setup runs only when files of that project run: the
+    // broker starts only for the Kafka tests.
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: testsOf('unit') } },
       {
         extends: true,
         test: {
-          name: 'services',
-          include: ['test/**/*.test.ts'],
-          exclude: ['test/unit/**', BROKER_TESTS, '**/node_modules/**', '**/.git/**'],
+          name: 'integration',
+          include: testsOf('integration'),
+          globalSetup: ['test/helpers/global-setup.ts'],
+          setupFiles: ['test/helpers/worker-env.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'slow',
+          include: testsOf('slow'),
           globalSetup: ['test/helpers/global-setup.ts'],
           setupFiles: ['test/helpers/worker-env.ts'],
         },
@@ -34,7 +41,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'kafka',
-          include: [BROKER_TESTS],
+          include: testsOf('kafka'),
           globalSetup: ['test/helpers/global-setup.ts', 'test/kafka/support/broker-setup.ts'],
           setupFiles: ['test/helpers/worker-env.ts'],
         },
