@@ -1,3 +1,4 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoConfigStore } from '../adapters/dynamodb/config-store';
 import { DynamoHeldChanges } from '../adapters/dynamodb/held-changes';
@@ -11,14 +12,15 @@ import { type Config, ConfigError } from '../runtime/config';
 import { ENV } from '../runtime/env';
 import { usageCacheSettings } from '../usage-events/dependencies';
 
-/** Builds the adapters family and policy changes use, once per container. */
+/** Builds the adapters family and policy changes use, once per container (a test may hand it the DynamoDB client). */
 export function createConfigDeps(
   config: Config,
   redis: RedisClient,
   log: ConfigBatchDeps['log'],
+  clients: { readonly doc?: DynamoDBDocumentClient } = {},
 ): ConfigBatchDeps {
   if (!config.deadLetterQueueUrl) throw new ConfigError(`${ENV.deadLetterQueueUrl} is required`);
-  const doc = createDocumentClient({ endpoint: config.endpoints.dynamodb });
+  const doc = clients.doc ?? createDocumentClient({ endpoint: config.endpoints.dynamodb });
   return {
     store: new DynamoConfigStore(doc, config.tables),
     held: new DynamoHeldChanges(doc, config.tables.ledger),

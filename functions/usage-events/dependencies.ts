@@ -43,10 +43,15 @@ export function usageCacheSettings(config: Config): UsageCacheSettings {
   };
 }
 
-/** Builds the adapters settlement uses, once per container. */
-export function createSettlementDeps(config: Config, redis: RedisClient, log: SettlementLog): SettlementDeps {
+/** Builds the adapters settlement uses, once per container (a test may hand it the DynamoDB client). */
+export function createSettlementDeps(
+  config: Config,
+  redis: RedisClient,
+  log: SettlementLog,
+  clients: { readonly doc?: DynamoDBDocumentClient } = {},
+): SettlementDeps {
   if (!config.deadLetterQueueUrl) throw new ConfigError(`${ENV.deadLetterQueueUrl} is required`);
-  const doc = createDocumentClient({ endpoint: config.endpoints.dynamodb });
+  const doc = clients.doc ?? createDocumentClient({ endpoint: config.endpoints.dynamodb });
   const changes = new DynamoConfigStore(doc, config.tables);
   return {
     cache: new RedisUsageCache(redis, usageCacheSettings(config)),
