@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { normalizeAppId } from './usage-event';
+import { normalizeAppId } from './app-id';
 
 /**
  * Families, members and policies: the data that hydrates Redis. Policies are

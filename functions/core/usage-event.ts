@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
+import { normalizeAppId } from './app-id';
 import { decodeBase64Utf8, type KafkaRecord } from './kafka-record';
 import { type Rejection, reject } from './rejection';
 import {
@@ -75,12 +76,6 @@ const envelopeSchema = z.object({
     bytesUsed: z.int().check(z.positive(), z.maximum(Number.MAX_SAFE_INTEGER)),
   }),
 });
-
-/** One rule for app ids, applied to events and to every policy writer alike. */
-export function normalizeAppId(appId: string | null | undefined): string | null {
-  const normalized = appId?.trim().toLowerCase() ?? '';
-  return normalized === '' ? null : normalized;
-}
 
 export function payloadHash(fields: {
   eventId: string;

@@ -1,5 +1,6 @@
+import { normalizeAppId } from '../../functions/core/app-id';
 import { localHhmm, periodOf } from '../../functions/core/time';
-import { normalizeAppId, payloadHash, type UsageEvent } from '../../functions/core/usage-event';
+import { payloadHash, type UsageEvent } from '../../functions/core/usage-event';
 
 export const ZONE = 'Asia/Seoul';
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { normalizeAppId } from '../../functions/core/app-id';
 import { decodeMskEvent, type KafkaRecord, type MskEvent } from '../../functions/core/kafka-record';
 import type { Rejection } from '../../functions/core/rejection';
 import {
-  normalizeAppId,
   payloadHash,
   type UsageEvent,
   type Validated,

@@ -1,6 +1,6 @@
+import { normalizeAppId } from '../app-id';
 import type { BlockWindow, MemberPolicy } from '../family';
 import { type PolicyLevel, winningLevel } from '../precedence';
-import { normalizeAppId } from '../usage-event';
 
 /**
  * The four policy keys a policy event can change, each one field of a policy
