@@ -1,13 +1,14 @@
 import type { Context } from 'aws-lambda';
 import { nextStamp } from '../functions/core/commit-stamp';
-import type { EventReply } from '../functions/core/decision';
 import { decodeMskEvent, type KafkaRecord, type MskEvent } from '../functions/core/kafka-record';
-import type { DeadLetter, DecideContext } from '../functions/core/ports';
+import type { DeadLetter } from '../functions/core/ports';
 import { letterIdOf } from '../functions/core/record-fates';
 import { type Rejection, reject } from '../functions/core/rejection';
-import type { BatchItemFailure, SettlementDeps } from '../functions/core/settle-batch';
-import { buildSettlement } from '../functions/core/settlement';
-import { type UsageEvent, validateRecord } from '../functions/core/usage-event';
+import type { EventReply } from '../functions/core/settlement/decision';
+import type { DecideContext } from '../functions/core/settlement/ports';
+import { buildSettlement } from '../functions/core/settlement/records';
+import type { BatchItemFailure, SettlementDeps } from '../functions/core/settlement/settle-batch';
+import { type UsageEvent, validateRecord } from '../functions/core/settlement/usage-event';
 import { withObservability } from '../functions/runtime/middleware';
 import type { Observability } from '../functions/runtime/observability';
 

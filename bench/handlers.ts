@@ -1,11 +1,12 @@
 import { DynamoLedger } from '../functions/adapters/dynamodb/ledger';
-import { MemoryUsageCache } from '../functions/adapters/memory/memory-usage-cache';
-import type { Ledger } from '../functions/core/ports';
+import { RedisBreaker } from '../functions/core/degraded/redis-breaker';
+import { SettleLaneTwin } from '../functions/core/degraded/settle-lane-twin';
 import { systemClock } from '../functions/core/ports';
-import { RedisBreaker } from '../functions/core/redis-breaker';
-import type { SettlementDeps } from '../functions/core/settle-batch';
+import type { Ledger } from '../functions/core/settlement/ports';
+import type { SettlementDeps } from '../functions/core/settlement/settle-batch';
 import { createObservability } from '../functions/runtime/observability';
-import { createSettlementDeps, createSnapshotDeps } from '../functions/usage-events/dependencies';
+import { createSnapshotDeps } from '../functions/runtime/snapshot-dependencies';
+import { createSettlementDeps } from '../functions/usage-events/dependencies';
 import { createUsageEventsHandler } from '../functions/usage-events/usage-events-handler';
 import type { MskInvoker } from '../local/kafka/esm-simulator';
 import { localContext } from '../local/outbox/delivery-loop';
@@ -40,7 +41,7 @@ function degradedDeps(stores: RunStores, wrap: (ledger: Ledger) => Ledger): Sett
   for (let i = 0; i < failureThreshold; i++) breaker.failure();
   return {
     ...settlementDeps(stores, wrap),
-    degradation: { breaker, inMemory: () => new MemoryUsageCache() },
+    degradation: { breaker, inMemory: () => new SettleLaneTwin() },
   };
 }
 

@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { createEventBridgeClient } from '../functions/adapters/eventbridge/client';
-import type { SnapshotReport } from '../functions/core/publish-snapshots';
+import type { SnapshotReport } from '../functions/core/snapshots/publish';
 import { startEventSink } from '../local/services/event-sink';
 import { DelayLine } from './delay-line';
 import { percentile } from './stats';

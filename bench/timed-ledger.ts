@@ -1,4 +1,4 @@
-import type { CommitResult, CommitUnit, Ledger } from '../functions/core/ports';
+import type { CommitResult, CommitUnit, Ledger } from '../functions/core/settlement/ports';
 
 /**
  * The ledger with counts of what it committed: settlements, rejections from

@@ -4,7 +4,7 @@ import { createRedisClient } from '../functions/adapters/redis/client';
 import { RedisUsageCache } from '../functions/adapters/redis/usage-cache';
 import { forEachConcurrently } from '../functions/core/concurrency';
 import { periodOf } from '../functions/core/time';
-import { usageCacheSettings } from '../functions/usage-events/dependencies';
+import { usageCacheSettings } from '../functions/runtime/cache-settings';
 import type { GeneratedEvent } from '../local/workload/generate';
 import type { RunStores } from './run-stores';
 

@@ -54,11 +54,11 @@ export function oneOf<T extends string>(name: string, value: string, allowed: Re
 /** The topics of policy and family events, as the stack's defaults name them. */
 export const DEFAULT_CONFIG_TOPICS = 'policy-updated,family-updated';
 
-export const CONFIG_TOPICS_LINE = `  --config-topics A,B    topics of policy and family events (default ${DEFAULT_CONFIG_TOPICS});
+export const CONFIG_TOPICS_LINE = `  --change-topics A,B    topics of policy and family events (default ${DEFAULT_CONFIG_TOPICS});
                          records of any other topic are usage events`;
 
-/** --config-topics: comma-separated topic names. */
-export function configTopics(value: string | undefined): string[] {
+/** --change-topics: comma-separated topic names. */
+export function changeTopics(value: string | undefined): string[] {
   return (value ?? DEFAULT_CONFIG_TOPICS)
     .split(',')
     .map((t) => t.trim())

@@ -1,8 +1,8 @@
 import type { OffsetRange, ReceivedFailure } from '../functions/adapters/sqs/failed-batch-reader';
-import { applyConfigBatch, type ConfigBatchReport } from '../functions/core/config/apply-batch';
+import { applyChangeBatch, type ChangeBatchReport } from '../functions/core/changes/apply-batch';
 import { decodeMskEvent, type MskRecord, type PartitionBatch } from '../functions/core/kafka-record';
 import type { BatchItemFailure } from '../functions/core/record-fates';
-import { type BatchReport, settleBatch } from '../functions/core/settle-batch';
+import { type BatchReport, settleBatch } from '../functions/core/settlement/settle-batch';
 import type { CliContext } from './context';
 import { type KafkaAccess, type KafkaAuth, readOffsetRanges } from './kafka-ranges';
 
@@ -15,7 +15,7 @@ export interface BatchReplayOptions {
   readonly bootstrap: string | undefined;
   readonly auth: KafkaAuth;
   /** Topics whose records are policy and family events; all others are usage events. */
-  readonly configTopics: ReadonlyArray<string>;
+  readonly changeTopics: ReadonlyArray<string>;
 }
 
 export interface BatchOutcome {
@@ -30,7 +30,7 @@ export interface BatchOutcome {
   readonly deleted: boolean;
   /** What settling the usage records did (duplicates: finished before). */
   readonly usage: BatchReport | null;
-  readonly config: ConfigBatchReport | null;
+  readonly config: ChangeBatchReport | null;
 }
 
 export interface BatchReplayReport {
@@ -64,7 +64,7 @@ function byTopic(records: ReadonlyArray<MskRecord>): Record<string, MskRecord[]>
 /**
  * Replays the batches the MSK mappings gave up on: for each on-failure record
  * in the queue, the offsets it names are read again from Kafka and go through
- * the code the functions run (settleBatch for usage events, applyConfigBatch
+ * the code the functions run (settleBatch for usage events, applyChangeBatch
  * for policy and family events). Whatever finished before is a duplicate and
  * changes nothing. A record is deleted only once every offset it names was
  * read and finished.
@@ -88,11 +88,11 @@ export async function replayFailedBatches(
         region: ctx.region,
       };
       const read = await readOffsetRanges(access, batch.ranges);
-      const usage = read.records.filter((r) => !options.configTopics.includes(r.topic));
-      const config = read.records.filter((r) => options.configTopics.includes(r.topic));
+      const usage = read.records.filter((r) => !options.changeTopics.includes(r.topic));
+      const config = read.records.filter((r) => options.changeTopics.includes(r.topic));
       let unfinished = 0;
       let usageReport: BatchReport | null = null;
-      let configReport: ConfigBatchReport | null = null;
+      let changeReport: ChangeBatchReport | null = null;
       if (usage.length > 0) {
         const partitions = decodeMskEvent({ eventSource: 'aws:kafka', records: byTopic(usage) });
         const { batchItemFailures, report } = await settleBatch(partitions, await ctx.settlementDeps());
@@ -101,9 +101,9 @@ export async function replayFailedBatches(
       }
       if (config.length > 0) {
         const partitions = decodeMskEvent({ eventSource: 'aws:kafka', records: byTopic(config) });
-        const { batchItemFailures, report } = await applyConfigBatch(partitions, await ctx.configBatchDeps());
+        const { batchItemFailures, report } = await applyChangeBatch(partitions, await ctx.changeBatchDeps());
         unfinished += unfinishedCount(partitions, batchItemFailures);
-        configReport = report;
+        changeReport = report;
       }
       const done = unfinished === 0 && read.gone.length === 0;
       (done ? finished : kept).push(message);
@@ -116,7 +116,7 @@ export async function replayFailedBatches(
         unfinished,
         deleted: done,
         usage: usageReport,
-        config: configReport,
+        config: changeReport,
       });
     }
   } finally {

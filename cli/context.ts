@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoChangeStore } from '../functions/adapters/dynamodb/change-store';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client';
-import { DynamoConfigStore } from '../functions/adapters/dynamodb/config-store';
 import { FamilyStore } from '../functions/adapters/dynamodb/family-store';
 import { DynamoHeldChanges } from '../functions/adapters/dynamodb/held-changes';
 import { DynamoLedger } from '../functions/adapters/dynamodb/ledger';
@@ -12,20 +12,17 @@ import { RedisUsageCache } from '../functions/adapters/redis/usage-cache';
 import { createSqsClient } from '../functions/adapters/sqs/client';
 import { DeadLetterReader } from '../functions/adapters/sqs/dead-letter-reader';
 import { FailedBatchReader } from '../functions/adapters/sqs/failed-batch-reader';
-import { createConfigDeps } from '../functions/config-events/dependencies';
-import type { ConfigBatchDeps } from '../functions/core/config/apply-batch';
-import type { ReleaseDeps } from '../functions/core/config/held-changes';
+import { createChangeDeps } from '../functions/change-events/dependencies';
+import type { ChangeBatchDeps } from '../functions/core/changes/apply-batch';
+import type { ReleaseDeps } from '../functions/core/changes/held-changes';
 import { systemClock } from '../functions/core/ports';
-import type { SettlementDeps } from '../functions/core/settle-batch';
+import type { SettlementDeps } from '../functions/core/settlement/settle-batch';
 import { type Period, periodOf } from '../functions/core/time';
+import { usageCacheSettings } from '../functions/runtime/cache-settings';
 import { type Config, loadConfig } from '../functions/runtime/config';
 import { ENV } from '../functions/runtime/env';
 import { connectRedis } from '../functions/runtime/redis-connection';
-import {
-  createSettlementDeps,
-  settlementSettings,
-  usageCacheSettings,
-} from '../functions/usage-events/dependencies';
+import { createSettlementDeps, settlementSettings } from '../functions/usage-events/dependencies';
 import { OperationError } from './errors';
 import type { CliIo } from './output';
 import { FAILED_BATCHES_QUEUE, type Requirement, requireSet } from './required-config';
@@ -92,10 +89,10 @@ export class CliContext {
     return new FailedBatchReader(this.sqsClient, this.io.env[FAILED_BATCHES_QUEUE] ?? '');
   }
 
-  /** Exactly what the config-events function uses, for replaying its records. */
-  async configBatchDeps(): Promise<ConfigBatchDeps> {
+  /** Exactly what the change-events function uses, for replaying its records. */
+  async changeBatchDeps(): Promise<ChangeBatchDeps> {
     requireSet(this.io.env, ['region', 'ledgerTable', 'outboxTable', 'deadLetterQueue']);
-    return createConfigDeps(this.config, await this.redis(), this.log());
+    return createChangeDeps(this.config, await this.redis(), this.log());
   }
 
   private log() {
@@ -118,18 +115,18 @@ export class CliContext {
    * (best effort: when it cannot be reached the change still applies, and the
    * family's next event loads it from the ledger).
    */
-  async configDeps(): Promise<ReleaseDeps> {
+  async changeDeps(): Promise<ReleaseDeps> {
     requireSet(this.io.env, ['region', 'ledgerTable', 'outboxTable']);
     const doc = this.doc(['ledgerTable', 'outboxTable']);
     return {
-      store: new DynamoConfigStore(doc, this.config.tables),
+      store: new DynamoChangeStore(doc, this.config.tables),
       held: new DynamoHeldChanges(doc, this.config.tables.ledger),
       maxBytesPerEvent: this.config.settlement.maxBytesPerEvent,
       retry: {
         maxAttempts: this.config.processing.retryMaxAttempts,
         baseDelayMs: this.config.processing.retryBaseDelayMs,
       },
-      cache: { applyConfig: async (familyId, edits) => (await this.cache()).applyConfig(familyId, edits) },
+      cache: { applyChange: async (familyId, edits) => (await this.cache()).applyChange(familyId, edits) },
       clock: systemClock,
       settings: {
         timeZone: this.config.settlement.timeZone,
@@ -139,8 +136,8 @@ export class CliContext {
     };
   }
 
-  get configStore(): DynamoConfigStore {
-    return new DynamoConfigStore(this.doc(['ledgerTable']), this.config.tables);
+  get changeStore(): DynamoChangeStore {
+    return new DynamoChangeStore(this.doc(['ledgerTable']), this.config.tables);
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,10 @@
 import type { ReceivedLetter } from '../functions/adapters/sqs/dead-letter-reader';
-import { applyConfigBatch, type ConfigBatchReport } from '../functions/core/config/apply-batch';
+import { applyChangeBatch, type ChangeBatchReport } from '../functions/core/changes/apply-batch';
 import { decodeMskEvent, type MskRecord, type PartitionBatch } from '../functions/core/kafka-record';
 import type { BatchItemFailure } from '../functions/core/record-fates';
-import type { BatchReport } from '../functions/core/settle-batch';
-import { settleBatch } from '../functions/core/settle-batch';
-import { validateRecord } from '../functions/core/usage-event';
+import type { BatchReport } from '../functions/core/settlement/settle-batch';
+import { settleBatch } from '../functions/core/settlement/settle-batch';
+import { validateRecord } from '../functions/core/settlement/usage-event';
 import type { CliContext } from './context';
 
 /** How long received letters stay hidden from other readers while a replay runs. */
@@ -24,14 +24,14 @@ export interface ReplayReport {
   /** Further letters of a record already selected (it was rejected on more than one delivery): replayed once. */
   readonly copies: number;
   readonly settlement: BatchReport | null;
-  /** What the policy and family letters did, replayed through the config path. */
-  readonly config: ConfigBatchReport | null;
+  /** What the policy and family letters did, replayed through the change path. */
+  readonly config: ChangeBatchReport | null;
 }
 
 /**
  * Re-submits dead letters' original MSK records through the code their
  * function runs: usage events through settlement (settleBatch), letters of
- * the config topics through the family and policy path (applyConfigBatch). A
+ * the change topics through the family and policy path (applyChangeBatch). A
  * record that is still invalid is sent to the queue again with its reason; the
  * original message is deleted only once its record finished.
  */
@@ -40,8 +40,8 @@ export async function replayDeadLetters(
   options: {
     readonly reason: string | undefined;
     readonly max: number;
-    /** Topics of policy and family events: their letters go through the config path. */
-    readonly configTopics: ReadonlyArray<string>;
+    /** Topics of policy and family events: their letters go through the change path. */
+    readonly changeTopics: ReadonlyArray<string>;
   },
 ): Promise<ReplayReport> {
   const reader = ctx.deadLetters;
@@ -74,12 +74,12 @@ export async function replayDeadLetters(
   }
   for (const records of Object.values(partitions)) records.sort((a, b) => a.offset - b.offset);
   const batch = decodeMskEvent({ eventSource: 'aws:kafka', records: partitions });
-  const isConfig = (p: PartitionBatch) => options.configTopics.includes(p.records[0]?.raw.topic ?? '');
+  const isConfig = (p: PartitionBatch) => options.changeTopics.includes(p.records[0]?.raw.topic ?? '');
   const usage = batch.filter((p) => !isConfig(p));
   const config = batch.filter(isConfig);
   const batchItemFailures: BatchItemFailure[] = [];
   let report: BatchReport | null = null;
-  let configReport: ConfigBatchReport | null = null;
+  let changeReport: ChangeBatchReport | null = null;
   if (usage.length > 0) {
     const deps = await ctx.settlementDeps();
     await forgetRejections(ctx, usage, selected);
@@ -88,9 +88,9 @@ export async function replayDeadLetters(
     report = settled.report;
   }
   if (config.length > 0) {
-    const applied = await applyConfigBatch(config, await ctx.configBatchDeps());
+    const applied = await applyChangeBatch(config, await ctx.changeBatchDeps());
     batchItemFailures.push(...applied.batchItemFailures);
-    configReport = applied.report;
+    changeReport = applied.report;
   }
 
   // As Kafka would: from the first unfinished offset on, a partition's records count as unfinished
@@ -119,7 +119,7 @@ export async function replayDeadLetters(
     unfinished: unfinished.length + notDeleted.length,
     copies: selected.length - byCoordinates.size,
     settlement: report,
-    config: configReport,
+    config: changeReport,
   };
 }
 

@@ -1,7 +1,7 @@
-import type { ConfigOutcome } from '../functions/core/config/apply-change';
-import { POLICY_KEYS, type PolicyKey, type PolicyValue } from '../functions/core/config/policy-keys';
+import type { ChangeOutcome } from '../functions/core/changes/apply-change';
+import { POLICY_KEYS, type PolicyKey, type PolicyValue } from '../functions/core/changes/policy-keys';
 import { type Family, type MemberPolicy, NO_POLICY } from '../functions/core/family';
-import { applyChanges, type ChangeBody, operatorChanges } from './config-changes';
+import { applyChanges, type ChangeBody, operatorChanges } from './changes';
 import type { CliContext } from './context';
 
 export interface FamilyPutResult {
@@ -40,7 +40,7 @@ const same = (a: PolicyValue, b: PolicyValue) => JSON.stringify(a) === JSON.stri
  * key whose value differs from the ledger's.
  */
 export async function putFamily(ctx: CliContext, family: Family): Promise<FamilyPutResult> {
-  const store = ctx.configStore;
+  const store = ctx.changeStore;
   const before = await store.readFamily(family.familyId, []);
   // One operatorChanges call: its versions rise in the order given, so the
   // member policies are newer than the upsert even within one millisecond.
@@ -68,7 +68,7 @@ export async function putFamily(ctx: CliContext, family: Family): Promise<Family
       });
     }
   }
-  const outcomes: ConfigOutcome[] = await applyChanges(ctx, operatorChanges(bodies));
+  const outcomes: ChangeOutcome[] = await applyChanges(ctx, operatorChanges(bodies));
   return {
     familyId: family.familyId,
     created: !before.exists,

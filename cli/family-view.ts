@@ -1,6 +1,6 @@
-import type { ChangeLogEntry } from '../functions/core/config/change-log';
-import { activeMembers } from '../functions/core/config/family-config';
-import { levelsOf, type PolicyKey } from '../functions/core/config/policy-keys';
+import type { ChangeLogEntry } from '../functions/core/changes/change-log';
+import { activeMembers } from '../functions/core/changes/family-records';
+import { levelsOf, type PolicyKey } from '../functions/core/changes/policy-keys';
 import type { MemberPolicy } from '../functions/core/family';
 import { effectivePolicy } from '../functions/core/precedence';
 import type { Period } from '../functions/core/time';
@@ -57,7 +57,7 @@ export interface FamilyView {
 
 /** A family's state in a period as the ledger (the source of truth) holds it. */
 export async function familyView(ctx: CliContext, familyId: number, period: Period): Promise<FamilyView> {
-  const store = ctx.configStore;
+  const store = ctx.changeStore;
   const [family, global] = await Promise.all([store.readFamily(familyId, [period]), store.readGlobal()]);
   if (!family.exists) throw new OperationError(`family ${familyId} does not exist`);
   const [usage, recent, changes] = await Promise.all([

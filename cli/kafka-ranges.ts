@@ -1,8 +1,8 @@
 import { Consumer, ListOffsetTimestamps } from '@platformatic/kafka';
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
+import { fetchRecords } from '../functions/adapters/kafka/fetch-records';
 import type { OffsetRange } from '../functions/adapters/sqs/failed-batch-reader';
 import type { MskRecord } from '../functions/core/kafka-record';
-import { fetchRecords } from '../local/kafka/broker/fetch-records';
 import { OperationError } from './errors';
 
 /** How the CLI reaches the brokers: MSK's IAM listener (TLS, SASL OAUTHBEARER) or a plain one. */

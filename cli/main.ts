@@ -35,7 +35,7 @@ const CONFIG_HELP = `Configuration (environment variables; a command reads only 
   LEDGER_TABLE_NAME       the stack's output LedgerTableName (required)
   OUTBOX_TABLE_NAME       the stack's output OutboxTableName (outbox, replays, changes)
   DEAD_LETTER_QUEUE_URL   the stack's output RejectedEventsQueueUrl (dlq, batches replay)
-  FAILED_BATCHES_QUEUE_URL the stack's output FailedBatchesQueueUrl, or FailedConfigBatchesQueueUrl
+  FAILED_BATCHES_QUEUE_URL the stack's output FailedBatchesQueueUrl, or FailedChangeBatchesQueueUrl
                           for policy and family batches (batches replay)
   REDIS_URL, REDIS_CLUSTER, REDIS_KEY_PREFIX, REDIS_AUTH_SECRET_ARN
                           Redis, as the functions reach it (commands that refresh or read it)

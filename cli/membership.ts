@@ -15,7 +15,7 @@ export interface MembershipChange {
  */
 export async function refuseUnchangedMembership(ctx: CliContext, change: MembershipChange): Promise<void> {
   const { familyId, customerId } = change;
-  const family = await ctx.configStore.readFamily(familyId, []);
+  const family = await ctx.changeStore.readFamily(familyId, []);
   if (!family.exists) throw new OperationError(`family ${familyId} does not exist`);
   const member = family.members.get(customerId);
   if (change.kind === 'member-left' && !member?.active) {

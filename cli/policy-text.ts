@@ -1,4 +1,4 @@
-import type { PolicyKey } from '../functions/core/config/policy-keys';
+import type { PolicyKey } from '../functions/core/changes/policy-keys';
 import type { MemberPolicy } from '../functions/core/family';
 import { formatBytes } from './output';
 

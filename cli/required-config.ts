@@ -21,7 +21,7 @@ const REQUIRED = {
   },
   failedBatchesQueue: {
     variable: FAILED_BATCHES_QUEUE,
-    what: "the queue of batches an MSK mapping gave up on, the stack's output FailedBatchesQueueUrl or FailedConfigBatchesQueueUrl",
+    what: "the queue of batches an MSK mapping gave up on, the stack's output FailedBatchesQueueUrl or FailedChangeBatchesQueueUrl",
   },
 } as const;
 

@@ -49,12 +49,12 @@ export interface AppConfig {
   readonly functions: {
     /** 0 leaves the function on the unreserved account pool. */
     readonly usageEventsReservedConcurrency: number;
-    readonly configEventsReservedConcurrency: number;
+    readonly changeEventsReservedConcurrency: number;
     readonly relayReservedConcurrency: number;
     readonly sweeperReservedConcurrency: number;
     /** Initialised execution environments of the alias the mappings invoke; 0 = none (cold starts allowed). */
     readonly usageEventsProvisionedConcurrency: number;
-    readonly configEventsProvisionedConcurrency: number;
+    readonly changeEventsProvisionedConcurrency: number;
     readonly usageEventsMemoryMb: number;
     readonly logRetentionDays: number;
     /**
@@ -77,8 +77,8 @@ export interface AppConfig {
     readonly email: string | undefined;
     readonly pendingAgeSeconds: number;
     readonly offsetLag: number;
-    /** The same for each config topic: a few changes a minute at most, so far less lag is already news. */
-    readonly configOffsetLag: number;
+    /** The same for each change topic: a few changes a minute at most, so far less lag is already news. */
+    readonly changeOffsetLag: number;
     /** DatabaseMemoryUsagePercentage of any cache node that alarms. */
     readonly cacheMemoryPercent: number;
     /** EngineCPUUtilization of any cache node that alarms. */
@@ -113,11 +113,11 @@ export interface MskConfig {
   readonly topic: string;
   readonly consumerGroup: string;
   /**
-   * Policy and family events, both read by config-events, each through a mapping
+   * Policy and family events, both read by change-events, each through a mapping
    * and consumer group of its own. The batching, retry and poller settings below
    * apply to every mapping.
    */
-  readonly configTopics: {
+  readonly changeTopics: {
     readonly policy: KafkaSubscription;
     readonly family: KafkaSubscription;
   };
@@ -150,13 +150,13 @@ export interface MskConfig {
    * stops every partition for seconds.
    */
   readonly pollers: number;
-  /** The same for each config mapping. */
-  readonly configPollers: number;
+  /** The same for each change mapping. */
+  readonly changePollers: number;
   /**
-   * The poller group the two config mappings share: low-volume topics on
+   * The poller group the two change mappings share: low-volume topics on
    * the same pollers instead of a dedicated set each.
    */
-  readonly configPollerGroup: string;
+  readonly changePollerGroup: string;
   /**
    * Where the SQS interface endpoint in the cluster's VPC comes from, which the
    * pollers need to deliver discarded batches to the on-failure queue: `stack`
@@ -260,7 +260,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
   }
   const reserved =
     v.usageEventsReservedConcurrency +
-    v.configEventsReservedConcurrency +
+    v.changeEventsReservedConcurrency +
     v.relayReservedConcurrency +
     v.sweeperReservedConcurrency;
   if (reserved > 0 && reserved > unreserved - UNRESERVED_CONCURRENCY_MINIMUM) {
@@ -269,11 +269,11 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
         `(unreservedAccountConcurrency, UNRESERVED_ACCOUNT_CONCURRENCY) leaves only ` +
         `${Math.max(0, unreserved - UNRESERVED_CONCURRENCY_MINIMUM)} to reserve: Lambda keeps ` +
         `${UNRESERVED_CONCURRENCY_MINIMUM} unreserved. Raise the Lambda concurrency quota until at least ${reserved + UNRESERVED_CONCURRENCY_MINIMUM} is unreserved, ` +
-        'or lower usageEventsReservedConcurrency, configEventsReservedConcurrency, relayReservedConcurrency and ' +
+        'or lower usageEventsReservedConcurrency, changeEventsReservedConcurrency, relayReservedConcurrency and ' +
         'sweeperReservedConcurrency (0 = no reservation)',
     );
   }
-  for (const fn of ['usageEvents', 'configEvents'] as const) {
+  for (const fn of ['usageEvents', 'changeEvents'] as const) {
     const provisioned = v[`${fn}ProvisionedConcurrency`];
     const reservedConcurrency = v[`${fn}ReservedConcurrency`];
     if (reservedConcurrency > 0 && provisioned > reservedConcurrency) {
@@ -299,7 +299,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       clusterArn: v.mskClusterArn,
       topic: v.mskTopic,
       consumerGroup: v.mskConsumerGroup,
-      configTopics: Object.freeze({
+      changeTopics: Object.freeze({
         policy: Object.freeze({ topic: v.mskPolicyTopic, consumerGroup: v.mskPolicyConsumerGroup }),
         family: Object.freeze({ topic: v.mskFamilyTopic, consumerGroup: v.mskFamilyConsumerGroup }),
       }),
@@ -312,8 +312,8 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       provisionedPollers: v.mskProvisionedPollers,
       partitions: v.mskPartitions,
       pollers,
-      configPollers: v.mskConfigPollers,
-      configPollerGroup: `${v.namePrefix}-config-events`,
+      changePollers: v.mskChangePollers,
+      changePollerGroup: `${v.namePrefix}-change-events`,
       failureDestinationEndpoint: v.mskClusterSqsEndpoint,
     }),
     network: Object.freeze({ vpcId: v.vpcId, vpcCidr: v.vpcCidr, createVpcEndpoints: v.createVpcEndpoints }),
@@ -327,11 +327,11 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     }),
     functions: Object.freeze({
       usageEventsReservedConcurrency: v.usageEventsReservedConcurrency,
-      configEventsReservedConcurrency: v.configEventsReservedConcurrency,
+      changeEventsReservedConcurrency: v.changeEventsReservedConcurrency,
       relayReservedConcurrency: v.relayReservedConcurrency,
       sweeperReservedConcurrency: v.sweeperReservedConcurrency,
       usageEventsProvisionedConcurrency: v.usageEventsProvisionedConcurrency,
-      configEventsProvisionedConcurrency: v.configEventsProvisionedConcurrency,
+      changeEventsProvisionedConcurrency: v.changeEventsProvisionedConcurrency,
       usageEventsMemoryMb: v.usageEventsMemoryMb,
       logRetentionDays: v.logRetentionDays,
       unreservedAccountConcurrency: unreserved,
@@ -348,7 +348,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
       email: v.alarmEmail,
       pendingAgeSeconds: v.pendingAgeAlarmSeconds,
       offsetLag: v.offsetLagAlarmThreshold,
-      configOffsetLag: v.configOffsetLagAlarmThreshold,
+      changeOffsetLag: v.changeOffsetLagAlarmThreshold,
       cacheMemoryPercent: v.cacheMemoryAlarmPercent,
       cacheCpuPercent: v.cacheCpuAlarmPercent,
       cacheConnections: v.cacheConnectionsAlarmThreshold,

@@ -54,7 +54,7 @@ export const PARAMETERS = {
   mskProvisionedPollers: { context: 'mskProvisionedPollers', env: 'MSK_PROVISIONED_POLLERS' },
   mskPartitions: { context: 'mskPartitions', env: 'MSK_PARTITIONS' },
   mskPollers: { context: 'mskPollers', env: 'MSK_POLLERS' },
-  mskConfigPollers: { context: 'mskConfigPollers', env: 'MSK_CONFIG_POLLERS' },
+  mskChangePollers: { context: 'mskChangePollers', env: 'MSK_CHANGE_POLLERS' },
   mskClusterSqsEndpoint: { context: 'mskClusterSqsEndpoint', env: 'MSK_CLUSTER_SQS_ENDPOINT' },
   vpcId: { context: 'vpcId', env: 'VPC_ID' },
   vpcCidr: { context: 'vpcCidr', env: 'VPC_CIDR' },
@@ -72,9 +72,9 @@ export const PARAMETERS = {
     context: 'usageEventsReservedConcurrency',
     env: 'USAGE_EVENTS_RESERVED_CONCURRENCY',
   },
-  configEventsReservedConcurrency: {
-    context: 'configEventsReservedConcurrency',
-    env: 'CONFIG_EVENTS_RESERVED_CONCURRENCY',
+  changeEventsReservedConcurrency: {
+    context: 'changeEventsReservedConcurrency',
+    env: 'CHANGE_EVENTS_RESERVED_CONCURRENCY',
   },
   relayReservedConcurrency: { context: 'relayReservedConcurrency', env: 'RELAY_RESERVED_CONCURRENCY' },
   sweeperReservedConcurrency: { context: 'sweeperReservedConcurrency', env: 'SWEEPER_RESERVED_CONCURRENCY' },
@@ -82,9 +82,9 @@ export const PARAMETERS = {
     context: 'usageEventsProvisionedConcurrency',
     env: 'USAGE_EVENTS_PROVISIONED_CONCURRENCY',
   },
-  configEventsProvisionedConcurrency: {
-    context: 'configEventsProvisionedConcurrency',
-    env: 'CONFIG_EVENTS_PROVISIONED_CONCURRENCY',
+  changeEventsProvisionedConcurrency: {
+    context: 'changeEventsProvisionedConcurrency',
+    env: 'CHANGE_EVENTS_PROVISIONED_CONCURRENCY',
   },
   usageEventsMemoryMb: { context: 'usageEventsMemoryMb', env: 'USAGE_EVENTS_MEMORY_MB' },
   logRetentionDays: { context: 'logRetentionDays', env: 'LOG_RETENTION_DAYS' },
@@ -101,9 +101,9 @@ export const PARAMETERS = {
   alarmEmail: { context: 'alarmEmail', env: 'ALARM_EMAIL' },
   pendingAgeAlarmSeconds: { context: 'pendingAgeAlarmSeconds', env: 'PENDING_AGE_ALARM_SECONDS' },
   offsetLagAlarmThreshold: { context: 'offsetLagAlarmThreshold', env: 'OFFSET_LAG_ALARM_THRESHOLD' },
-  configOffsetLagAlarmThreshold: {
-    context: 'configOffsetLagAlarmThreshold',
-    env: 'CONFIG_OFFSET_LAG_ALARM_THRESHOLD',
+  changeOffsetLagAlarmThreshold: {
+    context: 'changeOffsetLagAlarmThreshold',
+    env: 'CHANGE_OFFSET_LAG_ALARM_THRESHOLD',
   },
   cacheMemoryAlarmPercent: { context: 'cacheMemoryAlarmPercent', env: 'CACHE_MEMORY_ALARM_PERCENT' },
   cacheCpuAlarmPercent: { context: 'cacheCpuAlarmPercent', env: 'CACHE_CPU_ALARM_PERCENT' },
@@ -193,7 +193,7 @@ export const parameterSchema = z.object({
   mskPartitions: int(40, 1, 10_000),
   // A poller runs at most INVOCATIONS_PER_POLLER invocations at once; undefined derives the count from mskPartitions.
   mskPollers: z.coerce.number().int().min(1).max(200).optional(),
-  mskConfigPollers: int(1, 1, 200),
+  mskChangePollers: int(1, 1, 200),
   mskClusterSqsEndpoint: z.enum(['stack', 'existing']).optional(),
   vpcId: z
     .string()
@@ -221,11 +221,11 @@ export const parameterSchema = z.object({
     .regex(/^sg-[0-9a-f]{8,17}$/, 'a security group id (sg-...)')
     .optional(),
   usageEventsReservedConcurrency: int(40, 0, 1000),
-  configEventsReservedConcurrency: int(10, 0, 1000),
+  changeEventsReservedConcurrency: int(10, 0, 1000),
   relayReservedConcurrency: int(5, 0, 1000),
   sweeperReservedConcurrency: int(1, 0, 1000),
   usageEventsProvisionedConcurrency: int(0, 0, 1000),
-  configEventsProvisionedConcurrency: int(0, 0, 1000),
+  changeEventsProvisionedConcurrency: int(0, 0, 1000),
   usageEventsMemoryMb: int(1024, 128, 10_240),
   // Required to deploy (loadAppConfig): no figure can stand in for an account's real one.
   unreservedAccountConcurrency: z.coerce.number().int().min(10).max(1_000_000).optional(),
@@ -242,7 +242,7 @@ export const parameterSchema = z.object({
   alarmEmail: z.email().optional(),
   pendingAgeAlarmSeconds: int(900, 60, 86_400),
   offsetLagAlarmThreshold: int(10_000, 1, Number.MAX_SAFE_INTEGER),
-  configOffsetLagAlarmThreshold: int(1000, 1, Number.MAX_SAFE_INTEGER),
+  changeOffsetLagAlarmThreshold: int(1000, 1, Number.MAX_SAFE_INTEGER),
   cacheMemoryAlarmPercent: int(80, 1, 100),
   cacheCpuAlarmPercent: int(80, 1, 100),
   // About 50 containers of the two Redis clients hold one connection to each node: 10 times that is a leak.

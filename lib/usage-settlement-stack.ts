@@ -47,7 +47,7 @@ export class UsageSettlementStack extends Stack {
       namePrefix: config.namePrefix,
       clients: [
         { name: 'usage-events', peer: this.network.usageEventsSecurityGroup },
-        { name: 'config-events', peer: this.network.configEventsSecurityGroup },
+        { name: 'change-events', peer: this.network.changeEventsSecurityGroup },
       ],
       removalPolicy,
     });
@@ -61,7 +61,7 @@ export class UsageSettlementStack extends Stack {
       vpc: this.network.vpc,
       subnets: this.network.privateSubnets,
       usageEventsSecurityGroup: this.network.usageEventsSecurityGroup,
-      configEventsSecurityGroup: this.network.configEventsSecurityGroup,
+      changeEventsSecurityGroup: this.network.changeEventsSecurityGroup,
       outboxSecurityGroup: this.network.outboxSecurityGroup,
       data: this.data,
       cache: this.cache,
@@ -73,8 +73,8 @@ export class UsageSettlementStack extends Stack {
       msk: config.msk,
       usageEvents: this.functions.usageEventsLive,
       usageEventsFailureQueue: this.messaging.usageEventsFailureQueue,
-      configEvents: this.functions.configEventsLive,
-      configEventsFailureQueue: this.messaging.configEventsFailureQueue,
+      changeEvents: this.functions.changeEventsLive,
+      changeEventsFailureQueue: this.messaging.changeEventsFailureQueue,
       outboxRelay: this.functions.outboxRelay,
       outbox: this.data.outbox,
       relayFailureQueue: this.messaging.relayFailureQueue,
@@ -87,16 +87,16 @@ export class UsageSettlementStack extends Stack {
       alarmEmail: config.alarms.email,
       pendingAgeAlarmSeconds: config.alarms.pendingAgeSeconds,
       offsetLagAlarmThreshold: config.alarms.offsetLag,
-      configOffsetLagAlarmThreshold: config.alarms.configOffsetLag,
+      changeOffsetLagAlarmThreshold: config.alarms.changeOffsetLag,
       consumerLag: {
         clusterName: mskClusterName(config.msk.clusterArn),
         usageEvents: { topic: config.msk.topic, consumerGroup: config.msk.consumerGroup },
-        policyUpdated: config.msk.configTopics.policy,
-        familyUpdated: config.msk.configTopics.family,
+        policyUpdated: config.msk.changeTopics.policy,
+        familyUpdated: config.msk.changeTopics.family,
       },
       functions: {
         usageEvents: this.functions.usageEvents,
-        configEvents: this.functions.configEvents,
+        changeEvents: this.functions.changeEvents,
         outboxRelay: this.functions.outboxRelay,
         outboxSweeper: this.functions.outboxSweeper,
       },
@@ -104,7 +104,7 @@ export class UsageSettlementStack extends Stack {
       queues: {
         rejectedEvents: this.messaging.rejectedEventsQueue,
         usageEventsFailures: this.messaging.usageEventsFailureQueue,
-        configEventsFailures: this.messaging.configEventsFailureQueue,
+        changeEventsFailures: this.messaging.changeEventsFailureQueue,
         relayFailures: this.messaging.relayFailureQueue,
         sweeperScheduleDlq: this.messaging.sweeperScheduleDeadLetterQueue,
         notificationDlq: this.messaging.notificationDeadLetterQueue,
@@ -129,8 +129,8 @@ export class UsageSettlementStack extends Stack {
     new CfnOutput(this, 'RejectedEventsQueueUrl', { value: this.messaging.rejectedEventsQueue.queueUrl });
     // What `usage-settlement batches replay` reads (FAILED_BATCHES_QUEUE_URL), one queue per function.
     new CfnOutput(this, 'FailedBatchesQueueUrl', { value: this.messaging.usageEventsFailureQueue.queueUrl });
-    new CfnOutput(this, 'FailedConfigBatchesQueueUrl', {
-      value: this.messaging.configEventsFailureQueue.queueUrl,
+    new CfnOutput(this, 'FailedChangeBatchesQueueUrl', {
+      value: this.messaging.changeEventsFailureQueue.queueUrl,
     });
     new CfnOutput(this, 'NotificationQueueUrl', { value: this.messaging.notificationQueue.queueUrl });
     if (this.messaging.usageSnapshotQueue) {

@@ -43,7 +43,7 @@ export function formatSummary(s: Summary): string {
     e.settled.total + e.rejected.total + e.skipped + e.duplicates === e.received && e.lost === 0;
   const c = s.config;
   const applied = Object.entries(c.applied.byType).sort(([, a], [, b]) => b - a);
-  const configReasons = Object.entries(c.rejected.byReason).sort(([, a], [, b]) => b - a);
+  const changeReasons = Object.entries(c.rejected.byReason).sort(([, a], [, b]) => b - a);
   const out = [
     'Events',
     table([
@@ -71,7 +71,7 @@ export function formatSummary(s: Summary): string {
       ...applied.map(([t, count]): [string, string] => [`  ${t}`, n(count)]),
       ['stale (a newer value was there)', n(c.stale)],
       ['rejected', `${n(c.rejected.total)}  (dead letters: ${e.rejected.file})`],
-      ...configReasons.map(([r, count]): [string, string] => [`  ${r}`, n(count)]),
+      ...changeReasons.map(([r, count]): [string, string] => [`  ${r}`, n(count)]),
       ['skipped (other types)', n(c.skipped)],
       [
         'accounted for',

@@ -15,7 +15,7 @@ import type { Family } from '../functions/core/family';
 import type { DeadLetter } from '../functions/core/ports';
 import { periodOf, shiftPeriod } from '../functions/core/time';
 import { ENV } from '../functions/runtime/env';
-import { classifyConfigRecords } from './config-summary';
+import { classifyChangeRecords } from './change-summary';
 import type { EventSourceMapping } from './kafka/event-source-mapping';
 import type { LocalKafka } from './kafka/local-kafka';
 import { openLocalKafka } from './kafka/open-local-kafka';
@@ -294,10 +294,10 @@ export async function runPipeline(
       const records = await kafka.records(USAGE_EVENTS_TOPIC);
       const usageLetters = letters.filter((l) => l.record.topic === USAGE_EVENTS_TOPIC);
       const classified = await classifyRecords(readers, records, usageLetters, familyIds, periods);
-      const configRecords = (
+      const changeRecords = (
         await Promise.all([POLICY_UPDATED_TOPIC, FAMILY_UPDATED_TOPIC].map((t) => kafka.records(t)))
       ).flat();
-      const config = await classifyConfigRecords(readers, configRecords, letters, familyIds);
+      const config = await classifyChangeRecords(readers, changeRecords, letters, familyIds);
       const usage = await Promise.all(familyIds.map((id) => familyUsage(readers, id, period)));
       const consistency = await checkConsistency(readers, familyIds, periods);
       if (deliveryErrors.length > 0) {

@@ -10,11 +10,11 @@ import type { RedisKeys } from '../functions/adapters/redis/keys';
 import { compareFamily } from '../functions/adapters/redis/period-drift';
 import { readPeriodState } from '../functions/adapters/redis/period-fields';
 import { decodeBase64Utf8, type MskRecord } from '../functions/core/kafka-record';
-import { OUTBOX_STATUS, type OutboxStatus } from '../functions/core/outbox';
-import type { OutboxStore } from '../functions/core/outbox-ports';
+import { OUTBOX_STATUS, type OutboxStatus } from '../functions/core/outbox/item';
+import type { OutboxStore } from '../functions/core/outbox/ports';
 import type { DeadLetter } from '../functions/core/ports';
-import type { UsageSnapshot } from '../functions/core/usage-snapshot';
-import type { ConfigSummary } from './config-summary';
+import type { UsageSnapshot } from '../functions/core/snapshots/usage-snapshot';
+import type { ChangeSummary } from './change-summary';
 
 export interface FamilyUsage {
   familyId: number;
@@ -46,7 +46,7 @@ export interface Summary {
     lost: number;
   };
   /** Policy and family events (their own topics). */
-  config: ConfigSummary;
+  config: ChangeSummary;
   notifications: {
     /** Owed by settlements, plus those the applied changes staged. */
     due: number;

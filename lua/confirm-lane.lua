@@ -1,5 +1,6 @@
 --[[
-confirm-lane: records in Redis that the ledger committed the fates of a
+confirm-lane (twin: confirm in functions/core/degraded/settle-lane-twin.ts):
+records in Redis that the ledger committed the fates of a
 family's events of one period: the period state moves to the ledger's new
 version, the decisions stop being pending, and each event gets a settled mark
 for the dedup window (the ledger's record is the durable dedup). The mark of

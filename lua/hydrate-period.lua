@@ -3,7 +3,8 @@ hydrate-period: loads a family's state for one period, read from the ledger,
 into Redis. It writes only when the state is absent: a state that appeared
 meanwhile (another writer hydrated it) is left as it is. Whether what Redis
 holds still matches the ledger is checked when the ledger commits, against
-the version `v` written here.
+the version `v` written here. Twin: hydrate in
+functions/core/degraded/settle-lane-twin.ts.
 
 KEYS[1]  period state  {f:<familyId>}:period:<yyyyMM>
 

@@ -3,6 +3,9 @@ settle-lane: decides one family's events of a batch, one at a time in
 delivery order, against the family's period state (docs/behaviour.md,
 "Decision rules"). It stops at the first event it cannot decide from what
 Redis holds, so no later event of the family is ever decided before it.
+Its TypeScript twin, the degraded-mode decision rule, decides the same from
+the ledger while Redis is out (functions/core/degraded/settle-lane-twin.ts
+and decision-rule.ts); a property test compares the two.
 
 KEYS[1..P]        period states   {f:<familyId>}:period:<yyyyMM>, one per period of the lane
 KEYS[P+1..P+N]    settled marks   {f:<familyId>}:settled:<eventId>, one per event, in order

@@ -1,4 +1,4 @@
-import { CONFIG_TOPICS_LINE, configTopics, limitCount, oneOf } from '../args';
+import { CONFIG_TOPICS_LINE, changeTopics, limitCount, oneOf } from '../args';
 import { type BatchReplayReport, replayFailedBatches } from '../batch-replay';
 import { type Command, HELP_LINE, JSON_LINE, JSON_OPTION, parseCommandLine } from '../command';
 import { EXIT, UsageError } from '../errors';
@@ -42,7 +42,7 @@ const replay: Command = {
   path: 'batches replay',
   summary: 'replay the Kafka offsets of batches the MSK mappings gave up on',
   usage:
-    'batches replay [--limit N] [--bootstrap HOST:PORT] [--kafka-auth iam|none] [--config-topics A,B] [--json]',
+    'batches replay [--limit N] [--bootstrap HOST:PORT] [--kafka-auth iam|none] [--change-topics A,B] [--json]',
   help: `When a batch keeps failing past its retry limit or record age, the MSK event
 source mapping skips it and sends a record of it (topic, partition, first and
 last offset; not the records) to the on-failure queue. This command reads
@@ -66,7 +66,7 @@ ${HELP_LINE}`,
       limit: { type: 'string' },
       bootstrap: { type: 'string' },
       'kafka-auth': { type: 'string' },
-      'config-topics': { type: 'string' },
+      'change-topics': { type: 'string' },
       ...JSON_OPTION,
     });
     const bootstrap = values.bootstrap;
@@ -77,7 +77,7 @@ ${HELP_LINE}`,
       max: limitCount('--limit', values.limit, 100, 1_000),
       bootstrap,
       auth: oneOf('--kafka-auth', values['kafka-auth'] ?? 'iam', AUTH),
-      configTopics: configTopics(values['config-topics']),
+      changeTopics: changeTopics(values['change-topics']),
     });
     if (values.json) printJson(ctx.io, report);
     else printLines(ctx.io, ...describe(report));

@@ -1,6 +1,6 @@
 import type { ReceivedLetter } from '../../functions/adapters/sqs/dead-letter-reader';
 import { REJECTION_REASONS } from '../../functions/core/rejection';
-import { CONFIG_TOPICS_LINE, configTopics, limitCount, oneOf } from '../args';
+import { CONFIG_TOPICS_LINE, changeTopics, limitCount, oneOf } from '../args';
 import { type Command, HELP_LINE, JSON_LINE, JSON_OPTION, parseCommandLine } from '../command';
 import { type ReplayReport, replayDeadLetters } from '../dlq-replay';
 import { EXIT } from '../errors';
@@ -110,11 +110,11 @@ function describeReplay(r: ReplayReport): string[] {
 
 const replay: Command = {
   path: 'dlq replay',
-  summary: 're-submit rejected records through settlement (or the config path) after a fix',
-  usage: 'dlq replay [--reason R] [--limit N] [--config-topics A,B] [--json]',
+  summary: 're-submit rejected records through settlement (or the change path) after a fix',
+  usage: 'dlq replay [--reason R] [--limit N] [--change-topics A,B] [--json]',
   help: `Re-submits each dead letter's original MSK record through the code its function
 runs: usage events through settlement, policy and family events through the
-config path. Records that settle or apply (or did before) are deleted from
+change path. Records that settle or apply (or did before) are deleted from
 the queue. Records that are still invalid are sent to the queue again with
 their reason, and the original is deleted. Records that hit a transient
 failure stay in the queue (exit 1); replay again later. A usage event
@@ -130,13 +130,13 @@ ${HELP_LINE}`,
     const { values } = parseCommandLine(argv, {
       reason: { type: 'string' },
       limit: { type: 'string' },
-      'config-topics': { type: 'string' },
+      'change-topics': { type: 'string' },
       ...JSON_OPTION,
     });
     const report = await replayDeadLetters(ctx, {
       reason: reasonOption(values.reason),
       max: limitCount('--limit', values.limit, 1000, 10_000),
-      configTopics: configTopics(values['config-topics']),
+      changeTopics: changeTopics(values['change-topics']),
     });
     if (values.json) printJson(ctx.io, report);
     else printLines(ctx.io, ...describeReplay(report));

@@ -1,6 +1,6 @@
 import { byteCount, period, positiveId } from '../args';
+import { applyChanges, type ChangeBody, describeOutcome, operatorChanges } from '../changes';
 import { type Command, HELP_LINE, JSON_LINE, JSON_OPTION, parseCommandLine } from '../command';
-import { applyChanges, type ChangeBody, describeOutcome, operatorChanges } from '../config-changes';
 import { UsageError } from '../errors';
 import { readFamilies } from '../family-input';
 import { type FamilyPutResult, putFamily } from '../family-refresh';

@@ -1,11 +1,11 @@
-import { OUTBOX_STATUS, type OutboxItem, type OutboxStatus } from '../../functions/core/outbox';
+import { OUTBOX_STATUS, type OutboxItem, type OutboxStatus } from '../../functions/core/outbox/item';
 import {
   listByStatus,
   type OperatorDeps,
   pendingBacklog,
   requeueAllFailed,
   requeueFailed,
-} from '../../functions/core/outbox-operations';
+} from '../../functions/core/outbox/operations';
 import { systemClock } from '../../functions/core/ports';
 import { limitCount, oneOf } from '../args';
 import { type Command, HELP_LINE, JSON_LINE, JSON_OPTION, parseCommandLine } from '../command';

@@ -1,8 +1,8 @@
-import type { PolicyTarget } from '../../functions/core/config/config-event';
-import { type PolicyValue, parsePolicyValue } from '../../functions/core/config/policy-keys';
+import type { PolicyTarget } from '../../functions/core/changes/change-event';
+import { type PolicyValue, parsePolicyValue } from '../../functions/core/changes/policy-keys';
 import { booleanValue, byteCount, positiveId } from '../args';
+import { applyChanges, type ChangeBody, describeOutcome, operatorChanges } from '../changes';
 import { type Command, HELP_LINE, JSON_LINE, JSON_OPTION, parseCommandLine } from '../command';
-import { applyChanges, type ChangeBody, describeOutcome, operatorChanges } from '../config-changes';
 import { UsageError } from '../errors';
 import { printJson, printLines } from '../output';
 

@@ -1,7 +1,7 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { outboxChanges } from '../adapters/dynamodb/outbox-stream';
-import type { DeliveryDeps } from '../core/outbox-delivery';
-import { relay } from '../core/outbox-relay';
+import type { DeliveryDeps } from '../core/outbox/delivery';
+import { relay } from '../core/outbox/relay';
 import { withObservability } from '../runtime/middleware';
 import type { Observability } from '../runtime/observability';
 import { emitDeliveryMetrics } from '../runtime/outbox-metrics';

@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
-import { expireHeldChanges } from '../core/config/held-changes';
+import { expireHeldChanges } from '../core/changes/held-changes';
 import { describeError } from '../core/errors';
-import type { DeliveryDeps } from '../core/outbox-delivery';
-import { type SweepReport, sweep } from '../core/outbox-sweep';
+import type { DeliveryDeps } from '../core/outbox/delivery';
+import { type SweepReport, sweep } from '../core/outbox/sweep';
 import { METRIC } from '../runtime/metric-names';
 import { withObservability } from '../runtime/middleware';
 import type { Observability } from '../runtime/observability';

@@ -1,8 +1,8 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { describeError } from '../core/errors';
-import { publishSnapshots, type SnapshotDeps, type SnapshotReport } from '../core/publish-snapshots';
-import type { MemberChange } from '../core/usage-snapshot';
+import { publishSnapshots, type SnapshotDeps, type SnapshotReport } from '../core/snapshots/publish';
+import type { MemberChange } from '../core/snapshots/usage-snapshot';
 import { METRIC } from './metric-names';
 import { count, type Observability } from './observability';
 

@@ -2,9 +2,9 @@ import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoOutboxStore } from '../adapters/dynamodb/outbox-store';
 import { createEventBridgeClient } from '../adapters/eventbridge/client';
 import { EventBridgePublisher } from '../adapters/eventbridge/publisher';
-import type { DeliveryDeps } from '../core/outbox-delivery';
-import type { OutboxLog } from '../core/outbox-ports';
-import type { OutboxPolicy } from '../core/outbox-transitions';
+import type { DeliveryDeps } from '../core/outbox/delivery';
+import type { OutboxLog } from '../core/outbox/ports';
+import type { OutboxPolicy } from '../core/outbox/transitions';
 import { type Clock, systemClock } from '../core/ports';
 import type { Config } from './config';
 

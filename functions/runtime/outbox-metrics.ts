@@ -1,7 +1,7 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { DeliveryCounts } from '../core/outbox-delivery';
-import type { SweepReport } from '../core/outbox-sweep';
+import type { DeliveryCounts } from '../core/outbox/delivery';
+import type { SweepReport } from '../core/outbox/sweep';
 import { METRIC } from './metric-names';
 import { count } from './observability';
 

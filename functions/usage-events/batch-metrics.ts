@@ -1,6 +1,6 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { BatchReport } from '../core/settle-batch';
+import type { BatchReport } from '../core/settlement/settle-batch';
 import { DIMENSION, METRIC } from '../runtime/metric-names';
 import { count, countBy } from '../runtime/observability';
 

@@ -1,5 +1,6 @@
 import type { PartitionBatch } from '../core/kafka-record';
-import type { Clock, CommitResult, CommitUnit, Ledger } from '../core/ports';
+import type { Clock } from '../core/ports';
+import type { CommitResult, CommitUnit, Ledger } from '../core/settlement/ports';
 
 const coordinates = (c: { readonly topic: string; readonly partition: number; readonly offset: number }) =>
   `${c.topic}\u0000${c.partition}\u0000${c.offset}`;

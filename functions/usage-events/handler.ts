@@ -1,7 +1,8 @@
 import { loadConfig } from '../runtime/config';
 import { createObservability } from '../runtime/observability';
 import { connectRedis } from '../runtime/redis-connection';
-import { createSettlementDeps, createSnapshotDeps } from './dependencies';
+import { createSnapshotDeps } from '../runtime/snapshot-dependencies';
+import { createSettlementDeps } from './dependencies';
 import { createUsageEventsHandler } from './usage-events-handler';
 
 const config = loadConfig();

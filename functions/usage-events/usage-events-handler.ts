@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { decodeMskEvent, type MskEvent } from '../core/kafka-record';
-import type { SnapshotDeps, SnapshotReport } from '../core/publish-snapshots';
-import { type BatchItemFailure, type SettlementDeps, settleBatch } from '../core/settle-batch';
+import { type BatchItemFailure, type SettlementDeps, settleBatch } from '../core/settlement/settle-batch';
+import type { SnapshotDeps, SnapshotReport } from '../core/snapshots/publish';
 import { publishLiveUsage } from '../runtime/live-usage';
 import { withObservability } from '../runtime/middleware';
 import type { Observability } from '../runtime/observability';

@@ -16,7 +16,7 @@ import { cacheShardMetrics, FIVE_MINUTES, ONE_MINUTE, productMetric, sumOffsetLa
 import type { ObservabilityProps } from './observability';
 
 /** Functions invoked by an MSK mapping: Lambda does not trace them, so their logs are all there is. */
-const UNTRACED = new Set(['usageEvents', 'configEvents']);
+const UNTRACED = new Set(['usageEvents', 'changeEvents']);
 
 type Above = (
   id: string,
@@ -84,13 +84,13 @@ export function createAlarms(
       'The MSK mapping gave up on a batch (retry or record-age limit): those offsets are NOT settled. ' +
         'Replay exactly them with `usage-settlement batches replay` (FAILED_BATCHES_QUEUE_URL = FailedBatchesQueueUrl).',
     ),
-    SkippedConfigBatches: above(
-      'SkippedConfigBatches',
-      queueDepth(props.queues.configEventsFailures),
+    SkippedChangeBatches: above(
+      'SkippedChangeBatches',
+      queueDepth(props.queues.changeEventsFailures),
       0,
-      'A config-events MSK mapping gave up on a batch of policy or family events: those changes are NOT applied, and ' +
+      'A change-events MSK mapping gave up on a batch of policy or family events: those changes are NOT applied, and ' +
         'usage of the families concerned is decided against their old members, quotas or policies. Replay them with ' +
-        '`usage-settlement batches replay` (FAILED_BATCHES_QUEUE_URL = FailedConfigBatchesQueueUrl).',
+        '`usage-settlement batches replay` (FAILED_BATCHES_QUEUE_URL = FailedChangeBatchesQueueUrl).',
     ),
     SweeperScheduleFailures: above(
       'SweeperScheduleFailures',
@@ -122,10 +122,10 @@ export function createAlarms(
       'SettlementBugs',
       productMetric(METRIC.settlementBugs),
       0,
-      'An unknown decision status or a broken invariant stopped a partition of usage-events or config-events. Read their logs; this is a code bug.',
+      'An unknown decision status or a broken invariant stopped a partition of usage-events or change-events. Read their logs; this is a code bug.',
     ),
-    ConfigEventsRejected: above(
-      'ConfigEventsRejected',
+    ChangeEventsRejected: above(
+      'ChangeEventsRejected',
       // Emitted per reason only; an alarm's math reads at most 10 metrics, which the reasons fit in.
       new MathExpression({
         expression: `SUM([${REJECTION_REASONS.map((_, i) => `r${i}`).join(', ')}])`,
@@ -134,7 +134,7 @@ export function createAlarms(
         usingMetrics: Object.fromEntries(
           REJECTION_REASONS.map((reason, i) => [
             `r${i}`,
-            productMetric(METRIC.configEventsRejected, {
+            productMetric(METRIC.changeEventsRejected, {
               period: FIVE_MINUTES,
               dimensions: { [DIMENSION.reason]: reason },
             }),
@@ -144,7 +144,7 @@ export function createAlarms(
       0,
       "A policy or family event was rejected: the ledger no longer follows the producer for that family. Read the letter's " +
         'reason in the dead-letter queue, fix the producer or the family, and replay it ' +
-        '(`usage-settlement dlq replay` sends policy and family events through the config path).',
+        '(`usage-settlement dlq replay` sends policy and family events through the change path).',
     ),
   };
   for (const [name, subscription] of [
@@ -155,8 +155,8 @@ export function createAlarms(
     alarms[id] = above(
       id,
       sumOffsetLag(clusterName, subscription, FIVE_MINUTES),
-      props.configOffsetLagAlarmThreshold,
-      `config-events is falling behind ${subscription.topic} for 15 minutes: family and policy changes wait, and usage ` +
+      props.changeOffsetLagAlarmThreshold,
+      `change-events is falling behind ${subscription.topic} for 15 minutes: family and policy changes wait, and usage ` +
         'is decided against the old ones. Check its errors, throttles, DynamoDB and pollers.',
       3,
     );
@@ -170,14 +170,14 @@ export function createAlarms(
       'Valkey CPU and DynamoDB latency; a partition that holds too many events needs more partitions (docs/capacity.md).',
     DECISION_LATENCY_MINUTES,
   );
-  for (const name of ['usageEvents', 'configEvents'] as const) {
+  for (const name of ['usageEvents', 'changeEvents'] as const) {
     const id = `${name[0]!.toUpperCase()}${name.slice(1)}Throttles`;
     alarms[id] = above(
       id,
       props.functions[name].metricThrottles({ period: FIVE_MINUTES }),
       0,
       `Lambda throttled ${name}: a partition then waits for a retry, far beyond the latency budget. Its reserved ` +
-        'concurrency must be at least its partitions (usageEventsReservedConcurrency, configEventsReservedConcurrency), ' +
+        'concurrency must be at least its partitions (usageEventsReservedConcurrency, changeEventsReservedConcurrency), ' +
         'and the account must have that much unreserved.',
     );
   }
@@ -247,7 +247,7 @@ function cacheAlarms(cache: ObservabilityProps['cache'], above: Above, alarms: R
       threshold: cache.connectionsAlarmThreshold,
       why:
         `holds more than ${cache.connectionsAlarmThreshold} client connections: far more than the containers of ` +
-        'usage-events and config-events open (one a node each). Look for a connection leak or an unexpected client.',
+        'usage-events and change-events open (one a node each). Look for a connection leak or an unexpected client.',
     },
     {
       name: 'ReplicationLag',

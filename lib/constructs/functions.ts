@@ -19,7 +19,7 @@ export interface FunctionsProps {
   readonly vpc: IVpc;
   readonly subnets: SubnetSelection;
   readonly usageEventsSecurityGroup: ISecurityGroup;
-  readonly configEventsSecurityGroup: ISecurityGroup;
+  readonly changeEventsSecurityGroup: ISecurityGroup;
   readonly outboxSecurityGroup: ISecurityGroup;
   readonly data: Data;
   readonly cache: Cache;
@@ -75,19 +75,19 @@ const VPC_ENI_ACTIONS = [
  * statement per resource it uses (no AWS managed policies), its own log group
  * with retention, arm64, and environment variables named by the same ENV
  * constants the functions read. The outbox functions are traced with X-Ray;
- * usage-events and config-events are not: Lambda does not trace invocations by
+ * usage-events and change-events are not: Lambda does not trace invocations by
  * an MSK event source mapping (ARCHITECTURE.md, "Observability").
  */
 export class Functions extends Construct {
   readonly usageEvents: NodejsFunction;
-  readonly configEvents: NodejsFunction;
+  readonly changeEvents: NodejsFunction;
   /**
    * What the Kafka mappings invoke: a published version, so a deploy moves
    * the mappings at once from one whole version to the next, and provisioned
    * concurrency (which only a version or an alias can have) is possible.
    */
   readonly usageEventsLive: Alias;
-  readonly configEventsLive: Alias;
+  readonly changeEventsLive: Alias;
   /** Absent in a shadow stack: nothing publishes its notifications. */
   readonly outboxRelay: NodejsFunction | undefined;
   readonly outboxSweeper: NodejsFunction | undefined;
@@ -108,7 +108,7 @@ export class Functions extends Construct {
       [ENV.notificationLocale]: config.settlement.notificationLocale,
     };
 
-    // usage-events and config-events are both MSK consumers that decide against the ledger and Redis:
+    // usage-events and change-events are both MSK consumers that decide against the ledger and Redis:
     // the same variables, and the same grants beyond how they read the ledger.
     const kafkaConsumerEnv = {
       // The Powertools tracer would open segments that nothing records.
@@ -207,16 +207,16 @@ export class Functions extends Construct {
       ],
     });
 
-    this.configEvents = this.createFunction('ConfigEvents', {
-      folder: 'config-events',
+    this.changeEvents = this.createFunction('ChangeEvents', {
+      folder: 'change-events',
       description:
         'Applies policy and family events from MSK: validate, DynamoDB transaction with change log and outbox, then Redis in place',
       // A change is a few keyed reads and one transaction, and changes are rare next to usage events.
       memorySize: 512,
       timeout: Duration.seconds(60),
-      reservedConcurrency: config.functions.configEventsReservedConcurrency,
-      securityGroup: props.configEventsSecurityGroup,
-      // The Redis adapter registers every script (apply-config among them) when it is created.
+      reservedConcurrency: config.functions.changeEventsReservedConcurrency,
+      securityGroup: props.changeEventsSecurityGroup,
+      // The Redis adapter registers every script (apply-change among them) when it is created.
       withLuaScripts: true,
       traced: false,
       environment: { ...kafkaConsumerEnv, ...snapshotEnv },
@@ -243,7 +243,7 @@ export class Functions extends Construct {
     });
 
     this.usageEventsLive = liveAlias(this.usageEvents, config.functions.usageEventsProvisionedConcurrency);
-    this.configEventsLive = liveAlias(this.configEvents, config.functions.configEventsProvisionedConcurrency);
+    this.changeEventsLive = liveAlias(this.changeEvents, config.functions.changeEventsProvisionedConcurrency);
 
     if (config.shadow) {
       this.outboxRelay = undefined;

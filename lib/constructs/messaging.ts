@@ -3,7 +3,7 @@ import { EventBus, Match, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { USAGE_UPDATED } from '../../functions/core/usage-snapshot';
+import { USAGE_UPDATED } from '../../functions/core/snapshots/usage-snapshot';
 
 export interface MessagingProps {
   /** EventBridge `source` of every notification (docs/behaviour.md, "The outbox"). */
@@ -32,8 +32,8 @@ export class Messaging extends Construct {
   readonly rejectedEventsQueue: Queue;
   /** Metadata of Kafka batches the usage-events MSK mapping discarded after its retry/age limits. */
   readonly usageEventsFailureQueue: Queue;
-  /** The same for the two config-events mappings (policy-updated, family-updated). */
-  readonly configEventsFailureQueue: Queue;
+  /** The same for the two change-events mappings (policy-updated, family-updated). */
+  readonly changeEventsFailureQueue: Queue;
   /** Metadata of outbox stream batches the relay's mapping discarded (the sweeper still publishes them). */
   readonly relayFailureQueue: Queue;
   /**
@@ -64,15 +64,15 @@ export class Messaging extends Construct {
 
     this.rejectedEventsQueue = this.deadLetterQueue(
       'RejectedEvents',
-      'it is the dead-letter queue the usage-events and config-events functions write rejected events to (SendMessage), not a source queue with a redrive policy',
+      'it is the dead-letter queue the usage-events and change-events functions write rejected events to (SendMessage), not a source queue with a redrive policy',
     );
     this.usageEventsFailureQueue = this.deadLetterQueue(
       'UsageEventsFailures',
       'it is the on-failure destination of the usage-events MSK event-source mapping',
     );
-    this.configEventsFailureQueue = this.deadLetterQueue(
-      'ConfigEventsFailures',
-      'it is the on-failure destination of the two config-events MSK event-source mappings',
+    this.changeEventsFailureQueue = this.deadLetterQueue(
+      'ChangeEventsFailures',
+      'it is the on-failure destination of the two change-events MSK event-source mappings',
     );
     this.relayFailureQueue = this.deadLetterQueue(
       'RelayFailures',

@@ -35,11 +35,11 @@ export class Network extends Construct {
   /** usage-events: AWS APIs over HTTPS and the cache port (opened by the cache). */
   readonly usageEventsSecurityGroup: SecurityGroup;
   /**
-   * config-events: the same reach as usage-events, but a group of its own, so the
+   * change-events: the same reach as usage-events, but a group of its own, so the
    * cache's rules, flow logs and ENIs name which function a connection is from,
    * and either function's access can be cut without touching the other's.
    */
-  readonly configEventsSecurityGroup: SecurityGroup;
+  readonly changeEventsSecurityGroup: SecurityGroup;
   /** outbox relay and sweeper: AWS APIs over HTTPS only. */
   readonly outboxSecurityGroup: SecurityGroup;
 
@@ -81,7 +81,7 @@ export class Network extends Construct {
     }
 
     this.usageEventsSecurityGroup = this.httpsOnlySecurityGroup('UsageEventsSg', 'usage-events function');
-    this.configEventsSecurityGroup = this.httpsOnlySecurityGroup('ConfigEventsSg', 'config-events function');
+    this.changeEventsSecurityGroup = this.httpsOnlySecurityGroup('ChangeEventsSg', 'change-events function');
     this.outboxSecurityGroup = this.httpsOnlySecurityGroup('OutboxSg', 'outbox relay and sweeper functions');
 
     // A literal CIDR (the parameter, or the looked-up VPC's) rather than the VPC's CidrBlock token.

@@ -13,7 +13,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FAMILY_EVENT_TYPES, POLICY_UPDATED } from '../../functions/core/config/config-event';
+import { FAMILY_EVENT_TYPES, POLICY_UPDATED } from '../../functions/core/changes/change-event';
 import { REJECTION_REASONS } from '../../functions/core/rejection';
 import { BLOCK_REASONS, THRESHOLD_STATUSES } from '../../functions/core/status-effects';
 import { DIMENSION, METRIC } from '../../functions/runtime/metric-names';
@@ -29,7 +29,7 @@ export interface ObservabilityProps {
   readonly alarmEmail: string | undefined;
   readonly pendingAgeAlarmSeconds: number;
   readonly offsetLagAlarmThreshold: number;
-  readonly configOffsetLagAlarmThreshold: number;
+  readonly changeOffsetLagAlarmThreshold: number;
   /** Where MSK reports each mapping's consumer lag (AWS/Kafka, dimensions from the cluster ARN and the mapping). */
   readonly consumerLag: {
     readonly clusterName: string;
@@ -40,7 +40,7 @@ export interface ObservabilityProps {
   /** The outbox functions are absent in a shadow stack. */
   readonly functions: {
     readonly usageEvents: IFunction;
-    readonly configEvents: IFunction;
+    readonly changeEvents: IFunction;
     readonly outboxRelay: IFunction | undefined;
     readonly outboxSweeper: IFunction | undefined;
   };
@@ -48,7 +48,7 @@ export interface ObservabilityProps {
   readonly queues: {
     readonly rejectedEvents: IQueue;
     readonly usageEventsFailures: IQueue;
-    readonly configEventsFailures: IQueue;
+    readonly changeEventsFailures: IQueue;
     readonly relayFailures: IQueue;
     readonly sweeperScheduleDlq: IQueue;
     readonly notificationDlq: IQueue;
@@ -92,7 +92,7 @@ export class Observability extends Construct {
       defaultInterval: Duration.hours(3),
     });
     this.addSettlementWidgets();
-    this.addConfigWidgets();
+    this.addChangeWidgets();
     this.addOutboxWidgets();
     this.addLambdaWidgets();
     this.addStorageWidgets();
@@ -195,35 +195,35 @@ export class Observability extends Construct {
     );
   }
 
-  private addConfigWidgets(): void {
+  private addChangeWidgets(): void {
     this.dashboard.addWidgets(
-      new TextWidget({ markdown: '## Family and policy changes (config-events)', width: 24, height: 1 }),
+      new TextWidget({ markdown: '## Family and policy changes (change-events)', width: 24, height: 1 }),
       new GraphWidget({
-        title: 'Config events received, stale, skipped',
+        title: 'Change events received, stale, skipped',
         width: 6,
         left: [
-          productMetric(METRIC.configEventsReceived, { label: 'received' }),
-          productMetric(METRIC.configChangesStale, { label: 'stale (not newer than the ledger)' }),
-          productMetric(METRIC.configEventsSkipped, { label: 'skipped (other eventType)' }),
+          productMetric(METRIC.changeEventsReceived, { label: 'received' }),
+          productMetric(METRIC.changesStale, { label: 'stale (not newer than the ledger)' }),
+          productMetric(METRIC.changeEventsSkipped, { label: 'skipped (other eventType)' }),
         ],
       }),
       new GraphWidget({
-        title: 'Config changes applied by event type',
+        title: 'Changes applied by event type',
         width: 6,
         stacked: true,
         left: CONFIG_EVENT_TYPES.map((eventType) =>
-          productMetric(METRIC.configChangesApplied, {
+          productMetric(METRIC.changesApplied, {
             label: eventType,
             dimensions: { [DIMENSION.eventType]: eventType },
           }),
         ),
       }),
       new GraphWidget({
-        title: 'Config events rejected by reason (to the DLQ)',
+        title: 'Change events rejected by reason (to the DLQ)',
         width: 6,
         stacked: true,
         left: REJECTION_REASONS.map((reason) =>
-          productMetric(METRIC.configEventsRejected, {
+          productMetric(METRIC.changeEventsRejected, {
             label: reason,
             dimensions: { [DIMENSION.reason]: reason },
           }),
@@ -233,7 +233,7 @@ export class Observability extends Construct {
         // Redis catches up on the family's next settlement (its period state is reloaded), so this is not an alarm.
         title: 'Changes committed while Redis could not follow',
         width: 6,
-        left: [productMetric(METRIC.configRedisNotUpdated, { label: 'Redis not updated' })],
+        left: [productMetric(METRIC.changesRedisNotUpdated, { label: 'Redis not updated' })],
       }),
       new GraphWidget({
         // A policy change can arrive before its member or family (two topics, no order between them): held,
@@ -241,7 +241,7 @@ export class Observability extends Construct {
         title: 'Policy changes held for their member or family',
         width: 6,
         left: [
-          productMetric(METRIC.configChangesHeld, { label: 'held' }),
+          productMetric(METRIC.changesHeld, { label: 'held' }),
           productMetric(METRIC.heldChangesReleased, { label: 'applied once the member appeared' }),
           productMetric(METRIC.heldChangesExpired, { label: 'expired (dead-lettered)' }),
         ],
@@ -307,12 +307,12 @@ export class Observability extends Construct {
         ],
       }),
       new GraphWidget({
-        title: 'Offset lag of config-events (records behind)',
+        title: 'Offset lag of change-events (records behind)',
         width: 12,
         left: [
           sumOffsetLag(clusterName, policyUpdated, ONE_MINUTE, `MSK SumOffsetLag (${policyUpdated.topic})`),
           sumOffsetLag(clusterName, familyUpdated, ONE_MINUTE, `MSK SumOffsetLag (${familyUpdated.topic})`),
-          this.props.functions.configEvents.metric('OffsetLag', {
+          this.props.functions.changeEvents.metric('OffsetLag', {
             statistic: Stats.MAXIMUM,
             period: ONE_MINUTE,
             label: 'Lambda OffsetLag (function metric, both topics)',

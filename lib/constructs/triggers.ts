@@ -16,21 +16,21 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
-import { OUTBOX_STATUS } from '../../functions/core/outbox';
+import { OUTBOX_STATUS } from '../../functions/core/outbox/item';
 import { type KafkaSubscription, type MskConfig, mskResourceArns } from '../config';
 
 export interface TriggersProps {
   readonly msk: MskConfig;
   readonly usageEvents: IFunction;
   readonly usageEventsFailureQueue: IQueue;
-  readonly configEvents: IFunction;
+  readonly changeEvents: IFunction;
   /**
-   * Not the usage-events queue: a skipped config batch leaves families' members,
+   * Not the usage-events queue: a skipped change batch leaves families' members,
    * quotas or policies behind the producer's (every later usage decision of those
-   * families is affected), it is replayed from other topics, and config-events'
+   * families is affected), it is replayed from other topics, and change-events'
    * role then never writes into usage-events' queue.
    */
-  readonly configEventsFailureQueue: IQueue;
+  readonly changeEventsFailureQueue: IQueue;
   /** With the sweeper, absent in a shadow stack: then nothing triggers either. */
   readonly outboxRelay: IFunction | undefined;
   readonly outbox: ITable;
@@ -73,7 +73,7 @@ export function pendingOutboxFilters(): Array<Record<string, unknown>> {
 
 /**
  * What invokes the functions: the MSK event-source mappings (IAM auth), one
- * for usage events and one per config topic, the outbox stream mapping with its
+ * for usage events and one per change topic, the outbox stream mapping with its
  * pending-record filter, and the sweeper's EventBridge Scheduler schedule with
  * the sweeper's asynchronous invocation settings.
  */
@@ -92,7 +92,7 @@ export class Triggers extends Construct {
     super(scope, id);
     const { msk } = props;
     const usage = { topic: msk.topic, consumerGroup: msk.consumerGroup };
-    const { policy, family } = msk.configTopics;
+    const { policy, family } = msk.changeTopics;
     // A construct id makes the logical id: a new id for this one would replace the deployed mapping.
     this.mskMapping = msk.usageMapping
       ? this.mskEventSource('UsageEventsFromMsk', props.usageEvents, usage, {
@@ -101,31 +101,31 @@ export class Triggers extends Construct {
           pollers: { minimumPollers: msk.pollers, maximumPollers: msk.pollers },
         })
       : undefined;
-    // Config changes are versioned by their timestamp and a replayed one is stale, so reading what the topics
+    // Changes are versioned by their timestamp and a replayed one is stale, so reading what the topics
     // hold costs nothing, while starting at LATEST could miss a change sent while the mapping is being created.
     const config = {
-      failureQueue: props.configEventsFailureQueue,
+      failureQueue: props.changeEventsFailureQueue,
       startingPosition: { position: 'TRIM_HORIZON' } as const,
       pollers: {
-        minimumPollers: msk.configPollers,
-        maximumPollers: msk.configPollers,
-        pollerGroupName: msk.configPollerGroup,
+        minimumPollers: msk.changePollers,
+        maximumPollers: msk.changePollers,
+        pollerGroupName: msk.changePollerGroup,
       },
     };
     this.policyUpdatedMapping = this.mskEventSource(
       'PolicyUpdatedFromMsk',
-      props.configEvents,
+      props.changeEvents,
       policy,
       config,
     );
     this.familyUpdatedMapping = this.mskEventSource(
       'FamilyUpdatedFromMsk',
-      props.configEvents,
+      props.changeEvents,
       family,
       config,
     );
     this.grantMskRead(props.usageEvents, msk.clusterArn, [usage]);
-    this.grantMskRead(props.configEvents, msk.clusterArn, [policy, family]);
+    this.grantMskRead(props.changeEvents, msk.clusterArn, [policy, family]);
     this.warnAboutMskSettings(msk);
     if (props.outboxRelay) this.outboxStream(props.outboxRelay, props);
     this.sweeperSchedule = props.outboxSweeper

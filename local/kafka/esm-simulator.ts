@@ -1,6 +1,6 @@
+import { toMskRecord } from '../../functions/adapters/kafka/msk-event';
 import type { MskRecord } from '../../functions/core/kafka-record';
 import { EventSourceMapping, type MappingOptions, type MskInvoker } from './event-source-mapping';
-import { toMskRecord } from './msk-event';
 import { partitionFor } from './partitioner';
 import type { RecordSource } from './record-source';
 

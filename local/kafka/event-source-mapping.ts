@@ -1,5 +1,5 @@
+import { type EventSourceIdentity, toMskEvent } from '../../functions/adapters/kafka/msk-event';
 import type { MskEvent, MskRecord } from '../../functions/core/kafka-record';
-import { type EventSourceIdentity, toMskEvent } from './msk-event';
 import type { RecordSource } from './record-source';
 
 export interface KafkaBatchResponse {

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { FAMILY_EVENT_TYPES, POLICY_UPDATED } from '../../functions/core/config/config-event';
+import { FAMILY_EVENT_TYPES, POLICY_UPDATED } from '../../functions/core/changes/change-event';
 import type { MskEvent } from '../../functions/core/kafka-record';
 import type { KafkaBatchResponse } from './event-source-mapping';
 
@@ -45,8 +45,8 @@ const route = (
 /** The event source mappings a local run starts: one per consumed topic, each invoking its own handler. */
 export const MAPPINGS: readonly MappingRoute[] = [
   route(USAGE_EVENTS_TOPIC, 'usage-events', () => import('../../functions/usage-events/handler')),
-  route(POLICY_UPDATED_TOPIC, 'config-events', () => import('../../functions/config-events/handler')),
-  route(FAMILY_UPDATED_TOPIC, 'config-events', () => import('../../functions/config-events/handler')),
+  route(POLICY_UPDATED_TOPIC, 'change-events', () => import('../../functions/change-events/handler')),
+  route(FAMILY_UPDATED_TOPIC, 'change-events', () => import('../../functions/change-events/handler')),
 ];
 
 /** The topic an event goes to, by its eventType: policy and family events have their own. */

@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { USAGE_UPDATED, type UsageSnapshot } from '../../functions/core/usage-snapshot';
+import { USAGE_UPDATED, type UsageSnapshot } from '../../functions/core/snapshots/usage-snapshot';
 import type { LocalService } from './dynamodb-local';
 
 export interface SinkEntry {

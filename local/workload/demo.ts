@@ -1,5 +1,5 @@
 import { localParts, zonedToEpoch } from '../../functions/core/time';
-import { generateConfigEvents } from './config-events';
+import { generateChangeEvents } from './change-events';
 import { DEMO_WORKLOAD, generateWorkload, type TimeSpan, type WorkloadFamily } from './generate';
 import { seededRandom } from './random';
 import { type TimelineEvent, timelineOfWorkload } from './timeline';
@@ -51,7 +51,7 @@ export function demoWorkload(options: DemoOptions, nowMs: number): Demo {
     nowMs: eventTimes.toMs,
     eventTimes,
   });
-  const changes = generateConfigEvents(
+  const changes = generateChangeEvents(
     seededRandom(options.seed + 1),
     generated.families,
     Math.round(options.events * CONFIG_EVENTS_PER_USAGE_EVENT),

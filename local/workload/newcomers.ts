@@ -1,4 +1,4 @@
-import type { GeneratedConfigEvent } from './config-events';
+import type { GeneratedChangeEvent } from './change-events';
 import type { GeneratedEvent, WorkloadFamily } from './generate';
 import type { Random } from './random';
 
@@ -15,8 +15,8 @@ export function generateNewcomers(
   families: ReadonlyArray<WorkloadFamily>,
   count: number,
   options: { readonly nowMs: number; readonly seed: number; readonly usagePerNewcomer: number },
-): { readonly changes: GeneratedConfigEvent[]; readonly usage: GeneratedEvent[] } {
-  const changes: GeneratedConfigEvent[] = [];
+): { readonly changes: GeneratedChangeEvent[]; readonly usage: GeneratedEvent[] } {
+  const changes: GeneratedChangeEvent[] = [];
   const usage: GeneratedEvent[] = [];
   for (let n = 0; n < count; n++) {
     const family = random.pick(families);

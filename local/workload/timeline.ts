@@ -1,6 +1,6 @@
 import type { ProducedEvent } from '../kafka/local-kafka';
 import { topicOfEventType, USAGE_EVENTS_TOPIC } from '../kafka/topics';
-import type { GeneratedConfigEvent } from './config-events';
+import type { GeneratedChangeEvent } from './change-events';
 import type { GeneratedEvent } from './generate';
 
 /** An event of a run's input, in the order it was published, with the topic it goes to. */
@@ -34,14 +34,14 @@ export function timelineOfLines(lines: ReadonlyArray<string>): TimelineEvent[] {
 /** The generated usage stream with the generated family and policy changes spread evenly through it. */
 export function timelineOfWorkload(
   usage: ReadonlyArray<GeneratedEvent>,
-  changes: ReadonlyArray<GeneratedConfigEvent>,
+  changes: ReadonlyArray<GeneratedChangeEvent>,
 ): TimelineEvent[] {
   const timeline: TimelineEvent[] = [];
   const every = usage.length / (changes.length + 1);
   let next = 0;
   for (const [i, event] of usage.entries()) {
     while (next < changes.length && i >= Math.round((next + 1) * every)) {
-      const change = changes[next++] as GeneratedConfigEvent;
+      const change = changes[next++] as GeneratedChangeEvent;
       timeline.push({ topic: change.topic, key: change.key, value: change.value });
     }
     timeline.push({ topic: USAGE_EVENTS_TOPIC, key: event.key, value: event.value });

@@ -10,7 +10,7 @@ export type CrashPoint =
   | 'after-transaction'
   | 'before-confirm'
   | 'before-returning'
-  | 'before-config-redis'
+  | 'before-change-redis'
   | 'after-publish';
 
 export class SimulatedCrash extends Error {

@@ -1,8 +1,8 @@
-import type { ConfigChange } from '../../functions/core/config/config-event';
-import type { PolicyValue } from '../../functions/core/config/policy-keys';
+import type { Change } from '../../functions/core/changes/change-event';
+import type { PolicyValue } from '../../functions/core/changes/policy-keys';
 import type { MskRecord } from '../../functions/core/kafka-record';
 import type { DeadLetter } from '../../functions/core/ports';
-import type { CommittedChange } from '../helpers/recording-config-store';
+import type { CommittedChange } from '../helpers/recording-change-store';
 import {
   type ModelEvent,
   type ModelPeriodStart,
@@ -13,7 +13,7 @@ import {
 
 /** A family or policy change the ledger committed during the run, and where it falls. */
 export interface AppliedChange {
-  readonly change: ConfigChange;
+  readonly change: Change;
   readonly familyId: number | null;
   /** The version of each live period the change produced: it precedes decisions made at it or later. */
   readonly versions: ReadonlyMap<string, number>;

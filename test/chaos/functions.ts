@@ -1,19 +1,19 @@
 import type { Context } from 'aws-lambda';
-import { DynamoConfigStore } from '../../functions/adapters/dynamodb/config-store';
+import { DynamoChangeStore } from '../../functions/adapters/dynamodb/change-store';
 import type { DynamoLedger } from '../../functions/adapters/dynamodb/ledger';
 import type { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
-import { createConfigEventsHandler } from '../../functions/config-events/config-events-handler';
-import { createConfigDeps } from '../../functions/config-events/dependencies';
-import type { ConfigBatchDeps } from '../../functions/core/config/apply-batch';
-import type { ConfigCache } from '../../functions/core/config/ports';
-import type { SettlementDeps } from '../../functions/core/settle-batch';
+import { createChangeEventsHandler } from '../../functions/change-events/change-events-handler';
+import { createChangeDeps } from '../../functions/change-events/dependencies';
+import type { ChangeBatchDeps } from '../../functions/core/changes/apply-batch';
+import type { ChangeCache } from '../../functions/core/changes/ports';
+import type { SettlementDeps } from '../../functions/core/settlement/settle-batch';
 import { createOutboxRelayHandler } from '../../functions/outbox-relay/outbox-relay-handler';
 import { createOutboxSweeperHandler } from '../../functions/outbox-sweeper/outbox-sweeper-handler';
 import { createObservability } from '../../functions/runtime/observability';
 import { createOutboxDeps } from '../../functions/runtime/outbox-dependencies';
 import { createSettlementDeps } from '../../functions/usage-events/dependencies';
 import { createUsageEventsHandler } from '../../functions/usage-events/usage-events-handler';
-import { recordingConfigStore } from '../helpers/recording-config-store';
+import { recordingChangeStore } from '../helpers/recording-change-store';
 import { behindSwitch, CrashSwitch } from './crash-switch';
 import { type AppliedChange, appliedChangeOf } from './decision-oracle';
 import type { RedisChaos } from './redis-chaos';
@@ -31,7 +31,7 @@ const silent = { warn: () => {}, error: () => {} };
 export function chaosFunctions(services: ChaosServices, chaos: () => RedisChaos) {
   const { config, redis, doc } = services;
   const appliedChanges: AppliedChange[] = [];
-  const changeStore = recordingConfigStore(new DynamoConfigStore(doc, config.tables), (c) =>
+  const changeStore = recordingChangeStore(new DynamoChangeStore(doc, config.tables), (c) =>
     appliedChanges.push(appliedChangeOf(c)),
   );
 
@@ -53,17 +53,17 @@ export function chaosFunctions(services: ChaosServices, chaos: () => RedisChaos)
   };
   const usageEvents = createUsageEventsHandler(settlement, createObservability('chaos-usage-events'));
 
-  // Family and policy changes, through the config-events function; it can die after the ledger committed.
+  // Family and policy changes, through the change-events function; it can die after the ledger committed.
   const changeSwitch = new CrashSwitch();
-  const shippedChanges = createConfigDeps(config, redis, silent, { doc });
-  const changes: ConfigBatchDeps = {
+  const shippedChanges = createChangeDeps(config, redis, silent, { doc });
+  const changes: ChangeBatchDeps = {
     ...shippedChanges,
     store: changeStore,
-    cache: behindSwitch(shippedChanges.cache as ConfigCache, changeSwitch, {
-      applyConfig: { before: 'before-config-redis' },
+    cache: behindSwitch(shippedChanges.cache as ChangeCache, changeSwitch, {
+      applyChange: { before: 'before-change-redis' },
     }),
   };
-  const changeEvents = createConfigEventsHandler(changes, createObservability('chaos-config-events'));
+  const changeEvents = createChangeEventsHandler(changes, createObservability('chaos-change-events'));
 
   const outboxSwitch = new CrashSwitch();
   const outbox = createOutboxDeps(config, silent);

@@ -5,9 +5,9 @@ import { DynamoLedger } from '../../functions/adapters/dynamodb/ledger';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
 import { readPeriodUsage } from '../../functions/adapters/dynamodb/period-usage';
 import { drainDeadLetters } from '../../functions/adapters/sqs/dead-letter-drain';
-import type { HeldChange } from '../../functions/core/config/held-changes';
+import type { HeldChange } from '../../functions/core/changes/held-changes';
 import { decodeBase64Utf8, type MskRecord } from '../../functions/core/kafka-record';
-import { OUTBOX_STATUS } from '../../functions/core/outbox';
+import { OUTBOX_STATUS } from '../../functions/core/outbox/item';
 import type { DeadLetter } from '../../functions/core/ports';
 import { REJECTION_REASONS } from '../../functions/core/rejection';
 import { periodOf, shiftPeriod } from '../../functions/core/time';
@@ -29,8 +29,8 @@ export const INVARIANTS = [
   'published id = one outbox item',
   'rejected event in DLQ with reason',
   'received = settled+rejected+skipped+dup',
-  'config change: applied once, or stale, or rejected',
-  'config notification = reference model',
+  'change: applied once, or stale, or rejected',
+  'change notification = reference model',
 ] as const;
 
 export type Invariant = (typeof INVARIANTS)[number];
@@ -185,7 +185,7 @@ export async function checkInvariants(world: World): Promise<Verdict> {
   for (const m of oracle.decisionMismatches) violate('decision = reference model', m);
   for (const m of oracle.rejectionMismatches) violate('rejection = reference model', m);
   for (const m of oracle.orderViolations) violate('settled in delivery order', m);
-  for (const m of oracle.notificationMismatches) violate('config notification = reference model', m);
+  for (const m of oracle.notificationMismatches) violate('change notification = reference model', m);
   const held = new Map<string, HeldChange>();
   const members = new Set<string>();
   const store = new DynamoHeldChanges(world.doc, world.tables.ledger);
@@ -195,8 +195,8 @@ export async function checkInvariants(world: World): Promise<Verdict> {
     for (const m of (await ledger.loadDirectory(familyId)).members)
       members.add(`${familyId}:${m.customerId}`);
   }
-  for (const m of checkConfigOutcomes(world, letters, held, members)) {
-    violate('config change: applied once, or stale, or rejected', m);
+  for (const m of checkChangeOutcomes(world, letters, held, members)) {
+    violate('change: applied once, or stale, or rejected', m);
   }
 
   // Every owed notification has exactly one outbox item (keyed by its id) and it was sent.
@@ -259,7 +259,7 @@ export async function checkInvariants(world: World): Promise<Verdict> {
   };
 }
 
-interface ConfigEnvelope {
+interface ChangeEnvelope {
   readonly eventId?: string;
   readonly eventType?: string;
   readonly timestamp?: string;
@@ -271,8 +271,8 @@ interface ConfigEnvelope {
   };
 }
 
-/** The value a config event changes; events of one value are ordered by (timestamp, eventId). */
-function changedValue(e: ConfigEnvelope): string {
+/** The value a change event changes; events of one value are ordered by (timestamp, eventId). */
+function changedValue(e: ChangeEnvelope): string {
   const p = e.payload ?? {};
   if (e.eventType === 'POLICY_UPDATED')
     return `policy:${p.familyId}:${p.targetCustomerId ?? 'F'}:${p.policyKey}`;
@@ -287,7 +287,7 @@ function changedValue(e: ConfigEnvelope): string {
  * for a member who is not in the family now. Judged from the records and
  * what the run committed, not from the function's own counters.
  */
-function checkConfigOutcomes(
+function checkChangeOutcomes(
   world: World,
   letters: ReadonlyArray<DeadLetter>,
   held: ReadonlyMap<string, HeldChange>,
@@ -302,9 +302,9 @@ function checkConfigOutcomes(
     if (count > 1) problems.push(`${eventId} applied ${count} times`);
   }
   const newestApplied = new Map<string, string>();
-  const versionOf = (e: ConfigEnvelope) => `${Date.parse(String(e.timestamp))}#${e.eventId}`;
-  const records = Object.values(world.configTopics).flatMap((t) => t.logs.flat());
-  const envelopes = records.map((r) => ({ record: r, envelope: envelopeOf(r) as ConfigEnvelope }));
+  const versionOf = (e: ChangeEnvelope) => `${Date.parse(String(e.timestamp))}#${e.eventId}`;
+  const records = Object.values(world.changeTopics).flatMap((t) => t.logs.flat());
+  const envelopes = records.map((r) => ({ record: r, envelope: envelopeOf(r) as ChangeEnvelope }));
   for (const { envelope } of envelopes) {
     if (!appliedCount.has(String(envelope.eventId))) continue;
     const value = changedValue(envelope);

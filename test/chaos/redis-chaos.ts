@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { DynamoLedger } from '../../functions/adapters/dynamodb/ledger';
 import type { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
+import type { RedisBreaker } from '../../functions/core/degraded/redis-breaker';
 import { TransientError } from '../../functions/core/errors';
-import type { RedisBreaker } from '../../functions/core/redis-breaker';
 import type { RestartableRedis } from '../../local/services/redis-server';
 import type { seededRandom } from '../../local/workload/random';
 import type { OutagePoint, RedisFault, Scenario } from './scenarios';

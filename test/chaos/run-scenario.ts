@@ -1,4 +1,4 @@
-import { OUTBOX_STATUS } from '../../functions/core/outbox';
+import { OUTBOX_STATUS } from '../../functions/core/outbox/item';
 import { countOutbox } from '../../local/summary';
 import { checkInvariants, type Verdict } from './invariants';
 import type { Scenario } from './scenarios';
@@ -38,7 +38,7 @@ export async function runScenario(
         f.eventBridge +
         f.duplicates +
         f.memberRemovals +
-        f.lateConfigEvents +
+        f.lateChanges +
         world.outboxCrashes(),
       seconds: Math.round((Date.now() - started) / 100) / 10,
       outboxErrors: world.outboxErrors.length,

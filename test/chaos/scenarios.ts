@@ -73,7 +73,7 @@ export interface Scenario {
   /** A member of this many families leaves a third into the run, and Redis does not follow. */
   readonly memberRemovals?: number;
   /** Policy and family events published while usage flows. */
-  readonly configEvents?: {
+  readonly changeEvents?: {
     /** How many per usage event. */
     readonly perUsageEvent: number;
     /** Share carrying an older timestamp than an earlier change of the same value (stale). */
@@ -171,14 +171,14 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
     name: 'Redis back with an older copy (replica promoted)',
     redis: { faults: ['outage-stale'], probability: 0.5, downMs: OUTAGE_MS },
   },
-  { name: 'policy and family events, some late', configEvents: { perUsageEvent: 0.05, staleShare: 0.2 } },
+  { name: 'policy and family events, some late', changeEvents: { perUsageEvent: 0.05, staleShare: 0.2 } },
   {
-    name: 'config applied, then crash before Redis follows',
-    configEvents: { perUsageEvent: 0.05, staleShare: 0.1, crashProbability: 0.4, redeliveryProbability: 0.2 },
+    name: 'a change applied, then a crash before Redis follows',
+    changeEvents: { perUsageEvent: 0.05, staleShare: 0.1, crashProbability: 0.4, redeliveryProbability: 0.2 },
   },
   {
-    name: 'config events while Redis loses states',
-    configEvents: { perUsageEvent: 0.05, staleShare: 0.1 },
+    name: 'change events while Redis loses states',
+    changeEvents: { perUsageEvent: 0.05, staleShare: 0.1 },
     redis: { faults: ['drop-period-states', 'lose-data', 'stale-replica'], probability: 0.3 },
     crash: { points: USAGE_EVENT_CRASH_POINTS, probability: 0.1 },
   },
@@ -194,11 +194,11 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
     memberRemovals: 12,
     previousPeriodShare: 0.2,
     olderPeriodShare: 0.2,
-    configEvents: { perUsageEvent: 0.03, staleShare: 0.1 },
+    changeEvents: { perUsageEvent: 0.03, staleShare: 0.1 },
   },
   {
     name: 'policies that arrive before their member',
-    configEvents: { perUsageEvent: 0.02, staleShare: 0.1, newcomers: 8, redeliveryProbability: 0.2 },
+    changeEvents: { perUsageEvent: 0.02, staleShare: 0.1, newcomers: 8, redeliveryProbability: 0.2 },
     crash: { points: USAGE_EVENT_CRASH_POINTS, probability: 0.1 },
   },
   {
@@ -231,7 +231,7 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
     outboxCrashProbability: 0.1,
     previousPeriodShare: 0.2,
     memberRemovals: 6,
-    configEvents: { perUsageEvent: 0.03, staleShare: 0.1, crashProbability: 0.2, redeliveryProbability: 0.1 },
+    changeEvents: { perUsageEvent: 0.03, staleShare: 0.1, crashProbability: 0.2, redeliveryProbability: 0.1 },
   },
 ];
 

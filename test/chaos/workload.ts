@@ -1,7 +1,7 @@
 import { FamilyStore } from '../../functions/adapters/dynamodb/family-store';
-import { notificationIdFor } from '../../functions/core/outbox';
+import { notificationIdFor } from '../../functions/core/outbox/item';
 import { SimulatedTopic } from '../../local/kafka/esm-simulator';
-import { generateConfigEvents } from '../../local/workload/config-events';
+import { generateChangeEvents } from '../../local/workload/change-events';
 import { DEMO_WORKLOAD, type GeneratedEvent, generateWorkload } from '../../local/workload/generate';
 import { generateNewcomers } from '../../local/workload/newcomers';
 import { seededRandom } from '../../local/workload/random';
@@ -40,20 +40,20 @@ export async function produceWorkload(
   for (const family of workload.families) familyIds.push((await familyStore.putFamily(family)).familyId);
 
   const topic = new SimulatedTopic('usage-events', options.partitions);
-  const configTopics = {
+  const changeTopics = {
     'policy-updated': new SimulatedTopic('policy-updated', options.partitions),
     'family-updated': new SimulatedTopic('family-updated', options.partitions),
   };
   let lateChanges = 0;
-  const changes = scenario.configEvents;
+  const changes = scenario.changeEvents;
   if (changes) {
     const count = Math.max(1, Math.round(options.events * changes.perUsageEvent));
-    const generated = generateConfigEvents(seededRandom(options.seed + 7), workload.families, count, {
+    const generated = generateChangeEvents(seededRandom(options.seed + 7), workload.families, count, {
       nowMs,
       staleShare: changes.staleShare,
       seed: options.seed,
     });
-    for (const c of generated) configTopics[c.topic].produce(c.key, c.value);
+    for (const c of generated) changeTopics[c.topic].produce(c.key, c.value);
     lateChanges = generated.filter((c) => c.late).length;
   }
   const usage: GeneratedEvent[] = [...workload.events];
@@ -68,7 +68,7 @@ export async function produceWorkload(
         usagePerNewcomer: 6,
       },
     );
-    for (const c of newcomers.changes) configTopics[c.topic].produce(c.key, c.value);
+    for (const c of newcomers.changes) changeTopics[c.topic].produce(c.key, c.value);
     // Spread through the stream, so a newcomer uses data before its join is applied and after.
     for (const e of newcomers.usage) usage.splice(random.int(0, usage.length), 0, e);
     lateChanges += newcomers.changes.length / 2;
@@ -93,7 +93,7 @@ export async function produceWorkload(
     families: workload.families,
     familyIds,
     topic,
-    configTopics,
+    changeTopics,
     kinds,
     lateChanges,
     failingIds,

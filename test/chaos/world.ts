@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
-import { applyConfigChange } from '../../functions/core/config/apply-change';
-import { versionOf } from '../../functions/core/config/version';
+import { applyChange } from '../../functions/core/changes/apply-change';
+import { versionOf } from '../../functions/core/changes/version';
 import type { MskEvent } from '../../functions/core/kafka-record';
 import { SimulatedEventSourceMapping } from '../../local/kafka/esm-simulator';
 import { localContext, startDeliveryLoop } from '../../local/outbox/delivery-loop';
@@ -38,7 +38,7 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
     duplicates: 0,
     outboxCrashes: 0,
     memberRemovals: 0,
-    lateConfigEvents: 0,
+    lateChanges: 0,
   };
   const stoppers: Stoppers = [];
   try {
@@ -58,7 +58,7 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
     });
     const fns = chaosFunctions(services, () => chaos);
     const work = await produceWorkload(scenario, options, services, random);
-    faults.lateConfigEvents = work.lateChanges;
+    faults.lateChanges = work.lateChanges;
 
     const outboxErrors: unknown[] = [];
     const delivery = await startOutboxDelivery(
@@ -76,7 +76,7 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       const ledgerOnly = {
         ...fns.changes,
         cache: {
-          applyConfig: async () => {
+          applyChange: async () => {
             throw new Error('Redis did not follow');
           },
         },
@@ -88,7 +88,7 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
         const customerId = (family.members[1] as { customerId: number }).customerId;
         const timestampMs = Date.now();
         const eventId = `leave-${family.familyId}-${customerId}`;
-        const outcome = await applyConfigChange(
+        const outcome = await applyChange(
           {
             kind: 'member-left',
             eventId,
@@ -107,21 +107,21 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
 
     // Changes go a small batch at a time between usage batches, so they land all through the run.
     const invokeChanges = async (event: MskEvent) => {
-      const plan = scenario.configEvents;
+      const plan = scenario.changeEvents;
       const crash =
         plan?.crashProbability && random.chance(plan.crashProbability)
-          ? { point: 'before-config-redis' as CrashPoint, countdown: 1 }
+          ? { point: 'before-change-redis' as CrashPoint, countdown: 1 }
           : null;
       const response = await fns.changeSwitch.run(crash, () =>
-        fns.changeEvents(event, localContext('config-events', 300_000)),
+        fns.changeEvents(event, localContext('change-events', 300_000)),
       );
       if (plan?.redeliveryProbability && random.chance(plan.redeliveryProbability)) {
         faults.duplicates++;
-        await fns.changeEvents(event, localContext('config-events', 300_000));
+        await fns.changeEvents(event, localContext('change-events', 300_000));
       }
       return response;
     };
-    const changeMappings = Object.values(work.configTopics).map(
+    const changeMappings = Object.values(work.changeTopics).map(
       (t) =>
         new SimulatedEventSourceMapping(t, invokeChanges, {
           batchSize: 3,
@@ -234,7 +234,7 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
       delivery,
       families: work.families,
       appliedChanges: fns.appliedChanges,
-      configTopics: work.configTopics,
+      changeTopics: work.changeTopics,
       config: services.config,
       stop: async () => {
         for (const stop of stoppers.reverse()) await stop().catch(() => undefined);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplayReport } from '../../cli/dlq-replay';
-import { expireHeldChanges } from '../../functions/core/config/held-changes';
+import { expireHeldChanges } from '../../functions/core/changes/held-changes';
 import { ENV } from '../../functions/runtime/env';
-import { configRecord, mskEvent, mskRecord, policyUpdated, usage } from '../helpers/msk';
+import { changeRecord, mskEvent, mskRecord, policyUpdated, usage } from '../helpers/msk';
 import { type CliEnv, currentPeriod, MB, nextFamilyId, startCliEnv } from './support/cli-env';
 
 let env: CliEnv;
@@ -76,18 +76,18 @@ describe('dlq list and replay', () => {
     });
   });
 
-  it('replays a rejected policy event through the config path, not as a usage event', async () => {
+  it('replays a rejected policy event through the change path, not as a usage event', async () => {
     const familyId = nextFamilyId();
     const family = { familyId, quotaBytes: 100 * MB, members: [{ customerId: 51 }] };
     await env.cliJson(['family', 'put', '--file', await env.file(family)]);
     const block = policyUpdated(`dlq-${familyId}-block`, { familyId, customerId: 52 }, 'BLOCK:ACCESS', '1');
-    expect(await env.applyConfig(mskEvent([configRecord(block)]))).toEqual({ batchItemFailures: [] });
+    expect(await env.applyChange(mskEvent([changeRecord(block)]))).toEqual({ batchItemFailures: [] });
     // It waited for customer 52 to join, in vain: its wait ran out and it went to the dead-letter queue.
     await expireHeldChanges({
-      held: env.configDeps.held,
-      deadLetters: env.configDeps.deadLetters,
+      held: env.changeDeps.held,
+      deadLetters: env.changeDeps.deadLetters,
       clock: { now: () => Date.now() + env.config.heldChanges.waitMs + 1_000 },
-      retry: env.configDeps.retry,
+      retry: env.changeDeps.retry,
       log: { warn: () => {} },
     });
     await env.cliJson([

@@ -5,7 +5,7 @@ import {
   OUTBOX_STATUS,
   type OutboxItem,
   type OutboxStatus,
-} from '../../functions/core/outbox';
+} from '../../functions/core/outbox/item';
 import { type CliEnv, currentPeriod, startCliEnv } from './support/cli-env';
 
 let env: CliEnv;

@@ -1,10 +1,10 @@
 import type { RedisClient } from '../../functions/adapters/redis/client';
 import type { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
-import type { Decision, LaneReply } from '../../functions/core/decision';
 import { NO_POLICY, type PeriodSnapshot, policySchema } from '../../functions/core/family';
-import type { DecideContext } from '../../functions/core/ports';
+import type { Decision, LaneReply } from '../../functions/core/settlement/decision';
+import type { DecideContext } from '../../functions/core/settlement/ports';
+import type { UsageEvent } from '../../functions/core/settlement/usage-event';
 import { periodOf, periodStart } from '../../functions/core/time';
-import type { UsageEvent } from '../../functions/core/usage-event';
 import { usageEvent, ZONE } from '../helpers/usage-event-factory';
 
 // Redis state of a period expires after the period, so the scenario runs in the current one.

@@ -1,6 +1,7 @@
 import { type MemberPolicy, NO_POLICY, type PeriodSnapshot } from '../../functions/core/family';
-import type { CommitOutcome, CommitResult, CommitUnit, DeadLetter, Ledger } from '../../functions/core/ports';
-import type { LedgerFate } from '../../functions/core/settlement';
+import type { DeadLetter } from '../../functions/core/ports';
+import type { CommitOutcome, CommitResult, CommitUnit, Ledger } from '../../functions/core/settlement/ports';
+import type { LedgerFate } from '../../functions/core/settlement/records';
 
 interface MemoryPeriod {
   version: number;

@@ -69,10 +69,10 @@ export function usage(
 
 export const POLICY_TOPIC = 'policy-updated';
 export const FAMILY_TOPIC = 'family-updated';
-let configOffset = 0;
+let changeOffset = 0;
 
 /** A policy or family event as its topic carries it; keyed by its familyId (null for a global policy). */
-export function configRecord(
+export function changeRecord(
   value: { payload?: { familyId?: number | null } } | string,
   partition = 0,
 ): MskRecord {
@@ -81,7 +81,7 @@ export function configRecord(
     typeof value === 'string' ? '' : String((value as { eventType?: unknown }).eventType ?? '');
   const familyId = typeof value === 'string' ? null : value.payload?.familyId;
   return {
-    ...mskRecord(partition, ++configOffset, body, {
+    ...mskRecord(partition, ++changeOffset, body, {
       raw: true,
       key: familyId == null ? null : String(familyId),
     }),

@@ -1,5 +1,5 @@
-import type { LaneReply } from '../../functions/core/decision';
-import type { LaneEvent, OwnedPending, UsageCache } from '../../functions/core/ports';
+import type { LaneReply } from '../../functions/core/settlement/decision';
+import type { LaneEvent, OwnedPending, UsageCache } from '../../functions/core/settlement/ports';
 
 /**
  * A usage cache whose successive lane calls count as rounds of one lane, as

@@ -7,12 +7,12 @@ import { DynamoLedger } from '../../functions/adapters/dynamodb/ledger';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
 import type { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
 import { drainDeadLetters } from '../../functions/adapters/sqs/dead-letter-drain';
-import { createConfigEventsHandler } from '../../functions/config-events/config-events-handler';
-import { createConfigDeps } from '../../functions/config-events/dependencies';
-import type { ConfigBatchDeps } from '../../functions/core/config/apply-batch';
+import { createChangeEventsHandler } from '../../functions/change-events/change-events-handler';
+import { createChangeDeps } from '../../functions/change-events/dependencies';
+import type { ChangeBatchDeps } from '../../functions/core/changes/apply-batch';
 import type { MskEvent } from '../../functions/core/kafka-record';
 import type { DeadLetter } from '../../functions/core/ports';
-import type { SettlementDeps } from '../../functions/core/settle-batch';
+import type { SettlementDeps } from '../../functions/core/settlement/settle-batch';
 import { loadConfig } from '../../functions/runtime/config';
 import { ENV } from '../../functions/runtime/env';
 import { createObservability } from '../../functions/runtime/observability';
@@ -79,9 +79,9 @@ export async function startSettlementEnv(label: string) {
     const handler = createUsageEventsHandler(deps, observability, options);
     return (event: MskEvent) => handler(event, lambdaContext());
   };
-  const configDeps = createConfigDeps(config, redis.redis, observability.logger);
-  const configHandlerWith = (deps: ConfigBatchDeps) => {
-    const handler = createConfigEventsHandler(deps, observability);
+  const changeDeps = createChangeDeps(config, redis.redis, observability.logger);
+  const changeHandlerWith = (deps: ChangeBatchDeps) => {
+    const handler = createChangeEventsHandler(deps, observability);
     return (event: MskEvent) => handler(event, lambdaContext());
   };
 
@@ -96,10 +96,10 @@ export async function startSettlementEnv(label: string) {
     cache: baseDeps.cache as RedisUsageCache,
     invoke: handlerWith(baseDeps),
     handlerWith,
-    configDeps,
-    /** The config-events function: policy-updated and family-updated records. */
-    applyConfig: configHandlerWith(configDeps),
-    configHandlerWith,
+    changeDeps,
+    /** The change-events function: policy-updated and family-updated records. */
+    applyChange: changeHandlerWith(changeDeps),
+    changeHandlerWith,
     drainDeadLetters(): Promise<DeadLetter[]> {
       return drainDeadLetters(sqs, queueUrl);
     },

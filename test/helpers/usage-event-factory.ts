@@ -1,6 +1,6 @@
 import { normalizeAppId } from '../../functions/core/app-id';
+import { payloadHash, type UsageEvent } from '../../functions/core/settlement/usage-event';
 import { localHhmm, periodOf } from '../../functions/core/time';
-import { payloadHash, type UsageEvent } from '../../functions/core/usage-event';
 
 export const ZONE = 'Asia/Seoul';
 

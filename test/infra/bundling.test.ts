@@ -24,7 +24,7 @@ function assetDirOf(functionPrefix: string): string {
 
 describe.each([
   ['usage-events', 'FunctionsUsageEvents'],
-  ['config-events', 'FunctionsConfigEvents'],
+  ['change-events', 'FunctionsChangeEvents'],
   ['outbox-relay', 'FunctionsOutboxRelay'],
   ['outbox-sweeper', 'FunctionsOutboxSweeper'],
 ])('%s bundle (real esbuild)', (name, prefix) => {
@@ -48,7 +48,7 @@ describe.each([
 
 describe.each([
   ['usage-events', 'FunctionsUsageEvents'],
-  ['config-events', 'FunctionsConfigEvents'],
+  ['change-events', 'FunctionsChangeEvents'],
 ])('%s bundle', (_name, prefix) => {
   // The Redis adapter registers every script when it is created: one missing file fails the cold start.
   it('ships the Lua scripts in lua/ next to index.mjs, identical to the repository', () => {

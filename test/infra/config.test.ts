@@ -39,7 +39,7 @@ describe('deployment parameters', () => {
   });
 
   it('reads policy and family events from topics and consumer groups of their own, each a parameter', () => {
-    expect(load().msk.configTopics).toEqual({
+    expect(load().msk.changeTopics).toEqual({
       policy: { topic: 'policy-updated', consumerGroup: 'usage-settlement-policy-updated' },
       family: { topic: 'family-updated', consumerGroup: 'usage-settlement-family-updated' },
     });
@@ -47,7 +47,7 @@ describe('deployment parameters', () => {
       load(
         { mskPolicyTopic: 'policies', mskFamilyConsumerGroup: 'families-v2' },
         { MSK_FAMILY_TOPIC: 'families', MSK_POLICY_CONSUMER_GROUP: 'policies-v2' },
-      ).msk.configTopics,
+      ).msk.changeTopics,
     ).toEqual({
       policy: { topic: 'policies', consumerGroup: 'policies-v2' },
       family: { topic: 'families', consumerGroup: 'families-v2' },
@@ -63,7 +63,7 @@ describe('deployment parameters', () => {
       /mskConsumerGroup \(MSK_CONSUMER_GROUP\) and mskFamilyConsumerGroup \(MSK_FAMILY_CONSUMER_GROUP\)/,
     );
     expect(() =>
-      load({ mskPolicyConsumerGroup: 'config-events', mskFamilyConsumerGroup: 'config-events' }),
+      load({ mskPolicyConsumerGroup: 'change-events', mskFamilyConsumerGroup: 'change-events' }),
     ).toThrow(/needs a consumer group of its own/);
   });
 
@@ -93,11 +93,11 @@ describe('deployment parameters', () => {
       /mskFamilyTopic \(MSK_FAMILY_TOPIC\)/,
     );
     expect(() => load({ mskTopic: 'usage events' })).toThrow(/mskTopic \(MSK_TOPIC\)/);
-    expect(() => load({ configEventsReservedConcurrency: '-1' })).toThrow(
-      /configEventsReservedConcurrency \(CONFIG_EVENTS_RESERVED_CONCURRENCY\)/,
+    expect(() => load({ changeEventsReservedConcurrency: '-1' })).toThrow(
+      /changeEventsReservedConcurrency \(CHANGE_EVENTS_RESERVED_CONCURRENCY\)/,
     );
-    expect(() => load({ configOffsetLagAlarmThreshold: '0' })).toThrow(
-      /configOffsetLagAlarmThreshold \(CONFIG_OFFSET_LAG_ALARM_THRESHOLD\)/,
+    expect(() => load({ changeOffsetLagAlarmThreshold: '0' })).toThrow(
+      /changeOffsetLagAlarmThreshold \(CHANGE_OFFSET_LAG_ALARM_THRESHOLD\)/,
     );
   });
 
@@ -149,7 +149,7 @@ describe('Kafka mappings', () => {
   });
 
   it('give the usage mapping one poller per 5 partitions, or the override when it can run them all', () => {
-    expect(load().msk).toMatchObject({ partitions: 40, pollers: 8, configPollers: 1 });
+    expect(load().msk).toMatchObject({ partitions: 40, pollers: 8, changePollers: 1 });
     expect(load({ mskPartitions: '41', usageEventsReservedConcurrency: '41' }).msk.pollers).toBe(9);
     expect(load({ mskPartitions: '3' }).msk.pollers).toBe(1);
     expect(load({ mskPollers: '12' }).msk.pollers).toBe(12);
@@ -167,9 +167,9 @@ describe('Kafka mappings', () => {
     expect(load({ mskPartitions: '48', usageEventsReservedConcurrency: '0' }).msk.partitions).toBe(48);
   });
 
-  it('put the two config mappings in one poller group named after the stack', () => {
-    expect(load({ namePrefix: 'shadow-settlement' }).msk.configPollerGroup).toBe(
-      'shadow-settlement-config-events',
+  it('put the two change mappings in one poller group named after the stack', () => {
+    expect(load({ namePrefix: 'shadow-settlement' }).msk.changePollerGroup).toBe(
+      'shadow-settlement-change-events',
     );
   });
 });
@@ -208,20 +208,20 @@ describe('deploy guards', () => {
       /reserve 56 concurrent executions.*leaves only 55 to reserve.*at least 156/,
     );
     expect(() => loadForDeploy({ ...deploy, unreservedAccountConcurrency: '155' })).toThrow(
-      /configEventsReservedConcurrency/,
+      /changeEventsReservedConcurrency/,
     );
     expect(loadForDeploy({ ...deploy, unreservedAccountConcurrency: '156' }).functions).toMatchObject({
       usageEventsReservedConcurrency: 40,
-      configEventsReservedConcurrency: 10,
+      changeEventsReservedConcurrency: 10,
       relayReservedConcurrency: 5,
       sweeperReservedConcurrency: 1,
     });
-    // config-events counts like the others: its reservation alone can break the budget.
+    // change-events counts like the others: its reservation alone can break the budget.
     expect(() =>
       loadForDeploy({
         ...deploy,
         unreservedAccountConcurrency: '156',
-        configEventsReservedConcurrency: '11',
+        changeEventsReservedConcurrency: '11',
       }),
     ).toThrow(/reserve 57 concurrent executions/);
     // A new account's quota of 10 works without any reservation.
@@ -229,7 +229,7 @@ describe('deploy guards', () => {
       ...deploy,
       unreservedAccountConcurrency: '10',
       usageEventsReservedConcurrency: '0',
-      configEventsReservedConcurrency: '0',
+      changeEventsReservedConcurrency: '0',
       relayReservedConcurrency: '0',
       sweeperReservedConcurrency: '0',
     };
@@ -237,7 +237,7 @@ describe('deploy guards', () => {
     expect(() => loadForDeploy({ ...none, sweeperReservedConcurrency: '1' })).toThrow(
       /leaves only 0 to reserve/,
     );
-    expect(() => loadForDeploy({ ...none, configEventsReservedConcurrency: '1' })).toThrow(
+    expect(() => loadForDeploy({ ...none, changeEventsReservedConcurrency: '1' })).toThrow(
       /leaves only 0 to reserve/,
     );
   });

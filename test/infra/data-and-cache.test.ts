@@ -41,7 +41,7 @@ describe('DynamoDB tables', () => {
 
   it.each([
     ['FailedBatchesQueueUrl', 'MessagingUsageEventsFailures'],
-    ['FailedConfigBatchesQueueUrl', 'MessagingConfigEventsFailures'],
+    ['FailedChangeBatchesQueueUrl', 'MessagingChangeEventsFailures'],
   ])('%s publishes the on-failure queue that batches replay reads', (output, prefix) => {
     template.hasOutput(output, { Value: { Ref: logicalId(template, 'AWS::SQS::Queue', prefix) } });
   });
@@ -191,7 +191,7 @@ describe('Valkey cache', () => {
     });
   });
 
-  it('accepts connections on its port only from the security groups of usage-events and config-events', () => {
+  it('accepts connections on its port only from the security groups of usage-events and change-events', () => {
     const cacheSg = logicalId(template, 'AWS::EC2::SecurityGroup', 'CacheSg');
     const sg = template.findResources('AWS::EC2::SecurityGroup')[cacheSg]!;
     expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
@@ -210,7 +210,7 @@ describe('Valkey cache', () => {
     });
     expect(ingress.map((r) => r.Properties)).toEqual([
       from('NetworkUsageEventsSg', 'usage-events'),
-      from('NetworkConfigEventsSg', 'config-events'),
+      from('NetworkChangeEventsSg', 'change-events'),
     ]);
   });
 
@@ -221,8 +221,8 @@ describe('Valkey cache', () => {
     expect(groupOf('FunctionsUsageEvents')).toEqual([
       { 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::SecurityGroup', 'NetworkUsageEventsSg'), 'GroupId'] },
     ]);
-    expect(groupOf('FunctionsConfigEvents')).toEqual([
-      { 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::SecurityGroup', 'NetworkConfigEventsSg'), 'GroupId'] },
+    expect(groupOf('FunctionsChangeEvents')).toEqual([
+      { 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::SecurityGroup', 'NetworkChangeEventsSg'), 'GroupId'] },
     ]);
   });
 
@@ -249,7 +249,7 @@ describe('Valkey cache', () => {
     SYNTH_TIMEOUT_MS,
   );
 
-  it.each([['FunctionsUsageEvents'], ['FunctionsConfigEvents']])(
+  it.each([['FunctionsUsageEvents'], ['FunctionsChangeEvents']])(
     'gives %s the TLS cluster URL, cluster flag and secret ARN through the shared ENV names',
     (prefix) => {
       const rg = logicalId(template, 'AWS::ElastiCache::ReplicationGroup', 'CacheValkey');
@@ -284,7 +284,7 @@ describe('Valkey cache', () => {
 describe('functions', () => {
   it.each([
     ['FunctionsUsageEvents'],
-    ['FunctionsConfigEvents'],
+    ['FunctionsChangeEvents'],
     ['FunctionsOutboxRelay'],
     ['FunctionsOutboxSweeper'],
   ])('%s: arm64, Node.js 24, own log group, in the VPC, only ENV variable names', (prefix) => {
@@ -311,7 +311,7 @@ describe('functions', () => {
     const props = (prefix: string) =>
       template.findResources('AWS::Lambda::Function')[logicalId(template, 'AWS::Lambda::Function', prefix)]!
         .Properties as { TracingConfig?: unknown; Environment: { Variables: Record<string, unknown> } };
-    for (const prefix of ['FunctionsUsageEvents', 'FunctionsConfigEvents']) {
+    for (const prefix of ['FunctionsUsageEvents', 'FunctionsChangeEvents']) {
       expect(props(prefix).TracingConfig).toBeUndefined();
       expect(props(prefix).Environment.Variables[ENV.traceEnabled]).toBe('false');
     }
@@ -334,7 +334,7 @@ describe('functions', () => {
           redisUrl: 'redis://redis:6379',
         },
       }).template;
-      for (const prefix of ['FunctionsUsageEvents', 'FunctionsConfigEvents']) {
+      for (const prefix of ['FunctionsUsageEvents', 'FunctionsChangeEvents']) {
         const variables = local.findResources('AWS::Lambda::Function')[
           logicalId(local, 'AWS::Lambda::Function', prefix)
         ]!.Properties.Environment.Variables as Record<string, unknown>;
@@ -355,9 +355,9 @@ describe('functions', () => {
     SYNTH_TIMEOUT_MS,
   );
 
-  it('config-events: the ledger, outbox and dead-letter queue the function reads, partial batch responses, its own reservation', () => {
+  it('change-events: the ledger, outbox and dead-letter queue the function reads, partial batch responses, its own reservation', () => {
     const fn = template.findResources('AWS::Lambda::Function')[
-      logicalId(template, 'AWS::Lambda::Function', 'FunctionsConfigEvents')
+      logicalId(template, 'AWS::Lambda::Function', 'FunctionsChangeEvents')
     ]!.Properties as Record<string, unknown> & { Environment: { Variables: Record<string, unknown> } };
     expect(fn).toMatchObject({ Timeout: 60, MemorySize: 512, ReservedConcurrentExecutions: 10 });
     expect(fn.Environment.Variables).toMatchObject({
@@ -376,16 +376,16 @@ describe('functions', () => {
   });
 
   it(
-    'takes the reserved concurrency of config-events from its parameter; 0 leaves it on the unreserved pool',
+    'takes the reserved concurrency of change-events from its parameter; 0 leaves it on the unreserved pool',
     () => {
       const reservedOf = (context: Record<string, unknown>) => {
         const t = synthesize({ context }).template;
         return t.findResources('AWS::Lambda::Function')[
-          logicalId(t, 'AWS::Lambda::Function', 'FunctionsConfigEvents')
+          logicalId(t, 'AWS::Lambda::Function', 'FunctionsChangeEvents')
         ]!.Properties.ReservedConcurrentExecutions;
       };
-      expect(reservedOf({ configEventsReservedConcurrency: '4' })).toBe(4);
-      expect(reservedOf({ configEventsReservedConcurrency: '0' })).toBeUndefined();
+      expect(reservedOf({ changeEventsReservedConcurrency: '4' })).toBe(4);
+      expect(reservedOf({ changeEventsReservedConcurrency: '0' })).toBeUndefined();
     },
     SYNTH_TIMEOUT_MS,
   );

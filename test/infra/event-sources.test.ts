@@ -1,6 +1,6 @@
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OUTBOX_STATUS } from '../../functions/core/outbox';
+import { OUTBOX_STATUS } from '../../functions/core/outbox/item';
 import { ENV } from '../../functions/runtime/env';
 import { EXAMPLE_MSK_CLUSTER_ARN } from '../../lib/parameters';
 import {
@@ -48,9 +48,9 @@ const mappingFor = (functionPrefix: string) => {
   return mappings[0]!.props;
 };
 
-/** The config-events mapping of one topic. */
-const configMapping = (t: Template, topic: string) => {
-  const mappings = mappingsFor(t, 'FunctionsConfigEvents').filter((m) =>
+/** The change-events mapping of one topic. */
+const changeMapping = (t: Template, topic: string) => {
+  const mappings = mappingsFor(t, 'FunctionsChangeEvents').filter((m) =>
     (m.props.Topics as string[]).includes(topic),
   );
   expect(mappings, topic).toHaveLength(1);
@@ -82,7 +82,7 @@ describe('MSK event-source mapping (usage-events)', () => {
   });
 
   it(
-    'starts at the instant given with AT_TIMESTAMP, in Unix seconds; the config mappings stay at TRIM_HORIZON',
+    'starts at the instant given with AT_TIMESTAMP, in Unix seconds; the change mappings stay at TRIM_HORIZON',
     () => {
       const cutover = synthesize({
         context: { mskStartingPosition: 'AT_TIMESTAMP', mskStartingTimestamp: '2027-03-01T00:00:00+09:00' },
@@ -93,8 +93,8 @@ describe('MSK event-source mapping (usage-events)', () => {
         StartingPositionTimestamp: Date.UTC(2027, 1, 28, 15) / 1000,
       });
       for (const topic of ['policy-updated', 'family-updated']) {
-        expect(configMapping(cutover.template, topic).props.StartingPosition).toBe('TRIM_HORIZON');
-        expect(configMapping(cutover.template, topic).props.StartingPositionTimestamp).toBeUndefined();
+        expect(changeMapping(cutover.template, topic).props.StartingPosition).toBe('TRIM_HORIZON');
+        expect(changeMapping(cutover.template, topic).props.StartingPositionTimestamp).toBeUndefined();
       }
     },
     SYNTH_TIMEOUT_MS,
@@ -134,8 +134,8 @@ describe('MSK event-source mapping (usage-events)', () => {
     expect(targetOf(mappingFor('FunctionsUsageEvents').FunctionName)).toBe(aliasId);
     expect(JSON.stringify(mappingFor('FunctionsUsageEvents').FunctionName)).toContain(':live');
     for (const topic of ['policy-updated', 'family-updated']) {
-      expect(targetOf(configMapping(template, topic).props.FunctionName)).toBe(
-        logicalId(template, 'AWS::Lambda::Alias', 'FunctionsConfigEventsLive'),
+      expect(targetOf(changeMapping(template, topic).props.FunctionName)).toBe(
+        logicalId(template, 'AWS::Lambda::Alias', 'FunctionsChangeEventsLive'),
       );
     }
   });
@@ -144,13 +144,13 @@ describe('MSK event-source mapping (usage-events)', () => {
     'keeps the provisioned concurrency asked for on each alias, within the reservation',
     () => {
       const warm = synthesize({
-        context: { usageEventsProvisionedConcurrency: '40', configEventsProvisionedConcurrency: '2' },
+        context: { usageEventsProvisionedConcurrency: '40', changeEventsProvisionedConcurrency: '2' },
       }).template;
       const pc = (prefix: string) =>
         warm.findResources('AWS::Lambda::Alias')[logicalId(warm, 'AWS::Lambda::Alias', prefix)]!.Properties
           .ProvisionedConcurrencyConfig;
       expect(pc('FunctionsUsageEventsLive')).toEqual({ ProvisionedConcurrentExecutions: 40 });
-      expect(pc('FunctionsConfigEventsLive')).toEqual({ ProvisionedConcurrentExecutions: 2 });
+      expect(pc('FunctionsChangeEventsLive')).toEqual({ ProvisionedConcurrentExecutions: 2 });
       expect(() => synthesize({ context: { usageEventsProvisionedConcurrency: '41' } })).toThrow(
         /usageEventsProvisionedConcurrency \(USAGE_EVENTS_PROVISIONED_CONCURRENCY\) 41 exceeds usageEventsReservedConcurrency/,
       );
@@ -159,11 +159,11 @@ describe('MSK event-source mapping (usage-events)', () => {
   );
 
   it(
-    'is left out with mskUsageMapping=false (a stack readied for the switch), the config mappings kept',
+    'is left out with mskUsageMapping=false (a stack readied for the switch), the change mappings kept',
     () => {
       const ready = synthesize({ context: { mskUsageMapping: 'false' } }).template;
       expect(mappingsFor(ready, 'FunctionsUsageEvents')).toEqual([]);
-      expect(mappingsFor(ready, 'FunctionsConfigEvents')).toHaveLength(2);
+      expect(mappingsFor(ready, 'FunctionsChangeEvents')).toHaveLength(2);
     },
     SYNTH_TIMEOUT_MS,
   );
@@ -195,15 +195,15 @@ describe('MSK event-source mapping (usage-events)', () => {
   );
 });
 
-describe('MSK event-source mappings (config-events)', () => {
+describe('MSK event-source mappings (change-events)', () => {
   it.each([
     ['policy-updated', 'usage-settlement-policy-updated'],
     ['family-updated', 'usage-settlement-family-updated'],
   ])(
     'reads %s as consumer group %s from TRIM_HORIZON, on one poller of the shared config poller group',
     (topic, group) => {
-      const failureQueue = logicalId(template, 'AWS::SQS::Queue', 'MessagingConfigEventsFailures');
-      expect(configMapping(template, topic).props).toEqual({
+      const failureQueue = logicalId(template, 'AWS::SQS::Queue', 'MessagingChangeEventsFailures');
+      expect(changeMapping(template, topic).props).toEqual({
         FunctionName: expect.anything(),
         EventSourceArn: EXAMPLE_MSK_CLUSTER_ARN,
         Topics: [topic],
@@ -214,7 +214,7 @@ describe('MSK event-source mappings (config-events)', () => {
         ProvisionedPollerConfig: {
           MinimumPollers: 1,
           MaximumPollers: 1,
-          PollerGroupName: 'usage-settlement-config-events',
+          PollerGroupName: 'usage-settlement-change-events',
         },
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         BisectBatchOnFunctionError: true,
@@ -227,18 +227,18 @@ describe('MSK event-source mappings (config-events)', () => {
 
   it('sends discarded batches to a queue of their own, not to the usage-events one', () => {
     const usageFailures = logicalId(template, 'AWS::SQS::Queue', 'MessagingUsageEventsFailures');
-    const configFailures = logicalId(template, 'AWS::SQS::Queue', 'MessagingConfigEventsFailures');
-    expect(configFailures).not.toBe(usageFailures);
-    expect(mappingsFor(template, 'FunctionsConfigEvents')).toHaveLength(2);
-    // config-events may write to its own failure queue only (the mappings' on-failure grant).
+    const changeFailures = logicalId(template, 'AWS::SQS::Queue', 'MessagingChangeEventsFailures');
+    expect(changeFailures).not.toBe(usageFailures);
+    expect(mappingsFor(template, 'FunctionsChangeEvents')).toHaveLength(2);
+    // change-events may write to its own failure queue only (the mappings' on-failure grant).
     const destination = { 'Fn::GetAtt': [usageFailures, 'Arn'] };
-    const configRole = (
+    const changeRole = (
       template.findResources('AWS::Lambda::Function')[
-        logicalId(template, 'AWS::Lambda::Function', 'FunctionsConfigEvents')
+        logicalId(template, 'AWS::Lambda::Function', 'FunctionsChangeEvents')
       ]!.Properties.Role as { 'Fn::GetAtt': string[] }
     )['Fn::GetAtt'][0];
     const grants = Object.values(template.findResources('AWS::IAM::Policy'))
-      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === configRole))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === changeRole))
       .flatMap((p) => p.Properties.PolicyDocument.Statement as { Resource: unknown }[]);
     expect(grants.map((g) => g.Resource)).not.toContainEqual(destination);
   });
@@ -254,10 +254,10 @@ describe('MSK event-source mappings (config-events)', () => {
           mskFamilyConsumerGroup: 'families-v2',
         },
       }).template;
-      expect(configMapping(custom, 'policies').props.AmazonManagedKafkaEventSourceConfig).toEqual({
+      expect(changeMapping(custom, 'policies').props.AmazonManagedKafkaEventSourceConfig).toEqual({
         ConsumerGroupId: 'policies-v2',
       });
-      expect(configMapping(custom, 'families').props.AmazonManagedKafkaEventSourceConfig).toEqual({
+      expect(changeMapping(custom, 'families').props.AmazonManagedKafkaEventSourceConfig).toEqual({
         ConsumerGroupId: 'families-v2',
       });
     },
@@ -270,7 +270,7 @@ describe('MSK event-source mappings (config-events)', () => {
       const onDemand = synthesize({ context: { mskProvisionedPollers: 'false' } }).template;
       const mappings = [
         ...mappingsFor(onDemand, 'FunctionsUsageEvents'),
-        ...mappingsFor(onDemand, 'FunctionsConfigEvents'),
+        ...mappingsFor(onDemand, 'FunctionsChangeEvents'),
       ];
       expect(mappings).toHaveLength(3);
       for (const { props } of mappings) {
@@ -288,7 +288,7 @@ describe('MSK event-source mappings (config-events)', () => {
       // Without partial batch responses Lambda would ignore batchItemFailures: the handler must throw instead.
       const fn =
         onDemand.findResources('AWS::Lambda::Function')[
-          logicalId(onDemand, 'AWS::Lambda::Function', 'FunctionsConfigEvents')
+          logicalId(onDemand, 'AWS::Lambda::Function', 'FunctionsChangeEvents')
         ]!;
       expect(fn.Properties.Environment.Variables[ENV.reportBatchItemFailures]).toBe('false');
     },

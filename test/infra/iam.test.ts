@@ -38,7 +38,7 @@ const actionsOf = (statements: Statement[]) => new Set(statements.flatMap((s) =>
 
 const FUNCTIONS = {
   usageEvents: 'FunctionsUsageEvents',
-  configEvents: 'FunctionsConfigEvents',
+  changeEvents: 'FunctionsChangeEvents',
   outboxRelay: 'FunctionsOutboxRelay',
   outboxSweeper: 'FunctionsOutboxSweeper',
 } as const;
@@ -110,12 +110,12 @@ describe('least-privilege grants per function', () => {
     expect(actions.has('dynamodb:Scan')).toBe(false);
   });
 
-  it('config-events: ledger table items (no index), outbox put, DLQ send, cache secret, MSK cluster and both topics and groups, snapshots to the bus', () => {
-    const statements = statementsOf(roleOf(FUNCTIONS.configEvents));
+  it('change-events: ledger table items (no index), outbox put, DLQ send, cache secret, MSK cluster and both topics and groups, snapshots to the bus', () => {
+    const statements = statementsOf(roleOf(FUNCTIONS.changeEvents));
     const ledger = logicalId(template, 'AWS::DynamoDB::Table', 'DataLedger');
     const outbox = logicalId(template, 'AWS::DynamoDB::Table', 'DataOutbox');
     const rejected = logicalId(template, 'AWS::SQS::Queue', 'MessagingRejectedEvents');
-    const failures = logicalId(template, 'AWS::SQS::Queue', 'MessagingConfigEventsFailures');
+    const failures = logicalId(template, 'AWS::SQS::Queue', 'MessagingChangeEventsFailures');
     const secret = logicalId(template, 'AWS::SecretsManager::Secret', 'CacheAuthToken');
     const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
 
@@ -164,8 +164,8 @@ describe('least-privilege grants per function', () => {
     expect(sqsResources).toEqual([{ 'Fn::GetAtt': [rejected, 'Arn'] }, { 'Fn::GetAtt': [failures, 'Arn'] }]);
   });
 
-  it('config-events gets no action usage-events lacks, and reads nothing of the usage topic or group', () => {
-    const config = statementsOf(roleOf(FUNCTIONS.configEvents));
+  it('change-events gets no action usage-events lacks, and reads nothing of the usage topic or group', () => {
+    const config = statementsOf(roleOf(FUNCTIONS.changeEvents));
     const usage = actionsOf(statementsOf(roleOf(FUNCTIONS.usageEvents)));
     // Beyond usage-events' actions only the delete of a held change once its member has come.
     expect([...actionsOf(config)].filter((a) => !usage.has(a))).toEqual(['dynamodb:DeleteItem']);
@@ -240,7 +240,7 @@ describe('least-privilege grants per function', () => {
       ),
     );
     expect(readers.map((p) => (p.Properties.Roles as { Ref: string }[])[0]!.Ref).sort()).toEqual(
-      [roleOf(FUNCTIONS.usageEvents), roleOf(FUNCTIONS.configEvents)].sort(),
+      [roleOf(FUNCTIONS.usageEvents), roleOf(FUNCTIONS.changeEvents)].sort(),
     );
   });
 });

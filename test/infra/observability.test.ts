@@ -1,6 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FAMILY_EVENT_TYPES, POLICY_UPDATED } from '../../functions/core/config/config-event';
+import { FAMILY_EVENT_TYPES, POLICY_UPDATED } from '../../functions/core/changes/change-event';
 import { REJECTION_REASONS } from '../../functions/core/rejection';
 import { BLOCK_REASONS, THRESHOLD_STATUSES } from '../../functions/core/status-effects';
 import { DIMENSION, METRIC, METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/runtime/metric-names';
@@ -72,17 +72,17 @@ describe('dashboard', () => {
     expect(values(METRIC.eventsRejected, DIMENSION.reason)).toEqual([...REJECTION_REASONS].sort());
   });
 
-  it('splits applied config changes by every event type and rejected config events by every reason', () => {
+  it('splits applied changes by every event type and rejected change events by every reason', () => {
     const rows = dashboardMetrics(template);
     const values = (metric: string, dimension: string) =>
       rows
         .filter((r) => r[0] === METRIC_NAMESPACE && r[1] === metric)
         .map((r) => dimensionsOf(r)[dimension])
         .sort();
-    expect(values(METRIC.configChangesApplied, DIMENSION.eventType)).toEqual(
+    expect(values(METRIC.changesApplied, DIMENSION.eventType)).toEqual(
       [POLICY_UPDATED, ...FAMILY_EVENT_TYPES].sort(),
     );
-    expect(values(METRIC.configEventsRejected, DIMENSION.reason)).toEqual([...REJECTION_REASONS].sort());
+    expect(values(METRIC.changeEventsRejected, DIMENSION.reason)).toEqual([...REJECTION_REASONS].sort());
   });
 
   it('charts Lambda health of all four functions, and the MSK lag of each of the three consumer groups', () => {
@@ -182,7 +182,7 @@ describe('alarms', () => {
     });
   });
 
-  it('keeps the logical ids of the alarms it had before config-events: a new id would replace the alarm', () => {
+  it('keeps the logical ids of the alarms it had before change-events: a new id would replace the alarm', () => {
     const ids = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
     expect(ids).toEqual(
       expect.arrayContaining([
@@ -207,7 +207,7 @@ describe('alarms', () => {
   it.each([
     ['RejectedEvents', 'MessagingRejectedEvents'],
     ['SkippedKafkaBatches', 'MessagingUsageEventsFailures'],
-    ['SkippedConfigBatches', 'MessagingConfigEventsFailures'],
+    ['SkippedChangeBatches', 'MessagingChangeEventsFailures'],
     ['SweeperScheduleFailures', 'MessagingSweeperScheduleDlq'],
   ])('%s fires on any message in its dead-letter queue', (name, queuePrefix) => {
     const queue = logicalId(template, 'AWS::SQS::Queue', queuePrefix);
@@ -244,7 +244,7 @@ describe('alarms', () => {
   it.each([
     ['PolicyUpdatedOffsetLag', 'usage-settlement-policy-updated', 'policy-updated'],
     ['FamilyUpdatedOffsetLag', 'usage-settlement-family-updated', 'family-updated'],
-  ])('%s fires on sustained lag of consumer group %s, at the config lag threshold', (name, group, topic) => {
+  ])('%s fires on sustained lag of consumer group %s, at the change lag threshold', (name, group, topic) => {
     const props = alarm(name);
     expect(props).toMatchObject({
       Namespace: 'AWS/Kafka',
@@ -263,13 +263,13 @@ describe('alarms', () => {
   });
 
   it(
-    'follows the config topics, their consumer groups and the config lag threshold',
+    'follows the change topics, their consumer groups and the change lag threshold',
     () => {
       const custom = synthesize({
         context: {
           mskPolicyTopic: 'policies',
           mskPolicyConsumerGroup: 'policies-v2',
-          configOffsetLagAlarmThreshold: '50',
+          changeOffsetLagAlarmThreshold: '50',
         },
       }).template;
       const found = Object.values(custom.findResources('AWS::CloudWatch::Alarm')).find(
@@ -286,8 +286,8 @@ describe('alarms', () => {
     SYNTH_TIMEOUT_MS,
   );
 
-  it('ConfigEventsRejected fires on any rejected policy or family event, whatever its reason', () => {
-    const props = alarm('ConfigEventsRejected');
+  it('ChangeEventsRejected fires on any rejected policy or family event, whatever its reason', () => {
+    const props = alarm('ChangeEventsRejected');
     expect(props).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
     const metrics = props.Metrics as {
       Id: string;
@@ -303,7 +303,7 @@ describe('alarms', () => {
     for (const s of stats) {
       expect(s.Metric).toMatchObject({
         Namespace: METRIC_NAMESPACE,
-        MetricName: METRIC.configEventsRejected,
+        MetricName: METRIC.changeEventsRejected,
       });
       expect(s.Stat).toBe('Sum');
     }
@@ -388,7 +388,7 @@ describe('alarms', () => {
 
   it.each([
     ['UsageEventsThrottles', 'FunctionsUsageEvents'],
-    ['ConfigEventsThrottles', 'FunctionsConfigEvents'],
+    ['ChangeEventsThrottles', 'FunctionsChangeEvents'],
   ])('%s fires on any throttle of the Kafka consumer', (name, fnPrefix) => {
     expect(alarm(name)).toMatchObject({
       Namespace: 'AWS/Lambda',
@@ -443,7 +443,7 @@ describe('alarms', () => {
     SYNTH_TIMEOUT_MS,
   );
 
-  it.each(['UsageEventsErrors', 'ConfigEventsErrors', 'OutboxRelayErrors', 'OutboxSweeperErrors'])(
+  it.each(['UsageEventsErrors', 'ChangeEventsErrors', 'OutboxRelayErrors', 'OutboxSweeperErrors'])(
     '%s fires on any function error',
     (name) => {
       expect(alarm(name)).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 0 });

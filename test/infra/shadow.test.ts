@@ -34,10 +34,10 @@ const roleActions = (t: Template, fnPrefix: string): string[] => {
 };
 
 describe('shadow stack', () => {
-  it('settles usage and applies config changes as production does', () => {
+  it('settles usage and applies changes as production does', () => {
     expect(functionIds(shadow).map((id) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual([
       'FunctionsUsageEvents',
-      'FunctionsConfigEvents',
+      'FunctionsChangeEvents',
     ]);
     const topics = Object.values(shadow.findResources('AWS::Lambda::EventSourceMapping')).map(
       (m) => (m.Properties.Topics as string[])[0],

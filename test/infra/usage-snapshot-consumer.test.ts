@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { USAGE_UPDATED } from '../../functions/core/usage-snapshot';
+import { USAGE_UPDATED } from '../../functions/core/snapshots/usage-snapshot';
 import { ENV } from '../../functions/runtime/env';
 import { logicalId, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
 

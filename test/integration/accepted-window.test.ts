@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MskEvent, MskRecord } from '../../functions/core/kafka-record';
 import type { Clock } from '../../functions/core/ports';
 import { MAX_RECORD_AGE_MS, periodOf } from '../../functions/core/time';
-import { configRecord, familyEvent, mskEvent, mskRecord, usage } from '../helpers/msk';
+import { changeRecord, familyEvent, mskEvent, mskRecord, usage } from '../helpers/msk';
 import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
 
 /**
@@ -28,9 +28,9 @@ function usageFunction(clock: { ms: number }) {
   return env.handlerWith({ ...deps, clock: { now: () => clock.ms } satisfies Clock });
 }
 
-/** The config-events function with its clock set by the test. */
+/** The change-events function with its clock set by the test. */
 function changeFunction(clock: { ms: number }) {
-  return env.configHandlerWith({ ...env.configDeps, clock: { now: () => clock.ms } });
+  return env.changeHandlerWith({ ...env.changeDeps, clock: { now: () => clock.ms } });
 }
 
 async function family(members = [11, 12]) {
@@ -123,7 +123,7 @@ describe('the oldest accepted month', () => {
       { familyId: f, customerId: 12 },
       new Date(now.ms).toISOString(),
     );
-    expect(await changeFunction(now)(mskEvent([configRecord(left)]))).toEqual({ batchItemFailures: [] });
+    expect(await changeFunction(now)(mskEvent([changeRecord(left)]))).toEqual({ batchItemFailures: [] });
 
     const after = await fates(invoke, [
       written(writtenYesterday, usage(`${f}-after`, f, 12, 100, { timestamp: january })),

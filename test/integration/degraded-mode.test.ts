@@ -1,13 +1,14 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryUsageCache } from '../../functions/adapters/memory/memory-usage-cache';
 import { createRedisClient } from '../../functions/adapters/redis/client';
 import { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
-import { systemClock, type UsageCache } from '../../functions/core/ports';
-import { RedisBreaker } from '../../functions/core/redis-breaker';
-import type { SettlementDeps } from '../../functions/core/settle-batch';
+import { RedisBreaker } from '../../functions/core/degraded/redis-breaker';
+import { SettleLaneTwin } from '../../functions/core/degraded/settle-lane-twin';
+import { systemClock } from '../../functions/core/ports';
+import type { UsageCache } from '../../functions/core/settlement/ports';
+import type { SettlementDeps } from '../../functions/core/settlement/settle-batch';
 import { periodOf } from '../../functions/core/time';
-import { usageCacheSettings } from '../../functions/usage-events/dependencies';
+import { usageCacheSettings } from '../../functions/runtime/cache-settings';
 import { RestartableRedis } from '../../local/services/redis-server';
 import { mskEvent, mskRecord, usage } from '../helpers/msk';
 import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
@@ -51,7 +52,7 @@ function container(cooldownMs = COOLDOWN_MS, wrap = (redis: UsageCache) => redis
   const deps: SettlementDeps = {
     ...env.deps,
     cache: wrap(cache),
-    degradation: { breaker, inMemory: () => new MemoryUsageCache() },
+    degradation: { breaker, inMemory: () => new SettleLaneTwin() },
   };
   return { breaker, cache, invoke: env.handlerWith(deps) };
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UsageCache } from '../../functions/core/ports';
+import type { UsageCache } from '../../functions/core/settlement/ports';
 import { periodOf, periodStart } from '../../functions/core/time';
-import { configRecord, familyEvent, mskEvent, mskRecord, usage } from '../helpers/msk';
+import { changeRecord, familyEvent, mskEvent, mskRecord, usage } from '../helpers/msk';
 import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
 
 /**
@@ -88,17 +88,17 @@ describe('decisions in delivery order', () => {
     );
     await env.drainDeadLetters();
     // The member leaves in the ledger; Redis does not follow and still lists it.
-    const ledgerOnly = env.configHandlerWith({
-      ...env.configDeps,
+    const ledgerOnly = env.changeHandlerWith({
+      ...env.changeDeps,
       cache: {
-        applyConfig: async () => {
+        applyChange: async () => {
           throw new Error('Redis unreachable');
         },
       },
     });
     expect(
       await ledgerOnly(
-        mskEvent([configRecord(familyEvent(`${t}-leave`, 'MEMBER_LEFT', { familyId: f, customerId: 13 }))]),
+        mskEvent([changeRecord(familyEvent(`${t}-leave`, 'MEMBER_LEFT', { familyId: f, customerId: 13 }))]),
       ),
     ).toEqual({ batchItemFailures: [] });
 
@@ -131,8 +131,8 @@ describe('decisions in delivery order', () => {
     );
     expect(unsent.batchItemFailures).toHaveLength(1);
     expect(
-      await env.applyConfig(
-        mskEvent([configRecord(familyEvent(`${t}-join`, 'MEMBER_JOINED', { familyId: f, customerId: 12 }))]),
+      await env.applyChange(
+        mskEvent([changeRecord(familyEvent(`${t}-join`, 'MEMBER_JOINED', { familyId: f, customerId: 12 }))]),
       ),
     ).toEqual({ batchItemFailures: [] });
 

@@ -1,14 +1,14 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoConfigStore } from '../../functions/adapters/dynamodb/config-store';
+import { DynamoChangeStore } from '../../functions/adapters/dynamodb/change-store';
 import { RefreshingGlobalPolicy } from '../../functions/adapters/dynamodb/global-policy';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
-import { MemoryUsageCache } from '../../functions/adapters/memory/memory-usage-cache';
+import { RedisBreaker } from '../../functions/core/degraded/redis-breaker';
+import { SettleLaneTwin } from '../../functions/core/degraded/settle-lane-twin';
 import { TransientError } from '../../functions/core/errors';
 import { systemClock } from '../../functions/core/ports';
-import { RedisBreaker } from '../../functions/core/redis-breaker';
 import { periodOf } from '../../functions/core/time';
-import { configRecord, mskEvent, mskRecord, policyUpdated, usage } from '../helpers/msk';
+import { changeRecord, mskEvent, mskRecord, policyUpdated, usage } from '../helpers/msk';
 import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
 
 /**
@@ -30,7 +30,7 @@ afterAll(() => env.stop());
 
 const period = () => periodOf(Date.now(), ZONE);
 const globalBlock = (on: boolean) =>
-  env.applyConfig(mskEvent([configRecord(policyUpdated(id('glb'), {}, 'BLOCK:ACCESS', on ? '1' : '0'))]));
+  env.applyChange(mskEvent([changeRecord(policyUpdated(id('glb'), {}, 'BLOCK:ACCESS', on ? '1' : '0'))]));
 
 async function family() {
   const familyId = ++nextFamily;
@@ -66,7 +66,7 @@ describe('a global default change', () => {
     await globalBlock(true);
     // A container that read the global level while it was blocked, and keeps it for a minute.
     const lagging = new RefreshingGlobalPolicy(
-      new DynamoConfigStore(env.tables.doc, env.tables.names),
+      new DynamoChangeStore(env.tables.doc, env.tables.names),
       60_000,
       systemClock,
     );
@@ -139,7 +139,7 @@ describe('a global default change', () => {
     const degraded = env.handlerWith({
       ...env.deps,
       cache: { decideLane: unreachable, hydrate: unreachable, confirm: unreachable, invalidate: unreachable },
-      degradation: { breaker, inMemory: () => new MemoryUsageCache() },
+      degradation: { breaker, inMemory: () => new SettleLaneTwin() },
     });
 
     const settled = await decide(degraded, f);

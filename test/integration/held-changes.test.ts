@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoHeldChanges } from '../../functions/adapters/dynamodb/held-changes';
-import { expireHeldChanges } from '../../functions/core/config/held-changes';
+import { expireHeldChanges } from '../../functions/core/changes/held-changes';
 import type { MskRecord } from '../../functions/core/kafka-record';
 import { periodOf } from '../../functions/core/time';
-import { configRecord, familyEvent, mskEvent, mskRecord, policyUpdated, usage } from '../helpers/msk';
+import { changeRecord, familyEvent, mskEvent, mskRecord, policyUpdated, usage } from '../helpers/msk';
 import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
 
 /**
@@ -28,7 +28,7 @@ afterAll(() => env.stop());
 const id = (what: string) => `${what}-${++seq}-${Math.random().toString(36).slice(2, 6)}`;
 const at = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
 const apply = (...events: unknown[]) =>
-  env.applyConfig(mskEvent(events.map((e) => configRecord(e as Parameters<typeof configRecord>[0]))));
+  env.applyChange(mskEvent(events.map((e) => changeRecord(e as Parameters<typeof changeRecord>[0]))));
 const upsert = (familyId: number, members: number[], msAgo = 60_000) =>
   familyEvent(
     id('fam'),
@@ -98,14 +98,14 @@ describe('a policy change that arrives before its member or family', () => {
     const familyId = ++nextFamily;
     expect(await apply(upsert(familyId, [11]))).toEqual({ batchItemFailures: [] });
     const early = limit(familyId, 14, 2 * MB, 10_000);
-    const record: MskRecord = configRecord(early);
-    expect(await env.applyConfig(mskEvent([record]))).toEqual({ batchItemFailures: [] });
+    const record: MskRecord = changeRecord(early);
+    expect(await env.applyChange(mskEvent([record]))).toEqual({ batchItemFailures: [] });
 
     const expired = await expireHeldChanges({
       held,
-      deadLetters: env.configDeps.deadLetters,
+      deadLetters: env.changeDeps.deadLetters,
       clock: { now: () => Date.now() + env.config.heldChanges.waitMs + 1_000 },
-      retry: env.configDeps.retry,
+      retry: env.changeDeps.retry,
       log: { warn: () => {} },
     });
 
@@ -138,9 +138,9 @@ describe('a policy change that arrives before its member or family', () => {
   it('changes nothing when delivered again while it waits', async () => {
     const familyId = ++nextFamily;
     expect(await apply(upsert(familyId, [11]))).toEqual({ batchItemFailures: [] });
-    const early = configRecord(limit(familyId, 15, 2 * MB, 10_000));
-    expect(await env.applyConfig(mskEvent([early]))).toEqual({ batchItemFailures: [] });
-    expect(await env.applyConfig(mskEvent([early]))).toEqual({ batchItemFailures: [] });
+    const early = changeRecord(limit(familyId, 15, 2 * MB, 10_000));
+    expect(await env.applyChange(mskEvent([early]))).toEqual({ batchItemFailures: [] });
+    expect(await env.applyChange(mskEvent([early]))).toEqual({ batchItemFailures: [] });
 
     expect(await held.heldFor(familyId)).toHaveLength(1);
     expect(await letters()).toEqual([]);

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
 import { DynamoLedger } from '../../functions/adapters/dynamodb/ledger';
-import type { Decision } from '../../functions/core/decision';
 import { decodeMskEvent } from '../../functions/core/kafka-record';
-import type { CommitUnit } from '../../functions/core/ports';
-import { buildRejection, buildSettlement } from '../../functions/core/settlement';
+import type { Decision } from '../../functions/core/settlement/decision';
+import type { CommitUnit } from '../../functions/core/settlement/ports';
+import { buildRejection, buildSettlement } from '../../functions/core/settlement/records';
 import { createTestTables, type TestTables } from '../helpers/local-aws';
 import { mskEvent, mskRecord, usage } from '../helpers/msk';
 import { usageEvent } from '../helpers/usage-event-factory';

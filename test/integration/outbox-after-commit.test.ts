@@ -1,10 +1,10 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
-import { notificationIdFor } from '../../functions/core/outbox';
-import { sweep } from '../../functions/core/outbox-sweep';
-import type { CommitOutcome, Ledger } from '../../functions/core/ports';
-import type { SettlementWrite } from '../../functions/core/settlement';
+import { notificationIdFor } from '../../functions/core/outbox/item';
+import { sweep } from '../../functions/core/outbox/sweep';
+import type { CommitOutcome, Ledger } from '../../functions/core/settlement/ports';
+import type { SettlementWrite } from '../../functions/core/settlement/records';
 import { periodOf } from '../../functions/core/time';
 import { mskEvent, mskRecord, usage } from '../helpers/msk';
 import { type OutboxEnv, startOutboxEnv } from '../helpers/outbox-env';

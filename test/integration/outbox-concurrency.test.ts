@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { notificationIdFor, OUTBOX_STATUS } from '../../functions/core/outbox';
-import { sweep } from '../../functions/core/outbox-sweep';
+import { notificationIdFor, OUTBOX_STATUS } from '../../functions/core/outbox/item';
+import { sweep } from '../../functions/core/outbox/sweep';
 import { GRACE_MS, type OutboxEnv, startOutboxEnv } from '../helpers/outbox-env';
 
 const ROUNDS = 3;

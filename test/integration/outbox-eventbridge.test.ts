@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEventBridgeClient } from '../../functions/adapters/eventbridge/client';
 import { EventBridgePublisher } from '../../functions/adapters/eventbridge/publisher';
-import type { Notification } from '../../functions/core/notification';
-import { notificationIdFor } from '../../functions/core/outbox';
+import { notificationIdFor } from '../../functions/core/outbox/item';
+import type { Notification } from '../../functions/core/outbox/notification';
 import { type PutEventsFake, startPutEventsFake } from '../helpers/put-events-fake';
 
 const notification = (n: number): Notification => ({

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { notificationIdFor, OUTBOX_STATUS } from '../../functions/core/outbox';
+import { notificationIdFor, OUTBOX_STATUS } from '../../functions/core/outbox/item';
 import {
   listByStatus,
   pendingBacklog,
   requeueAllFailed,
   requeueFailed,
-} from '../../functions/core/outbox-operations';
-import { sweep } from '../../functions/core/outbox-sweep';
+} from '../../functions/core/outbox/operations';
+import { sweep } from '../../functions/core/outbox/sweep';
 import { type OutboxEnv, startOutboxEnv } from '../helpers/outbox-env';
 
 describe('operator actions on the outbox', () => {

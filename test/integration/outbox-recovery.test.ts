@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
-import { notificationIdFor, OUTBOX_STATUS } from '../../functions/core/outbox';
-import { sweep } from '../../functions/core/outbox-sweep';
+import { notificationIdFor, OUTBOX_STATUS } from '../../functions/core/outbox/item';
+import { sweep } from '../../functions/core/outbox/sweep';
 import { GRACE_MS, type OutboxEnv, startOutboxEnv } from '../helpers/outbox-env';
 
 const MINUTE = 60_000;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoOutboxStore } from '../../functions/adapters/dynamodb/outbox-store';
-import { notificationIdFor, OUTBOX_STATUS } from '../../functions/core/outbox';
+import { notificationIdFor, OUTBOX_STATUS } from '../../functions/core/outbox/item';
 import { loadConfig } from '../../functions/runtime/config';
 import { ENV } from '../../functions/runtime/env';
 import { createOutboxDeps } from '../../functions/runtime/outbox-dependencies';

@@ -1,12 +1,12 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoOutboxStore } from '../../functions/adapters/dynamodb/outbox-store';
-import { newOutboxItem, OUTBOX_STATUS, type OutboxItem } from '../../functions/core/outbox';
+import { newOutboxItem, OUTBOX_STATUS, type OutboxItem } from '../../functions/core/outbox/item';
 import {
   afterPublish,
   afterPublishFailure,
   type OutboxPolicy,
-} from '../../functions/core/outbox-transitions';
+} from '../../functions/core/outbox/transitions';
 import { createTestTables, type TestTables } from '../helpers/local-aws';
 
 const policy: OutboxPolicy = {

@@ -1,9 +1,9 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { EventReply } from '../../functions/core/decision';
 import { type MemberPolicy, NO_POLICY, type PeriodSnapshot, policySchema } from '../../functions/core/family';
-import type { DecideContext, LaneEvent } from '../../functions/core/ports';
+import type { EventReply } from '../../functions/core/settlement/decision';
+import type { DecideContext, LaneEvent } from '../../functions/core/settlement/ports';
+import type { UsageEvent } from '../../functions/core/settlement/usage-event';
 import { periodOf, periodStart, shiftPeriod } from '../../functions/core/time';
-import type { UsageEvent } from '../../functions/core/usage-event';
 import { keySlot } from '../helpers/key-slot';
 import { testRedis, testUsageCache } from '../helpers/local-redis';
 import { asOneLane } from '../helpers/one-lane';

@@ -1,11 +1,11 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryUsageCache } from '../../functions/adapters/memory/memory-usage-cache';
 import type { RedisUsageCache } from '../../functions/adapters/redis/usage-cache';
+import { RedisBreaker } from '../../functions/core/degraded/redis-breaker';
+import { SettleLaneTwin } from '../../functions/core/degraded/settle-lane-twin';
 import { TransientError } from '../../functions/core/errors';
-import type { UsageCache } from '../../functions/core/ports';
-import { RedisBreaker } from '../../functions/core/redis-breaker';
-import type { SettlementDeps } from '../../functions/core/settle-batch';
+import type { UsageCache } from '../../functions/core/settlement/ports';
+import type { SettlementDeps } from '../../functions/core/settlement/settle-batch';
 import { periodOf } from '../../functions/core/time';
 import { mskEvent, mskRecord, usage } from '../helpers/msk';
 import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
@@ -47,7 +47,7 @@ function container(wrap: Wrap = () => ({}), breaker?: RedisBreaker) {
   const deps: SettlementDeps = {
     ...base,
     cache: faulty,
-    ...(breaker ? { degradation: { breaker, inMemory: () => new MemoryUsageCache() } } : {}),
+    ...(breaker ? { degradation: { breaker, inMemory: () => new SettleLaneTwin() } } : {}),
   };
   return env.handlerWith(deps);
 }
@@ -174,7 +174,7 @@ describe('a period state found stale', () => {
       degradation: {
         breaker,
         inMemory: () => {
-          const memory = new MemoryUsageCache();
+          const memory = new SettleLaneTwin();
           const drop = memory.invalidate.bind(memory);
           memory.invalidate = async (...a) => {
             clockMs += 1_000;

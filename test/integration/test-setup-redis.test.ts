@@ -67,7 +67,13 @@ describe('the Redis of a test run', () => {
 
     const result = spawnSync(
       process.execPath,
-      ['node_modules/vitest/vitest.mjs', 'run', '--project', 'services', 'test/integration/test-setup-redis'],
+      [
+        'node_modules/vitest/vitest.mjs',
+        'run',
+        '--project',
+        'integration',
+        'test/integration/test-setup-redis',
+      ],
       { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000, env: { ...env, PATH: bin, NO_COLOR: '1' } },
     );
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvariantError, TransientError } from '../../functions/core/errors';
-import type { Ledger } from '../../functions/core/ports';
+import type { Ledger } from '../../functions/core/settlement/ports';
 import { periodOf } from '../../functions/core/time';
 import { mskEvent, mskRecord, type UsageEnvelope, usage } from '../helpers/msk';
 import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';

@@ -2,14 +2,14 @@ import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
 import { createEventBridgeClient } from '../../functions/adapters/eventbridge/client';
-import { createConfigEventsHandler } from '../../functions/config-events/config-events-handler';
-import type { SnapshotReport } from '../../functions/core/publish-snapshots';
+import { createChangeEventsHandler } from '../../functions/change-events/change-events-handler';
+import type { SnapshotReport } from '../../functions/core/snapshots/publish';
+import { USAGE_UPDATED, type UsageSnapshot } from '../../functions/core/snapshots/usage-snapshot';
 import { periodOf } from '../../functions/core/time';
-import { USAGE_UPDATED, type UsageSnapshot } from '../../functions/core/usage-snapshot';
 import { createObservability } from '../../functions/runtime/observability';
-import { createSnapshotDeps } from '../../functions/usage-events/dependencies';
+import { createSnapshotDeps } from '../../functions/runtime/snapshot-dependencies';
 import {
-  configRecord,
+  changeRecord,
   familyEvent,
   mskEvent,
   mskRecord,
@@ -28,7 +28,7 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
   let fake: PutEventsFake;
   let reports: SnapshotReport[];
   let invoke: (records: UsageEnvelope[]) => ReturnType<SettlementEnv['invoke']>;
-  let change: (value: Parameters<typeof configRecord>[0]) => ReturnType<SettlementEnv['applyConfig']>;
+  let change: (value: Parameters<typeof changeRecord>[0]) => ReturnType<SettlementEnv['applyChange']>;
   let offset = 0;
   const period = () => periodOf(Date.now(), env.config.settlement.timeZone);
 
@@ -47,11 +47,11 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
       onSnapshotReport: (r) => reports.push(r),
     });
     invoke = (envelopes) => handler(mskEvent(envelopes.map((e) => mskRecord(0, offset++, e))));
-    const changes = createConfigEventsHandler(env.configDeps, createObservability('config-snapshots'), {
+    const changes = createChangeEventsHandler(env.changeDeps, createObservability('config-snapshots'), {
       reportBatchItemFailures: true,
       snapshots,
     });
-    change = (value) => changes(mskEvent([configRecord(value)]), lambdaContext());
+    change = (value) => changes(mskEvent([changeRecord(value)]), lambdaContext());
   });
   afterAll(async () => {
     await fake?.stop();

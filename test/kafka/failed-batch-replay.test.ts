@@ -154,7 +154,7 @@ describe('batches replay: offsets the MSK mapping skipped, read again from the b
       new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: failureRecord(policyTopic, 0, 0, 0) }),
     );
 
-    const result = await replay('--config-topics', `other,${policyTopic}`);
+    const result = await replay('--change-topics', `other,${policyTopic}`);
 
     expect(result.report?.batches).toEqual([
       expect.objectContaining({

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryUsageCache } from '../../functions/adapters/memory/memory-usage-cache';
-import type { LaneReply } from '../../functions/core/decision';
-import { DegradableCache } from '../../functions/core/degradable-cache';
+import { DegradableCache } from '../../functions/core/degraded/degradable-cache';
+import { RedisBreaker } from '../../functions/core/degraded/redis-breaker';
+import { SettleLaneTwin } from '../../functions/core/degraded/settle-lane-twin';
 import { alertMarker, NO_POLICY, type PeriodSnapshot, policySchema } from '../../functions/core/family';
-import type { DecideContext, UsageCache } from '../../functions/core/ports';
-import { RedisBreaker } from '../../functions/core/redis-breaker';
+import type { LaneReply } from '../../functions/core/settlement/decision';
+import type { DecideContext, UsageCache } from '../../functions/core/settlement/ports';
+import type { UsageEvent } from '../../functions/core/settlement/usage-event';
 import { periodOf, periodStart, shiftPeriod } from '../../functions/core/time';
-import type { UsageEvent } from '../../functions/core/usage-event';
 import { testRedis, testUsageCache } from '../helpers/local-redis';
 import { usageEvent, ZONE } from '../helpers/usage-event-factory';
 import {
@@ -163,7 +163,7 @@ async function run(family: typeof familyArb extends fc.Arbitrary<infer T> ? T : 
 
   /** One delivery of a lane: decide (loading what is missing), then commit under the ledger's version check. */
   const deliver = async (events: UsageEvent[]): Promise<'committed' | 'refused' | 'failed'> => {
-    const cache: UsageCache = new DegradableCache(flaky.cache, breaker, () => new MemoryUsageCache());
+    const cache: UsageCache = new DegradableCache(flaky.cache, breaker, () => new SettleLaneTwin());
     const lane = events.map((event) => ({ event, recordTimestampMs: now.ms, checked: false }));
     let reply: LaneReply | null = null;
     try {

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryUsageCache } from '../../functions/adapters/memory/memory-usage-cache';
 import { FIELD } from '../../functions/adapters/redis/period-fields';
-import type { LaneReply } from '../../functions/core/decision';
+import { SettleLaneTwin } from '../../functions/core/degraded/settle-lane-twin';
 import { type MemberPolicy, NO_POLICY, type PeriodSnapshot, policySchema } from '../../functions/core/family';
-import type { ConfirmedEvent, DecideContext, LaneEvent } from '../../functions/core/ports';
+import type { LaneReply } from '../../functions/core/settlement/decision';
+import type { ConfirmedEvent, DecideContext, LaneEvent } from '../../functions/core/settlement/ports';
+import type { UsageEvent } from '../../functions/core/settlement/usage-event';
 import { periodOf, periodStart, shiftPeriod } from '../../functions/core/time';
-import type { UsageEvent } from '../../functions/core/usage-event';
 import { testRedis, testUsageCache } from '../helpers/local-redis';
 import { asOneLane } from '../helpers/one-lane';
 import { usageEvent, ZONE } from '../helpers/usage-event-factory';
@@ -125,7 +125,7 @@ async function redisView(familyId: number, period: string) {
   return { version, quota, remaining, used, alerts, pending };
 }
 
-function memoryView(memory: MemoryUsageCache, familyId: number, period: string) {
+function memoryView(memory: SettleLaneTwin, familyId: number, period: string) {
   const view = memory.view(familyId, period);
   if (!view) return null;
   const { version, quota, remaining, used, alerts, pending } = view;
@@ -151,7 +151,7 @@ describe('the in-memory twin decides as the Redis scripts do', () => {
         fc.array(stepArb, { minLength: 1, maxLength: 12 }),
         async (family, steps) => {
           const familyId = ++nextFamily;
-          const memory = asOneLane(new MemoryUsageCache());
+          const memory = asOneLane(new SettleLaneTwin());
           const versions = new Map<string, number>(PERIODS.map((p) => [p, START_VERSION]));
           const snapshot = (period: string): PeriodSnapshot => ({
             familyId,

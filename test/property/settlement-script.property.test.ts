@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Decision, EventReply } from '../../functions/core/decision';
 import {
   alertMarker,
   type MemberPolicy,
@@ -8,8 +7,9 @@ import {
   type PeriodSnapshot,
   policySchema,
 } from '../../functions/core/family';
-import type { DecideContext } from '../../functions/core/ports';
-import type { UsageEvent } from '../../functions/core/usage-event';
+import type { Decision, EventReply } from '../../functions/core/settlement/decision';
+import type { DecideContext } from '../../functions/core/settlement/ports';
+import type { UsageEvent } from '../../functions/core/settlement/usage-event';
 import { testRedis, testUsageCache } from '../helpers/local-redis';
 import { asOneLane } from '../helpers/one-lane';
 import { usageEvent } from '../helpers/usage-event-factory';
@@ -593,7 +593,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
     }
   };
 
-  /** A policy change between lanes: the model takes it, Redis follows it in place as apply-config does. */
+  /** A policy change between lanes: the model takes it, Redis follows it in place as apply-change does. */
   const applyPolicy = async (action: Extract<Action, { kind: 'policy' }>) => {
     const customerId = typeof action.target === 'number' ? customerIdOf(action.target % memberCount) : null;
     const target =
@@ -614,7 +614,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
       customerId: t.customerId,
       marker: `${t.customerId}:${t.reason}`,
     });
-    await cache.applyConfig(
+    await cache.applyChange(
       familyId,
       PERIODS.map((period) => {
         const versionBefore = versions.get(period) ?? 0;

@@ -1,4 +1,4 @@
-import type { UsageCache } from '../../functions/core/ports';
+import type { UsageCache } from '../../functions/core/settlement/ports';
 
 /**
  * A usage cache in front of the real Redis one that can stop answering, at

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs } from '../../functions/core/outbox';
+import { backoffMs } from '../../functions/core/outbox/item';
 import { backoffDelayMs, exponentialDelayMs } from '../../functions/core/retry';
 
 describe('backoff', () => {

@@ -1,8 +1,8 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
 import { decodeMskEvent, type MskRecord } from '../../functions/core/kafka-record';
-import type { CommitOutcome, CommitResult, CommitUnit, Ledger } from '../../functions/core/ports';
-import type { RejectionRecord, SettlementWrite } from '../../functions/core/settlement';
+import type { CommitOutcome, CommitResult, CommitUnit, Ledger } from '../../functions/core/settlement/ports';
+import type { RejectionRecord, SettlementWrite } from '../../functions/core/settlement/records';
 import { METRIC } from '../../functions/runtime/metric-names';
 import { emitDecisionLatencies } from '../../functions/usage-events/batch-metrics';
 import { timeDecisions } from '../../functions/usage-events/decision-latency';

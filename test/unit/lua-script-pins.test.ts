@@ -8,10 +8,10 @@ import { SCRIPT_FILES } from '../../functions/adapters/redis/settlement-scripts'
  * review as a change to this file too: the scripts decide money-like state.
  */
 const PINNED: Record<string, string> = {
-  [SCRIPT_FILES.settleLane]: '38c6dd645019a391eb081f7f869e470fd2c6d5e2',
-  [SCRIPT_FILES.hydratePeriod]: '096d2c26a01c150d635ae6788ee3ce2b246e7cb4',
-  [SCRIPT_FILES.confirmLane]: 'c073dc2cfd9a1ede7ada9aa631c14a08fbb72e44',
-  [SCRIPT_FILES.applyConfig]: '91d209417381ee8ecc41f317f2178b23c6bc5585',
+  [SCRIPT_FILES.settleLane]: 'f7239ff4715f21f160696366fbb88077ee183af6',
+  [SCRIPT_FILES.hydratePeriod]: '27ded7f9321d16c42bf35482c4d2dc6161ce9995',
+  [SCRIPT_FILES.confirmLane]: '66572e240a077cd5d5fed50034c298088702eb12',
+  [SCRIPT_FILES.applyChange]: '18ef3d46cfef17b14beaf0395024b35214d0b82a',
 };
 
 describe('Lua script pins', () => {

@@ -2,7 +2,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EventBridgePublisher } from '../../functions/adapters/eventbridge/publisher';
-import type { Notification } from '../../functions/core/notification';
+import type { Notification } from '../../functions/core/outbox/notification';
 
 const notification = (n: number): Notification => ({
   notificationId: `id-${n}`,

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { InvariantError } from '../../functions/core/errors';
-import { buildNotification } from '../../functions/core/notification';
-import { NOTIFICATION_LOCALES, notificationText } from '../../functions/core/notification-text';
-import { type UsageNotificationData as NotificationData, newOutboxItem } from '../../functions/core/outbox';
+import {
+  type UsageNotificationData as NotificationData,
+  newOutboxItem,
+} from '../../functions/core/outbox/item';
+import { buildNotification } from '../../functions/core/outbox/notification';
+import { NOTIFICATION_LOCALES, notificationText } from '../../functions/core/outbox/notification-text';
 import { BLOCK_REASONS, effectOf, THRESHOLD_STATUSES } from '../../functions/core/status-effects';
 
 const data = (

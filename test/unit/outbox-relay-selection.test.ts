@@ -2,10 +2,10 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { outboxChanges } from '../../functions/adapters/dynamodb/outbox-stream';
 import { InvariantError } from '../../functions/core/errors';
-import { newOutboxItem, OUTBOX_STATUS } from '../../functions/core/outbox';
-import type { DeliveryDeps } from '../../functions/core/outbox-delivery';
-import type { OutboxStore } from '../../functions/core/outbox-ports';
-import { becamePending, type OutboxChange, relay } from '../../functions/core/outbox-relay';
+import type { DeliveryDeps } from '../../functions/core/outbox/delivery';
+import { newOutboxItem, OUTBOX_STATUS } from '../../functions/core/outbox/item';
+import type { OutboxStore } from '../../functions/core/outbox/ports';
+import { becamePending, type OutboxChange, relay } from '../../functions/core/outbox/relay';
 
 const change = (
   eventName: OutboxChange['eventName'],

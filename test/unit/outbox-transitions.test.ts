@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OUTBOX_STATUS } from '../../functions/core/outbox';
+import { OUTBOX_STATUS } from '../../functions/core/outbox/item';
 import {
   afterPublish,
   afterPublishFailure,
@@ -7,7 +7,7 @@ import {
   leaseUntil,
   type OutboxPolicy,
   requeued,
-} from '../../functions/core/outbox-transitions';
+} from '../../functions/core/outbox/transitions';
 
 const MINUTE = 60_000;
 const policy: OutboxPolicy = {

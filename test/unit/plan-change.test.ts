@@ -1,24 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import type { ConfigChange } from '../../functions/core/config/config-event';
-import type { FamilyConfig, MemberConfig, PeriodConfig } from '../../functions/core/config/family-config';
-import { planGlobalStep } from '../../functions/core/config/global-catch-up';
-import { mayWait } from '../../functions/core/config/held-changes';
-import { type PlanContext, planChange } from '../../functions/core/config/plan-change';
-import type { PolicyValue } from '../../functions/core/config/policy-keys';
-import { versionOf } from '../../functions/core/config/version';
+import type { Change } from '../../functions/core/changes/change-event';
+import type { FamilyRecord, MemberRecord, PeriodRecord } from '../../functions/core/changes/family-records';
+import { planGlobalStep } from '../../functions/core/changes/global-catch-up';
+import { mayWait } from '../../functions/core/changes/held-changes';
+import { type PlanContext, planChange } from '../../functions/core/changes/plan-change';
+import type { PolicyValue } from '../../functions/core/changes/policy-keys';
+import { versionOf } from '../../functions/core/changes/version';
 import { type MemberPolicy, NO_POLICY } from '../../functions/core/family';
 
 /**
  * The change planner is pure: what the ledger holds in, what every item and
  * period must become and which notifications are owed out. The same plans
- * are committed against DynamoDB Local in test/integration/config-events.
+ * are committed against DynamoDB Local in test/integration/change-events.
  */
 const NOW = Date.parse('2026-12-05T12:00:00+09:00');
 const CURRENT = '202612';
 const PREVIOUS = '202611';
 let seq = 0;
 
-const member = (customerId: number, policy: Partial<MemberPolicy> = {}, active = true): MemberConfig => ({
+const member = (customerId: number, policy: Partial<MemberPolicy> = {}, active = true): MemberRecord => ({
   customerId,
   role: 'MEMBER',
   active,
@@ -31,7 +31,7 @@ const period = (
   p: string,
   used: Record<number, number> = {},
   alerts: Record<number, string[]> = {},
-): PeriodConfig => ({
+): PeriodRecord => ({
   period: p,
   version: 4,
   stampMs: NOW - 1_000,
@@ -42,10 +42,10 @@ const period = (
 });
 
 function family(
-  members: MemberConfig[],
-  periods: PeriodConfig[],
+  members: MemberRecord[],
+  periods: PeriodRecord[],
   policy: Partial<MemberPolicy> = {},
-): FamilyConfig {
+): FamilyRecord {
   return {
     familyId: 7,
     exists: true,
@@ -60,7 +60,7 @@ function family(
   };
 }
 
-const context = (f: FamilyConfig | null, global: Partial<MemberPolicy> = {}): PlanContext => ({
+const context = (f: FamilyRecord | null, global: Partial<MemberPolicy> = {}): PlanContext => ({
   family: f,
   global: { policy: { ...NO_POLICY, ...global }, policyVersions: {}, revision: 2 },
   currentPeriod: CURRENT,
@@ -71,7 +71,7 @@ function policy(
   target: { familyId?: number; customerId?: number },
   value: PolicyValue,
   timestampMs = NOW,
-): Extract<ConfigChange, { kind: 'policy' }> {
+): Extract<Change, { kind: 'policy' }> {
   const eventId = `pol-${++seq}`;
   return {
     kind: 'policy',
@@ -158,9 +158,7 @@ describe('planning a policy change', () => {
       'UNKNOWN_FAMILY',
     ]);
     expect(
-      results.every(
-        (r, i) => r.kind === 'reject' && mayWait([left, unknown][i] as ConfigChange, r.rejection),
-      ),
+      results.every((r, i) => r.kind === 'reject' && mayWait([left, unknown][i] as Change, r.rejection)),
     ).toBe(true);
   });
 
@@ -181,7 +179,7 @@ describe('planning a policy change', () => {
 describe('planning a family change', () => {
   it('moves the current pool by the quota difference and fixes the previous period at the old quota', () => {
     const f = family([member(11)], [{ ...period(PREVIOUS), quotaBytes: null }, period(CURRENT, { 11: 300 })]);
-    const change: ConfigChange = {
+    const change: Change = {
       kind: 'quota-changed',
       eventId: 'q-1',
       eventType: 'QUOTA_CHANGED',
@@ -201,7 +199,7 @@ describe('planning a family change', () => {
 
   it('adds a member who joins with the usage it already has, and stamps each period past its last commit', () => {
     const f = family([member(11)], [period(CURRENT, { 13: 250 })]);
-    const change: ConfigChange = {
+    const change: Change = {
       kind: 'member-joined',
       eventId: 'j-1',
       eventType: 'MEMBER_JOINED',

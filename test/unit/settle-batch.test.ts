@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { MemoryUsageCache } from '../../functions/adapters/memory/memory-usage-cache';
+import { SettleLaneTwin } from '../../functions/core/degraded/settle-lane-twin';
 import { InvariantError, TransientError } from '../../functions/core/errors';
 import { decodeMskEvent, type MskRecord } from '../../functions/core/kafka-record';
 import { noGlobalPolicy } from '../../functions/core/ports';
-import { type SettlementDeps, settleBatch } from '../../functions/core/settle-batch';
+import { type SettlementDeps, settleBatch } from '../../functions/core/settlement/settle-batch';
 import { MAX_RECORD_AGE_MS, periodOf } from '../../functions/core/time';
 import { MemoryLedger, memoryDeadLetters } from '../helpers/memory-ledger';
 import { mskEvent, mskRecord, usage } from '../helpers/msk';
@@ -21,14 +21,14 @@ const at = (minutesAgo: number) => new Date(NOW - minutesAgo * 60_000).toISOStri
 
 let ledger: MemoryLedger;
 let letters: ReturnType<typeof memoryDeadLetters>;
-let cache: MemoryUsageCache;
+let cache: SettleLaneTwin;
 let clock: { ms: number };
 let offset: number;
 
 beforeEach(() => {
   ledger = new MemoryLedger();
   letters = memoryDeadLetters();
-  cache = new MemoryUsageCache();
+  cache = new SettleLaneTwin();
   clock = { ms: NOW };
   offset = 0;
   ledger.family(1, 1_000, { 11: {}, 12: {} });
@@ -193,7 +193,7 @@ describe('settleBatch', () => {
     const old = record(0, use('old', 1, 11, 100, 30), NOW - 30 * 60_000);
     await settle([old]);
     // Redis (here: the cache) forgets; the record comes again: the ledger says it was settled.
-    cache = new MemoryUsageCache();
+    cache = new SettleLaneTwin();
     const again = await settle([old]);
 
     expect(again.report).toMatchObject({ duplicates: 1, ledgerChecks: 1 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDecision, parseLaneReply } from '../../functions/adapters/redis/settlement-scripts';
-import type { Decision } from '../../functions/core/decision';
 import { InvariantError } from '../../functions/core/errors';
+import type { Decision } from '../../functions/core/settlement/decision';
 
 // A decision JSON exactly as lua/settle-lane.lua writes it with cjson.
 const WIRE = {

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TIERS } from '../tiers';
+import { TIERS } from '../../vitest.config';
 
 function foldersWithTests(root: string): string[] {
   const found: string[] = [];

@@ -9,7 +9,7 @@ import {
   type Validated,
   type ValidationContext,
   validateRecord,
-} from '../../functions/core/usage-event';
+} from '../../functions/core/settlement/usage-event';
 
 const FIXTURE_URL = new URL('../fixtures/msk-event.sample.json', import.meta.url);
 

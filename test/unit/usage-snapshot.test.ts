@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { NO_POLICY } from '../../functions/core/family';
-import { publishSnapshots, type SnapshotDeps } from '../../functions/core/publish-snapshots';
+import type { SnapshotPutResult } from '../../functions/core/snapshots/ports';
+import { publishSnapshots, type SnapshotDeps } from '../../functions/core/snapshots/publish';
 import {
   buildSnapshot,
   type CommittedPeriod,
   coalesceChanges,
   type MemberChange,
   snapshotVersion,
-} from '../../functions/core/usage-snapshot';
-import type { SnapshotPutResult } from '../../functions/core/usage-snapshot-ports';
+} from '../../functions/core/snapshots/usage-snapshot';
 
 const JUNE_10 = Date.UTC(2025, 5, 10);
 

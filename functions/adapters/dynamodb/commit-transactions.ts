@@ -3,9 +3,9 @@ import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { forEachConcurrently } from '../../core/concurrency';
 import { InvariantError, isInvariantError, TransientError } from '../../core/errors';
-import type { CommitOutcome, CommitResult, CommitUnit } from '../../core/ports';
 import { backoffDelayMs, type RetryPolicy } from '../../core/retry';
-import type { LedgerFate } from '../../core/settlement';
+import type { CommitOutcome, CommitResult, CommitUnit } from '../../core/settlement/ports';
+import type { LedgerFate } from '../../core/settlement/records';
 import { classifyDynamoError } from './errors';
 import { ledgerKeys } from './ledger-keys';
 import { periodUsageUpdate, versionCondition } from './period-usage';

@@ -2,8 +2,8 @@ import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynam
 import { forEachConcurrently } from '../../core/concurrency';
 import { type MemberPolicy, readStoredPolicy } from '../../core/family';
 import { effectivePolicy } from '../../core/precedence';
-import type { CommittedPeriod } from '../../core/usage-snapshot';
-import type { CommittedStateReader } from '../../core/usage-snapshot-ports';
+import type { CommittedStateReader } from '../../core/snapshots/ports';
+import type { CommittedPeriod } from '../../core/snapshots/usage-snapshot';
 import { classifyDynamoError } from './errors';
 import { ledgerKeys } from './ledger-keys';
 import { readPeriodUsage } from './period-usage';

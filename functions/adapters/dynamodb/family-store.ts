@@ -56,7 +56,7 @@ function periodVersionBumps(
  * Seeds families, members and policies for local runs, the benchmark and
  * tests, before their events flow. Input is validated and app ids normalised
  * by the same rules the usage path uses. Changes after that are versioned
- * events and go through the config core (core/config), as in production.
+ * events and go through the change core (core/changes), as in production.
  */
 export class FamilyStore {
   constructor(

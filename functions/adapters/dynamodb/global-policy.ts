@@ -1,4 +1,4 @@
-import type { GlobalConfig } from '../../core/config/family-config';
+import type { GlobalRecord } from '../../core/changes/family-records';
 import type { Clock, GlobalLevel, GlobalPolicySource } from '../../core/ports';
 
 /**
@@ -13,7 +13,7 @@ export class RefreshingGlobalPolicy implements GlobalPolicySource {
   private reading: Promise<GlobalLevel> | null = null;
 
   constructor(
-    private readonly store: { readGlobal(): Promise<GlobalConfig> },
+    private readonly store: { readGlobal(): Promise<GlobalRecord> },
     private readonly refreshMs: number,
     private readonly clock: Clock,
   ) {}

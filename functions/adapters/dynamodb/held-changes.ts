@@ -5,7 +5,7 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { HeldChange, HeldChangeStore, HoldOutcome } from '../../core/config/held-changes';
+import type { HeldChange, HeldChangeStore, HoldOutcome } from '../../core/changes/held-changes';
 import type { MskRecord } from '../../core/kafka-record';
 import { isRejectionReason } from '../../core/rejection';
 import { classifyDynamoError } from './errors';

@@ -4,7 +4,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { SettlementRecord } from '../../core/settlement';
+import type { SettlementRecord } from '../../core/settlement/records';
 import type { Period } from '../../core/time';
 import { classifyDynamoError } from './errors';
 import { ledgerKeys } from './ledger-keys';

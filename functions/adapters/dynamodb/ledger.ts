@@ -6,9 +6,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { MemberPolicy, PeriodSnapshot } from '../../core/family';
 import { NO_POLICY, readStoredPolicy } from '../../core/family';
-import type { CommitResult, CommitUnit, Ledger } from '../../core/ports';
 import type { RetryPolicy } from '../../core/retry';
-import type { LedgerFate, SettlementRecord } from '../../core/settlement';
+import type { CommitResult, CommitUnit, Ledger } from '../../core/settlement/ports';
+import type { LedgerFate, SettlementRecord } from '../../core/settlement/records';
 import { commitPacked } from './commit-transactions';
 import { classifyDynamoError } from './errors';
 import { ledgerKeys } from './ledger-keys';

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
-import { POLICY_KEYS } from '../../core/config/policy-keys';
+import { POLICY_KEYS } from '../../core/changes/policy-keys';
 import { InvariantError } from '../../core/errors';
-import { OUTBOX_STATUS, type OutboxItem } from '../../core/outbox';
+import { OUTBOX_STATUS, type OutboxItem } from '../../core/outbox/item';
 import { BLOCK_REASONS, type DecisionStatus, isDecisionStatus } from '../../core/status-effects';
 
 /**

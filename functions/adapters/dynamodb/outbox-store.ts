@@ -6,9 +6,9 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { OUTBOX_STATUS, type OutboxItem, type OutboxStatus } from '../../core/outbox';
-import type { OutboxPage, OutboxStore, PageRequest, PendingBacklog } from '../../core/outbox-ports';
-import { type FailureTransition, requeued, type SentTransition } from '../../core/outbox-transitions';
+import { OUTBOX_STATUS, type OutboxItem, type OutboxStatus } from '../../core/outbox/item';
+import type { OutboxPage, OutboxStore, PageRequest, PendingBacklog } from '../../core/outbox/ports';
+import { type FailureTransition, requeued, type SentTransition } from '../../core/outbox/transitions';
 import { classifyDynamoError } from './errors';
 import { decodeOutboxItem } from './outbox-item-codec';
 import { queryPages } from './query-all';

@@ -2,7 +2,7 @@ import type { AttributeValue as SdkAttributeValue } from '@aws-sdk/client-dynamo
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { InvariantError } from '../../core/errors';
-import type { OutboxChange } from '../../core/outbox-relay';
+import type { OutboxChange } from '../../core/outbox/relay';
 import { decodeOutboxItem } from './outbox-item-codec';
 import { OUTBOX_TABLE } from './table-layout';
 

@@ -1,4 +1,4 @@
-import type { SettlementWrite } from '../../core/settlement';
+import type { SettlementWrite } from '../../core/settlement/records';
 import type { Period } from '../../core/time';
 import { ledgerKeys } from './ledger-keys';
 

@@ -1,5 +1,5 @@
 import { InvariantError } from '../../core/errors';
-import type { LedgerFate, RejectionRecord, SettlementRecord } from '../../core/settlement';
+import type { LedgerFate, RejectionRecord, SettlementRecord } from '../../core/settlement/records';
 import { isDecisionStatus } from '../../core/status-effects';
 import { ledgerKeys } from './ledger-keys';
 

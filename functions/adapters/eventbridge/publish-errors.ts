@@ -1,5 +1,5 @@
 import type { PublishFailureCode } from '../../core/errors';
-import type { PublishFailure } from '../../core/outbox-transitions';
+import type { PublishFailure } from '../../core/outbox/transitions';
 
 /**
  * The entry error codes EventBridge documents as non-retryable: the same entry

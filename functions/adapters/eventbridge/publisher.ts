@@ -3,8 +3,8 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
-import type { Notification } from '../../core/notification';
-import type { NotificationPublisher, PublishResult } from '../../core/outbox-ports';
+import type { Notification } from '../../core/outbox/notification';
+import type { NotificationPublisher, PublishResult } from '../../core/outbox/ports';
 import { callFailure, entryFailure } from './publish-errors';
 
 /** PutEvents accepts at most ten entries per call. */

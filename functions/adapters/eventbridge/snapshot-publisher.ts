@@ -1,7 +1,7 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { forEachConcurrently } from '../../core/concurrency';
-import { USAGE_UPDATED, type UsageSnapshot } from '../../core/usage-snapshot';
-import type { SnapshotPublisher, SnapshotPutResult } from '../../core/usage-snapshot-ports';
+import type { SnapshotPublisher, SnapshotPutResult } from '../../core/snapshots/ports';
+import { USAGE_UPDATED, type UsageSnapshot } from '../../core/snapshots/usage-snapshot';
 import { callFailure, entryFailure } from './publish-errors';
 import { MAX_ENTRIES_PER_CALL, type PublisherSettings } from './publisher';
 

@@ -1,4 +1,4 @@
-import type { PeriodEdit } from '../../core/config/plan-change';
+import type { PeriodEdit } from '../../core/changes/plan-change';
 import type { MemberPolicy, PeriodSnapshot } from '../../core/family';
 
 /**

@@ -1,5 +1,11 @@
-import type { Decision, EventReply, LaneReply, LaneStop, PeriodStateSeen } from '../../core/decision';
 import { InvariantError } from '../../core/errors';
+import type {
+  Decision,
+  EventReply,
+  LaneReply,
+  LaneStop,
+  PeriodStateSeen,
+} from '../../core/settlement/decision';
 import { isDecisionStatus } from '../../core/status-effects';
 import type { RedisClient } from './client';
 import { luaSource } from './lua-source';
@@ -13,7 +19,7 @@ export const SCRIPT_FILES = {
   settleLane: 'settle-lane',
   hydratePeriod: 'hydrate-period',
   confirmLane: 'confirm-lane',
-  applyConfig: 'apply-config',
+  applyChange: 'apply-change',
 } as const;
 
 /** A script call as ioredis takes it: the number of keys, the keys, then the arguments. */
@@ -23,14 +29,14 @@ export interface ScriptCommands {
   usSettleLane(...call: ScriptCall): Promise<unknown>;
   usHydratePeriod(...call: ScriptCall): Promise<unknown>;
   usConfirmLane(...call: ScriptCall): Promise<unknown>;
-  usApplyConfig(...call: ScriptCall): Promise<unknown>;
+  usApplyChange(...call: ScriptCall): Promise<unknown>;
 }
 
 export function registerScripts(client: RedisClient): RedisClient & ScriptCommands {
   client.defineCommand('usSettleLane', { lua: luaSource(SCRIPT_FILES.settleLane) });
   client.defineCommand('usHydratePeriod', { lua: luaSource(SCRIPT_FILES.hydratePeriod) });
   client.defineCommand('usConfirmLane', { lua: luaSource(SCRIPT_FILES.confirmLane) });
-  client.defineCommand('usApplyConfig', { lua: luaSource(SCRIPT_FILES.applyConfig) });
+  client.defineCommand('usApplyChange', { lua: luaSource(SCRIPT_FILES.applyChange) });
   return client as RedisClient & ScriptCommands;
 }
 

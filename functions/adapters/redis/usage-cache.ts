@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { PeriodEdit } from '../../core/config/plan-change';
-import type { ConfigCache } from '../../core/config/ports';
-import type { LaneReply } from '../../core/decision';
+import type { PeriodEdit } from '../../core/changes/plan-change';
+import type { ChangeCache } from '../../core/changes/ports';
 import type { MemberPolicy, PeriodSnapshot } from '../../core/family';
+import type { LaneReply } from '../../core/settlement/decision';
 import type {
   ConfirmedEvent,
   ConfirmedVersions,
@@ -10,7 +10,7 @@ import type {
   LaneEvent,
   OwnedPending,
   UsageCache,
-} from '../../core/ports';
+} from '../../core/settlement/ports';
 import { periodStateExpiry } from '../../core/time';
 import type { RedisClient } from './client';
 import { type RedisKeys, redisKeys } from './keys';
@@ -25,7 +25,7 @@ export interface UsageCacheSettings {
 }
 
 /** The Redis side of settlement: the families' period states and the settled marks. */
-export class RedisUsageCache implements UsageCache, ConfigCache {
+export class RedisUsageCache implements UsageCache, ChangeCache {
   readonly keys: RedisKeys;
   private readonly redis: RedisClient & ScriptCommands;
 
@@ -82,7 +82,7 @@ export class RedisUsageCache implements UsageCache, ConfigCache {
     );
   }
 
-  async applyConfig(familyId: number, edits: ReadonlyArray<PeriodEdit>): Promise<void> {
+  async applyChange(familyId: number, edits: ReadonlyArray<PeriodEdit>): Promise<void> {
     const args: string[] = [];
     for (const edit of edits) {
       const { set, del } = editFields(edit);
@@ -96,7 +96,7 @@ export class RedisUsageCache implements UsageCache, ConfigCache {
         ...del,
       );
     }
-    await this.redis.usApplyConfig(
+    await this.redis.usApplyChange(
       edits.length,
       ...edits.map((e) => this.keys.period(familyId, e.period)),
       ...args,

@@ -1,11 +1,11 @@
 import { Admin, Consumer, ListOffsetTimestamps, Producer } from '@platformatic/kafka';
+import { fetchRecords } from '../../../functions/adapters/kafka/fetch-records';
 import type { MskRecord } from '../../../functions/core/kafka-record';
 import { EventSourceMapping } from '../event-source-mapping';
 import type { LocalKafka, ProducedEvent } from '../local-kafka';
 import { partitionFor } from '../partitioner';
 import type { TopicSpec } from '../topics';
 import { BrokerRecordSource } from './broker-record-source';
-import { fetchRecords } from './fetch-records';
 
 /** Headers every harness record carries; the non-ASCII value exercises MSK's signed header bytes. */
 const HARNESS_HEADERS = new Map([

@@ -1,7 +1,7 @@
 import { Consumer, ListOffsetTimestamps } from '@platformatic/kafka';
+import { fetchRecords } from '../../../functions/adapters/kafka/fetch-records';
 import type { MskRecord } from '../../../functions/core/kafka-record';
 import type { RecordSource } from '../record-source';
-import { fetchRecords } from './fetch-records';
 
 export interface GroupMemberOptions {
   readonly bootstrap: string;

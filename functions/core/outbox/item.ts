@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import type { PolicyKey } from '../changes/policy-keys';
+import type { PolicyLevel } from '../precedence';
+import { exponentialDelayMs } from '../retry';
+import type { BlockReason, DecisionStatus, NotificationType, Threshold } from '../status-effects';
+
+/** Outbox states and transitions (docs/behaviour.md, "The outbox"). Every transition is a conditional write on the current status. */
+export const OUTBOX_STATUS = {
+  pending: 'PUBLISH_PENDING',
+  sent: 'SENT',
+  failed: 'FAILED',
+} as const;
+
+export type OutboxStatus = (typeof OUTBOX_STATUS)[keyof typeof OUTBOX_STATUS];
+
+/** The `data` of a notification about a settled usage event; small on purpose: the EventBridge payload stays small. */
+export interface UsageNotificationData {
+  readonly originEventId: string;
+  /** ISO-8601 UTC. */
+  readonly eventTime: string;
+  readonly period: string;
+  readonly status: DecisionStatus;
+  readonly reason?: BlockReason;
+  readonly threshold?: Threshold;
+  readonly appId?: string;
+  readonly bytesUsed: number;
+}
+
+/** The `data` of a notification about an accepted policy change, or the block it starts or lifts. */
+export interface PolicyNotificationData {
+  /** The policy event's eventId. */
+  readonly originEventId: string;
+  /** ISO-8601 UTC: the policy event's timestamp. */
+  readonly eventTime: string;
+  /** The period whose usage the change was judged against. */
+  readonly period: string;
+  readonly policyKey: PolicyKey;
+  readonly level: PolicyLevel;
+  /** The new value at that level, in words ("none" when removed). */
+  readonly value: string;
+  /** For CUSTOMER_BLOCKED and CUSTOMER_UNBLOCKED: the block that started or ended. */
+  readonly reason?: RetroactiveBlock;
+}
+
+export type NotificationData = UsageNotificationData | PolicyNotificationData;
+
+export const isPolicyNotification = (data: NotificationData): data is PolicyNotificationData =>
+  'policyKey' in data;
+
+/** The blocks a policy change can start or lift on its own, without a usage event. */
+export type RetroactiveBlock = Extract<BlockReason, 'MANUAL' | 'MONTHLY_LIMIT_EXCEEDED'>;
+
+export interface OutboxItem {
+  readonly notificationId: string;
+  /** Null for a change of the global default. */
+  readonly familyId: number | null;
+  /** Null for a notification to the whole family (or to everyone, for the global default). */
+  readonly customerId: number | null;
+  readonly type: NotificationType;
+  readonly data: NotificationData;
+  readonly status: OutboxStatus;
+  readonly attempts: number;
+  /** Epoch ms; the sweeper picks the item only after this. */
+  readonly nextAttemptAt: number;
+  readonly lastError?: string;
+  /** Epoch ms. */
+  readonly createdAt: number;
+  /** Epoch ms. */
+  readonly sentAt?: number;
+  /** Epoch seconds (DynamoDB TTL), set once SENT. */
+  readonly expiresAt?: number;
+}
+
+/**
+ * Stable and derived from the originating eventId (and, for a policy event,
+ * from what the notification is about), so a redelivered or replayed event
+ * maps to the same notification and consumers can drop duplicates.
+ */
+export function notificationIdFor(eventId: string): string {
+  const h = createHash('sha256').update(`usage-settlement/notification/${eventId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * A new pending item. Its first nextAttemptAt is createdAt plus the grace
+ * period: the relay publishes fresh items and the sweeper only touches items
+ * the relay did not manage to publish by then.
+ */
+export function newOutboxItem(
+  fields: Pick<OutboxItem, 'familyId' | 'customerId' | 'type' | 'data'>,
+  nowMs: number,
+  graceMs: number,
+): OutboxItem {
+  const id = isPolicyNotification(fields.data)
+    ? `${fields.data.originEventId}/${fields.type}/${fields.data.reason ?? ''}/${fields.customerId ?? 'family'}`
+    : fields.data.originEventId;
+  return {
+    notificationId: notificationIdFor(id),
+    familyId: fields.familyId,
+    customerId: fields.customerId,
+    type: fields.type,
+    data: fields.data,
+    status: OUTBOX_STATUS.pending,
+    attempts: 0,
+    nextAttemptAt: nowMs + graceMs,
+    createdAt: nowMs,
+  };
+}
+
+/** Exponential backoff from a base, capped: base * 2^(attempts-1), without jitter. */
+export function backoffMs(attempts: number, policy: { baseMs: number; capMs: number }): number {
+  return exponentialDelayMs(policy.baseMs, attempts, policy.capMs);
+}
