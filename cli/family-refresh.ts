@@ -28,6 +28,8 @@ export function policyValueOf(policy: MemberPolicy, key: PolicyKey): PolicyValue
       return { key, window: policy.blockWindow };
     case 'BLOCK:APP':
       return { key, apps: policy.blockedApps };
+    case 'ZERO_RATE:APP':
+      return { key, apps: policy.zeroRatedApps };
   }
 }
 

@@ -16,11 +16,11 @@ ARGV[3]  verify-before (epoch ms): an event whose record is older may have been 
          longer ago than settled marks live; the ledger must say first
 ARGV[4]  margin (epoch ms) for clocks: records up to this much after the period state's
          settled horizon may have been settled before the state was loaded
-ARGV[5..8]   global policy: limit (bytes), manual ('1'), window ('HHmm-HHmm'), blocked apps
-             (JSON array); '' = none
-ARGV[9]      the global policy's revision those values are at
-ARGV[10..9+P] expiry of each period state, epoch seconds
-ARGV[10+P..9+2P] per period state, how many of its pending decisions belong to this lane's
+ARGV[5..9]   global policy: limit (bytes), manual ('1'), window ('HHmm-HHmm'), blocked apps
+             (JSON array), zero-rated apps (JSON array); '' = none
+ARGV[10]     the global policy's revision those values are at
+ARGV[11..10+P] expiry of each period state, epoch seconds
+ARGV[11+P..10+2P] per period state, how many of its pending decisions belong to this lane's
          events answered in earlier rounds (those events are not sent again)
 then 9 values per event: period index (1..P), eventId, customerId, appId ('' none),
   bytes, local time HHmm, payload hash, record timestamp (epoch ms),
@@ -33,7 +33,8 @@ Period state (HASH): q quota, r remaining, v ledger version, t commit stamp (epo
   u:<customerId> member's usage (present = member), a:<marker> alert notified,
   d:<eventId> pending decision (decided here, not yet confirmed in the ledger), pn their number,
   P:F:<key> family-wide and P:<customerId>:<key> member policy: lim limit, man manual '1',
-  win window, app '1' when the level has a blocked-app set, whose apps are a:<appId> under it
+  win window, app '1' when the level has a blocked-app set, whose apps are a:<appId> under it,
+  zr '1' when the level has a zero-rated set, whose apps are z:<appId> under it
 
 Reply: first {version, quota, incarnation, pending count before this call, commit stamp,
 global revision ('' none)} of each period state
@@ -60,16 +61,21 @@ local events = tonumber(ARGV[2])
 local verifyBefore = tonumber(ARGV[3])
 local margin = tonumber(ARGV[4])
 local global = { lim = ARGV[5], man = ARGV[6], win = ARGV[7] }
-local globalRevision = tonumber(ARGV[9])
-local globalApps = {}
-if ARGV[8] ~= '' then
-  for _, app in ipairs(cjson.decode(ARGV[8])) do
-    globalApps[app] = true
+local globalRevision = tonumber(ARGV[10])
+local function appSet(json)
+  local set = {}
+  if json ~= '' then
+    for _, app in ipairs(cjson.decode(json)) do
+      set[app] = true
+    end
   end
+  return set
 end
-local expiryFrom = 10
-local ownFrom = 10 + periods
-local firstEvent = 10 + 2 * periods
+local globalApps = appSet(ARGV[8])
+local globalZeroRated = appSet(ARGV[9])
+local expiryFrom = 11
+local ownFrom = 11 + periods
+local firstEvent = 11 + 2 * periods
 local FIELDS = 9
 
 local function nonBlank(v)
@@ -82,23 +88,25 @@ end
 -- For each key the first level that has a value wins: the member's, then the family's, then the global default.
 local function policyOf(periodKey, customerId, appId)
   local m = 'P:' .. customerId .. ':'
-  local v = redis.call('HMGET', periodKey, m .. 'lim', m .. 'man', m .. 'win', m .. 'app',
-    'P:F:lim', 'P:F:man', 'P:F:win', 'P:F:app')
-  local appBlocked = false
-  if appId ~= '' then
-    if v[4] then
-      appBlocked = redis.call('HEXISTS', periodKey, m .. 'a:' .. appId) == 1
-    elseif v[8] then
-      appBlocked = redis.call('HEXISTS', periodKey, 'P:F:a:' .. appId) == 1
-    else
-      appBlocked = globalApps[appId] == true
+  local v = redis.call('HMGET', periodKey, m .. 'lim', m .. 'man', m .. 'win', m .. 'app', m .. 'zr',
+    'P:F:lim', 'P:F:man', 'P:F:win', 'P:F:app', 'P:F:zr')
+  -- An app set is the whole set of the first level that has one.
+  local function inSet(memberHas, familyHas, field, globalSet)
+    if appId == '' then
+      return false
+    elseif memberHas then
+      return redis.call('HEXISTS', periodKey, m .. field .. appId) == 1
+    elseif familyHas then
+      return redis.call('HEXISTS', periodKey, 'P:F:' .. field .. appId) == 1
     end
+    return globalSet[appId] == true
   end
   return {
-    lim = nonBlank(v[1]) or nonBlank(v[5]) or nonBlank(global.lim),
-    man = nonBlank(v[2]) or nonBlank(v[6]) or nonBlank(global.man),
-    win = nonBlank(v[3]) or nonBlank(v[7]) or nonBlank(global.win),
-    appBlocked = appBlocked,
+    lim = nonBlank(v[1]) or nonBlank(v[6]) or nonBlank(global.lim),
+    man = nonBlank(v[2]) or nonBlank(v[7]) or nonBlank(global.man),
+    win = nonBlank(v[3]) or nonBlank(v[8]) or nonBlank(global.win),
+    appBlocked = inSet(v[4], v[9], 'a:', globalApps),
+    zeroRated = inSet(v[5], v[10], 'z:', globalZeroRated),
   }
 end
 
@@ -135,6 +143,8 @@ local function decide(periodKey, customerId, appId, bytesText, hhmm, payloadHash
     status = 'APP_BLOCK'
   elseif insideWindow(policy.win, hhmm) then
     status = 'TIME_BLOCK'
+  elseif policy.zeroRated then
+    status = 'ZERO_RATED'
   elseif limit and memberUsed + bytes > limit then
     status = 'MONTHLY_LIMIT_EXCEEDED'
   elseif remaining < bytes then
@@ -144,7 +154,10 @@ local function decide(periodKey, customerId, appId, bytesText, hhmm, payloadHash
   local counted = 0
   -- Statuses whose alert marker this decision sets, least severe first; the last one is the status itself.
   local alertStatuses = {}
-  if status then
+  if status == 'ZERO_RATED' then
+    -- Allowed, charged to nothing, told to nobody.
+    alertStatuses = {}
+  elseif status then
     alertStatuses = { status }
   else
     counted = 1

@@ -14,6 +14,7 @@ function valuesFrom(values: {
   'manual-block'?: string | undefined;
   window?: string | undefined;
   'block-apps'?: string | undefined;
+  'free-apps'?: string | undefined;
 }): PolicyValue[] {
   const changes: PolicyValue[] = [];
   const parsed = (key: PolicyValue['key'], option: string, raw: string | null) => {
@@ -37,13 +38,17 @@ function valuesFrom(values: {
   if (values.window !== undefined) {
     changes.push(parsed('BLOCK:TIME', '--window', values.window === NONE ? null : values.window));
   }
-  if (values['block-apps'] !== undefined) {
-    const apps = values['block-apps'] === NONE ? null : values['block-apps'];
+  const appSet = (key: 'BLOCK:APP' | 'ZERO_RATE:APP', option: 'block-apps' | 'free-apps') => {
+    const given = values[option];
+    if (given === undefined) return;
+    const apps = given === NONE ? null : given;
     if (apps?.split(',').every((a) => a.trim() === '')) {
-      throw new UsageError('--block-apps needs app ids (a,b) or none');
+      throw new UsageError(`--${option} needs app ids (a,b) or none`);
     }
-    changes.push(parsed('BLOCK:APP', '--block-apps', apps));
-  }
+    changes.push(parsed(key, `--${option}`, apps));
+  };
+  appSet('BLOCK:APP', 'block-apps');
+  appSet('ZERO_RATE:APP', 'free-apps');
   return changes;
 }
 
@@ -68,10 +73,10 @@ function targetFrom(values: { family?: string; customer?: string; global?: boole
 const set: Command = {
   path: 'policy set',
   summary:
-    "set a member's, a family's or the global monthly limit, manual block, time window or blocked apps",
+    "set a member's, a family's or the global monthly limit, manual block, time window, blocked or free apps",
   usage:
     'policy set (--family ID [--customer ID] | --global) [--limit BYTES|none] [--manual-block true|false]\n' +
-    '                        [--window HHmm-HHmm|none] [--block-apps a,b|none] [--json]',
+    '                        [--window HHmm-HHmm|none] [--block-apps a,b|none] [--free-apps a,b|none] [--json]',
   help: `Changes the given policy values at one level, through the same core as the
 policy events: each value is versioned by the time of the command, written to
 DynamoDB with its notifications (POLICY_CHANGED, and CUSTOMER_BLOCKED or
@@ -90,6 +95,9 @@ Options:
   --window W|none       daily block window in the settlement zone, HHmm-HHmm,
                         start inclusive, end exclusive; 2300-0600 spans midnight
   --block-apps A|none   comma-separated app ids to block (replaces the set)
+  --free-apps A|none    comma-separated zero-rated app ids: their usage is recorded
+                        but never charged to the pool or the limit (replaces the set);
+                        a block still wins
 ${JSON_LINE}
 ${HELP_LINE}`,
   async run(argv, ctx) {
@@ -101,12 +109,15 @@ ${HELP_LINE}`,
       'manual-block': { type: 'string' },
       window: { type: 'string' },
       'block-apps': { type: 'string' },
+      'free-apps': { type: 'string' },
       ...JSON_OPTION,
     });
     const target = targetFrom(values);
     const policyValues = valuesFrom(values);
     if (policyValues.length === 0) {
-      throw new UsageError('nothing to change: give --limit, --manual-block, --window or --block-apps');
+      throw new UsageError(
+        'nothing to change: give --limit, --manual-block, --window, --block-apps or --free-apps',
+      );
     }
     const bodies: ChangeBody[] = policyValues.map((value) => ({ kind: 'policy', target, value }));
     const outcomes = await applyChanges(ctx, operatorChanges(bodies));

@@ -19,6 +19,8 @@ export interface MemberPolicy {
   readonly blockWindow: BlockWindow | null;
   /** Normalised (trimmed, lower-case), unique. */
   readonly blockedApps: ReadonlyArray<string>;
+  /** Apps whose usage is not charged: normalised, unique. */
+  readonly zeroRatedApps: ReadonlyArray<string>;
 }
 
 export interface Member {
@@ -70,11 +72,21 @@ export const NO_POLICY: MemberPolicy = Object.freeze({
   manualBlock: false,
   blockWindow: null,
   blockedApps: Object.freeze([]) as ReadonlyArray<string>,
+  zeroRatedApps: Object.freeze([]) as ReadonlyArray<string>,
 });
 
 const HHMM = /^([01]\d|2[0-3])[0-5]\d$/;
 const byteCount = () => z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
 const positiveId = () => z.int().check(z.positive(), z.maximum(Number.MAX_SAFE_INTEGER));
+
+/** A set of app ids as stored: normalised, blanks dropped, each once. */
+const appSet = () =>
+  z.pipe(
+    z._default(z.array(z.string().check(z.maxLength(256))), []),
+    z.transform((apps: string[]) => [
+      ...new Set(apps.map(normalizeAppId).filter((a): a is string => a !== null)),
+    ]),
+  );
 
 export const blockWindowSchema = z.object({
   start: z.string().check(z.regex(HHMM, 'HHmm')),
@@ -85,12 +97,8 @@ export const policySchema = z.object({
   monthlyLimitBytes: z._default(z.nullable(byteCount()), null),
   manualBlock: z._default(z.boolean(), false),
   blockWindow: z._default(z.nullable(blockWindowSchema), null),
-  blockedApps: z.pipe(
-    z._default(z.array(z.string().check(z.maxLength(256))), []),
-    z.transform((apps: string[]) => [
-      ...new Set(apps.map(normalizeAppId).filter((a): a is string => a !== null)),
-    ]),
-  ),
+  blockedApps: appSet(),
+  zeroRatedApps: appSet(),
 });
 
 export const memberSchema = z.object({
@@ -126,6 +134,7 @@ export function readStoredPolicy(raw: unknown): { policy: MemberPolicy; invalidF
       manualBlock: field('manualBlock'),
       blockWindow: field('blockWindow'),
       blockedApps: field('blockedApps'),
+      zeroRatedApps: field('zeroRatedApps'),
     },
     invalidFields,
   };

@@ -10,6 +10,7 @@ const HAS = {
   manual: (p: MemberPolicy) => p.manualBlock,
   window: (p: MemberPolicy) => p.blockWindow !== null,
   apps: (p: MemberPolicy) => p.blockedApps.length > 0,
+  zeroRated: (p: MemberPolicy) => p.zeroRatedApps.length > 0,
 } as const;
 export type PolicyField = keyof typeof HAS;
 
@@ -17,7 +18,7 @@ export type PolicyField = keyof typeof HAS;
  * The one place member > family > global is written in TypeScript (the Lua
  * script has its own, checked against this by the property tests): per key,
  * the first level that has a value wins. For the manual block that means any
- * level that blocks; for blocked apps, a member's set replaces the family's.
+ * level that blocks; for blocked and zero-rated apps, a member's set replaces the family's.
  */
 export function winningLevel(
   field: PolicyField,
@@ -51,5 +52,6 @@ export function effectivePolicy(
     manualBlock: from('manual') !== null,
     blockWindow: from('window')?.blockWindow ?? null,
     blockedApps: from('apps')?.blockedApps ?? [],
+    zeroRatedApps: from('zeroRated')?.zeroRatedApps ?? [],
   };
 }

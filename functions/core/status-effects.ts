@@ -15,7 +15,9 @@ export const BLOCK_REASONS = [
 
 export type ThresholdStatus = (typeof THRESHOLD_STATUSES)[number];
 export type BlockReason = (typeof BLOCK_REASONS)[number];
-export type DecisionStatus = 'NORMAL' | ThresholdStatus | BlockReason;
+/** Usage of a zero-rated app: allowed and recorded, never charged to the pool or a limit, never notified. */
+export const ZERO_RATED = 'ZERO_RATED';
+export type DecisionStatus = 'NORMAL' | ThresholdStatus | BlockReason | typeof ZERO_RATED;
 /** What a notification is about: a usage decision's alert or block, or a policy change and its effect. */
 export type NotificationType =
   | 'THRESHOLD_ALERT'
@@ -58,6 +60,7 @@ const EFFECTS: Readonly<Record<DecisionStatus, DecisionEffect>> = Object.freeze(
   TIME_BLOCK: blocked('TIME_BLOCK'),
   MONTHLY_LIMIT_EXCEEDED: blocked('MONTHLY_LIMIT_EXCEEDED'),
   FAMILY_QUOTA_EXCEEDED: blocked('FAMILY_QUOTA_EXCEEDED'),
+  ZERO_RATED: { status: ZERO_RATED, counted: false, notification: null },
 });
 
 export function isDecisionStatus(value: string): value is DecisionStatus {

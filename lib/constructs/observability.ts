@@ -15,13 +15,13 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FAMILY_EVENT_TYPES, POLICY_UPDATED } from '../../functions/core/changes/change-event';
 import { REJECTION_REASONS } from '../../functions/core/rejection';
-import { BLOCK_REASONS, THRESHOLD_STATUSES } from '../../functions/core/status-effects';
+import { BLOCK_REASONS, THRESHOLD_STATUSES, ZERO_RATED } from '../../functions/core/status-effects';
 import { DIMENSION, METRIC } from '../../functions/runtime/metric-names';
 import type { KafkaSubscription } from '../config';
 import { createAlarms, PROMISED_DECISION_P99_MS } from './alarms';
 import { cacheShardMetrics, ONE_MINUTE, productMetric, sumOffsetLag } from './metrics';
 
-const DECISIONS = ['NORMAL', ...THRESHOLD_STATUSES, ...BLOCK_REASONS] as const;
+const DECISIONS = ['NORMAL', ZERO_RATED, ...THRESHOLD_STATUSES, ...BLOCK_REASONS] as const;
 const CONFIG_EVENT_TYPES = [POLICY_UPDATED, ...FAMILY_EVENT_TYPES] as const;
 
 export interface ObservabilityProps {

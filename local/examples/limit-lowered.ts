@@ -22,12 +22,24 @@ export const families: ReadonlyArray<Family> = [
       {
         customerId: PARENT,
         role: 'OWNER',
-        policy: { monthlyLimitBytes: null, manualBlock: false, blockWindow: null, blockedApps: [] },
+        policy: {
+          monthlyLimitBytes: null,
+          manualBlock: false,
+          blockWindow: null,
+          blockedApps: [],
+          zeroRatedApps: [],
+        },
       },
       {
         customerId: CHILD,
         role: 'MEMBER',
-        policy: { monthlyLimitBytes: null, manualBlock: false, blockWindow: null, blockedApps: [] },
+        policy: {
+          monthlyLimitBytes: null,
+          manualBlock: false,
+          blockWindow: null,
+          blockedApps: [],
+          zeroRatedApps: [],
+        },
       },
     ],
   },

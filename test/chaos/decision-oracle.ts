@@ -127,6 +127,7 @@ function modelOf(family: OracleFamily, periods: ReadonlyArray<string>): Settleme
         manual: m.policy.manualBlock === true,
         window: (m.policy.blockWindow as { start: string; end: string } | undefined) ?? null,
         blockedApps: (m.policy.blockedApps as string[] | undefined) ?? [],
+        zeroRatedApps: (m.policy.zeroRatedApps as string[] | undefined) ?? [],
       },
       usedBytes: 0,
       alerts: [],
@@ -287,6 +288,8 @@ function modelValue(value: PolicyValue): ModelPolicy {
       return { ...NO_MODEL_POLICY, window: value.window };
     case 'BLOCK:APP':
       return { ...NO_MODEL_POLICY, blockedApps: value.apps };
+    case 'ZERO_RATE:APP':
+      return { ...NO_MODEL_POLICY, zeroRatedApps: value.apps };
   }
 }
 

@@ -42,6 +42,7 @@ describe('family put', () => {
       manualBlock: false,
       blockWindow: null,
       blockedApps: ['com.game.app'],
+      zeroRatedApps: [],
     });
   });
 

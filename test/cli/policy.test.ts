@@ -50,9 +50,12 @@ describe('policy set', () => {
       ' Com.Tube.App ,other',
       '--window',
       '2300-0600',
+      '--free-apps',
+      'Com.Kakao.Talk',
     ]);
 
     expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain('ZERO_RATE:APP = com.kakao.talk for customer 41');
     expect(result.stdout).toContain(
       'BLOCK:TIME = 2300-0600 for customer 41; 1 notification staged; Redis updated',
     );
@@ -62,12 +65,11 @@ describe('policy set', () => {
       manualBlock: false,
       blockWindow: { start: '2300', end: '0600' },
       blockedApps: ['com.tube.app', 'other'],
+      zeroRatedApps: ['com.kakao.talk'],
     });
-    expect(await env.redis.redis.hmget(periodKey, 'i', 'P:41:a:com.tube.app', 'P:41:win')).toEqual([
-      incarnation,
-      '1',
-      '2300-0600',
-    ]);
+    expect(
+      await env.redis.redis.hmget(periodKey, 'i', 'P:41:a:com.tube.app', 'P:41:win', 'P:41:z:com.kakao.talk'),
+    ).toEqual([incarnation, '1', '2300-0600', '1']);
     const timestamp = outsideNightWindow();
     const blocked = usage(`pol-${familyId}-2`, familyId, 41, MB, { appId: 'COM.TUBE.APP', timestamp });
     await env.settle(blocked);
@@ -108,6 +110,7 @@ describe('policy set', () => {
       monthlyLimitBytes: MB,
       blockWindow: { start: '0000', end: '0000' },
       blockedApps: ['x'],
+      zeroRatedApps: [],
     });
 
     const json = await env.cliJson<Array<{ kind: string }>>([
@@ -133,6 +136,7 @@ describe('policy set', () => {
       manualBlock: true,
       blockWindow: null,
       blockedApps: [],
+      zeroRatedApps: [],
     });
   });
 

@@ -113,7 +113,7 @@ export function policyUpdated(
 
 export function familyEvent(
   eventId: string,
-  eventType: 'FAMILY_UPSERTED' | 'MEMBER_JOINED' | 'MEMBER_LEFT' | 'QUOTA_CHANGED',
+  eventType: 'FAMILY_UPSERTED' | 'MEMBER_JOINED' | 'MEMBER_LEFT' | 'QUOTA_CHANGED' | 'TOPUP_ADDED',
   payload: Record<string, unknown> & { familyId: number },
   timestamp = new Date().toISOString(),
 ) {

@@ -1,5 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import { FamilyStore } from '../../functions/adapters/dynamodb/family-store';
@@ -111,6 +111,21 @@ export async function startSettlementEnv(label: string) {
     },
     async memberUsage(familyId: number, period: string, customerId: number) {
       return (await ledger.periodUsage(familyId, period)).members.get(customerId);
+    },
+    /** The family's notifications still waiting for the relay, oldest first. */
+    async pendingNotifications(familyId: number) {
+      const { Items = [] } = await tables.doc.send(
+        new QueryCommand({
+          TableName: tables.names.outbox,
+          IndexName: 'status-nextAttemptAt',
+          KeyConditionExpression: '#s = :s',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':s': 'PUBLISH_PENDING' },
+        }),
+      );
+      return Items.filter((i) => i.familyId === familyId).sort(
+        (a, b) => Number(a.createdAt) - Number(b.createdAt),
+      );
     },
     settlements(familyId: number, period: string) {
       return settlementsOf({ doc: tables.doc, ledgerTable: tables.names.ledger }, familyId, period);

@@ -77,6 +77,13 @@ describe('every policy key, in both forms, at every level, takes effect on the n
       'APP_BLOCK',
       { appId: 'com.GAME.one' },
     ],
+    [
+      'ZERO_RATE:APP',
+      'Com.Kakao.Talk, other',
+      { apps: ['COM.kakao.talk'] },
+      'ZERO_RATED',
+      { appId: 'com.KAKAO.talk' },
+    ],
   ] as const)('%s', async (key, plain, object, blocked, usageExtra) => {
     for (const form of [plain, JSON.stringify(object)]) {
       for (const level of ['member', 'family', 'global'] as const) {

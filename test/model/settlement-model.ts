@@ -21,7 +21,7 @@ export const BLOCK_STATUSES = [
 
 export type ThresholdLevel = (typeof THRESHOLD_LEVELS)[number];
 export type BlockStatus = (typeof BLOCK_STATUSES)[number];
-export type ModelStatus = 'NORMAL' | ThresholdLevel | BlockStatus;
+export type ModelStatus = 'NORMAL' | ThresholdLevel | BlockStatus | 'ZERO_RATED';
 
 /** The share (percent) below which a level applies, most severe last. */
 const LEVEL_PERCENT: Readonly<Record<ThresholdLevel, number>> = {
@@ -44,6 +44,8 @@ export interface ModelPolicy {
   readonly manual: boolean;
   readonly window: ModelWindow | null;
   readonly blockedApps: ReadonlyArray<string>;
+  /** Apps whose usage is free: allowed, recorded, never charged. */
+  readonly zeroRatedApps: ReadonlyArray<string>;
 }
 
 /** An alert already notified: per member and status, and for APP_BLOCK per app. */
@@ -103,6 +105,8 @@ export interface ModelPeriodView {
   readonly quota: number;
   readonly remaining: number;
   readonly used: ReadonlyMap<number, number>;
+  /** Bytes of zero-rated usage per member. */
+  readonly zeroRated: ReadonlyMap<number, number>;
   readonly alerts: ReadonlyArray<ModelAlert>;
 }
 
@@ -110,6 +114,7 @@ interface PeriodState {
   readonly quota: number;
   remaining: number;
   readonly used: Map<number, number>;
+  readonly zeroRated: Map<number, number>;
   /** Keys from alertKey(). */
   readonly alerts: Map<string, ModelAlert>;
 }
@@ -119,6 +124,7 @@ interface NormalisedPolicy {
   readonly manual: boolean;
   readonly window: { readonly start: number; readonly end: number } | null;
   readonly blockedApps: ReadonlySet<string>;
+  readonly zeroRatedApps: ReadonlySet<string>;
 }
 
 /** App ids are normalised by trim + lower-case, everywhere; blank is no app. */
@@ -153,7 +159,12 @@ const identityOf = (e: ModelEvent): string =>
   JSON.stringify([e.eventId, e.eventTimeMs, e.customerId, normaliseApp(e.appId), e.bytes]);
 
 /** A policy key, as the policy events name them. */
-export type ModelPolicyKey = 'LIMIT:DATA:MONTHLY' | 'BLOCK:ACCESS' | 'BLOCK:TIME' | 'BLOCK:APP';
+export type ModelPolicyKey =
+  | 'LIMIT:DATA:MONTHLY'
+  | 'BLOCK:ACCESS'
+  | 'BLOCK:TIME'
+  | 'BLOCK:APP'
+  | 'ZERO_RATE:APP';
 
 /** A block a policy change starts or lifts on its own; what the member is told. */
 export interface ModelRetroactive {
@@ -162,7 +173,13 @@ export interface ModelRetroactive {
   readonly reason: 'MANUAL' | 'MONTHLY_LIMIT_EXCEEDED';
 }
 
-export const NO_MODEL_POLICY: ModelPolicy = { limit: null, manual: false, window: null, blockedApps: [] };
+export const NO_MODEL_POLICY: ModelPolicy = {
+  limit: null,
+  manual: false,
+  window: null,
+  blockedApps: [],
+  zeroRatedApps: [],
+};
 
 /** Whether a level has a value for a key (an absent value lets the level below show through). */
 function hasValue(policy: ModelPolicy, key: ModelPolicyKey): boolean {
@@ -175,6 +192,8 @@ function hasValue(policy: ModelPolicy, key: ModelPolicyKey): boolean {
       return policy.window !== null;
     case 'BLOCK:APP':
       return policy.blockedApps.some((a) => normaliseApp(a) !== null);
+    case 'ZERO_RATE:APP':
+      return policy.zeroRatedApps.some((a) => normaliseApp(a) !== null);
   }
 }
 
@@ -188,10 +207,18 @@ function withKey(policy: ModelPolicy, key: ModelPolicyKey, from: ModelPolicy): M
       return { ...policy, window: from.window };
     case 'BLOCK:APP':
       return { ...policy, blockedApps: from.blockedApps };
+    case 'ZERO_RATE:APP':
+      return { ...policy, zeroRatedApps: from.zeroRatedApps };
   }
 }
 
-const KEYS: ReadonlyArray<ModelPolicyKey> = ['LIMIT:DATA:MONTHLY', 'BLOCK:ACCESS', 'BLOCK:TIME', 'BLOCK:APP'];
+const KEYS: ReadonlyArray<ModelPolicyKey> = [
+  'LIMIT:DATA:MONTHLY',
+  'BLOCK:ACCESS',
+  'BLOCK:TIME',
+  'BLOCK:APP',
+  'ZERO_RATE:APP',
+];
 
 export class SettlementModel {
   /** Each member's own policy level, kept when the member leaves (a member who joins again has it back). */
@@ -227,6 +254,7 @@ export class SettlementModel {
         quota: start.quota,
         remaining: start.quota - start.familyUsedBytes,
         used,
+        zeroRated: new Map(),
         alerts,
       });
     }
@@ -249,10 +277,25 @@ export class SettlementModel {
     const used = state.used.get(event.customerId) ?? 0;
     const app = normaliseApp(event.appId);
 
-    // 2. Blocks, first match wins, nothing deducted.
-    const block = firstBlock(policy, app, minutesOf(event.hhmm), used, event.bytes, state.remaining);
+    // 2. Blocks, first match wins, nothing deducted: those of the policy alone, then (unless the
+    // app is zero-rated, which is charged to nothing) those of what is left.
+    const zeroRated = app !== null && policy.zeroRatedApps.has(app);
+    const block =
+      policyBlock(policy, app, minutesOf(event.hhmm)) ??
+      (zeroRated ? null : amountBlock(policy, used, event.bytes, state.remaining));
     let decision: ModelDecision;
-    if (block !== null) {
+    if (block === null && zeroRated) {
+      // Recorded and counted as the member's free usage; no pool, no limit, no threshold, no alert.
+      state.zeroRated.set(event.customerId, (state.zeroRated.get(event.customerId) ?? 0) + event.bytes);
+      decision = {
+        status: 'ZERO_RATED',
+        counted: false,
+        notify: false,
+        bytes: event.bytes,
+        customerId: event.customerId,
+        markers: [],
+      };
+    } else if (block !== null) {
       const alert: ModelAlert = {
         customerId: event.customerId,
         status: block,
@@ -380,6 +423,7 @@ export class SettlementModel {
       quota: state.quota,
       remaining: state.remaining,
       used: new Map(state.used),
+      zeroRated: new Map(state.zeroRated),
       alerts: [...state.alerts.values()],
     };
   }
@@ -408,32 +452,38 @@ export class SettlementModel {
 }
 
 function normalisePolicy(policy: ModelPolicy): NormalisedPolicy {
-  const apps = new Set<string>();
-  for (const raw of policy.blockedApps) {
-    const app = normaliseApp(raw);
-    if (app !== null) apps.add(app);
-  }
+  const appSet = (list: ReadonlyArray<string>) => {
+    const apps = new Set<string>();
+    for (const raw of list) {
+      const app = normaliseApp(raw);
+      if (app !== null) apps.add(app);
+    }
+    return apps;
+  };
   return {
     limit: policy.limit,
     manual: policy.manual,
     window: policy.window
       ? { start: minutesOf(policy.window.start), end: minutesOf(policy.window.end) }
       : null,
-    blockedApps: apps,
+    blockedApps: appSet(policy.blockedApps),
+    zeroRatedApps: appSet(policy.zeroRatedApps),
   };
 }
 
-function firstBlock(
+function policyBlock(policy: NormalisedPolicy, app: string | null, minuteOfDay: number): BlockStatus | null {
+  if (policy.manual) return 'MANUAL';
+  if (app !== null && policy.blockedApps.has(app)) return 'APP_BLOCK';
+  if (policy.window !== null && insideWindow(policy.window, minuteOfDay)) return 'TIME_BLOCK';
+  return null;
+}
+
+function amountBlock(
   policy: NormalisedPolicy,
-  app: string | null,
-  minuteOfDay: number,
   used: number,
   bytes: number,
   remaining: number,
 ): BlockStatus | null {
-  if (policy.manual) return 'MANUAL';
-  if (app !== null && policy.blockedApps.has(app)) return 'APP_BLOCK';
-  if (policy.window !== null && insideWindow(policy.window, minuteOfDay)) return 'TIME_BLOCK';
   if (policy.limit !== null && BigInt(used) + BigInt(bytes) > BigInt(policy.limit)) {
     return 'MONTHLY_LIMIT_EXCEEDED';
   }

@@ -55,6 +55,7 @@ const policyArb: fc.Arbitrary<ModelPolicy> = fc.record({
     freq: 2,
   }),
   blockedApps: fc.subarray(['video', 'game'], { maxLength: 1 }),
+  zeroRatedApps: fc.subarray(['mail', 'video'], { maxLength: 1 }),
 });
 
 const eventArb = fc.record({
@@ -103,6 +104,7 @@ const toPolicy = (p: ModelPolicy) =>
     manualBlock: p.manual,
     blockWindow: p.window,
     blockedApps: p.blockedApps,
+    zeroRatedApps: p.zeroRatedApps,
   });
 
 /** What the runs reached, so a weakened generator cannot pass silently. */
@@ -216,7 +218,7 @@ async function run(family: typeof familyArb extends fc.Arbitrary<infer T> ? T : 
         markers: expected.decision.markers.map((m) => alertMarker(m.customerId, m.status, m.appId)).sort(),
       });
       tally(`status:${d.status}`);
-      if (d.status !== 'NORMAL' && !d.notify) tally('alert-deduplicated');
+      if (d.status !== 'NORMAL' && d.status !== 'ZERO_RATED' && !d.notify) tally('alert-deduplicated');
     }
     for (const period of used) {
       const before = versions.get(period) ?? 1;
@@ -275,7 +277,9 @@ describe('degraded mode decides as the reference model, across switches to and f
       seed: 0xdea9,
       numRuns: 200,
     });
-    const statuses = ['NORMAL', ...THRESHOLD_LEVELS, ...BLOCK_STATUSES].map((s) => `status:${s}`);
+    const statuses = ['NORMAL', 'ZERO_RATED', ...THRESHOLD_LEVELS, ...BLOCK_STATUSES].map(
+      (s) => `status:${s}`,
+    );
     expect([...reached.keys()]).toEqual(
       expect.arrayContaining([
         ...statuses,

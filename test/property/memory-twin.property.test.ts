@@ -49,6 +49,7 @@ const policyArb: fc.Arbitrary<MemberPolicy> = fc
       { nil: null },
     ),
     blockedApps: fc.subarray(['video', 'game', 'chat'], { maxLength: 2 }),
+    zeroRatedApps: fc.subarray(['chat', 'video', 'mail'], { maxLength: 2 }),
   })
   .map((p) => policySchema.parse(p));
 const levelArb = (noneWeight: number) =>

@@ -215,17 +215,20 @@ const alertsArb = fc.oneof(
   { weight: 1, arbitrary: fc.array(alertSpec, { maxLength: 3 }) },
 );
 
+const appListArb = fc.oneof(
+  { weight: 2, arbitrary: fc.constant([]) },
+  { weight: 2, arbitrary: fc.array(rawApp, { maxLength: 3 }) },
+  { weight: 1, arbitrary: fc.array(fc.oneof(rawApp, fc.constantFrom('', '  ')), { maxLength: 3 }) },
+);
+
 const memberArb = (sizes: Sizes): fc.Arbitrary<MemberSpec> =>
   fc.record({
     policy: fc.record({
       limit: fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: sizes.limit }),
       manual: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
       window: windowArb,
-      blockedApps: fc.oneof(
-        { weight: 2, arbitrary: fc.constant([]) },
-        { weight: 2, arbitrary: fc.array(rawApp, { maxLength: 3 }) },
-        { weight: 1, arbitrary: fc.array(fc.oneof(rawApp, fc.constantFrom('', '  ')), { maxLength: 3 }) },
-      ),
+      blockedApps: appListArb,
+      zeroRatedApps: appListArb,
     }),
     used: fc.tuple(sizes.used, sizes.used),
     alerts: fc.tuple(alertsArb, alertsArb),
@@ -323,7 +326,13 @@ const policyActionArb = (sizes: Sizes): fc.Arbitrary<Action> =>
   fc
     .record({
       target: fc.oneof(fc.constant('global' as const), fc.constant('family' as const), fc.nat({ max: 3 })),
-      key: fc.constantFrom<ModelPolicyKey>('LIMIT:DATA:MONTHLY', 'BLOCK:ACCESS', 'BLOCK:TIME', 'BLOCK:APP'),
+      key: fc.constantFrom<ModelPolicyKey>(
+        'LIMIT:DATA:MONTHLY',
+        'BLOCK:ACCESS',
+        'BLOCK:TIME',
+        'BLOCK:APP',
+        'ZERO_RATE:APP',
+      ),
       remove: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
       limit: sizes.limit,
       window: fc.record({ start: fc.constantFrom(...WINDOW_EDGES), end: fc.constantFrom(...WINDOW_EDGES) }),
@@ -343,7 +352,9 @@ const policyActionArb = (sizes: Sizes): fc.Arbitrary<Action> =>
               ? { manual: true }
               : key === 'BLOCK:TIME'
                 ? { window }
-                : { blockedApps: apps }),
+                : key === 'BLOCK:APP'
+                  ? { blockedApps: apps }
+                  : { zeroRatedApps: apps }),
       },
     }));
 
@@ -379,7 +390,9 @@ function tally(result: ModelResult, period: string, model: SettlementModel): voi
   reached.add(`period:${period === PERIODS[0] ? 'current' : 'next'}`);
   if (result.kind !== 'new') return;
   if (d.markers.length > 1) reached.add('skipped-levels');
-  if (d.status !== 'NORMAL' && !d.notify) reached.add('alert-deduplicated');
+  if (d.status !== 'NORMAL' && d.status !== 'ZERO_RATED' && !d.notify) reached.add('alert-deduplicated');
+  if (d.status === 'ZERO_RATED' && model.period(period).remaining < d.bytes)
+    reached.add('zero-rated-over-pool');
   if (d.counted && model.period(period).remaining === 0) reached.add('exact-remaining');
   const limit = model.limitOf(d.customerId);
   if (d.counted && limit !== null && model.usedBy(period, d.customerId) === limit) reached.add('exact-limit');
@@ -468,6 +481,7 @@ function snapshotOf(familyId: number, start: ModelPeriodStart): PeriodSnapshot {
         manualBlock: m.policy.manual,
         blockWindow: m.policy.window,
         blockedApps: m.policy.blockedApps,
+        zeroRatedApps: m.policy.zeroRatedApps,
       }),
       usedBytes: m.usedBytes,
       alerts: m.alerts.map(markerOf),
@@ -497,6 +511,7 @@ const POLICY_FIELD = {
   'BLOCK:ACCESS': 'manualBlock',
   'BLOCK:TIME': 'blockWindow',
   'BLOCK:APP': 'blockedApps',
+  'ZERO_RATE:APP': 'zeroRatedApps',
 } as const satisfies Record<ModelPolicyKey, keyof MemberPolicy>;
 
 /** A model policy as a production policy level (the production normaliser reads the apps). */
@@ -506,6 +521,7 @@ const toPolicy = (p: ModelPolicy): MemberPolicy =>
     manualBlock: p.manual,
     blockWindow: p.window,
     blockedApps: p.blockedApps,
+    zeroRatedApps: p.zeroRatedApps,
   });
 
 const recase = (app: string | null) =>
@@ -722,7 +738,9 @@ describe('settle-lane.lua equals the reference model of the decision rules', () 
       seed: SEED,
       numRuns: MAIN_RUNS,
     });
-    const statuses = ['NORMAL', ...THRESHOLD_LEVELS, ...BLOCK_STATUSES].map((s) => `status:${s}`);
+    const statuses = ['NORMAL', 'ZERO_RATED', ...THRESHOLD_LEVELS, ...BLOCK_STATUSES].map(
+      (s) => `status:${s}`,
+    );
     expect([...reached].sort()).toEqual(
       expect.arrayContaining([
         ...statuses,
@@ -744,6 +762,7 @@ describe('settle-lane.lua equals the reference model of the decision rules', () 
         'alert-deduplicated',
         'exact-remaining',
         'exact-limit',
+        'zero-rated-over-pool',
       ]),
     );
   }, 120_000);
@@ -764,7 +783,7 @@ describe('settle-lane.lua equals the reference model of the decision rules', () 
       quotas: [quota, 1],
       members: [
         {
-          policy: { limit: null, manual: false, window: null, blockedApps: [] },
+          policy: { ...NO_MODEL_POLICY },
           used: [quota - remainingAfter - 1, 0],
           alerts: [[], []],
         },

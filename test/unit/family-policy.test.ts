@@ -43,6 +43,7 @@ describe('readStoredPolicy: one bad field never poisons the member', () => {
       manualBlock: true,
       blockWindow: { start: '2500', end: '0600' },
       blockedApps: ['Com.Instagram.Android'],
+      zeroRatedApps: [' Com.Kakao.Talk'],
     };
 
     // Act
@@ -54,6 +55,7 @@ describe('readStoredPolicy: one bad field never poisons the member', () => {
       manualBlock: true,
       blockWindow: null,
       blockedApps: ['com.instagram.android'],
+      zeroRatedApps: ['com.kakao.talk'],
     });
     expect(invalidFields.sort()).toEqual(['blockWindow', 'monthlyLimitBytes']);
   });
@@ -64,9 +66,17 @@ describe('readStoredPolicy: one bad field never poisons the member', () => {
       manualBlock: false,
       blockWindow: { start: '2200', end: '0600' },
       blockedApps: ['com.youtube.app'],
+      zeroRatedApps: ['com.carrier.app'],
     };
 
     expect(readStoredPolicy(stored)).toEqual({ policy: stored, invalidFields: [] });
+  });
+
+  it('reads a policy stored before zero-rated apps existed as one without any', () => {
+    const { policy, invalidFields } = readStoredPolicy({ blockedApps: ['com.x'] });
+
+    expect(policy.zeroRatedApps).toEqual([]);
+    expect(invalidFields).toEqual([]);
   });
 
   it('keeps the blocked apps when only another field is invalid', () => {

@@ -183,5 +183,6 @@ export function storedPolicy(policy: MemberPolicy): Record<string, unknown> {
     manualBlock: policy.manualBlock,
     blockWindow: policy.blockWindow,
     blockedApps: [...policy.blockedApps],
+    zeroRatedApps: [...policy.zeroRatedApps],
   };
 }

@@ -1,4 +1,5 @@
 import type { SettlementWrite } from '../../core/settlement/records';
+import { ZERO_RATED } from '../../core/status-effects';
 import type { Period } from '../../core/time';
 import { ledgerKeys } from './ledger-keys';
 
@@ -13,6 +14,8 @@ export interface MemberPeriodUsage {
   readonly customerId: number;
   readonly usedBytes: number;
   readonly settledEvents: number;
+  /** Usage of zero-rated apps: recorded, never charged. */
+  readonly zeroRatedBytes: number;
   readonly alerts: ReadonlyArray<string>;
   readonly blockedEvents: number;
   readonly blockReasons: ReadonlyArray<string>;
@@ -41,6 +44,7 @@ export interface PeriodUsage {
 const MEMBER_ATTRIBUTES = {
   used: 'used_',
   settled: 'settled_',
+  zeroRated: 'zeroRated_',
   alerts: 'alerts_',
   blocked: 'blocked_',
   blockReasons: 'blockReasons_',
@@ -71,6 +75,7 @@ export function readPeriodUsage(
       customerId: id,
       usedBytes: Number(at(MEMBER_ATTRIBUTES.used, id) ?? 0),
       settledEvents: Number(at(MEMBER_ATTRIBUTES.settled, id) ?? 0),
+      zeroRatedBytes: Number(at(MEMBER_ATTRIBUTES.zeroRated, id) ?? 0),
       alerts: strings(at(MEMBER_ATTRIBUTES.alerts, id)),
       blockedEvents: Number(at(MEMBER_ATTRIBUTES.blocked, id) ?? 0),
       blockReasons: strings(at(MEMBER_ATTRIBUTES.blockReasons, id)),
@@ -110,6 +115,7 @@ export function versionCondition(versionBefore: number): {
 interface MemberDelta {
   used: number;
   settled: number;
+  zeroRated: number;
   blocked: number;
   alerts: Set<string>;
   reasons: Set<string>;
@@ -146,6 +152,7 @@ export function periodUsageUpdate(
       ({
         used: 0,
         settled: 0,
+        zeroRated: 0,
         blocked: 0,
         alerts: new Set(),
         reasons: new Set(),
@@ -154,7 +161,9 @@ export function periodUsageUpdate(
       } as MemberDelta);
     deltas.set(record.customerId, d);
     for (const marker of record.decision.markers) d.alerts.add(marker);
-    if (record.decision.counted) {
+    if (record.decision.status === ZERO_RATED) {
+      d.zeroRated += record.bytesUsed;
+    } else if (record.decision.counted) {
       d.used += record.bytesUsed;
       d.settled++;
       familyUsed += record.bytesUsed;
@@ -208,6 +217,7 @@ export function periodUsageUpdate(
       add(`${MEMBER_ATTRIBUTES.used}${customerId}`, d.used);
       add(`${MEMBER_ATTRIBUTES.settled}${customerId}`, d.settled);
     }
+    if (d.zeroRated > 0) add(`${MEMBER_ATTRIBUTES.zeroRated}${customerId}`, d.zeroRated);
     if (d.blocked > 0) {
       add(`${MEMBER_ATTRIBUTES.blocked}${customerId}`, d.blocked);
       add(`${MEMBER_ATTRIBUTES.blockReasons}${customerId}`, d.reasons);

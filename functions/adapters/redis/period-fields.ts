@@ -33,6 +33,10 @@ export function policyFields(level: PolicyLevel, policy: MemberPolicy): string[]
     fields.push(`${at}app`, '1');
     for (const app of policy.blockedApps) fields.push(`${at}a:${app}`, '1');
   }
+  if (policy.zeroRatedApps.length > 0) {
+    fields.push(`${at}zr`, '1');
+    for (const app of policy.zeroRatedApps) fields.push(`${at}z:${app}`, '1');
+  }
   return fields;
 }
 

@@ -163,11 +163,13 @@ export class RedisUsageCache implements UsageCache, ChangeCache {
   }
 }
 
-function globalPolicyArgs(policy: MemberPolicy): [string, string, string, string] {
+function globalPolicyArgs(policy: MemberPolicy): [string, string, string, string, string] {
+  const apps = (list: ReadonlyArray<string>) => (list.length > 0 ? JSON.stringify(list) : '');
   return [
     policy.monthlyLimitBytes === null ? '' : String(policy.monthlyLimitBytes),
     policy.manualBlock ? '1' : '',
     policy.blockWindow ? `${policy.blockWindow.start}-${policy.blockWindow.end}` : '',
-    policy.blockedApps.length > 0 ? JSON.stringify(policy.blockedApps) : '',
+    apps(policy.blockedApps),
+    apps(policy.zeroRatedApps),
   ];
 }

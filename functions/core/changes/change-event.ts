@@ -3,7 +3,7 @@ import { decodeBase64Utf8, type KafkaRecord } from '../kafka-record';
 import { type Rejection, reject } from '../rejection';
 import { type ValidationContext, windowReference } from '../settlement/usage-event';
 import { parseEventTime } from '../time';
-import { isPolicyKey, type PolicyValue, parsePolicyValue } from './policy-keys';
+import { isPolicyKey, POLICY_KEYS, type PolicyValue, parsePolicyValue } from './policy-keys';
 import { type Version, versionOf } from './version';
 
 /**
@@ -168,7 +168,7 @@ export function validateChangeRecord(record: KafkaRecord, ctx: ValidationContext
       return fail(
         reject(
           'UNKNOWN_POLICY_KEY',
-          `policyKey ${JSON.stringify(p.policyKey).slice(0, 80)} is not one of LIMIT:DATA:MONTHLY, BLOCK:ACCESS, BLOCK:TIME, BLOCK:APP`,
+          `policyKey ${JSON.stringify(p.policyKey).slice(0, 80)} is not one of ${POLICY_KEYS.join(', ')}`,
         ),
       );
     }

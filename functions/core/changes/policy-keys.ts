@@ -3,12 +3,18 @@ import type { BlockWindow, MemberPolicy } from '../family';
 import { type PolicyLevel, winningLevel } from '../precedence';
 
 /**
- * The four policy keys a policy event can change, each one field of a policy
+ * The policy keys a policy event can change, each one field of a policy
  * level, and how their values read: a plain string, or the same value as a
  * JSON object. A blank value, or an event that says it is not active, removes
  * the value at that level; what the level below says shows through.
  */
-export const POLICY_KEYS = ['LIMIT:DATA:MONTHLY', 'BLOCK:ACCESS', 'BLOCK:TIME', 'BLOCK:APP'] as const;
+export const POLICY_KEYS = [
+  'LIMIT:DATA:MONTHLY',
+  'BLOCK:ACCESS',
+  'BLOCK:TIME',
+  'BLOCK:APP',
+  'ZERO_RATE:APP',
+] as const;
 export type PolicyKey = (typeof POLICY_KEYS)[number];
 
 export const isPolicyKey = (value: unknown): value is PolicyKey =>
@@ -19,7 +25,7 @@ export type PolicyValue =
   | { readonly key: 'LIMIT:DATA:MONTHLY'; readonly limitBytes: number | null }
   | { readonly key: 'BLOCK:ACCESS'; readonly blocked: boolean }
   | { readonly key: 'BLOCK:TIME'; readonly window: BlockWindow | null }
-  | { readonly key: 'BLOCK:APP'; readonly apps: ReadonlyArray<string> };
+  | { readonly key: 'BLOCK:APP' | 'ZERO_RATE:APP'; readonly apps: ReadonlyArray<string> };
 
 export type ParsedValue =
   | { readonly ok: true; readonly value: PolicyValue }
@@ -50,16 +56,19 @@ function hhmm(raw: unknown): string | null {
   return HHMM.test(text) ? text : null;
 }
 
-function apps(list: ReadonlyArray<unknown>): ParsedValue {
+function apps(key: 'BLOCK:APP' | 'ZERO_RATE:APP', list: ReadonlyArray<unknown>): ParsedValue {
   const normalised: string[] = [];
   for (const entry of list) {
-    if (typeof entry !== 'string') return bad('blocked apps must be strings');
-    if (entry.length > 256) return bad('an app id is longer than 256 characters');
+    if (typeof entry !== 'string') return bad(`${key}: app ids must be strings`);
+    if (entry.length > 256) return bad(`${key}: an app id is longer than 256 characters`);
     const app = normalizeAppId(entry);
     if (app !== null && !normalised.includes(app)) normalised.push(app);
   }
-  return good({ key: 'BLOCK:APP', apps: normalised });
+  return good({ key, apps: normalised });
 }
+
+/** The JSON-object form's field that holds each app key's list. */
+const APP_LIST_FIELD = { 'BLOCK:APP': 'blockedApps', 'ZERO_RATE:APP': 'apps' } as const;
 
 const removal = (key: PolicyKey): PolicyValue => {
   switch (key) {
@@ -70,6 +79,7 @@ const removal = (key: PolicyKey): PolicyValue => {
     case 'BLOCK:TIME':
       return { key, window: null };
     case 'BLOCK:APP':
+    case 'ZERO_RATE:APP':
       return { key, apps: [] };
   }
 };
@@ -118,12 +128,14 @@ export function parsePolicyValue(key: PolicyKey, raw: unknown, active: boolean):
       if (!start || !end) return bad(`${key} is HHmm-HHmm, or {"start": "HH:mm", "end": "HH:mm"}`);
       return good({ key, window: { start, end } });
     }
-    case 'BLOCK:APP': {
+    case 'BLOCK:APP':
+    case 'ZERO_RATE:APP': {
       if (object) {
-        if (!Array.isArray(object.blockedApps)) return bad(`${key} JSON form needs "blockedApps": [...]`);
-        return apps(object.blockedApps);
+        const list = object[APP_LIST_FIELD[key]];
+        if (!Array.isArray(list)) return bad(`${key} JSON form needs "${APP_LIST_FIELD[key]}": [...]`);
+        return apps(key, list);
       }
-      return apps((raw as string).split(','));
+      return apps(key, (raw as string).split(','));
     }
   }
 }
@@ -139,6 +151,8 @@ export function withValue(level: MemberPolicy, value: PolicyValue): MemberPolicy
       return { ...level, blockWindow: value.window };
     case 'BLOCK:APP':
       return { ...level, blockedApps: [...value.apps] };
+    case 'ZERO_RATE:APP':
+      return { ...level, zeroRatedApps: [...value.apps] };
   }
 }
 
@@ -152,6 +166,7 @@ export function isRemoval(value: PolicyValue): boolean {
     case 'BLOCK:TIME':
       return value.window === null;
     case 'BLOCK:APP':
+    case 'ZERO_RATE:APP':
       return value.apps.length === 0;
   }
 }
@@ -166,6 +181,7 @@ export function describeValue(value: PolicyValue): string {
     case 'BLOCK:TIME':
       return value.window ? `${value.window.start}-${value.window.end}` : 'none';
     case 'BLOCK:APP':
+    case 'ZERO_RATE:APP':
       return value.apps.length > 0 ? value.apps.join(',') : 'none';
   }
 }
@@ -181,5 +197,6 @@ export function levelsOf(
     'BLOCK:ACCESS': winningLevel('manual', member, family, global),
     'BLOCK:TIME': winningLevel('window', member, family, global),
     'BLOCK:APP': winningLevel('apps', member, family, global),
+    'ZERO_RATE:APP': winningLevel('zeroRated', member, family, global),
   };
 }

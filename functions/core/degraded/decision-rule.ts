@@ -48,6 +48,7 @@ function policyOf(state: DecidingState, event: DecidingEvent, global: MemberPoli
     manual: policy.manualBlock,
     window: policy.blockWindow,
     appBlocked: event.appId !== null && policy.blockedApps.includes(event.appId),
+    zeroRated: event.appId !== null && policy.zeroRatedApps.includes(event.appId),
   };
 }
 
@@ -71,13 +72,17 @@ export function decideEvent(state: DecidingState, event: DecidingEvent, global: 
   if (policy.manual) status = 'MANUAL';
   else if (policy.appBlocked) status = 'APP_BLOCK';
   else if (insideWindow(policy.window, event.localHhmm)) status = 'TIME_BLOCK';
+  else if (policy.zeroRated) status = 'ZERO_RATED';
   else if (policy.limit !== null && memberUsed + bytes > policy.limit) status = 'MONTHLY_LIMIT_EXCEEDED';
   else if (state.remaining < bytes) status = 'FAMILY_QUOTA_EXCEEDED';
 
   let counted = false;
   // Statuses whose alert marker this decision sets, least severe first; the last one is the status itself.
   let alertStatuses: DecisionStatus[];
-  if (status !== null) {
+  if (status === 'ZERO_RATED') {
+    // Allowed, charged to nothing, told to nobody.
+    alertStatuses = [];
+  } else if (status !== null) {
     alertStatuses = [status];
   } else {
     counted = true;

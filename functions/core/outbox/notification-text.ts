@@ -88,6 +88,13 @@ const ko: LocaleTable = {
       message:
         d.value === 'none' ? '앱 데이터 차단이 모두 해제되었어요.' : `데이터 사용이 차단된 앱: ${d.value}`,
     }),
+    'ZERO_RATE:APP': (d) => ({
+      title: '무료 데이터 앱 변경',
+      message:
+        d.value === 'none'
+          ? '데이터가 차감되지 않는 앱이 없어졌어요.'
+          : `데이터가 차감되지 않는 앱: ${d.value}`,
+    }),
   },
   unblocked: {
     MANUAL: () => ({ title: '데이터 사용 차단 해제', message: '보호자가 데이터 사용 차단을 해제했어요.' }),
@@ -154,6 +161,13 @@ const en: LocaleTable = {
     'BLOCK:APP': (d) => ({
       title: 'Blocked apps changed',
       message: d.value === 'none' ? 'No app is blocked any more.' : `Apps blocked from data use: ${d.value}`,
+    }),
+    'ZERO_RATE:APP': (d) => ({
+      title: 'Free apps changed',
+      message:
+        d.value === 'none'
+          ? 'Every app now counts against your data.'
+          : `Data used by these apps does not count: ${d.value}`,
     }),
   },
   unblocked: {
