@@ -5,6 +5,7 @@ import { describeChange } from '../functions/core/changes/change-log';
 import { releaseHeldChanges } from '../functions/core/changes/held-changes';
 import { versionOf } from '../functions/core/changes/version';
 import { systemClock } from '../functions/core/ports';
+import { periodOf } from '../functions/core/time';
 import type { CliContext } from './context';
 import { OperationError } from './errors';
 import { plural } from './output';
@@ -12,7 +13,7 @@ import { plural } from './output';
 /** A change as an operator states it: the event's id, type, time and version are added. */
 export type ChangeBody = Change extends infer C
   ? C extends Change
-    ? Omit<C, 'eventId' | 'eventType' | 'timestampMs' | 'version'>
+    ? Omit<C, 'eventId' | 'eventType' | 'timestampMs' | 'version' | 'period'>
     : never
   : never;
 
@@ -22,6 +23,7 @@ const EVENT_TYPE: Record<Change['kind'], string> = {
   'member-joined': 'MEMBER_JOINED',
   'member-left': 'MEMBER_LEFT',
   'quota-changed': 'QUOTA_CHANGED',
+  'topup-added': 'TOPUP_ADDED',
 };
 
 /**
@@ -29,7 +31,7 @@ const EVENT_TYPE: Record<Change['kind'], string> = {
  * eventId and the current time as its version (a few milliseconds apart when
  * one command makes several, so they apply in the order given).
  */
-export function operatorChanges(bodies: ReadonlyArray<ChangeBody>): Change[] {
+export function operatorChanges(bodies: ReadonlyArray<ChangeBody>, timeZone: string): Change[] {
   const start = systemClock.now();
   return bodies.map((body, i) => {
     const eventId = `cli-${randomUUID()}`;
@@ -40,6 +42,8 @@ export function operatorChanges(bodies: ReadonlyArray<ChangeBody>): Change[] {
       eventType: EVENT_TYPE[body.kind],
       timestampMs,
       version: versionOf(timestampMs, eventId),
+      // A top-up is for the period of its time, as an event's is.
+      ...(body.kind === 'topup-added' ? { period: periodOf(timestampMs, timeZone) } : {}),
     } as Change;
   });
 }
@@ -65,7 +69,7 @@ export async function applyChanges(
 
 /** One line per change: what it set, what it notified, whether Redis followed. */
 export function describeOutcome(outcome: ChangeOutcome): string {
-  if (outcome.kind === 'stale') return 'not applied: the ledger holds a newer value';
+  if (outcome.kind === 'stale') return 'not applied: the ledger holds it already, or a newer value';
   if (outcome.kind === 'reject') return `rejected: ${outcome.rejection.message}`;
   const what = describeChange(outcome.plan.change);
   const redis = outcome.redisUpdated

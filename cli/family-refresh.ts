@@ -70,7 +70,10 @@ export async function putFamily(ctx: CliContext, family: Family): Promise<Family
       });
     }
   }
-  const outcomes: ChangeOutcome[] = await applyChanges(ctx, operatorChanges(bodies));
+  const outcomes: ChangeOutcome[] = await applyChanges(
+    ctx,
+    operatorChanges(bodies, ctx.config.settlement.timeZone),
+  );
   return {
     familyId: family.familyId,
     created: !before.exists,

@@ -20,6 +20,8 @@ export interface MemberView {
   /** Where each effective value comes from. */
   readonly policySources: Record<PolicyKey, 'MEMBER' | 'FAMILY' | 'GLOBAL' | null>;
   readonly usedBytes: number;
+  /** Usage of zero-rated apps: recorded, never charged to the pool or the limit. */
+  readonly zeroRatedBytes: number;
   readonly settledEvents: number;
   readonly blockedEvents: number;
   readonly lastBlockReason: string | null;
@@ -45,6 +47,10 @@ export interface FamilyView {
   readonly period: Period;
   readonly timeZone: string;
   readonly quotaBytes: number;
+  /** The period's top-ups. */
+  readonly topupBytes: number;
+  /** What the family can use this period: the quota plus the top-ups. */
+  readonly poolBytes: number;
   readonly usedBytes: number;
   readonly remainingBytes: number;
   readonly familyPolicy: MemberPolicy;
@@ -67,14 +73,17 @@ export async function familyView(ctx: CliContext, familyId: number, period: Peri
   ]);
   const usageOf = new Map(usage.members.map((m) => [m.customerId, m]));
   const quotaBytes = family.periods[0]?.quotaBytes ?? family.quotaBytes;
+  const poolBytes = quotaBytes + usage.topupBytes;
   return {
     familyId,
     name: family.name,
     period,
     timeZone: ctx.config.settlement.timeZone,
     quotaBytes,
+    topupBytes: usage.topupBytes,
+    poolBytes,
     usedBytes: usage.usedBytes,
-    remainingBytes: Math.max(0, quotaBytes - usage.usedBytes),
+    remainingBytes: Math.max(0, poolBytes - usage.usedBytes),
     familyPolicy: family.policy,
     globalPolicy: global.policy,
     members: activeMembers(family).map((m) => {
@@ -86,6 +95,7 @@ export async function familyView(ctx: CliContext, familyId: number, period: Peri
         effectivePolicy: effectivePolicy(m.policy, family.policy, global.policy),
         policySources: levelsOf(m.policy, family.policy, global.policy),
         usedBytes: u?.usedBytes ?? 0,
+        zeroRatedBytes: u?.zeroRatedBytes ?? 0,
         settledEvents: u?.settledEvents ?? 0,
         blockedEvents: u?.blockedEvents ?? 0,
         lastBlockReason: u?.lastBlockReason ?? null,

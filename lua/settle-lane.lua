@@ -26,7 +26,7 @@ then 9 values per event: period index (1..P), eventId, customerId, appId ('' non
   bytes, local time HHmm, payload hash, record timestamp (epoch ms),
   checked ('1': the ledger was asked and does not hold it)
 
-Period state (HASH): q quota, r remaining, v ledger version, t commit stamp (epoch ms) of that version,
+Period state (HASH): q quota, tu top-ups (the pool is q + tu), r remaining, v ledger version, t commit stamp (epoch ms) of that version,
   g global revision whose changes the family took in this period (absent: none yet),
   i incarnation (set when loaded),
   sd settled horizon (epoch ms),
@@ -133,8 +133,9 @@ local function decide(periodKey, customerId, appId, bytesText, hhmm, payloadHash
   local policy = policyOf(periodKey, customerId, appId)
   local limit = tonumber(policy.lim)
   local memberUsed = tonumber(redis.call('HGET', periodKey, usedField))
-  local remaining = tonumber(redis.call('HGET', periodKey, 'r'))
-  local quota = tonumber(redis.call('HGET', periodKey, 'q'))
+  local counters = redis.call('HMGET', periodKey, 'r', 'q', 'tu')
+  local remaining = tonumber(counters[1])
+  local pool = tonumber(counters[2]) + (tonumber(counters[3]) or 0)
 
   local status
   if policy.man == '1' then
@@ -163,11 +164,11 @@ local function decide(periodKey, customerId, appId, bytesText, hhmm, payloadHash
     counted = 1
     remaining = redis.call('HINCRBY', periodKey, 'r', -bytes)
     redis.call('HINCRBY', periodKey, usedField, bytes)
-    -- remaining/quota < k/10, decided exactly: quota = 10*tenth + rest with both parts
-    -- exact as doubles, and remaining*10 < k*quota <=> (remaining - k*tenth)*10 < k*rest,
-    -- which stays exact for any quota below 2^53 (a product like quota*3 would not).
-    local tenth = math.floor(quota / 10)
-    local rest = quota - tenth * 10
+    -- remaining/pool < k/10, decided exactly: pool = 10*tenth + rest with both parts
+    -- exact as doubles, and remaining*10 < k*pool <=> (remaining - k*tenth)*10 < k*rest,
+    -- which stays exact for any pool below 2^53 (a product like pool*3 would not).
+    local tenth = math.floor(pool / 10)
+    local rest = pool - tenth * 10
     local function below(k)
       return (remaining - k * tenth) * 10 < k * rest
     end

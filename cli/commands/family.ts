@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { byteCount, period, positiveId } from '../args';
 import { applyChanges, type ChangeBody, describeOutcome, operatorChanges } from '../changes';
 import { type Command, HELP_LINE, JSON_LINE, JSON_OPTION, parseCommandLine } from '../command';
@@ -62,7 +63,10 @@ function familyChange(
   summary: string,
   synopsis: string,
   help: string,
-  accepts: { readonly names: ReadonlyArray<'customer' | 'role' | 'bytes'>; readonly lines: string },
+  accepts: {
+    readonly names: ReadonlyArray<'customer' | 'role' | 'bytes' | 'topup-id'>;
+    readonly lines: string;
+  },
   body: (values: Record<string, string | boolean | undefined>) => ChangeBody,
 ): Command {
   const options = Object.fromEntries(accepts.names.map((name) => [name, { type: 'string' } as const]));
@@ -85,7 +89,7 @@ ${HELP_LINE}`,
       if (change.kind === 'member-joined' || change.kind === 'member-left') {
         await refuseUnchangedMembership(ctx, change);
       }
-      const [outcome] = await applyChanges(ctx, operatorChanges([change]));
+      const [outcome] = await applyChanges(ctx, operatorChanges([change], ctx.config.settlement.timeZone));
       if (!outcome) return 1;
       if (values.json)
         printJson(ctx.io, outcome.kind === 'applied' ? { ...outcome, plan: undefined } : outcome);
@@ -151,6 +155,34 @@ event); the previous period keeps its quota.`,
   }),
 );
 
+function positiveBytes(value: string): number {
+  const bytes = byteCount('--bytes', value);
+  if (bytes === 0) throw new UsageError('--bytes must be more than 0: a top-up adds data');
+  return bytes;
+}
+
+const topup = familyChange(
+  'family topup',
+  "add data to a family's pool this month",
+  '--family ID --bytes N [--topup-id ID]',
+  `Adds data bought for the current period (TOPUP_ADDED): the pool grows by N
+bytes at once and until the period ends. Members blocked because the pool was
+empty are unblocked (CUSTOMER_UNBLOCKED) and warnings can fire again; the family
+gets TOPUP_APPLIED. A top-up is taken once by its id: the same id again changes
+nothing, with other bytes it is refused (exit 1).`,
+  {
+    names: ['bytes', 'topup-id'],
+    lines: `  --bytes N             the data bought, in bytes (required, positive)
+  --topup-id ID         the purchase's id (default: a new one)`,
+  },
+  (v) => ({
+    kind: 'topup-added',
+    familyId: positiveId('--family', v.family as string | undefined),
+    topupId: typeof v['topup-id'] === 'string' ? v['topup-id'] : `cli-topup-${randomUUID()}`,
+    bytes: positiveBytes(required('--bytes', v.bytes)),
+  }),
+);
+
 const show: Command = {
   path: 'family show',
   summary: 'quota, usage per member, block states and recent settlements of a family',
@@ -191,6 +223,7 @@ function renderFamily(v: FamilyView): string {
       'CUSTOMER',
       'ROLE',
       'USED',
+      'ZERO-RATED',
       'POLICY',
       'BLOCKED',
       'LAST BLOCK',
@@ -202,6 +235,7 @@ function renderFamily(v: FamilyView): string {
       String(m.customerId),
       m.role,
       formatBytes(m.usedBytes),
+      formatBytes(m.zeroRatedBytes),
       describeEffective(m.effectivePolicy, m.policySources),
       String(m.blockedEvents),
       orDash(m.lastBlockReason),
@@ -239,8 +273,11 @@ function renderFamily(v: FamilyView): string {
   return [
     `family ${v.familyId}${v.name ? ` (${v.name})` : ''}, period ${v.period}, times in ${v.timeZone}`,
     `quota      ${formatBytes(v.quotaBytes)}`,
-    `used       ${formatBytes(v.usedBytes)}${share(v.usedBytes, v.quotaBytes)}`,
-    `remaining  ${formatBytes(v.remainingBytes)}${share(v.remainingBytes, v.quotaBytes)}`,
+    ...(v.topupBytes > 0
+      ? [`top-ups    ${formatBytes(v.topupBytes)}`, `pool       ${formatBytes(v.poolBytes)}`]
+      : []),
+    `used       ${formatBytes(v.usedBytes)}${share(v.usedBytes, v.poolBytes)}`,
+    `remaining  ${formatBytes(v.remainingBytes)}${share(v.remainingBytes, v.poolBytes)}`,
     '',
     'members',
     members,
@@ -253,4 +290,4 @@ function renderFamily(v: FamilyView): string {
   ].join('\n');
 }
 
-export const familyCommands: ReadonlyArray<Command> = [put, join, leave, quota, show];
+export const familyCommands: ReadonlyArray<Command> = [put, join, leave, quota, topup, show];

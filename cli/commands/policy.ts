@@ -120,7 +120,7 @@ ${HELP_LINE}`,
       );
     }
     const bodies: ChangeBody[] = policyValues.map((value) => ({ kind: 'policy', target, value }));
-    const outcomes = await applyChanges(ctx, operatorChanges(bodies));
+    const outcomes = await applyChanges(ctx, operatorChanges(bodies, ctx.config.settlement.timeZone));
     if (values.json) {
       printJson(
         ctx.io,

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import './schema-messages';
 import { normalizeAppId } from './app-id';
 
 /**
@@ -47,6 +48,8 @@ export interface PeriodSnapshot {
   readonly familyId: number;
   readonly period: string;
   readonly quotaBytes: number;
+  /** The period's top-ups: the pool is quotaBytes + topupBytes. */
+  readonly topupBytes: number;
   readonly familyUsedBytes: number;
   readonly version: number;
   /** The period's commit stamp (see commitStamp): rises with every commit and change, like the version. */

@@ -17,6 +17,7 @@ export const REJECTION_REASONS = [
   'INVALID_POLICY_VALUE',
   'UNKNOWN_FAMILY',
   'CUSTOMER_WITHOUT_FAMILY',
+  'TOPUP_CONFLICT',
 ] as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

@@ -18,12 +18,20 @@ export type BlockReason = (typeof BLOCK_REASONS)[number];
 /** Usage of a zero-rated app: allowed and recorded, never charged to the pool or a limit, never notified. */
 export const ZERO_RATED = 'ZERO_RATED';
 export type DecisionStatus = 'NORMAL' | ThresholdStatus | BlockReason | typeof ZERO_RATED;
-/** What a notification is about: a usage decision's alert or block, or a policy change and its effect. */
+/** What a notification is about: a usage decision's alert or block, a policy change or a top-up and its effect. */
 export type NotificationType =
   | 'THRESHOLD_ALERT'
   | 'CUSTOMER_BLOCKED'
   | 'CUSTOMER_UNBLOCKED'
-  | 'POLICY_CHANGED';
+  | 'POLICY_CHANGED'
+  | 'TOPUP_APPLIED';
+export const NOTIFICATION_TYPES = [
+  'THRESHOLD_ALERT',
+  'CUSTOMER_BLOCKED',
+  'CUSTOMER_UNBLOCKED',
+  'POLICY_CHANGED',
+  'TOPUP_APPLIED',
+] as const satisfies ReadonlyArray<NotificationType>;
 export type Threshold = 50 | 30 | 10;
 
 export type NotificationRule =

@@ -269,7 +269,7 @@ describe('family show', () => {
     expect(text.stdout).toMatch(/recent family and policy changes[\s\S]*FAMILY_UPSERTED\s+family set/);
     expect(text.stdout).toContain(`family ${familyId} (Lee), period ${currentPeriod()}`);
     expect(text.stdout).toMatch(/used\s+5\.72 MiB \(6%\)/);
-    expect(text.stdout).toMatch(/32\s+MEMBER\s+0 B\s+apps video \(member\)\s+6\s+APP_BLOCK/);
+    expect(text.stdout).toMatch(/32\s+MEMBER\s+0 B\s+0 B\s+apps video \(member\)\s+6\s+APP_BLOCK/);
     expect(text.stdout).toContain(events[11]?.eventId);
   });
 
@@ -297,5 +297,49 @@ describe('family show', () => {
       /^usage-settlement: a DynamoDB table was not found in ap-northeast-2: check LEDGER_TABLE_NAME=no-such-ledger, OUTBOX_TABLE_NAME=\S+ and DYNAMODB_ENDPOINT=http:/,
     );
     expect(result.stderr).toContain("Run 'usage-settlement family show --help' for its configuration.");
+  });
+});
+
+describe('family topup', () => {
+  it('adds to the pool at once, unblocks the family, takes an id once and refuses it with other bytes', async () => {
+    const familyId = nextFamilyId();
+    await env.cliJson([
+      'family',
+      'put',
+      '--file',
+      await env.file({ familyId, quotaBytes: MB, members: [{ customerId: 11 }] }),
+    ]);
+    await env.settle(usage(`topup-${familyId}-1`, familyId, 11, MB));
+    await env.settle(usage(`topup-${familyId}-2`, familyId, 11, 1000));
+    const topup = ['family', 'topup', '--family', String(familyId), '--bytes', String(2 * MB)];
+
+    const added = await env.cli([...topup, '--topup-id', `order-${familyId}`]);
+
+    expect(added).toMatchObject({ code: 0, stderr: '' });
+    expect(added.stdout).toContain('2 notifications staged; Redis updated');
+    await env.settle(usage(`topup-${familyId}-3`, familyId, 11, 1000));
+    expect(await env.cliJson<FamilyView>(['family', 'show', String(familyId)])).toMatchObject({
+      quotaBytes: MB,
+      topupBytes: 2 * MB,
+      usedBytes: MB + 1000,
+      remainingBytes: 2 * MB - 1000,
+    });
+    expect((await env.cli(['family', 'show', String(familyId)])).stdout).toMatch(
+      /top-ups\s+1\.91 MiB\npool\s+2\.86 MiB\nused\s+977\.5 KiB \(33%\)/,
+    );
+    expect((await env.cli([...topup, '--topup-id', `order-${familyId}`])).stdout).toContain('not applied');
+    expect(
+      await env.cli([
+        'family',
+        'topup',
+        '--family',
+        String(familyId),
+        '--bytes',
+        '5',
+        '--topup-id',
+        `order-${familyId}`,
+      ]),
+    ).toMatchObject({ code: 1, stderr: expect.stringContaining(`order-${familyId}`) });
+    expect((await env.cli([...topup.slice(0, 4), '--bytes', '0'])).code).toBe(2);
   });
 });

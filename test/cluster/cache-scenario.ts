@@ -42,6 +42,7 @@ export function snapshotOf(familyId: number, index: number): PeriodSnapshot {
     familyId,
     period: PERIOD,
     quotaBytes: 10_000 + (index % 7) * 1_000,
+    topupBytes: 0,
     familyUsedBytes: 0,
     version: 0,
     stampMs: 0,

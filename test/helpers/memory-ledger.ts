@@ -76,6 +76,7 @@ export class MemoryLedger implements Ledger {
         familyId,
         period,
         quotaBytes: state.quotaBytes ?? family?.quotaBytes ?? 0,
+        topupBytes: 0,
         familyUsedBytes: state.usedBytes,
         version: state.version,
         stampMs: state.stampMs,

@@ -19,6 +19,7 @@ export function recordingChangeStore(
   return {
     readFamily: (familyId, periods) => store.readFamily(familyId, periods),
     readGlobal: () => store.readGlobal(),
+    readTopup: (topupId) => store.readTopup(topupId),
     globalRevisions: (after, upTo) => store.globalRevisions(after, upTo),
     async commit(plan, outbox, nowMs) {
       try {

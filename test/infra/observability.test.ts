@@ -2,7 +2,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FAMILY_EVENT_TYPES, POLICY_UPDATED } from '../../functions/core/changes/change-event';
 import { REJECTION_REASONS } from '../../functions/core/rejection';
-import { BLOCK_REASONS, THRESHOLD_STATUSES } from '../../functions/core/status-effects';
+import { BLOCK_REASONS, THRESHOLD_STATUSES, ZERO_RATED } from '../../functions/core/status-effects';
 import { DIMENSION, METRIC, METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/runtime/metric-names';
 import { logicalId, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
 
@@ -67,7 +67,7 @@ describe('dashboard', () => {
         .map((r) => dimensionsOf(r)[dimension])
         .sort();
     expect(values(METRIC.eventsSettled, DIMENSION.decision)).toEqual(
-      ['NORMAL', ...THRESHOLD_STATUSES, ...BLOCK_REASONS].sort(),
+      ['NORMAL', ZERO_RATED, ...THRESHOLD_STATUSES, ...BLOCK_REASONS].sort(),
     );
     expect(values(METRIC.eventsRejected, DIMENSION.reason)).toEqual([...REJECTION_REASONS].sort());
   });

@@ -42,6 +42,7 @@ function snapshot(
     familyId: id,
     period: PERIOD,
     quotaBytes,
+    topupBytes: 0,
     familyUsedBytes: 0,
     version: 0,
     stampMs: 0,

@@ -68,6 +68,8 @@ export interface ModelMemberStart {
 export interface ModelPeriodStart {
   readonly period: string;
   readonly quota: number;
+  /** Data bought for the period so far (none when absent): the pool is quota + top-ups. */
+  readonly topups?: number;
   readonly familyUsedBytes: number;
   readonly members: ReadonlyArray<ModelMemberStart>;
 }
@@ -103,6 +105,7 @@ export type ModelResult =
 
 export interface ModelPeriodView {
   readonly quota: number;
+  readonly topups: number;
   readonly remaining: number;
   readonly used: ReadonlyMap<number, number>;
   /** Bytes of zero-rated usage per member. */
@@ -112,6 +115,7 @@ export interface ModelPeriodView {
 
 interface PeriodState {
   readonly quota: number;
+  topups: number;
   remaining: number;
   readonly used: Map<number, number>;
   readonly zeroRated: Map<number, number>;
@@ -173,6 +177,13 @@ export interface ModelRetroactive {
   readonly reason: 'MANUAL' | 'MONTHLY_LIMIT_EXCEEDED';
 }
 
+/** What a top-up did: applied (and whom it unblocked), or nothing (a replay), or refused (same id, other bytes). */
+export interface ModelTopup {
+  readonly kind: 'applied' | 'duplicate' | 'conflict';
+  /** Members told their empty-pool block is lifted. */
+  readonly unblocked: ReadonlyArray<number>;
+}
+
 export const NO_MODEL_POLICY: ModelPolicy = {
   limit: null,
   manual: false,
@@ -228,6 +239,8 @@ export class SettlementModel {
   private globalLevel: ModelPolicy = NO_MODEL_POLICY;
   private readonly periods = new Map<string, PeriodState>();
   private readonly decided = new Map<string, { identity: string; decision: ModelDecision }>();
+  /** Top-ups taken, by topupId: their bytes. */
+  private readonly topups = new Map<string, number>();
 
   /**
    * @param starts one entry per period the family has state for. Policies are
@@ -252,7 +265,8 @@ export class SettlementModel {
       // (which then blocks every event, as 0 would).
       this.periods.set(start.period, {
         quota: start.quota,
-        remaining: start.quota - start.familyUsedBytes,
+        topups: start.topups ?? 0,
+        remaining: start.quota + (start.topups ?? 0) - start.familyUsedBytes,
         used,
         zeroRated: new Map(),
         alerts,
@@ -315,7 +329,7 @@ export class SettlementModel {
       state.remaining -= event.bytes;
       state.used.set(event.customerId, used + event.bytes);
       // 4. Thresholds on the remaining share after deduction; 5. alert dedup.
-      const status = thresholdOf(state.remaining, state.quota);
+      const status = thresholdOf(state.remaining, state.quota + state.topups);
       let notify = false;
       const markers: ModelAlert[] = [];
       if (status !== 'NORMAL') {
@@ -408,6 +422,38 @@ export class SettlementModel {
     return told;
   }
 
+  /**
+   * Data bought for a period, taken once per topupId: the same id with the
+   * same bytes again changes nothing; with other bytes it is refused. The pool
+   * grows at once. If the pool has data again, every member blocked because it
+   * was empty is told the block is lifted and will be told of the next one;
+   * and every warning level the family is no longer below can be told again.
+   */
+  addTopup(period: string, topupId: string, bytes: number): ModelTopup {
+    const known = this.topups.get(topupId);
+    if (known !== undefined) return { kind: known === bytes ? 'duplicate' : 'conflict', unblocked: [] };
+    const state = this.periods.get(period);
+    if (!state) throw new Error(`model has no state for period ${period}`);
+    this.topups.set(topupId, bytes);
+    state.topups += bytes;
+    state.remaining += bytes;
+    const unblocked: number[] = [];
+    if (state.remaining > 0) {
+      for (const customerId of this.members) {
+        const key = alertKey({ customerId, status: 'FAMILY_QUOTA_EXCEEDED', appId: null });
+        if (state.alerts.delete(key)) unblocked.push(customerId);
+      }
+    }
+    const pool = BigInt(state.quota + state.topups);
+    for (const [key, alert] of state.alerts) {
+      const level = THRESHOLD_LEVELS.find((l) => l === alert.status);
+      if (level && BigInt(state.remaining) * 100n >= pool * BigInt(LEVEL_PERCENT[level])) {
+        state.alerts.delete(key);
+      }
+    }
+    return { kind: 'applied', unblocked: unblocked.sort((a, b) => a - b) };
+  }
+
   /** A new quota: from the current period on the pool is the new quota minus what is used; earlier periods keep theirs. */
   setQuota(quota: number, currentPeriod: string): void {
     for (const [period, state] of [...this.periods]) {
@@ -421,6 +467,7 @@ export class SettlementModel {
     if (!state) throw new Error(`model has no state for period ${period}`);
     return {
       quota: state.quota,
+      topups: state.topups,
       remaining: state.remaining,
       used: new Map(state.used),
       zeroRated: new Map(state.zeroRated),

@@ -94,6 +94,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 
 const familyArb = fc.record({
   quota: fc.integer({ min: 100, max: 12_000 }),
+  topups: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 6_000 })),
   policies: fc.tuple(policyArb, policyArb, policyArb),
   used: fc.tuple(fc.nat({ max: 2_000 }), fc.nat({ max: 2_000 }), fc.nat({ max: 2_000 })),
 });
@@ -124,7 +125,13 @@ async function run(family: typeof familyArb extends fc.Arbitrary<infer T> ? T : 
   }));
   const familyUsedBytes = members.reduce((n, m) => n + m.usedBytes, 0);
   const model = new SettlementModel(
-    PERIODS.map((period) => ({ period, quota: family.quota, familyUsedBytes, members })),
+    PERIODS.map((period) => ({
+      period,
+      quota: family.quota,
+      topups: family.topups,
+      familyUsedBytes,
+      members,
+    })),
   );
   // The ledger: each period's version; its counters are the model's, which only takes committed events.
   const versions = new Map<string, number>(PERIODS.map((p) => [p, 1]));
@@ -134,7 +141,8 @@ async function run(family: typeof familyArb extends fc.Arbitrary<infer T> ? T : 
       familyId,
       period,
       quotaBytes: view.quota,
-      familyUsedBytes: view.quota - view.remaining,
+      topupBytes: view.topups,
+      familyUsedBytes: view.quota + view.topups - view.remaining,
       version: versions.get(period) ?? 1,
       stampMs: 0,
       globalRevision: null,

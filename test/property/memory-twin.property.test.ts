@@ -68,6 +68,7 @@ const familyArb = fc.record({
     { minLength: 1, maxLength: 3 },
   ),
   horizonAgoMs: fc.constantFrom(0, 60_000, 3_600_000),
+  topups: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 8_000 })),
 });
 
 const laneEventArb = fc.record({
@@ -118,19 +119,20 @@ async function redisView(familyId: number, period: string) {
     else if (field.startsWith(FIELD.alert)) alerts.add(field.slice(FIELD.alert.length));
     else if (field.startsWith(FIELD.pending)) pending.add(field.slice(FIELD.pending.length));
   }
-  const { version, quota, remaining } = {
+  const { version, quota, topups, remaining } = {
     version: Number(hash[FIELD.version]),
     quota: Number(hash[FIELD.quota]),
+    topups: Number(hash[FIELD.topups]),
     remaining: Number(hash[FIELD.remaining]),
   };
-  return { version, quota, remaining, used, alerts, pending };
+  return { version, quota, topups, remaining, used, alerts, pending };
 }
 
 function memoryView(memory: SettleLaneTwin, familyId: number, period: string) {
   const view = memory.view(familyId, period);
   if (!view) return null;
-  const { version, quota, remaining, used, alerts, pending } = view;
-  return { version, quota, remaining, used, alerts, pending: new Set(pending.keys()) };
+  const { version, quota, topups, remaining, used, alerts, pending } = view;
+  return { version, quota, topups, remaining, used, alerts, pending: new Set(pending.keys()) };
 }
 
 /** A reply without the incarnations, which each store draws at random. */
@@ -158,6 +160,7 @@ describe('the in-memory twin decides as the Redis scripts do', () => {
             familyId,
             period,
             quotaBytes: family.quota,
+            topupBytes: family.topups,
             familyUsedBytes: family.members.reduce((n, m) => n + m.used, 0),
             version: versions.get(period) ?? START_VERSION,
             stampMs: 0,

@@ -149,6 +149,9 @@ interface Sizes {
   readonly limit: fc.Arbitrary<number>;
   readonly used: fc.Arbitrary<number>;
   readonly fixedBytes: fc.Arbitrary<number>;
+  /** Data bought for a period: at the start, and by a top-up between lanes. */
+  readonly topups: fc.Arbitrary<number>;
+  readonly topupBytes: fc.Arbitrary<number>;
   readonly maxEvents: number;
   /** Weight of "fixed" against each boundary-seeking byte plan. */
   readonly fixedWeight: number;
@@ -166,6 +169,11 @@ const SMALL: Sizes = {
     { weight: 1, arbitrary: fc.integer({ min: 0, max: 4_000 }) },
   ),
   fixedBytes: fc.oneof(fc.integer({ min: 1, max: 3_000 }), fc.constantFrom(1, 2, 10)),
+  topups: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(0) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 5_000 }) },
+  ),
+  topupBytes: fc.oneof(fc.integer({ min: 1, max: 5_000 }), fc.constantFrom(1, 100, 1_000)),
   maxEvents: 40,
   fixedWeight: 4,
 };
@@ -186,6 +194,9 @@ const HUGE: Sizes = {
   ),
   used: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 ** 51 })),
   fixedBytes: fc.oneof(fc.integer({ min: 1, max: 2 ** 48 }), fc.constantFrom(1, 2, 3)),
+  // The pool stays a safe integer: the planner refuses a top-up that would take it past one.
+  topups: fc.constant(0),
+  topupBytes: fc.oneof(fc.integer({ min: 1, max: 2 ** 48 }), fc.constantFrom(1, 2, 3)),
   maxEvents: 8,
   fixedWeight: 1,
 };
@@ -282,6 +293,12 @@ type Action =
       readonly change: 'bytes' | 'time' | 'app' | 'customer';
     }
   | {
+      /** Data bought for a period, between lanes. */
+      readonly kind: 'topup';
+      readonly periodIndex: 0 | 1;
+      readonly bytes: number;
+    }
+  | {
       /** A policy change between lanes, at a member's level (index), the family's, or the global default. */
       readonly kind: 'policy';
       readonly target: 'global' | 'family' | number;
@@ -319,6 +336,14 @@ const actionArb = (sizes: Sizes): fc.Arbitrary<Action> =>
       }),
     },
     { weight: 1, arbitrary: policyActionArb(sizes) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('topup' as const),
+        periodIndex: fc.constantFrom(0 as const, 1 as const),
+        bytes: sizes.topupBytes,
+      }),
+    },
   );
 
 /** A value for one key, or its removal, at a random level. */
@@ -360,6 +385,7 @@ const policyActionArb = (sizes: Sizes): fc.Arbitrary<Action> =>
 
 interface Scenario {
   readonly quotas: readonly [number, number];
+  readonly topups?: readonly [number, number];
   readonly members: ReadonlyArray<MemberSpec>;
   readonly actions: ReadonlyArray<Action>;
   /** Events per script call, cycled; and whether the ledger confirms what was decided after each call. */
@@ -369,6 +395,7 @@ interface Scenario {
 const scenarioArb = (sizes: Sizes): fc.Arbitrary<Scenario> =>
   fc.record({
     quotas: fc.tuple(sizes.quota, sizes.quota),
+    topups: fc.tuple(sizes.topups, sizes.topups),
     members: fc.array(memberArb(sizes), { minLength: 1, maxLength: 4 }),
     actions: fc.array(actionArb(sizes), { minLength: 1, maxLength: sizes.maxEvents }),
     lanes: fc.array(fc.record({ size: fc.integer({ min: 1, max: 6 }), confirm: fc.boolean() }), {
@@ -451,7 +478,11 @@ const comparable = (kind: string, d: Decision | ModelDecision) => ({
 /** The counters and alerts of a period state, as the model says they must be. */
 function expectedCounters(model: SettlementModel, period: string): Record<string, string> {
   const view = model.period(period);
-  const hash: Record<string, string> = { q: String(view.quota), r: String(view.remaining) };
+  const hash: Record<string, string> = {
+    q: String(view.quota),
+    tu: String(view.topups),
+    r: String(view.remaining),
+  };
   for (const [customerId, used] of view.used) hash[`u:${customerId}`] = String(used);
   for (const alert of view.alerts) hash[`a:${markerOf(alert)}`] = '1';
   return hash;
@@ -459,7 +490,7 @@ function expectedCounters(model: SettlementModel, period: string): Record<string
 
 const counters = (hash: Record<string, string>) =>
   Object.fromEntries(
-    Object.entries(hash).filter(([field]) => ['q', 'r'].includes(field) || /^[ua]:/.test(field)),
+    Object.entries(hash).filter(([field]) => ['q', 'tu', 'r'].includes(field) || /^[ua]:/.test(field)),
   );
 
 function snapshotOf(familyId: number, start: ModelPeriodStart): PeriodSnapshot {
@@ -467,6 +498,7 @@ function snapshotOf(familyId: number, start: ModelPeriodStart): PeriodSnapshot {
     familyId,
     period: start.period,
     quotaBytes: start.quota,
+    topupBytes: start.topups ?? 0,
     familyUsedBytes: start.familyUsedBytes,
     version: 0,
     stampMs: 0,
@@ -501,7 +533,13 @@ function periodStarts(scenario: Scenario): ModelPeriodStart[] {
       members.reduce((sum, m) => sum + m.usedBytes, 0),
       Number.MAX_SAFE_INTEGER,
     );
-    return { period, quota: scenario.quotas[p] ?? 0, familyUsedBytes, members };
+    return {
+      period,
+      quota: scenario.quotas[p] ?? 0,
+      topups: scenario.topups?.[p] ?? 0,
+      familyUsedBytes,
+      members,
+    };
   });
 }
 
@@ -653,7 +691,45 @@ async function runScenario(scenario: Scenario): Promise<void> {
     );
   };
 
+  /** A top-up between lanes: the model takes it, Redis follows as apply-change does, with the markers it cleared. */
+  const applyTopup = async (action: Extract<Action, { kind: 'topup' }>, step: number) => {
+    const period = PERIODS[action.periodIndex];
+    const before = model.period(period);
+    if (before.quota + before.topups + action.bytes > Number.MAX_SAFE_INTEGER) return;
+    const result = model.addTopup(period, `topup-${familyId}-${step}`, action.bytes);
+    const after = model.period(period);
+    const kept = new Set(after.alerts.map(markerOf));
+    const cleared = before.alerts.filter((a) => !kept.has(markerOf(a)));
+    reached.add('topup');
+    if (result.unblocked.length > 0) reached.add('topup:unblocked');
+    if (cleared.some((a) => a.status.startsWith('WARNING_'))) reached.add('topup:re-armed');
+    const versionBefore = versions.get(period) ?? 0;
+    versions.set(period, versionBefore + 1);
+    await cache.applyChange(familyId, [
+      {
+        period,
+        versionBefore,
+        stampMs: 0,
+        quota: null,
+        remainingDelta: action.bytes,
+        topup: { bytes: action.bytes, totalBytes: after.topups },
+        policyLevels: [],
+        membersJoined: [],
+        membersLeft: [],
+        alertsAdded: [],
+        alertsRemoved: cleared.map((a) => ({ customerId: a.customerId, marker: markerOf(a) })),
+      },
+    ]);
+  };
+
   for (const [step, action] of scenario.actions.entries()) {
+    if (action.kind === 'topup') {
+      await sendLane(false);
+      await confirmAll();
+      await applyTopup(action, step);
+      await compareCounters();
+      continue;
+    }
     if (action.kind === 'policy') {
       await sendLane(false);
       await confirmAll();
@@ -763,6 +839,9 @@ describe('settle-lane.lua equals the reference model of the decision rules', () 
         'exact-remaining',
         'exact-limit',
         'zero-rated-over-pool',
+        'topup',
+        'topup:unblocked',
+        'topup:re-armed',
       ]),
     );
   }, 120_000);

@@ -76,3 +76,58 @@ describe('buildNotification', () => {
     );
   });
 });
+
+describe('a top-up notification', () => {
+  const topup = {
+    originEventId: 'fam-topup-1',
+    eventTime: '2026-12-05T01:00:00.000Z',
+    period: '202612',
+    topupId: 'order-55121',
+    bytes: 5 * 1024 ** 3,
+    poolBytes: 15 * 1024 ** 3,
+    remainingBytes: 5 * 1024 ** 3 + 512 * 1024 ** 2,
+  };
+  const applied = newOutboxItem(
+    { familyId: 100, customerId: null, type: 'TOPUP_APPLIED', data: topup },
+    0,
+    0,
+  );
+  const unblocked = newOutboxItem(
+    {
+      familyId: 100,
+      customerId: 12,
+      type: 'CUSTOMER_UNBLOCKED',
+      data: { ...topup, reason: 'FAMILY_QUOTA_EXCEEDED' },
+    },
+    0,
+    0,
+  );
+
+  it('tells the family how much was added and what is left, and each unblocked member that data works again', () => {
+    expect(buildNotification(applied, 'en')).toMatchObject({
+      customerId: null,
+      type: 'TOPUP_APPLIED',
+      title: 'Data added',
+      message: "5.0GB was added to your family's data. Left: 5.5GB",
+    });
+    expect(buildNotification(applied, 'ko').message).toContain('5.0GB');
+    expect(buildNotification(unblocked, 'en')).toMatchObject({
+      title: 'Data available again',
+      customerId: 12,
+    });
+  });
+
+  it('has one id per notification the top-up owes, the same whenever it is staged again', () => {
+    const again = newOutboxItem(
+      { familyId: 100, customerId: null, type: 'TOPUP_APPLIED', data: topup },
+      9,
+      9,
+    );
+    expect(again.notificationId).toBe(applied.notificationId);
+    expect(unblocked.notificationId).not.toBe(applied.notificationId);
+  });
+
+  it('fails loudly as any other type', () => {
+    expect(() => buildNotification({ ...applied, type: 'THRESHOLD_ALERT' }, 'en')).toThrow(InvariantError);
+  });
+});

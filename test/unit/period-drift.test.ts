@@ -7,6 +7,7 @@ const snapshot: PeriodSnapshot = {
   familyId: 1,
   period: '202611',
   quotaBytes: 1000,
+  topupBytes: 0,
   familyUsedBytes: 300,
   version: 4,
   stampMs: 0,
@@ -21,6 +22,7 @@ const snapshot: PeriodSnapshot = {
 
 const state = (fields: Partial<PeriodState>): PeriodState => ({
   quota: 1000,
+  topups: 0,
   remaining: 700,
   version: 4,
   used: new Map([
@@ -65,6 +67,15 @@ describe('compareFamily', () => {
       { field: 'remaining', redis: 650, ledger: 700 },
       { field: 'used:11', redis: 350, ledger: 300 },
       { field: 'used:13', redis: 5, ledger: 0 },
+    ]);
+  });
+
+  it('counts top-ups in the pool, and reports a state that missed one', () => {
+    const toppedUp = { ...snapshot, topupBytes: 500 };
+    expect(compareFamily(toppedUp, state({ topups: 500, remaining: 1200 }))).toEqual([]);
+    expect(compareFamily(toppedUp, state({}))).toEqual([
+      { field: 'topups', redis: 0, ledger: 500 },
+      { field: 'remaining', redis: 700, ledger: 1200 },
     ]);
   });
 

@@ -37,6 +37,7 @@ const period = (
   stampMs: NOW - 1_000,
   globalRevision: 2,
   quotaBytes: 1_000,
+  topupBytes: 0,
   used: new Map(Object.entries(used).map(([id, n]) => [Number(id), n])),
   alerts: new Map(Object.entries(alerts).map(([id, a]) => [Number(id), a])),
 });
@@ -233,11 +234,145 @@ describe('a family taking a global revision', () => {
       { currentPeriod: CURRENT, nowMs: NOW },
     );
 
-    expect(step.notifications.map((n) => `${n.type}:${n.customerId}:${n.data.level}`)).toEqual([
-      'CUSTOMER_BLOCKED:11:GLOBAL',
-      'CUSTOMER_BLOCKED:12:GLOBAL',
-    ]);
+    expect(
+      step.notifications.map((n) => `${n.type}:${n.customerId}:${'level' in n.data && n.data.level}`),
+    ).toEqual(['CUSTOMER_BLOCKED:11:GLOBAL', 'CUSTOMER_BLOCKED:12:GLOBAL']);
     expect(step.periods[0]).toMatchObject({ globalRevision: 3, versionBefore: 4 });
     expect(step.global).toBeNull();
+  });
+});
+
+describe('planning a top-up', () => {
+  const topup = (
+    topupId: string,
+    bytes: number,
+    at = NOW,
+    eventId = `top-${++seq}`,
+  ): Extract<Change, { kind: 'topup-added' }> => ({
+    kind: 'topup-added',
+    eventId,
+    eventType: 'TOPUP_ADDED',
+    timestampMs: at,
+    version: versionOf(at, eventId),
+    familyId: 7,
+    topupId,
+    bytes,
+    period: CURRENT,
+  });
+  // Pool 1 000, all used: 11 and 12 were blocked for the empty pool and told every warning.
+  const emptied = () =>
+    family(
+      [member(11), member(12), member(13, {}, false)],
+      [
+        period(
+          CURRENT,
+          { 11: 600, 12: 400 },
+          {
+            11: ['11:WARNING_50', '11:WARNING_30', '11:WARNING_10', '11:FAMILY_QUOTA_EXCEEDED'],
+            12: ['12:WARNING_50', '12:FAMILY_QUOTA_EXCEEDED', '12:MANUAL'],
+            13: ['13:FAMILY_QUOTA_EXCEEDED'],
+          },
+        ),
+      ],
+    );
+
+  it('grows the pool of its period at once, lifts the empty-pool blocks and re-arms the warnings it is above', () => {
+    const result = planChange(topup('order-1', 1_500), context(emptied()));
+
+    expect(result.kind).toBe('apply');
+    if (result.kind !== 'apply') return;
+    const [edit] = result.plan.periods;
+    expect(edit).toMatchObject({
+      period: CURRENT,
+      remainingDelta: 1_500,
+      topup: { bytes: 1_500, totalBytes: 1_500 },
+    });
+    // Pool 2 500, 1 500 left (60%): every warning level is re-armed, the member who left keeps its marker.
+    expect(edit?.alertsRemoved.map((a) => a.marker).sort()).toEqual([
+      '11:FAMILY_QUOTA_EXCEEDED',
+      '11:WARNING_10',
+      '11:WARNING_30',
+      '11:WARNING_50',
+      '12:FAMILY_QUOTA_EXCEEDED',
+      '12:WARNING_50',
+    ]);
+    expect(result.plan.notifications.map((n) => `${n.type}:${n.customerId}:${n.data.reason ?? ''}`)).toEqual([
+      'TOPUP_APPLIED:null:',
+      'CUSTOMER_UNBLOCKED:11:FAMILY_QUOTA_EXCEEDED',
+      'CUSTOMER_UNBLOCKED:12:FAMILY_QUOTA_EXCEEDED',
+    ]);
+    expect(result.plan.notifications[0]?.data).toMatchObject({
+      topupId: 'order-1',
+      bytes: 1_500,
+      poolBytes: 2_500,
+      remainingBytes: 1_500,
+    });
+    expect(result.plan.topup).toMatchObject({
+      topupId: 'order-1',
+      familyId: 7,
+      bytes: 1_500,
+      period: CURRENT,
+    });
+    // 12 is still blocked by hand; 11 may use data again.
+    expect(result.plan.screens).toEqual([
+      { customerId: 11, blockReason: null },
+      { customerId: 12, blockReason: null },
+    ]);
+  });
+
+  it('keeps the warnings the family is still below, and every block while the pool has no data', () => {
+    const small = planChange(topup('order-2', 200), context(emptied()));
+    if (small.kind !== 'apply') throw new Error(small.kind);
+    // Pool 1 200, 200 left (16.7%): below 50% and 30%, not below 10%.
+    expect(small.plan.periods[0]?.alertsRemoved.map((a) => a.marker).sort()).toEqual([
+      '11:FAMILY_QUOTA_EXCEEDED',
+      '11:WARNING_10',
+      '12:FAMILY_QUOTA_EXCEEDED',
+    ]);
+
+    const overdrawn = family(
+      [member(11)],
+      [period(CURRENT, { 11: 1_500 }, { 11: ['11:FAMILY_QUOTA_EXCEEDED'] })],
+    );
+    const short = planChange(topup('order-3', 300), context(overdrawn));
+    if (short.kind !== 'apply') throw new Error(short.kind);
+    expect(short.plan.periods[0]?.alertsRemoved).toEqual([]);
+    expect(short.plan.notifications.map((n) => n.type)).toEqual(['TOPUP_APPLIED']);
+    expect(short.plan.notifications[0]?.data).toMatchObject({ poolBytes: 1_300, remainingBytes: 0 });
+  });
+
+  it('is taken once by its topupId: the same purchase again changes nothing, other bytes are refused', () => {
+    const first = topup('order-4', 500);
+    const taken = { topupId: 'order-4', familyId: 7, bytes: 500, period: CURRENT, eventId: first.eventId };
+    const f = emptied();
+
+    expect(planChange(first, { ...context(f), topup: taken })).toEqual({ kind: 'stale', replayed: true });
+    expect(planChange(topup('order-4', 500), { ...context(f), topup: taken })).toEqual({
+      kind: 'stale',
+      replayed: false,
+    });
+    const conflict = planChange(topup('order-4', 600), { ...context(f), topup: taken });
+    expect(conflict).toMatchObject({ kind: 'reject', rejection: { reason: 'TOPUP_CONFLICT' } });
+  });
+
+  it('adds to the top-ups before it, fixes the quota of a period that had none, and refuses a closed period', () => {
+    const f = family([member(11)], [{ ...period(CURRENT, { 11: 100 }), quotaBytes: null, topupBytes: 700 }]);
+    const result = planChange(topup('order-5', 300), context(f));
+    if (result.kind !== 'apply') throw new Error(result.kind);
+    expect(result.plan.periods[0]).toMatchObject({
+      quota: { mode: 'fix', bytes: 1_000 },
+      topup: { bytes: 300, totalBytes: 1_000 },
+    });
+    expect(result.plan.notifications[0]?.data).toMatchObject({ poolBytes: 2_000, remainingBytes: 1_900 });
+
+    const old = { ...topup('order-6', 300), period: PREVIOUS };
+    expect(planChange(old, context(f))).toMatchObject({
+      kind: 'reject',
+      rejection: { reason: 'OUT_OF_WINDOW' },
+    });
+    expect(planChange(topup('order-7', 300), context(null))).toMatchObject({
+      kind: 'reject',
+      rejection: { reason: 'UNKNOWN_FAMILY' },
+    });
   });
 });

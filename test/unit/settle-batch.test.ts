@@ -46,6 +46,7 @@ function deps(over: Partial<SettlementDeps> = {}): SettlementDeps {
         readFamily: async () => {
           throw new Error('no global change in these tests');
         },
+        readTopup: async () => null,
         readGlobal: async () => ({
           policy: { ...(await noGlobalPolicy.current()).policy },
           policyVersions: {},

@@ -13,6 +13,7 @@ import type {
   MemberRecord,
   PeriodRecord,
   PolicyVersions,
+  TopupRecord,
 } from '../../core/changes/family-records';
 import type { GlobalRevision } from '../../core/changes/global-catch-up';
 import type { ChangePlan, PeriodEdit } from '../../core/changes/plan-change';
@@ -99,6 +100,7 @@ export class DynamoChangeStore implements ChangeStore {
           stampMs: usage.stampMs,
           globalRevision: usage.globalRevision,
           quotaBytes: usage.quotaBytes,
+          topupBytes: usage.topupBytes,
           used: new Map([...usage.members].map(([id, m]) => [id, m.usedBytes])),
           alerts: new Map([...usage.members].map(([id, m]) => [id, m.alerts])),
         };
@@ -115,9 +117,31 @@ export class DynamoChangeStore implements ChangeStore {
     };
   }
 
+  async readTopup(topupId: string): Promise<TopupRecord | null> {
+    const item = await this.get(ledgerKeys.topup(topupId));
+    if (!item) return null;
+    return {
+      topupId,
+      familyId: Number(item.familyId),
+      bytes: Number(item.bytes),
+      period: String(item.period),
+      eventId: String(item.eventId),
+    };
+  }
+
   async commit(plan: ChangePlan, outbox: ReadonlyArray<OutboxItem>, nowMs: number): Promise<boolean> {
     const items: TransactItem[] = [];
     const { ledger } = this.tables;
+    if (plan.topup) {
+      // Taken once: a second event with this topupId finds it and changes nothing, or is refused.
+      items.push({
+        Put: {
+          TableName: ledger,
+          Item: { ...ledgerKeys.topup(plan.topup.topupId), type: 'TOPUP', ...plan.topup, appliedAt: nowMs },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      });
+    }
     if (plan.global) {
       const before = plan.global.revision - 1;
       items.push({
@@ -303,6 +327,10 @@ function periodUpdate(tableName: string, familyId: number, edit: PeriodEdit, now
     ...fence.ExpressionAttributeValues,
   };
   const names: Record<string, string> = { '#period': 'period' };
+  if (edit.topup) {
+    values[':topups'] = edit.topup.totalBytes;
+    sets.push('topups = :topups');
+  }
   if (edit.quota) {
     values[':quota'] = edit.quota.bytes;
     sets.push(edit.quota.mode === 'set' ? 'quota = :quota' : 'quota = if_not_exists(quota, :quota)');

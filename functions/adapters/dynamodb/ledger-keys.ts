@@ -14,6 +14,8 @@ export const ledgerKeys = {
   member: (familyId: number, customerId: number) => ({ PK: familyPk(familyId), SK: `MEMBER#${customerId}` }),
   familyPeriod: (familyId: number, period: Period) => ({ PK: familyPk(familyId), SK: `PERIOD#${period}` }),
   settlement: (eventId: string) => ({ PK: `SETTLEMENT#${eventId}`, SK: 'SETTLEMENT' }),
+  /** A top-up taken, by its topupId: one item per purchase, whichever family it names. */
+  topup: (topupId: string) => ({ PK: `TOPUP#${topupId}`, SK: 'TOPUP' }),
   /** The global default policy level (one item). */
   globalPolicy: () => ({ PK: 'GLOBAL', SK: 'POLICY' }),
   /** One revision of the global default level: the change that made it and the level before and after. */

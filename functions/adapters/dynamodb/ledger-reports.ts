@@ -17,6 +17,8 @@ export interface MemberPeriodReport {
   readonly customerId: number;
   readonly usedBytes: number;
   readonly settledEvents: number;
+  /** Usage of zero-rated apps: recorded, never charged. */
+  readonly zeroRatedBytes: number;
   readonly blockedEvents: number;
   readonly blockReasons: ReadonlyArray<string>;
   readonly blockedApps: ReadonlyArray<string>;
@@ -30,6 +32,8 @@ export interface FamilyPeriodReport {
   readonly period: Period;
   readonly usedBytes: number;
   readonly settledEvents: number;
+  /** The period's top-ups; the pool is the quota plus these. */
+  readonly topupBytes: number;
   readonly members: ReadonlyArray<MemberPeriodReport>;
 }
 
@@ -62,10 +66,12 @@ export class LedgerReports {
       period,
       usedBytes: usage.usedBytes,
       settledEvents: usage.settledEvents,
+      topupBytes: usage.topupBytes,
       members: [...usage.members.values()].map((m) => ({
         customerId: m.customerId,
         usedBytes: m.usedBytes,
         settledEvents: m.settledEvents,
+        zeroRatedBytes: m.zeroRatedBytes,
         blockedEvents: m.blockedEvents,
         blockReasons: m.blockReasons,
         blockedApps: m.blockedApps,

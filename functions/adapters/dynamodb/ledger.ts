@@ -58,6 +58,7 @@ export class DynamoLedger implements Ledger {
       familyId,
       period: usage.period,
       quotaBytes: usage.quotaBytes ?? directory.quotaBytes,
+      topupBytes: usage.topupBytes,
       familyUsedBytes: usage.usedBytes,
       version: usage.version,
       stampMs: usage.stampMs,

@@ -2,7 +2,12 @@ import * as z from 'zod/mini';
 import { POLICY_KEYS } from '../../core/changes/policy-keys';
 import { InvariantError } from '../../core/errors';
 import { OUTBOX_STATUS, type OutboxItem } from '../../core/outbox/item';
-import { BLOCK_REASONS, type DecisionStatus, isDecisionStatus } from '../../core/status-effects';
+import {
+  BLOCK_REASONS,
+  type DecisionStatus,
+  isDecisionStatus,
+  NOTIFICATION_TYPES,
+} from '../../core/status-effects';
 
 /**
  * Outbox items are stored exactly as OutboxItem (data as a map). Reading one
@@ -37,12 +42,23 @@ const policyData = z.object({
   reason: z.optional(z.enum(['MANUAL', 'MONTHLY_LIMIT_EXCEEDED'])),
 });
 
+const poolData = z.object({
+  originEventId: text(),
+  eventTime: text(),
+  period: z.string().check(z.regex(/^\d{6}$/)),
+  topupId: text(),
+  bytes: positive(),
+  poolBytes: count(),
+  remainingBytes: count(),
+  reason: z.optional(z.literal('FAMILY_QUOTA_EXCEEDED')),
+});
+
 const itemSchema = z.object({
   notificationId: text(),
   familyId: z.nullable(positive()),
   customerId: z.nullable(positive()),
-  type: z.enum(['THRESHOLD_ALERT', 'CUSTOMER_BLOCKED', 'CUSTOMER_UNBLOCKED', 'POLICY_CHANGED']),
-  data: z.union([policyData, usageData]),
+  type: z.enum(NOTIFICATION_TYPES),
+  data: z.union([policyData, poolData, usageData]),
   status: z.enum([OUTBOX_STATUS.pending, OUTBOX_STATUS.sent, OUTBOX_STATUS.failed]),
   attempts: count(),
   nextAttemptAt: count(),

@@ -31,6 +31,8 @@ export interface PeriodUsage {
   readonly members: ReadonlyMap<number, MemberPeriodUsage>;
   /** The period's quota, fixed when the item was created; null before any settlement or change. */
   readonly quotaBytes: number | null;
+  /** The period's top-ups, added to the quota for the pool. */
+  readonly topupBytes: number;
   /** Moves by one with every commit and every family or policy change that concerns the period. */
   readonly version: number;
   /** The commit stamp the last commit or change left (0: none). */
@@ -92,6 +94,7 @@ export function readPeriodUsage(
     settledEvents: Number(item?.settledEvents ?? 0),
     members,
     quotaBytes: item?.quota === undefined ? null : Number(item.quota),
+    topupBytes: Number(item?.topups ?? 0),
     version: Number(item?.ver ?? 0),
     stampMs: Number(item?.ts ?? 0),
     globalRevision: item?.grev === undefined ? null : Number(item.grev),

@@ -3,7 +3,7 @@ import type { PeriodState } from './period-fields';
 
 /** One value on which Redis and the ledger disagree. */
 export interface Drift {
-  /** quota, remaining, version, or used:<customerId>. */
+  /** quota, topups, remaining, version, or used:<customerId>. */
   readonly field: string;
   readonly redis: number;
   readonly ledger: number;
@@ -27,7 +27,12 @@ export function compareFamily(snapshot: PeriodSnapshot, state: PeriodState): Dri
   };
   const pending = [...state.pendingBytes.values()].reduce((a, b) => a + b, 0);
   check('quota', state.quota, snapshot.quotaBytes);
-  check('remaining', state.remaining, snapshot.quotaBytes - snapshot.familyUsedBytes - pending);
+  check('topups', state.topups, snapshot.topupBytes);
+  check(
+    'remaining',
+    state.remaining,
+    snapshot.quotaBytes + snapshot.topupBytes - snapshot.familyUsedBytes - pending,
+  );
   const ledgerUsed = new Map(snapshot.members.map((m) => [m.customerId, m.usedBytes]));
   for (const [customerId, used] of state.used) {
     check(

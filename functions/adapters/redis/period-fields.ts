@@ -7,6 +7,7 @@ import type { MemberPolicy, PeriodSnapshot } from '../../core/family';
  */
 export const FIELD = {
   quota: 'q',
+  topups: 'tu',
   remaining: 'r',
   version: 'v',
   stamp: 't',
@@ -40,13 +41,15 @@ export function policyFields(level: PolicyLevel, policy: MemberPolicy): string[]
   return fields;
 }
 
-/** Field/value pairs of a whole period state. Remaining is exactly quota minus usage, negative when overdrawn. */
+/** Field/value pairs of a whole period state. Remaining is exactly the pool minus usage, negative when overdrawn. */
 export function snapshotFields(snapshot: PeriodSnapshot): string[] {
   const fields = [
     FIELD.quota,
     String(snapshot.quotaBytes),
+    FIELD.topups,
+    String(snapshot.topupBytes),
     FIELD.remaining,
-    String(snapshot.quotaBytes - snapshot.familyUsedBytes),
+    String(snapshot.quotaBytes + snapshot.topupBytes - snapshot.familyUsedBytes),
     FIELD.version,
     String(snapshot.version),
     FIELD.stamp,
@@ -71,6 +74,7 @@ export function editFields(edit: PeriodEdit): { set: string[]; del: string[] } {
   const names = (fields: string[]) => fields.filter((_, i) => i % 2 === 0);
   set.push(FIELD.stamp, String(edit.stampMs));
   if (edit.quota?.mode === 'set') set.push(FIELD.quota, String(edit.quota.bytes));
+  if (edit.topup) set.push(FIELD.topups, String(edit.topup.totalBytes));
   for (const { level, before, after } of edit.policyLevels) {
     const next = policyFields(level, after);
     const kept = new Set(names(next));
@@ -91,6 +95,7 @@ export function editFields(edit: PeriodEdit): { set: string[]; del: string[] } {
 /** A period state as Redis holds it, read back (reconciliation, operators). */
 export interface PeriodState {
   readonly quota: number;
+  readonly topups: number;
   readonly remaining: number;
   readonly version: number;
   /** u:<customerId> fields: the members and their usage. */
@@ -117,6 +122,7 @@ export function readPeriodState(fields: Record<string, string>): PeriodState | n
   }
   return {
     quota: Number(fields[FIELD.quota]),
+    topups: Number(fields[FIELD.topups] ?? 0),
     remaining: Number(fields[FIELD.remaining] ?? 0),
     version: Number(fields[FIELD.version] ?? 0),
     used,

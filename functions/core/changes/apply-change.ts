@@ -64,12 +64,13 @@ export async function applyChange(change: Change, deps: ChangeDeps): Promise<Cha
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const nowMs = clock.now();
     const periods = acceptedPeriods(nowMs, settings.timeZone, settings.futureSkewMs);
-    const [family, global] = await Promise.all([
+    const [family, global, topup] = await Promise.all([
       familyId === null ? Promise.resolve(null) : store.readFamily(familyId, periods),
       store.readGlobal(),
+      change.kind === 'topup-added' ? store.readTopup(change.topupId) : Promise.resolve(null),
     ]);
     const currentPeriod = periodOf(nowMs, settings.timeZone);
-    const result = planChange(change, { family, global, currentPeriod, nowMs });
+    const result = planChange(change, { family, global, topup, currentPeriod, nowMs });
     if (result.kind !== 'apply') return result;
     const { plan } = result;
     const outbox = plan.notifications.map((n) => newOutboxItem(n, nowMs, settings.outboxGraceMs));

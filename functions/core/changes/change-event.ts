@@ -1,8 +1,9 @@
 import * as z from 'zod/mini';
+import '../schema-messages';
 import { decodeBase64Utf8, type KafkaRecord } from '../kafka-record';
 import { type Rejection, reject } from '../rejection';
 import { type ValidationContext, windowReference } from '../settlement/usage-event';
-import { parseEventTime } from '../time';
+import { acceptedWindow, parseEventTime, periodOf } from '../time';
 import { isPolicyKey, POLICY_KEYS, type PolicyValue, parsePolicyValue } from './policy-keys';
 import { type Version, versionOf } from './version';
 
@@ -18,6 +19,7 @@ export const FAMILY_EVENT_TYPES = [
   'MEMBER_JOINED',
   'MEMBER_LEFT',
   'QUOTA_CHANGED',
+  'TOPUP_ADDED',
 ] as const;
 
 export type PolicyTarget =
@@ -50,7 +52,16 @@ export type Change =
       readonly role: Role;
     })
   | (ChangeBase & { readonly kind: 'member-left'; readonly familyId: number; readonly customerId: number })
-  | (ChangeBase & { readonly kind: 'quota-changed'; readonly familyId: number; readonly quotaBytes: number });
+  | (ChangeBase & { readonly kind: 'quota-changed'; readonly familyId: number; readonly quotaBytes: number })
+  | (ChangeBase & {
+      readonly kind: 'topup-added';
+      readonly familyId: number;
+      /** The purchase: a top-up is taken once by it, whatever event carries it. */
+      readonly topupId: string;
+      readonly bytes: number;
+      /** The period of its timestamp in the settlement zone: the only one it adds to. */
+      readonly period: string;
+    });
 
 /** The family a change concerns; null for a global policy. */
 export const familyOf = (change: Change): number | null =>
@@ -97,6 +108,11 @@ const payloads = {
   MEMBER_JOINED: z.object({ familyId: id(), customerId: id(), role: role() }),
   MEMBER_LEFT: z.object({ familyId: id(), customerId: id() }),
   QUOTA_CHANGED: z.object({ familyId: id(), totalQuotaBytes: bytes() }),
+  TOPUP_ADDED: z.object({
+    familyId: id(),
+    topupId: eventId(),
+    bytes: z.int().check(z.positive(), z.maximum(Number.MAX_SAFE_INTEGER)),
+  }),
 } as const;
 
 const issues = (error: z.core.$ZodError, prefix = '') =>
@@ -230,6 +246,29 @@ export function validateChangeRecord(record: KafkaRecord, ctx: ValidationContext
           kind: 'quota-changed',
           familyId: parsed.data.familyId,
           quotaBytes: parsed.data.totalQuotaBytes,
+        },
+      };
+    }
+    case 'TOPUP_ADDED': {
+      const parsed = payloads.TOPUP_ADDED.safeParse(payload);
+      if (!parsed.success) return fail(reject('SCHEMA_VIOLATION', issues(parsed.error, 'payload.')));
+      // Its period must still take usage: the same window as a usage event of this record.
+      const window = acceptedWindow(windowReference(record, ctx), ctx.timeZone, ctx.futureSkewMs);
+      if (timestampMs < window.fromMs) {
+        return fail(
+          reject(
+            'OUT_OF_WINDOW',
+            `top-up ${parsed.data.topupId} is for period ${periodOf(timestampMs, ctx.timeZone)}, which is closed: periods from ${periodOf(window.fromMs, ctx.timeZone)} take top-ups`,
+          ),
+        );
+      }
+      return {
+        kind: 'change',
+        change: {
+          ...base,
+          kind: 'topup-added',
+          ...parsed.data,
+          period: periodOf(timestampMs, ctx.timeZone),
         },
       };
     }

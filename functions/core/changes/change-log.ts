@@ -40,6 +40,8 @@ export function describeChange(change: Change): string {
       return `customer ${change.customerId} left`;
     case 'quota-changed':
       return `quota set to ${change.quotaBytes} bytes`;
+    case 'topup-added':
+      return `top-up ${change.topupId}: ${change.bytes} bytes added to ${change.period}`;
   }
 }
 

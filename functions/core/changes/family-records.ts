@@ -26,6 +26,8 @@ export interface PeriodRecord {
   readonly globalRevision: number | null;
   /** The quota fixed on the period, or null when none is yet (the family's applies). */
   readonly quotaBytes: number | null;
+  /** The period's top-ups: the pool is the quota plus them. */
+  readonly topupBytes: number;
   readonly used: ReadonlyMap<number, number>;
   readonly alerts: ReadonlyMap<number, ReadonlyArray<string>>;
 }
@@ -44,6 +46,16 @@ export interface FamilyRecord {
   readonly members: ReadonlyMap<number, MemberRecord>;
   /** The periods whose events may still arrive, in order. */
   readonly periods: ReadonlyArray<PeriodRecord>;
+}
+
+/** A top-up the ledger took, kept by its topupId so the same purchase is never added twice. */
+export interface TopupRecord {
+  readonly topupId: string;
+  readonly familyId: number;
+  readonly bytes: number;
+  readonly period: string;
+  /** The event that carried it. */
+  readonly eventId: string;
 }
 
 export interface GlobalRecord {

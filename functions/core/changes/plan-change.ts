@@ -10,8 +10,10 @@ import {
   type MemberRecord,
   type PeriodRecord,
   type PolicyVersions,
+  type TopupRecord,
 } from './family-records';
 import type { GlobalRevision } from './global-catch-up';
+import { planTopup } from './plan-topup';
 import { withValue } from './policy-keys';
 import {
   type PlannedNotification,
@@ -51,6 +53,8 @@ export interface PeriodEdit {
   readonly membersLeft: ReadonlyArray<{ readonly customerId: number; readonly policy: MemberPolicy }>;
   readonly alertsAdded: ReadonlyArray<{ readonly customerId: number; readonly marker: string }>;
   readonly alertsRemoved: ReadonlyArray<{ readonly customerId: number; readonly marker: string }>;
+  /** A top-up of this period: the bytes it adds, and the period's top-ups with it. */
+  readonly topup?: { readonly bytes: number; readonly totalBytes: number };
 }
 
 export interface FamilyWrite {
@@ -77,6 +81,8 @@ export interface ChangePlan {
   readonly notifications: ReadonlyArray<PlannedNotification>;
   /** The members whose usage screen the change alters in the current period, and the block it leaves each in. */
   readonly screens: ReadonlyArray<Screen>;
+  /** With a top-up, the record that keeps it from being taken twice. */
+  readonly topup?: TopupRecord;
 }
 
 export type PlanResult =
@@ -88,6 +94,8 @@ export type PlanResult =
 export interface PlanContext {
   readonly family: FamilyRecord | null;
   readonly global: GlobalRecord;
+  /** For a top-up: what the ledger took under its topupId before (null: nothing). */
+  readonly topup?: TopupRecord | null;
   /** The current period: retroactive blocks are judged against its usage. */
   readonly currentPeriod: string;
   /** When the change is planned: the periods' commit stamps move to it (or past it). */
@@ -140,6 +148,8 @@ export function planChange(change: Change, context: PlanContext): PlanResult {
       if (!isNewer(change.version, f.quotaVersion)) return stale(change.version, f.quotaVersion);
       return apply(change, f, { quota: change.quotaBytes, quotaVersion: change.version }, [], context);
     }
+    case 'topup-added':
+      return planTopup(change, family as FamilyRecord, context);
   }
 }
 

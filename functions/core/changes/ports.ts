@@ -1,5 +1,5 @@
 import type { OutboxItem } from '../outbox/item';
-import type { FamilyRecord, GlobalRecord } from './family-records';
+import type { FamilyRecord, GlobalRecord, TopupRecord } from './family-records';
 import type { GlobalRevision } from './global-catch-up';
 import type { ChangePlan, PeriodEdit } from './plan-change';
 
@@ -8,6 +8,8 @@ export interface ChangeStore {
   /** The family with its members and its live periods (the given ones). */
   readFamily(familyId: number, periods: ReadonlyArray<string>): Promise<FamilyRecord>;
   readGlobal(): Promise<GlobalRecord>;
+  /** The top-up the ledger took under this id; null when none. */
+  readTopup(topupId: string): Promise<TopupRecord | null>;
   /** The global revisions after `after`, up to `upTo`, in order, with the change that made each. */
   globalRevisions(after: number, upTo: number): Promise<GlobalRevision[]>;
   /**

@@ -1,17 +1,21 @@
 import type { MemberPolicy } from '../family';
-import type { PolicyNotificationData, RetroactiveBlock } from '../outbox/item';
+import type { PolicyNotificationData, PoolNotificationData, RetroactiveBlock } from '../outbox/item';
 import type { PolicyLevel } from '../precedence';
 import type { Change } from './change-event';
 import type { MemberRecord, PeriodRecord } from './family-records';
 import { describeValue } from './policy-keys';
 
 /** A notification a change owes, staged in its transaction. */
-export interface PlannedNotification {
+export type PlannedNotification = {
   readonly familyId: number | null;
   readonly customerId: number | null;
-  readonly type: 'POLICY_CHANGED' | 'CUSTOMER_BLOCKED' | 'CUSTOMER_UNBLOCKED';
-  readonly data: PolicyNotificationData;
-}
+} & (
+  | {
+      readonly type: 'POLICY_CHANGED' | 'CUSTOMER_BLOCKED' | 'CUSTOMER_UNBLOCKED';
+      readonly data: PolicyNotificationData;
+    }
+  | { readonly type: 'TOPUP_APPLIED' | 'CUSTOMER_UNBLOCKED'; readonly data: PoolNotificationData }
+);
 
 /** A member's usage screen after a change: shown again with the figures and the block state the change left. */
 export interface Screen {

@@ -2,6 +2,7 @@ import type { BlockWindow, MemberPolicy } from '../family';
 import { effectivePolicy } from '../precedence';
 import type { Decision } from '../settlement/decision';
 import type { DecisionStatus } from '../status-effects';
+import { isBelow } from '../thresholds';
 
 /**
  * The degraded-mode decision rule: the decision rules (docs/behaviour.md,
@@ -12,6 +13,8 @@ import type { DecisionStatus } from '../status-effects';
  */
 export interface DecidingState {
   readonly quota: number;
+  /** The period's top-ups: the pool is quota + topups. */
+  readonly topups: number;
   remaining: number;
   /** Each member's usage this period; a customer without an entry is not a member. */
   readonly used: Map<number, number>;
@@ -52,17 +55,6 @@ function policyOf(state: DecidingState, event: DecidingEvent, global: MemberPoli
   };
 }
 
-/**
- * remaining/quota < k/10, decided exactly as the script does: quota = 10*tenth
- * + rest, and remaining*10 < k*quota <=> (remaining - k*tenth)*10 < k*rest,
- * exact as doubles for any quota below 2^53.
- */
-function below(remaining: number, quota: number, k: number): boolean {
-  const tenth = Math.floor(quota / 10);
-  const rest = quota - tenth * 10;
-  return (remaining - k * tenth) * 10 < k * rest;
-}
-
 /** Decides one event of a member, updating the state as the script would. */
 export function decideEvent(state: DecidingState, event: DecidingEvent, global: MemberPolicy): Decision {
   const policy = policyOf(state, event, global);
@@ -88,13 +80,14 @@ export function decideEvent(state: DecidingState, event: DecidingEvent, global: 
     counted = true;
     state.remaining -= bytes;
     state.used.set(event.customerId, memberUsed + bytes);
-    if (below(state.remaining, state.quota, 1)) {
+    const pool = state.quota + state.topups;
+    if (isBelow(state.remaining, pool, 1)) {
       status = 'WARNING_10';
       alertStatuses = ['WARNING_50', 'WARNING_30', 'WARNING_10'];
-    } else if (below(state.remaining, state.quota, 3)) {
+    } else if (isBelow(state.remaining, pool, 3)) {
       status = 'WARNING_30';
       alertStatuses = ['WARNING_50', 'WARNING_30'];
-    } else if (below(state.remaining, state.quota, 5)) {
+    } else if (isBelow(state.remaining, pool, 5)) {
       status = 'WARNING_50';
       alertStatuses = ['WARNING_50'];
     } else {

@@ -144,7 +144,8 @@ export class SettleLaneTwin implements UsageCache {
     }
     this.states.set(key, {
       quota: snapshot.quotaBytes,
-      remaining: snapshot.quotaBytes - snapshot.familyUsedBytes,
+      topups: snapshot.topupBytes,
+      remaining: snapshot.quotaBytes + snapshot.topupBytes - snapshot.familyUsedBytes,
       version: snapshot.version,
       stampMs: snapshot.stampMs,
       globalRevision: snapshot.globalRevision,
@@ -196,6 +197,7 @@ export class SettleLaneTwin implements UsageCache {
       version: state.version,
       incarnation: state.incarnation,
       quota: state.quota,
+      topups: state.topups,
       remaining: state.remaining,
       used: new Map(state.used),
       alerts: new Set(state.alerts),

@@ -42,10 +42,35 @@ export interface PolicyNotificationData {
   readonly reason?: RetroactiveBlock;
 }
 
-export type NotificationData = UsageNotificationData | PolicyNotificationData;
+/** The `data` of a notification about data bought for the family (a top-up), or the block it lifted. */
+export interface PoolNotificationData {
+  /** The event that carried the top-up. */
+  readonly originEventId: string;
+  /** ISO-8601 UTC: that event's timestamp. */
+  readonly eventTime: string;
+  /** The period the pool grew in. */
+  readonly period: string;
+  readonly topupId: string;
+  /** How much the pool grew by. */
+  readonly bytes: number;
+  /** The pool after it: the quota and every top-up of the period. */
+  readonly poolBytes: number;
+  /** What the family has left after it (never below zero). */
+  readonly remainingBytes: number;
+  /** For CUSTOMER_UNBLOCKED: the block that ended. */
+  readonly reason?: Extract<BlockReason, 'FAMILY_QUOTA_EXCEEDED'>;
+}
+
+export type NotificationData = UsageNotificationData | PolicyNotificationData | PoolNotificationData;
 
 export const isPolicyNotification = (data: NotificationData): data is PolicyNotificationData =>
   'policyKey' in data;
+
+export const isPoolNotification = (data: NotificationData): data is PoolNotificationData =>
+  'poolBytes' in data;
+
+const isUsageNotification = (data: NotificationData): data is UsageNotificationData =>
+  !isPolicyNotification(data) && !isPoolNotification(data);
 
 /** The blocks a policy change can start or lift on its own, without a usage event. */
 export type RetroactiveBlock = Extract<BlockReason, 'MANUAL' | 'MONTHLY_LIMIT_EXCEEDED'>;
@@ -91,9 +116,10 @@ export function newOutboxItem(
   nowMs: number,
   graceMs: number,
 ): OutboxItem {
-  const id = isPolicyNotification(fields.data)
-    ? `${fields.data.originEventId}/${fields.type}/${fields.data.reason ?? ''}/${fields.customerId ?? 'family'}`
-    : fields.data.originEventId;
+  // One change event can owe several notifications (one per member it reaches); a usage event owes one.
+  const id = isUsageNotification(fields.data)
+    ? fields.data.originEventId
+    : `${fields.data.originEventId}/${fields.type}/${fields.data.reason ?? ''}/${fields.customerId ?? 'family'}`;
   return {
     notificationId: notificationIdFor(id),
     familyId: fields.familyId,

@@ -1,7 +1,12 @@
 import type { PolicyKey } from '../changes/policy-keys';
 import { InvariantError } from '../errors';
 import type { BlockReason, NotificationRule, Threshold } from '../status-effects';
-import type { PolicyNotificationData, RetroactiveBlock, UsageNotificationData } from './item';
+import type {
+  PolicyNotificationData,
+  PoolNotificationData,
+  RetroactiveBlock,
+  UsageNotificationData,
+} from './item';
 
 /**
  * Titles and messages members read, one table per locale. Korean is the
@@ -19,6 +24,7 @@ export interface NotificationText {
 
 type Render = (data: UsageNotificationData) => NotificationText;
 type PolicyRender = (data: PolicyNotificationData) => NotificationText;
+type PoolRender = (data: PoolNotificationData) => NotificationText;
 
 interface LocaleTable {
   readonly threshold: Readonly<Record<Threshold, Render>>;
@@ -27,6 +33,13 @@ interface LocaleTable {
   readonly policyChanged: Readonly<Record<PolicyKey, PolicyRender>>;
   /** A block a policy change lifted. */
   readonly unblocked: Readonly<Record<RetroactiveBlock, PolicyRender>>;
+  /** Data bought for the family, and the empty-pool block it lifted. */
+  readonly topup: { readonly applied: PoolRender; readonly unblocked: PoolRender };
+}
+
+/** Bytes as members read them on a phone: GB with one decimal, or MB below a GB. */
+function amount(bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)}GB` : `${Math.ceil(bytes / 1024 ** 2)}MB`;
 }
 
 const fixed =
@@ -103,6 +116,16 @@ const ko: LocaleTable = {
       message: '월 개인 데이터 한도가 바뀌어 다시 데이터를 쓸 수 있어요.',
     }),
   },
+  topup: {
+    applied: (d) => ({
+      title: '데이터 충전 완료',
+      message: `가족 데이터 ${amount(d.bytes)}가 충전되었어요. 남은 데이터: ${amount(d.remainingBytes)}`,
+    }),
+    unblocked: () => ({
+      title: '데이터 다시 사용 가능',
+      message: '가족 데이터가 충전되어 다시 데이터를 쓸 수 있어요.',
+    }),
+  },
 };
 
 const en: LocaleTable = {
@@ -177,6 +200,16 @@ const en: LocaleTable = {
       message: 'Your monthly data limit changed: you can use data again.',
     }),
   },
+  topup: {
+    applied: (d) => ({
+      title: 'Data added',
+      message: `${amount(d.bytes)} was added to your family's data. Left: ${amount(d.remainingBytes)}`,
+    }),
+    unblocked: () => ({
+      title: 'Data available again',
+      message: 'Your family added data: you can use data again.',
+    }),
+  },
 };
 
 const TABLES: Readonly<Record<NotificationLocale, LocaleTable>> = { ko, en };
@@ -216,4 +249,14 @@ export function policyNotificationText(
     reason: data.reason,
     bytesUsed: 1,
   });
+}
+
+/** Title and message of a notification about a top-up, or the empty-pool block it lifted. */
+export function poolNotificationText(
+  type: 'TOPUP_APPLIED' | 'CUSTOMER_UNBLOCKED',
+  data: PoolNotificationData,
+  locale: NotificationLocale,
+): NotificationText {
+  const table = TABLES[locale].topup;
+  return type === 'TOPUP_APPLIED' ? table.applied(data) : table.unblocked(data);
 }

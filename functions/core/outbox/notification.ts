@@ -1,7 +1,12 @@
 import { InvariantError, isInvariantError } from '../errors';
 import { effectOf, type NotificationType } from '../status-effects';
-import { isPolicyNotification, type NotificationData, type OutboxItem } from './item';
-import { type NotificationLocale, notificationText, policyNotificationText } from './notification-text';
+import { isPolicyNotification, isPoolNotification, type NotificationData, type OutboxItem } from './item';
+import {
+  type NotificationLocale,
+  notificationText,
+  policyNotificationText,
+  poolNotificationText,
+} from './notification-text';
 
 /**
  * What a member's device receives: the EventBridge event's Detail.
@@ -39,8 +44,14 @@ export function buildNotification(item: OutboxItem, locale: NotificationLocale):
   };
   const { data } = item;
   if (isPolicyNotification(data)) {
-    if (item.type === 'THRESHOLD_ALERT') throw outboxBug(item, 'is a threshold alert about a policy change');
+    if (item.type === 'THRESHOLD_ALERT' || item.type === 'TOPUP_APPLIED')
+      throw outboxBug(item, `is a ${item.type} about a policy change`);
     return { ...base, ...policyNotificationText(item.type, data, locale) };
+  }
+  if (isPoolNotification(data)) {
+    if (item.type !== 'TOPUP_APPLIED' && item.type !== 'CUSTOMER_UNBLOCKED')
+      throw outboxBug(item, `is a ${item.type} about a top-up`);
+    return { ...base, ...poolNotificationText(item.type, data, locale) };
   }
   let rule: ReturnType<typeof effectOf>['notification'];
   try {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
+import '../schema-messages';
 import { normalizeAppId } from '../app-id';
 import { decodeBase64Utf8, type KafkaRecord } from '../kafka-record';
 import { type Rejection, reject } from '../rejection';
