@@ -7,7 +7,7 @@ export interface GeneratedChangeEvent {
   /** The familyId as a decimal string. */
   readonly key: string;
   readonly value: string;
-  readonly kind: 'policy' | 'family';
+  readonly kind: 'policy' | 'family' | 'topup';
   /** Carries a timestamp older than an earlier change of the same value would have. */
   readonly late: boolean;
 }
@@ -19,7 +19,8 @@ const WINDOWS = ['2300-0600', '0000-0700', '1300-1400', '2200-0100'];
  * Family and policy changes the carrier's systems would publish while usage
  * flows: limits raised and lowered (to below what a member has used, too),
  * manual blocks set and lifted, block windows and blocked apps, family-wide
- * values, members leaving and joining again, quotas changed. A share of them
+ * values, members leaving and joining again, quotas changed; when asked,
+ * top-ups and zero-rated apps too. A share of them
  * carry a timestamp older than an earlier change of the same value, as a
  * late or replayed publish would: they must be ignored as stale.
  */
@@ -27,18 +28,32 @@ export function generateChangeEvents(
   random: Random,
   families: ReadonlyArray<WorkloadFamily>,
   count: number,
-  options: { readonly nowMs: number; readonly staleShare: number; readonly seed: number },
+  options: {
+    readonly nowMs: number;
+    readonly staleShare: number;
+    readonly seed: number;
+    /** Share of the changes that are top-ups (some of them sent again, a few with other bytes). */
+    readonly topupShare?: number;
+    /** Policy changes may set or remove zero-rated apps. */
+    readonly zeroRating?: boolean;
+  },
 ): GeneratedChangeEvent[] {
   const events: GeneratedChangeEvent[] = [];
   const left = new Set<string>();
+  const topups: Array<{ familyId: number; topupId: string; bytes: number }> = [];
   let clock = options.nowMs - count * 1_000;
   for (let n = 0; n < count; n++) {
     clock += random.int(200, 1_800);
+    const eventId = `cfg-${options.seed}-${n}`;
+    // Drawn only when asked for, so that a seed's changes without top-ups stay as they were.
+    if ((options.topupShare ?? 0) > 0 && random.chance(options.topupShare ?? 0)) {
+      events.push(topupEvent(random, families, topups, eventId, new Date(clock).toISOString()));
+      continue;
+    }
     const family = random.pick(families);
     const member = random.pick(family.members.slice(1).length > 0 ? family.members.slice(1) : family.members);
     const stale = random.chance(options.staleShare);
     const timestamp = new Date(stale ? clock - random.int(5_000, 60_000) : clock).toISOString();
-    const eventId = `cfg-${options.seed}-${n}`;
     const roll = random.next();
     const memberKey = `${family.familyId}:${member.customerId}`;
     if (roll < 0.12) {
@@ -61,7 +76,11 @@ export function generateChangeEvents(
       );
     } else {
       const familyWide = random.chance(0.25);
-      const [policyKey, newValue, isActive] = policyChange(random, family.quotaBytes);
+      const [policyKey, newValue, isActive] = policyChange(
+        random,
+        family.quotaBytes,
+        options.zeroRating === true,
+      );
       events.push({
         topic: 'policy-updated',
         key: String(family.familyId),
@@ -85,11 +104,14 @@ export function generateChangeEvents(
   return events;
 }
 
-function policyChange(random: Random, quotaBytes: number): [string, string | null, boolean] {
-  if (random.chance(0.2)) {
-    return [random.pick(['LIMIT:DATA:MONTHLY', 'BLOCK:ACCESS', 'BLOCK:TIME', 'BLOCK:APP']), null, false];
-  }
-  switch (random.int(0, 3)) {
+function policyChange(
+  random: Random,
+  quotaBytes: number,
+  zeroRating: boolean,
+): [string, string | null, boolean] {
+  const keys = ['LIMIT:DATA:MONTHLY', 'BLOCK:ACCESS', 'BLOCK:TIME', 'BLOCK:APP'];
+  if (random.chance(0.2)) return [random.pick(zeroRating ? [...keys, 'ZERO_RATE:APP'] : keys), null, false];
+  switch (random.int(0, zeroRating ? 4 : 3)) {
     case 0:
       return random.chance(0.5)
         ? [
@@ -115,7 +137,7 @@ function policyChange(random: Random, quotaBytes: number): [string, string | nul
             true,
           ];
     }
-    default: {
+    case 3: {
       const apps = [random.pick(APPS), random.pick(APPS)].map((a) =>
         random.chance(0.3) ? a.toUpperCase() : a,
       );
@@ -123,7 +145,47 @@ function policyChange(random: Random, quotaBytes: number): [string, string | nul
         ? ['BLOCK:APP', apps.join(','), true]
         : ['BLOCK:APP', JSON.stringify({ blockedApps: apps }), true];
     }
+    default: {
+      const apps = [random.pick(APPS), random.pick(APPS)];
+      return random.chance(0.5)
+        ? ['ZERO_RATE:APP', apps.join(','), true]
+        : ['ZERO_RATE:APP', JSON.stringify({ apps }), true];
+    }
   }
+}
+
+/**
+ * A data add-on bought in the carrier's app: mostly a new purchase, sometimes
+ * the same one published again (nothing changes), rarely the same id with
+ * other bytes (refused as a conflict).
+ */
+function topupEvent(
+  random: Random,
+  families: ReadonlyArray<WorkloadFamily>,
+  issued: Array<{ familyId: number; topupId: string; bytes: number }>,
+  eventId: string,
+  timestamp: string,
+): GeneratedChangeEvent {
+  const again = issued.length > 0 && random.chance(0.3) ? random.pick(issued) : null;
+  let payload: { familyId: number; topupId: string; bytes: number };
+  if (again) {
+    payload = random.chance(0.8) ? again : { ...again, bytes: again.bytes + 1 };
+  } else {
+    const family = random.pick(families);
+    payload = {
+      familyId: family.familyId,
+      topupId: `order-${eventId}`,
+      bytes: Math.max(1, Math.round(family.quotaBytes * random.pick([0.05, 0.2, 0.5]))),
+    };
+    issued.push(payload);
+  }
+  return {
+    topic: 'family-updated',
+    key: String(payload.familyId),
+    kind: 'topup',
+    late: false,
+    value: JSON.stringify({ eventId, eventType: 'TOPUP_ADDED', timestamp, payload }),
+  };
 }
 
 function familyEvent(

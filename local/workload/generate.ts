@@ -31,6 +31,8 @@ export interface WorkloadOptions {
   readonly ahead?: { readonly share: number; readonly aheadMs: number };
   /** Where event times are drawn from; by default the current period up to a minute before nowMs. */
   readonly eventTimes?: TimeSpan;
+  /** With policies: share of members with a zero-rated app, whose usage of it is never charged. */
+  readonly zeroRatedShare?: number;
 }
 
 export interface TimeSpan {
@@ -128,7 +130,8 @@ export function generateWorkload(options: WorkloadOptions): Workload {
       members: ids.map((customerId, i) => ({
         customerId,
         role: i === 0 ? ('OWNER' as const) : ('MEMBER' as const),
-        policy: options.policies && i > 0 ? randomPolicy(random, quotaBytes) : {},
+        policy:
+          options.policies && i > 0 ? randomPolicy(random, quotaBytes, options.zeroRatedShare ?? 0) : {},
       })),
     };
   });
@@ -184,12 +187,14 @@ export function generateWorkload(options: WorkloadOptions): Workload {
   return { families, events };
 }
 
-function randomPolicy(random: Random, quotaBytes: number): Record<string, unknown> {
+function randomPolicy(random: Random, quotaBytes: number, zeroRatedShare: number): Record<string, unknown> {
   const policy: Record<string, unknown> = {};
   if (random.chance(0.04)) policy.manualBlock = true;
   if (random.chance(0.12)) policy.blockWindow = { start: '2300', end: '0600' };
   if (random.chance(0.12)) policy.blockedApps = [shout(random.pick(APPS), random)];
   if (random.chance(0.1)) policy.monthlyLimitBytes = Math.round(quotaBytes * 0.1);
+  // Drawn only when asked for, so that a seed's workload without zero-rating stays as it was.
+  if (zeroRatedShare > 0 && random.chance(zeroRatedShare)) policy.zeroRatedApps = [random.pick(APPS)];
   return policy;
 }
 

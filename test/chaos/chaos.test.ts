@@ -28,6 +28,8 @@ describe('chaos (bounded)', () => {
       if (hasRedisOutages(scenario) && (scenario.redis?.faults.length ?? 0) > 0) {
         expect(result.degradedDecisions).toBeGreaterThan(0);
       }
+      if (scenario.zeroRatedShare) expect(result.zeroRatedDecisions).toBeGreaterThan(0);
+      if (scenario.changeEvents?.topupShare) expect(result.topupUnblocks).toBeGreaterThan(0);
     },
     180_000,
   );

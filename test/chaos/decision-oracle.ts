@@ -83,6 +83,8 @@ export interface OracleVerdict {
   readonly orderViolations: string[];
   /** Retroactive notifications of a change that differ from the model's. */
   readonly notificationMismatches: string[];
+  /** Members a top-up unblocked, so a run shows top-ups were exercised. */
+  topupUnblocks: number;
 }
 
 interface Envelope {
@@ -143,6 +145,7 @@ export function judgeDecisions(input: OracleInput): OracleVerdict {
     rejectionMismatches: [],
     orderViolations: [],
     notificationMismatches: [],
+    topupUnblocks: 0,
   };
   checkChangeOrder(input.changes ?? [], verdict);
   const records = input.logs.flat();
@@ -184,11 +187,11 @@ export function judgeDecisions(input: OracleInput): OracleVerdict {
         lastDecidedAt.set(event.period, { version: decidedAt, at: `${at(record)} (${source})` });
       }
       while (decidedAt !== null && changes.length > 0) {
-        const next = changes[0] as AppliedChange;
-        const version = next.versions.get(event.period);
+        // A change of other periods only (a top-up) is passed, in commit order, by the next one of this period.
+        const concerning = changes.find((c) => c.versions.has(event.period));
+        const version = concerning?.versions.get(event.period);
         if (version === undefined || version > decidedAt) break;
-        changes.shift();
-        applyChange(model, next, verdict);
+        applyChange(model, changes.shift() as AppliedChange, verdict);
       }
       verdict.checked++;
       compare(model, event, record, input, verdict);
@@ -328,6 +331,27 @@ function applyChange(model: SettlementModel, applied: AppliedChange, verdict: Or
     case 'quota-changed':
       model.setQuota(change.quotaBytes, applied.currentPeriod);
       return;
+    case 'topup-added': {
+      const result = model.addTopup(change.period, change.topupId, change.bytes);
+      if (result.kind !== 'applied') {
+        verdict.notificationMismatches.push(`${change.eventId}: committed, the model says ${result.kind}`);
+      }
+      const told = result.unblocked.map((c) => `CUSTOMER_UNBLOCKED:${c}`);
+      const staged = applied.notifications
+        .filter((n) => n.type === 'CUSTOMER_UNBLOCKED')
+        .map((n) => `${n.type}:${n.customerId}`)
+        .sort();
+      if (JSON.stringify(told) !== JSON.stringify(staged)) {
+        verdict.notificationMismatches.push(
+          `${change.eventId}: model ${told.join(',')}, staged ${staged.join(',')}`,
+        );
+      }
+      if (applied.notifications.filter((n) => n.type === 'TOPUP_APPLIED').length !== 1) {
+        verdict.notificationMismatches.push(`${change.eventId}: not one TOPUP_APPLIED`);
+      }
+      verdict.topupUnblocks += told.length;
+      return;
+    }
     case 'family-upserted':
       verdict.notificationMismatches.push(`${change.eventId}: the oracle does not model a full member list`);
   }
@@ -337,6 +361,8 @@ function applyChange(model: SettlementModel, applied: AppliedChange, verdict: Or
 function checkChangeOrder(changes: ReadonlyArray<AppliedChange>, verdict: OracleVerdict) {
   const last = new Map<string, string>();
   for (const { change, familyId } of changes) {
+    // Top-ups are not versioned: they add up in any order.
+    if (change.kind === 'topup-added') continue;
     const value =
       change.kind === 'policy'
         ? `policy:${familyId}:${change.target.level === 'MEMBER' ? change.target.customerId : change.target.level}:${change.value.key}`

@@ -10,6 +10,7 @@ import { decodeBase64Utf8, type MskRecord } from '../../functions/core/kafka-rec
 import { OUTBOX_STATUS } from '../../functions/core/outbox/item';
 import type { DeadLetter } from '../../functions/core/ports';
 import { REJECTION_REASONS } from '../../functions/core/rejection';
+import { ZERO_RATED } from '../../functions/core/status-effects';
 import { periodOf, shiftPeriod } from '../../functions/core/time';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services/dynamodb-local';
 import { checkConsistency, classifyRecords, type StoreReaders, settlementsOf } from '../../local/summary';
@@ -46,6 +47,9 @@ export interface Verdict {
   readonly notificationsSent: number;
   /** Settled events decided from the ledger alone (degraded mode), so a run shows it was exercised. */
   readonly degradedDecisions: number;
+  /** Zero-rated decisions and members unblocked by a top-up, so a run shows they were exercised. */
+  readonly zeroRatedDecisions: number;
+  readonly topupUnblocks: number;
 }
 
 async function drainDeadLettersOf(world: World): Promise<DeadLetter[]> {
@@ -165,6 +169,21 @@ export async function checkInvariants(world: World): Promise<Verdict> {
           violate('ledger usage = allowed settlements', `member ${customerId} ${p}: ${recorded} != ${bytes}`);
         }
       }
+      // Zero-rated usage is recorded per member, apart from what the pool and the limits count.
+      const zeroRated = new Map<number, number>();
+      for (const s of settlements.values()) {
+        if (s.familyId !== familyId || s.period !== p || s.decision !== ZERO_RATED) continue;
+        zeroRated.set(Number(s.customerId), (zeroRated.get(Number(s.customerId)) ?? 0) + Number(s.bytesUsed));
+      }
+      for (const [customerId, member] of members) {
+        const expected = zeroRated.get(customerId) ?? 0;
+        if (member.zeroRatedBytes !== expected) {
+          violate(
+            'ledger usage = allowed settlements',
+            `member ${customerId} ${p}: zero-rated ${member.zeroRatedBytes} != ${expected}`,
+          );
+        }
+      }
     }
   }
 
@@ -256,6 +275,8 @@ export async function checkInvariants(world: World): Promise<Verdict> {
     decisionsChecked: oracle.checked,
     notificationsSent: seen.size,
     degradedDecisions: [...settlements.values()].filter((s) => s.decidedFrom === 'ledger').length,
+    zeroRatedDecisions: [...settlements.values()].filter((s) => s.decision === ZERO_RATED).length,
+    topupUnblocks: oracle.topupUnblocks,
   };
 }
 
@@ -268,6 +289,8 @@ interface ChangeEnvelope {
     customerId?: number;
     targetCustomerId?: number | null;
     policyKey?: string;
+    topupId?: string;
+    bytes?: number;
   };
 }
 
@@ -330,8 +353,26 @@ function checkChangeOutcomes(
       .filter((l) => l.record.topic !== world.topic.name)
       .map((l) => [`${l.record.topic}:${l.record.partition}:${l.record.offset}`, l]),
   );
+  const topups = new Map<string, { bytes: number; applied: number }>();
+  for (const { change } of world.appliedChanges) {
+    if (change.kind !== 'topup-added') continue;
+    const known = topups.get(change.topupId);
+    topups.set(change.topupId, { bytes: change.bytes, applied: (known?.applied ?? 0) + 1 });
+  }
+  for (const [topupId, { applied }] of topups) {
+    if (applied > 1) problems.push(`top-up ${topupId} applied ${applied} times`);
+  }
   for (const { record, envelope } of envelopes) {
     if (appliedCount.has(String(envelope.eventId))) continue;
+    if (envelope.eventType === 'TOPUP_ADDED') {
+      const problem = topupOutcome(
+        envelope,
+        topups,
+        rejected.get(`${record.topic}:${record.partition}:${record.offset}`),
+      );
+      if (problem) problems.push(problem);
+      continue;
+    }
     const waiting = held.get(String(envelope.eventId));
     if (waiting) {
       const p = envelope.payload ?? {};
@@ -355,6 +396,22 @@ function checkChangeOutcomes(
     }
   }
   return problems;
+}
+
+/** A top-up record not applied: the same purchase sent again, or the same id with other bytes, refused. */
+function topupOutcome(
+  envelope: ChangeEnvelope,
+  applied: ReadonlyMap<string, { bytes: number }>,
+  letter: DeadLetter | undefined,
+): string | null {
+  const { topupId, bytes } = envelope.payload ?? {};
+  const taken = applied.get(String(topupId));
+  if (!taken) return `top-up ${topupId} (${envelope.eventId}) never applied`;
+  if (taken.bytes === bytes)
+    return letter ? `replay ${envelope.eventId} dead-lettered as ${letter.reason}` : null;
+  return letter?.reason === 'TOPUP_CONFLICT'
+    ? null
+    : `${envelope.eventId}: top-up ${topupId} with other bytes got ${letter?.reason ?? 'no letter'}`;
 }
 
 function compareVersions(a: string, b: string): number {

@@ -84,7 +84,15 @@ export interface Scenario {
     readonly redeliveryProbability?: number;
     /** Members who join during the run, their limit published before the join (two topics, no order). */
     readonly newcomers?: number;
+    /** Share of the changes that are top-ups, some sent again, a few with other bytes (conflicts). */
+    readonly topupShare?: number;
+    /** Policy changes set and remove zero-rated apps too. */
+    readonly zeroRating?: boolean;
   };
+  /** Share of members who start with a zero-rated app. */
+  readonly zeroRatedShare?: number;
+  /** Share of families sized to run out of quota during the run (the workload's default otherwise). */
+  readonly runOutShare?: number;
 }
 
 export const USAGE_EVENT_CRASH_POINTS: ReadonlyArray<CrashPoint> = [
@@ -202,6 +210,36 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
     crash: { points: USAGE_EVENT_CRASH_POINTS, probability: 0.1 },
   },
   {
+    name: 'top-ups and zero-rated apps while Redis loses states and marks, redelivered',
+    zeroRatedShare: 0.4,
+    runOutShare: 0.6,
+    changeEvents: {
+      perUsageEvent: 0.04,
+      staleShare: 0.1,
+      topupShare: 0.4,
+      zeroRating: true,
+      redeliveryProbability: 0.3,
+    },
+    redis: {
+      faults: ['drop-period-states', 'drop-settled-marks', 'lose-data', 'stale-replica'],
+      probability: 0.3,
+    },
+    duplicates: { batchProbability: 0.2, replayProbability: 0.2, replayDepth: 200 },
+  },
+  {
+    name: 'top-ups and zero-rated apps while Redis is down (degraded mode)',
+    zeroRatedShare: 0.4,
+    runOutShare: 0.6,
+    changeEvents: {
+      perUsageEvent: 0.04,
+      staleShare: 0.1,
+      topupShare: 0.4,
+      zeroRating: true,
+      crashProbability: 0.2,
+    },
+    redis: { faults: ['outage-empty', 'outage-stale', 'flap'], probability: 0.4, downMs: OUTAGE_MS },
+  },
+  {
     name: 'members leave while Redis lists them',
     memberRemovals: 12,
     crash: { points: USAGE_EVENT_CRASH_POINTS, probability: 0.1 },
@@ -231,7 +269,16 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
     outboxCrashProbability: 0.1,
     previousPeriodShare: 0.2,
     memberRemovals: 6,
-    changeEvents: { perUsageEvent: 0.03, staleShare: 0.1, crashProbability: 0.2, redeliveryProbability: 0.1 },
+    changeEvents: {
+      perUsageEvent: 0.03,
+      staleShare: 0.1,
+      crashProbability: 0.2,
+      redeliveryProbability: 0.1,
+      topupShare: 0.2,
+      zeroRating: true,
+    },
+    zeroRatedShare: 0.2,
+    runOutShare: 0.4,
   },
 ];
 

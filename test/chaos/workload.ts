@@ -1,7 +1,7 @@
 import { FamilyStore } from '../../functions/adapters/dynamodb/family-store';
 import { notificationIdFor } from '../../functions/core/outbox/item';
 import { SimulatedTopic } from '../../local/kafka/esm-simulator';
-import { generateChangeEvents } from '../../local/workload/change-events';
+import { type GeneratedChangeEvent, generateChangeEvents } from '../../local/workload/change-events';
 import { DEMO_WORKLOAD, type GeneratedEvent, generateWorkload } from '../../local/workload/generate';
 import { generateNewcomers } from '../../local/workload/newcomers';
 import { seededRandom } from '../../local/workload/random';
@@ -31,6 +31,8 @@ export async function produceWorkload(
     nowMs,
     previousPeriodShare: scenario.previousPeriodShare,
     olderPeriodShare: scenario.olderPeriodShare,
+    zeroRatedShare: scenario.zeroRatedShare,
+    ...(scenario.runOutShare === undefined ? {} : { runOutShare: scenario.runOutShare }),
     ...(scenario.aheadShare
       ? { ahead: { share: scenario.aheadShare, aheadMs: config.settlement.futureSkewMs + 3_000 } }
       : {}),
@@ -45,6 +47,7 @@ export async function produceWorkload(
     'family-updated': new SimulatedTopic('family-updated', options.partitions),
   };
   let lateChanges = 0;
+  const topups: GeneratedChangeEvent[] = [];
   const changes = scenario.changeEvents;
   if (changes) {
     const count = Math.max(1, Math.round(options.events * changes.perUsageEvent));
@@ -52,8 +55,14 @@ export async function produceWorkload(
       nowMs,
       staleShare: changes.staleShare,
       seed: options.seed,
+      topupShare: changes.topupShare,
+      zeroRating: changes.zeroRating,
     });
-    for (const c of generated) changeTopics[c.topic].produce(c.key, c.value);
+    // Top-ups are bought once families have run out: they are published two thirds into the usage.
+    for (const c of generated) {
+      if (c.kind === 'topup') topups.push(c);
+      else changeTopics[c.topic].produce(c.key, c.value);
+    }
     lateChanges = generated.filter((c) => c.late).length;
   }
   const usage: GeneratedEvent[] = [...workload.events];
@@ -96,6 +105,7 @@ export async function produceWorkload(
     changeTopics,
     kinds,
     lateChanges,
+    topups,
     failingIds,
   };
 }

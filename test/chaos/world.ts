@@ -133,7 +133,12 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
     let mapping: SimulatedEventSourceMapping;
     let invocations = 0;
     let removed = false;
+    let toppedUp = false;
     const invoke = async (event: MskEvent) => {
+      if (!toppedUp && mapping.consumed() >= (work.topic.size() * 2) / 3) {
+        toppedUp = true;
+        for (const c of work.topups) work.changeTopics[c.topic].produce(c.key, c.value);
+      }
       for (const m of changeMappings) if (m.lag() > 0) await m.pollOnce();
       if (!removed && (scenario.memberRemovals ?? 0) > 0 && mapping.consumed() >= work.topic.size() / 3) {
         removed = true;
