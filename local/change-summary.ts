@@ -17,6 +17,8 @@ export interface ChangeSummary {
   skipped: number;
   /** Notifications the applied changes staged (blocks, unblocks, POLICY_CHANGED). */
   notificationsStaged: number;
+  /** Top-ups applied (each purchase once) and the data they added. */
+  topups: { applied: number; bytes: number };
 }
 
 const CONFIG_TYPES: ReadonlyArray<string> = [POLICY_UPDATED, ...FAMILY_EVENT_TYPES];
@@ -24,7 +26,7 @@ const CONFIG_TYPES: ReadonlyArray<string> = [POLICY_UPDATED, ...FAMILY_EVENT_TYP
 function envelopeOf(record: MskRecord): {
   eventId?: unknown;
   eventType?: unknown;
-  payload?: { familyId?: unknown };
+  payload?: { familyId?: unknown; bytes?: unknown };
 } {
   const decoded = record.value === null ? null : decodeBase64Utf8(record.value);
   try {
@@ -78,6 +80,7 @@ export async function classifyChangeRecords(
     rejected: { total: 0, byReason: {} },
     skipped: 0,
     notificationsStaged: 0,
+    topups: { applied: 0, bytes: 0 },
   };
   const counted = new Set<string>();
   for (const { record, envelope } of envelopes) {
@@ -97,6 +100,10 @@ export async function classifyChangeRecords(
       summary.applied.total++;
       summary.applied.byType[change.eventType] = (summary.applied.byType[change.eventType] ?? 0) + 1;
       summary.notificationsStaged += change.notifications;
+      if (change.eventType === 'TOPUP_ADDED') {
+        summary.topups.applied++;
+        summary.topups.bytes += Number(envelope.payload?.bytes ?? 0);
+      }
     } else {
       summary.stale++;
     }

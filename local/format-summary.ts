@@ -69,7 +69,15 @@ export function formatSummary(s: Summary): string {
       ['received', n(c.received)],
       ['applied', n(c.applied.total)],
       ...applied.map(([t, count]): [string, string] => [`  ${t}`, n(count)]),
-      ['stale (a newer value was there)', n(c.stale)],
+      ...(c.topups.applied > 0
+        ? [
+            ['top-ups applied', `${n(c.topups.applied)}  (${formatBytes(c.topups.bytes)} added)`] as [
+              string,
+              string,
+            ],
+          ]
+        : []),
+      ['stale (a newer value was there, or a top-up already taken)', n(c.stale)],
       ['rejected', `${n(c.rejected.total)}  (dead letters: ${e.rejected.file})`],
       ...changeReasons.map(([r, count]): [string, string] => [`  ${r}`, n(count)]),
       ['skipped (other types)', n(c.skipped)],

@@ -50,12 +50,13 @@ export function demoWorkload(options: DemoOptions, nowMs: number): Demo {
     events: options.events,
     nowMs: eventTimes.toMs,
     eventTimes,
+    zeroRatedShare: 0.1,
   });
   const changes = generateChangeEvents(
     seededRandom(options.seed + 1),
     generated.families,
     Math.round(options.events * CONFIG_EVENTS_PER_USAGE_EVENT),
-    { nowMs: eventTimes.toMs, staleShare: 0.1, seed: options.seed },
+    { nowMs: eventTimes.toMs, staleShare: 0.1, seed: options.seed, topupShare: 0.15, zeroRating: true },
   );
   return {
     families: generated.families,

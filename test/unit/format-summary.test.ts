@@ -18,6 +18,7 @@ const summary: Summary = {
     rejected: { total: 1, byReason: { UNKNOWN_POLICY_KEY: 1 } },
     skipped: 0,
     notificationsStaged: 2,
+    topups: { applied: 0, bytes: 0 },
   },
   notifications: {
     due: 0,
@@ -113,9 +114,14 @@ describe('the npm start summary', () => {
   it('counts policy and family events: applied by type, stale, rejected by reason', () => {
     const text = formatSummary(summary);
     expect(text).toMatch(/Family and policy events\n\s+received\s+4\n\s+applied\s+2\n\s+POLICY_UPDATED\s+1/);
-    expect(text).toMatch(/stale \(a newer value was there\)\s+1/);
+    expect(text).toMatch(/stale \(a newer value was there, or a top-up already taken\)\s+1/);
     expect(text).toMatch(/UNKNOWN_POLICY_KEY\s+1/);
     expect(text).toContain('yes: received = applied + stale + rejected + skipped');
+    expect(text).not.toContain('top-ups applied');
+    const topups = { ...summary.config, topups: { applied: 2, bytes: 3 * 1024 ** 3 } };
+    expect(formatSummary({ ...summary, config: topups })).toMatch(
+      /top-ups applied\s+2 {2}\(3\.00 GiB added\)/,
+    );
     const unbalanced = formatSummary({ ...summary, config: { ...summary.config, stale: 0 } });
     expect(unbalanced.slice(unbalanced.indexOf('Family and policy events'))).toMatch(/accounted for\s+NO/);
   });
