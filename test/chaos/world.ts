@@ -135,9 +135,11 @@ export async function runWorld(scenario: Scenario, options: WorldOptions) {
     let removed = false;
     let toppedUp = false;
     const invoke = async (event: MskEvent) => {
-      if (!toppedUp && mapping.consumed() >= (work.topic.size() * 2) / 3) {
+      if (!toppedUp && work.topups.length > 0 && mapping.consumed() >= (work.topic.size() * 2) / 3) {
         toppedUp = true;
         for (const c of work.topups) work.changeTopics[c.topic].produce(c.key, c.value);
+        // Bought now, applied now: the rest of the usage is decided against the larger pools.
+        for (const m of changeMappings) await m.drain();
       }
       for (const m of changeMappings) if (m.lag() > 0) await m.pollOnce();
       if (!removed && (scenario.memberRemovals ?? 0) > 0 && mapping.consumed() >= work.topic.size() / 3) {

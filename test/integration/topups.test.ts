@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoChangeStore } from '../../functions/adapters/dynamodb/change-store';
+import { applyChange } from '../../functions/core/changes/apply-change';
+import { versionOf } from '../../functions/core/changes/version';
 import { RedisBreaker } from '../../functions/core/degraded/redis-breaker';
 import { SettleLaneTwin } from '../../functions/core/degraded/settle-lane-twin';
 import { TransientError } from '../../functions/core/errors';
@@ -116,13 +118,14 @@ describe('a top-up', () => {
     });
     expect(await env.redisPeriod(f, period())).not.toHaveProperty('a:11:FAMILY_QUOTA_EXCEEDED');
 
-    // 5 of 15 MB left is still below 50%, no longer below 30% or 10%: those warn again when crossed again.
-    expect(await settle(env.invoke, usage(id('use'), f, 11, MB), usage(id('use'), f, 11, 3 * MB))).toEqual([
+    // 5 of 15 MB left is still below 50%, no longer below 30% or 10%: 12, who was warned at 10% before,
+    // is warned again when each is crossed again.
+    expect(await settle(env.invoke, usage(id('use'), f, 12, MB), usage(id('use'), f, 12, 3 * MB))).toEqual([
       'WARNING_30',
       'WARNING_10',
     ]);
     const warnings = (await told(f)).filter((n) => n.startsWith('THRESHOLD_ALERT'));
-    expect(warnings).toEqual(['THRESHOLD_ALERT:12:', 'THRESHOLD_ALERT:11:', 'THRESHOLD_ALERT:11:']);
+    expect(warnings).toEqual(['THRESHOLD_ALERT:12:', 'THRESHOLD_ALERT:12:', 'THRESHOLD_ALERT:12:']);
   });
 
   it('is taken once by its topupId: replays change nothing, other bytes are dead-lettered TOPUP_CONFLICT', async () => {
@@ -138,6 +141,43 @@ describe('a top-up', () => {
     const letters = await env.drainDeadLetters();
     expect(letters.map((l) => l.reason)).toEqual(['TOPUP_CONFLICT']);
     expect(letters[0]?.message).toMatch(/taken before as 2000000 bytes/);
+  });
+
+  it('is taken once when two families claim one topupId at the same moment: the ledger refuses the second', async () => {
+    const [a, b] = [await family(), await family()];
+    expect(await changes(topup(a, `order-${a}`, MB))).toEqual({ batchItemFailures: [] });
+    // The second read the top-up before the first committed it: only the ledger's condition stands between.
+    const store = env.changeDeps.store;
+    let raced = false;
+    const racing = new Proxy(store, {
+      get(target, name) {
+        if (name === 'readTopup' && !raced) {
+          raced = true;
+          return async () => null;
+        }
+        const value = Reflect.get(target, name);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const timestampMs = Date.now();
+    const outcome = await applyChange(
+      {
+        kind: 'topup-added',
+        eventId: id('top'),
+        eventType: 'TOPUP_ADDED',
+        timestampMs,
+        version: versionOf(timestampMs, 'race'),
+        familyId: b,
+        topupId: `order-${a}`,
+        bytes: MB,
+        period: period(),
+      },
+      { ...env.changeDeps, store: racing },
+    );
+
+    expect(outcome).toMatchObject({ kind: 'reject', rejection: { reason: 'TOPUP_CONFLICT' } });
+    expect(raced).toBe(true);
+    expect(await pool(b)).toMatchObject({ topups: 0 });
   });
 
   it('adds up in any order with other top-ups and with a quota change', async () => {
