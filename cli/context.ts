@@ -61,6 +61,7 @@ export class CliContext {
     return new DynamoLedger(this.doc(['ledgerTable']), this.config.tables, {
       retry: settlementSettings(this.config).retry,
       concurrency: this.config.processing.familyConcurrency,
+      fateRetentionDays: this.config.settlement.fateRetentionDays,
     });
   }
 

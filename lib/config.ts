@@ -92,6 +92,8 @@ export interface AppConfig {
   readonly retainData: boolean;
   /** Usage events a second the ledger takes from the start (warm throughput); 0 = none. */
   readonly ledgerWarmEventsPerSecond: number;
+  /** Days settlement and rejection records stay after the period following their event's, then expire (TTL). */
+  readonly settlementRetentionDays: number;
   /** Emulator wiring (LocalStack); both undefined for AWS. */
   readonly emulator: {
     /** One endpoint for DynamoDB, SQS and EventBridge, passed to the functions. */
@@ -356,6 +358,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     }),
     retainData: v.retainData,
     ledgerWarmEventsPerSecond: v.ledgerWarmEventsPerSecond,
+    settlementRetentionDays: v.settlementRetentionDays,
     emulator: Object.freeze({ serviceEndpoint: v.serviceEndpoint, redisUrl: v.redisUrl }),
   });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_FATE_RETENTION_DAYS, MIN_FATE_RETENTION_DAYS } from '../functions/core/retention';
 
 /*
  * What an operator can set: each parameter's context key, environment variable,
@@ -117,6 +118,7 @@ export const PARAMETERS = {
   },
   retainData: { context: 'retainData', env: 'RETAIN_DATA' },
   ledgerWarmEventsPerSecond: { context: 'ledgerWarmEventsPerSecond', env: 'LEDGER_WARM_EVENTS_PER_SECOND' },
+  settlementRetentionDays: { context: 'settlementRetentionDays', env: 'SETTLEMENT_RETENTION_DAYS' },
   // Not REDIS_URL: that variable configures local runs, and must never leak into a deployment.
   serviceEndpoint: { context: 'serviceEndpoint', env: 'STACK_SERVICE_ENDPOINT' },
   redisUrl: { context: 'redisUrl', env: 'STACK_REDIS_URL' },
@@ -251,6 +253,8 @@ export const parameterSchema = z.object({
   retainData: bool(true),
   // The sustained rate of docs/capacity.md; 0 leaves the ledger at what a new on-demand table takes.
   ledgerWarmEventsPerSecond: int(5_000, 0, 100_000),
+  // At least the replay bound (31 days) plus a day, and at least the usage topic's retention: core/retention.ts.
+  settlementRetentionDays: int(DEFAULT_FATE_RETENTION_DAYS, MIN_FATE_RETENTION_DAYS, 3650),
   serviceEndpoint: z.url().optional(),
   redisUrl: z
     .string()

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { DEFAULT_FATE_RETENTION_DAYS, MIN_FATE_RETENTION_DAYS } from '../core/retention';
 import { ENV } from './env';
 import { METRIC_NAMESPACE, SERVICE_NAME } from './metric-names';
 
@@ -50,6 +51,7 @@ const schema = z.object({
   [ENV.futureSkewSeconds]: intVar(300, 0, 3600),
   [ENV.maxBytesPerEvent]: intVar(10 * 1024 ** 3, 1),
   [ENV.dedupWindowSeconds]: intVar(600, 1, DAY_SECONDS),
+  [ENV.settlementRetentionDays]: intVar(DEFAULT_FATE_RETENTION_DAYS, MIN_FATE_RETENTION_DAYS, 3650),
   [ENV.clockMarginSeconds]: intVar(60, 0, 3600),
   [ENV.globalPolicyRefreshSeconds]: intVar(60, 0, 3600),
   [ENV.familyConcurrency]: intVar(16, 1, 256),
@@ -89,6 +91,8 @@ export interface Config {
     readonly futureSkewMs: number;
     readonly maxBytesPerEvent: number;
     readonly dedupWindowSeconds: number;
+    /** Days settlement and rejection records stay after the period following their event's (core/retention.ts). */
+    readonly fateRetentionDays: number;
     readonly clockMarginMs: number;
     /** How long a container keeps the global default policy before reading it again. */
     readonly globalPolicyRefreshMs: number;
@@ -162,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       futureSkewMs: v[ENV.futureSkewSeconds] * 1000,
       maxBytesPerEvent: v[ENV.maxBytesPerEvent],
       dedupWindowSeconds: v[ENV.dedupWindowSeconds],
+      fateRetentionDays: v[ENV.settlementRetentionDays],
       clockMarginMs: v[ENV.clockMarginSeconds] * 1000,
       globalPolicyRefreshMs: v[ENV.globalPolicyRefreshSeconds] * 1000,
     }),

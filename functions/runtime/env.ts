@@ -21,6 +21,7 @@ export const ENV = {
   futureSkewSeconds: 'FUTURE_SKEW_SECONDS',
   maxBytesPerEvent: 'MAX_BYTES_PER_EVENT',
   dedupWindowSeconds: 'DEDUP_WINDOW_SECONDS',
+  settlementRetentionDays: 'SETTLEMENT_RETENTION_DAYS',
   clockMarginSeconds: 'CLOCK_MARGIN_SECONDS',
   globalPolicyRefreshSeconds: 'GLOBAL_POLICY_REFRESH_SECONDS',
   familyConcurrency: 'FAMILY_CONCURRENCY',

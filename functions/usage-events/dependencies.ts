@@ -52,6 +52,7 @@ export function createSettlementDeps(config: Config, redis: RedisClient, log: Se
     ledger: new DynamoLedger(doc, config.tables, {
       retry: settlementSettings(config).retry,
       concurrency: config.processing.familyConcurrency,
+      fateRetentionDays: config.settlement.fateRetentionDays,
     }),
     deadLetters: new SqsDeadLetterQueue(
       createSqsClient({ endpoint: config.endpoints.sqs }),

@@ -71,6 +71,8 @@ export class Data extends Construct {
       warmThroughput: warm.table,
       partitionKey: { name: LEDGER_TABLE.partitionKey, type: AttributeType.STRING },
       sortKey: { name: LEDGER_TABLE.sortKey, type: AttributeType.STRING },
+      // Only settlement and rejection records carry it: their bound is in functions/core/retention.ts.
+      timeToLiveAttribute: LEDGER_TABLE.ttlAttribute,
     });
     const familyPeriod = LEDGER_TABLE.familyPeriodIndex;
     this.ledger.addGlobalSecondaryIndex({

@@ -171,6 +171,8 @@ export class Functions extends Construct {
       traced: false,
       environment: {
         ...kafkaConsumerEnv,
+        // When its settlement and rejection records expire.
+        [ENV.settlementRetentionDays]: String(config.settlementRetentionDays),
         // The usage snapshots go to the notification bus, under the notifications' source.
         [ENV.eventBusName]: messaging.bus.eventBusName,
         [ENV.notificationSource]: config.settlement.notificationSource,

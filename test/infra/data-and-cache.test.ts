@@ -1,7 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinitions } from '../../functions/adapters/dynamodb/table-definitions';
-import { OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
+import { LEDGER_TABLE, OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
 import { ENV } from '../../functions/runtime/env';
 import { logicalId, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
 
@@ -45,6 +45,31 @@ describe('DynamoDB tables', () => {
   ])('%s publishes the on-failure queue that batches replay reads', (output, prefix) => {
     template.hasOutput(output, { Value: { Ref: logicalId(template, 'AWS::SQS::Queue', prefix) } });
   });
+
+  it(
+    'ledger: TTL on the attribute only settlement and rejection records carry, their bound passed to usage-events',
+    () => {
+      expect(tableProps('DataLedger')).toMatchObject({
+        TimeToLiveSpecification: { AttributeName: LEDGER_TABLE.ttlAttribute, Enabled: true },
+      });
+      const usageEvents = template.findResources('AWS::Lambda::Function')[
+        logicalId(template, 'AWS::Lambda::Function', 'FunctionsUsageEvents')
+      ]!.Properties as { Environment: { Variables: Record<string, unknown> } };
+      expect(usageEvents.Environment.Variables[ENV.settlementRetentionDays]).toBe('35');
+      const longer = synthesize({ context: { settlementRetentionDays: '60' } }).template;
+      expect(
+        (
+          longer.findResources('AWS::Lambda::Function')[
+            logicalId(longer, 'AWS::Lambda::Function', 'FunctionsUsageEvents')
+          ]!.Properties as { Environment: { Variables: Record<string, unknown> } }
+        ).Environment.Variables[ENV.settlementRetentionDays],
+      ).toBe('60');
+      expect(() => synthesize({ context: { settlementRetentionDays: '31' } })).toThrow(
+        /settlementRetentionDays \(SETTLEMENT_RETENTION_DAYS\)/,
+      );
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
   it('outbox: NEW_AND_OLD_IMAGES stream, TTL on expiresAt, status-nextAttemptAt index (S, N)', () => {
     expect(tableProps('DataOutbox')).toMatchObject({

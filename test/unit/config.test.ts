@@ -22,6 +22,7 @@ describe('loadConfig defaults', () => {
       futureSkewMs: 300_000,
       maxBytesPerEvent: 10 * 1024 ** 3,
       dedupWindowSeconds: 600,
+      fateRetentionDays: 35,
       clockMarginMs: 60_000,
       globalPolicyRefreshMs: 60_000,
     });
@@ -36,6 +37,12 @@ describe('loadConfig defaults', () => {
     expect(loadConfig({}).usageSnapshots).toBe(true);
     expect(loadConfig({ USAGE_SNAPSHOTS: 'false' }).usageSnapshots).toBe(false);
     expect(configErrorFor({ USAGE_SNAPSHOTS: 'no' }).message).toMatch(/USAGE_SNAPSHOTS/);
+  });
+
+  it('keeps event fates 35 days after the following period by default, and never less than the replay bound allows', () => {
+    expect(loadConfig({}).settlement.fateRetentionDays).toBe(35);
+    expect(loadConfig({ SETTLEMENT_RETENTION_DAYS: '32' }).settlement.fateRetentionDays).toBe(32);
+    expect(configErrorFor({ SETTLEMENT_RETENTION_DAYS: '31' }).message).toMatch(/SETTLEMENT_RETENTION_DAYS/);
   });
 
   it('returns a frozen object, nested sections included', () => {

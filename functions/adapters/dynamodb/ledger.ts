@@ -7,6 +7,7 @@ import {
 import type { MemberPolicy, PeriodSnapshot } from '../../core/family';
 import { NO_POLICY, readStoredPolicy } from '../../core/family';
 import type { CommitResult, CommitUnit, Ledger } from '../../core/ports';
+import { DEFAULT_FATE_RETENTION_DAYS } from '../../core/retention';
 import type { RetryPolicy } from '../../core/retry';
 import type { LedgerFate, SettlementRecord } from '../../core/settlement';
 import { commitPacked } from './commit-transactions';
@@ -31,6 +32,8 @@ export interface LedgerOptions {
   readonly retry: RetryPolicy;
   /** Transactions in flight at once. */
   readonly concurrency: number;
+  /** Days a fate stays after the period following its event's (core/retention.ts); the default if absent. */
+  readonly fateRetentionDays?: number;
 }
 
 /** The ledger in DynamoDB: the source of truth for settlements, usage, families and policies. */
@@ -42,7 +45,10 @@ export class DynamoLedger implements Ledger {
   ) {}
 
   commit(units: ReadonlyArray<CommitUnit>): Promise<CommitResult> {
-    return commitPacked(this.db, this.tables, units, this.options);
+    return commitPacked(this.db, this.tables, units, {
+      ...this.options,
+      fateRetentionDays: this.options.fateRetentionDays ?? DEFAULT_FATE_RETENTION_DAYS,
+    });
   }
 
   /**

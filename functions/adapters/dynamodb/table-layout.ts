@@ -17,6 +17,11 @@ export const LEDGER_TABLE = {
    * the first settlement of a family in a period writes to it.
    */
   periodFamiliesIndex: { name: 'GSI2', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
+  /**
+   * Epoch seconds; only settlement and rejection records carry it (core/retention.ts).
+   * Families, members, period items and the change history never expire.
+   */
+  ttlAttribute: 'expiresAt',
 } as const;
 
 export const OUTBOX_TABLE = {
