@@ -94,6 +94,8 @@ export interface AppConfig {
   readonly ledgerWarmEventsPerSecond: number;
   /** Days settlement and rejection records stay after the period following their event's, then expire (TTL). */
   readonly settlementRetentionDays: number;
+  /** Days archived fates stay in S3 (Glacier Instant Retrieval after 90); 0 = forever. */
+  readonly settlementArchiveRetentionDays: number;
   /** Emulator wiring (LocalStack); both undefined for AWS. */
   readonly emulator: {
     /** One endpoint for DynamoDB, SQS and EventBridge, passed to the functions. */
@@ -359,6 +361,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     retainData: v.retainData,
     ledgerWarmEventsPerSecond: v.ledgerWarmEventsPerSecond,
     settlementRetentionDays: v.settlementRetentionDays,
+    settlementArchiveRetentionDays: v.settlementArchiveRetentionDays,
     emulator: Object.freeze({ serviceEndpoint: v.serviceEndpoint, redisUrl: v.redisUrl }),
   });
 }

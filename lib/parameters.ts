@@ -119,6 +119,10 @@ export const PARAMETERS = {
   retainData: { context: 'retainData', env: 'RETAIN_DATA' },
   ledgerWarmEventsPerSecond: { context: 'ledgerWarmEventsPerSecond', env: 'LEDGER_WARM_EVENTS_PER_SECOND' },
   settlementRetentionDays: { context: 'settlementRetentionDays', env: 'SETTLEMENT_RETENTION_DAYS' },
+  settlementArchiveRetentionDays: {
+    context: 'settlementArchiveRetentionDays',
+    env: 'SETTLEMENT_ARCHIVE_RETENTION_DAYS',
+  },
   // Not REDIS_URL: that variable configures local runs, and must never leak into a deployment.
   serviceEndpoint: { context: 'serviceEndpoint', env: 'STACK_SERVICE_ENDPOINT' },
   redisUrl: { context: 'redisUrl', env: 'STACK_REDIS_URL' },
@@ -255,6 +259,8 @@ export const parameterSchema = z.object({
   ledgerWarmEventsPerSecond: int(5_000, 0, 100_000),
   // At least the replay bound (31 days) plus a day, and at least the usage topic's retention: core/retention.ts.
   settlementRetentionDays: int(DEFAULT_FATE_RETENTION_DAYS, MIN_FATE_RETENTION_DAYS, 3650),
+  // Five years, a common legal retention of billing records; 0 keeps the archive forever.
+  settlementArchiveRetentionDays: int(1827, 0, 36_500),
   serviceEndpoint: z.url().optional(),
   redisUrl: z
     .string()

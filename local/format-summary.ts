@@ -78,6 +78,9 @@ export function formatSummary(s: Summary): string {
     'Live usage snapshots (USAGE_UPDATED)',
     table([['published to the sink', `${n(s.usageSnapshots.published)}  (${s.usageSnapshots.file})`]]),
     '',
+    'Settlement archive',
+    table([['events with their fate archived', `${n(s.archive.fates)}  (${s.archive.dir})`]]),
+    '',
     'Throughput',
     table([
       ['settling time', `${s.throughput.seconds} s`],

@@ -15,6 +15,7 @@ import type { Family } from '../functions/core/family';
 import type { DeadLetter } from '../functions/core/ports';
 import { periodOf, shiftPeriod } from '../functions/core/time';
 import { ENV } from '../functions/runtime/env';
+import { archivedFates } from './archive/archive-folder';
 import { classifyConfigRecords } from './config-summary';
 import type { EventSourceMapping } from './kafka/event-source-mapping';
 import type { LocalKafka } from './kafka/local-kafka';
@@ -22,6 +23,7 @@ import { openLocalKafka } from './kafka/open-local-kafka';
 import { FAMILY_UPDATED_TOPIC, MAPPINGS, POLICY_UPDATED_TOPIC, USAGE_EVENTS_TOPIC } from './kafka/topics';
 import { localContext, startDeliveryLoop } from './outbox/delivery-loop';
 import { openTableStream } from './outbox/stream-reader';
+import { startArchiveFirehose } from './services/archive-firehose';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -30,6 +32,7 @@ import {
 } from './services/dynamodb-local';
 import { startEventSink } from './services/event-sink';
 import { RestartableRedis, resolveRedis } from './services/redis-server';
+import { type StreamHandler, startStreamMapping } from './stream-mapping';
 import {
   checkConsistency,
   classifyRecords,
@@ -131,6 +134,7 @@ export async function runPipeline(
     snapshots: join(runDir, 'usage-snapshots.jsonl'),
     families: join(runDir, 'families.json'),
     events: join(runDir, 'events.jsonl'),
+    archive: join(runDir, 'archive'),
   };
   writeFileSync(files.notifications, '');
   writeFileSync(files.snapshots, '');
@@ -154,6 +158,7 @@ export async function runPipeline(
     services.add('SQS emulator', { stop: () => sqsServer.stop() });
     const { queueUrl } = sqsServer.createQueue('usage-events-dlq');
     const sink = services.add('event sink', await startEventSink(files));
+    const archiveStream = services.add('archive delivery stream', await startArchiveFirehose(files.archive));
     const keyPrefix = process.env.REDIS_URL ? `local:${Date.now().toString(36)}:` : 'us:';
 
     Object.assign(process.env, {
@@ -168,6 +173,8 @@ export async function runPipeline(
       [ENV.dynamodbEndpoint]: dynamodb.endpoint,
       [ENV.sqsEndpoint]: sqsServer.address,
       [ENV.eventBridgeEndpoint]: sink.endpoint,
+      [ENV.firehoseEndpoint]: archiveStream.endpoint,
+      [ENV.archiveDeliveryStream]: 'local-settlement-archive',
       [ENV.deadLetterQueueUrl]: queueUrl,
       [ENV.redisUrl]: redisService.endpoint,
       [ENV.redisKeyPrefix]: keyPrefix,
@@ -225,9 +232,10 @@ export async function runPipeline(
     // The input as a file `--events-file` takes, to run it again or edit it.
     writeFileSync(files.events, timeline.map((e) => `${e.value ?? ''}\n`).join(''));
 
-    const [{ handler: relay }, { handler: sweeper }] = await Promise.all([
+    const [{ handler: relay }, { handler: sweeper }, { handler: archiver }] = await Promise.all([
       import('../functions/outbox-relay/handler'),
       import('../functions/outbox-sweeper/handler'),
+      import('../functions/settlement-archiver/handler'),
     ]);
     const stream = await openTableStream({ endpoint: dynamodb.endpoint, client, tableName: TABLES.outbox });
     services.add('stream reader', { stop: async () => stream.close() });
@@ -240,6 +248,24 @@ export async function runPipeline(
         sweeper: sweeper as Parameters<typeof startDeliveryLoop>[0]['sweeper'],
         pollMs: 100,
         sweepEveryMs: 2_000,
+        onError: (error) => deliveryErrors.push(error),
+      }),
+    );
+
+    const ledgerStream = await openTableStream({
+      endpoint: dynamodb.endpoint,
+      client,
+      tableName: TABLES.ledger,
+    });
+    services.add('ledger stream reader', { stop: async () => ledgerStream.close() });
+    const archiving = services.add(
+      'settlement archiver',
+      startStreamMapping({
+        stream: ledgerStream,
+        handler: archiver as StreamHandler,
+        functionName: 'settlement-archiver',
+        batchSize: 1_000,
+        pollMs: 200,
         onError: (error) => deliveryErrors.push(error),
       }),
     );
@@ -302,6 +328,7 @@ export async function runPipeline(
     const summarize = async (last: boolean): Promise<Summary> => {
       const counts = await waitForNotifications(outbox, options);
       if (last) await delivery.stop();
+      await archiving.drain();
       letters.push(...(await drainQueue(sqsServer.address, queueUrl)));
       writeFileSync(
         files.deadLetters,
@@ -359,6 +386,7 @@ export async function runPipeline(
         },
         period: { id: period, unit: 'month', timeZone: TIME_ZONE },
         usageSnapshots: { published: sink.snapshotsPublished(), file: files.snapshots },
+        archive: { fates: archivedFates(files.archive), dir: files.archive },
         families: usage
           .sort((a, b) => b.usedBytes - a.usedBytes)
           .slice(0, options.top)

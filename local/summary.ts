@@ -61,6 +61,8 @@ export interface Summary {
   };
   /** USAGE_UPDATED entries the sink received (apart from the notifications). */
   usageSnapshots: { published: number; file: string };
+  /** Distinct events whose fate (settlement or rejection record) reached the settlement archive. */
+  archive: { fates: number; dir: string };
   throughput: { seconds: number; eventsPerSecond: number; invocations: number; redeliveredRecords: number };
   /** The settlement period the family usage is of: a calendar month in the settlement time zone. */
   period: { id: string; unit: 'month'; timeZone: string };

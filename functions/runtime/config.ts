@@ -47,6 +47,8 @@ const schema = z.object({
   [ENV.dynamodbEndpoint]: optionalUrl,
   [ENV.sqsEndpoint]: optionalUrl,
   [ENV.eventBridgeEndpoint]: optionalUrl,
+  [ENV.firehoseEndpoint]: optionalUrl,
+  [ENV.archiveDeliveryStream]: z.optional(z.string().check(z.minLength(1))),
   [ENV.settlementTimeZone]: z._default(timeZone, 'Asia/Seoul'),
   [ENV.futureSkewSeconds]: intVar(300, 0, 3600),
   [ENV.maxBytesPerEvent]: intVar(10 * 1024 ** 3, 1),
@@ -85,7 +87,10 @@ export interface Config {
     readonly dynamodb: string | undefined;
     readonly sqs: string | undefined;
     readonly eventBridge: string | undefined;
+    readonly firehose: string | undefined;
   };
+  /** The Firehose delivery stream the settlement archiver writes to (the archiver requires it). */
+  readonly archiveDeliveryStream: string | undefined;
   readonly settlement: {
     readonly timeZone: string;
     readonly futureSkewMs: number;
@@ -160,7 +165,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dynamodb: v[ENV.dynamodbEndpoint],
       sqs: v[ENV.sqsEndpoint],
       eventBridge: v[ENV.eventBridgeEndpoint],
+      firehose: v[ENV.firehoseEndpoint],
     }),
+    archiveDeliveryStream: v[ENV.archiveDeliveryStream],
     settlement: Object.freeze({
       timeZone: v[ENV.settlementTimeZone],
       futureSkewMs: v[ENV.futureSkewSeconds] * 1000,

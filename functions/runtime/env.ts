@@ -17,6 +17,8 @@ export const ENV = {
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   sqsEndpoint: 'SQS_ENDPOINT',
   eventBridgeEndpoint: 'EVENTBRIDGE_ENDPOINT',
+  firehoseEndpoint: 'FIREHOSE_ENDPOINT',
+  archiveDeliveryStream: 'ARCHIVE_DELIVERY_STREAM',
   settlementTimeZone: 'SETTLEMENT_TIME_ZONE',
   futureSkewSeconds: 'FUTURE_SKEW_SECONDS',
   maxBytesPerEvent: 'MAX_BYTES_PER_EVENT',

@@ -73,6 +73,7 @@ export class Data extends Construct {
       sortKey: { name: LEDGER_TABLE.sortKey, type: AttributeType.STRING },
       // Only settlement and rejection records carry it: their bound is in functions/core/retention.ts.
       timeToLiveAttribute: LEDGER_TABLE.ttlAttribute,
+      stream: StreamViewType[LEDGER_TABLE.streamViewType],
     });
     const familyPeriod = LEDGER_TABLE.familyPeriodIndex;
     this.ledger.addGlobalSecondaryIndex({

@@ -9,6 +9,7 @@ import { LEDGER_TABLE, OUTBOX_TABLE } from '../../functions/adapters/dynamodb/ta
 import { ENV } from '../../functions/runtime/env';
 import { METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/runtime/metric-names';
 import type { AppConfig } from '../config';
+import type { Archive } from './archive';
 import { bundlingOptions, handlerEntry, LOCK_FILE, REPO_ROOT, RUNTIME } from './bundling';
 import type { Cache } from './cache';
 import type { Data } from './data';
@@ -21,7 +22,9 @@ export interface FunctionsProps {
   readonly usageEventsSecurityGroup: ISecurityGroup;
   readonly configEventsSecurityGroup: ISecurityGroup;
   readonly outboxSecurityGroup: ISecurityGroup;
+  readonly archiverSecurityGroup: ISecurityGroup;
   readonly data: Data;
+  readonly archive: Archive;
   readonly cache: Cache;
   readonly messaging: Messaging;
   readonly logRetention: RetentionDays;
@@ -58,6 +61,7 @@ function emulatorEndpoints(endpoint: string | undefined): Record<string, string>
     [ENV.dynamodbEndpoint]: endpoint,
     [ENV.sqsEndpoint]: endpoint,
     [ENV.eventBridgeEndpoint]: endpoint,
+    [ENV.firehoseEndpoint]: endpoint,
   };
 }
 
@@ -91,6 +95,8 @@ export class Functions extends Construct {
   /** Absent in a shadow stack: nothing publishes its notifications. */
   readonly outboxRelay: NodejsFunction | undefined;
   readonly outboxSweeper: NodejsFunction | undefined;
+  /** Reads the ledger stream: every fate to the archive before it expires. */
+  readonly settlementArchiver: NodejsFunction;
 
   constructor(
     scope: Construct,
@@ -228,6 +234,27 @@ export class Functions extends Construct {
           resources: [ledger.tableArn],
         }),
         ...kafkaConsumerStatements(),
+      ],
+    });
+
+    this.settlementArchiver = this.createFunction('SettlementArchiver', {
+      folder: 'settlement-archiver',
+      description:
+        'Archives every settlement and rejection record from the ledger stream to S3 through Firehose',
+      memorySize: 512,
+      timeout: Duration.seconds(60),
+      // One invocation per stream shard at a time: the shard count bounds it, nothing to reserve.
+      reservedConcurrency: 0,
+      securityGroup: props.archiverSecurityGroup,
+      withLuaScripts: false,
+      traced: true,
+      environment: { [ENV.archiveDeliveryStream]: props.archive.deliveryStream.ref },
+      statements: [
+        new PolicyStatement({
+          sid: 'ArchiveDeliver',
+          actions: ['firehose:PutRecordBatch'],
+          resources: [props.archive.deliveryStream.attrArn],
+        }),
       ],
     });
 

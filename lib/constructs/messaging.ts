@@ -36,6 +36,8 @@ export class Messaging extends Construct {
   readonly configEventsFailureQueue: Queue;
   /** Metadata of outbox stream batches the relay's mapping discarded (the sweeper still publishes them). */
   readonly relayFailureQueue: Queue;
+  /** Metadata of ledger stream batches the archiver's mapping discarded: fates missing from the archive. */
+  readonly archiveFailureQueue: Queue;
   /**
    * Sweeper runs that did not happen: invocations EventBridge Scheduler could not
    * deliver, and events Lambda dropped from its asynchronous queue (throttled
@@ -77,6 +79,10 @@ export class Messaging extends Construct {
     this.relayFailureQueue = this.deadLetterQueue(
       'RelayFailures',
       'it is the on-failure destination of the outbox stream event-source mapping',
+    );
+    this.archiveFailureQueue = this.deadLetterQueue(
+      'ArchiveFailures',
+      'it is the on-failure destination of the ledger stream event-source mapping of the settlement archiver',
     );
     this.sweeperScheduleDeadLetterQueue = this.deadLetterQueue(
       'SweeperScheduleDlq',

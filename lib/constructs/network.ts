@@ -42,6 +42,8 @@ export class Network extends Construct {
   readonly configEventsSecurityGroup: SecurityGroup;
   /** outbox relay and sweeper: AWS APIs over HTTPS only. */
   readonly outboxSecurityGroup: SecurityGroup;
+  /** settlement archiver: Firehose over HTTPS only. */
+  readonly archiverSecurityGroup: SecurityGroup;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -83,6 +85,7 @@ export class Network extends Construct {
     this.usageEventsSecurityGroup = this.httpsOnlySecurityGroup('UsageEventsSg', 'usage-events function');
     this.configEventsSecurityGroup = this.httpsOnlySecurityGroup('ConfigEventsSg', 'config-events function');
     this.outboxSecurityGroup = this.httpsOnlySecurityGroup('OutboxSg', 'outbox relay and sweeper functions');
+    this.archiverSecurityGroup = this.httpsOnlySecurityGroup('ArchiverSg', 'settlement archiver function');
 
     // A literal CIDR (the parameter, or the looked-up VPC's) rather than the VPC's CidrBlock token.
     if (createVpcEndpoints) this.addEndpoints(vpcId ? this.vpc.vpcCidrBlock : vpcCidr);
@@ -103,8 +106,8 @@ export class Network extends Construct {
   }
 
   /**
-   * DynamoDB (gateway, free), SQS, EventBridge and Secrets Manager for the
-   * functions, X-Ray for the traced outbox functions' segments; STS and Lambda
+   * DynamoDB (gateway, free), SQS, EventBridge, Secrets Manager and Firehose
+   * (the settlement archive) for the functions, X-Ray for the traced outbox functions' segments; STS and Lambda
    * for the MSK event-source pollers with IAM auth
    * (they run in the MSK cluster's subnets, so these help when the cluster
    * lives in this VPC); SQS also carries the pollers' on-failure records.
@@ -118,6 +121,7 @@ export class Network extends Construct {
       Sqs: InterfaceVpcEndpointAwsService.SQS,
       EventBridge: InterfaceVpcEndpointAwsService.EVENTBRIDGE,
       SecretsManager: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      Firehose: InterfaceVpcEndpointAwsService.KINESIS_FIREHOSE,
       XRay: InterfaceVpcEndpointAwsService.XRAY,
       Sts: InterfaceVpcEndpointAwsService.STS,
       Lambda: InterfaceVpcEndpointAwsService.LAMBDA,

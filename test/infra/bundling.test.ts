@@ -27,6 +27,7 @@ describe.each([
   ['config-events', 'FunctionsConfigEvents'],
   ['outbox-relay', 'FunctionsOutboxRelay'],
   ['outbox-sweeper', 'FunctionsOutboxSweeper'],
+  ['settlement-archiver', 'FunctionsSettlementArchiver'],
 ])('%s bundle (real esbuild)', (name, prefix) => {
   it('is one ESM file with a source map, a require shim and the handler export, within the size budget', () => {
     const dir = assetDirOf(prefix);

@@ -106,7 +106,7 @@ describe('DynamoDB tables', () => {
           deployed.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown; Projection: unknown }[]
         ).map(({ IndexName, KeySchema, Projection }) => ({ IndexName, KeySchema, Projection })),
       ).toEqual(definition.GlobalSecondaryIndexes);
-      expect(deployed.StreamSpecification ? 'NEW_AND_OLD_IMAGES' : undefined).toBe(
+      expect((deployed.StreamSpecification as { StreamViewType?: string } | undefined)?.StreamViewType).toBe(
         definition.StreamSpecification?.StreamViewType,
       );
     }

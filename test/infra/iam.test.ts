@@ -41,6 +41,7 @@ const FUNCTIONS = {
   configEvents: 'FunctionsConfigEvents',
   outboxRelay: 'FunctionsOutboxRelay',
   outboxSweeper: 'FunctionsOutboxSweeper',
+  settlementArchiver: 'FunctionsSettlementArchiver',
 } as const;
 
 describe.each(Object.entries(FUNCTIONS))('%s execution role', (_name, prefix) => {

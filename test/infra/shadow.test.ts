@@ -33,24 +33,31 @@ const roleActions = (t: Template, fnPrefix: string): string[] => {
     .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 };
 
+const mskMappings = (t: Template) =>
+  Object.values(t.findResources('AWS::Lambda::EventSourceMapping')).filter(
+    (m) => m.Properties.AmazonManagedKafkaEventSourceConfig !== undefined,
+  );
+
 describe('shadow stack', () => {
-  it('settles usage and applies config changes as production does', () => {
+  it('settles usage, applies config changes and archives its own fates as production does', () => {
     expect(functionIds(shadow).map((id) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual([
       'FunctionsUsageEvents',
       'FunctionsConfigEvents',
+      'FunctionsSettlementArchiver',
     ]);
-    const topics = Object.values(shadow.findResources('AWS::Lambda::EventSourceMapping')).map(
-      (m) => (m.Properties.Topics as string[])[0],
-    );
+    const topics = mskMappings(shadow).map((m) => (m.Properties.Topics as string[])[0]);
     expect(topics.sort()).toEqual(['family-updated', 'policy-updated', 'usage-events']);
   });
 
   it('deploys no outbox relay or sweeper, so no notification is ever published: no stream mapping, no schedule', () => {
+    const outbox = (t: Template) => logicalId(t, 'AWS::DynamoDB::Table', 'DataOutbox');
     const streamMappings = (t: Template) =>
       Object.values(t.findResources('AWS::Lambda::EventSourceMapping')).filter(
-        (m) => m.Properties.EventSourceArn?.['Fn::GetAtt']?.[1] === 'StreamArn',
+        (m) =>
+          m.Properties.EventSourceArn?.['Fn::GetAtt']?.[1] === 'StreamArn' &&
+          m.Properties.EventSourceArn['Fn::GetAtt'][0] === outbox(t),
       );
-    expect(functionIds(production)).toHaveLength(4);
+    expect(functionIds(production)).toHaveLength(5);
     expect(streamMappings(production)).toHaveLength(1);
     production.resourceCountIs('AWS::Scheduler::Schedule', 1);
     expect(streamMappings(shadow)).toEqual([]);
@@ -68,7 +75,7 @@ describe('shadow stack', () => {
   });
 
   it('reads the topics as consumer groups of its own and names its dashboard and alarms apart', () => {
-    const groups = Object.values(shadow.findResources('AWS::Lambda::EventSourceMapping')).map(
+    const groups = mskMappings(shadow).map(
       (m) => m.Properties.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId,
     );
     expect(groups.sort()).toEqual(

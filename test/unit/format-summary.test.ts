@@ -30,6 +30,7 @@ const summary: Summary = {
     file: 'n.jsonl',
   },
   usageSnapshots: { published: 3, file: 'usage-snapshots.jsonl' },
+  archive: { fates: 2, dir: 'archive' },
   throughput: { seconds: 1, eventsPerSecond: 3, invocations: 1, redeliveredRecords: 0 },
   period: { id: '202612', unit: 'month', timeZone: 'Asia/Seoul' },
   families: [
@@ -74,6 +75,12 @@ describe('the npm start summary', () => {
     expect(text).toMatch(/Live usage snapshots \(USAGE_UPDATED\)\n\s+published to the sink\s+3/);
     expect(text).toContain(
       '3 snapshots, last: member 1011 0.5 MB, family 50% used, blocked (MANUAL), version 202612000000004',
+    );
+  });
+
+  it('says how many events have their fate in the settlement archive, and where it is', () => {
+    expect(formatSummary(summary)).toMatch(
+      /Settlement archive\n\s+events with their fate archived\s+2 {2}\(archive\)/,
     );
   });
 

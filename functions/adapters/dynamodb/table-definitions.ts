@@ -43,6 +43,8 @@ export function tableDefinitions(names: { ledger: string; outbox: string }): Cre
           Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ],
+      // The settlement archiver reads the fates written from it.
+      StreamSpecification: { StreamEnabled: true, StreamViewType: LEDGER_TABLE.streamViewType },
     },
     {
       TableName: names.outbox,

@@ -22,6 +22,8 @@ export const LEDGER_TABLE = {
    * Families, members, period items and the change history never expire.
    */
   ttlAttribute: 'expiresAt',
+  /** The stream's records carry the item as written: what the archive keeps. */
+  streamViewType: 'NEW_IMAGE',
 } as const;
 
 export const OUTBOX_TABLE = {
