@@ -68,6 +68,11 @@ export function formatReport(results: BenchResults, prefixNote: string | null): 
       .join('; ')} WCU per settled event`,
   );
   out.push(
+    `Saved by dropping GSI1 (settlements by family and period), the same estimate: ${results.runs
+      .map((r) => `${runLabel(r)} ${fmt(r.dynamodb.droppedIndexWcuPerSettled, 2)}`)
+      .join('; ')} WCU per settled event`,
+  );
+  out.push(
     `Mean DynamoDB request time, injected + DynamoDB Local: ${results.runs
       .map(
         (r) =>

@@ -48,6 +48,8 @@ export interface RunResult {
     readonly rcuPerEventLocal: number;
     /** Estimated index (GSI) writes per settled event, on top of the billing-model figure. */
     readonly indexWcuPerSettled: number;
+    /** What the dropped settlements index (GSI1) would add per settled event: what dropping it saves. */
+    readonly droppedIndexWcuPerSettled: number;
     readonly readBackKeys: number;
     /** Injected latency per request (configured, and the mean actually applied) and DynamoDB Local's own answer time. */
     readonly latencyMs: {

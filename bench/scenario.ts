@@ -148,6 +148,7 @@ export async function runScenario(
         rcuPerEventBilling: meter.rcuBilling / events,
         rcuPerEventLocal: meter.consumedRcuLocal / events,
         indexWcuPerSettled: billing.indexWcu / settled,
+        droppedIndexWcuPerSettled: billing.droppedIndexWcu / settled,
         readBackKeys: billing.readBackKeys,
         latencyMs: {
           configured: spec.latency.dynamodbMs,

@@ -105,7 +105,7 @@ export function formatW2(results: W2Results): string {
       `${fmt(s.itemsPerSecond)} items/s, ${fmt(s.requests)} BatchWriteItem requests`,
     '',
     `cache: ${results.workload.cache}`,
-    'run                  events  events/s  DDB req/ev  WCU/ev  tx/batch  hydr/ev  Redis B/ev  p50 dec ms  p95 dec ms  p99 dec ms  lag',
+    'run                  events  events/s  DDB req/ev  WCU/ev  +idx/ev  tx/batch  hydr/ev  Redis B/ev  p50 dec ms  p95 dec ms  p99 dec ms  lag',
   );
   const row = (name: string, r: W2RunFigures, o?: OpenLoopFigures) =>
     [
@@ -114,6 +114,7 @@ export function formatW2(results: W2Results): string {
       fmt(r.eventsPerSecond).padStart(9),
       fmt(r.dynamodb.requestsPerEvent, 3).padStart(11),
       fmt(r.dynamodb.wcuPerEvent, 2).padStart(7),
+      fmt(r.dynamodb.wcuWithIndexesPerEvent, 2).padStart(8),
       fmt(r.dynamodb.transactionsPerBatch, 1).padStart(9),
       fmt(r.hydrations / Math.max(r.events, 1), 3).padStart(8),
       fmt(r.redis.bytesPerEvent).padStart(11),
@@ -130,6 +131,16 @@ export function formatW2(results: W2Results): string {
     lines.push(row(`A${i + 1} baseline`, round.baseline), row(`B${i + 1} product`, round.product));
   });
   for (const o of results.openLoop) lines.push(row(`open ${o.offeredRate}/s`, o, o));
+  const product = [...results.rounds.map((r) => r.product), ...results.openLoop];
+  if (product.length > 0) {
+    const span = (pick: (r: W2RunFigures) => number) =>
+      `${fmt(Math.min(...product.map(pick)), 2)}-${fmt(Math.max(...product.map(pick)), 2)}`;
+    lines.push(
+      `WCU/ev is the table's writes (billing model), +idx/ev adds the index entries; the product runs' index writes are ` +
+        `${span((r) => r.dynamodb.indexWcuPerEvent)} WCU/event, and the dropped GSI1 (settlements by family and period) ` +
+        `would add ${span((r) => r.dynamodb.droppedIndexWcuPerEvent)} more`,
+    );
+  }
   const cpu = formatCpu(results);
   if (cpu.length > 0) lines.push('', ...cpu);
   const ab = results.abSummary;
@@ -208,15 +219,16 @@ function formatStorage(s: StorageProjection): string[] {
   const days = s.outboxRetentionSeconds / 86_400;
   return [
     `DynamoDB storage, Standard table class at USD ${s.usdPerGbMonth}/GB-month (us-east-1), ${STORED_ITEM_OVERHEAD_BYTES} B more per item and index entry:`,
-    `  per event ${fmt(s.recordBytesPerEvent)} B of records (GSI copies included; no TTL, kept); ` +
+    `  per event ${fmt(s.recordBytesPerEvent)} B of records (in no index; TTL: held ${fmt(s.recordLifetimeDays, 1)} d on average, ` +
+      `USD ${fmt(s.recordUsdPerMillionEvents, 3)} per million events); ` +
       `${fmt(s.outboxItemsPerEvent, 3)} outbox items of ${fmt(s.outboxItemBytes)} B (TTL ${fmt(days, 1)} d after sent)`,
     `  per family and month one period item of ${fmt(s.periodItemBytes)} B (no TTL, kept): ` +
       `${fmt(s.families)} families`,
     ...Object.entries(s.at).map(
       ([rate, a]) =>
-        `  at ${rate}: records +${fmt(a.recordsGb)} GB and period items +${fmt(a.periodsGb, 2)} GB a month ` +
-        `(each month kept adds USD ${fmt(a.keptUsdPerMonth)}/month); outbox ${fmt(a.outboxGb, 1)} GB held ` +
-        `(USD ${fmt(a.outboxUsdPerMonth)}/month)`,
+        `  at ${rate}: records ${fmt(a.recordsGb)} GB held (USD ${fmt(a.recordsUsdPerMonth)}/month, steady); ` +
+        `period items +${fmt(a.periodsGb, 2)} GB a month (each month kept adds USD ${fmt(a.periodsAddUsdPerMonth, 2)}/month); ` +
+        `outbox ${fmt(a.outboxGb, 1)} GB held (USD ${fmt(a.outboxUsdPerMonth)}/month)`,
     ),
   ];
 }

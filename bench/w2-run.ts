@@ -138,6 +138,7 @@ export async function runW2(argv: string[]): Promise<number> {
         poolItemSizes([...rounds.map((r) => r.product), ...openLoop]),
         W2.families,
         config.outbox.sentRetentionSeconds,
+        config.settlement.fateRetentionDays,
       ),
       notes: NOTES,
     };
@@ -223,7 +224,8 @@ const NOTES = [
   'WCU per event: the billing model of W1 (2 x ceil(item KB) per transactional item) over every record of the run; DDB requests include reads, transactions, retries.',
   "CPU: user + system seconds over the run of the bench process (process.cpuUsage: the handlers and the harness in it, simulated event source mapping, Redis latency proxy, DynamoDB meter, SQS emulator), DynamoDB Local and the run's redis-server (/proc/<pid>/stat), per event; % = CPU seconds / (wall seconds x cores). Machine % is every process on the machine (/proc/stat): above the three when something else competed for the cores.",
   'Redis bytes per event: INFO used_memory after - before the run over its records; settled mark and period state sizes: MEMORY USAGE (SAMPLES 0) of up to 300 keys each. Projection: marks = rate x dedup window; period states = families x 2 live periods.',
-  'DynamoDB items: sized as DynamoDB counts them, Puts as written, updated items read back at the end of the run. Storage: item and index entry sizes + 100 B each, a 730-hour month, USD 0.25/GB-month (Standard table class, us-east-1, https://aws.amazon.com/dynamodb/pricing/on-demand/). Records and period items have no TTL and accumulate; sent outbox items expire after the retention window (deletion by TTL can lag, FAILED items never expire). Outbox items are sized as staged, before the relay adds sentAt and expiresAt. Period items are sized after a short run: a month-old item holds every member and is larger.',
+  'DynamoDB items: sized as DynamoDB counts them, Puts as written, updated items read back at the end of the run. Storage: item and index entry sizes + 100 B each, a 730-hour month, USD 0.25/GB-month (Standard table class, us-east-1, https://aws.amazon.com/dynamodb/pricing/on-demand/). Settlement and rejection records expire by TTL (SETTLEMENT_RETENTION_DAYS after the period following their event, held 1.5 months + 1 day + the retention on average); period items have none and accumulate; sent outbox items expire after the retention window (deletion by TTL can lag, FAILED items never expire). Outbox items are sized as staged, before the relay adds sentAt and expiresAt. Period items are sized after a short run: a month-old item holds every member and is larger.',
+  'Index writes: each item written enters every index whose keys it holds, 1 write unit per KB of its entry (the projection decides the entry); an updated item is counted once. The dropped GSI1 (settlements by family and period, ALL projection) is counted the same way on every settlement record, for what dropping it saves.',
 ];
 
 function roundAll<T>(value: T): T {

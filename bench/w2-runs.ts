@@ -39,8 +39,15 @@ export interface W2RunFigures {
     readonly transactionsPerBatch: number;
     readonly cancelledTransactions: number;
     readonly wcuBilling: number;
+    /** Table writes per event (billing model), indexes apart. */
     readonly wcuPerEvent: number;
     readonly wcuPerSettled: number;
+    /** Index writes per event, estimated from the items and the indexes' projections. */
+    readonly indexWcuPerEvent: number;
+    /** Table and index writes per event: what a million events cost in write units. */
+    readonly wcuWithIndexesPerEvent: number;
+    /** What the dropped settlements index (GSI1) would add per event: the write units dropping it saves. */
+    readonly droppedIndexWcuPerEvent: number;
     readonly injectedMeanMs: number;
   };
   /** DynamoDB items the run wrote, by kind (bench/write-billing.ts). */
@@ -121,6 +128,9 @@ async function figures(
       wcuBilling: billing.wcu,
       wcuPerEvent: billing.wcu / run.events,
       wcuPerSettled: billing.wcu / Math.max(settled, 1),
+      indexWcuPerEvent: billing.indexWcu / run.events,
+      wcuWithIndexesPerEvent: (billing.wcu + billing.indexWcu) / run.events,
+      droppedIndexWcuPerEvent: billing.droppedIndexWcu / run.events,
       injectedMeanMs: meter.injectedMeanMs,
     },
     items: billing.items,

@@ -338,7 +338,8 @@ export async function runPipeline(
       const periods = [shiftPeriod(period, -1), period];
       const records = await kafka.records(USAGE_EVENTS_TOPIC);
       const usageLetters = letters.filter((l) => l.record.topic === USAGE_EVENTS_TOPIC);
-      const classified = await classifyRecords(readers, records, usageLetters, familyIds, periods);
+      // A fresh readers object: settlementsOf reads the ledger once per object.
+      const classified = await classifyRecords({ ...readers }, records, usageLetters, familyIds, periods);
       const configRecords = (
         await Promise.all([POLICY_UPDATED_TOPIC, FAMILY_UPDATED_TOPIC].map((t) => kafka.records(t)))
       ).flat();

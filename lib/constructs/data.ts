@@ -21,9 +21,9 @@ export interface DataProps {
 
 /**
  * Write units a settled event costs, as measured with no batching window
- * (docs/capacity.md): the table's transactional writes, and one entry in
- * an index (GSI1 copies each settlement record; a family's new period item
- * enters the period index, all families at once when a month begins).
+ * (docs/capacity.md): the table's transactional writes, and up to one entry
+ * in the period index (a family's new period item enters it, all families at
+ * once when a month begins).
  */
 const TABLE_WRITE_UNITS_PER_EVENT = 4.2;
 const INDEX_WRITE_UNITS_PER_EVENT = 1;
@@ -74,14 +74,6 @@ export class Data extends Construct {
       // Only settlement and rejection records carry it: their bound is in functions/core/retention.ts.
       timeToLiveAttribute: LEDGER_TABLE.ttlAttribute,
       stream: StreamViewType[LEDGER_TABLE.streamViewType],
-    });
-    const familyPeriod = LEDGER_TABLE.familyPeriodIndex;
-    this.ledger.addGlobalSecondaryIndex({
-      indexName: familyPeriod.name,
-      partitionKey: { name: familyPeriod.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: familyPeriod.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
-      warmThroughput: warm.index,
     });
     const periodFamilies = LEDGER_TABLE.periodFamiliesIndex;
     this.ledger.addGlobalSecondaryIndex({

@@ -5,7 +5,7 @@ import { Alias, Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { LEDGER_TABLE, OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
+import { OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
 import { ENV } from '../../functions/runtime/env';
 import { METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/runtime/metric-names';
 import type { AppConfig } from '../config';
@@ -188,15 +188,17 @@ export class Functions extends Construct {
         new PolicyStatement({
           sid: 'LedgerReadWrite',
           // Reads for membership and hydration, batched reads of settlement fates and of the committed state
-          // the usage snapshots show; TransactWriteItems is authorised per item as Put and Update.
+          // the usage snapshots show; TransactWriteItems is authorised per item as Put, Update and
+          // ConditionCheckItem (a period with nothing to write is checked, not updated). No index.
           actions: [
             'dynamodb:GetItem',
             'dynamodb:BatchGetItem',
             'dynamodb:Query',
             'dynamodb:PutItem',
             'dynamodb:UpdateItem',
+            'dynamodb:ConditionCheckItem',
           ],
-          resources: [ledger.tableArn, `${ledger.tableArn}/index/${LEDGER_TABLE.familyPeriodIndex.name}`],
+          resources: [ledger.tableArn],
         }),
         ...kafkaConsumerStatements(),
         // A shadow stack publishes nothing; without the grant it cannot.
@@ -228,7 +230,7 @@ export class Functions extends Construct {
       statements: [
         new PolicyStatement({
           sid: 'LedgerReadWrite',
-          // A change reads its family's items by key and partition, never through GSI1; its
+          // A change reads its family's items by key and partition, never through an index; its
           // TransactWriteItems is authorised per item as Put and Update.
           actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
           resources: [ledger.tableArn],

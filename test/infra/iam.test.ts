@@ -71,16 +71,25 @@ describe.each(Object.entries(FUNCTIONS))('%s execution role', (_name, prefix) =>
 });
 
 describe('least-privilege grants per function', () => {
-  it('usage-events: ledger read/write incl. its GSI, outbox put, DLQ send, cache secret, MSK cluster/topic/group, PutEvents on the bus (usage snapshots)', () => {
+  it('usage-events: ledger items read/write (no index), outbox put, DLQ send, cache secret, MSK cluster/topic/group, PutEvents on the bus (usage snapshots)', () => {
     const statements = statementsOf(roleOf(FUNCTIONS.usageEvents));
     const ledger = logicalId(template, 'AWS::DynamoDB::Table', 'DataLedger');
     const outbox = logicalId(template, 'AWS::DynamoDB::Table', 'DataOutbox');
     const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
 
-    expect(bySid('LedgerReadWrite')?.Resource).toEqual([
-      { 'Fn::GetAtt': [ledger, 'Arn'] },
-      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ledger, 'Arn'] }, '/index/GSI1']] },
-    ]);
+    // Keyed reads, the family directory Query, and TransactWriteItems (Put, Update, ConditionCheck per item).
+    expect(bySid('LedgerReadWrite')).toMatchObject({
+      Action: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ],
+      Resource: { 'Fn::GetAtt': [ledger, 'Arn'] },
+    });
+    expect(JSON.stringify(statements)).not.toContain('/index/');
     expect(bySid('OutboxStageInTransaction')).toMatchObject({
       Action: 'dynamodb:PutItem',
       Resource: { 'Fn::GetAtt': [outbox, 'Arn'] },

@@ -25,14 +25,9 @@ export const ledgerKeys = {
     SK: `${CHANGE_PREFIX}${version}`,
   }),
   changePrefix: CHANGE_PREFIX,
-  settlementIndex: (familyId: number, period: Period, eventTimeIso: string, eventId: string) => ({
-    GSI1PK: `${familyPk(familyId)}#PERIOD#${period}`,
-    GSI1SK: `${eventTimeIso}#${eventId}`,
-  }),
   periodFamiliesIndexPk: (period: Period) => `PERIOD#${period}`,
   familyPk,
   /** Upper bound (exclusive) of the sort keys of the FAMILY and MEMBER# items. */
   directorySortKeyBound: 'N',
   periodPrefix: (period: Period) => `PERIOD#${period}`,
-  familyPeriodIndexPk: (familyId: number, period: Period) => `${familyPk(familyId)}#PERIOD#${period}`,
 } as const;

@@ -14,7 +14,6 @@ export function settlementItem(record: SettlementRecord, expiresAt: number): Rec
   const { decision } = record;
   return {
     ...ledgerKeys.settlement(record.eventId),
-    ...ledgerKeys.settlementIndex(record.familyId, record.period, eventTime, record.eventId),
     type: 'SETTLEMENT',
     eventId: record.eventId,
     familyId: record.familyId,
@@ -72,11 +71,7 @@ export function settlementFromItem(item: Record<string, unknown>): SettlementRec
   };
 }
 
-/**
- * A rejection record as stored: under the event's settlement key, so an
- * event has one fate, but without the family-period index keys, so usage
- * reports and listings of settlements never see it.
- */
+/** A rejection record as stored: under the event's settlement key, so an event has one fate. */
 export function rejectionItem(record: RejectionRecord, expiresAt: number): Record<string, unknown> {
   return {
     ...ledgerKeys.settlement(record.eventId),

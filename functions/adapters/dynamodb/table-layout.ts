@@ -9,8 +9,6 @@
 export const LEDGER_TABLE = {
   partitionKey: 'PK',
   sortKey: 'SK',
-  /** Settlements of one family in one period, in event-time order. */
-  familyPeriodIndex: { name: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
   /**
    * Families with usage in a period (keys only), for reconciliation. Written on
    * the family period item with values that never change afterwards, so only
