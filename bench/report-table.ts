@@ -80,21 +80,6 @@ export function formatReport(results: BenchResults, prefixNote: string | null): 
       )
       .join('; ')}`,
   );
-  const withSnapshots = results.runs.filter((r) => r.snapshots);
-  if (withSnapshots.length > 0) {
-    out.push(
-      `Usage snapshots, commit to publish: ${withSnapshots
-        .map((r) => {
-          const s = r.snapshots as NonNullable<RunResult['snapshots']>;
-          return (
-            `${runLabel(r)} p50 ${fmt(s.commitToPublishMs.p50, 0)} ms, p99 ${fmt(s.commitToPublishMs.p99, 0)} ms ` +
-            `(${s.published.toLocaleString('en-US')} published, ${s.failed} failed, ${s.superseded.toLocaleString('en-US')} superseded; ` +
-            `PutEvents +${fmt(s.putEventsLatencyMs.configured, 0)} ms)`
-          );
-        })
-        .join('; ')}`,
-    );
-  }
   const shape = results.workloadShape;
   if (shape) {
     out.push(

@@ -1,6 +1,5 @@
 import type { Machine } from './machine';
 import type { Shape } from './options';
-import type { SnapshotFigures } from './snapshot-bus';
 
 /** local: DynamoDB Local and Redis as they are; aws: with the injected per-request latency. */
 export type Mode = 'local' | 'aws';
@@ -58,8 +57,6 @@ export interface RunResult {
       readonly serviceMean: number;
     };
   };
-  /** The product's usage snapshots (USAGE_UPDATED); null for the baseline or with --skip-snapshots. */
-  readonly snapshots: SnapshotFigures | null;
   /** One entry per invocation, in order. */
   readonly batches: ReadonlyArray<BatchFigures>;
   readonly redis: {

@@ -31,6 +31,9 @@ export interface W2Results {
     readonly injectedLatencyMs: { readonly dynamodbPerRequest: number; readonly redisPerRoundTrip: number };
     readonly dedupWindowSeconds: number;
     readonly cache: 'warm' | 'cold';
+    /** The open-loop steps ran without the live usage snapshots, with them, or both at each rate. */
+    readonly snapshots: ReadonlyArray<'off' | 'on'>;
+    readonly snapshotProduceLatencyMs: number;
   };
   readonly machine: Machine;
   readonly revision: { readonly commit: string; readonly uncommittedChanges: boolean } | null;
@@ -130,7 +133,9 @@ export function formatW2(results: W2Results): string {
   results.rounds.forEach((round, i) => {
     lines.push(row(`A${i + 1} baseline`, round.baseline), row(`B${i + 1} product`, round.product));
   });
-  for (const o of results.openLoop) lines.push(row(`open ${o.offeredRate}/s`, o, o));
+  const stepName = (o: OpenLoopFigures) => `open ${o.offeredRate}/s${o.snapshots ? ' +snap' : ''}`;
+  for (const o of results.openLoop) lines.push(row(stepName(o), o, o));
+  lines.push(...snapshotComparison(results.openLoop));
   const product = [...results.rounds.map((r) => r.product), ...results.openLoop];
   if (product.length > 0) {
     const span = (pick: (r: W2RunFigures) => number) =>
@@ -164,6 +169,26 @@ export function formatW2(results: W2Results): string {
   lines.push(...formatItems([...results.rounds.map((r) => r.product), ...results.openLoop]));
   if (results.storageProjection) lines.push(...formatStorage(results.storageProjection));
   return lines.join('\n');
+}
+
+/**
+ * Decision p99 at each rate with the live usage snapshots off and on (the
+ * promise: within 10%), and what the snapshots themselves did.
+ */
+function snapshotComparison(steps: ReadonlyArray<OpenLoopFigures>): string[] {
+  const lines: string[] = [];
+  for (const on of steps.filter((s) => s.snapshots)) {
+    const off = steps.find((s) => !s.snapshots && s.offeredRate === on.offeredRate);
+    const s = on.snapshots as NonNullable<OpenLoopFigures['snapshots']>;
+    const change = off ? (on.decisionLatencyMs.p99 / off.decisionLatencyMs.p99 - 1) * 100 : null;
+    lines.push(
+      `${on.offeredRate}/s: decision p99 ${off ? `${fmt(off.decisionLatencyMs.p99)} ms with snapshots off, ` : ''}` +
+        `${fmt(on.decisionLatencyMs.p99)} ms on${change === null ? '' : ` (${change >= 0 ? '+' : ''}${fmt(change, 1)}%)`}; ` +
+        `${fmt(s.published)} snapshots (${fmt(s.superseded)} superseded, ${s.failed} failed), commit to produce ` +
+        `p50 ${fmt(s.commitToPublishMs.p50)} ms, p99 ${fmt(s.commitToPublishMs.p99)} ms (produce +${fmt(s.produceLatencyMs.configured)} ms)`,
+    );
+  }
+  return lines;
 }
 
 /** W1 and W2 side by side, both against the baseline shape, from the one invocation. */
@@ -248,7 +273,10 @@ function formatCpu(results: W2Results): string[] {
   const runs: Array<[string, W2RunFigures]> = [
     ...ab('W1 ', results.w1?.rounds ?? []),
     ...ab('', results.rounds),
-    ...results.openLoop.map((o): [string, W2RunFigures] => [`open ${o.offeredRate}/s`, o]),
+    ...results.openLoop.map((o): [string, W2RunFigures] => [
+      `open ${o.offeredRate}/s${o.snapshots ? ' +snap' : ''}`,
+      o,
+    ]),
   ];
   const first = runs[0];
   if (!first) return [];

@@ -71,8 +71,13 @@ export interface AppConfig {
   };
   readonly sweeperRateMinutes: number;
   readonly archiveRetentionDays: number;
-  /** Deploys the example USAGE_UPDATED rule and its queue (off by default). */
-  readonly usageSnapshotConsumer: boolean;
+  /**
+   * The live usage snapshots: when on, a function on the ledger's stream
+   * produces them to a topic of the MSK cluster, keyed by familyId.
+   */
+  readonly usageSnapshots:
+    | { readonly enabled: false }
+    | { readonly enabled: true; readonly topic: string; readonly bootstrapBrokers: string };
   readonly alarms: {
     readonly email: string | undefined;
     readonly pendingAgeSeconds: number;
@@ -347,7 +352,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     }),
     sweeperRateMinutes: v.sweeperRateMinutes,
     archiveRetentionDays: v.archiveRetentionDays,
-    usageSnapshotConsumer: v.usageSnapshotConsumer,
+    usageSnapshots: usageSnapshotsOf(v),
     alarms: Object.freeze({
       email: v.alarmEmail,
       pendingAgeSeconds: v.pendingAgeAlarmSeconds,
@@ -364,6 +369,26 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     settlementArchiveRetentionDays: v.settlementArchiveRetentionDays,
     emulator: Object.freeze({ serviceEndpoint: v.serviceEndpoint, redisUrl: v.redisUrl }),
   });
+}
+
+function usageSnapshotsOf(v: ReturnType<typeof parameterSchema.parse>): AppConfig['usageSnapshots'] {
+  if (!v.usageSnapshots) return { enabled: false };
+  const name = (p: ParameterName) => `${PARAMETERS[p].context} (${PARAMETERS[p].env})`;
+  if (v.shadow) {
+    throw new AppConfigError(`${name('usageSnapshots')} is refused in a shadow stack: it publishes nothing`);
+  }
+  if (!v.mskBootstrapBrokers) {
+    throw new AppConfigError(
+      `${name('usageSnapshots')} needs ${name('mskBootstrapBrokers')}: the cluster's IAM bootstrap brokers ` +
+        '(aws kafka get-bootstrap-brokers, BootstrapBrokerStringSaslIam), where the snapshots are produced',
+    );
+  }
+  if (v.usageSnapshotTopic === v.mskTopic) {
+    throw new AppConfigError(
+      `${name('usageSnapshotTopic')} and ${name('mskTopic')} are both "${v.mskTopic}": the snapshots need a topic of their own`,
+    );
+  }
+  return { enabled: true, topic: v.usageSnapshotTopic, bootstrapBrokers: v.mskBootstrapBrokers };
 }
 
 /**

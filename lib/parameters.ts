@@ -98,7 +98,9 @@ export const PARAMETERS = {
   notificationLocale: { context: 'notificationLocale', env: 'NOTIFICATION_LOCALE' },
   sweeperRateMinutes: { context: 'sweeperRateMinutes', env: 'SWEEPER_RATE_MINUTES' },
   archiveRetentionDays: { context: 'archiveRetentionDays', env: 'ARCHIVE_RETENTION_DAYS' },
-  usageSnapshotConsumer: { context: 'usageSnapshotConsumer', env: 'USAGE_SNAPSHOT_CONSUMER' },
+  usageSnapshots: { context: 'usageSnapshots', env: 'USAGE_SNAPSHOTS' },
+  usageSnapshotTopic: { context: 'usageSnapshotTopic', env: 'USAGE_SNAPSHOT_TOPIC' },
+  mskBootstrapBrokers: { context: 'mskBootstrapBrokers', env: 'MSK_BOOTSTRAP_BROKERS' },
   alarmEmail: { context: 'alarmEmail', env: 'ALARM_EMAIL' },
   pendingAgeAlarmSeconds: { context: 'pendingAgeAlarmSeconds', env: 'PENDING_AGE_ALARM_SECONDS' },
   offsetLagAlarmThreshold: { context: 'offsetLagAlarmThreshold', env: 'OFFSET_LAG_ALARM_THRESHOLD' },
@@ -244,7 +246,13 @@ export const parameterSchema = z.object({
   notificationLocale: z.enum(['ko', 'en']).default('ko'),
   sweeperRateMinutes: int(1, 1, 60),
   archiveRetentionDays: int(30, 0, 3650),
-  usageSnapshotConsumer: bool(false),
+  // Off: nobody may consume them, and on they cost a function on the ledger stream (docs/capacity.md).
+  usageSnapshots: bool(false),
+  usageSnapshotTopic: topic('usage-realtime'),
+  mskBootstrapBrokers: z
+    .string()
+    .regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, "the cluster's IAM bootstrap brokers, host:9098[,host:9098...]")
+    .optional(),
   alarmEmail: z.email().optional(),
   pendingAgeAlarmSeconds: int(900, 60, 86_400),
   offsetLagAlarmThreshold: int(10_000, 1, Number.MAX_SAFE_INTEGER),

@@ -61,7 +61,6 @@ export class UsageSettlementStack extends Stack {
     this.messaging = new Messaging(this, 'Messaging', {
       notificationSource: config.settlement.notificationSource,
       archiveRetentionDays: config.archiveRetentionDays,
-      usageSnapshotConsumer: config.usageSnapshotConsumer,
     });
     this.functions = new Functions(this, 'Functions', {
       config,
@@ -71,6 +70,7 @@ export class UsageSettlementStack extends Stack {
       configEventsSecurityGroup: this.network.configEventsSecurityGroup,
       outboxSecurityGroup: this.network.outboxSecurityGroup,
       archiverSecurityGroup: this.network.archiverSecurityGroup,
+      usageSnapshotsSecurityGroup: this.network.usageSnapshotsSecurityGroup,
       data: this.data,
       archive: this.archive,
       cache: this.cache,
@@ -91,6 +91,7 @@ export class UsageSettlementStack extends Stack {
       sweeperRate: Duration.minutes(config.sweeperRateMinutes),
       sweeperScheduleDeadLetterQueue: this.messaging.sweeperScheduleDeadLetterQueue,
       settlementArchiver: this.functions.settlementArchiver,
+      usageSnapshots: this.functions.usageSnapshots,
       ledger: this.data.ledger,
       archiveFailureQueue: this.messaging.archiveFailureQueue,
     });
@@ -112,6 +113,7 @@ export class UsageSettlementStack extends Stack {
         outboxRelay: this.functions.outboxRelay,
         outboxSweeper: this.functions.outboxSweeper,
         settlementArchiver: this.functions.settlementArchiver,
+        usageSnapshots: this.functions.usageSnapshots,
       },
       tables: { ledger: this.data.ledger, outbox: this.data.outbox },
       queues: {
@@ -147,9 +149,6 @@ export class UsageSettlementStack extends Stack {
       value: this.messaging.configEventsFailureQueue.queueUrl,
     });
     new CfnOutput(this, 'NotificationQueueUrl', { value: this.messaging.notificationQueue.queueUrl });
-    if (this.messaging.usageSnapshotQueue) {
-      new CfnOutput(this, 'UsageSnapshotQueueUrl', { value: this.messaging.usageSnapshotQueue.queueUrl });
-    }
     // What `usage-settlement usage settlements` queries in AWS, and where operators point Athena.
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName });
     new CfnOutput(this, 'ArchiveDatabase', { value: this.archive.database.ref });

@@ -20,7 +20,13 @@ import { classifyConfigRecords } from './config-summary';
 import type { EventSourceMapping } from './kafka/event-source-mapping';
 import type { LocalKafka } from './kafka/local-kafka';
 import { openLocalKafka } from './kafka/open-local-kafka';
-import { FAMILY_UPDATED_TOPIC, MAPPINGS, POLICY_UPDATED_TOPIC, USAGE_EVENTS_TOPIC } from './kafka/topics';
+import {
+  FAMILY_UPDATED_TOPIC,
+  MAPPINGS,
+  POLICY_UPDATED_TOPIC,
+  USAGE_EVENTS_TOPIC,
+  USAGE_REALTIME_TOPIC,
+} from './kafka/topics';
 import { localContext, startDeliveryLoop } from './outbox/delivery-loop';
 import { openTableStream } from './outbox/stream-reader';
 import { startArchiveFirehose } from './services/archive-firehose';
@@ -41,6 +47,7 @@ import {
   type StoreReaders,
   type Summary,
 } from './summary';
+import { decodeSnapshots, snapshotsOfFamily, usageSnapshotsHandler } from './usage-snapshots';
 import { generateConfigEvents } from './workload/config-events';
 import { DEMO_WORKLOAD, generateWorkload } from './workload/generate';
 import { seededRandom } from './workload/random';
@@ -131,13 +138,11 @@ export async function runPipeline(
   const files = {
     deadLetters: join(runDir, 'dead-letters.jsonl'),
     notifications: join(runDir, 'notifications.jsonl'),
-    snapshots: join(runDir, 'usage-snapshots.jsonl'),
     families: join(runDir, 'families.json'),
     events: join(runDir, 'events.jsonl'),
     archive: join(runDir, 'archive'),
   };
   writeFileSync(files.notifications, '');
-  writeFileSync(files.snapshots, '');
   try {
     options.onProgress?.('starting services', 0, 1);
     const dynamodb: LocalService = services.add('DynamoDB Local', await startDynamoDbLocal());
@@ -258,6 +263,24 @@ export async function runPipeline(
       tableName: TABLES.ledger,
     });
     services.add('ledger stream reader', { stop: async () => ledgerStream.close() });
+    // The stream's second reader, as on AWS: the live usage snapshots onto usage-realtime.
+    const snapshotStream = await openTableStream({
+      endpoint: dynamodb.endpoint,
+      client,
+      tableName: TABLES.ledger,
+    });
+    services.add('snapshot stream reader', { stop: async () => snapshotStream.close() });
+    const snapshotting = services.add(
+      'usage snapshots',
+      startStreamMapping({
+        stream: snapshotStream,
+        handler: await usageSnapshotsHandler(kafka),
+        functionName: 'usage-snapshots',
+        batchSize: 500,
+        pollMs: 100,
+        onError: (error) => deliveryErrors.push(error),
+      }),
+    );
     const archiving = services.add(
       'settlement archiver',
       startStreamMapping({
@@ -329,6 +352,7 @@ export async function runPipeline(
       const counts = await waitForNotifications(outbox, options);
       if (last) await delivery.stop();
       await archiving.drain();
+      await snapshotting.drain();
       letters.push(...(await drainQueue(sqsServer.address, queueUrl)));
       writeFileSync(
         files.deadLetters,
@@ -345,6 +369,7 @@ export async function runPipeline(
       ).flat();
       const config = await classifyConfigRecords(readers, configRecords, letters, familyIds);
       const usage = await Promise.all(familyIds.map((id) => familyUsage(readers, id, period)));
+      const snapshots = decodeSnapshots(await kafka.records(USAGE_REALTIME_TOPIC));
       const consistency = await checkConsistency(readers, familyIds, periods);
       if (deliveryErrors.length > 0) {
         consistency.differences.push(
@@ -386,15 +411,12 @@ export async function runPipeline(
           redeliveredRecords: usageEvents.stats.redeliveredRecords,
         },
         period: { id: period, unit: 'month', timeZone: TIME_ZONE },
-        usageSnapshots: { published: sink.snapshotsPublished(), file: files.snapshots },
+        usageSnapshots: { published: snapshots.length, topic: USAGE_REALTIME_TOPIC },
         archive: { fates: archivedFates(files.archive), dir: files.archive },
         families: usage
           .sort((a, b) => b.usedBytes - a.usedBytes)
           .slice(0, options.top)
-          .map((f) => {
-            const snapshots = sink.snapshotsOf(f.familyId);
-            return { ...f, snapshots: { count: snapshots?.count ?? 0, last: snapshots?.last ?? null } };
-          }),
+          .map((f) => ({ ...f, snapshots: snapshotsOfFamily(snapshots, f.familyId) })),
         consistency,
       };
     };

@@ -58,7 +58,8 @@ export interface Summary {
     file: string;
   };
   /** USAGE_UPDATED entries the sink received (apart from the notifications). */
-  usageSnapshots: { published: number; file: string };
+  /** USAGE_UPDATED entries on the usage-realtime topic. */
+  usageSnapshots: { published: number; topic: string };
   /** Distinct events whose fate (settlement or rejection record) reached the settlement archive. */
   archive: { fates: number; dir: string };
   throughput: { seconds: number; eventsPerSecond: number; invocations: number; redeliveredRecords: number };

@@ -34,7 +34,15 @@ const schema = z.object({
   [ENV.outboxTable]: text('usage-settlement-outbox'),
   [ENV.deadLetterQueueUrl]: optionalUrl,
   [ENV.eventBusName]: text('default'),
-  [ENV.usageSnapshots]: bool('true'),
+  [ENV.usageSnapshots]: bool('false'),
+  [ENV.usageSnapshotTopic]: z._default(
+    z.string().check(z.regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name: ASCII letters, digits and ._-')),
+    'usage-realtime',
+  ),
+  [ENV.kafkaBootstrapBrokers]: z.optional(
+    z.string().check(z.regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'host:port[,host:port...]')),
+  ),
+  [ENV.kafkaIamAuth]: bool('true'),
   [ENV.notificationSource]: text('usage-settlement'),
   [ENV.notificationLocale]: z._default(z.enum(['ko', 'en']), 'ko'),
   [ENV.redisUrl]: z._default(
@@ -78,8 +86,18 @@ export interface Config {
   readonly tables: { readonly ledger: string; readonly outbox: string };
   readonly deadLetterQueueUrl: string | undefined;
   readonly eventBusName: string;
-  /** Live USAGE_UPDATED snapshots after each batch; off in a shadow run, which publishes nothing. */
-  readonly usageSnapshots: boolean;
+  /**
+   * The live USAGE_UPDATED snapshots (functions/usage-snapshots): off unless
+   * turned on, then produced to a Kafka topic keyed by familyId.
+   */
+  readonly usageSnapshots: {
+    readonly enabled: boolean;
+    readonly topic: string;
+    /** host:port of the brokers (MSK's IAM listener, 9098); empty when not set. */
+    readonly bootstrapBrokers: ReadonlyArray<string>;
+    /** MSK IAM authentication; false for a plain listener (the local broker). */
+    readonly kafkaIamAuth: boolean;
+  };
   readonly notificationSource: string;
   readonly notificationLocale: 'ko' | 'en';
   readonly redis: { readonly url: string; readonly cluster: boolean; readonly keyPrefix: string };
@@ -153,7 +171,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tables: Object.freeze({ ledger: v[ENV.ledgerTable], outbox: v[ENV.outboxTable] }),
     deadLetterQueueUrl: v[ENV.deadLetterQueueUrl],
     eventBusName: v[ENV.eventBusName],
-    usageSnapshots: v[ENV.usageSnapshots],
+    usageSnapshots: Object.freeze({
+      enabled: v[ENV.usageSnapshots],
+      topic: v[ENV.usageSnapshotTopic],
+      bootstrapBrokers: Object.freeze(v[ENV.kafkaBootstrapBrokers]?.split(',') ?? []),
+      kafkaIamAuth: v[ENV.kafkaIamAuth],
+    }),
     notificationSource: v[ENV.notificationSource],
     notificationLocale: v[ENV.notificationLocale],
     redis: Object.freeze({

@@ -1,6 +1,5 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { SnapshotReport } from '../core/publish-snapshots';
 import type { BatchReport } from '../core/settle-batch';
 import { DIMENSION, METRIC } from '../runtime/metric-names';
 import { count, countBy } from '../runtime/observability';
@@ -35,18 +34,4 @@ export function emitBatchMetrics(
 /** One value per settled event: CloudWatch computes the percentiles from all of them. */
 export function emitDecisionLatencies(metrics: Metrics, latenciesMs: ReadonlyArray<number>) {
   for (const ms of latenciesMs) metrics.addMetric(METRIC.decisionLatency, MetricUnit.Milliseconds, ms);
-}
-
-export function emitSnapshotMetrics(metrics: Metrics, report: SnapshotReport) {
-  count(metrics, METRIC.usageSnapshotsPublished, report.published);
-  count(metrics, METRIC.usageSnapshotsFailed, report.failed);
-  count(metrics, METRIC.usageSnapshotsSuperseded, report.superseded);
-  // One value per batch, its slowest entry: the dashboard's percentiles are over batches.
-  if (report.commitToPublishMs.length > 0) {
-    metrics.addMetric(
-      METRIC.usageSnapshotLatency,
-      MetricUnit.Milliseconds,
-      Math.max(...report.commitToPublishMs),
-    );
-  }
 }

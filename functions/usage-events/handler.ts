@@ -1,7 +1,7 @@
 import { loadConfig } from '../runtime/config';
 import { createObservability } from '../runtime/observability';
 import { connectRedis } from '../runtime/redis-connection';
-import { createSettlementDeps, createSnapshotDeps } from './dependencies';
+import { createSettlementDeps } from './dependencies';
 import { createUsageEventsHandler } from './usage-events-handler';
 
 const config = loadConfig();
@@ -14,5 +14,4 @@ const settlement = createSettlementDeps(config, redis, observability.logger);
 
 export const handler = createUsageEventsHandler(settlement, observability, {
   reportBatchItemFailures: config.processing.reportBatchItemFailures,
-  ...(config.usageSnapshots ? { snapshots: createSnapshotDeps(config, settlement) } : {}),
 });

@@ -1,12 +1,9 @@
 import type { Context } from 'aws-lambda';
-import { describeError } from '../core/errors';
 import { decodeMskEvent, type MskEvent } from '../core/kafka-record';
-import { publishSnapshots, type SnapshotDeps, type SnapshotReport } from '../core/publish-snapshots';
 import { type BatchItemFailure, type SettlementDeps, settleBatch } from '../core/settle-batch';
-import type { MemberChange } from '../core/usage-snapshot';
 import { withObservability } from '../runtime/middleware';
 import type { Observability } from '../runtime/observability';
-import { emitBatchMetrics, emitDecisionLatencies, emitSnapshotMetrics } from './batch-metrics';
+import { emitBatchMetrics, emitDecisionLatencies } from './batch-metrics';
 import { timeDecisions } from './decision-latency';
 
 export interface KafkaBatchResponse {
@@ -17,25 +14,17 @@ export class UnfinishedBatchError extends Error {}
 
 export interface UsageEventsOptions {
   readonly reportBatchItemFailures: boolean;
-  /** Live usage snapshots after each batch; absent, none are published. */
-  readonly snapshots?: SnapshotDeps;
-  /** Sees each batch's snapshot report (the benchmark reads its latencies). */
-  readonly onSnapshotReport?: (report: SnapshotReport) => void;
   /** Sees each batch's decision latencies, the values DecisionLatencyMs is emitted with (the benchmark's open loop). */
   readonly onDecisionLatencies?: (latenciesMs: ReadonlyArray<number>) => void;
 }
-
-/** Time left to Lambda's own timeout that the snapshot path never uses. */
-const SNAPSHOT_SAFETY_MARGIN_MS = 2_000;
 
 /**
  * The MSK consumer: decode, settle, report what is unfinished as Kafka batch
  * item failures. Without partial batch responses (an MSK mapping without
  * provisioned pollers ignores them) an unfinished batch throws instead, so
  * Lambda retries the whole batch: settling is idempotent, so that is safe.
- * The usage snapshots go out after settlement, from committed state only,
- * within a time budget; their failures are counted and never change the
- * batch's answer.
+ * Nothing else happens here: the live usage snapshots come from the ledger's
+ * stream (functions/usage-snapshots), so settlement never waits for them.
  */
 export function createUsageEventsHandler(
   deps: SettlementDeps,
@@ -43,48 +32,19 @@ export function createUsageEventsHandler(
   options: UsageEventsOptions = { reportBatchItemFailures: true },
 ) {
   const { logger, metrics } = observability;
-  return withObservability(async (event: MskEvent, context: Context): Promise<KafkaBatchResponse> => {
+  return withObservability(async (event: MskEvent, _context: Context): Promise<KafkaBatchResponse> => {
     const started = Date.now();
     const batches = decodeMskEvent(event);
     const latencies: number[] = [];
     const ledger = timeDecisions(deps.ledger, batches, deps.clock, (ms) => latencies.push(ms));
-    const { batchItemFailures, report, committedChanges } = await settleBatch(batches, { ...deps, ledger });
+    const { batchItemFailures, report } = await settleBatch(batches, { ...deps, ledger });
     emitBatchMetrics(metrics, report, Date.now() - started, batchItemFailures.length);
     emitDecisionLatencies(metrics, latencies);
     options.onDecisionLatencies?.(latencies);
     logger.info('batch processed', { report, batchItemFailures });
-    if (options.snapshots) {
-      await publishAfterSettlement(committedChanges, options.snapshots, context, observability, options);
-    }
     if (batchItemFailures.length > 0 && !options.reportBatchItemFailures) {
       throw new UnfinishedBatchError(`${report.unfinished} records unfinished; the batch is retried whole`);
     }
     return { batchItemFailures };
   }, observability);
-}
-
-async function publishAfterSettlement(
-  changes: ReadonlyArray<MemberChange>,
-  snapshots: SnapshotDeps,
-  context: Context,
-  { logger, metrics }: Observability,
-  options: UsageEventsOptions,
-) {
-  try {
-    const remaining =
-      typeof context?.getRemainingTimeInMillis === 'function'
-        ? context.getRemainingTimeInMillis() - SNAPSHOT_SAFETY_MARGIN_MS
-        : snapshots.settings.budgetMs;
-    const budgetMs = Math.max(0, Math.min(snapshots.settings.budgetMs, remaining));
-    const report = await publishSnapshots(changes, {
-      ...snapshots,
-      settings: { ...snapshots.settings, budgetMs },
-    });
-    emitSnapshotMetrics(metrics, report);
-    if (report.failed > 0) logger.warn('usage snapshots not published', { failed: report.failed });
-    options.onSnapshotReport?.(report);
-  } catch (error) {
-    // Settlement already stands; a snapshot problem is only logged.
-    logger.warn('usage snapshot path failed', { error: describeError(error) });
-  }
 }

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
 import { ENV } from '../../functions/runtime/env';
 import { METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/runtime/metric-names';
-import type { AppConfig } from '../config';
+import { type AppConfig, mskResourceArns } from '../config';
 import type { Archive } from './archive';
 import { bundlingOptions, handlerEntry, LOCK_FILE, REPO_ROOT, RUNTIME } from './bundling';
 import type { Cache } from './cache';
@@ -23,6 +23,7 @@ export interface FunctionsProps {
   readonly configEventsSecurityGroup: ISecurityGroup;
   readonly outboxSecurityGroup: ISecurityGroup;
   readonly archiverSecurityGroup: ISecurityGroup;
+  readonly usageSnapshotsSecurityGroup: ISecurityGroup;
   readonly data: Data;
   readonly archive: Archive;
   readonly cache: Cache;
@@ -97,6 +98,8 @@ export class Functions extends Construct {
   readonly outboxSweeper: NodejsFunction | undefined;
   /** Reads the ledger stream: every fate to the archive before it expires. */
   readonly settlementArchiver: NodejsFunction;
+  /** Reads the ledger stream: the live usage snapshots to Kafka; only when they are on. */
+  readonly usageSnapshots: NodejsFunction | undefined;
 
   constructor(
     scope: Construct,
@@ -179,17 +182,13 @@ export class Functions extends Construct {
         ...kafkaConsumerEnv,
         // When its settlement and rejection records expire.
         [ENV.settlementRetentionDays]: String(config.settlementRetentionDays),
-        // The usage snapshots go to the notification bus, under the notifications' source.
-        [ENV.eventBusName]: messaging.bus.eventBusName,
-        [ENV.notificationSource]: config.settlement.notificationSource,
-        [ENV.usageSnapshots]: String(!config.shadow),
       },
       statements: [
         new PolicyStatement({
           sid: 'LedgerReadWrite',
-          // Reads for membership and hydration, batched reads of settlement fates and of the committed state
-          // the usage snapshots show; TransactWriteItems is authorised per item as Put, Update and
-          // ConditionCheckItem (a period with nothing to write is checked, not updated). No index.
+          // Reads for membership and hydration, batched reads of settlement fates; TransactWriteItems is
+          // authorised per item as Put, Update and ConditionCheckItem (a period with nothing to write is
+          // checked, not updated). No index.
           actions: [
             'dynamodb:GetItem',
             'dynamodb:BatchGetItem',
@@ -201,16 +200,6 @@ export class Functions extends Construct {
           resources: [ledger.tableArn],
         }),
         ...kafkaConsumerStatements(),
-        // A shadow stack publishes nothing; without the grant it cannot.
-        ...(config.shadow
-          ? []
-          : [
-              new PolicyStatement({
-                sid: 'UsageSnapshotsPublish',
-                actions: ['events:PutEvents'],
-                resources: [messaging.bus.eventBusArn],
-              }),
-            ]),
       ],
     });
 
@@ -260,6 +249,10 @@ export class Functions extends Construct {
       ],
     });
 
+    this.usageSnapshots = config.usageSnapshots.enabled
+      ? this.createUsageSnapshots(config.usageSnapshots, config.msk.clusterArn)
+      : undefined;
+
     this.usageEventsLive = liveAlias(this.usageEvents, config.functions.usageEventsProvisionedConcurrency);
     this.configEventsLive = liveAlias(this.configEvents, config.functions.configEventsProvisionedConcurrency);
 
@@ -299,6 +292,52 @@ export class Functions extends Construct {
           resources: [statusIndexArn],
         }),
         ...outboxPublisherStatements(),
+      ],
+    });
+  }
+
+  /** Reads the family and member items (limits) and the global policy; produces to one topic of the cluster. */
+  private createUsageSnapshots(
+    snapshots: { readonly topic: string; readonly bootstrapBrokers: string },
+    clusterArn: string,
+  ): NodejsFunction {
+    const { ledger } = this.props.data;
+    const arns = mskResourceArns({ clusterArn, topic: snapshots.topic, consumerGroup: '-' });
+    return this.createFunction('UsageSnapshots', {
+      folder: 'usage-snapshots',
+      description:
+        'Live usage snapshots (USAGE_UPDATED) from the ledger stream to a Kafka topic, keyed by familyId',
+      memorySize: 512,
+      timeout: Duration.seconds(30),
+      // One invocation per stream shard at a time: the shard count bounds it, nothing to reserve.
+      reservedConcurrency: 0,
+      securityGroup: this.props.usageSnapshotsSecurityGroup,
+      withLuaScripts: false,
+      traced: true,
+      environment: {
+        [ENV.ledgerTable]: ledger.tableName,
+        [ENV.usageSnapshots]: 'true',
+        [ENV.usageSnapshotTopic]: snapshots.topic,
+        [ENV.kafkaBootstrapBrokers]: snapshots.bootstrapBrokers,
+        [ENV.kafkaIamAuth]: 'true',
+      },
+      statements: [
+        new PolicyStatement({
+          sid: 'LedgerLimitsRead',
+          // Family and member items by key (BatchGetItem), the global policy (GetItem).
+          actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
+          resources: [ledger.tableArn],
+        }),
+        new PolicyStatement({
+          sid: 'MskClusterConnect',
+          actions: ['kafka-cluster:Connect'],
+          resources: [arns.cluster],
+        }),
+        new PolicyStatement({
+          sid: 'UsageSnapshotsProduce',
+          actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+          resources: [arns.topic],
+        }),
       ],
     });
   }

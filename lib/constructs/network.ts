@@ -17,6 +17,9 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AppConfig } from '../config';
 
+/** MSK's listener for IAM-authenticated clients (TLS). */
+export const MSK_IAM_PORT = 9098;
+
 export interface NetworkProps {
   readonly network: AppConfig['network'];
   readonly logRetention: RetentionDays;
@@ -44,6 +47,8 @@ export class Network extends Construct {
   readonly outboxSecurityGroup: SecurityGroup;
   /** settlement archiver: Firehose over HTTPS only. */
   readonly archiverSecurityGroup: SecurityGroup;
+  /** usage-snapshots: AWS APIs over HTTPS, and the MSK brokers' IAM listener. */
+  readonly usageSnapshotsSecurityGroup: SecurityGroup;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -86,6 +91,16 @@ export class Network extends Construct {
     this.configEventsSecurityGroup = this.httpsOnlySecurityGroup('ConfigEventsSg', 'config-events function');
     this.outboxSecurityGroup = this.httpsOnlySecurityGroup('OutboxSg', 'outbox relay and sweeper functions');
     this.archiverSecurityGroup = this.httpsOnlySecurityGroup('ArchiverSg', 'settlement archiver function');
+    this.usageSnapshotsSecurityGroup = this.httpsOnlySecurityGroup(
+      'UsageSnapshotsSg',
+      'usage-snapshots function',
+    );
+    // The brokers' addresses are the cluster's, wherever its VPC is: the port is what is narrowed.
+    this.usageSnapshotsSecurityGroup.addEgressRule(
+      Peer.anyIpv4(),
+      Port.tcp(MSK_IAM_PORT),
+      'MSK brokers, IAM authentication (usage snapshots)',
+    );
 
     // A literal CIDR (the parameter, or the looked-up VPC's) rather than the VPC's CidrBlock token.
     if (createVpcEndpoints) this.addEndpoints(vpcId ? this.vpc.vpcCidrBlock : vpcCidr);

@@ -44,6 +44,8 @@ export interface ObservabilityProps {
     readonly outboxRelay: IFunction | undefined;
     readonly outboxSweeper: IFunction | undefined;
     readonly settlementArchiver: IFunction;
+    /** Only when the live usage snapshots are on. */
+    readonly usageSnapshots: IFunction | undefined;
   };
   readonly tables: { readonly ledger: ITable; readonly outbox: ITable };
   readonly queues: {

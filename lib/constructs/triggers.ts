@@ -16,6 +16,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FATE_ITEM_TYPES } from '../../functions/adapters/dynamodb/fate-stream';
+import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
 import { OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
 import { OUTBOX_STATUS } from '../../functions/core/outbox';
 import { type KafkaSubscription, type MskConfig, mskResourceArns } from '../config';
@@ -40,6 +41,8 @@ export interface TriggersProps {
   readonly sweeperRate: Duration;
   readonly sweeperScheduleDeadLetterQueue: IQueue;
   readonly settlementArchiver: IFunction;
+  /** Only when the live usage snapshots are on. */
+  readonly usageSnapshots: IFunction | undefined;
   readonly ledger: ITable;
   readonly archiveFailureQueue: IQueue;
 }
@@ -84,6 +87,19 @@ export function fateFilters(): Array<Record<string, unknown>> {
     FilterCriteria.filter({
       eventName: FilterRule.or('INSERT', 'MODIFY'),
       dynamodb: { NewImage: { type: { S: FilterRule.or(...FATE_ITEM_TYPES) } } },
+    }),
+  ];
+}
+
+/** A period item with both images is a few kilobytes at most: well under Lambda's payload limit. */
+const SNAPSHOT_BATCH_SIZE = 500;
+
+/** Family period items written or changed (the commits): what the live usage snapshots are built from. */
+export function periodItemFilters(): Array<Record<string, unknown>> {
+  return [
+    FilterCriteria.filter({
+      eventName: FilterRule.or('INSERT', 'MODIFY'),
+      dynamodb: { Keys: { SK: { S: FilterRule.beginsWith(ledgerKeys.periodPrefix('')) } } },
     }),
   ];
 }
@@ -146,6 +162,7 @@ export class Triggers extends Construct {
     this.warnAboutMskSettings(msk);
     if (props.outboxRelay) this.outboxStream(props.outboxRelay, props);
     this.ledgerStreamToArchive(props);
+    if (props.usageSnapshots) this.ledgerStreamToSnapshots(props.usageSnapshots, props.ledger);
     this.sweeperSchedule = props.outboxSweeper
       ? this.sweeperScheduleFor(props.outboxSweeper, props)
       : undefined;
@@ -308,6 +325,25 @@ export class Triggers extends Construct {
         maxRecordAge: Duration.hours(20),
         onFailure: new SqsDlq(props.archiveFailureQueue),
         filters: fateFilters(),
+      }),
+    );
+  }
+
+  /**
+   * Snapshots are best effort and superseded: the stream is read from now on,
+   * a batch is tried briefly, and one older than a few minutes is dropped
+   * rather than shown. One invocation per shard keeps a family's commits in order.
+   */
+  private ledgerStreamToSnapshots(fn: IFunction, ledger: ITable): void {
+    fn.addEventSource(
+      new DynamoEventSource(ledger, {
+        startingPosition: StartingPosition.LATEST,
+        batchSize: SNAPSHOT_BATCH_SIZE,
+        maxBatchingWindow: Duration.seconds(0),
+        parallelizationFactor: 1,
+        retryAttempts: 2,
+        maxRecordAge: Duration.minutes(5),
+        filters: periodItemFilters(),
       }),
     );
   }

@@ -71,7 +71,7 @@ describe.each(Object.entries(FUNCTIONS))('%s execution role', (_name, prefix) =>
 });
 
 describe('least-privilege grants per function', () => {
-  it('usage-events: ledger items read/write (no index), outbox put, DLQ send, cache secret, MSK cluster/topic/group, PutEvents on the bus (usage snapshots)', () => {
+  it('usage-events: ledger items read/write (no index), outbox put, DLQ send, cache secret, MSK cluster/topic/group; nothing to publish', () => {
     const statements = statementsOf(roleOf(FUNCTIONS.usageEvents));
     const ledger = logicalId(template, 'AWS::DynamoDB::Table', 'DataLedger');
     const outbox = logicalId(template, 'AWS::DynamoDB::Table', 'DataOutbox');
@@ -111,10 +111,9 @@ describe('least-privilege grants per function', () => {
 
     const actions = actionsOf(statements);
     expect([...actions].filter((a) => a.startsWith('xray:'))).toEqual([]);
-    expect(bySid('UsageSnapshotsPublish')?.Action).toBe('events:PutEvents');
-    expect(bySid('UsageSnapshotsPublish')?.Resource).toEqual({
-      'Fn::GetAtt': [logicalId(template, 'AWS::Events::EventBus', 'MessagingBus'), 'Arn'],
-    });
+    // The usage snapshots come from the ledger stream: settlement publishes nothing.
+    expect([...actions].filter((a) => a.startsWith('events:') || a.startsWith('firehose:'))).toEqual([]);
+    expect(actions.has('kafka-cluster:WriteData')).toBe(false);
     expect(actions.has('dynamodb:BatchGetItem')).toBe(true);
     expect(actions.has('dynamodb:DeleteItem')).toBe(false);
     expect(actions.has('dynamodb:Scan')).toBe(false);

@@ -1,6 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../functions/runtime/env';
 import { logicalId, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
 
 /** What docs/deploy.md's cutover runbook passes for the shadow run. */
@@ -64,15 +63,17 @@ describe('shadow stack', () => {
     shadow.resourceCountIs('AWS::Scheduler::Schedule', 0);
   });
 
-  it('turns the usage snapshots off and takes away usage-events permission to publish', () => {
-    const env = (t: Template) =>
-      t.findResources('AWS::Lambda::Function')[logicalId(t, 'AWS::Lambda::Function', 'FunctionsUsageEvents')]!
-        .Properties.Environment.Variables as Record<string, string>;
-    expect(env(shadow)[ENV.usageSnapshots]).toBe('false');
-    expect(env(production)[ENV.usageSnapshots]).toBe('true');
-    expect(roleActions(shadow, 'FunctionsUsageEvents')).not.toContain('events:PutEvents');
-    expect(roleActions(production, 'FunctionsUsageEvents')).toContain('events:PutEvents');
-  });
+  it(
+    'refuses the usage snapshots, and gives usage-events no permission to publish',
+    () => {
+      expect(() =>
+        synthesize({ context: { ...SHADOW, usageSnapshots: 'true', mskBootstrapBrokers: 'b-1:9098' } }),
+      ).toThrow(/usageSnapshots \(USAGE_SNAPSHOTS\) is refused in a shadow stack/);
+      expect(functionIds(shadow).some((id) => id.startsWith('FunctionsUsageSnapshots'))).toBe(false);
+      expect(roleActions(shadow, 'FunctionsUsageEvents')).not.toContain('events:PutEvents');
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
   it('reads the topics as consumer groups of its own and names its dashboard and alarms apart', () => {
     const groups = mskMappings(shadow).map(

@@ -29,7 +29,7 @@ const summary: Summary = {
     publishedByType: {},
     file: 'n.jsonl',
   },
-  usageSnapshots: { published: 3, file: 'usage-snapshots.jsonl' },
+  usageSnapshots: { published: 3, topic: 'usage-realtime' },
   archive: { fates: 2, dir: 'archive' },
   throughput: { seconds: 1, eventsPerSecond: 3, invocations: 1, redeliveredRecords: 0 },
   period: { id: '202612', unit: 'month', timeZone: 'Asia/Seoul' },
@@ -72,7 +72,9 @@ describe('the npm start summary', () => {
 
   it('reports the usage snapshots: how many went out, and per top family the count and the newest', () => {
     const text = formatSummary(summary);
-    expect(text).toMatch(/Live usage snapshots \(USAGE_UPDATED\)\n\s+published to the sink\s+3/);
+    expect(text).toMatch(
+      /Live usage snapshots \(USAGE_UPDATED\)\n\s+produced to the topic\s+3 {2}\(usage-realtime\)/,
+    );
     expect(text).toContain(
       '3 snapshots, last: member 1011 0.5 MB, family 50% used, blocked (MANUAL), version 202612000000004',
     );

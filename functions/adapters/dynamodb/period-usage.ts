@@ -18,6 +18,8 @@ export interface MemberPeriodUsage {
   readonly blockReasons: ReadonlyArray<string>;
   readonly blockedApps: ReadonlyArray<string>;
   readonly lastBlock: { readonly reason: string; readonly eventId: string; readonly at: number } | null;
+  /** The decision of the member's latest settled event (in delivery order); null before any. */
+  readonly latestDecision: string | null;
 }
 
 export interface PeriodUsage {
@@ -44,6 +46,7 @@ const MEMBER_ATTRIBUTES = {
   blockReasons: 'blockReasons_',
   blockedApps: 'blockedApps_',
   lastBlock: 'lastBlock_',
+  latest: 'latest_',
 } as const;
 
 const strings = (value: unknown): string[] =>
@@ -76,6 +79,10 @@ export function readPeriodUsage(
       lastBlock: last
         ? { reason: String(last.reason), eventId: String(last.eventId), at: Number(last.at) }
         : null,
+      latestDecision:
+        typeof at(MEMBER_ATTRIBUTES.latest, id) === 'string'
+          ? String(at(MEMBER_ATTRIBUTES.latest, id))
+          : null,
     });
   }
   return {
@@ -112,6 +119,7 @@ interface MemberDelta {
   reasons: Set<string>;
   apps: Set<string>;
   lastBlock: { reason: string; eventId: string; at: number } | null;
+  latest: string;
 }
 
 /**
@@ -147,8 +155,11 @@ export function periodUsageUpdate(
         reasons: new Set(),
         apps: new Set(),
         lastBlock: null,
+        latest: record.decision.status,
       } as MemberDelta);
     deltas.set(record.customerId, d);
+    // The writes are in delivery order: the member's last one is its latest decision.
+    d.latest = record.decision.status;
     for (const marker of record.decision.markers) d.alerts.add(marker);
     if (record.decision.counted) {
       d.used += record.bytesUsed;
@@ -213,6 +224,10 @@ export function periodUsageUpdate(
       values[`:l${customerId}`] = d.lastBlock;
       sets.push(`#l${customerId} = :l${customerId}`);
     }
+    // What the live usage snapshots show as blocked or not (usage-snapshots reads it from the stream).
+    names[`#d${customerId}`] = `${MEMBER_ATTRIBUTES.latest}${customerId}`;
+    values[`:d${customerId}`] = d.latest;
+    sets.push(`#d${customerId} = :d${customerId}`);
   }
   return {
     TableName: tableName,

@@ -32,7 +32,7 @@ export function tableDefinitions(names: { ledger: string; outbox: string }): Cre
           Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ],
-      // The settlement archiver reads the fates written from it.
+      // The settlement archiver reads the fates written, usage-snapshots the period items changed.
       StreamSpecification: { StreamEnabled: true, StreamViewType: LEDGER_TABLE.streamViewType },
     },
     {

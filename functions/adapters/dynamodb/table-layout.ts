@@ -20,8 +20,11 @@ export const LEDGER_TABLE = {
    * Families, members, period items and the change history never expire.
    */
   ttlAttribute: 'expiresAt',
-  /** The stream's records carry the item as written: what the archive keeps. */
-  streamViewType: 'NEW_IMAGE',
+  /**
+   * The stream's records carry the item as written (what the archive keeps)
+   * and as it was (the live usage snapshots compare a period item's members).
+   */
+  streamViewType: 'NEW_AND_OLD_IMAGES',
 } as const;
 
 export const OUTBOX_TABLE = {
