@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import type { LedgerCapacity } from './constructs/ledger-capacity';
 import {
   EXAMPLE_MSK_CLUSTER_ARN,
   PARAMETERS,
@@ -101,6 +102,8 @@ export interface AppConfig {
   readonly settlementRetentionDays: number;
   /** Days archived fates stay in S3 (Glacier Instant Retrieval after 90); 0 = forever. */
   readonly settlementArchiveRetentionDays: number;
+  /** The ledger's capacity mode; provisioned carries its auto scaling bounds. */
+  readonly ledgerCapacity: LedgerCapacity;
   /** Emulator wiring (LocalStack); both undefined for AWS. */
   readonly emulator: {
     /** One endpoint for DynamoDB, SQS and EventBridge, passed to the functions. */
@@ -367,8 +370,28 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     ledgerWarmEventsPerSecond: v.ledgerWarmEventsPerSecond,
     settlementRetentionDays: v.settlementRetentionDays,
     settlementArchiveRetentionDays: v.settlementArchiveRetentionDays,
+    ledgerCapacity: ledgerCapacityOf(v),
     emulator: Object.freeze({ serviceEndpoint: v.serviceEndpoint, redisUrl: v.redisUrl }),
   });
+}
+
+function ledgerCapacityOf(v: ReturnType<typeof parameterSchema.parse>): LedgerCapacity {
+  if (v.ledgerCapacityMode === 'on-demand') return { mode: 'on-demand' };
+  const name = (p: ParameterName) => `${PARAMETERS[p].context} (${PARAMETERS[p].env})`;
+  for (const [min, max] of [
+    ['ledgerMinWriteUnits', 'ledgerMaxWriteUnits'],
+    ['ledgerMinReadUnits', 'ledgerMaxReadUnits'],
+  ] as const) {
+    if (v[min] > v[max]) {
+      throw new AppConfigError(`${name(min)} ${v[min]} exceeds ${name(max)} ${v[max]}`);
+    }
+  }
+  return {
+    mode: 'provisioned',
+    writeUnits: { min: v.ledgerMinWriteUnits, max: v.ledgerMaxWriteUnits },
+    readUnits: { min: v.ledgerMinReadUnits, max: v.ledgerMaxReadUnits },
+    timeZone: v.settlementTimeZone,
+  };
 }
 
 function usageSnapshotsOf(v: ReturnType<typeof parameterSchema.parse>): AppConfig['usageSnapshots'] {

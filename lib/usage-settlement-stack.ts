@@ -41,6 +41,7 @@ export class UsageSettlementStack extends Stack {
       removalPolicy,
       deletionProtection: config.retainData,
       warmEventsPerSecond: config.ledgerWarmEventsPerSecond,
+      ledgerCapacity: config.ledgerCapacity,
     });
     this.archive = new Archive(this, 'Archive', {
       retentionDays: config.settlementArchiveRetentionDays,

@@ -10,6 +10,7 @@ import {
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { LEDGER_TABLE, OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
+import { type LedgerCapacity, provisionLedger } from './ledger-capacity';
 
 export interface DataProps {
   readonly removalPolicy: RemovalPolicy;
@@ -17,6 +18,8 @@ export interface DataProps {
   readonly deletionProtection: boolean;
   /** Usage events a second the ledger must take from its first minute; 0 leaves it cold. */
   readonly warmEventsPerSecond: number;
+  /** On-demand, or provisioned with auto scaling: the ledger only; the outbox stays on-demand. */
+  readonly ledgerCapacity: LedgerCapacity;
 }
 
 /**
@@ -44,8 +47,8 @@ export function ledgerWarmThroughput(eventsPerSecond: number): {
 
 /**
  * The two tables of the settlement and outbox issues, from the same layout
- * constants the adapters and the local table definitions use: on-demand,
- * point-in-time recovery, KMS encryption; the outbox with its stream, TTL and
+ * constants the adapters and the local table definitions use: on-demand (the
+ * ledger provisioned with auto scaling if asked), point-in-time recovery, KMS encryption; the outbox with its stream, TTL and
  * status index. Their names are generated: a table retained by a destroyed
  * stack would make a fixed name fail the next deploy.
  */
@@ -64,10 +67,19 @@ export class Data extends Construct {
       removalPolicy: props.removalPolicy,
     };
 
-    // A new on-demand table throttles far below the settlement's write rate until DynamoDB has split it.
-    const warm = ledgerWarmThroughput(props.warmEventsPerSecond);
+    const provisioned = props.ledgerCapacity.mode === 'provisioned' ? props.ledgerCapacity : null;
+    // A new on-demand table throttles far below the settlement's write rate until DynamoDB has split it;
+    // a provisioned one is split for its capacity when created.
+    const warm = ledgerWarmThroughput(provisioned ? 0 : props.warmEventsPerSecond);
     this.ledger = new Table(this, 'Ledger', {
       ...common,
+      ...(provisioned
+        ? {
+            billingMode: BillingMode.PROVISIONED,
+            writeCapacity: provisioned.writeUnits.min,
+            readCapacity: provisioned.readUnits.min,
+          }
+        : {}),
       warmThroughput: warm.table,
       partitionKey: { name: LEDGER_TABLE.partitionKey, type: AttributeType.STRING },
       sortKey: { name: LEDGER_TABLE.sortKey, type: AttributeType.STRING },
@@ -83,7 +95,9 @@ export class Data extends Construct {
       sortKey: { name: periodFamilies.sortKey, type: AttributeType.NUMBER },
       projectionType: ProjectionType.KEYS_ONLY,
       warmThroughput: warm.index,
+      ...(provisioned ? { writeCapacity: 100, readCapacity: 10 } : {}),
     });
+    provisionLedger(this.ledger, periodFamilies.name, props.ledgerCapacity);
 
     this.outbox = new Table(this, 'Outbox', {
       ...common,
