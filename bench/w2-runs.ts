@@ -55,6 +55,8 @@ export interface W2RunFigures {
     readonly wcuWithIndexesPerEvent: number;
     /** What the dropped settlements index (GSI1) would add per event: the write units dropping it saves. */
     readonly droppedIndexWcuPerEvent: number;
+    /** Read units per event as AWS bills them (bench/read-billing.ts): ledger checks and state loads. */
+    readonly rcuPerEvent: number;
     readonly injectedMeanMs: number;
   };
   /** DynamoDB items the run wrote, by kind (bench/write-billing.ts). */
@@ -138,6 +140,7 @@ async function figures(
       indexWcuPerEvent: billing.indexWcu / run.events,
       wcuWithIndexesPerEvent: (billing.wcu + billing.indexWcu) / run.events,
       droppedIndexWcuPerEvent: billing.droppedIndexWcu / run.events,
+      rcuPerEvent: meter.rcuBilling / run.events,
       injectedMeanMs: meter.injectedMeanMs,
     },
     items: billing.items,
