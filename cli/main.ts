@@ -37,6 +37,9 @@ const CONFIG_HELP = `Configuration (environment variables; a command reads only 
   DEAD_LETTER_QUEUE_URL   the stack's output RejectedEventsQueueUrl (dlq, batches replay)
   FAILED_BATCHES_QUEUE_URL the stack's output FailedBatchesQueueUrl, or FailedChangeBatchesQueueUrl
                           for policy and family batches (batches replay)
+  ARCHIVE_DATABASE, ARCHIVE_TABLE, ARCHIVE_WORKGROUP
+                          the stack's outputs of the same names (usage settlements, through Athena)
+  ARCHIVE_DIR             a local run's archive folder instead (.local/<run>/archive)
   REDIS_URL, REDIS_CLUSTER, REDIS_KEY_PREFIX, REDIS_AUTH_SECRET_ARN
                           Redis, as the functions reach it (commands that refresh or read it)
   DYNAMODB_ENDPOINT, SQS_ENDPOINT
