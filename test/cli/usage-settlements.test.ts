@@ -85,7 +85,7 @@ describe('usage settlements (from the settlement archive)', () => {
     expect(text.stdout).toContain(
       `3 settlements of family ${FAMILY} in 202612 in the archive, newest 2 shown`,
     );
-    expect(text.stdout).toMatch(/2026-12-05 11:00:00\s+b\s+13\s+1\.00 MB\s+video\s+APP_BLOCK/);
+    expect(text.stdout).toMatch(/2026-12-05 11:00:00\s+b\s+13\s+976\.6 KiB\s+video\s+APP_BLOCK/);
     expect(text.stdout).not.toMatch(/\ba\s+12/);
   });
 
