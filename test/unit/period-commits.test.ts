@@ -1,7 +1,8 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { periodImageChanges } from '../../functions/adapters/dynamodb/period-stream';
-import { memberChangesOf } from '../../functions/core/snapshots/period-commits';
+import { NO_POLICY } from '../../functions/core/family';
+import { committedFromImages, memberChangesOf } from '../../functions/core/snapshots/period-commits';
 
 const n = (v: number) => ({ N: String(v) });
 const s = (v: string) => ({ S: v });
@@ -101,5 +102,27 @@ describe('the live usage snapshots read commits from the ledger stream', () => {
     const item = periodItem({ 71: { used: 10, settled: 1, latest: 'NORMAL', shown: 5 } });
     const [change] = periodImageChanges([record('MODIFY', keys, item, { ...item, ver: n(9) })]);
     expect(memberChangesOf(change!)).toEqual([]);
+  });
+
+  it('reads the limits of a family a change of the batch wrote strongly consistent, and no other', async () => {
+    const keys = { PK: s('FAMILY#7'), SK: s('PERIOD#202612') };
+    const item = periodItem({ 71: { used: 10, settled: 1, latest: 'NORMAL', shown: 5 } });
+    const changed = { ...item, configuredAt: n(1_796_000_000_120), shown_71: n(9) };
+    const asked: Array<{ familyId: number; fresh: boolean }> = [];
+    const limits = {
+      read: async (wanted: ReadonlyArray<{ familyId: number; fresh: boolean }>) => {
+        asked.push(...wanted.map(({ familyId, fresh }) => ({ familyId, fresh })));
+        return new Map();
+      },
+    };
+    const wanted = [{ familyId: 7, period: '202612', customerIds: [71] }];
+    for (const after of [{ ...item, shown_71: n(9) }, changed]) {
+      const images = periodImageChanges([record('MODIFY', keys, item, after)]);
+      await committedFromImages(images, limits).read(wanted, NO_POLICY);
+    }
+    expect(asked).toEqual([
+      { familyId: 7, fresh: false },
+      { familyId: 7, fresh: true },
+    ]);
   });
 });

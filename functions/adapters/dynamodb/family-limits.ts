@@ -15,10 +15,11 @@ const keyOf = (k: Key) => `${k.PK}|${k.SK}`;
 
 /**
  * The family and member items the snapshots' limits come from, by key, in
- * as few BatchGetItem requests as fit. Strongly consistent: a limit change
- * commits its member or family item with the period item the stream brings,
- * and its snapshot must show the new limit; the figures themselves come
- * from the stream.
+ * as few BatchGetItem requests as fit. A family a change of the batch wrote
+ * is read strongly consistent (a limit change commits the member or family
+ * item with the period item the stream brings, and its snapshot shows the new
+ * limit); the others eventually consistent, at half the read units. The
+ * figures themselves come from the stream.
  */
 export class DynamoFamilyLimits implements FamilyLimitsSource {
   constructor(
@@ -27,18 +28,23 @@ export class DynamoFamilyLimits implements FamilyLimitsSource {
   ) {}
 
   async read(
-    wanted: ReadonlyArray<{ familyId: number; customerIds: ReadonlyArray<number> }>,
+    wanted: ReadonlyArray<{ familyId: number; customerIds: ReadonlyArray<number>; fresh: boolean }>,
   ): Promise<ReadonlyMap<number, FamilyLimits>> {
-    const keys = new Map<string, Key>();
+    const keys = { fresh: new Map<string, Key>(), settled: new Map<string, Key>() };
     for (const w of wanted) {
+      const group = w.fresh ? keys.fresh : keys.settled;
       const family = ledgerKeys.family(w.familyId);
-      keys.set(keyOf(family), family);
+      group.set(keyOf(family), family);
       for (const c of w.customerIds) {
         const member = ledgerKeys.member(w.familyId, c);
-        keys.set(keyOf(member), member);
+        group.set(keyOf(member), member);
       }
     }
-    const items = await this.batchGet([...keys.values()]);
+    const [fresh, settled] = await Promise.all([
+      this.batchGet([...keys.fresh.values()], true),
+      this.batchGet([...keys.settled.values()], false),
+    ]);
+    const items = new Map([...settled, ...fresh]);
     const limits = new Map<number, FamilyLimits>();
     for (const w of wanted) {
       const family = items.get(keyOf(ledgerKeys.family(w.familyId)));
@@ -57,7 +63,10 @@ export class DynamoFamilyLimits implements FamilyLimitsSource {
     return limits;
   }
 
-  private async batchGet(keys: ReadonlyArray<Key>): Promise<Map<string, Record<string, unknown>>> {
+  private async batchGet(
+    keys: ReadonlyArray<Key>,
+    consistent: boolean,
+  ): Promise<Map<string, Record<string, unknown>>> {
     const found = new Map<string, Record<string, unknown>>();
     const chunks: Key[][] = [];
     for (let i = 0; i < keys.length; i += KEYS_PER_REQUEST) chunks.push(keys.slice(i, i + KEYS_PER_REQUEST));
@@ -67,7 +76,11 @@ export class DynamoFamilyLimits implements FamilyLimitsSource {
         if (round > MAX_ROUNDS) throw new Error(`${left.length} keys stayed unprocessed`);
         if (round > 1) await new Promise((r) => setTimeout(r, 20 * 2 ** round));
         const page = await this.db
-          .send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: left, ConsistentRead: true } } }))
+          .send(
+            new BatchGetCommand({
+              RequestItems: { [this.table]: { Keys: left, ConsistentRead: consistent } },
+            }),
+          )
           .catch((e) => {
             throw classifyDynamoError(e);
           });

@@ -43,6 +43,7 @@ function image(
     stampMs: usage.stampMs,
     // A settlement sets lastSettledAt, a family or policy change configuredAt: the later is this commit's.
     committedAtMs: Math.max(usage.lastSettledAt, Number(item.configuredAt ?? 0)),
+    changedAtMs: Number(item.configuredAt ?? 0),
     quotaBytes: usage.quotaBytes,
     topupBytes: usage.topupBytes,
     familyUsedBytes: usage.usedBytes,

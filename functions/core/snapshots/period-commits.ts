@@ -12,6 +12,8 @@ export interface PeriodImage {
   readonly stampMs: number;
   /** When the commit was made (epoch ms): a settlement's or a family or policy change's. */
   readonly committedAtMs: number;
+  /** When a family or policy change last wrote the item (epoch ms; 0: never). */
+  readonly changedAtMs: number;
   /** Fixed when the item was first written; null before. */
   readonly quotaBytes: number | null;
   /** The period's top-ups: the pool is the quota plus them. */
@@ -70,9 +72,17 @@ export interface FamilyLimits {
 }
 
 export interface FamilyLimitsSource {
-  /** Families absent from the answer have no family item. */
+  /**
+   * Families absent from the answer have no family item. `fresh`: a family or
+   * policy change of the batch may have just written them, so they are read
+   * strongly consistent; the others may lag a moment, as a limit rarely moves.
+   */
   read(
-    wanted: ReadonlyArray<{ readonly familyId: number; readonly customerIds: ReadonlyArray<number> }>,
+    wanted: ReadonlyArray<{
+      readonly familyId: number;
+      readonly customerIds: ReadonlyArray<number>;
+      readonly fresh: boolean;
+    }>,
   ): Promise<ReadonlyMap<number, FamilyLimits>>;
 }
 
@@ -87,10 +97,12 @@ export function committedFromImages(
   limits: FamilyLimitsSource,
 ): CommittedStateReader {
   const newest = new Map<string, PeriodImage>();
-  for (const { after } of changes) {
+  const changedFamilies = new Set<number>();
+  for (const { before, after } of changes) {
     const key = `${after.familyId}/${after.period}`;
     const held = newest.get(key);
     if (!held || after.stampMs >= held.stampMs) newest.set(key, after);
+    if (after.changedAtMs !== (before?.changedAtMs ?? 0)) changedFamilies.add(after.familyId);
   }
   return {
     async read(wanted, globalPolicy) {
@@ -101,7 +113,11 @@ export function committedFromImages(
         families.set(w.familyId, ids);
       }
       const known = await limits.read(
-        [...families].map(([familyId, ids]) => ({ familyId, customerIds: [...ids] })),
+        [...families].map(([familyId, ids]) => ({
+          familyId,
+          customerIds: [...ids],
+          fresh: changedFamilies.has(familyId),
+        })),
       );
       const states: CommittedPeriod[] = [];
       for (const w of wanted) {
