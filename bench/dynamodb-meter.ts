@@ -2,6 +2,7 @@ import type { AttributeValue, CreateTableCommandInput } from '@aws-sdk/client-dy
 import type { DynamoDBDocumentClient, ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/lib-dynamodb';
 import type { FinalizeRequestMiddleware } from '@aws-sdk/types';
 import type { DelayLine } from './delay-line';
+import { SETTLEMENTS_BY_FAMILY } from './dropped-index';
 import { billedReadUnits, READ_OPERATIONS } from './read-billing';
 import { WriteBilling } from './write-billing';
 
@@ -62,7 +63,7 @@ export class DynamoMeter {
     private readonly latency: DelayLine,
     tables: ReadonlyArray<CreateTableCommandInput>,
   ) {
-    this.billing = new WriteBilling(tables);
+    this.billing = new WriteBilling(tables, [SETTLEMENTS_BY_FAMILY]);
   }
 
   attach(doc: DynamoDBDocumentClient): void {

@@ -5,7 +5,6 @@ import { systemClock } from '../functions/core/ports';
 import type { Ledger } from '../functions/core/settlement/ports';
 import type { SettlementDeps } from '../functions/core/settlement/settle-batch';
 import { createObservability } from '../functions/runtime/observability';
-import { createSnapshotDeps } from '../functions/runtime/snapshot-dependencies';
 import { createSettlementDeps } from '../functions/usage-events/dependencies';
 import { createUsageEventsHandler } from '../functions/usage-events/usage-events-handler';
 import type { MskInvoker } from '../local/kafka/esm-simulator';
@@ -13,7 +12,6 @@ import { localContext } from '../local/outbox/delivery-loop';
 import { createBaselineHandler } from './baseline';
 import type { Shape } from './options';
 import type { RunStores } from './run-stores';
-import type { SnapshotBus } from './snapshot-bus';
 
 const silent = { warn: () => {}, error: () => {} };
 
@@ -47,16 +45,14 @@ function degradedDeps(stores: RunStores, wrap: (ledger: Ledger) => Ledger): Sett
 
 /**
  * (a) baseline: one event at a time; (b) product: the real usage-events
- * handler, publishing the usage snapshots to `bus` when there is one (their
- * committed-state reads go through the same metered, delayed client);
- * degraded: (b) without Redis. `wrap` puts a meter around the ledger (W2
- * counts its transactions); `onDecisionLatencies` gets the values the
- * handler emits as DecisionLatencyMs.
+ * handler (the usage snapshots are not its business: they come from the
+ * ledger stream); degraded: (b) without Redis. `wrap` puts a meter around the
+ * ledger (W2 counts its transactions); `onDecisionLatencies` gets the values
+ * the handler emits as DecisionLatencyMs.
  */
 export function createInvoker(
   shape: Shape,
   stores: RunStores,
-  bus: SnapshotBus | null,
   wrap: (ledger: Ledger) => Ledger = (ledger) => ledger,
   onDecisionLatencies?: (latenciesMs: ReadonlyArray<number>) => void,
 ): MskInvoker {
@@ -66,15 +62,6 @@ export function createInvoker(
       ? createUsageEventsHandler(deps, createObservability('bench-product'), {
           reportBatchItemFailures: stores.config.processing.reportBatchItemFailures,
           ...(onDecisionLatencies ? { onDecisionLatencies } : {}),
-          ...(bus
-            ? {
-                snapshots: createSnapshotDeps(stores.config, deps, {
-                  doc: stores.doc,
-                  eventBridge: bus.client,
-                }),
-                onSnapshotReport: (report) => bus.record(report),
-              }
-            : {}),
         })
       : createBaselineHandler(deps, createObservability('bench-baseline'));
   return (event) => handler(event, localContext(`bench-${shape}`, 900_000));

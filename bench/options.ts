@@ -14,9 +14,6 @@ export interface BenchOptions {
   readonly baselineEvents: number;
   readonly ddbLatencyMs: number;
   readonly redisLatencyMs: number;
-  readonly eventBridgeLatencyMs: number;
-  /** The product publishes no usage snapshots: the figures of the settlement path alone. */
-  readonly skipSnapshots: boolean;
   /** The shapes to run; all of them when null. */
   readonly only: ReadonlyArray<Shape> | null;
   readonly skipLocal: boolean;
@@ -38,8 +35,6 @@ Options of W1:
   --baseline-events N    prefix of the workload the baseline runs under AWS latency (default 5000)
   --ddb-latency-ms MS    injected latency per DynamoDB request (default 10)
   --redis-latency-ms MS  injected latency per Redis round trip (default 0.5)
-  --eventbridge-latency-ms MS  injected latency per PutEvents request (usage snapshots, default 15)
-  --skip-snapshots       the product publishes no usage snapshots
   --only SHAPES          comma-separated: baseline, product, degraded (default all)
   --skip-local           skip the runs without injected latency
   --skip-cold-start      skip bundling and module-init measurement
@@ -88,8 +83,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     'baseline-events': { type: 'string' },
     'ddb-latency-ms': { type: 'string' },
     'redis-latency-ms': { type: 'string' },
-    'eventbridge-latency-ms': { type: 'string' },
-    'skip-snapshots': { type: 'boolean', default: false },
     only: { type: 'string' },
     'skip-local': { type: 'boolean', default: false },
     'skip-cold-start': { type: 'boolean', default: false },
@@ -112,8 +105,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     ),
     ddbLatencyMs: number('ddb-latency-ms', values['ddb-latency-ms'], 10, 0),
     redisLatencyMs: number('redis-latency-ms', values['redis-latency-ms'], 0.5, 0),
-    eventBridgeLatencyMs: number('eventbridge-latency-ms', values['eventbridge-latency-ms'], 15, 0),
-    skipSnapshots: values['skip-snapshots'],
     only: only as Shape[] | null,
     skipLocal: values['skip-local'],
     skipColdStart: values['skip-cold-start'],

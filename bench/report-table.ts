@@ -68,6 +68,11 @@ export function formatReport(results: BenchResults, prefixNote: string | null): 
       .join('; ')} WCU per settled event`,
   );
   out.push(
+    `Saved by dropping GSI1 (settlements by family and period), the same estimate: ${results.runs
+      .map((r) => `${runLabel(r)} ${fmt(r.dynamodb.droppedIndexWcuPerSettled, 2)}`)
+      .join('; ')} WCU per settled event`,
+  );
+  out.push(
     `Mean DynamoDB request time, injected + DynamoDB Local: ${results.runs
       .map(
         (r) =>
@@ -75,21 +80,6 @@ export function formatReport(results: BenchResults, prefixNote: string | null): 
       )
       .join('; ')}`,
   );
-  const withSnapshots = results.runs.filter((r) => r.snapshots);
-  if (withSnapshots.length > 0) {
-    out.push(
-      `Usage snapshots, commit to publish: ${withSnapshots
-        .map((r) => {
-          const s = r.snapshots as NonNullable<RunResult['snapshots']>;
-          return (
-            `${runLabel(r)} p50 ${fmt(s.commitToPublishMs.p50, 0)} ms, p99 ${fmt(s.commitToPublishMs.p99, 0)} ms ` +
-            `(${s.published.toLocaleString('en-US')} published, ${s.failed} failed, ${s.superseded.toLocaleString('en-US')} superseded; ` +
-            `PutEvents +${fmt(s.putEventsLatencyMs.configured, 0)} ms)`
-          );
-        })
-        .join('; ')}`,
-    );
-  }
   const shape = results.workloadShape;
   if (shape) {
     out.push(

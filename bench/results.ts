@@ -1,6 +1,5 @@
 import type { Machine } from './machine';
 import type { Shape } from './options';
-import type { SnapshotFigures } from './snapshot-bus';
 
 /** local: DynamoDB Local and Redis as they are; aws: with the injected per-request latency. */
 export type Mode = 'local' | 'aws';
@@ -48,6 +47,8 @@ export interface RunResult {
     readonly rcuPerEventLocal: number;
     /** Estimated index (GSI) writes per settled event, on top of the billing-model figure. */
     readonly indexWcuPerSettled: number;
+    /** What the dropped settlements index (GSI1) would add per settled event: what dropping it saves. */
+    readonly droppedIndexWcuPerSettled: number;
     readonly readBackKeys: number;
     /** Injected latency per request (configured, and the mean actually applied) and DynamoDB Local's own answer time. */
     readonly latencyMs: {
@@ -56,8 +57,6 @@ export interface RunResult {
       readonly serviceMean: number;
     };
   };
-  /** The product's usage snapshots (USAGE_UPDATED); null for the baseline or with --skip-snapshots. */
-  readonly snapshots: SnapshotFigures | null;
   /** One entry per invocation, in order. */
   readonly batches: ReadonlyArray<BatchFigures>;
   readonly redis: {

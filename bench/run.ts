@@ -81,7 +81,6 @@ async function main(): Promise<number> {
           families: workload.families,
           latency,
           nowMs,
-          snapshotLatencyMs: options.skipSnapshots ? null : mode === 'aws' ? options.eventBridgeLatencyMs : 0,
         },
         (line) => log(`  ${name}: ${line}`),
       );
@@ -116,9 +115,7 @@ async function main(): Promise<number> {
       injectedLatencyMs: {
         dynamodbPerRequest: options.ddbLatencyMs,
         redisPerRoundTrip: options.redisLatencyMs,
-        putEventsPerRequest: options.eventBridgeLatencyMs,
       },
-      usageSnapshots: !options.skipSnapshots,
     },
     machine,
     revision,
@@ -161,7 +158,6 @@ const NOTES = [
   "With injected latency, DynamoDB Local's own answer time is added on top of the injected latency (means in the JSON, latencyMs.serviceMean).",
   "Redis round trips = socket writes of the handler's Redis client in one invocation: ioredis writes a pipeline (auto-pipelining groups the commands issued in one tick) or a lone command in one write, then waits for the replies.",
   'Hydrations = cache fills from the ledger in the invocation: hydrate-period script calls (family state), member-set fills (SADD, a membership cache miss) and negative membership entries (SET of a non-member key); each count is in the JSON per batch, and the check is also given counting hydrate-period calls only.',
-  'Usage snapshots (product only): commit to publish = from the ledger answering that a commit stood to PutEvents accepting the entry, over every published entry; it includes the strongly consistent read of the committed state (BatchGetItem, counted in the DynamoDB requests) and the injected PutEvents delay. The snapshot path writes nothing.',
   'RCU billing model: per item read, 1 unit per 4 KB (at least 1, also for a key not found) for strongly consistent GetItem and BatchGetItem, half for eventually consistent reads, 2 per 4 KB for TransactGetItems; Query by the total size returned. Per event = per record delivered.',
   'degraded = the shipped handler with its Redis breaker held open for the whole run: every batch decides from period states loaded from the ledger (the mode while Redis is unreachable), without time spent on failing Redis calls.',
   'USD per 1M events = WCU/event x 1.25 + RCU/event x 0.25: DynamoDB on-demand, standard table class, USD 1.25 per million write request units and 0.25 per million read request units (us-east-1 list prices before the November 2024 reduction, which halved them; other regions differ). Writes billed by the model above; GSI writes, storage, streams and Redis not included.',

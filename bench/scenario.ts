@@ -8,7 +8,6 @@ import type { RedisTraffic } from './redis-latency-proxy';
 import type { Mode, RunResult } from './results';
 import { type Latency, openRunStores } from './run-stores';
 import type { SharedServices } from './services';
-import { openSnapshotBus } from './snapshot-bus';
 import { mean, percentile } from './stats';
 import { W1_DELIVERY } from './w1';
 
@@ -20,8 +19,6 @@ export interface ScenarioSpec {
   readonly families: ReadonlyArray<WorkloadFamily>;
   readonly latency: Latency;
   readonly nowMs: number;
-  /** Injected latency per PutEvents request of the usage snapshots; null: the product publishes none. */
-  readonly snapshotLatencyMs: number | null;
 }
 
 interface Invocation {
@@ -54,12 +51,8 @@ export async function runScenario(
 ): Promise<{ result: RunResult; totals: LedgerTotals }> {
   const label = `${spec.shape}-${spec.mode}-${Date.now().toString(36)}`;
   const stores = await openRunStores(shared, label, spec.latency, spec.families);
-  const bus =
-    spec.shape === 'product' && spec.snapshotLatencyMs !== null
-      ? await openSnapshotBus(label, spec.snapshotLatencyMs)
-      : null;
   try {
-    const invoke = createInvoker(spec.shape, stores, bus);
+    const invoke = createInvoker(spec.shape, stores);
     const topic = new SimulatedTopic(W1_DELIVERY.topic, W1_DELIVERY.partitions);
     for (const e of spec.events) topic.produce(e.key, e.value, spec.nowMs);
 
@@ -148,6 +141,7 @@ export async function runScenario(
         rcuPerEventBilling: meter.rcuBilling / events,
         rcuPerEventLocal: meter.consumedRcuLocal / events,
         indexWcuPerSettled: billing.indexWcu / settled,
+        droppedIndexWcuPerSettled: billing.droppedIndexWcu / settled,
         readBackKeys: billing.readBackKeys,
         latencyMs: {
           configured: spec.latency.dynamodbMs,
@@ -155,7 +149,6 @@ export async function runScenario(
           serviceMean: meter.serviceMeanMs,
         },
       },
-      snapshots: bus?.figures() ?? null,
       batches: invocations.map((i, n) => ({
         records: i.records,
         ms: i.ms,
@@ -189,7 +182,6 @@ export async function runScenario(
     };
     return { result, totals };
   } finally {
-    await bus?.stop();
     await stores.stop();
   }
 }

@@ -14,6 +14,15 @@ export const STORED_ITEM_OVERHEAD_BYTES = 100;
 export const SECONDS_PER_MONTH = 730 * 3600;
 /** DynamoDB's units are binary: 1 GB = 1024^3 bytes. */
 const GB = 1024 ** 3;
+const DAY_SECONDS = 86_400;
+const MONTH_DAYS = SECONDS_PER_MONTH / DAY_SECONDS;
+
+/**
+ * How long a fate stays in the ledger on average (functions/core/settlement/retention.ts):
+ * from its event, half a month on average before its period ends, then the
+ * following period, the day of zone slack and the retention days.
+ */
+export const fateLifetimeDays = (retentionDays: number): number => 1.5 * MONTH_DAYS + 1 + retentionDays;
 
 /** An event's fate: one record under its eventId (functions/adapters/dynamodb/settlement-item.ts). */
 const RECORD_KINDS = ['SETTLEMENT', 'REJECTION'];
@@ -63,14 +72,15 @@ const storedBytes = (k: ItemKindSizes) =>
   k.indexEntries * (k.indexMeanBytes + STORED_ITEM_OVERHEAD_BYTES);
 
 export interface StorageAtRate {
-  /** Settlement and rejection records a month adds; kept (no TTL). */
+  /** Settlement and rejection records held at once: a steady state, each expires by TTL. */
   readonly recordsGb: number;
   /** Outbox items held at once: those sent within the retention window, then deleted by TTL. */
   readonly outboxGb: number;
   /** Period items a month adds, one per family; kept (no TTL), whatever the rate. */
   readonly periodsGb: number;
-  /** What one month of kept records and period items adds to every later monthly bill. */
-  readonly keptUsdPerMonth: number;
+  readonly recordsUsdPerMonth: number;
+  /** What one month of period items adds to every later monthly bill. */
+  readonly periodsAddUsdPerMonth: number;
   readonly outboxUsdPerMonth: number;
 }
 
@@ -78,6 +88,10 @@ export interface StorageProjection {
   readonly usdPerGbMonth: number;
   /** Stored bytes of an event's record, with its index copies, over every event (duplicates and malformed ones store none). */
   readonly recordBytesPerEvent: number;
+  /** Mean days a record is held before its TTL falls due. */
+  readonly recordLifetimeDays: number;
+  /** Storage of the records of a million events over their lifetime, USD: the storage share of the cost per million. */
+  readonly recordUsdPerMillionEvents: number;
   readonly outboxItemsPerEvent: number;
   readonly outboxItemBytes: number;
   /** Seconds a sent outbox item is kept before its TTL (expiresAt) falls due. */
@@ -90,17 +104,18 @@ export interface StorageProjection {
 
 /**
  * Storage at 5,000 and 10,000 events/s from the item sizes measured: per
- * event its record (a settlement and its GSI1 copy, or a rejection) and its
- * share of outbox items (and their status-index copies); per family one
- * period item a month (and its GSI2 entry). Records and period items have no
- * TTL and pile up month after month; an outbox item gets expiresAt when it is
- * sent and is held for the retention window only (one that ends FAILED has
- * none and stays).
+ * event its record (a settlement or a rejection, in no index) and its share
+ * of outbox items (and their status-index copies); per family one period item
+ * a month (and its GSI2 entry). Records expire by TTL, so they reach a steady
+ * state of their mean lifetime's worth; period items have none and pile up
+ * month after month; an outbox item gets expiresAt when it is sent and is held
+ * for the retention window only (one that ends FAILED has none and stays).
  */
 export function projectStorage(
   pooled: PooledItemSizes,
   families: number,
   outboxRetentionSeconds: number,
+  fateRetentionDays: number,
 ): StorageProjection | null {
   if (pooled.events === 0) return null;
   const sum = (kinds: ReadonlyArray<string>) =>
@@ -111,22 +126,27 @@ export function projectStorage(
   const outboxItemsPerEvent = (outbox?.items ?? 0) / pooled.events;
   const outboxItemBytes = outbox ? storedBytes(outbox) / outbox.items : 0;
   const periodItemBytes = period ? storedBytes(period) / period.items : 0;
+  const recordLifetimeDays = fateLifetimeDays(fateRetentionDays);
   const at: Record<string, StorageAtRate> = {};
   for (const rate of [5_000, 10_000]) {
-    const recordsGb = (rate * SECONDS_PER_MONTH * recordBytesPerEvent) / GB;
+    const recordsGb = (rate * recordLifetimeDays * DAY_SECONDS * recordBytesPerEvent) / GB;
     const outboxGb = (rate * outboxRetentionSeconds * outboxItemsPerEvent * outboxItemBytes) / GB;
     const periodsGb = (families * periodItemBytes) / GB;
     at[`${rate}/s`] = {
       recordsGb,
       outboxGb,
       periodsGb,
-      keptUsdPerMonth: (recordsGb + periodsGb) * USD_PER_GB_MONTH,
+      recordsUsdPerMonth: recordsGb * USD_PER_GB_MONTH,
+      periodsAddUsdPerMonth: periodsGb * USD_PER_GB_MONTH,
       outboxUsdPerMonth: outboxGb * USD_PER_GB_MONTH,
     };
   }
   return {
     usdPerGbMonth: USD_PER_GB_MONTH,
     recordBytesPerEvent,
+    recordLifetimeDays,
+    recordUsdPerMillionEvents:
+      ((1_000_000 * recordBytesPerEvent) / GB) * (recordLifetimeDays / MONTH_DAYS) * USD_PER_GB_MONTH,
     outboxItemsPerEvent,
     outboxItemBytes,
     outboxRetentionSeconds,

@@ -33,7 +33,8 @@ export function renderW2Chart(results: W2Results): string {
     );
   });
 
-  const steps = results.openLoop;
+  // The chart is of settlement alone: steps with the snapshots on are in the table.
+  const steps = results.openLoop.filter((o) => !o.snapshots);
   parts.push(title(530, 'Decision latency vs offered rate'), axis(380, 300));
   if (steps.length > 0) {
     const maxY = Math.max(100, ...steps.map((s) => s.decisionLatencyMs.p99 || 0)) * 1.15;

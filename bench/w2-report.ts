@@ -31,6 +31,9 @@ export interface W2Results {
     readonly injectedLatencyMs: { readonly dynamodbPerRequest: number; readonly redisPerRoundTrip: number };
     readonly dedupWindowSeconds: number;
     readonly cache: 'warm' | 'cold';
+    /** The open-loop steps ran without the live usage snapshots, with them, or both at each rate. */
+    readonly snapshots: ReadonlyArray<'off' | 'on'>;
+    readonly snapshotProduceLatencyMs: number;
   };
   readonly machine: Machine;
   readonly revision: { readonly commit: string; readonly uncommittedChanges: boolean } | null;
@@ -105,7 +108,7 @@ export function formatW2(results: W2Results): string {
       `${fmt(s.itemsPerSecond)} items/s, ${fmt(s.requests)} BatchWriteItem requests`,
     '',
     `cache: ${results.workload.cache}`,
-    'run                  events  events/s  DDB req/ev  WCU/ev  tx/batch  hydr/ev  Redis B/ev  p50 dec ms  p95 dec ms  p99 dec ms  lag',
+    'run                  events  events/s  DDB req/ev  WCU/ev  +idx/ev  tx/batch  hydr/ev  Redis B/ev  p50 dec ms  p95 dec ms  p99 dec ms  lag',
   );
   const row = (name: string, r: W2RunFigures, o?: OpenLoopFigures) =>
     [
@@ -114,6 +117,7 @@ export function formatW2(results: W2Results): string {
       fmt(r.eventsPerSecond).padStart(9),
       fmt(r.dynamodb.requestsPerEvent, 3).padStart(11),
       fmt(r.dynamodb.wcuPerEvent, 2).padStart(7),
+      fmt(r.dynamodb.wcuWithIndexesPerEvent, 2).padStart(8),
       fmt(r.dynamodb.transactionsPerBatch, 1).padStart(9),
       fmt(r.hydrations / Math.max(r.events, 1), 3).padStart(8),
       fmt(r.redis.bytesPerEvent).padStart(11),
@@ -129,7 +133,19 @@ export function formatW2(results: W2Results): string {
   results.rounds.forEach((round, i) => {
     lines.push(row(`A${i + 1} baseline`, round.baseline), row(`B${i + 1} product`, round.product));
   });
-  for (const o of results.openLoop) lines.push(row(`open ${o.offeredRate}/s`, o, o));
+  const stepName = (o: OpenLoopFigures) => `open ${o.offeredRate}/s${o.snapshots ? ' +snap' : ''}`;
+  for (const o of results.openLoop) lines.push(row(stepName(o), o, o));
+  lines.push(...snapshotComparison(results.openLoop));
+  const product = [...results.rounds.map((r) => r.product), ...results.openLoop];
+  if (product.length > 0) {
+    const span = (pick: (r: W2RunFigures) => number) =>
+      `${fmt(Math.min(...product.map(pick)), 2)}-${fmt(Math.max(...product.map(pick)), 2)}`;
+    lines.push(
+      `WCU/ev is the table's writes (billing model), +idx/ev adds the index entries; the product runs' index writes are ` +
+        `${span((r) => r.dynamodb.indexWcuPerEvent)} WCU/event, and the dropped GSI1 (settlements by family and period) ` +
+        `would add ${span((r) => r.dynamodb.droppedIndexWcuPerEvent)} more`,
+    );
+  }
   const cpu = formatCpu(results);
   if (cpu.length > 0) lines.push('', ...cpu);
   const ab = results.abSummary;
@@ -153,6 +169,26 @@ export function formatW2(results: W2Results): string {
   lines.push(...formatItems([...results.rounds.map((r) => r.product), ...results.openLoop]));
   if (results.storageProjection) lines.push(...formatStorage(results.storageProjection));
   return lines.join('\n');
+}
+
+/**
+ * Decision p99 at each rate with the live usage snapshots off and on (the
+ * promise: within 10%), and what the snapshots themselves did.
+ */
+function snapshotComparison(steps: ReadonlyArray<OpenLoopFigures>): string[] {
+  const lines: string[] = [];
+  for (const on of steps.filter((s) => s.snapshots)) {
+    const off = steps.find((s) => !s.snapshots && s.offeredRate === on.offeredRate);
+    const s = on.snapshots as NonNullable<OpenLoopFigures['snapshots']>;
+    const change = off ? (on.decisionLatencyMs.p99 / off.decisionLatencyMs.p99 - 1) * 100 : null;
+    lines.push(
+      `${on.offeredRate}/s: decision p99 ${off ? `${fmt(off.decisionLatencyMs.p99)} ms with snapshots off, ` : ''}` +
+        `${fmt(on.decisionLatencyMs.p99)} ms on${change === null ? '' : ` (${change >= 0 ? '+' : ''}${fmt(change, 1)}%)`}; ` +
+        `${fmt(s.published)} snapshots (${fmt(s.superseded)} superseded, ${s.failed} failed), commit to produce ` +
+        `p50 ${fmt(s.commitToPublishMs.p50)} ms, p99 ${fmt(s.commitToPublishMs.p99)} ms (produce +${fmt(s.produceLatencyMs.configured)} ms)`,
+    );
+  }
+  return lines;
 }
 
 /** W1 and W2 side by side, both against the baseline shape, from the one invocation. */
@@ -208,15 +244,16 @@ function formatStorage(s: StorageProjection): string[] {
   const days = s.outboxRetentionSeconds / 86_400;
   return [
     `DynamoDB storage, Standard table class at USD ${s.usdPerGbMonth}/GB-month (us-east-1), ${STORED_ITEM_OVERHEAD_BYTES} B more per item and index entry:`,
-    `  per event ${fmt(s.recordBytesPerEvent)} B of records (GSI copies included; no TTL, kept); ` +
+    `  per event ${fmt(s.recordBytesPerEvent)} B of records (in no index; TTL: held ${fmt(s.recordLifetimeDays, 1)} d on average, ` +
+      `USD ${fmt(s.recordUsdPerMillionEvents, 3)} per million events); ` +
       `${fmt(s.outboxItemsPerEvent, 3)} outbox items of ${fmt(s.outboxItemBytes)} B (TTL ${fmt(days, 1)} d after sent)`,
     `  per family and month one period item of ${fmt(s.periodItemBytes)} B (no TTL, kept): ` +
       `${fmt(s.families)} families`,
     ...Object.entries(s.at).map(
       ([rate, a]) =>
-        `  at ${rate}: records +${fmt(a.recordsGb)} GB and period items +${fmt(a.periodsGb, 2)} GB a month ` +
-        `(each month kept adds USD ${fmt(a.keptUsdPerMonth)}/month); outbox ${fmt(a.outboxGb, 1)} GB held ` +
-        `(USD ${fmt(a.outboxUsdPerMonth)}/month)`,
+        `  at ${rate}: records ${fmt(a.recordsGb)} GB held (USD ${fmt(a.recordsUsdPerMonth)}/month, steady); ` +
+        `period items +${fmt(a.periodsGb, 2)} GB a month (each month kept adds USD ${fmt(a.periodsAddUsdPerMonth, 2)}/month); ` +
+        `outbox ${fmt(a.outboxGb, 1)} GB held (USD ${fmt(a.outboxUsdPerMonth)}/month)`,
     ),
   ];
 }
@@ -236,7 +273,10 @@ function formatCpu(results: W2Results): string[] {
   const runs: Array<[string, W2RunFigures]> = [
     ...ab('W1 ', results.w1?.rounds ?? []),
     ...ab('', results.rounds),
-    ...results.openLoop.map((o): [string, W2RunFigures] => [`open ${o.offeredRate}/s`, o]),
+    ...results.openLoop.map((o): [string, W2RunFigures] => [
+      `open ${o.offeredRate}/s${o.snapshots ? ' +snap' : ''}`,
+      o,
+    ]),
   ];
   const first = runs[0];
   if (!first) return [];

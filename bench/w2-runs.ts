@@ -1,6 +1,12 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { DynamoFamilyLimits } from '../functions/adapters/dynamodb/family-limits';
 import type { MskEvent } from '../functions/core/kafka-record';
+import { noGlobalPolicy, systemClock } from '../functions/core/ports';
+import { createObservability } from '../functions/runtime/observability';
+import { createUsageSnapshotsHandler } from '../functions/usage-snapshots/usage-snapshots-handler';
 import { SimulatedEventSourceMapping, SimulatedTopic } from '../local/kafka/esm-simulator';
+import { openTableStream, type TableStream } from '../local/outbox/stream-reader';
+import { startStreamMapping } from '../local/stream-mapping';
 import type { GeneratedEvent } from '../local/workload/generate';
 import type { CpuProfiler } from './cpu-profile';
 import { createInvoker } from './handlers';
@@ -11,6 +17,7 @@ import { CpuMeter, type RunCpu } from './process-cpu';
 import { RedisMemory } from './redis-memory';
 import { type Latency, openRunStores, type RunStores } from './run-stores';
 import type { SharedServices } from './services';
+import { openSnapshotSink, type SnapshotFigures } from './snapshot-sink';
 import { TimedLedger } from './timed-ledger';
 import { W2_DELIVERY } from './w2';
 import { warmCache } from './warm-cache';
@@ -39,8 +46,17 @@ export interface W2RunFigures {
     readonly transactionsPerBatch: number;
     readonly cancelledTransactions: number;
     readonly wcuBilling: number;
+    /** Table writes per event (billing model), indexes apart. */
     readonly wcuPerEvent: number;
     readonly wcuPerSettled: number;
+    /** Index writes per event, estimated from the items and the indexes' projections. */
+    readonly indexWcuPerEvent: number;
+    /** Table and index writes per event: what a million events cost in write units. */
+    readonly wcuWithIndexesPerEvent: number;
+    /** What the dropped settlements index (GSI1) would add per event: the write units dropping it saves. */
+    readonly droppedIndexWcuPerEvent: number;
+    /** Read units per event as AWS bills them (bench/read-billing.ts): ledger checks and state loads. */
+    readonly rcuPerEvent: number;
     readonly injectedMeanMs: number;
   };
   /** DynamoDB items the run wrote, by kind (bench/write-billing.ts). */
@@ -121,6 +137,10 @@ async function figures(
       wcuBilling: billing.wcu,
       wcuPerEvent: billing.wcu / run.events,
       wcuPerSettled: billing.wcu / Math.max(settled, 1),
+      indexWcuPerEvent: billing.indexWcu / run.events,
+      wcuWithIndexesPerEvent: (billing.wcu + billing.indexWcu) / run.events,
+      droppedIndexWcuPerEvent: billing.droppedIndexWcu / run.events,
+      rcuPerEvent: meter.rcuBilling / run.events,
       injectedMeanMs: meter.injectedMeanMs,
     },
     items: billing.items,
@@ -155,7 +175,7 @@ export function closedLoopRun(
 ): Promise<W2RunFigures> {
   return withRunStores(shared, tables, spec.label, spec.latency, async (stores, memory) => {
     const timed: TimedLedger[] = [];
-    const invoke = createInvoker(spec.shape, stores, null, (ledger) => {
+    const invoke = createInvoker(spec.shape, stores, (ledger) => {
       const t = new TimedLedger(ledger);
       timed.push(t);
       return t;
@@ -205,6 +225,8 @@ export interface OpenLoopFigures extends W2RunFigures {
   readonly decisionLatencyMs: Percentiles;
   /** Kafka record timestamp to the end of the invocation that processed it (every record). */
   readonly recordLatencyMs: Percentiles;
+  /** The live usage snapshots of the step; null when they were off. */
+  readonly snapshots: SnapshotFigures | null;
   /**
    * How late the bench process's event loop ran timers (perf_hooks, 5 ms
    * resolution, so about 5 ms when idle): every handler shares that loop here,
@@ -229,6 +251,8 @@ export function openLoopRun(
     startNotBefore: number;
     /** Profiles the bench process while records are offered and drained. */
     profiler?: CpuProfiler | undefined;
+    /** The live usage snapshots on: usage-snapshots reads this ledger stream during the step. */
+    snapshots?: { readonly stream: TableStream; readonly latencyMs: number } | null;
   },
 ): Promise<OpenLoopFigures> {
   return withRunStores(shared, tables, spec.label, spec.latency, async (stores, memory) => {
@@ -240,7 +264,6 @@ export function openLoopRun(
       const invoke = createInvoker(
         'product',
         stores,
-        null,
         (ledger) => {
           const t = new TimedLedger(ledger);
           timed.push(t);
@@ -263,6 +286,7 @@ export function openLoopRun(
     const usedBefore = (await memory.read()).usedBytes;
     stores.proxy.take();
     await spec.profiler?.start();
+    const snapshotting = spec.snapshots ? await startSnapshots(shared, stores, spec.snapshots) : null;
     const cpu = CpuMeter.start(cpuPids(shared, stores));
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
@@ -278,6 +302,8 @@ export function openLoopRun(
       },
       invokers,
     );
+    // What the stream still holds is published before the step ends: its work is the step's.
+    const snapshots = snapshotting ? await snapshotting.finish() : null;
     loopDelay.disable();
     const cpuUsed = cpu.stop(outcome.processed);
     await spec.profiler?.stop();
@@ -304,6 +330,7 @@ export function openLoopRun(
       lag: outcome.lag,
       decisionLatencyMs: outcome.decisionLatencyMs,
       recordLatencyMs: outcome.recordLatencyMs,
+      snapshots,
       eventLoopDelayMs: {
         p50: loopDelay.percentile(50) / 1e6,
         p99: loopDelay.percentile(99) / 1e6,
@@ -317,3 +344,65 @@ const cpuPids = (shared: SharedServices, stores: RunStores) => ({
   dynamodbLocal: shared.dynamodb.pid,
   redisServer: stores.redisPid,
 });
+
+/**
+ * The ledger's stream as the usage-snapshots mapping reads it: from the
+ * moment it is opened (LATEST), not what the seeding and earlier runs wrote.
+ */
+export async function openLedgerStream(
+  shared: SharedServices,
+  table: string,
+  log: (line: string) => void,
+): Promise<TableStream> {
+  const stream = await openTableStream({
+    endpoint: shared.dynamodb.endpoint,
+    client: shared.admin,
+    tableName: table,
+  });
+  log(`ledger stream: skipped ${await stream.skipWritten()} records written before the open-loop steps`);
+  return stream;
+}
+
+/**
+ * usage-snapshots during a step, as on AWS beside the usage function: its
+ * handler on the step's ledger stream records, with the family and member
+ * reads on an unmetered client (the step's DynamoDB figures stay the
+ * settlement's), publishing to a topic stand-in with a fixed delay.
+ */
+async function startSnapshots(
+  shared: SharedServices,
+  stores: RunStores,
+  spec: { readonly stream: TableStream; readonly latencyMs: number },
+) {
+  await spec.stream.skipWritten();
+  const sink = openSnapshotSink(spec.latencyMs);
+  const handler = createUsageSnapshotsHandler(
+    {
+      limits: new DynamoFamilyLimits(shared.adminDoc, stores.tables.ledger),
+      publisher: sink.publisher,
+      globalPolicy: noGlobalPolicy,
+      clock: systemClock,
+      settings: { retry: { maxAttempts: 3, baseDelayMs: 20 }, budgetMs: 10_000 },
+    },
+    createObservability('bench-usage-snapshots'),
+    (report) => sink.record(report),
+  );
+  const errors: unknown[] = [];
+  const mapping = startStreamMapping({
+    stream: spec.stream,
+    handler,
+    functionName: 'usage-snapshots',
+    batchSize: 500,
+    // Lambda polls a shard four times a second.
+    pollMs: 250,
+    onError: (error) => errors.push(error),
+  });
+  return {
+    async finish(): Promise<SnapshotFigures> {
+      await mapping.drain();
+      await mapping.stop();
+      if (errors.length > 0) throw new Error(`usage-snapshots failed in the step: ${String(errors[0])}`);
+      return sink.figures();
+    },
+  };
+}

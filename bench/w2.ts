@@ -44,6 +44,10 @@ export interface W2Options {
   readonly outDir: string;
   /** Writes a V8 CPU profile of the bench process for each open-loop step. */
   readonly cpuProf: boolean;
+  /** Each open-loop rate with the live usage snapshots off, on, or both one after the other. */
+  readonly snapshots: ReadonlyArray<'off' | 'on'>;
+  /** Injected latency per produce request of the snapshots (a produce to MSK). */
+  readonly snapshotLatencyMs: number;
 }
 
 export const W2_USAGE = `npm run bench -- --workload w2 [options]
@@ -63,6 +67,10 @@ export const W2_USAGE = `npm run bench -- --workload w2 [options]
   --out DIR              where w2.json and w2.svg go (default docs/bench)
   --cpu-prof             profile the bench process in each open-loop step: w2-open-<rate>.cpuprofile
                          in --out, and the top 15 functions by self time
+  --snapshots off|on|both  the open-loop steps without the live usage snapshots (default), with them
+                         (usage-snapshots reading the ledger stream during the step), or both at each
+                         rate, off then on, printing decision p99 of each
+  --snapshot-latency-ms MS  injected latency per produce request of the snapshots (default 5)
   -h, --help             this text`;
 
 export function parseW2Options(argv: string[]): W2Options | 'help' {
@@ -80,6 +88,8 @@ export function parseW2Options(argv: string[]): W2Options | 'help' {
     'ddb-latency-ms',
     'redis-latency-ms',
     'out',
+    'snapshots',
+    'snapshot-latency-ms',
   ];
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
     help: { type: 'boolean', short: 'h' },
@@ -97,6 +107,10 @@ export function parseW2Options(argv: string[]): W2Options | 'help' {
   const cache = text('cache') ?? 'warm';
   if (cache !== 'warm' && cache !== 'cold')
     throw new UsageError(`--cache must be warm or cold, got "${cache}"`);
+  const snapshots = text('snapshots') ?? 'off';
+  if (snapshots !== 'off' && snapshots !== 'on' && snapshots !== 'both') {
+    throw new UsageError(`--snapshots must be off, on or both, got "${snapshots}"`);
+  }
   return {
     families: Math.floor(number('families', text('families'), W2.families, 100)),
     rounds: Math.floor(number('rounds', text('rounds'), 3, 0)),
@@ -112,12 +126,14 @@ export function parseW2Options(argv: string[]): W2Options | 'help' {
     redisLatencyMs: number('redis-latency-ms', text('redis-latency-ms'), 0.5, 0),
     outDir: text('out') ?? 'docs/bench',
     cpuProf: v['cpu-prof'] === true,
+    snapshots: snapshots === 'both' ? ['off', 'on'] : [snapshots],
+    snapshotLatencyMs: number('snapshot-latency-ms', text('snapshot-latency-ms'), 5, 0),
   };
 }
 
 /** Events the whole run needs: every A/B slice and every open-loop step has events of its own. */
 export function eventsNeeded(o: W2Options): number {
-  const openLoop = o.rates.reduce((n, rate) => n + Math.ceil(rate * o.rateSeconds), 0);
+  const openLoop = o.snapshots.length * o.rates.reduce((n, rate) => n + Math.ceil(rate * o.rateSeconds), 0);
   return o.rounds * (o.productEvents + o.baselineEvents) + openLoop;
 }
 

@@ -5,6 +5,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { LEDGER_TABLE, OUTBOX_TABLE } from '../functions/adapters/dynamodb/table-layout';
+import type { DroppedIndex } from './dropped-index';
 import { itemSize, writeUnits } from './item-size';
 
 type Item = Record<string, AttributeValue>;
@@ -50,6 +51,8 @@ export interface BilledWrites {
   readonly wcu: number;
   /** Estimated index (GSI) writes on top, at 1 unit per KB of index entry. */
   readonly indexWcu: number;
+  /** What the dropped indexes would have added, the same way: the write units dropping them saves. */
+  readonly droppedIndexWcu: number;
   readonly readBackKeys: number;
   /**
    * By kind: a Put by its `type` attribute (SETTLEMENT, REJECTION), an item
@@ -110,12 +113,16 @@ class KindTally {
 export class WriteBilling {
   private putUnits = 0;
   private indexUnits = 0;
+  private droppedUnits = 0;
   private readonly putKinds = new Map<string, KindTally>();
   private readonly later = new Map<string, SizedLater>();
   private readonly indexes: ReadonlyMap<string, ReadonlyArray<IndexShape>>;
   private readonly outboxTables: ReadonlySet<string>;
 
-  constructor(tables: ReadonlyArray<CreateTableCommandInput>) {
+  constructor(
+    tables: ReadonlyArray<CreateTableCommandInput>,
+    private readonly dropped: ReadonlyArray<DroppedIndex> = [],
+  ) {
     this.indexes = new Map(tables.map((t) => [t.TableName ?? '', indexShapes(t)]));
     this.outboxTables = new Set(
       tables
@@ -130,6 +137,10 @@ export class WriteBilling {
     const indexSizes = this.indexEntrySizes(table, item);
     this.putUnits += units;
     this.indexUnits += indexUnits(indexSizes);
+    for (const index of this.dropped) {
+      const entry = index.entry(item);
+      if (entry) this.droppedUnits += writeUnits(itemSize(entry));
+    }
     const kind = this.kindOf(table, item.type?.S ?? sortKeyPrefix(item));
     tally(this.putKinds, kind).add(size, 1, units, indexSizes);
   }
@@ -178,7 +189,7 @@ export class WriteBilling {
       tally(kinds, kind).add(size, entry.writes, entry.units * writeUnits(size), indexSizes);
     }
     const sizes = Object.fromEntries([...kinds].map(([kind, t]) => [kind, t.sizes()]));
-    return { wcu, indexWcu, readBackKeys: entries.length, items: sizes };
+    return { wcu, indexWcu, droppedIndexWcu: this.droppedUnits, readBackKeys: entries.length, items: sizes };
   }
 
   private kindOf(table: string, itemKind: string): string {

@@ -1,3 +1,4 @@
+import { AthenaClient } from '@aws-sdk/client-athena';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoChangeStore } from '../functions/adapters/dynamodb/change-store';
@@ -23,9 +24,12 @@ import { type Config, loadConfig } from '../functions/runtime/config';
 import { ENV } from '../functions/runtime/env';
 import { connectRedis } from '../functions/runtime/redis-connection';
 import { createSettlementDeps, settlementSettings } from '../functions/usage-events/dependencies';
+import { AthenaSettlementArchive } from './archive-athena-source';
+import { FolderSettlementArchive } from './archive-folder-source';
+import type { SettlementArchive } from './archived-settlements';
 import { OperationError } from './errors';
 import type { CliIo } from './output';
-import { FAILED_BATCHES_QUEUE, type Requirement, requireSet } from './required-config';
+import { ARCHIVE, FAILED_BATCHES_QUEUE, type Requirement, requireSet } from './required-config';
 
 /**
  * The adapters a command needs, built on first use from the same configuration
@@ -38,6 +42,7 @@ export class CliContext {
   private sqsClient: SQSClient | undefined;
   private redisClient: Promise<RedisClient> | undefined;
   private usageCache: Promise<RedisUsageCache> | undefined;
+  private athenaClient: AthenaClient | undefined;
 
   constructor(readonly io: CliIo) {}
 
@@ -59,6 +64,7 @@ export class CliContext {
     return new DynamoLedger(this.doc(['ledgerTable']), this.config.tables, {
       retry: settlementSettings(this.config).retry,
       concurrency: this.config.processing.familyConcurrency,
+      fateRetentionDays: this.config.settlement.fateRetentionDays,
     });
   }
 
@@ -81,6 +87,19 @@ export class CliContext {
       (client) => new RedisUsageCache(client, usageCacheSettings(this.config)),
     );
     return this.usageCache;
+  }
+
+  /** The settlement archive: the folder ARCHIVE_DIR names (a local run), else the stack's table through Athena. */
+  get archive(): SettlementArchive {
+    const dir = this.io.env[ARCHIVE.dir];
+    if (dir) return new FolderSettlementArchive(dir);
+    requireSet(this.io.env, ['region', 'archiveDatabase', 'archiveTable', 'archiveWorkGroup']);
+    this.athenaClient ??= new AthenaClient({ region: this.region });
+    return new AthenaSettlementArchive(this.athenaClient, {
+      database: this.io.env[ARCHIVE.database] ?? '',
+      table: this.io.env[ARCHIVE.table] ?? '',
+      workGroup: this.io.env[ARCHIVE.workGroup] ?? '',
+    });
   }
 
   get failedBatches(): FailedBatchReader {
@@ -143,6 +162,7 @@ export class CliContext {
   async close(): Promise<void> {
     this.docClient?.destroy();
     this.sqsClient?.destroy();
+    this.athenaClient?.destroy();
     const redis = await this.redisClient?.catch(() => undefined);
     redis?.disconnect();
   }

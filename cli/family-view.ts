@@ -7,7 +7,6 @@ import type { Period } from '../functions/core/time';
 import type { CliContext } from './context';
 import { OperationError } from './errors';
 
-export const RECENT_SETTLEMENTS = 10;
 export const RECENT_CHANGES = 5;
 
 export interface MemberView {
@@ -31,16 +30,6 @@ export interface MemberView {
   readonly alerts: ReadonlyArray<string>;
 }
 
-export interface SettlementView {
-  readonly eventId: string;
-  readonly customerId: number;
-  readonly eventTime: string;
-  readonly bytesUsed: number;
-  readonly appId: string | null;
-  readonly decision: string;
-  readonly counted: boolean;
-}
-
 export interface FamilyView {
   readonly familyId: number;
   readonly name: string | null;
@@ -56,7 +45,6 @@ export interface FamilyView {
   readonly familyPolicy: MemberPolicy;
   readonly globalPolicy: MemberPolicy;
   readonly members: ReadonlyArray<MemberView>;
-  readonly recentSettlements: ReadonlyArray<SettlementView>;
   /** The family's latest committed family and policy changes, newest first. */
   readonly recentChanges: ReadonlyArray<ChangeLogEntry>;
 }
@@ -66,9 +54,8 @@ export async function familyView(ctx: CliContext, familyId: number, period: Peri
   const store = ctx.changeStore;
   const [family, global] = await Promise.all([store.readFamily(familyId, [period]), store.readGlobal()]);
   if (!family.exists) throw new OperationError(`family ${familyId} does not exist`);
-  const [usage, recent, changes] = await Promise.all([
+  const [usage, changes] = await Promise.all([
     ctx.reports.periodUsage(familyId, period),
-    ctx.reports.recentSettlements(familyId, period, RECENT_SETTLEMENTS),
     store.recentChanges(familyId, RECENT_CHANGES),
   ]);
   const usageOf = new Map(usage.members.map((m) => [m.customerId, m]));
@@ -105,15 +92,6 @@ export async function familyView(ctx: CliContext, familyId: number, period: Peri
         alerts: u?.alerts ?? [],
       };
     }),
-    recentSettlements: recent.map((s) => ({
-      eventId: s.eventId,
-      customerId: s.customerId,
-      eventTime: new Date(s.eventTimeMs).toISOString(),
-      bytesUsed: s.bytesUsed,
-      appId: s.appId,
-      decision: s.decision.status,
-      counted: s.decision.counted,
-    })),
     recentChanges: changes,
   };
 }

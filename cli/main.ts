@@ -29,6 +29,9 @@ export const COMMANDS: ReadonlyArray<Command> = [
 const isHelp = (arg: string) => arg === '--help' || arg === '-h';
 
 /** Shown by every --help: a missing variable is reported with a pointer to it. */
+/** The longest command path and a space: the summaries line up in one column. */
+const PATH_WIDTH = Math.max(...COMMANDS.map((c) => c.path.length)) + 1;
+
 const CONFIG_HELP = `Configuration (environment variables; a command reads only what it uses):
   AWS_REGION              the stack's region, e.g. ap-northeast-2 (required)
   AWS_PROFILE             credentials, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
@@ -37,6 +40,9 @@ const CONFIG_HELP = `Configuration (environment variables; a command reads only 
   DEAD_LETTER_QUEUE_URL   the stack's output RejectedEventsQueueUrl (dlq, batches replay)
   FAILED_BATCHES_QUEUE_URL the stack's output FailedBatchesQueueUrl, or FailedChangeBatchesQueueUrl
                           for policy and family batches (batches replay)
+  ARCHIVE_DATABASE, ARCHIVE_TABLE, ARCHIVE_WORKGROUP
+                          the stack's outputs of the same names (usage settlements, through Athena)
+  ARCHIVE_DIR             a local run's archive folder instead (.local/<run>/archive)
   REDIS_URL, REDIS_CLUSTER, REDIS_KEY_PREFIX, REDIS_AUTH_SECRET_ARN
                           Redis, as the functions reach it (commands that refresh or read it)
   DYNAMODB_ENDPOINT, SQS_ENDPOINT
@@ -50,7 +56,7 @@ Operator commands for usage-settlement. They read the same configuration as
 the functions, from the environment.
 
 Commands:
-${COMMANDS.map((c) => `  ${c.path.padEnd(16)} ${c.summary}`).join('\n')}
+${COMMANDS.map((c) => `  ${c.path.padEnd(PATH_WIDTH)} ${c.summary}`).join('\n')}
 
 ${CONFIG_HELP}
 
@@ -76,7 +82,7 @@ function resolve(
 function groupHelp(group: string): string {
   const commands = COMMANDS.filter((c) => c.path.startsWith(`${group} `));
   return `Usage: ${BIN} ${group} <command> [options]\n\nCommands:\n${commands
-    .map((c) => `  ${c.path.padEnd(16)} ${c.summary}`)
+    .map((c) => `  ${c.path.padEnd(PATH_WIDTH)} ${c.summary}`)
     .join('\n')}\n\nRun '${BIN} ${group} <command> --help' for a command's options.\n`;
 }
 

@@ -11,6 +11,14 @@ import { ENV } from '../functions/runtime/env';
 /** The MSK mappings' on-failure queue: read by `batches replay` only. */
 export const FAILED_BATCHES_QUEUE = 'FAILED_BATCHES_QUEUE_URL';
 
+/** The settlement archive, read by `usage settlements`: a local run's folder, or the stack's Glue table through Athena. */
+export const ARCHIVE = {
+  dir: 'ARCHIVE_DIR',
+  database: 'ARCHIVE_DATABASE',
+  table: 'ARCHIVE_TABLE',
+  workGroup: 'ARCHIVE_WORKGROUP',
+} as const;
+
 const REQUIRED = {
   region: { variable: 'AWS_REGION', what: "the stack's region, e.g. ap-northeast-2" },
   ledgerTable: { variable: ENV.ledgerTable, what: "the ledger table, the stack's output LedgerTableName" },
@@ -23,6 +31,12 @@ const REQUIRED = {
     variable: FAILED_BATCHES_QUEUE,
     what: "the queue of batches an MSK mapping gave up on, the stack's output FailedBatchesQueueUrl or FailedChangeBatchesQueueUrl",
   },
+  archiveDatabase: {
+    variable: ARCHIVE.database,
+    what: "the stack's output ArchiveDatabase (or ARCHIVE_DIR locally)",
+  },
+  archiveTable: { variable: ARCHIVE.table, what: "the stack's output ArchiveTable" },
+  archiveWorkGroup: { variable: ARCHIVE.workGroup, what: "the stack's output ArchiveWorkGroup" },
 } as const;
 
 export type Requirement = keyof typeof REQUIRED;

@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import type { LedgerCapacity } from './constructs/ledger-capacity';
 import {
   EXAMPLE_MSK_CLUSTER_ARN,
   PARAMETERS,
@@ -71,8 +72,13 @@ export interface AppConfig {
   };
   readonly sweeperRateMinutes: number;
   readonly archiveRetentionDays: number;
-  /** Deploys the example USAGE_UPDATED rule and its queue (off by default). */
-  readonly usageSnapshotConsumer: boolean;
+  /**
+   * The live usage snapshots: when on, a function on the ledger's stream
+   * produces them to a topic of the MSK cluster, keyed by familyId.
+   */
+  readonly usageSnapshots:
+    | { readonly enabled: false }
+    | { readonly enabled: true; readonly topic: string; readonly bootstrapBrokers: string };
   readonly alarms: {
     readonly email: string | undefined;
     readonly pendingAgeSeconds: number;
@@ -92,6 +98,12 @@ export interface AppConfig {
   readonly retainData: boolean;
   /** Usage events a second the ledger takes from the start (warm throughput); 0 = none. */
   readonly ledgerWarmEventsPerSecond: number;
+  /** Days settlement and rejection records stay after the period following their event's, then expire (TTL). */
+  readonly settlementRetentionDays: number;
+  /** Days archived fates stay in S3 (Glacier Instant Retrieval after 90); 0 = forever. */
+  readonly settlementArchiveRetentionDays: number;
+  /** The ledger's capacity mode; provisioned carries its auto scaling bounds. */
+  readonly ledgerCapacity: LedgerCapacity;
   /** Emulator wiring (LocalStack); both undefined for AWS. */
   readonly emulator: {
     /** One endpoint for DynamoDB, SQS and EventBridge, passed to the functions. */
@@ -343,7 +355,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     }),
     sweeperRateMinutes: v.sweeperRateMinutes,
     archiveRetentionDays: v.archiveRetentionDays,
-    usageSnapshotConsumer: v.usageSnapshotConsumer,
+    usageSnapshots: usageSnapshotsOf(v),
     alarms: Object.freeze({
       email: v.alarmEmail,
       pendingAgeSeconds: v.pendingAgeAlarmSeconds,
@@ -356,8 +368,50 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     }),
     retainData: v.retainData,
     ledgerWarmEventsPerSecond: v.ledgerWarmEventsPerSecond,
+    settlementRetentionDays: v.settlementRetentionDays,
+    settlementArchiveRetentionDays: v.settlementArchiveRetentionDays,
+    ledgerCapacity: ledgerCapacityOf(v),
     emulator: Object.freeze({ serviceEndpoint: v.serviceEndpoint, redisUrl: v.redisUrl }),
   });
+}
+
+function ledgerCapacityOf(v: ReturnType<typeof parameterSchema.parse>): LedgerCapacity {
+  if (v.ledgerCapacityMode === 'on-demand') return { mode: 'on-demand' };
+  const name = (p: ParameterName) => `${PARAMETERS[p].context} (${PARAMETERS[p].env})`;
+  for (const [min, max] of [
+    ['ledgerMinWriteUnits', 'ledgerMaxWriteUnits'],
+    ['ledgerMinReadUnits', 'ledgerMaxReadUnits'],
+  ] as const) {
+    if (v[min] > v[max]) {
+      throw new AppConfigError(`${name(min)} ${v[min]} exceeds ${name(max)} ${v[max]}`);
+    }
+  }
+  return {
+    mode: 'provisioned',
+    writeUnits: { min: v.ledgerMinWriteUnits, max: v.ledgerMaxWriteUnits },
+    readUnits: { min: v.ledgerMinReadUnits, max: v.ledgerMaxReadUnits },
+    timeZone: v.settlementTimeZone,
+  };
+}
+
+function usageSnapshotsOf(v: ReturnType<typeof parameterSchema.parse>): AppConfig['usageSnapshots'] {
+  if (!v.usageSnapshots) return { enabled: false };
+  const name = (p: ParameterName) => `${PARAMETERS[p].context} (${PARAMETERS[p].env})`;
+  if (v.shadow) {
+    throw new AppConfigError(`${name('usageSnapshots')} is refused in a shadow stack: it publishes nothing`);
+  }
+  if (!v.mskBootstrapBrokers) {
+    throw new AppConfigError(
+      `${name('usageSnapshots')} needs ${name('mskBootstrapBrokers')}: the cluster's IAM bootstrap brokers ` +
+        '(aws kafka get-bootstrap-brokers, BootstrapBrokerStringSaslIam), where the snapshots are produced',
+    );
+  }
+  if (v.usageSnapshotTopic === v.mskTopic) {
+    throw new AppConfigError(
+      `${name('usageSnapshotTopic')} and ${name('mskTopic')} are both "${v.mskTopic}": the snapshots need a topic of their own`,
+    );
+  }
+  return { enabled: true, topic: v.usageSnapshotTopic, bootstrapBrokers: v.mskBootstrapBrokers };
 }
 
 /**

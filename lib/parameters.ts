@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_FATE_RETENTION_DAYS, MIN_FATE_RETENTION_DAYS } from '../functions/core/settlement/retention';
 
 /*
  * What an operator can set: each parameter's context key, environment variable,
@@ -97,7 +98,9 @@ export const PARAMETERS = {
   notificationLocale: { context: 'notificationLocale', env: 'NOTIFICATION_LOCALE' },
   sweeperRateMinutes: { context: 'sweeperRateMinutes', env: 'SWEEPER_RATE_MINUTES' },
   archiveRetentionDays: { context: 'archiveRetentionDays', env: 'ARCHIVE_RETENTION_DAYS' },
-  usageSnapshotConsumer: { context: 'usageSnapshotConsumer', env: 'USAGE_SNAPSHOT_CONSUMER' },
+  usageSnapshots: { context: 'usageSnapshots', env: 'USAGE_SNAPSHOTS' },
+  usageSnapshotTopic: { context: 'usageSnapshotTopic', env: 'USAGE_SNAPSHOT_TOPIC' },
+  mskBootstrapBrokers: { context: 'mskBootstrapBrokers', env: 'MSK_BOOTSTRAP_BROKERS' },
   alarmEmail: { context: 'alarmEmail', env: 'ALARM_EMAIL' },
   pendingAgeAlarmSeconds: { context: 'pendingAgeAlarmSeconds', env: 'PENDING_AGE_ALARM_SECONDS' },
   offsetLagAlarmThreshold: { context: 'offsetLagAlarmThreshold', env: 'OFFSET_LAG_ALARM_THRESHOLD' },
@@ -117,6 +120,16 @@ export const PARAMETERS = {
   },
   retainData: { context: 'retainData', env: 'RETAIN_DATA' },
   ledgerWarmEventsPerSecond: { context: 'ledgerWarmEventsPerSecond', env: 'LEDGER_WARM_EVENTS_PER_SECOND' },
+  settlementRetentionDays: { context: 'settlementRetentionDays', env: 'SETTLEMENT_RETENTION_DAYS' },
+  ledgerCapacityMode: { context: 'ledgerCapacityMode', env: 'LEDGER_CAPACITY_MODE' },
+  ledgerMinWriteUnits: { context: 'ledgerMinWriteUnits', env: 'LEDGER_MIN_WRITE_UNITS' },
+  ledgerMaxWriteUnits: { context: 'ledgerMaxWriteUnits', env: 'LEDGER_MAX_WRITE_UNITS' },
+  ledgerMinReadUnits: { context: 'ledgerMinReadUnits', env: 'LEDGER_MIN_READ_UNITS' },
+  ledgerMaxReadUnits: { context: 'ledgerMaxReadUnits', env: 'LEDGER_MAX_READ_UNITS' },
+  settlementArchiveRetentionDays: {
+    context: 'settlementArchiveRetentionDays',
+    env: 'SETTLEMENT_ARCHIVE_RETENTION_DAYS',
+  },
   // Not REDIS_URL: that variable configures local runs, and must never leak into a deployment.
   serviceEndpoint: { context: 'serviceEndpoint', env: 'STACK_SERVICE_ENDPOINT' },
   redisUrl: { context: 'redisUrl', env: 'STACK_REDIS_URL' },
@@ -238,7 +251,13 @@ export const parameterSchema = z.object({
   notificationLocale: z.enum(['ko', 'en']).default('ko'),
   sweeperRateMinutes: int(1, 1, 60),
   archiveRetentionDays: int(30, 0, 3650),
-  usageSnapshotConsumer: bool(false),
+  // Off: nobody may consume them, and on they cost a function on the ledger stream (docs/capacity.md).
+  usageSnapshots: bool(false),
+  usageSnapshotTopic: topic('usage-realtime'),
+  mskBootstrapBrokers: z
+    .string()
+    .regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, "the cluster's IAM bootstrap brokers, host:9098[,host:9098...]")
+    .optional(),
   alarmEmail: z.email().optional(),
   pendingAgeAlarmSeconds: int(900, 60, 86_400),
   offsetLagAlarmThreshold: int(10_000, 1, Number.MAX_SAFE_INTEGER),
@@ -251,6 +270,17 @@ export const parameterSchema = z.object({
   retainData: bool(true),
   // The sustained rate of docs/capacity.md; 0 leaves the ledger at what a new on-demand table takes.
   ledgerWarmEventsPerSecond: int(5_000, 0, 100_000),
+  // At least the replay bound (31 days) plus a day, and at least the usage topic's retention: core/settlement/retention.ts.
+  settlementRetentionDays: int(DEFAULT_FATE_RETENTION_DAYS, MIN_FATE_RETENTION_DAYS, 3650),
+  // Five years, a common legal retention of billing records; 0 keeps the archive forever.
+  settlementArchiveRetentionDays: int(1827, 0, 36_500),
+  ledgerCapacityMode: z.enum(['on-demand', 'provisioned']).default('on-demand'),
+  // Provisioned only. 5,000 events/s at 4.2 write units each is 70% of 30,000; the maximum carries the 10,000/s peak.
+  ledgerMinWriteUnits: int(30_000, 1, 1_000_000),
+  ledgerMaxWriteUnits: int(60_000, 1, 1_000_000),
+  // A warm cache reads under 0.01 units an event; the month start is scheduled apart (ledger-capacity.ts).
+  ledgerMinReadUnits: int(1_000, 1, 1_000_000),
+  ledgerMaxReadUnits: int(20_000, 1, 1_000_000),
   serviceEndpoint: z.url().optional(),
   redisUrl: z
     .string()

@@ -2,6 +2,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { type AppConfig, mskClusterName } from './config';
+import { Archive } from './constructs/archive';
 import { Cache } from './constructs/cache';
 import { Data } from './constructs/data';
 import { Functions } from './constructs/functions';
@@ -21,6 +22,7 @@ export interface UsageSettlementStackProps extends StackProps {
 export class UsageSettlementStack extends Stack {
   readonly network: Network;
   readonly data: Data;
+  readonly archive: Archive;
   readonly cache: Cache;
   readonly messaging: Messaging;
   readonly functions: Functions;
@@ -39,6 +41,12 @@ export class UsageSettlementStack extends Stack {
       removalPolicy,
       deletionProtection: config.retainData,
       warmEventsPerSecond: config.ledgerWarmEventsPerSecond,
+      ledgerCapacity: config.ledgerCapacity,
+    });
+    this.archive = new Archive(this, 'Archive', {
+      retentionDays: config.settlementArchiveRetentionDays,
+      logRetention,
+      removalPolicy,
     });
     this.cache = new Cache(this, 'Cache', {
       vpc: this.network.vpc,
@@ -54,7 +62,6 @@ export class UsageSettlementStack extends Stack {
     this.messaging = new Messaging(this, 'Messaging', {
       notificationSource: config.settlement.notificationSource,
       archiveRetentionDays: config.archiveRetentionDays,
-      usageSnapshotConsumer: config.usageSnapshotConsumer,
     });
     this.functions = new Functions(this, 'Functions', {
       config,
@@ -63,7 +70,10 @@ export class UsageSettlementStack extends Stack {
       usageEventsSecurityGroup: this.network.usageEventsSecurityGroup,
       changeEventsSecurityGroup: this.network.changeEventsSecurityGroup,
       outboxSecurityGroup: this.network.outboxSecurityGroup,
+      archiverSecurityGroup: this.network.archiverSecurityGroup,
+      usageSnapshotsSecurityGroup: this.network.usageSnapshotsSecurityGroup,
       data: this.data,
+      archive: this.archive,
       cache: this.cache,
       messaging: this.messaging,
       logRetention,
@@ -81,6 +91,10 @@ export class UsageSettlementStack extends Stack {
       outboxSweeper: this.functions.outboxSweeper,
       sweeperRate: Duration.minutes(config.sweeperRateMinutes),
       sweeperScheduleDeadLetterQueue: this.messaging.sweeperScheduleDeadLetterQueue,
+      settlementArchiver: this.functions.settlementArchiver,
+      usageSnapshots: this.functions.usageSnapshots,
+      ledger: this.data.ledger,
+      archiveFailureQueue: this.messaging.archiveFailureQueue,
     });
     this.observability = new Observability(this, 'Observability', {
       namePrefix: config.namePrefix,
@@ -99,6 +113,8 @@ export class UsageSettlementStack extends Stack {
         changeEvents: this.functions.changeEvents,
         outboxRelay: this.functions.outboxRelay,
         outboxSweeper: this.functions.outboxSweeper,
+        settlementArchiver: this.functions.settlementArchiver,
+        usageSnapshots: this.functions.usageSnapshots,
       },
       tables: { ledger: this.data.ledger, outbox: this.data.outbox },
       queues: {
@@ -106,6 +122,7 @@ export class UsageSettlementStack extends Stack {
         usageEventsFailures: this.messaging.usageEventsFailureQueue,
         changeEventsFailures: this.messaging.changeEventsFailureQueue,
         relayFailures: this.messaging.relayFailureQueue,
+        archiveFailures: this.messaging.archiveFailureQueue,
         sweeperScheduleDlq: this.messaging.sweeperScheduleDeadLetterQueue,
         notificationDlq: this.messaging.notificationDeadLetterQueue,
       },
@@ -133,9 +150,11 @@ export class UsageSettlementStack extends Stack {
       value: this.messaging.changeEventsFailureQueue.queueUrl,
     });
     new CfnOutput(this, 'NotificationQueueUrl', { value: this.messaging.notificationQueue.queueUrl });
-    if (this.messaging.usageSnapshotQueue) {
-      new CfnOutput(this, 'UsageSnapshotQueueUrl', { value: this.messaging.usageSnapshotQueue.queueUrl });
-    }
+    // What `usage-settlement usage settlements` queries in AWS, and where operators point Athena.
+    new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName });
+    new CfnOutput(this, 'ArchiveDatabase', { value: this.archive.database.ref });
+    new CfnOutput(this, 'ArchiveTable', { value: this.archive.table.ref });
+    new CfnOutput(this, 'ArchiveWorkGroup', { value: this.archive.workGroup.ref });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });
     new CfnOutput(this, 'CacheAuthSecretArn', { value: this.cache.authSecret.secretArn });
   }

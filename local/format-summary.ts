@@ -103,7 +103,10 @@ export function formatSummary(s: Summary): string {
     ]),
     '',
     'Live usage snapshots (USAGE_UPDATED)',
-    table([['published to the sink', `${n(s.usageSnapshots.published)}  (${s.usageSnapshots.file})`]]),
+    table([['produced to the topic', `${n(s.usageSnapshots.published)}  (${s.usageSnapshots.topic})`]]),
+    '',
+    'Settlement archive',
+    table([['events with their fate archived', `${n(s.archive.fates)}  (${s.archive.dir})`]]),
     '',
     'Throughput',
     table([

@@ -15,13 +15,21 @@ import type { Family } from '../functions/core/family';
 import type { DeadLetter } from '../functions/core/ports';
 import { periodOf, shiftPeriod } from '../functions/core/time';
 import { ENV } from '../functions/runtime/env';
+import { archivedFates } from './archive/archive-folder';
 import { classifyChangeRecords } from './change-summary';
 import type { EventSourceMapping } from './kafka/event-source-mapping';
 import type { LocalKafka } from './kafka/local-kafka';
 import { openLocalKafka } from './kafka/open-local-kafka';
-import { FAMILY_UPDATED_TOPIC, MAPPINGS, POLICY_UPDATED_TOPIC, USAGE_EVENTS_TOPIC } from './kafka/topics';
+import {
+  FAMILY_UPDATED_TOPIC,
+  MAPPINGS,
+  POLICY_UPDATED_TOPIC,
+  USAGE_EVENTS_TOPIC,
+  USAGE_REALTIME_TOPIC,
+} from './kafka/topics';
 import { localContext, startDeliveryLoop } from './outbox/delivery-loop';
 import { openTableStream } from './outbox/stream-reader';
+import { startArchiveFirehose } from './services/archive-firehose';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -30,6 +38,7 @@ import {
 } from './services/dynamodb-local';
 import { startEventSink } from './services/event-sink';
 import { RestartableRedis, resolveRedis } from './services/redis-server';
+import { type StreamHandler, startStreamMapping } from './stream-mapping';
 import {
   checkConsistency,
   classifyRecords,
@@ -38,6 +47,7 @@ import {
   type StoreReaders,
   type Summary,
 } from './summary';
+import { decodeSnapshots, snapshotsOfFamily, usageSnapshotsHandler } from './usage-snapshots';
 import { demoWorkload } from './workload/demo';
 import { segmentsOf, timelineOfLines } from './workload/timeline';
 
@@ -124,12 +134,11 @@ export async function runPipeline(
   const files = {
     deadLetters: join(runDir, 'dead-letters.jsonl'),
     notifications: join(runDir, 'notifications.jsonl'),
-    snapshots: join(runDir, 'usage-snapshots.jsonl'),
     families: join(runDir, 'families.json'),
     events: join(runDir, 'events.jsonl'),
+    archive: join(runDir, 'archive'),
   };
   writeFileSync(files.notifications, '');
-  writeFileSync(files.snapshots, '');
   try {
     options.onProgress?.('starting services', 0, 1);
     const dynamodb: LocalService = services.add('DynamoDB Local', await startDynamoDbLocal());
@@ -150,6 +159,7 @@ export async function runPipeline(
     services.add('SQS emulator', { stop: () => sqsServer.stop() });
     const { queueUrl } = sqsServer.createQueue('usage-events-dlq');
     const sink = services.add('event sink', await startEventSink(files));
+    const archiveStream = services.add('archive delivery stream', await startArchiveFirehose(files.archive));
     const keyPrefix = process.env.REDIS_URL ? `local:${Date.now().toString(36)}:` : 'us:';
 
     Object.assign(process.env, {
@@ -164,6 +174,8 @@ export async function runPipeline(
       [ENV.dynamodbEndpoint]: dynamodb.endpoint,
       [ENV.sqsEndpoint]: sqsServer.address,
       [ENV.eventBridgeEndpoint]: sink.endpoint,
+      [ENV.firehoseEndpoint]: archiveStream.endpoint,
+      [ENV.archiveDeliveryStream]: 'local-settlement-archive',
       [ENV.deadLetterQueueUrl]: queueUrl,
       [ENV.redisUrl]: redisService.endpoint,
       [ENV.redisKeyPrefix]: keyPrefix,
@@ -205,9 +217,10 @@ export async function runPipeline(
     // The input as a file `--events-file` takes, to run it again or edit it.
     writeFileSync(files.events, timeline.map((e) => `${e.value ?? ''}\n`).join(''));
 
-    const [{ handler: relay }, { handler: sweeper }] = await Promise.all([
+    const [{ handler: relay }, { handler: sweeper }, { handler: archiver }] = await Promise.all([
       import('../functions/outbox-relay/handler'),
       import('../functions/outbox-sweeper/handler'),
+      import('../functions/settlement-archiver/handler'),
     ]);
     const stream = await openTableStream({ endpoint: dynamodb.endpoint, client, tableName: TABLES.outbox });
     services.add('stream reader', { stop: async () => stream.close() });
@@ -220,6 +233,42 @@ export async function runPipeline(
         sweeper: sweeper as Parameters<typeof startDeliveryLoop>[0]['sweeper'],
         pollMs: 100,
         sweepEveryMs: 2_000,
+        onError: (error) => deliveryErrors.push(error),
+      }),
+    );
+
+    const ledgerStream = await openTableStream({
+      endpoint: dynamodb.endpoint,
+      client,
+      tableName: TABLES.ledger,
+    });
+    services.add('ledger stream reader', { stop: async () => ledgerStream.close() });
+    // The stream's second reader, as on AWS: the live usage snapshots onto usage-realtime.
+    const snapshotStream = await openTableStream({
+      endpoint: dynamodb.endpoint,
+      client,
+      tableName: TABLES.ledger,
+    });
+    services.add('snapshot stream reader', { stop: async () => snapshotStream.close() });
+    const snapshotting = services.add(
+      'usage snapshots',
+      startStreamMapping({
+        stream: snapshotStream,
+        handler: await usageSnapshotsHandler(kafka),
+        functionName: 'usage-snapshots',
+        batchSize: 500,
+        pollMs: 100,
+        onError: (error) => deliveryErrors.push(error),
+      }),
+    );
+    const archiving = services.add(
+      'settlement archiver',
+      startStreamMapping({
+        stream: ledgerStream,
+        handler: archiver as StreamHandler,
+        functionName: 'settlement-archiver',
+        batchSize: 1_000,
+        pollMs: 200,
         onError: (error) => deliveryErrors.push(error),
       }),
     );
@@ -282,6 +331,8 @@ export async function runPipeline(
     const summarize = async (last: boolean): Promise<Summary> => {
       const counts = await waitForNotifications(outbox, options);
       if (last) await delivery.stop();
+      await archiving.drain();
+      await snapshotting.drain();
       letters.push(...(await drainQueue(sqsServer.address, queueUrl)));
       writeFileSync(
         files.deadLetters,
@@ -293,12 +344,14 @@ export async function runPipeline(
       const period = options.eventLines ? current : periodOf(demo.eventTimes.fromMs, TIME_ZONE);
       const records = await kafka.records(USAGE_EVENTS_TOPIC);
       const usageLetters = letters.filter((l) => l.record.topic === USAGE_EVENTS_TOPIC);
-      const classified = await classifyRecords(readers, records, usageLetters, familyIds, periods);
+      // A fresh readers object: settlementsOf reads the ledger once per object.
+      const classified = await classifyRecords({ ...readers }, records, usageLetters, familyIds, periods);
       const changeRecords = (
         await Promise.all([POLICY_UPDATED_TOPIC, FAMILY_UPDATED_TOPIC].map((t) => kafka.records(t)))
       ).flat();
       const config = await classifyChangeRecords(readers, changeRecords, letters, familyIds);
       const usage = await Promise.all(familyIds.map((id) => familyUsage(readers, id, period)));
+      const snapshots = decodeSnapshots(await kafka.records(USAGE_REALTIME_TOPIC));
       const consistency = await checkConsistency(readers, familyIds, periods);
       if (deliveryErrors.length > 0) {
         consistency.differences.push(
@@ -340,14 +393,12 @@ export async function runPipeline(
           redeliveredRecords: usageEvents.stats.redeliveredRecords,
         },
         period: { id: period, unit: 'month', timeZone: TIME_ZONE },
-        usageSnapshots: { published: sink.snapshotsPublished(), file: files.snapshots },
+        usageSnapshots: { published: snapshots.length, topic: USAGE_REALTIME_TOPIC },
+        archive: { fates: archivedFates(files.archive), dir: files.archive },
         families: usage
           .sort((a, b) => b.usedBytes - a.usedBytes)
           .slice(0, options.top)
-          .map((f) => {
-            const snapshots = sink.snapshotsOf(f.familyId);
-            return { ...f, snapshots: { count: snapshots?.count ?? 0, last: snapshots?.last ?? null } };
-          }),
+          .map((f) => ({ ...f, snapshots: snapshotsOfFamily(snapshots, f.familyId) })),
         consistency,
       };
     };

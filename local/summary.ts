@@ -1,11 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { DynamoLedger } from '../functions/adapters/dynamodb/ledger';
 import { ledgerKeys } from '../functions/adapters/dynamodb/ledger-keys';
 import { readPeriodUsage } from '../functions/adapters/dynamodb/period-usage';
-import { queryAll } from '../functions/adapters/dynamodb/query-all';
-import { LEDGER_TABLE } from '../functions/adapters/dynamodb/table-layout';
 import type { RedisKeys } from '../functions/adapters/redis/keys';
 import { compareFamily } from '../functions/adapters/redis/period-drift';
 import { readPeriodState } from '../functions/adapters/redis/period-fields';
@@ -60,7 +58,10 @@ export interface Summary {
     file: string;
   };
   /** USAGE_UPDATED entries the sink received (apart from the notifications). */
-  usageSnapshots: { published: number; file: string };
+  /** USAGE_UPDATED entries on the usage-realtime topic. */
+  usageSnapshots: { published: number; topic: string };
+  /** Distinct events whose fate (settlement or rejection record) reached the settlement archive. */
+  archive: { fates: number; dir: string };
   throughput: { seconds: number; eventsPerSecond: number; invocations: number; redeliveredRecords: number };
   /** The settlement period the family usage is of: a calendar month in the settlement time zone. */
   period: { id: string; unit: 'month'; timeZone: string };
@@ -85,17 +86,63 @@ const add = (counts: Record<string, number>, key: string) => {
   counts[key] = (counts[key] ?? 0) + 1;
 };
 
-export function settlementsOf(
+/** Settlements by "<familyId>/<period>", in event-time order, as one read of the table found them. */
+type SettlementsByFamilyPeriod = Map<string, Array<Record<string, unknown>>>;
+
+const scans = new WeakMap<object, Promise<SettlementsByFamilyPeriod>>();
+
+/**
+ * A family's settlements of a period, in event-time order, for the local
+ * checks (the summary, the chaos invariants, the tests). The ledger has no
+ * index by family, so every settlement record is read once per `readers`
+ * object, with a scan of the local table, and grouped: a `readers` object
+ * sees the ledger as of its first use. The product itself never scans.
+ */
+export async function settlementsOf(
   readers: Pick<StoreReaders, 'doc' | 'ledgerTable'>,
   familyId: number,
   period: string,
-) {
-  return queryAll(readers.doc, {
-    TableName: readers.ledgerTable,
-    IndexName: LEDGER_TABLE.familyPeriodIndex.name,
-    KeyConditionExpression: 'GSI1PK = :pk',
-    ExpressionAttributeValues: { ':pk': ledgerKeys.familyPeriodIndexPk(familyId, period) },
-  });
+): Promise<Array<Record<string, unknown>>> {
+  let scan = scans.get(readers);
+  if (!scan) {
+    scan = scanSettlements(readers);
+    scans.set(readers, scan);
+  }
+  return (await scan).get(`${familyId}/${period}`) ?? [];
+}
+
+async function scanSettlements(
+  readers: Pick<StoreReaders, 'doc' | 'ledgerTable'>,
+): Promise<SettlementsByFamilyPeriod> {
+  const grouped: SettlementsByFamilyPeriod = new Map();
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await readers.doc.send(
+      new ScanCommand({
+        TableName: readers.ledgerTable,
+        FilterExpression: '#type = :settlement',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: { ':settlement': 'SETTLEMENT' },
+        ConsistentRead: true,
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const key = `${item.familyId}/${item.period}`;
+      const held = grouped.get(key) ?? [];
+      held.push(item);
+      grouped.set(key, held);
+    }
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  for (const items of grouped.values()) {
+    items.sort(
+      (a, b) =>
+        String(a.eventTime).localeCompare(String(b.eventTime)) ||
+        String(a.eventId).localeCompare(String(b.eventId)),
+    );
+  }
+  return grouped;
 }
 
 export async function countOutbox(store: OutboxStore, status: OutboxStatus): Promise<number> {

@@ -32,6 +32,8 @@ synth() {
 synth new-vpc
 # The existing-VPC variant reads the example lookup committed in cdk.context.json: no AWS call.
 synth existing-vpc -c account=123456789012 -c region=ap-northeast-2 -c vpcId=vpc-0a1b2c3d4e5f60718
+# What the defaults leave out: the live usage snapshots, and a provisioned ledger with auto scaling.
+synth options -c usageSnapshots=true -c mskBootstrapBrokers=b-1.example:9098 -c ledgerCapacityMode=provisioned
 
-"$venv/bin/cfn-lint" --config-file .cfnlintrc.yaml -- "$out"/new-vpc/*.template.json "$out"/existing-vpc/*.template.json
+"$venv/bin/cfn-lint" --config-file .cfnlintrc.yaml -- "$out"/new-vpc/*.template.json "$out"/existing-vpc/*.template.json "$out"/options/*.template.json
 echo "cfn-lint $CFN_LINT_VERSION: no findings beyond .cfnlintrc.yaml"

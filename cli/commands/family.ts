@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { byteCount, period, positiveId } from '../args';
 import { applyChanges, type ChangeBody, describeOutcome, operatorChanges } from '../changes';
-import { type Command, HELP_LINE, JSON_LINE, JSON_OPTION, parseCommandLine } from '../command';
+import { BIN, type Command, HELP_LINE, JSON_LINE, JSON_OPTION, parseCommandLine } from '../command';
 import { UsageError } from '../errors';
 import { readFamilies } from '../family-input';
 import { type FamilyPutResult, putFamily } from '../family-refresh';
-import { type FamilyView, familyView, RECENT_CHANGES, RECENT_SETTLEMENTS } from '../family-view';
+import { type FamilyView, familyView, RECENT_CHANGES } from '../family-view';
 import { refuseUnchangedMembership } from '../membership';
 import { formatBytes, formatTime, list, orDash, plural, printJson, printLines, table } from '../output';
 import { describeEffective } from '../policy-text';
@@ -185,11 +185,12 @@ nothing, with other bytes it is refused (exit 1).`,
 
 const show: Command = {
   path: 'family show',
-  summary: 'quota, usage per member, block states and recent settlements of a family',
+  summary: 'quota, usage per member, block states and recent changes of a family',
   usage: 'family show ID [--period yyyyMM] [--json]',
   help: `Shows a family as the ledger holds it for one period: quota, used and
 remaining; per member the usage, policy, block state and alerts; and the
-${RECENT_SETTLEMENTS} most recent settlements and ${RECENT_CHANGES} most recent family and policy changes.
+${RECENT_CHANGES} most recent family and policy changes. The period's settlements are
+listed by \`usage settlements\`, from the settlement archive.
 
 Options:
   --period yyyyMM       the period (default: the current one in the settlement zone)
@@ -244,20 +245,6 @@ function renderFamily(v: FamilyView): string {
       alerts(m.alerts),
     ]),
   );
-  const settlements =
-    v.recentSettlements.length === 0
-      ? '(none in this period)'
-      : table(
-          ['EVENT TIME', 'EVENT ID', 'CUSTOMER', 'BYTES', 'APP', 'DECISION'],
-          v.recentSettlements.map((s) => [
-            at(s.eventTime),
-            s.eventId,
-            String(s.customerId),
-            formatBytes(s.bytesUsed),
-            orDash(s.appId),
-            s.decision,
-          ]),
-        );
   const changes =
     v.recentChanges.length === 0
       ? '(none recorded)'
@@ -282,8 +269,7 @@ function renderFamily(v: FamilyView): string {
     'members',
     members,
     '',
-    'recent settlements (newest first)',
-    settlements,
+    `settlements: ${BIN} usage settlements ${v.familyId} --period ${v.period} (from the settlement archive)`,
     '',
     'recent family and policy changes (newest first)',
     changes,

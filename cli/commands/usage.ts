@@ -1,7 +1,9 @@
+import { distinctNewestFirst } from '../archived-settlements';
+import { limitCount, period, positiveId } from '../args';
 import { type Command, HELP_LINE, JSON_LINE, JSON_OPTION, parseCommandLine } from '../command';
 import { EXIT, UsageError } from '../errors';
 import { readInputFile } from '../input-file';
-import { plural, printJson, printLines, table } from '../output';
+import { formatBytes, formatTime, orDash, plural, printJson, printLines, table } from '../output';
 import { compareUsage, type UsageComparison } from '../usage-compare';
 import { parseUsageFigures } from '../usage-figures';
 
@@ -55,4 +57,78 @@ ${HELP_LINE}`,
   },
 };
 
-export const usageCommands: ReadonlyArray<Command> = [compare];
+const settlements: Command = {
+  path: 'usage settlements',
+  summary: "list a family's settlements of a period from the settlement archive",
+  usage: 'usage settlements FAMILY_ID [--period yyyyMM] [--customer ID] [--limit N] [--json]',
+  help: `Lists the family's settled events of the period (default: the current one),
+newest event time first, from the settlement archive: the ledger keeps no
+index by family, and settlement records expire from it months after their
+period. A settlement reaches the archive minutes after it is committed.
+
+Reads the folder ARCHIVE_DIR names (a local run's .local/<run>/archive), or
+else queries the stack's Glue table with Athena (AWS_REGION, ARCHIVE_DATABASE,
+ARCHIVE_TABLE, ARCHIVE_WORKGROUP: the stack's outputs), which reads one
+family bucket of the month.
+
+Options:
+  --period yyyyMM       the settlement period (default: current, in the settlement zone)
+  --customer ID         one member's settlements only
+  --limit N             print at most N, 1-100000 (default 100)
+${JSON_LINE}
+${HELP_LINE}`,
+  async run(argv, ctx) {
+    const { values, positionals } = parseCommandLine(
+      argv,
+      {
+        period: { type: 'string' },
+        customer: { type: 'string' },
+        limit: { type: 'string' },
+        ...JSON_OPTION,
+      },
+      { max: 1, names: 'one family ID' },
+    );
+    const familyId = positiveId('family ID', positionals[0]);
+    const query = {
+      familyId,
+      period: period(values.period, () => ctx.currentPeriod()),
+      customerId: values.customer === undefined ? undefined : positiveId('--customer', values.customer),
+    };
+    const limit = limitCount('--limit', values.limit, 100, 100_000);
+    const all = distinctNewestFirst(await ctx.archive.settlements(query));
+    const shown = all.slice(0, limit);
+    if (values.json) {
+      printJson(ctx.io, { ...query, total: all.length, settlements: shown });
+      return EXIT.ok;
+    }
+    const who =
+      query.customerId === undefined
+        ? `family ${familyId}`
+        : `customer ${query.customerId} of family ${familyId}`;
+    const zone = ctx.config.settlement.timeZone;
+    printLines(
+      ctx.io,
+      `${plural(all.length, 'settlement')} of ${who} in ${query.period} in the archive` +
+        (shown.length < all.length ? `, newest ${shown.length} shown` : '') +
+        `; times in ${zone}`,
+      ...(shown.length === 0
+        ? []
+        : [
+            table(
+              ['EVENT TIME', 'EVENT ID', 'CUSTOMER', 'BYTES', 'APP', 'DECISION'],
+              shown.map((s) => [
+                formatTime(Date.parse(s.eventTime), zone),
+                s.eventId,
+                String(s.customerId),
+                formatBytes(s.bytesUsed),
+                orDash(s.appId),
+                s.decision,
+              ]),
+            ),
+          ]),
+    );
+    return EXIT.ok;
+  },
+};
+
+export const usageCommands: ReadonlyArray<Command> = [compare, settlements];

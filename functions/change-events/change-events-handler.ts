@@ -2,8 +2,6 @@ import type { Context } from 'aws-lambda';
 import { applyChangeBatch, type ChangeBatchDeps } from '../core/changes/apply-batch';
 import { decodeMskEvent, type MskEvent } from '../core/kafka-record';
 import type { BatchItemFailure } from '../core/record-fates';
-import type { SnapshotDeps } from '../core/snapshots/publish';
-import { publishLiveUsage } from '../runtime/live-usage';
 import { withObservability } from '../runtime/middleware';
 import type { Observability } from '../runtime/observability';
 import { emitChangeMetrics } from './change-metrics';
@@ -17,8 +15,6 @@ export class UnfinishedChangeBatchError extends Error {}
  */
 export interface ChangeEventsOptions {
   readonly reportBatchItemFailures: boolean;
-  /** Live usage snapshots of the screens a change alters (a block, a limit, the pool); absent, none. */
-  readonly snapshots?: SnapshotDeps;
 }
 
 export function createChangeEventsHandler(
@@ -28,15 +24,10 @@ export function createChangeEventsHandler(
 ) {
   const { logger, metrics } = observability;
   return withObservability(
-    async (event: MskEvent, context: Context): Promise<{ batchItemFailures: BatchItemFailure[] }> => {
-      const { batchItemFailures, report, committedChanges } = await applyChangeBatch(
-        decodeMskEvent(event),
-        deps,
-      );
+    async (event: MskEvent, _context: Context): Promise<{ batchItemFailures: BatchItemFailure[] }> => {
+      const { batchItemFailures, report } = await applyChangeBatch(decodeMskEvent(event), deps);
       emitChangeMetrics(metrics, report, batchItemFailures.length);
       logger.info('change batch processed', { report, batchItemFailures });
-      if (options.snapshots)
-        await publishLiveUsage(committedChanges, options.snapshots, context, observability);
       if (batchItemFailures.length > 0 && !options.reportBatchItemFailures) {
         throw new UnfinishedChangeBatchError(
           `${report.unfinished} records unfinished; the batch is retried whole`,

@@ -1,8 +1,6 @@
-import { RefreshingGlobalPolicy } from '../adapters/dynamodb/global-policy';
 import { loadConfig } from '../runtime/config';
 import { createObservability } from '../runtime/observability';
 import { connectRedis } from '../runtime/redis-connection';
-import { createSnapshotDeps } from '../runtime/snapshot-dependencies';
 import { createChangeEventsHandler } from './change-events-handler';
 import { createChangeDeps } from './dependencies';
 
@@ -16,18 +14,4 @@ const deps = createChangeDeps(config, redis, observability.logger);
 
 export const handler = createChangeEventsHandler(deps, observability, {
   reportBatchItemFailures: config.processing.reportBatchItemFailures,
-  ...(config.usageSnapshots
-    ? {
-        snapshots: createSnapshotDeps(config, {
-          clock: deps.clock,
-          log: deps.log,
-          settings: { retry: deps.retry },
-          globalPolicy: new RefreshingGlobalPolicy(
-            deps.store,
-            config.settlement.globalPolicyRefreshMs,
-            deps.clock,
-          ),
-        }),
-      }
-    : {}),
 });

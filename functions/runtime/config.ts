@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { DEFAULT_FATE_RETENTION_DAYS, MIN_FATE_RETENTION_DAYS } from '../core/settlement/retention';
 import { ENV } from './env';
 import { METRIC_NAMESPACE, SERVICE_NAME } from './metric-names';
 
@@ -33,7 +34,15 @@ const schema = z.object({
   [ENV.outboxTable]: text('usage-settlement-outbox'),
   [ENV.deadLetterQueueUrl]: optionalUrl,
   [ENV.eventBusName]: text('default'),
-  [ENV.usageSnapshots]: bool('true'),
+  [ENV.usageSnapshots]: bool('false'),
+  [ENV.usageSnapshotTopic]: z._default(
+    z.string().check(z.regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name: ASCII letters, digits and ._-')),
+    'usage-realtime',
+  ),
+  [ENV.kafkaBootstrapBrokers]: z.optional(
+    z.string().check(z.regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'host:port[,host:port...]')),
+  ),
+  [ENV.kafkaIamAuth]: bool('true'),
   [ENV.notificationSource]: text('usage-settlement'),
   [ENV.notificationLocale]: z._default(z.enum(['ko', 'en']), 'ko'),
   [ENV.redisUrl]: z._default(
@@ -46,10 +55,13 @@ const schema = z.object({
   [ENV.dynamodbEndpoint]: optionalUrl,
   [ENV.sqsEndpoint]: optionalUrl,
   [ENV.eventBridgeEndpoint]: optionalUrl,
+  [ENV.firehoseEndpoint]: optionalUrl,
+  [ENV.archiveDeliveryStream]: z.optional(z.string().check(z.minLength(1))),
   [ENV.settlementTimeZone]: z._default(timeZone, 'Asia/Seoul'),
   [ENV.futureSkewSeconds]: intVar(300, 0, 3600),
   [ENV.maxBytesPerEvent]: intVar(10 * 1024 ** 3, 1),
   [ENV.dedupWindowSeconds]: intVar(600, 1, DAY_SECONDS),
+  [ENV.settlementRetentionDays]: intVar(DEFAULT_FATE_RETENTION_DAYS, MIN_FATE_RETENTION_DAYS, 3650),
   [ENV.clockMarginSeconds]: intVar(60, 0, 3600),
   [ENV.globalPolicyRefreshSeconds]: intVar(60, 0, 3600),
   [ENV.heldChangeWaitSeconds]: intVar(3_600, 1, 7 * DAY_SECONDS),
@@ -76,8 +88,18 @@ export interface Config {
   readonly tables: { readonly ledger: string; readonly outbox: string };
   readonly deadLetterQueueUrl: string | undefined;
   readonly eventBusName: string;
-  /** Live USAGE_UPDATED snapshots after each batch; off in a shadow run, which publishes nothing. */
-  readonly usageSnapshots: boolean;
+  /**
+   * The live USAGE_UPDATED snapshots (functions/usage-snapshots): off unless
+   * turned on, then produced to a Kafka topic keyed by familyId.
+   */
+  readonly usageSnapshots: {
+    readonly enabled: boolean;
+    readonly topic: string;
+    /** host:port of the brokers (MSK's IAM listener, 9098); empty when not set. */
+    readonly bootstrapBrokers: ReadonlyArray<string>;
+    /** MSK IAM authentication; false for a plain listener (the local broker). */
+    readonly kafkaIamAuth: boolean;
+  };
   readonly notificationSource: string;
   readonly notificationLocale: 'ko' | 'en';
   readonly redis: { readonly url: string; readonly cluster: boolean; readonly keyPrefix: string };
@@ -85,12 +107,17 @@ export interface Config {
     readonly dynamodb: string | undefined;
     readonly sqs: string | undefined;
     readonly eventBridge: string | undefined;
+    readonly firehose: string | undefined;
   };
+  /** The Firehose delivery stream the settlement archiver writes to (the archiver requires it). */
+  readonly archiveDeliveryStream: string | undefined;
   readonly settlement: {
     readonly timeZone: string;
     readonly futureSkewMs: number;
     readonly maxBytesPerEvent: number;
     readonly dedupWindowSeconds: number;
+    /** Days settlement and rejection records stay after the period following their event's (core/settlement/retention.ts). */
+    readonly fateRetentionDays: number;
     readonly clockMarginMs: number;
     /** How long a container keeps the global default policy before reading it again. */
     readonly globalPolicyRefreshMs: number;
@@ -148,7 +175,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tables: Object.freeze({ ledger: v[ENV.ledgerTable], outbox: v[ENV.outboxTable] }),
     deadLetterQueueUrl: v[ENV.deadLetterQueueUrl],
     eventBusName: v[ENV.eventBusName],
-    usageSnapshots: v[ENV.usageSnapshots],
+    usageSnapshots: Object.freeze({
+      enabled: v[ENV.usageSnapshots],
+      topic: v[ENV.usageSnapshotTopic],
+      bootstrapBrokers: Object.freeze(v[ENV.kafkaBootstrapBrokers]?.split(',') ?? []),
+      kafkaIamAuth: v[ENV.kafkaIamAuth],
+    }),
     notificationSource: v[ENV.notificationSource],
     notificationLocale: v[ENV.notificationLocale],
     redis: Object.freeze({
@@ -160,12 +192,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dynamodb: v[ENV.dynamodbEndpoint],
       sqs: v[ENV.sqsEndpoint],
       eventBridge: v[ENV.eventBridgeEndpoint],
+      firehose: v[ENV.firehoseEndpoint],
     }),
+    archiveDeliveryStream: v[ENV.archiveDeliveryStream],
     settlement: Object.freeze({
       timeZone: v[ENV.settlementTimeZone],
       futureSkewMs: v[ENV.futureSkewSeconds] * 1000,
       maxBytesPerEvent: v[ENV.maxBytesPerEvent],
       dedupWindowSeconds: v[ENV.dedupWindowSeconds],
+      fateRetentionDays: v[ENV.settlementRetentionDays],
       clockMarginMs: v[ENV.clockMarginSeconds] * 1000,
       globalPolicyRefreshMs: v[ENV.globalPolicyRefreshSeconds] * 1000,
     }),

@@ -31,6 +31,9 @@ export const METRIC = {
   usageSnapshotsFailed: 'UsageSnapshotsFailed',
   usageSnapshotsSuperseded: 'UsageSnapshotsSuperseded',
   usageSnapshotLatency: 'UsageSnapshotCommitToPublishMs',
+  /** Settlement and rejection records the archiver delivered to the archive, and those it could not (redelivered). */
+  fatesArchived: 'FatesArchived',
+  fatesArchiveFailed: 'FatesArchiveFailed',
   notificationsPublished: 'NotificationsPublished',
   notificationsPublishFailed: 'NotificationsPublishFailed',
   notificationsFailed: 'NotificationsFailed',

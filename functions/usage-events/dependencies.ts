@@ -46,6 +46,7 @@ export function createSettlementDeps(
     ledger: new DynamoLedger(doc, config.tables, {
       retry: settlementSettings(config).retry,
       concurrency: config.processing.familyConcurrency,
+      fateRetentionDays: config.settlement.fateRetentionDays,
     }),
     deadLetters: new SqsDeadLetterQueue(
       createSqsClient({ endpoint: config.endpoints.sqs }),

@@ -1,7 +1,6 @@
 import { loadConfig } from '../runtime/config';
 import { createObservability } from '../runtime/observability';
 import { connectRedis } from '../runtime/redis-connection';
-import { createSnapshotDeps } from '../runtime/snapshot-dependencies';
 import { createSettlementDeps } from './dependencies';
 import { createUsageEventsHandler } from './usage-events-handler';
 
@@ -15,5 +14,4 @@ const settlement = createSettlementDeps(config, redis, observability.logger);
 
 export const handler = createUsageEventsHandler(settlement, observability, {
   reportBatchItemFailures: config.processing.reportBatchItemFailures,
-  ...(config.usageSnapshots ? { snapshots: createSnapshotDeps(config, settlement) } : {}),
 });

@@ -1,8 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { decodeMskEvent, type MskEvent } from '../core/kafka-record';
 import { type BatchItemFailure, type SettlementDeps, settleBatch } from '../core/settlement/settle-batch';
-import type { SnapshotDeps, SnapshotReport } from '../core/snapshots/publish';
-import { publishLiveUsage } from '../runtime/live-usage';
 import { withObservability } from '../runtime/middleware';
 import type { Observability } from '../runtime/observability';
 import { emitBatchMetrics, emitDecisionLatencies } from './batch-metrics';
@@ -16,10 +14,6 @@ export class UnfinishedBatchError extends Error {}
 
 export interface UsageEventsOptions {
   readonly reportBatchItemFailures: boolean;
-  /** Live usage snapshots after each batch; absent, none are published. */
-  readonly snapshots?: SnapshotDeps;
-  /** Sees each batch's snapshot report (the benchmark reads its latencies). */
-  readonly onSnapshotReport?: (report: SnapshotReport) => void;
   /** Sees each batch's decision latencies, the values DecisionLatencyMs is emitted with (the benchmark's open loop). */
   readonly onDecisionLatencies?: (latenciesMs: ReadonlyArray<number>) => void;
 }
@@ -29,9 +23,8 @@ export interface UsageEventsOptions {
  * item failures. Without partial batch responses (an MSK mapping without
  * provisioned pollers ignores them) an unfinished batch throws instead, so
  * Lambda retries the whole batch: settling is idempotent, so that is safe.
- * The usage snapshots go out after settlement, from committed state only,
- * within a time budget; their failures are counted and never change the
- * batch's answer.
+ * Nothing else happens here: the live usage snapshots come from the ledger's
+ * stream (functions/usage-snapshots), so settlement never waits for them.
  */
 export function createUsageEventsHandler(
   deps: SettlementDeps,
@@ -39,25 +32,16 @@ export function createUsageEventsHandler(
   options: UsageEventsOptions = { reportBatchItemFailures: true },
 ) {
   const { logger, metrics } = observability;
-  return withObservability(async (event: MskEvent, context: Context): Promise<KafkaBatchResponse> => {
+  return withObservability(async (event: MskEvent, _context: Context): Promise<KafkaBatchResponse> => {
     const started = Date.now();
     const batches = decodeMskEvent(event);
     const latencies: number[] = [];
     const ledger = timeDecisions(deps.ledger, batches, deps.clock, (ms) => latencies.push(ms));
-    const { batchItemFailures, report, committedChanges } = await settleBatch(batches, { ...deps, ledger });
+    const { batchItemFailures, report } = await settleBatch(batches, { ...deps, ledger });
     emitBatchMetrics(metrics, report, Date.now() - started, batchItemFailures.length);
     emitDecisionLatencies(metrics, latencies);
     options.onDecisionLatencies?.(latencies);
     logger.info('batch processed', { report, batchItemFailures });
-    if (options.snapshots) {
-      await publishLiveUsage(
-        committedChanges,
-        options.snapshots,
-        context,
-        observability,
-        options.onSnapshotReport,
-      );
-    }
     if (batchItemFailures.length > 0 && !options.reportBatchItemFailures) {
       throw new UnfinishedBatchError(`${report.unfinished} records unfinished; the batch is retried whole`);
     }

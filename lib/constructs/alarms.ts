@@ -26,6 +26,9 @@ type Above = (
   evaluationPeriods?: number,
 ) => Alarm;
 
+/** The ledger stream keeps a record 24 hours: an archiver an hour behind has time to catch up, and must. */
+export const ARCHIVE_LAG_ALARM_MS = 3_600_000;
+
 /** The product's promise: p99 from a record's Kafka timestamp to its committed decision. */
 export const PROMISED_DECISION_P99_MS = 100;
 /** Minutes in a row above the promise before the latency alarm fires: one slow minute is a blip, five a trend. */
@@ -91,6 +94,25 @@ export function createAlarms(
       'A change-events MSK mapping gave up on a batch of policy or family events: those changes are NOT applied, and ' +
         'usage of the families concerned is decided against their old members, quotas or policies. Replay them with ' +
         '`usage-settlement batches replay` (FAILED_BATCHES_QUEUE_URL = FailedChangeBatchesQueueUrl).',
+    ),
+    ArchiveFailures: above(
+      'ArchiveFailures',
+      queueDepth(props.queues.archiveFailures),
+      0,
+      "The settlement archiver's mapping gave up on a ledger stream batch: those fates are NOT in the archive, and the " +
+        'stream drops them 24 hours after they were written. Archive the period again from a table export before the ' +
+        'records expire (docs/operations.md, "Settlement archive").',
+    ),
+    ArchiveLag: above(
+      'ArchiveLag',
+      props.functions.settlementArchiver.metric('IteratorAge', {
+        statistic: Stats.MAXIMUM,
+        period: FIVE_MINUTES,
+      }),
+      ARCHIVE_LAG_ALARM_MS,
+      'The settlement archiver is more than an hour behind the ledger stream, which keeps records 24 hours: check its ' +
+        'errors, Firehose throttling (the delivery stream throughput quota) and the failure queue.',
+      3,
     ),
     SweeperScheduleFailures: above(
       'SweeperScheduleFailures',

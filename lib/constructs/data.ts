@@ -10,6 +10,7 @@ import {
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { LEDGER_TABLE, OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
+import { type LedgerCapacity, provisionLedger } from './ledger-capacity';
 
 export interface DataProps {
   readonly removalPolicy: RemovalPolicy;
@@ -17,13 +18,15 @@ export interface DataProps {
   readonly deletionProtection: boolean;
   /** Usage events a second the ledger must take from its first minute; 0 leaves it cold. */
   readonly warmEventsPerSecond: number;
+  /** On-demand, or provisioned with auto scaling: the ledger only; the outbox stays on-demand. */
+  readonly ledgerCapacity: LedgerCapacity;
 }
 
 /**
  * Write units a settled event costs, as measured with no batching window
- * (docs/capacity.md): the table's transactional writes, and one entry in
- * an index (GSI1 copies each settlement record; a family's new period item
- * enters the period index, all families at once when a month begins).
+ * (docs/capacity.md): the table's transactional writes, and up to one entry
+ * in the period index (a family's new period item enters it, all families at
+ * once when a month begins).
  */
 const TABLE_WRITE_UNITS_PER_EVENT = 4.2;
 const INDEX_WRITE_UNITS_PER_EVENT = 1;
@@ -44,8 +47,8 @@ export function ledgerWarmThroughput(eventsPerSecond: number): {
 
 /**
  * The two tables of the settlement and outbox issues, from the same layout
- * constants the adapters and the local table definitions use: on-demand,
- * point-in-time recovery, KMS encryption; the outbox with its stream, TTL and
+ * constants the adapters and the local table definitions use: on-demand (the
+ * ledger provisioned with auto scaling if asked), point-in-time recovery, KMS encryption; the outbox with its stream, TTL and
  * status index. Their names are generated: a table retained by a destroyed
  * stack would make a fixed name fail the next deploy.
  */
@@ -64,21 +67,25 @@ export class Data extends Construct {
       removalPolicy: props.removalPolicy,
     };
 
-    // A new on-demand table throttles far below the settlement's write rate until DynamoDB has split it.
-    const warm = ledgerWarmThroughput(props.warmEventsPerSecond);
+    const provisioned = props.ledgerCapacity.mode === 'provisioned' ? props.ledgerCapacity : null;
+    // A new on-demand table throttles far below the settlement's write rate until DynamoDB has split it;
+    // a provisioned one is split for its capacity when created.
+    const warm = ledgerWarmThroughput(provisioned ? 0 : props.warmEventsPerSecond);
     this.ledger = new Table(this, 'Ledger', {
       ...common,
+      ...(provisioned
+        ? {
+            billingMode: BillingMode.PROVISIONED,
+            writeCapacity: provisioned.writeUnits.min,
+            readCapacity: provisioned.readUnits.min,
+          }
+        : {}),
       warmThroughput: warm.table,
       partitionKey: { name: LEDGER_TABLE.partitionKey, type: AttributeType.STRING },
       sortKey: { name: LEDGER_TABLE.sortKey, type: AttributeType.STRING },
-    });
-    const familyPeriod = LEDGER_TABLE.familyPeriodIndex;
-    this.ledger.addGlobalSecondaryIndex({
-      indexName: familyPeriod.name,
-      partitionKey: { name: familyPeriod.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: familyPeriod.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
-      warmThroughput: warm.index,
+      // Only settlement and rejection records carry it: their bound is in functions/core/settlement/retention.ts.
+      timeToLiveAttribute: LEDGER_TABLE.ttlAttribute,
+      stream: StreamViewType[LEDGER_TABLE.streamViewType],
     });
     const periodFamilies = LEDGER_TABLE.periodFamiliesIndex;
     this.ledger.addGlobalSecondaryIndex({
@@ -88,7 +95,9 @@ export class Data extends Construct {
       sortKey: { name: periodFamilies.sortKey, type: AttributeType.NUMBER },
       projectionType: ProjectionType.KEYS_ONLY,
       warmThroughput: warm.index,
+      ...(provisioned ? { writeCapacity: 100, readCapacity: 10 } : {}),
     });
+    provisionLedger(this.ledger, periodFamilies.name, props.ledgerCapacity);
 
     this.outbox = new Table(this, 'Outbox', {
       ...common,

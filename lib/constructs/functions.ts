@@ -8,7 +8,8 @@ import { Construct } from 'constructs';
 import { LEDGER_TABLE, OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
 import { ENV } from '../../functions/runtime/env';
 import { METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/runtime/metric-names';
-import type { AppConfig } from '../config';
+import { type AppConfig, mskResourceArns } from '../config';
+import type { Archive } from './archive';
 import { bundlingOptions, handlerEntry, LOCK_FILE, REPO_ROOT, RUNTIME } from './bundling';
 import type { Cache } from './cache';
 import type { Data } from './data';
@@ -21,7 +22,10 @@ export interface FunctionsProps {
   readonly usageEventsSecurityGroup: ISecurityGroup;
   readonly changeEventsSecurityGroup: ISecurityGroup;
   readonly outboxSecurityGroup: ISecurityGroup;
+  readonly archiverSecurityGroup: ISecurityGroup;
+  readonly usageSnapshotsSecurityGroup: ISecurityGroup;
   readonly data: Data;
+  readonly archive: Archive;
   readonly cache: Cache;
   readonly messaging: Messaging;
   readonly logRetention: RetentionDays;
@@ -58,6 +62,7 @@ function emulatorEndpoints(endpoint: string | undefined): Record<string, string>
     [ENV.dynamodbEndpoint]: endpoint,
     [ENV.sqsEndpoint]: endpoint,
     [ENV.eventBridgeEndpoint]: endpoint,
+    [ENV.firehoseEndpoint]: endpoint,
   };
 }
 
@@ -91,6 +96,10 @@ export class Functions extends Construct {
   /** Absent in a shadow stack: nothing publishes its notifications. */
   readonly outboxRelay: NodejsFunction | undefined;
   readonly outboxSweeper: NodejsFunction | undefined;
+  /** Reads the ledger stream: every fate to the archive before it expires. */
+  readonly settlementArchiver: NodejsFunction;
+  /** Reads the ledger stream: the live usage snapshots to Kafka; only when they are on. */
+  readonly usageSnapshots: NodejsFunction | undefined;
 
   constructor(
     scope: Construct,
@@ -159,24 +168,6 @@ export class Functions extends Construct {
       }),
     ];
 
-    // Both Kafka consumers publish live usage snapshots of what they commit, to the notification bus under
-    // the notifications' source; a shadow stack publishes nothing, and without the grant it cannot.
-    const snapshotEnv = {
-      [ENV.eventBusName]: messaging.bus.eventBusName,
-      [ENV.notificationSource]: config.settlement.notificationSource,
-      [ENV.usageSnapshots]: String(!config.shadow),
-    };
-    const snapshotStatements = () =>
-      config.shadow
-        ? []
-        : [
-            new PolicyStatement({
-              sid: 'UsageSnapshotsPublish',
-              actions: ['events:PutEvents'],
-              resources: [messaging.bus.eventBusArn],
-            }),
-          ];
-
     this.usageEvents = this.createFunction('UsageEvents', {
       folder: 'usage-events',
       description:
@@ -187,23 +178,28 @@ export class Functions extends Construct {
       securityGroup: props.usageEventsSecurityGroup,
       withLuaScripts: true,
       traced: false,
-      environment: { ...kafkaConsumerEnv, ...snapshotEnv },
+      environment: {
+        ...kafkaConsumerEnv,
+        // When its settlement and rejection records expire.
+        [ENV.settlementRetentionDays]: String(config.settlementRetentionDays),
+      },
       statements: [
         new PolicyStatement({
           sid: 'LedgerReadWrite',
-          // Reads for membership and hydration, batched reads of settlement fates and of the committed state
-          // the usage snapshots show; TransactWriteItems is authorised per item as Put and Update.
+          // Reads for membership and hydration, batched reads of settlement fates; TransactWriteItems is
+          // authorised per item as Put, Update and ConditionCheckItem (a period with nothing to write is
+          // checked, not updated). No index.
           actions: [
             'dynamodb:GetItem',
             'dynamodb:BatchGetItem',
             'dynamodb:Query',
             'dynamodb:PutItem',
             'dynamodb:UpdateItem',
+            'dynamodb:ConditionCheckItem',
           ],
-          resources: [ledger.tableArn, `${ledger.tableArn}/index/${LEDGER_TABLE.familyPeriodIndex.name}`],
+          resources: [ledger.tableArn],
         }),
         ...kafkaConsumerStatements(),
-        ...snapshotStatements(),
       ],
     });
 
@@ -219,17 +215,15 @@ export class Functions extends Construct {
       // The Redis adapter registers every script (apply-change among them) when it is created.
       withLuaScripts: true,
       traced: false,
-      environment: { ...kafkaConsumerEnv, ...snapshotEnv },
+      environment: kafkaConsumerEnv,
       statements: [
         new PolicyStatement({
           sid: 'LedgerReadWrite',
-          // A change reads its family's items by key and partition, never through GSI1; its
-          // TransactWriteItems is authorised per item as Put and Update; the snapshots of the screens it
-          // changed read the committed items back in one BatchGetItem; a change held for its member is
+          // A change reads its family's items by key and partition, never through an index; its
+          // TransactWriteItems is authorised per item as Put and Update; a change held for its member is
           // a Put, deleted once applied.
           actions: [
             'dynamodb:GetItem',
-            'dynamodb:BatchGetItem',
             'dynamodb:Query',
             'dynamodb:PutItem',
             'dynamodb:UpdateItem',
@@ -238,9 +232,33 @@ export class Functions extends Construct {
           resources: [ledger.tableArn],
         }),
         ...kafkaConsumerStatements(),
-        ...snapshotStatements(),
       ],
     });
+
+    this.settlementArchiver = this.createFunction('SettlementArchiver', {
+      folder: 'settlement-archiver',
+      description:
+        'Archives every settlement and rejection record from the ledger stream to S3 through Firehose',
+      memorySize: 512,
+      timeout: Duration.seconds(60),
+      // One invocation per stream shard at a time: the shard count bounds it, nothing to reserve.
+      reservedConcurrency: 0,
+      securityGroup: props.archiverSecurityGroup,
+      withLuaScripts: false,
+      traced: true,
+      environment: { [ENV.archiveDeliveryStream]: props.archive.deliveryStream.ref },
+      statements: [
+        new PolicyStatement({
+          sid: 'ArchiveDeliver',
+          actions: ['firehose:PutRecordBatch'],
+          resources: [props.archive.deliveryStream.attrArn],
+        }),
+      ],
+    });
+
+    this.usageSnapshots = config.usageSnapshots.enabled
+      ? this.createUsageSnapshots(config.usageSnapshots, config.msk.clusterArn)
+      : undefined;
 
     this.usageEventsLive = liveAlias(this.usageEvents, config.functions.usageEventsProvisionedConcurrency);
     this.changeEventsLive = liveAlias(this.changeEvents, config.functions.changeEventsProvisionedConcurrency);
@@ -296,6 +314,52 @@ export class Functions extends Construct {
           sid: 'RejectedEventsSend',
           actions: ['sqs:SendMessage'],
           resources: [messaging.rejectedEventsQueue.queueArn],
+        }),
+      ],
+    });
+  }
+
+  /** Reads the family and member items (limits) and the global policy; produces to one topic of the cluster. */
+  private createUsageSnapshots(
+    snapshots: { readonly topic: string; readonly bootstrapBrokers: string },
+    clusterArn: string,
+  ): NodejsFunction {
+    const { ledger } = this.props.data;
+    const arns = mskResourceArns({ clusterArn, topic: snapshots.topic, consumerGroup: '-' });
+    return this.createFunction('UsageSnapshots', {
+      folder: 'usage-snapshots',
+      description:
+        'Live usage snapshots (USAGE_UPDATED) from the ledger stream to a Kafka topic, keyed by familyId',
+      memorySize: 512,
+      timeout: Duration.seconds(30),
+      // One invocation per stream shard at a time: the shard count bounds it, nothing to reserve.
+      reservedConcurrency: 0,
+      securityGroup: this.props.usageSnapshotsSecurityGroup,
+      withLuaScripts: false,
+      traced: true,
+      environment: {
+        [ENV.ledgerTable]: ledger.tableName,
+        [ENV.usageSnapshots]: 'true',
+        [ENV.usageSnapshotTopic]: snapshots.topic,
+        [ENV.kafkaBootstrapBrokers]: snapshots.bootstrapBrokers,
+        [ENV.kafkaIamAuth]: 'true',
+      },
+      statements: [
+        new PolicyStatement({
+          sid: 'LedgerLimitsRead',
+          // Family and member items by key (BatchGetItem), the global policy (GetItem).
+          actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
+          resources: [ledger.tableArn],
+        }),
+        new PolicyStatement({
+          sid: 'MskClusterConnect',
+          actions: ['kafka-cluster:Connect'],
+          resources: [arns.cluster],
+        }),
+        new PolicyStatement({
+          sid: 'UsageSnapshotsProduce',
+          actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+          resources: [arns.topic],
         }),
       ],
     });

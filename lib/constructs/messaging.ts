@@ -1,17 +1,14 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import { EventBus, Match, Rule } from 'aws-cdk-lib/aws-events';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { USAGE_UPDATED } from '../../functions/core/snapshots/usage-snapshot';
 
 export interface MessagingProps {
   /** EventBridge `source` of every notification (docs/behaviour.md, "The outbox"). */
   readonly notificationSource: string;
   /** 0 keeps archived notifications forever. */
   readonly archiveRetentionDays: number;
-  /** Deploys the example consumer of the usage snapshots (a rule and its queue). */
-  readonly usageSnapshotConsumer: boolean;
 }
 
 /** Retention of every dead-letter queue: the SQS maximum, so an incident can wait for Monday. */
@@ -36,28 +33,23 @@ export class Messaging extends Construct {
   readonly changeEventsFailureQueue: Queue;
   /** Metadata of outbox stream batches the relay's mapping discarded (the sweeper still publishes them). */
   readonly relayFailureQueue: Queue;
+  /** Metadata of ledger stream batches the archiver's mapping discarded: fates missing from the archive. */
+  readonly archiveFailureQueue: Queue;
   /**
    * Sweeper runs that did not happen: invocations EventBridge Scheduler could not
    * deliver, and events Lambda dropped from its asynchronous queue (throttled
    * past their maximum age, or failed).
    */
   readonly sweeperScheduleDeadLetterQueue: Queue;
-  /** Example consumer of USAGE_UPDATED (a websocket or push backend would read it); only with the context flag. */
-  readonly usageSnapshotQueue: Queue | undefined;
 
   constructor(scope: Construct, id: string, props: MessagingProps) {
     super(scope, id);
 
     // No fixed name: CDK derives one from the stack and construct path, so two stacks never share a bus.
     this.bus = new EventBus(this, 'Bus');
-    // The bus also carries the usage snapshots (same source); the notification consumers never see them.
-    const notifications = {
-      source: [props.notificationSource],
-      detailType: Match.anythingBut(USAGE_UPDATED),
-    };
+    const notifications = { source: [props.notificationSource] };
     this.bus.archive('Archive', {
       description: 'Every notification, for replay to a new or recovering consumer',
-      // Snapshots are superseded within seconds: replaying them would only show old figures.
       eventPattern: notifications,
       retention: Duration.days(props.archiveRetentionDays),
     });
@@ -77,6 +69,10 @@ export class Messaging extends Construct {
     this.relayFailureQueue = this.deadLetterQueue(
       'RelayFailures',
       'it is the on-failure destination of the outbox stream event-source mapping',
+    );
+    this.archiveFailureQueue = this.deadLetterQueue(
+      'ArchiveFailures',
+      'it is the on-failure destination of the ledger stream event-source mapping of the settlement archiver',
     );
     this.sweeperScheduleDeadLetterQueue = this.deadLetterQueue(
       'SweeperScheduleDlq',
@@ -106,42 +102,6 @@ export class Messaging extends Construct {
         }),
       ],
     });
-    this.usageSnapshotQueue = props.usageSnapshotConsumer
-      ? this.usageSnapshotConsumer(props.notificationSource)
-      : undefined;
-  }
-
-  /**
-   * How an app backend subscribes to the live usage snapshots: a rule on
-   * USAGE_UPDATED into a queue its websocket or push service reads. Entries
-   * are best effort and superseded, so they expire quickly and a consumer
-   * keeps, per member, the highest version it has seen.
-   */
-  private usageSnapshotConsumer(source: string): Queue {
-    const deadLetters = new Queue(this, 'UsageSnapshotDlq', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(1),
-    });
-    const queue = new Queue(this, 'UsageSnapshotQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.hours(1),
-      deadLetterQueue: { queue: deadLetters, maxReceiveCount: 3 },
-    });
-    new Rule(this, 'DeliverUsageSnapshots', {
-      eventBus: this.bus,
-      description: 'Example: live usage snapshots to the queue of an app backend (websocket or push)',
-      eventPattern: { source: [source], detailType: [USAGE_UPDATED] },
-      targets: [
-        new SqsQueue(queue, {
-          deadLetterQueue: deadLetters,
-          maxEventAge: Duration.minutes(5),
-          retryAttempts: 3,
-        }),
-      ],
-    });
-    return queue;
   }
 
   private deadLetterQueue(id: string, why: string): Queue {

@@ -17,6 +17,9 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AppConfig } from '../config';
 
+/** MSK's listener for IAM-authenticated clients (TLS). */
+export const MSK_IAM_PORT = 9098;
+
 export interface NetworkProps {
   readonly network: AppConfig['network'];
   readonly logRetention: RetentionDays;
@@ -42,6 +45,10 @@ export class Network extends Construct {
   readonly changeEventsSecurityGroup: SecurityGroup;
   /** outbox relay and sweeper: AWS APIs over HTTPS only. */
   readonly outboxSecurityGroup: SecurityGroup;
+  /** settlement archiver: Firehose over HTTPS only. */
+  readonly archiverSecurityGroup: SecurityGroup;
+  /** usage-snapshots: AWS APIs over HTTPS, and the MSK brokers' IAM listener. */
+  readonly usageSnapshotsSecurityGroup: SecurityGroup;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -83,6 +90,17 @@ export class Network extends Construct {
     this.usageEventsSecurityGroup = this.httpsOnlySecurityGroup('UsageEventsSg', 'usage-events function');
     this.changeEventsSecurityGroup = this.httpsOnlySecurityGroup('ChangeEventsSg', 'change-events function');
     this.outboxSecurityGroup = this.httpsOnlySecurityGroup('OutboxSg', 'outbox relay and sweeper functions');
+    this.archiverSecurityGroup = this.httpsOnlySecurityGroup('ArchiverSg', 'settlement archiver function');
+    this.usageSnapshotsSecurityGroup = this.httpsOnlySecurityGroup(
+      'UsageSnapshotsSg',
+      'usage-snapshots function',
+    );
+    // The brokers' addresses are the cluster's, wherever its VPC is: the port is what is narrowed.
+    this.usageSnapshotsSecurityGroup.addEgressRule(
+      Peer.anyIpv4(),
+      Port.tcp(MSK_IAM_PORT),
+      'MSK brokers, IAM authentication (usage snapshots)',
+    );
 
     // A literal CIDR (the parameter, or the looked-up VPC's) rather than the VPC's CidrBlock token.
     if (createVpcEndpoints) this.addEndpoints(vpcId ? this.vpc.vpcCidrBlock : vpcCidr);
@@ -103,8 +121,8 @@ export class Network extends Construct {
   }
 
   /**
-   * DynamoDB (gateway, free), SQS, EventBridge and Secrets Manager for the
-   * functions, X-Ray for the traced outbox functions' segments; STS and Lambda
+   * DynamoDB (gateway, free), SQS, EventBridge, Secrets Manager and Firehose
+   * (the settlement archive) for the functions, X-Ray for the traced outbox functions' segments; STS and Lambda
    * for the MSK event-source pollers with IAM auth
    * (they run in the MSK cluster's subnets, so these help when the cluster
    * lives in this VPC); SQS also carries the pollers' on-failure records.
@@ -118,6 +136,7 @@ export class Network extends Construct {
       Sqs: InterfaceVpcEndpointAwsService.SQS,
       EventBridge: InterfaceVpcEndpointAwsService.EVENTBRIDGE,
       SecretsManager: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      Firehose: InterfaceVpcEndpointAwsService.KINESIS_FIREHOSE,
       XRay: InterfaceVpcEndpointAwsService.XRAY,
       Sts: InterfaceVpcEndpointAwsService.STS,
       Lambda: InterfaceVpcEndpointAwsService.LAMBDA,

@@ -18,7 +18,7 @@ import { REJECTION_REASONS } from '../../functions/core/rejection';
 import { BLOCK_REASONS, THRESHOLD_STATUSES, ZERO_RATED } from '../../functions/core/status-effects';
 import { DIMENSION, METRIC } from '../../functions/runtime/metric-names';
 import type { KafkaSubscription } from '../config';
-import { createAlarms, PROMISED_DECISION_P99_MS } from './alarms';
+import { ARCHIVE_LAG_ALARM_MS, createAlarms, PROMISED_DECISION_P99_MS } from './alarms';
 import { cacheShardMetrics, ONE_MINUTE, productMetric, sumOffsetLag } from './metrics';
 
 const DECISIONS = ['NORMAL', ZERO_RATED, ...THRESHOLD_STATUSES, ...BLOCK_REASONS] as const;
@@ -43,6 +43,9 @@ export interface ObservabilityProps {
     readonly changeEvents: IFunction;
     readonly outboxRelay: IFunction | undefined;
     readonly outboxSweeper: IFunction | undefined;
+    readonly settlementArchiver: IFunction;
+    /** Only when the live usage snapshots are on. */
+    readonly usageSnapshots: IFunction | undefined;
   };
   readonly tables: { readonly ledger: ITable; readonly outbox: ITable };
   readonly queues: {
@@ -50,6 +53,7 @@ export interface ObservabilityProps {
     readonly usageEventsFailures: IQueue;
     readonly changeEventsFailures: IQueue;
     readonly relayFailures: IQueue;
+    readonly archiveFailures: IQueue;
     readonly sweeperScheduleDlq: IQueue;
     readonly notificationDlq: IQueue;
   };
@@ -94,6 +98,7 @@ export class Observability extends Construct {
     this.addSettlementWidgets();
     this.addChangeWidgets();
     this.addOutboxWidgets();
+    this.addArchiveWidgets();
     this.addLambdaWidgets();
     this.addStorageWidgets();
     this.alarms = createAlarms(this, this.topic, props);
@@ -269,6 +274,32 @@ export class Observability extends Construct {
         right: [
           productMetric(METRIC.outboxOldestPendingAge, { statistic: Stats.MAXIMUM, label: 'oldest age (s)' }),
         ],
+      }),
+    );
+  }
+
+  private addArchiveWidgets(): void {
+    this.dashboard.addWidgets(
+      new TextWidget({ markdown: '## Settlement archive (ledger stream to S3)', width: 24, height: 1 }),
+      new GraphWidget({
+        title: 'Fates archived, and not archived (delivered again)',
+        width: 12,
+        left: [
+          productMetric(METRIC.fatesArchived, { label: 'archived' }),
+          productMetric(METRIC.fatesArchiveFailed, { label: 'refused by Firehose after retries' }),
+        ],
+      }),
+      new GraphWidget({
+        title: 'Archiver behind the ledger stream (ms; the stream keeps 24 h)',
+        width: 12,
+        left: [
+          this.props.functions.settlementArchiver.metric('IteratorAge', {
+            statistic: Stats.MAXIMUM,
+            period: ONE_MINUTE,
+            label: 'iterator age, max',
+          }),
+        ],
+        leftAnnotations: [{ value: ARCHIVE_LAG_ALARM_MS, label: 'alarm' }],
       }),
     );
   }

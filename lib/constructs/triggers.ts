@@ -15,6 +15,8 @@ import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { FATE_ITEM_TYPES } from '../../functions/adapters/dynamodb/fate-stream';
+import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
 import { OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
 import { OUTBOX_STATUS } from '../../functions/core/outbox/item';
 import { type KafkaSubscription, type MskConfig, mskResourceArns } from '../config';
@@ -38,6 +40,11 @@ export interface TriggersProps {
   readonly outboxSweeper: IFunction | undefined;
   readonly sweeperRate: Duration;
   readonly sweeperScheduleDeadLetterQueue: IQueue;
+  readonly settlementArchiver: IFunction;
+  /** Only when the live usage snapshots are on. */
+  readonly usageSnapshots: IFunction | undefined;
+  readonly ledger: ITable;
+  readonly archiveFailureQueue: IQueue;
 }
 
 /**
@@ -67,6 +74,32 @@ export function pendingOutboxFilters(): Array<Record<string, unknown>> {
         NewImage: { [status]: { S: FilterRule.isEqual(pending) } },
         OldImage: { [status]: { S: FilterRule.notEquals(pending) } },
       },
+    }),
+  ];
+}
+
+/** About a kilobyte a stream record: a batch stays well under Lambda's 6 MB payload. */
+const ARCHIVE_BATCH_SIZE = 1_000;
+
+/** Settlement and rejection records written or changed: nothing else of the ledger is archived. */
+export function fateFilters(): Array<Record<string, unknown>> {
+  return [
+    FilterCriteria.filter({
+      eventName: FilterRule.or('INSERT', 'MODIFY'),
+      dynamodb: { NewImage: { type: { S: FilterRule.or(...FATE_ITEM_TYPES) } } },
+    }),
+  ];
+}
+
+/** A period item with both images is a few kilobytes at most: well under Lambda's payload limit. */
+const SNAPSHOT_BATCH_SIZE = 500;
+
+/** Family period items written or changed (the commits): what the live usage snapshots are built from. */
+export function periodItemFilters(): Array<Record<string, unknown>> {
+  return [
+    FilterCriteria.filter({
+      eventName: FilterRule.or('INSERT', 'MODIFY'),
+      dynamodb: { Keys: { SK: { S: FilterRule.beginsWith(ledgerKeys.periodPrefix('')) } } },
     }),
   ];
 }
@@ -128,6 +161,8 @@ export class Triggers extends Construct {
     this.grantMskRead(props.changeEvents, msk.clusterArn, [policy, family]);
     this.warnAboutMskSettings(msk);
     if (props.outboxRelay) this.outboxStream(props.outboxRelay, props);
+    this.ledgerStreamToArchive(props);
+    if (props.usageSnapshots) this.ledgerStreamToSnapshots(props.usageSnapshots, props.ledger);
     this.sweeperSchedule = props.outboxSweeper
       ? this.sweeperScheduleFor(props.outboxSweeper, props)
       : undefined;
@@ -271,6 +306,46 @@ export class Triggers extends Construct {
     ]) {
       fn.addToRolePolicy(statement);
     }
+  }
+
+  /**
+   * A fate must reach the archive while the stream still holds it (24 hours):
+   * retries go on for most of that day, then the batch's coordinates go to the
+   * failure queue, which alarms.
+   */
+  private ledgerStreamToArchive(props: TriggersProps): void {
+    props.settlementArchiver.addEventSource(
+      new DynamoEventSource(props.ledger, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: ARCHIVE_BATCH_SIZE,
+        maxBatchingWindow: Duration.seconds(10),
+        reportBatchItemFailures: true,
+        bisectBatchOnError: true,
+        retryAttempts: 10_000,
+        maxRecordAge: Duration.hours(20),
+        onFailure: new SqsDlq(props.archiveFailureQueue),
+        filters: fateFilters(),
+      }),
+    );
+  }
+
+  /**
+   * Snapshots are best effort and superseded: the stream is read from now on,
+   * a batch is tried briefly, and one older than a few minutes is dropped
+   * rather than shown. One invocation per shard keeps a family's commits in order.
+   */
+  private ledgerStreamToSnapshots(fn: IFunction, ledger: ITable): void {
+    fn.addEventSource(
+      new DynamoEventSource(ledger, {
+        startingPosition: StartingPosition.LATEST,
+        batchSize: SNAPSHOT_BATCH_SIZE,
+        maxBatchingWindow: Duration.seconds(0),
+        parallelizationFactor: 1,
+        retryAttempts: 2,
+        maxRecordAge: Duration.minutes(5),
+        filters: periodItemFilters(),
+      }),
+    );
   }
 
   private outboxStream(relay: IFunction, props: TriggersProps): void {

@@ -2,7 +2,7 @@ import type { LocalService } from '../services/dynamodb-local';
 import { brokerKafka, createTopics } from './broker/broker-kafka';
 import { startKafkaBroker } from './broker/kafka-broker';
 import { inProcessKafka, type LocalKafka } from './local-kafka';
-import { TOPICS, type TopicSpec, USAGE_EVENTS_TOPIC } from './topics';
+import { PRODUCED_TOPICS, TOPICS, type TopicSpec, USAGE_EVENTS_TOPIC } from './topics';
 
 export interface OpenKafkaOptions {
   /** A real single-node broker instead of the in-process topics. */
@@ -16,10 +16,12 @@ export interface OpenKafkaOptions {
 }
 
 function topicsWith(usageEventsPartitions: number): TopicSpec[] {
-  return TOPICS.map((t) => (t.name === USAGE_EVENTS_TOPIC ? { ...t, partitions: usageEventsPartitions } : t));
+  return [...TOPICS, ...PRODUCED_TOPICS].map((t) =>
+    t.name === USAGE_EVENTS_TOPIC ? { ...t, partitions: usageEventsPartitions } : t,
+  );
 }
 
-/** The Kafka of a local run, with every topic of TOPICS created. */
+/** The Kafka of a local run, with every topic of TOPICS and PRODUCED_TOPICS created. */
 export async function openLocalKafka(options: OpenKafkaOptions): Promise<LocalKafka> {
   const topics = topicsWith(options.usageEventsPartitions);
   if (!options.broker) return options.register('in-process Kafka', inProcessKafka(topics));

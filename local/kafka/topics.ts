@@ -11,6 +11,8 @@ export interface TopicSpec {
 export const USAGE_EVENTS_TOPIC = 'usage-events';
 export const POLICY_UPDATED_TOPIC = 'policy-updated';
 export const FAMILY_UPDATED_TOPIC = 'family-updated';
+/** Where usage-snapshots produces the live usage snapshots, keyed by familyId. */
+export const USAGE_REALTIME_TOPIC = 'usage-realtime';
 
 /** Every topic the product consumes, as the local harness creates it; producers key records by familyId. */
 export const TOPICS: readonly TopicSpec[] = [
@@ -18,6 +20,9 @@ export const TOPICS: readonly TopicSpec[] = [
   { name: POLICY_UPDATED_TOPIC, partitions: 4 },
   { name: FAMILY_UPDATED_TOPIC, partitions: 4 },
 ];
+
+/** The topics the product produces to: nothing of the product consumes them. */
+export const PRODUCED_TOPICS: readonly TopicSpec[] = [{ name: USAGE_REALTIME_TOPIC, partitions: 8 }];
 
 export type MskHandler = (event: MskEvent, context: Context) => Promise<KafkaBatchResponse>;
 

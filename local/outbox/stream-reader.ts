@@ -32,7 +32,11 @@ export async function openTableStream(target: {
   // trims iterators taken while a shard was still empty.
   const positions = new Map<string, string | undefined>();
 
-  async function readShard(shardId: string, after: string | undefined): Promise<StreamRecord[]> {
+  async function readShard(
+    shardId: string,
+    after: string | undefined,
+    keep: (page: StreamRecord[]) => void = () => undefined,
+  ): Promise<StreamRecord[]> {
     let { ShardIterator: iterator } = await streams.send(
       new GetShardIteratorCommand({
         StreamArn: streamArn,
@@ -47,6 +51,7 @@ export async function openTableStream(target: {
       const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
       const batch = page.Records ?? [];
       if (batch.length === 0) break;
+      keep(batch);
       records.push(...batch);
       iterator = page.NextShardIterator;
     }
@@ -93,7 +98,28 @@ export async function openTableStream(target: {
     return { Records: records.map((r) => asLambdaRecord(r, streamArn as string)) };
   }
 
-  return { streamArn, readNew, close: () => streams.destroy() };
+  /**
+   * Moves past everything written so far without handing it over, a page at
+   * a time: a reader that starts now, as a mapping at LATEST does.
+   */
+  async function skipWritten(): Promise<number> {
+    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+    let skipped = 0;
+    for (const shard of StreamDescription?.Shards ?? []) {
+      const shardId = shard.ShardId;
+      if (!shardId) continue;
+      let last = positions.get(shardId);
+      await readShard(shardId, last, (page) => {
+        skipped += page.length;
+        last = page[page.length - 1]?.dynamodb?.SequenceNumber ?? last;
+        page.length = 0;
+      });
+      positions.set(shardId, last);
+    }
+    return skipped;
+  }
+
+  return { streamArn, readNew, skipWritten, close: () => streams.destroy() };
 }
 
 export type TableStream = Awaited<ReturnType<typeof openTableStream>>;

@@ -1,6 +1,5 @@
 import { appendFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { USAGE_UPDATED, type UsageSnapshot } from '../../functions/core/snapshots/usage-snapshot';
 import type { LocalService } from './dynamodb-local';
 
 export interface SinkEntry {
@@ -10,45 +9,21 @@ export interface SinkEntry {
   readonly EventBusName?: string;
 }
 
-/** The usage snapshots one family received: how many, and the newest by version. */
-export interface FamilySnapshots {
-  readonly count: number;
-  readonly last: UsageSnapshot;
-}
-
 export interface EventSink extends LocalService {
-  /** Notifications accepted (usage snapshots are counted apart). */
+  /** Notifications accepted. */
   published(): number;
   byType(): Record<string, number>;
-  snapshotsPublished(): number;
-  snapshotsOf(familyId: number): FamilySnapshots | null;
 }
 
 /**
  * A local stand-in for an EventBridge bus: it answers PutEvents (AWS JSON 1.1)
- * and appends every accepted entry to a JSONL file, notifications to one and
- * the usage snapshots to another, so a local run can be read afterwards.
+ * and appends every accepted notification to a JSONL file, so a local run can
+ * be read afterwards.
  */
-export async function startEventSink(files: {
-  readonly notifications: string;
-  readonly snapshots: string;
-}): Promise<EventSink> {
+export async function startEventSink(files: { readonly notifications: string }): Promise<EventSink> {
   let published = 0;
-  let snapshots = 0;
   const byType: Record<string, number> = {};
-  const byFamily = new Map<number, FamilySnapshots>();
   const keep = (entry: SinkEntry, detail: unknown) => {
-    if (entry.DetailType === USAGE_UPDATED) {
-      appendFileSync(files.snapshots, `${JSON.stringify({ ...entry, Detail: detail })}\n`);
-      snapshots++;
-      const s = detail as UsageSnapshot;
-      const held = byFamily.get(s.familyId);
-      byFamily.set(s.familyId, {
-        count: (held?.count ?? 0) + 1,
-        last: held && held.last.version > s.version ? held.last : s,
-      });
-      return;
-    }
     appendFileSync(files.notifications, `${JSON.stringify({ ...entry, Detail: detail })}\n`);
     published++;
     const type = entry.DetailType ?? '(none)';
@@ -69,7 +44,7 @@ export async function startEventSink(files: {
       };
       const results = Entries.map((entry, i) => {
         keep(entry, JSON.parse(entry.Detail ?? 'null'));
-        return { EventId: `local-${published + snapshots}-${i}` };
+        return { EventId: `local-${published}-${i}` };
       });
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
       res.end(JSON.stringify({ FailedEntryCount: 0, Entries: results }));
@@ -83,8 +58,6 @@ export async function startEventSink(files: {
     pid: process.pid,
     published: () => published,
     byType: () => ({ ...byType }),
-    snapshotsPublished: () => snapshots,
-    snapshotsOf: (familyId) => byFamily.get(familyId) ?? null,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

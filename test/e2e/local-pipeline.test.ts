@@ -1,8 +1,37 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readArchivePartition } from '../../cli/archive-folder-source';
+import { archivePartition } from '../../functions/core/archive/archive';
+import type { DeadLetter } from '../../functions/core/ports';
+import { USAGE_EVENTS_TOPIC } from '../../local/kafka/topics';
 import { runPipeline } from '../../local/pipeline';
+
+function notMemberEventIds(deadLetters: string): Set<string> {
+  const letters = readFileSync(deadLetters, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as DeadLetter);
+  return new Set(
+    letters
+      .filter((l) => l.record.topic === USAGE_EVENTS_TOPIC && l.reason === 'NOT_A_MEMBER')
+      .map((l) => String(l.eventId)),
+  );
+}
+
+/** Every line of the archive folder, with the partition its path names. */
+function archiveLines(root: string) {
+  return readdirSync(root)
+    .filter((d) => d.startsWith('period='))
+    .flatMap((periodDir) =>
+      readdirSync(join(root, periodDir)).map((bucketDir) => ({
+        period: periodDir.slice('period='.length),
+        bucket: Number(bucketDir.slice('bucket='.length)),
+      })),
+    )
+    .flatMap((partition) => readArchivePartition(root, partition).map((line) => ({ partition, line })));
+}
 
 describe('npm start: the local pipeline', () => {
   it('settles a generated stream of a few thousand events, delivers every notification and ends consistent', async () => {
@@ -47,6 +76,18 @@ describe('npm start: the local pipeline', () => {
       });
     }
     expect(summary.consistency.checked).toBeGreaterThan(0);
+    // The archive holds every fate the ledger recorded: each settlement, and each event rejected from the family
+    // state (once per event, however often it was delivered).
+    const strangers = notMemberEventIds(events.rejected.file);
+    expect(strangers.size).toBeGreaterThan(0);
+    const fates = events.settled.total + strangers.size;
+    expect(summary.archive.fates).toBe(fates);
+    const archived = archiveLines(summary.archive.dir);
+    expect(new Set(archived.map(({ line }) => line.eventId)).size).toBe(fates);
+    for (const { partition, line } of archived) {
+      expect(partition).toEqual(archivePartition(line));
+      expect(line.kind === 'SETTLEMENT' ? line.decision : line.reason).toBeTruthy();
+    }
     const { config } = summary;
     expect(config.received).toBe(25);
     expect(config.applied.total).toBeGreaterThan(0);

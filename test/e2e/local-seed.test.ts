@@ -33,18 +33,27 @@ function start(args: string[]): Promise<{ code: number | null; summary: Summary;
   });
 }
 
-/** The summary without what a clock or a path decides: timings, file names, snapshot times and versions (commit stamps). */
+/**
+ * The summary without what a clock or a path decides: timings, file and folder
+ * names, snapshot times and versions (commit stamps), and how many snapshots
+ * went out (a stream batch folds the commits it holds into one per member, so
+ * the count follows how the stream was read; the last one shown does not).
+ */
 function counted(summary: Summary) {
   const { throughput: _timings, ...rest } = summary;
   return {
     ...rest,
     families: rest.families.map((f) => ({
       ...f,
-      snapshots: { ...f.snapshots, last: f.snapshots.last && { ...f.snapshots.last, asOf: '', version: 0 } },
+      snapshots: {
+        count: 0,
+        last: f.snapshots.last && { ...f.snapshots.last, asOf: '', version: 0 },
+      },
     })),
     events: { ...rest.events, rejected: { ...rest.events.rejected, file: '' } },
     notifications: { ...rest.notifications, file: '' },
-    usageSnapshots: { ...rest.usageSnapshots, file: '' },
+    usageSnapshots: { ...rest.usageSnapshots, published: 0 },
+    archive: { ...rest.archive, dir: '' },
   };
 }
 

@@ -8,7 +8,7 @@ export interface CommittedChange {
 }
 
 /**
- * A config store that reports every change the ledger committed, in commit
+ * A change store that reports every change the ledger committed, in commit
  * order: also one whose answer was lost after it went through (an error
  * carrying `committed: true`, as the chaos suite's ambiguous commit throws).
  */

@@ -27,6 +27,7 @@ describe.each([
   ['change-events', 'FunctionsChangeEvents'],
   ['outbox-relay', 'FunctionsOutboxRelay'],
   ['outbox-sweeper', 'FunctionsOutboxSweeper'],
+  ['settlement-archiver', 'FunctionsSettlementArchiver'],
 ])('%s bundle (real esbuild)', (name, prefix) => {
   it('is one ESM file with a source map, a require shim and the handler export, within the size budget', () => {
     const dir = assetDirOf(prefix);
@@ -62,4 +63,34 @@ describe.each([
       );
     }
   });
+});
+
+describe('usage-snapshots bundle (real esbuild, only deployed when the snapshots are on)', () => {
+  /**
+   * The Kafka client (with the schema validator it compiles its options with)
+   * and the MSK IAM signer add about 0.6 MB. The function is off the settlement
+   * path: its cold start delays a snapshot, never a decision.
+   */
+  const MAX_SNAPSHOTS_BUNDLE_BYTES = 1_300_000;
+
+  it(
+    'is one ESM file with the handler export, within its own budget',
+    () => {
+      const on = synthesize({
+        bundle: true,
+        context: { usageSnapshots: 'true', mskBootstrapBrokers: 'b-1.example:9098' },
+      });
+      const id = logicalId(on.template, 'AWS::Lambda::Function', 'FunctionsUsageSnapshots');
+      const metadata = on.template.findResources('AWS::Lambda::Function')[id]!.Metadata as Record<
+        string,
+        string
+      >;
+      const bundle = join(on.app.outdir, metadata['aws:asset:path']!, 'index.mjs');
+      const size = statSync(bundle).size;
+      console.info(`bundle size usage-snapshots: ${(size / 1024).toFixed(1)} KiB (${size} bytes)`);
+      expect(size).toBeLessThanOrEqual(MAX_SNAPSHOTS_BUNDLE_BYTES);
+      expect(readFileSync(bundle, 'utf8')).toMatch(/export\s*\{[^}]*\bhandler\b[^}]*\}/);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 });

@@ -1,7 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinitions } from '../../functions/adapters/dynamodb/table-definitions';
-import { OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
+import { LEDGER_TABLE, OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
 import { ENV } from '../../functions/runtime/env';
 import { logicalId, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
 
@@ -46,6 +46,31 @@ describe('DynamoDB tables', () => {
     template.hasOutput(output, { Value: { Ref: logicalId(template, 'AWS::SQS::Queue', prefix) } });
   });
 
+  it(
+    'ledger: TTL on the attribute only settlement and rejection records carry, their bound passed to usage-events',
+    () => {
+      expect(tableProps('DataLedger')).toMatchObject({
+        TimeToLiveSpecification: { AttributeName: LEDGER_TABLE.ttlAttribute, Enabled: true },
+      });
+      const usageEvents = template.findResources('AWS::Lambda::Function')[
+        logicalId(template, 'AWS::Lambda::Function', 'FunctionsUsageEvents')
+      ]!.Properties as { Environment: { Variables: Record<string, unknown> } };
+      expect(usageEvents.Environment.Variables[ENV.settlementRetentionDays]).toBe('35');
+      const longer = synthesize({ context: { settlementRetentionDays: '60' } }).template;
+      expect(
+        (
+          longer.findResources('AWS::Lambda::Function')[
+            logicalId(longer, 'AWS::Lambda::Function', 'FunctionsUsageEvents')
+          ]!.Properties as { Environment: { Variables: Record<string, unknown> } }
+        ).Environment.Variables[ENV.settlementRetentionDays],
+      ).toBe('60');
+      expect(() => synthesize({ context: { settlementRetentionDays: '31' } })).toThrow(
+        /settlementRetentionDays \(SETTLEMENT_RETENTION_DAYS\)/,
+      );
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
   it('outbox: NEW_AND_OLD_IMAGES stream, TTL on expiresAt, status-nextAttemptAt index (S, N)', () => {
     expect(tableProps('DataOutbox')).toMatchObject({
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
@@ -81,7 +106,7 @@ describe('DynamoDB tables', () => {
           deployed.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown; Projection: unknown }[]
         ).map(({ IndexName, KeySchema, Projection }) => ({ IndexName, KeySchema, Projection })),
       ).toEqual(definition.GlobalSecondaryIndexes);
-      expect(deployed.StreamSpecification ? 'NEW_AND_OLD_IMAGES' : undefined).toBe(
+      expect((deployed.StreamSpecification as { StreamViewType?: string } | undefined)?.StreamViewType).toBe(
         definition.StreamSpecification?.StreamViewType,
       );
     }
@@ -103,10 +128,10 @@ describe('warm throughput', () => {
     };
   };
 
-  it('warms the ledger and both its indexes for 5,000 events/s by default: 4.2 write units an event, 1 per index', () => {
+  it('warms the ledger and its period index for 5,000 events/s by default: 4.2 write units an event, 1 on the index', () => {
     expect(warmOf(template, 'DataLedger')).toEqual({
       table: { WriteUnitsPerSecond: 21_000 },
-      indexes: { GSI1: { WriteUnitsPerSecond: 5_000 }, GSI2: { WriteUnitsPerSecond: 5_000 } },
+      indexes: { GSI2: { WriteUnitsPerSecond: 5_000 } },
     });
     // The outbox takes a fraction of an item per event: what a new table takes suffices.
     expect(warmOf(template, 'DataOutbox').table).toBeUndefined();
@@ -117,13 +142,13 @@ describe('warm throughput', () => {
     () => {
       const peak = synthesize({ context: { ledgerWarmEventsPerSecond: '10000' } }).template;
       expect(warmOf(peak, 'DataLedger').table).toEqual({ WriteUnitsPerSecond: 42_000 });
-      expect(warmOf(peak, 'DataLedger').indexes.GSI1).toEqual({ WriteUnitsPerSecond: 10_000 });
+      expect(warmOf(peak, 'DataLedger').indexes.GSI2).toEqual({ WriteUnitsPerSecond: 10_000 });
       const small = synthesize({ context: { ledgerWarmEventsPerSecond: '500' } }).template;
-      expect(warmOf(small, 'DataLedger').indexes.GSI1).toEqual({ WriteUnitsPerSecond: 4_000 });
+      expect(warmOf(small, 'DataLedger').indexes.GSI2).toEqual({ WriteUnitsPerSecond: 4_000 });
       const cold = synthesize({ context: { ledgerWarmEventsPerSecond: '0' } }).template;
       expect(warmOf(cold, 'DataLedger')).toEqual({
         table: undefined,
-        indexes: { GSI1: undefined, GSI2: undefined },
+        indexes: { GSI2: undefined },
       });
     },
     SYNTH_TIMEOUT_MS,
@@ -367,12 +392,10 @@ describe('functions', () => {
       [ENV.deadLetterQueueUrl]: { Ref: logicalId(template, 'AWS::SQS::Queue', 'MessagingRejectedEvents') },
       [ENV.reportBatchItemFailures]: 'true',
     });
-    // Notifications are only staged in the outbox (publishing them is the relay's); the bus takes the live
-    // usage snapshots of the screens a change alters.
-    expect(fn.Environment.Variables).toMatchObject({
-      [ENV.eventBusName]: { Ref: logicalId(template, 'AWS::Events::EventBus', 'MessagingBus') },
-      [ENV.usageSnapshots]: 'true',
-    });
+    // Notifications are only staged in the outbox (publishing them is the relay's), and the screens a change
+    // alters reach the snapshots through the ledger's stream: nothing to publish.
+    expect(fn.Environment.Variables[ENV.eventBusName]).toBeUndefined();
+    expect(fn.Environment.Variables[ENV.usageSnapshots]).toBeUndefined();
   });
 
   it(

@@ -41,6 +41,7 @@ const FUNCTIONS = {
   changeEvents: 'FunctionsChangeEvents',
   outboxRelay: 'FunctionsOutboxRelay',
   outboxSweeper: 'FunctionsOutboxSweeper',
+  settlementArchiver: 'FunctionsSettlementArchiver',
 } as const;
 
 describe.each(Object.entries(FUNCTIONS))('%s execution role', (_name, prefix) => {
@@ -70,16 +71,25 @@ describe.each(Object.entries(FUNCTIONS))('%s execution role', (_name, prefix) =>
 });
 
 describe('least-privilege grants per function', () => {
-  it('usage-events: ledger read/write incl. its GSI, outbox put, DLQ send, cache secret, MSK cluster/topic/group, PutEvents on the bus (usage snapshots)', () => {
+  it('usage-events: ledger items read/write (no index), outbox put, DLQ send, cache secret, MSK cluster/topic/group; nothing to publish', () => {
     const statements = statementsOf(roleOf(FUNCTIONS.usageEvents));
     const ledger = logicalId(template, 'AWS::DynamoDB::Table', 'DataLedger');
     const outbox = logicalId(template, 'AWS::DynamoDB::Table', 'DataOutbox');
     const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
 
-    expect(bySid('LedgerReadWrite')?.Resource).toEqual([
-      { 'Fn::GetAtt': [ledger, 'Arn'] },
-      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ledger, 'Arn'] }, '/index/GSI1']] },
-    ]);
+    // Keyed reads, the family directory Query, and TransactWriteItems (Put, Update, ConditionCheck per item).
+    expect(bySid('LedgerReadWrite')).toMatchObject({
+      Action: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ],
+      Resource: { 'Fn::GetAtt': [ledger, 'Arn'] },
+    });
+    expect(JSON.stringify(statements)).not.toContain('/index/');
     expect(bySid('OutboxStageInTransaction')).toMatchObject({
       Action: 'dynamodb:PutItem',
       Resource: { 'Fn::GetAtt': [outbox, 'Arn'] },
@@ -101,16 +111,15 @@ describe('least-privilege grants per function', () => {
 
     const actions = actionsOf(statements);
     expect([...actions].filter((a) => a.startsWith('xray:'))).toEqual([]);
-    expect(bySid('UsageSnapshotsPublish')?.Action).toBe('events:PutEvents');
-    expect(bySid('UsageSnapshotsPublish')?.Resource).toEqual({
-      'Fn::GetAtt': [logicalId(template, 'AWS::Events::EventBus', 'MessagingBus'), 'Arn'],
-    });
+    // The usage snapshots come from the ledger stream: settlement publishes nothing.
+    expect([...actions].filter((a) => a.startsWith('events:') || a.startsWith('firehose:'))).toEqual([]);
+    expect(actions.has('kafka-cluster:WriteData')).toBe(false);
     expect(actions.has('dynamodb:BatchGetItem')).toBe(true);
     expect(actions.has('dynamodb:DeleteItem')).toBe(false);
     expect(actions.has('dynamodb:Scan')).toBe(false);
   });
 
-  it('change-events: ledger table items (no index), outbox put, DLQ send, cache secret, MSK cluster and both topics and groups, snapshots to the bus', () => {
+  it('change-events: ledger table items (no index), outbox put, DLQ send, cache secret, MSK cluster and both topics and groups; nothing to publish', () => {
     const statements = statementsOf(roleOf(FUNCTIONS.changeEvents));
     const ledger = logicalId(template, 'AWS::DynamoDB::Table', 'DataLedger');
     const outbox = logicalId(template, 'AWS::DynamoDB::Table', 'DataOutbox');
@@ -119,11 +128,10 @@ describe('least-privilege grants per function', () => {
     const secret = logicalId(template, 'AWS::SecretsManager::Secret', 'CacheAuthToken');
     const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
 
-    // Keyed reads and TransactWriteItems (authorised per item as Put and Update) on the table itself, and the
-    // batched read of the committed items the usage snapshots show.
+    // Keyed reads and TransactWriteItems (authorised per item as Put and Update) on the table itself; a held
+    // change is deleted once applied.
     expect(bySid('LedgerReadWrite')).toMatchObject({
       Action: [
-        'dynamodb:BatchGetItem',
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
@@ -132,9 +140,8 @@ describe('least-privilege grants per function', () => {
       ],
       Resource: { 'Fn::GetAtt': [ledger, 'Arn'] },
     });
-    expect(bySid('UsageSnapshotsPublish')?.Resource).toEqual({
-      'Fn::GetAtt': [logicalId(template, 'AWS::Events::EventBus', 'MessagingBus'), 'Arn'],
-    });
+    // The screens a change alters reach the snapshots through the ledger's stream.
+    expect([...actionsOf(statements)].filter((a) => a.startsWith('events:'))).toEqual([]);
     expect(bySid('OutboxStageInTransaction')).toMatchObject({
       Action: 'dynamodb:PutItem',
       Resource: { 'Fn::GetAtt': [outbox, 'Arn'] },

@@ -85,10 +85,10 @@ describe('dashboard', () => {
     expect(values(METRIC.changeEventsRejected, DIMENSION.reason)).toEqual([...REJECTION_REASONS].sort());
   });
 
-  it('charts Lambda health of all four functions, and the MSK lag of each of the three consumer groups', () => {
+  it('charts Lambda health of all five functions, and the MSK lag of each of the three consumer groups', () => {
     const rows = dashboardMetrics(template);
     const errors = rows.filter((r) => r[0] === 'AWS/Lambda' && r[1] === 'Errors');
-    expect(errors).toHaveLength(4);
+    expect(errors).toHaveLength(5);
     const groups = rows
       .filter((r) => r[0] === 'AWS/Kafka' && r[1] === 'SumOffsetLag')
       .map((r) => [dimensionsOf(r)['Consumer Group'], dimensionsOf(r).Topic]);
@@ -157,7 +157,7 @@ describe('alarms', () => {
   it('every alarm notifies the alarm topic when it fires and when it clears, and explains the action to take', () => {
     const topic = logicalId(template, 'AWS::SNS::Topic', 'ObservabilityAlarmTopic');
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(29);
+    expect(alarms.length).toBe(32);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: topic }]);
       expect(a.Properties.OKActions).toEqual([{ Ref: topic }]);
@@ -179,6 +179,18 @@ describe('alarms', () => {
       Threshold: threshold,
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('ArchiveLag fires when the archiver stays an hour behind the ledger stream, which keeps records a day', () => {
+    const archiver = logicalId(template, 'AWS::Lambda::Function', 'FunctionsSettlementArchiver');
+    expect(alarm('ArchiveLag')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: archiver } }],
+      Statistic: 'Maximum',
+      Threshold: 3_600_000,
+      EvaluationPeriods: 3,
     });
   });
 
@@ -209,6 +221,7 @@ describe('alarms', () => {
     ['SkippedKafkaBatches', 'MessagingUsageEventsFailures'],
     ['SkippedChangeBatches', 'MessagingChangeEventsFailures'],
     ['SweeperScheduleFailures', 'MessagingSweeperScheduleDlq'],
+    ['ArchiveFailures', 'MessagingArchiveFailures'],
   ])('%s fires on any message in its dead-letter queue', (name, queuePrefix) => {
     const queue = logicalId(template, 'AWS::SQS::Queue', queuePrefix);
     expect(alarm(name)).toMatchObject({

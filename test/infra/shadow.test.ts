@@ -1,6 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../functions/runtime/env';
 import { logicalId, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
 
 /** What docs/deploy.md's cutover runbook passes for the shadow run. */
@@ -33,42 +32,51 @@ const roleActions = (t: Template, fnPrefix: string): string[] => {
     .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 };
 
+const mskMappings = (t: Template) =>
+  Object.values(t.findResources('AWS::Lambda::EventSourceMapping')).filter(
+    (m) => m.Properties.AmazonManagedKafkaEventSourceConfig !== undefined,
+  );
+
 describe('shadow stack', () => {
-  it('settles usage and applies changes as production does', () => {
+  it('settles usage, applies changes and archives its own fates as production does', () => {
     expect(functionIds(shadow).map((id) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual([
       'FunctionsUsageEvents',
       'FunctionsChangeEvents',
+      'FunctionsSettlementArchiver',
     ]);
-    const topics = Object.values(shadow.findResources('AWS::Lambda::EventSourceMapping')).map(
-      (m) => (m.Properties.Topics as string[])[0],
-    );
+    const topics = mskMappings(shadow).map((m) => (m.Properties.Topics as string[])[0]);
     expect(topics.sort()).toEqual(['family-updated', 'policy-updated', 'usage-events']);
   });
 
   it('deploys no outbox relay or sweeper, so no notification is ever published: no stream mapping, no schedule', () => {
+    const outbox = (t: Template) => logicalId(t, 'AWS::DynamoDB::Table', 'DataOutbox');
     const streamMappings = (t: Template) =>
       Object.values(t.findResources('AWS::Lambda::EventSourceMapping')).filter(
-        (m) => m.Properties.EventSourceArn?.['Fn::GetAtt']?.[1] === 'StreamArn',
+        (m) =>
+          m.Properties.EventSourceArn?.['Fn::GetAtt']?.[1] === 'StreamArn' &&
+          m.Properties.EventSourceArn['Fn::GetAtt'][0] === outbox(t),
       );
-    expect(functionIds(production)).toHaveLength(4);
+    expect(functionIds(production)).toHaveLength(5);
     expect(streamMappings(production)).toHaveLength(1);
     production.resourceCountIs('AWS::Scheduler::Schedule', 1);
     expect(streamMappings(shadow)).toEqual([]);
     shadow.resourceCountIs('AWS::Scheduler::Schedule', 0);
   });
 
-  it('turns the usage snapshots off and takes away usage-events permission to publish', () => {
-    const env = (t: Template) =>
-      t.findResources('AWS::Lambda::Function')[logicalId(t, 'AWS::Lambda::Function', 'FunctionsUsageEvents')]!
-        .Properties.Environment.Variables as Record<string, string>;
-    expect(env(shadow)[ENV.usageSnapshots]).toBe('false');
-    expect(env(production)[ENV.usageSnapshots]).toBe('true');
-    expect(roleActions(shadow, 'FunctionsUsageEvents')).not.toContain('events:PutEvents');
-    expect(roleActions(production, 'FunctionsUsageEvents')).toContain('events:PutEvents');
-  });
+  it(
+    'refuses the usage snapshots, and gives usage-events no permission to publish',
+    () => {
+      expect(() =>
+        synthesize({ context: { ...SHADOW, usageSnapshots: 'true', mskBootstrapBrokers: 'b-1:9098' } }),
+      ).toThrow(/usageSnapshots \(USAGE_SNAPSHOTS\) is refused in a shadow stack/);
+      expect(functionIds(shadow).some((id) => id.startsWith('FunctionsUsageSnapshots'))).toBe(false);
+      expect(roleActions(shadow, 'FunctionsUsageEvents')).not.toContain('events:PutEvents');
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
   it('reads the topics as consumer groups of its own and names its dashboard and alarms apart', () => {
-    const groups = Object.values(shadow.findResources('AWS::Lambda::EventSourceMapping')).map(
+    const groups = mskMappings(shadow).map(
       (m) => m.Properties.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId,
     );
     expect(groups.sort()).toEqual(

@@ -1,13 +1,16 @@
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoFamilyLimits } from '../../functions/adapters/dynamodb/family-limits';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
-import { createEventBridgeClient } from '../../functions/adapters/eventbridge/client';
 import { createChangeEventsHandler } from '../../functions/change-events/change-events-handler';
+import { systemClock } from '../../functions/core/ports';
+import type { SnapshotPublisher } from '../../functions/core/snapshots/ports';
 import type { SnapshotReport } from '../../functions/core/snapshots/publish';
-import { USAGE_UPDATED, type UsageSnapshot } from '../../functions/core/snapshots/usage-snapshot';
+import type { UsageSnapshot } from '../../functions/core/snapshots/usage-snapshot';
 import { periodOf } from '../../functions/core/time';
 import { createObservability } from '../../functions/runtime/observability';
-import { createSnapshotDeps } from '../../functions/runtime/snapshot-dependencies';
+import { createUsageSnapshotsHandler } from '../../functions/usage-snapshots/usage-snapshots-handler';
+import { openTableStream, type TableStream } from '../../local/outbox/stream-reader';
 import {
   changeRecord,
   familyEvent,
@@ -17,44 +20,79 @@ import {
   type UsageEnvelope,
   usage,
 } from '../helpers/msk';
-import { detailsOf, type PutEventsFake, startPutEventsFake } from '../helpers/put-events-fake';
 import { lambdaContext, type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
 
 const GB = 1024 ** 3;
 let nextFamilyId = 7_000_000 + Math.floor(Math.random() * 1000) * 1000;
 
-describe('usage snapshots: USAGE_UPDATED from committed state after each batch', () => {
+/** What a topic would hold: every snapshot accepted, in order; `refuse` makes the next publishes fail. */
+function recordingPublisher() {
+  const accepted: UsageSnapshot[] = [];
+  let refusals = 0;
+  const publisher: SnapshotPublisher = {
+    async publish(snapshots) {
+      if (refusals > 0) {
+        refusals--;
+        return snapshots.map(() => ({ ok: false, code: 'LEADER_NOT_AVAILABLE', permanent: false }));
+      }
+      accepted.push(...snapshots);
+      return snapshots.map(() => ({ ok: true }));
+    },
+  };
+  return {
+    publisher,
+    accepted,
+    refuse: (n: number) => {
+      refusals = n;
+    },
+  };
+}
+
+describe('usage snapshots: USAGE_UPDATED from the ledger stream, one entry per member a commit changed', () => {
   let env: SettlementEnv;
-  let fake: PutEventsFake;
-  let reports: SnapshotReport[];
-  let invoke: (records: UsageEnvelope[]) => ReturnType<SettlementEnv['invoke']>;
+  let stream: TableStream;
+  let topic: ReturnType<typeof recordingPublisher>;
+  let reports: SnapshotReport[] = [];
+  let settle: (records: UsageEnvelope[]) => ReturnType<SettlementEnv['invoke']>;
+  /** Applies one family or policy change as change-events does; its snapshots come from the stream too. */
   let change: (value: Parameters<typeof changeRecord>[0]) => ReturnType<SettlementEnv['applyChange']>;
   let offset = 0;
   const period = () => periodOf(Date.now(), env.config.settlement.timeZone);
 
+  /** One invocation of usage-snapshots with what the stream got since the last one: a stream batch. */
+  let publishFromStream: () => Promise<void>;
+
   beforeAll(async () => {
     env = await startSettlementEnv('usage-snapshots');
-    fake = await startPutEventsFake();
-    const snapshots = createSnapshotDeps(env.config, env.deps, {
-      eventBridge: createEventBridgeClient({ endpoint: fake.endpoint, maxAttempts: 1 }),
+    stream = await openTableStream({
+      endpoint: env.tables.endpoint,
+      client: env.tables.client,
+      tableName: env.tables.names.ledger,
     });
-    const handler = env.handlerWith(env.deps, {
-      reportBatchItemFailures: true,
-      snapshots: {
-        ...snapshots,
-        settings: { ...snapshots.settings, retry: { maxAttempts: 3, baseDelayMs: 5 } },
+    topic = recordingPublisher();
+    const handler = createUsageSnapshotsHandler(
+      {
+        limits: new DynamoFamilyLimits(env.tables.doc, env.tables.names.ledger),
+        publisher: topic.publisher,
+        globalPolicy: env.deps.globalPolicy,
+        clock: systemClock,
+        settings: { retry: { maxAttempts: 3, baseDelayMs: 5 }, budgetMs: 5_000 },
       },
-      onSnapshotReport: (r) => reports.push(r),
-    });
-    invoke = (envelopes) => handler(mskEvent(envelopes.map((e) => mskRecord(0, offset++, e))));
-    const changes = createChangeEventsHandler(env.changeDeps, createObservability('config-snapshots'), {
+      createObservability('usage-snapshots-test'),
+      (r) => reports.push(r),
+    );
+    publishFromStream = async () => {
+      const { batchItemFailures } = await handler(await stream.readNew(), lambdaContext());
+      expect(batchItemFailures).toEqual([]);
+    };
+    settle = (envelopes) => env.invoke(mskEvent(envelopes.map((e) => mskRecord(0, offset++, e))));
+    const changes = createChangeEventsHandler(env.changeDeps, createObservability('change-snapshots'), {
       reportBatchItemFailures: true,
-      snapshots,
     });
     change = (value) => changes(mskEvent([changeRecord(value)]), lambdaContext());
   });
   afterAll(async () => {
-    await fake?.stop();
+    stream?.close();
     await env?.stop();
   });
 
@@ -78,25 +116,29 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
     return { familyId, member: (n: number) => familyId * 10 + n };
   }
 
-  const snapshotsOf = (familyId: number) =>
-    detailsOf<UsageSnapshot>(fake, USAGE_UPDATED).filter((s) => s.familyId === familyId);
+  const snapshotsOf = (familyId: number) => topic.accepted.filter((s) => s.familyId === familyId);
 
-  it('one entry per changed member per batch, with the latest committed figures and block state', async () => {
+  it('one entry per member a commit changed, with that commit figures and the block state of its latest event', async () => {
     const f = await family([
       { customerId: 1, policy: { monthlyLimitBytes: GB } },
       { customerId: 2 },
       { customerId: 3 },
     ]);
+    await publishFromStream();
     reports = [];
-    const result = await invoke([
+    const result = await settle([
       usage(`a1-${f.familyId}`, f.familyId, f.member(1), 100 * 1024 ** 2),
       usage(`a2-${f.familyId}`, f.familyId, f.member(2), GB),
       usage(`a3-${f.familyId}`, f.familyId, f.member(1), 200 * 1024 ** 2),
       // Over member 1's own limit: blocked, nothing counted; it is the member's latest event.
       usage(`a4-${f.familyId}`, f.familyId, f.member(1), GB),
     ]);
-
     expect(result.batchItemFailures).toEqual([]);
+    // Settlement returned before anything was published: the snapshots come from the stream.
+    expect(snapshotsOf(f.familyId)).toEqual([]);
+
+    await publishFromStream();
+
     const entries = snapshotsOf(f.familyId);
     expect(entries.map((s) => s.customerId).sort()).toEqual([f.member(1), f.member(2)]);
     const one = entries.find((s) => s.customerId === f.member(1));
@@ -123,7 +165,7 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
       blockReason: null,
     });
     expect(one?.version).toBe(two?.version);
-    expect(reports).toEqual([expect.objectContaining({ published: 2, failed: 0, superseded: 2 })]);
+    expect(reports).toEqual([expect.objectContaining({ published: 2, failed: 0, superseded: 0 })]);
   });
 
   it('a transaction that does not commit publishes nothing; the redelivery brings the member up to date', async () => {
@@ -141,7 +183,8 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
       usage(`kept-${healthy.familyId}`, healthy.familyId, healthy.member(1), 7_000),
     ];
 
-    const first = await invoke(batch);
+    const first = await settle(batch);
+    await publishFromStream();
 
     expect(first.batchItemFailures).toHaveLength(1);
     expect(await env.usage(broken.familyId, period())).toBe(0);
@@ -155,7 +198,8 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
       }),
     );
     await env.redis.redis.del(env.cache.keys.period(broken.familyId, period()));
-    const again = await invoke(batch);
+    const again = await settle(batch);
+    await publishFromStream();
 
     expect(again.batchItemFailures).toEqual([]);
     expect(snapshotsOf(broken.familyId)).toEqual([
@@ -163,34 +207,64 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
     ]);
   });
 
-  it('a publish lost after the commit is superseded by the next batch, which carries the whole state', async () => {
+  it('a publish lost after its retries is superseded by the next commit, which carries the whole state', async () => {
     const f = await family([{ customerId: 1 }]);
-    fake.failDetailType(USAGE_UPDATED);
+    await publishFromStream();
+    topic.refuse(3);
     reports = [];
-    const first = await invoke([usage(`c1-${f.familyId}`, f.familyId, f.member(1), 1_000)]);
-    fake.clearFailures();
+    await settle([usage(`c1-${f.familyId}`, f.familyId, f.member(1), 1_000)]);
+    await publishFromStream();
 
-    expect(first.batchItemFailures).toEqual([]);
     expect(await env.usage(f.familyId, period())).toBe(1_000);
     expect(snapshotsOf(f.familyId)).toEqual([]);
     expect(reports).toEqual([expect.objectContaining({ published: 0, failed: 1 })]);
 
-    await invoke([usage(`c2-${f.familyId}`, f.familyId, f.member(1), 2_000)]);
+    await settle([usage(`c2-${f.familyId}`, f.familyId, f.member(1), 2_000)]);
+    await publishFromStream();
     expect(snapshotsOf(f.familyId)).toEqual([
       expect.objectContaining({ memberUsedBytes: 3_000, familyUsedBytes: 3_000 }),
     ]);
   });
 
-  it('a throttled PutEvents call is retried within the invocation', async () => {
+  it('a refused publish is retried within the invocation', async () => {
     const f = await family([{ customerId: 1 }, { customerId: 2 }]);
-    fake.throttle(1);
+    await publishFromStream();
+    topic.refuse(1);
     reports = [];
-    await invoke([
+    await settle([
       usage(`t1-${f.familyId}`, f.familyId, f.member(1), 1_000),
       usage(`t2-${f.familyId}`, f.familyId, f.member(2), 1_000),
     ]);
+    await publishFromStream();
     expect(snapshotsOf(f.familyId)).toHaveLength(2);
     expect(reports).toEqual([expect.objectContaining({ published: 2, failed: 0 })]);
+  });
+
+  it('commits of one stream batch give one entry per member: the newest commit figures under its version', async () => {
+    const f = await family([{ customerId: 1 }]);
+    await publishFromStream();
+    reports = [];
+    for (let i = 0; i < 3; i++) await settle([usage(`s${i}-${f.familyId}`, f.familyId, f.member(1), 1_000)]);
+    await publishFromStream();
+    expect(snapshotsOf(f.familyId)).toEqual([expect.objectContaining({ memberUsedBytes: 3_000 })]);
+    expect(reports).toEqual([expect.objectContaining({ published: 1, superseded: 2 })]);
+  });
+
+  it('a commit that moves the version and changes no screen publishes nothing', async () => {
+    const f = await family([{ customerId: 1 }]);
+    await settle([usage(`p0-${f.familyId}`, f.familyId, f.member(1), 1_000)]);
+    await publishFromStream();
+    const before = snapshotsOf(f.familyId).length;
+    await env.tables.doc.send(
+      new UpdateCommand({
+        TableName: env.tables.names.ledger,
+        Key: ledgerKeys.familyPeriod(f.familyId, period()),
+        UpdateExpression: 'SET ver = ver + :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+    await publishFromStream();
+    expect(snapshotsOf(f.familyId)).toHaveLength(before);
   });
 
   it('a consumer keeping the highest version ends at the newest state under redelivery and reordering', async () => {
@@ -198,9 +272,13 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
     const events = Array.from({ length: 5 }, (_, i) =>
       usage(`v${i}-${f.familyId}`, f.familyId, f.member(1), 1_000 * (i + 1)),
     );
-    for (const e of events) await invoke([e]);
-    // Kafka redelivers the last two: duplicates change nothing, so nothing new is published for them.
-    await invoke(events.slice(3));
+    for (const e of events) {
+      await settle([e]);
+      await publishFromStream();
+    }
+    // Kafka redelivers the last two: duplicates commit nothing, so nothing new is published for them.
+    await settle(events.slice(3));
+    await publishFromStream();
     const published = snapshotsOf(f.familyId);
     expect(published).toHaveLength(5);
     const versions = published.map((s) => s.version);
@@ -231,11 +309,14 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
     const from = await family([{ customerId: 1 }, { customerId: 2 }]);
     const moving = from.member(2);
     // The old family is busy: many commits, so its period version is high.
-    for (let i = 0; i < 6; i++)
-      await invoke([usage(`busy${i}-${from.familyId}`, from.familyId, moving, 1_000)]);
+    for (let i = 0; i < 6; i++) {
+      await settle([usage(`busy${i}-${from.familyId}`, from.familyId, moving, 1_000)]);
+      await publishFromStream();
+    }
     const to = nextFamilyId++;
     await env.families.putFamily({ familyId: to, quotaBytes: 10 * GB, members: [{ customerId: moving }] });
-    await invoke([usage(`moved-${to}`, to, moving, 5_000)]);
+    await settle([usage(`moved-${to}`, to, moving, 5_000)]);
+    await publishFromStream();
 
     const inOld = snapshotsOf(from.familyId).filter((s) => s.customerId === moving);
     const [inNew] = snapshotsOf(to);
@@ -247,7 +328,8 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
 
   it('a retroactive block, a lowered limit and a new quota update the screens of the members they affect', async () => {
     const f = await family([{ customerId: 1 }, { customerId: 2 }]);
-    await invoke([usage(`r1-${f.familyId}`, f.familyId, f.member(1), 600 * 1024 ** 2)]);
+    await settle([usage(`r1-${f.familyId}`, f.familyId, f.member(1), 600 * 1024 ** 2)]);
+    await publishFromStream();
     const before = snapshotsOf(f.familyId);
     expect(before).toHaveLength(1);
 
@@ -259,6 +341,7 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
       String(500 * 1024 ** 2),
     );
     expect(await change(lowered)).toEqual({ batchItemFailures: [] });
+    await publishFromStream();
     const [limited] = snapshotsOf(f.familyId).slice(1);
     expect(limited).toMatchObject({
       customerId: f.member(1),
@@ -275,6 +358,7 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
       totalQuotaBytes: GB,
     });
     expect(await change(quota)).toEqual({ batchItemFailures: [] });
+    await publishFromStream();
     const requoted = snapshotsOf(f.familyId).slice(2);
     expect(requoted.map((s) => [s.customerId, s.familyQuotaBytes, s.blockReason]).sort()).toEqual(
       [
@@ -285,6 +369,72 @@ describe('usage snapshots: USAGE_UPDATED from committed state after each batch',
     // A time window shows nowhere on the screen: nothing is published for it.
     const night = policyUpdated(`win-${f.familyId}`, { familyId: f.familyId }, 'BLOCK:TIME', '2300-0600');
     expect(await change(night)).toEqual({ batchItemFailures: [] });
+    await publishFromStream();
     expect(snapshotsOf(f.familyId)).toHaveLength(4);
+  });
+
+  it('a top-up unblocks an empty pool on screen; a new member and zero-rated usage show too', async () => {
+    const f = await family([{ customerId: 1 }], 10 * 1024 ** 2);
+    expect(
+      await change(policyUpdated(`zr-${f.familyId}`, { familyId: f.familyId }, 'ZERO_RATE:APP', 'net.chat')),
+    ).toEqual({ batchItemFailures: [] });
+    await settle([
+      usage(`z1-${f.familyId}`, f.familyId, f.member(1), 10 * 1024 ** 2),
+      // The pool is empty now: blocked.
+      usage(`z2-${f.familyId}`, f.familyId, f.member(1), 1_000),
+    ]);
+    await publishFromStream();
+    expect(snapshotsOf(f.familyId).at(-1)).toMatchObject({
+      familyRemainingBytes: 0,
+      blocked: true,
+      blockReason: 'FAMILY_QUOTA_EXCEEDED',
+    });
+
+    // A zero-rated app is allowed on an empty pool: shown beside the usage, never as a block.
+    await settle([usage(`z3-${f.familyId}`, f.familyId, f.member(1), 3_000, { appId: 'net.chat' })]);
+    await publishFromStream();
+    expect(snapshotsOf(f.familyId).at(-1)).toMatchObject({
+      memberUsedBytes: 10 * 1024 ** 2,
+      memberZeroRatedBytes: 3_000,
+      blocked: false,
+      blockReason: null,
+    });
+
+    const shown = snapshotsOf(f.familyId).length;
+    const topup = familyEvent(`top-${f.familyId}`, 'TOPUP_ADDED', {
+      familyId: f.familyId,
+      topupId: `order-${f.familyId}`,
+      bytes: 5 * 1024 ** 2,
+    });
+    expect(await change(topup)).toEqual({ batchItemFailures: [] });
+    await publishFromStream();
+    const [topped] = snapshotsOf(f.familyId).slice(shown);
+    expect(topped).toMatchObject({
+      customerId: f.member(1),
+      familyQuotaBytes: 10 * 1024 ** 2,
+      familyTopupBytes: 5 * 1024 ** 2,
+      familyPoolBytes: 15 * 1024 ** 2,
+      familyRemainingBytes: 5 * 1024 ** 2,
+      memberZeroRatedBytes: 3_000,
+      blocked: false,
+      blockReason: null,
+    });
+
+    // A member joining sees the family's pool at once, with the top-up.
+    const joined = familyEvent(`join-${f.familyId}`, 'MEMBER_JOINED', {
+      familyId: f.familyId,
+      customerId: f.member(2),
+    });
+    expect(await change(joined)).toEqual({ batchItemFailures: [] });
+    await publishFromStream();
+    const [newcomer, ...others] = snapshotsOf(f.familyId).slice(shown + 1);
+    expect(others).toEqual([]);
+    expect(newcomer).toMatchObject({
+      customerId: f.member(2),
+      familyPoolBytes: 15 * 1024 ** 2,
+      memberUsedBytes: 0,
+      blocked: false,
+    });
+    expect(newcomer?.version).toBeGreaterThan(topped?.version ?? Number.POSITIVE_INFINITY);
   });
 });

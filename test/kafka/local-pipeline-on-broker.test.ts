@@ -29,5 +29,13 @@ describe('npm start -- --kafka: the local pipeline on its own broker', () => {
     expect(events.rejected.total).toBeGreaterThan(0);
     expect(summary.notifications.pending).toBe(0);
     expect(summary.consistency).toMatchObject({ status: 'consistent', differences: [] });
+    // The usage-snapshots module produced to the broker's usage-realtime topic with the Kafka client.
+    expect(summary.usageSnapshots.published).toBeGreaterThan(0);
+    for (const family of summary.families.filter((f) => f.usedBytes > 0)) {
+      expect(family.snapshots.last).toMatchObject({
+        familyId: family.familyId,
+        familyUsedBytes: family.usedBytes,
+      });
+    }
   }, 180_000);
 });

@@ -22,6 +22,7 @@ describe('loadConfig defaults', () => {
       futureSkewMs: 300_000,
       maxBytesPerEvent: 10 * 1024 ** 3,
       dedupWindowSeconds: 600,
+      fateRetentionDays: 35,
       clockMarginMs: 60_000,
       globalPolicyRefreshMs: 60_000,
     });
@@ -32,10 +33,31 @@ describe('loadConfig defaults', () => {
     expect(config.deadLetterQueueUrl).toBeUndefined();
   });
 
-  it('publishes usage snapshots unless USAGE_SNAPSHOTS says false (a shadow stack)', () => {
-    expect(loadConfig({}).usageSnapshots).toBe(true);
-    expect(loadConfig({ USAGE_SNAPSHOTS: 'false' }).usageSnapshots).toBe(false);
+  it('publishes no usage snapshots unless USAGE_SNAPSHOTS says true, then to usage-realtime with MSK IAM', () => {
+    expect(loadConfig({}).usageSnapshots).toEqual({
+      enabled: false,
+      topic: 'usage-realtime',
+      bootstrapBrokers: [],
+      kafkaIamAuth: true,
+    });
+    expect(
+      loadConfig({
+        USAGE_SNAPSHOTS: 'true',
+        KAFKA_BOOTSTRAP_BROKERS: 'b-1:9098,b-2:9098',
+        KAFKA_IAM_AUTH: 'false',
+      }).usageSnapshots,
+    ).toMatchObject({ enabled: true, bootstrapBrokers: ['b-1:9098', 'b-2:9098'], kafkaIamAuth: false });
     expect(configErrorFor({ USAGE_SNAPSHOTS: 'no' }).message).toMatch(/USAGE_SNAPSHOTS/);
+    expect(configErrorFor({ KAFKA_BOOTSTRAP_BROKERS: 'b-1' }).message).toMatch(
+      /KAFKA_BOOTSTRAP_BROKERS: host:port/,
+    );
+    expect(configErrorFor({ USAGE_SNAPSHOT_TOPIC: 'a topic' }).message).toMatch(/USAGE_SNAPSHOT_TOPIC/);
+  });
+
+  it('keeps event fates 35 days after the following period by default, and never less than the replay bound allows', () => {
+    expect(loadConfig({}).settlement.fateRetentionDays).toBe(35);
+    expect(loadConfig({ SETTLEMENT_RETENTION_DAYS: '32' }).settlement.fateRetentionDays).toBe(32);
+    expect(configErrorFor({ SETTLEMENT_RETENTION_DAYS: '31' }).message).toMatch(/SETTLEMENT_RETENTION_DAYS/);
   });
 
   it('returns a frozen object, nested sections included', () => {

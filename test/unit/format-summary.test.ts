@@ -30,7 +30,8 @@ const summary: Summary = {
     publishedByType: {},
     file: 'n.jsonl',
   },
-  usageSnapshots: { published: 3, file: 'usage-snapshots.jsonl' },
+  usageSnapshots: { published: 3, topic: 'usage-realtime' },
+  archive: { fates: 2, dir: 'archive' },
   throughput: { seconds: 1, eventsPerSecond: 3, invocations: 1, redeliveredRecords: 0 },
   period: { id: '202612', unit: 'month', timeZone: 'Asia/Seoul' },
   families: [
@@ -48,10 +49,13 @@ const summary: Summary = {
           customerId: 1011,
           period: '202612',
           familyQuotaBytes: 2 * 1024 ** 2,
+          familyTopupBytes: 0,
+          familyPoolBytes: 2 * 1024 ** 2,
           familyUsedBytes: 1024 ** 2,
           familyRemainingBytes: 1024 ** 2,
           familyUsedPercent: 50,
           memberUsedBytes: 512 * 1024,
+          memberZeroRatedBytes: 0,
           memberLimitBytes: null,
           memberUsedPercent: null,
           blocked: true,
@@ -72,7 +76,9 @@ describe('the npm start summary', () => {
 
   it('reports the usage snapshots: how many went out, and per top family the count and the newest', () => {
     const text = formatSummary(summary);
-    expect(text).toMatch(/Live usage snapshots \(USAGE_UPDATED\)\n\s+published to the sink\s+3/);
+    expect(text).toMatch(
+      /Live usage snapshots \(USAGE_UPDATED\)\n\s+produced to the topic\s+3 {2}\(usage-realtime\)/,
+    );
     expect(text).toContain(
       '3 snapshots, last: member 1011 512.0 KiB, family 50% used, blocked (MANUAL), version 202612000000004',
     );
@@ -102,6 +108,12 @@ describe('the npm start summary', () => {
     expect(
       line({ checked: 0, status: 'inconsistent', differences: ['1 errors in the outbox delivery loop'] }),
     ).toBe('Consistency (Redis vs DynamoDB, nothing compared): inconsistent');
+  });
+
+  it('says how many events have their fate in the settlement archive, and where it is', () => {
+    expect(formatSummary(summary)).toMatch(
+      /Settlement archive\n\s+events with their fate archived\s+2 {2}\(archive\)/,
+    );
   });
 
   it('says whether every received record is accounted for', () => {

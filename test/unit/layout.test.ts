@@ -25,7 +25,14 @@ function importsOf(file: string): string[] {
   );
 }
 
-const FUNCTIONS = ['usage-events', 'change-events', 'outbox-relay', 'outbox-sweeper'];
+const FUNCTIONS = [
+  'usage-events',
+  'change-events',
+  'outbox-relay',
+  'outbox-sweeper',
+  'usage-snapshots',
+  'settlement-archiver',
+];
 
 function violations(files: string[], forbidden: (imported: string, file: string) => boolean) {
   return files.flatMap((file) =>

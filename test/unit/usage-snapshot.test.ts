@@ -4,6 +4,7 @@ import type { SnapshotPutResult } from '../../functions/core/snapshots/ports';
 import { publishSnapshots, type SnapshotDeps } from '../../functions/core/snapshots/publish';
 import {
   buildSnapshot,
+  type CoalescedChange,
   type CommittedPeriod,
   coalesceChanges,
   type MemberChange,
@@ -17,7 +18,6 @@ const change = (over: Partial<MemberChange> = {}): MemberChange => ({
   customerId: 11,
   period: '202506',
   status: 'NORMAL',
-  counted: true,
   committedStampMs: JUNE_10 + 3,
   committedAtMs: 1_000,
   ...over,
@@ -28,10 +28,11 @@ const state = (over: Partial<CommittedPeriod> = {}): CommittedPeriod => ({
   period: '202506',
   stampMs: JUNE_10 + 3,
   quotaBytes: 1_000,
+  topupBytes: 0,
   familyUsedBytes: 250,
   members: new Map([
-    [11, { usedBytes: 100, monthlyLimitBytes: 400 }],
-    [12, { usedBytes: 150, monthlyLimitBytes: null }],
+    [11, { usedBytes: 100, zeroRatedBytes: 0, monthlyLimitBytes: 400 }],
+    [12, { usedBytes: 150, zeroRatedBytes: 0, monthlyLimitBytes: null }],
   ]),
   ...over,
 });
@@ -40,7 +41,7 @@ describe('coalescing', () => {
   it('keeps one change per member: newest period, then newest stamp, then the latest delivered', () => {
     const { entries, superseded } = coalesceChanges([
       change({ customerId: 11, committedStampMs: JUNE_10 + 3 }),
-      change({ customerId: 11, committedStampMs: JUNE_10 + 4, status: 'MANUAL', counted: false }),
+      change({ customerId: 11, committedStampMs: JUNE_10 + 4, status: 'MANUAL' }),
       change({ customerId: 12, committedStampMs: JUNE_10 + 4 }),
       // A late commit of May, stamped later than June's: the screen still shows June.
       change({ customerId: 12, period: '202505', committedStampMs: JUNE_10 + 90 }),
@@ -55,8 +56,15 @@ describe('coalescing', () => {
   });
 
   it('a blocked latest event makes the entry blocked with its reason', () => {
-    const { entries } = coalesceChanges([change(), change({ status: 'APP_BLOCK', counted: false })]);
+    const { entries } = coalesceChanges([change(), change({ status: 'APP_BLOCK' })]);
     expect(entries[0]?.blockReason).toBe('APP_BLOCK');
+  });
+
+  it('a zero-rated or warned latest event is not a block: the member may go on', () => {
+    for (const status of ['ZERO_RATED', 'WARNING_10'] as const) {
+      const { entries } = coalesceChanges([change({ status: 'MANUAL' }), change({ status })]);
+      expect(entries[0]?.blockReason).toBeNull();
+    }
   });
 });
 
@@ -68,10 +76,13 @@ describe('the snapshot', () => {
       customerId: 11,
       period: '202506',
       familyQuotaBytes: 1_000,
+      familyTopupBytes: 0,
+      familyPoolBytes: 1_000,
       familyUsedBytes: 250,
       familyRemainingBytes: 750,
       familyUsedPercent: 25,
       memberUsedBytes: 100,
+      memberZeroRatedBytes: 0,
       memberLimitBytes: 400,
       memberUsedPercent: 25,
       blocked: false,
@@ -103,6 +114,36 @@ describe('the snapshot', () => {
       memberUsedPercent: null,
       blocked: true,
       blockReason: 'FAMILY_QUOTA_EXCEEDED',
+    });
+  });
+});
+
+describe('the pool and zero-rated usage', () => {
+  it('shows the pool as the quota plus the top-ups, and what is left of it', () => {
+    const s = buildSnapshot(state({ topupBytes: 500 }), { latest: change(), blockReason: null }, 0);
+    expect(s).toMatchObject({
+      familyQuotaBytes: 1_000,
+      familyTopupBytes: 500,
+      familyPoolBytes: 1_500,
+      familyUsedBytes: 250,
+      familyRemainingBytes: 1_250,
+      familyUsedPercent: 16.7,
+    });
+  });
+
+  it("shows the member's zero-rated usage beside what it used of the pool", () => {
+    const members = new Map([[11, { usedBytes: 100, zeroRatedBytes: 4_000, monthlyLimitBytes: 400 }]]);
+    const s = buildSnapshot(
+      state({ members }),
+      coalesceChanges([change({ status: 'ZERO_RATED' })]).entries[0] as CoalescedChange,
+      0,
+    );
+    expect(s).toMatchObject({
+      memberUsedBytes: 100,
+      memberZeroRatedBytes: 4_000,
+      memberUsedPercent: 25,
+      blocked: false,
+      blockReason: null,
     });
   });
 });

@@ -25,7 +25,7 @@ import type { OutboxItem } from '../../core/outbox/item';
 import { classifyDynamoError } from './errors';
 import { storedPolicy } from './family-store';
 import { ledgerKeys } from './ledger-keys';
-import { readPeriodUsage, versionCondition } from './period-usage';
+import { readPeriodUsage, screenUpdate, versionCondition } from './period-usage';
 import { queryAll } from './query-all';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -352,6 +352,12 @@ function periodUpdate(tableName: string, familyId: number, edit: PeriodEdit, now
     names[`#del${customerId}`] = `alerts_${customerId}`;
     values[`:del${customerId}`] = markers;
     deletes.push(`#del${customerId} :del${customerId}`);
+  }
+  for (const { customerId, blockReason } of edit.screens ?? []) {
+    const screen = screenUpdate(customerId, blockReason ?? 'NORMAL');
+    Object.assign(names, screen.names);
+    Object.assign(values, screen.values);
+    sets.push(...screen.sets);
   }
   return {
     TableName: tableName,

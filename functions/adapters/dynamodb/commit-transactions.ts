@@ -6,6 +6,7 @@ import { InvariantError, isInvariantError, TransientError } from '../../core/err
 import { backoffDelayMs, type RetryPolicy } from '../../core/retry';
 import type { CommitOutcome, CommitResult, CommitUnit } from '../../core/settlement/ports';
 import type { LedgerFate } from '../../core/settlement/records';
+import { fateExpiry } from '../../core/settlement/retention';
 import { classifyDynamoError } from './errors';
 import { ledgerKeys } from './ledger-keys';
 import { periodUsageUpdate, versionCondition } from './period-usage';
@@ -53,11 +54,11 @@ export async function commitPacked(
   db: DynamoDBDocumentClient,
   tables: Tables,
   units: ReadonlyArray<CommitUnit>,
-  options: { readonly retry: RetryPolicy; readonly concurrency: number },
+  options: { readonly retry: RetryPolicy; readonly concurrency: number; readonly fateRetentionDays: number },
 ): Promise<CommitResult> {
   const outcomes = new Map<CommitUnit, CommitOutcome>();
   let transactions = 0;
-  const built = new Map(units.map((u) => [u, actionsOf(u, tables)] as const));
+  const built = new Map(units.map((u) => [u, actionsOf(u, tables, options.fateRetentionDays)] as const));
 
   const commitGroup = async (group: CommitUnit[]): Promise<void> => {
     let members = group;
@@ -151,11 +152,12 @@ function fatePut(tables: Tables, item: Record<string, unknown>, eventId: string)
 }
 
 /** A unit's transaction actions: per period its settlements and notifications, then its version-checked update. */
-function actionsOf(unit: CommitUnit, tables: Tables): Action[] {
+function actionsOf(unit: CommitUnit, tables: Tables, fateRetentionDays: number): Action[] {
   const actions: Action[] = [];
   for (const period of unit.periods) {
+    const expiresAt = fateExpiry(period.period, fateRetentionDays);
     for (const write of period.writes) {
-      actions.push(fatePut(tables, settlementItem(write.record), write.record.eventId));
+      actions.push(fatePut(tables, settlementItem(write.record, expiresAt), write.record.eventId));
       if (write.outbox) {
         actions.push({
           item: {
@@ -170,7 +172,7 @@ function actionsOf(unit: CommitUnit, tables: Tables): Action[] {
       }
     }
     for (const rejection of period.rejections) {
-      actions.push(fatePut(tables, rejectionItem(rejection), rejection.eventId));
+      actions.push(fatePut(tables, rejectionItem(rejection, expiresAt), rejection.eventId));
     }
     const nowMs = period.writes[0]?.record.settledAt ?? period.rejections[0]?.rejectedAt ?? 0;
     actions.push({

@@ -7,7 +7,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { tableDefinitions } from './table-definitions';
-import { OUTBOX_TABLE } from './table-layout';
+import { LEDGER_TABLE, OUTBOX_TABLE } from './table-layout';
 
 /** Creates the tables when absent (idempotent) and waits until they are ACTIVE. */
 export async function createTables(client: DynamoDBClient, names: { ledger: string; outbox: string }) {
@@ -23,12 +23,16 @@ export async function createTables(client: DynamoDBClient, names: { ledger: stri
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: names.outbox }));
-  if (ttl.TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
+  for (const [tableName, attribute] of [
+    [names.ledger, LEDGER_TABLE.ttlAttribute],
+    [names.outbox, OUTBOX_TABLE.ttlAttribute],
+  ] as const) {
+    const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    if (ttl.TimeToLiveDescription?.TimeToLiveStatus === 'ENABLED') continue;
     await client.send(
       new UpdateTimeToLiveCommand({
-        TableName: names.outbox,
-        TimeToLiveSpecification: { AttributeName: OUTBOX_TABLE.ttlAttribute, Enabled: true },
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: attribute, Enabled: true },
       }),
     );
   }

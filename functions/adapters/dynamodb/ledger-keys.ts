@@ -42,14 +42,9 @@ export const ledgerKeys = {
   heldPrefix: HELD_PREFIX,
   /** The periods index partition where held changes wait, sorted by when their wait runs out. */
   heldChangesIndexPk: 'HELD',
-  settlementIndex: (familyId: number, period: Period, eventTimeIso: string, eventId: string) => ({
-    GSI1PK: `${familyPk(familyId)}#PERIOD#${period}`,
-    GSI1SK: `${eventTimeIso}#${eventId}`,
-  }),
   periodFamiliesIndexPk: (period: Period) => `PERIOD#${period}`,
   familyPk,
   /** Upper bound (exclusive) of the sort keys of the FAMILY and MEMBER# items. */
   directorySortKeyBound: 'N',
   periodPrefix: (period: Period) => `PERIOD#${period}`,
-  familyPeriodIndexPk: (familyId: number, period: Period) => `${familyPk(familyId)}#PERIOD#${period}`,
 } as const;

@@ -1,16 +1,9 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import type { SettlementRecord } from '../../core/settlement/records';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Period } from '../../core/time';
 import { classifyDynamoError } from './errors';
 import { ledgerKeys } from './ledger-keys';
 import { readPeriodUsage } from './period-usage';
 import { queryAll } from './query-all';
-import { settlementFromItem } from './settlement-item';
 import { LEDGER_TABLE } from './table-layout';
 
 export interface MemberPeriodReport {
@@ -39,8 +32,8 @@ export interface FamilyPeriodReport {
 
 /**
  * Read-only views of the ledger for operators: a family's usage and block
- * state in a period, its latest settlements, and the families with usage in a
- * period. Every one is a Query on a key or an index, never a scan.
+ * state in a period, and the families with usage in a period. Every one is a
+ * read by key or a Query on an index, never a scan.
  */
 export class LedgerReports {
   constructor(
@@ -82,20 +75,6 @@ export class LedgerReports {
     };
   }
 
-  /** The latest settlements of a family in a period, newest event time first (GSI1). */
-  async recentSettlements(familyId: number, period: Period, limit: number): Promise<SettlementRecord[]> {
-    const index = LEDGER_TABLE.familyPeriodIndex;
-    const page = await this.query({
-      IndexName: index.name,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': index.partitionKey },
-      ExpressionAttributeValues: { ':pk': ledgerKeys.familyPeriodIndexPk(familyId, period) },
-      ScanIndexForward: false,
-      Limit: limit,
-    });
-    return (page.Items ?? []).map(settlementFromItem);
-  }
-
   /** The families with counted usage in a period, ascending (GSI2, keys only). */
   async familiesWithUsage(period: Period): Promise<number[]> {
     const index = LEDGER_TABLE.periodFamiliesIndex;
@@ -107,13 +86,5 @@ export class LedgerReports {
       ExpressionAttributeValues: { ':pk': ledgerKeys.periodFamiliesIndexPk(period) },
     });
     return items.map((i) => Number(i[index.sortKey]));
-  }
-
-  private async query(input: Omit<QueryCommandInput, 'TableName'>) {
-    try {
-      return await this.db.send(new QueryCommand({ TableName: this.ledgerTable, ...input }));
-    } catch (error) {
-      throw classifyDynamoError(error);
-    }
   }
 }

@@ -9,6 +9,7 @@ import { NO_POLICY, readStoredPolicy } from '../../core/family';
 import type { RetryPolicy } from '../../core/retry';
 import type { CommitResult, CommitUnit, Ledger } from '../../core/settlement/ports';
 import type { LedgerFate, SettlementRecord } from '../../core/settlement/records';
+import { DEFAULT_FATE_RETENTION_DAYS } from '../../core/settlement/retention';
 import { commitPacked } from './commit-transactions';
 import { classifyDynamoError } from './errors';
 import { ledgerKeys } from './ledger-keys';
@@ -31,6 +32,8 @@ export interface LedgerOptions {
   readonly retry: RetryPolicy;
   /** Transactions in flight at once. */
   readonly concurrency: number;
+  /** Days a fate stays after the period following its event's (core/settlement/retention.ts); the default if absent. */
+  readonly fateRetentionDays?: number;
 }
 
 /** The ledger in DynamoDB: the source of truth for settlements, usage, families and policies. */
@@ -42,7 +45,10 @@ export class DynamoLedger implements Ledger {
   ) {}
 
   commit(units: ReadonlyArray<CommitUnit>): Promise<CommitResult> {
-    return commitPacked(this.db, this.tables, units, this.options);
+    return commitPacked(this.db, this.tables, units, {
+      ...this.options,
+      fateRetentionDays: this.options.fateRetentionDays ?? DEFAULT_FATE_RETENTION_DAYS,
+    });
   }
 
   /**

@@ -21,6 +21,14 @@ export interface MemberPeriodUsage {
   readonly blockReasons: ReadonlyArray<string>;
   readonly blockedApps: ReadonlyArray<string>;
   readonly lastBlock: { readonly reason: string; readonly eventId: string; readonly at: number } | null;
+  /**
+   * What the member's usage screen shows: the decision of its latest settled
+   * event (in delivery order), or the block a family or policy change left it
+   * in since ('NORMAL' when none); null before either.
+   */
+  readonly latestDecision: string | null;
+  /** The commit stamp of the last commit that changed the member's screen; null before any. */
+  readonly shownStampMs: number | null;
 }
 
 export interface PeriodUsage {
@@ -52,6 +60,8 @@ const MEMBER_ATTRIBUTES = {
   blockReasons: 'blockReasons_',
   blockedApps: 'blockedApps_',
   lastBlock: 'lastBlock_',
+  latest: 'latest_',
+  shown: 'shown_',
 } as const;
 
 const strings = (value: unknown): string[] =>
@@ -85,6 +95,12 @@ export function readPeriodUsage(
       lastBlock: last
         ? { reason: String(last.reason), eventId: String(last.eventId), at: Number(last.at) }
         : null,
+      latestDecision:
+        typeof at(MEMBER_ATTRIBUTES.latest, id) === 'string'
+          ? String(at(MEMBER_ATTRIBUTES.latest, id))
+          : null,
+      shownStampMs:
+        at(MEMBER_ATTRIBUTES.shown, id) === undefined ? null : Number(at(MEMBER_ATTRIBUTES.shown, id)),
     });
   }
   return {
@@ -124,6 +140,7 @@ interface MemberDelta {
   reasons: Set<string>;
   apps: Set<string>;
   lastBlock: { reason: string; eventId: string; at: number } | null;
+  latest: string;
 }
 
 /**
@@ -161,8 +178,11 @@ export function periodUsageUpdate(
         reasons: new Set(),
         apps: new Set(),
         lastBlock: null,
+        latest: record.decision.status,
       } as MemberDelta);
     deltas.set(record.customerId, d);
+    // The writes are in delivery order: the member's last one is its latest decision.
+    d.latest = record.decision.status;
     for (const marker of record.decision.markers) d.alerts.add(marker);
     if (record.decision.status === ZERO_RATED) {
       d.zeroRated += record.bytesUsed;
@@ -232,6 +252,10 @@ export function periodUsageUpdate(
       values[`:l${customerId}`] = d.lastBlock;
       sets.push(`#l${customerId} = :l${customerId}`);
     }
+    const screen = screenUpdate(customerId, d.latest);
+    Object.assign(names, screen.names);
+    Object.assign(values, screen.values);
+    sets.push(...screen.sets);
   }
   return {
     TableName: tableName,
@@ -240,5 +264,24 @@ export function periodUsageUpdate(
     ConditionExpression: fence.ConditionExpression,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
+  };
+}
+
+/**
+ * The SET clauses that put a member's screen on the period item: what it
+ * shows (`latest_<id>`) and that this commit changed it (`shown_<id>`, the
+ * commit stamp, which the update sets as :ts). usage-snapshots publishes a
+ * member exactly when the stream shows its `shown_<id>` moved.
+ */
+export function screenUpdate(customerId: number, shows: string) {
+  const latest = `#latest${customerId}`;
+  const shown = `#shown${customerId}`;
+  return {
+    names: {
+      [latest]: `${MEMBER_ATTRIBUTES.latest}${customerId}`,
+      [shown]: `${MEMBER_ATTRIBUTES.shown}${customerId}`,
+    },
+    values: { [`:latest${customerId}`]: shows },
+    sets: [`${latest} = :latest${customerId}`, `${shown} = :ts`],
   };
 }

@@ -2,14 +2,18 @@ import { InvariantError } from '../../core/errors';
 import type { LedgerFate, RejectionRecord, SettlementRecord } from '../../core/settlement/records';
 import { isDecisionStatus } from '../../core/status-effects';
 import { ledgerKeys } from './ledger-keys';
+import { LEDGER_TABLE } from './table-layout';
 
-/** A settlement record as stored in the ledger table, and back. */
-export function settlementItem(record: SettlementRecord): Record<string, unknown> {
+/**
+ * A settlement record as stored in the ledger table, and back. `expiresAt`
+ * (epoch seconds, the table's TTL attribute) is when DynamoDB may delete it:
+ * core/settlement/retention.ts says why then.
+ */
+export function settlementItem(record: SettlementRecord, expiresAt: number): Record<string, unknown> {
   const eventTime = new Date(record.eventTimeMs).toISOString();
   const { decision } = record;
   return {
     ...ledgerKeys.settlement(record.eventId),
-    ...ledgerKeys.settlementIndex(record.familyId, record.period, eventTime, record.eventId),
     type: 'SETTLEMENT',
     eventId: record.eventId,
     familyId: record.familyId,
@@ -30,6 +34,7 @@ export function settlementItem(record: SettlementRecord): Record<string, unknown
     kafka: record.kafka,
     settledAt: record.settledAt,
     notificationId: record.notificationId ?? undefined,
+    [LEDGER_TABLE.ttlAttribute]: expiresAt,
   };
 }
 
@@ -68,12 +73,8 @@ export function settlementFromItem(item: Record<string, unknown>): SettlementRec
   };
 }
 
-/**
- * A rejection record as stored: under the event's settlement key, so an
- * event has one fate, but without the family-period index keys, so usage
- * reports and listings of settlements never see it.
- */
-export function rejectionItem(record: RejectionRecord): Record<string, unknown> {
+/** A rejection record as stored: under the event's settlement key, so an event has one fate. */
+export function rejectionItem(record: RejectionRecord, expiresAt: number): Record<string, unknown> {
   return {
     ...ledgerKeys.settlement(record.eventId),
     type: 'REJECTION',
@@ -86,6 +87,7 @@ export function rejectionItem(record: RejectionRecord): Record<string, unknown> 
     decidedAtVersion: record.decidedAtVersion,
     kafka: record.kafka,
     rejectedAt: record.rejectedAt,
+    [LEDGER_TABLE.ttlAttribute]: expiresAt,
   };
 }
 

@@ -6,7 +6,6 @@ import { LEDGER_TABLE, OUTBOX_TABLE } from './table-layout';
  * In AWS the stack creates the same tables from the same layout constants.
  */
 export function tableDefinitions(names: { ledger: string; outbox: string }): CreateTableCommandInput[] {
-  const gsi = LEDGER_TABLE.familyPeriodIndex;
   const periods = LEDGER_TABLE.periodFamiliesIndex;
   const status = OUTBOX_TABLE.statusIndex;
   return [
@@ -16,8 +15,6 @@ export function tableDefinitions(names: { ledger: string; outbox: string }): Cre
       AttributeDefinitions: [
         { AttributeName: LEDGER_TABLE.partitionKey, AttributeType: 'S' },
         { AttributeName: LEDGER_TABLE.sortKey, AttributeType: 'S' },
-        { AttributeName: gsi.partitionKey, AttributeType: 'S' },
-        { AttributeName: gsi.sortKey, AttributeType: 'S' },
         { AttributeName: periods.partitionKey, AttributeType: 'S' },
         { AttributeName: periods.sortKey, AttributeType: 'N' },
       ],
@@ -27,14 +24,6 @@ export function tableDefinitions(names: { ledger: string; outbox: string }): Cre
       ],
       GlobalSecondaryIndexes: [
         {
-          IndexName: gsi.name,
-          KeySchema: [
-            { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
-            { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-        {
           IndexName: periods.name,
           KeySchema: [
             { AttributeName: periods.partitionKey, KeyType: 'HASH' },
@@ -43,6 +32,8 @@ export function tableDefinitions(names: { ledger: string; outbox: string }): Cre
           Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ],
+      // The settlement archiver reads the fates written, usage-snapshots the period items changed.
+      StreamSpecification: { StreamEnabled: true, StreamViewType: LEDGER_TABLE.streamViewType },
     },
     {
       TableName: names.outbox,

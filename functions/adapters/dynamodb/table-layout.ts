@@ -9,14 +9,22 @@
 export const LEDGER_TABLE = {
   partitionKey: 'PK',
   sortKey: 'SK',
-  /** Settlements of one family in one period, in event-time order. */
-  familyPeriodIndex: { name: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
   /**
    * Families with usage in a period (keys only), for reconciliation. Written on
    * the family period item with values that never change afterwards, so only
    * the first settlement of a family in a period writes to it.
    */
   periodFamiliesIndex: { name: 'GSI2', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
+  /**
+   * Epoch seconds; only settlement and rejection records carry it (core/settlement/retention.ts).
+   * Families, members, period items and the change history never expire.
+   */
+  ttlAttribute: 'expiresAt',
+  /**
+   * The stream's records carry the item as written (what the archive keeps)
+   * and as it was (the live usage snapshots compare a period item's members).
+   */
+  streamViewType: 'NEW_AND_OLD_IMAGES',
 } as const;
 
 export const OUTBOX_TABLE = {

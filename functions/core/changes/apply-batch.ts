@@ -5,7 +5,6 @@ import type { DeadLetterQueue } from '../ports';
 import { type BatchItemFailure, RecordFates } from '../record-fates';
 import type { RejectionReason } from '../rejection';
 import { type RetryPolicy, retryTransient } from '../retry';
-import type { MemberChange } from '../snapshots/usage-snapshot';
 import { applyChange, type ChangeDeps, type ChangeOutcome } from './apply-change';
 import { type Change, familyOf, validateChangeRecord } from './change-event';
 import {
@@ -68,8 +67,6 @@ export async function applyChangeBatch(
 ): Promise<{
   batchItemFailures: BatchItemFailure[];
   report: ChangeBatchReport;
-  /** The usage screens the batch's committed changes altered (for the live usage snapshots). */
-  committedChanges: MemberChange[];
 }> {
   const fates = new RecordFates(deps);
   const report: ChangeBatchReport = {
@@ -87,7 +84,6 @@ export async function applyChangeBatch(
     unfinished: 0,
   };
   const nowMs = deps.clock.now();
-  const committedChanges: MemberChange[] = [];
   const lanes = new Map<number | null, Entry[]>();
   for (const partition of partitions) {
     for (const record of partition.records) {
@@ -154,7 +150,6 @@ export async function applyChangeBatch(
     }
     report.applied[change.eventType] = (report.applied[change.eventType] ?? 0) + 1;
     report.notificationsStaged += outcome.outbox.length;
-    committedChanges.push(...outcome.screens);
     if (!outcome.redisUpdated) report.redisNotUpdated++;
   };
 
@@ -166,5 +161,5 @@ export async function applyChangeBatch(
   const batchItemFailures = fates.failures(partitions);
   report.rejected = fates.rejected;
   report.unfinished = fates.unfinished;
-  return { batchItemFailures, report, committedChanges };
+  return { batchItemFailures, report };
 }

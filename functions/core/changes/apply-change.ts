@@ -1,7 +1,6 @@
 import { TransientError } from '../errors';
 import { newOutboxItem, type OutboxItem } from '../outbox/item';
 import type { Clock } from '../ports';
-import type { MemberChange } from '../snapshots/usage-snapshot';
 import { acceptedPeriods, periodOf } from '../time';
 import { type Change, familyOf } from './change-event';
 import { type ChangePlan, type PlanResult, planChange } from './plan-change';
@@ -26,27 +25,9 @@ export type ChangeOutcome =
       readonly kind: 'applied';
       readonly plan: ChangePlan;
       readonly outbox: ReadonlyArray<OutboxItem>;
-      /** The usage screens the change altered, as the live usage snapshots take them. */
-      readonly screens: ReadonlyArray<MemberChange>;
       /** False when Redis could not follow: its states are then outdated, and refused at their next commit. */
       readonly redisUpdated: boolean;
     };
-
-/** The screens a committed change altered, stamped with the commit stamp it left on the current period. */
-function screenChanges(plan: ChangePlan, currentPeriod: string, committedAtMs: number): MemberChange[] {
-  const edit = plan.periods.find((p) => p.period === currentPeriod);
-  if (plan.familyId === null || !edit) return [];
-  const familyId = plan.familyId;
-  return plan.screens.map((screen) => ({
-    familyId,
-    customerId: screen.customerId,
-    period: currentPeriod,
-    status: screen.blockReason ?? 'NORMAL',
-    counted: screen.blockReason === null,
-    committedStampMs: edit.stampMs,
-    committedAtMs,
-  }));
-}
 
 /** Plans against a fresh read as often as a concurrent writer moves the versions under it. */
 const ATTEMPTS = 5;
@@ -87,7 +68,6 @@ export async function applyChange(change: Change, deps: ChangeDeps): Promise<Cha
       plan,
       outbox,
       redisUpdated,
-      screens: screenChanges(plan, currentPeriod, clock.now()),
     };
   }
   throw new TransientError(`family ${familyId} kept changing while ${change.eventId} was applied`);

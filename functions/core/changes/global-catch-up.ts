@@ -6,7 +6,7 @@ import { effectivePolicy } from '../precedence';
 import { acceptedPeriods, periodOf } from '../time';
 import type { Change } from './change-event';
 import { activeMembers, type FamilyRecord } from './family-records';
-import { type ChangePlan, emptyEdit } from './plan-change';
+import { type ChangePlan, emptyEdit, showScreens } from './plan-change';
 import type { ChangeStore } from './ports';
 import { retroactiveBlocks } from './retroactive';
 
@@ -99,10 +99,10 @@ export function planGlobalStep(
       after: effectivePolicy(m.policy, family.policy, revision.after),
     }),
     current,
-    quotaBytes: current?.quotaBytes ?? family.quotaBytes,
+    poolBytes: (current?.quotaBytes ?? family.quotaBytes) + (current?.topupBytes ?? 0),
     currentPeriod: context.currentPeriod,
   });
-  return {
+  const plan: ChangePlan = {
     change: revision.change,
     familyId: family.familyId,
     family: null,
@@ -117,4 +117,5 @@ export function planGlobalStep(
     notifications: effects.notifications,
     screens: effects.screens,
   };
+  return showScreens(plan, context.currentPeriod);
 }

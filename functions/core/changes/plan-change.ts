@@ -55,6 +55,12 @@ export interface PeriodEdit {
   readonly alertsRemoved: ReadonlyArray<{ readonly customerId: number; readonly marker: string }>;
   /** A top-up of this period: the bytes it adds, and the period's top-ups with it. */
   readonly topup?: { readonly bytes: number; readonly totalBytes: number };
+  /**
+   * The usage screens the change alters, on the current period's edit only:
+   * written to the period item, where the live usage snapshots read them from
+   * the ledger's stream.
+   */
+  readonly screens?: ReadonlyArray<Screen>;
 }
 
 export interface FamilyWrite {
@@ -133,6 +139,25 @@ export const emptyEdit = (period: PeriodRecord, nowMs: number): PeriodEdit => ({
  * plans again when they moved.
  */
 export function planChange(change: Change, context: PlanContext): PlanResult {
+  const result = planOf(change, context);
+  return result.kind === 'apply'
+    ? { kind: 'apply', plan: showScreens(result.plan, context.currentPeriod) }
+    : result;
+}
+
+/**
+ * The plan with its screens on the current period's edit: a change that
+ * leaves that period alone (it has no edit there) shows on no screen.
+ */
+export function showScreens(plan: ChangePlan, currentPeriod: string): ChangePlan {
+  if (plan.screens.length === 0) return plan;
+  return {
+    ...plan,
+    periods: plan.periods.map((p) => (p.period === currentPeriod ? { ...p, screens: plan.screens } : p)),
+  };
+}
+
+function planOf(change: Change, context: PlanContext): PlanResult {
   if (change.kind === 'policy') return planPolicy(change, change.target, context);
   const family = context.family;
   if (change.kind !== 'family-upserted' && (family === null || !family.exists))
@@ -215,9 +240,10 @@ function apply(
       m.customerId,
       effectivePolicy(m.policy, family.policy, context.global.policy),
       current,
-      current?.quotaBytes !== null && current?.quotaBytes !== undefined && delta.quota === undefined
+      // The pool: the period's quota (the new one when this change sets it) plus its top-ups.
+      (current?.quotaBytes !== null && current?.quotaBytes !== undefined && delta.quota === undefined
         ? current.quotaBytes
-        : newQuota,
+        : newQuota) + (current?.topupBytes ?? 0),
     ),
   );
   return {
@@ -407,7 +433,7 @@ function planPolicy(
       ),
     }),
     current,
-    quotaBytes: current?.quotaBytes ?? family.quotaBytes,
+    poolBytes: (current?.quotaBytes ?? family.quotaBytes) + (current?.topupBytes ?? 0),
     currentPeriod: context.currentPeriod,
   });
   const notifications: PlannedNotification[] = [

@@ -68,7 +68,8 @@ export function retroactiveBlocks(input: {
     readonly after: MemberPolicy;
   };
   readonly current: PeriodRecord | undefined;
-  readonly quotaBytes: number;
+  /** The period's pool: its quota plus its top-ups. */
+  readonly poolBytes: number;
   readonly currentPeriod: string;
 }): Retroactive {
   const data = policyNotificationData(input.change, input.currentPeriod);
@@ -78,7 +79,7 @@ export function retroactiveBlocks(input: {
   for (const m of input.members) {
     const { before, after } = input.effective(m);
     if (key === 'LIMIT:DATA:MONTHLY' || key === 'BLOCK:ACCESS') {
-      result.screens.push(screenOf(m.customerId, after, current, input.quotaBytes));
+      result.screens.push(screenOf(m.customerId, after, current, input.poolBytes));
     }
     const used = current?.used.get(m.customerId) ?? 0;
     const alerts = current?.alerts.get(m.customerId) ?? [];
@@ -114,7 +115,8 @@ export function screenOf(
   customerId: number,
   policy: MemberPolicy,
   period: PeriodRecord | undefined,
-  quotaBytes: number,
+  /** The period's quota plus its top-ups. */
+  poolBytes: number,
 ): Screen {
   const used = period?.used.get(customerId) ?? 0;
   const familyUsed = [...(period?.used.values() ?? [])].reduce((a, b) => a + b, 0);
@@ -122,7 +124,7 @@ export function screenOf(
     ? 'MANUAL'
     : blocksNow(policy, 'MONTHLY_LIMIT_EXCEEDED', used)
       ? 'MONTHLY_LIMIT_EXCEEDED'
-      : quotaBytes - familyUsed <= 0
+      : poolBytes - familyUsed <= 0
         ? 'FAMILY_QUOTA_EXCEEDED'
         : null;
   return { customerId, blockReason };

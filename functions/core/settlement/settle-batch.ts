@@ -9,7 +9,6 @@ import type { Clock, DeadLetterQueue, GlobalLevel, GlobalPolicySource } from '..
 import { type BatchItemFailure, RecordFates } from '../record-fates';
 import { type Rejection, type RejectionReason, reject } from '../rejection';
 import { type RetryPolicy, retryTransient } from '../retry';
-import type { MemberChange } from '../snapshots/usage-snapshot';
 import { type DecisionStatus, effectOf } from '../status-effects';
 import type { Decision, EventReply, LaneReply } from './decision';
 import { type Item, isFinal, isOpen, type Lane } from './lane';
@@ -85,8 +84,6 @@ export type { BatchItemFailure };
 export interface BatchResult {
   readonly batchItemFailures: BatchItemFailure[];
   readonly report: BatchReport;
-  /** Every settled event of the units the ledger committed, in commit and delivery order (for the usage snapshots). */
-  readonly committedChanges: ReadonlyArray<MemberChange>;
 }
 
 /** Decide-and-commit passes per batch; each further pass follows a state that changed under the lane. */
@@ -137,7 +134,7 @@ export async function settleBatch(
   const batchItemFailures = batch.fates.failures(partitions);
   batch.report.rejected = batch.fates.rejected;
   batch.report.unfinished = batch.fates.unfinished;
-  return { batchItemFailures, report: batch.report, committedChanges: batch.committedChanges };
+  return { batchItemFailures, report: batch.report };
 }
 
 class Batch {
@@ -161,7 +158,6 @@ class Batch {
     unfinished: 0,
   };
   readonly fates: RecordFates;
-  readonly committedChanges: MemberChange[] = [];
   /** Records older than any replay may be: refused, unless the ledger holds their fate from a first delivery. */
   readonly expired: Array<{ record: KafkaRecord; event: UsageEvent; rejection: Rejection }> = [];
   /** Redis, or for this batch Redis with a fallback to the ledger when its breaker opens. */
@@ -513,7 +509,6 @@ class Batch {
         transactions: 0,
       }));
       this.report.transactions += transactions;
-      const answeredAtMs = clock.now();
       for (const plan of going) {
         const planned = plan.units[round] as PlannedUnit;
         const outcome = outcomes.get(planned.unit) ?? {
@@ -523,7 +518,6 @@ class Batch {
         if (outcome.kind === 'committed') {
           plan.done++;
           for (const item of planned.items) this.settleCommitted(plan.lane, item, planned.owners);
-          this.recordChanges(planned, answeredAtMs);
         } else if (outcome.kind === 'stale') {
           plan.stale = true;
           this.report.staleStates++;
@@ -537,24 +531,6 @@ class Batch {
     await Promise.all(
       plans.map((plan) => this.confirm(plan.lane, plan.units.slice(0, plan.done), plan.stale)),
     );
-  }
-
-  /** Only what this commit wrote: a unit that was not answered as committed adds nothing. */
-  private recordChanges(planned: PlannedUnit, committedAtMs: number) {
-    const { familyId } = planned.unit;
-    for (const period of planned.unit.periods) {
-      for (const { record } of period.writes) {
-        this.committedChanges.push({
-          familyId,
-          customerId: record.customerId,
-          period: period.period,
-          status: record.decision.status,
-          counted: record.decision.counted,
-          committedStampMs: period.stampMs,
-          committedAtMs,
-        });
-      }
-    }
   }
 
   /** After a stale commit: what the ledger holds is final, everything else of the lane is decided again. */

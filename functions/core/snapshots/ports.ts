@@ -5,9 +5,9 @@ import type { CommittedPeriod, UsageSnapshot } from './usage-snapshot';
 
 export interface CommittedStateReader {
   /**
-   * The families' periods as the ledger holds them now (strongly consistent),
-   * with the named members' usage and effective monthly limit under `globalPolicy`.
-   * A period with no item yet is absent.
+   * The families' periods as a commit left them, with the named members'
+   * usage and effective monthly limit under `globalPolicy`. A period with no
+   * item is absent.
    */
   read(
     wanted: ReadonlyArray<{

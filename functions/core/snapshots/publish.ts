@@ -32,18 +32,18 @@ export interface SnapshotReport {
   failed: number;
   /** Changes folded into a later entry of the same member in the batch. */
   superseded: number;
-  /** Per published entry: from the commit's answer to PutEvents accepting the entry. */
+  /** Per published entry: from the commit to the topic accepting the entry. */
   readonly commitToPublishMs: number[];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Publishes one USAGE_UPDATED entry per changed member of the batch's
- * committed units, built from the ledger's state read after the commit, so no
- * figure of a transaction that did not commit can appear. Best effort: it
- * never throws and never outlives its budget; a lost entry is superseded by
- * the member's next one.
+ * Publishes one USAGE_UPDATED entry per member whose screen the batch's
+ * commits changed, built from the committed state the reader gives (the
+ * ledger stream's images), so no figure of a transaction that did not commit
+ * can appear. Best effort: it never throws and never outlives its budget; a
+ * lost entry is superseded by the member's next one.
  */
 export async function publishSnapshots(
   changes: ReadonlyArray<MemberChange>,

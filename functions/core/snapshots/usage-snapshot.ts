@@ -1,4 +1,4 @@
-import type { DecisionStatus } from '../status-effects';
+import { BLOCK_REASONS, type BlockReason, type DecisionStatus } from '../status-effects';
 
 /** DetailType of a live usage snapshot on the bus. */
 export const USAGE_UPDATED = 'USAGE_UPDATED';
@@ -8,16 +8,25 @@ export interface UsageSnapshot {
   readonly familyId: number;
   readonly customerId: number;
   readonly period: string;
+  /** The plan's quota for the period. */
   readonly familyQuotaBytes: number;
+  /** Data bought for the period, on top of the quota. */
+  readonly familyTopupBytes: number;
+  /** What the family may use: the quota plus the top-ups. */
+  readonly familyPoolBytes: number;
   readonly familyUsedBytes: number;
+  /** The pool less what is used. */
   readonly familyRemainingBytes: number;
+  /** Of the pool. */
   readonly familyUsedPercent: number;
   readonly memberUsedBytes: number;
+  /** Usage of zero-rated apps: shown, never charged to the pool or the limit. */
+  readonly memberZeroRatedBytes: number;
   /** Null: no monthly limit applies to the member. */
   readonly memberLimitBytes: number | null;
   readonly memberUsedPercent: number | null;
   readonly blocked: boolean;
-  readonly blockReason: DecisionStatus | null;
+  readonly blockReason: BlockReason | null;
   /**
    * Rises with every commit that touches the member's family and period, and
    * with time across families (a member who moves ranks higher in the new
@@ -28,13 +37,13 @@ export interface UsageSnapshot {
   readonly asOf: string;
 }
 
-/** One settled event of a committed unit, as the snapshots need it. */
+/** A member's screen as one commit left it, as the snapshots need it. */
 export interface MemberChange {
   readonly familyId: number;
   readonly customerId: number;
   readonly period: string;
+  /** The decision of the member's latest event, or the block a change left it in ('NORMAL': none). */
   readonly status: DecisionStatus;
-  readonly counted: boolean;
   /** The commit stamp the commit left on the period item. */
   readonly committedStampMs: number;
   /** When the ledger answered that the commit stood (epoch ms). */
@@ -44,8 +53,13 @@ export interface MemberChange {
 /** The latest change of one member in a batch: the one entry published for it. */
 export interface CoalescedChange {
   readonly latest: MemberChange;
-  /** Whether the member's latest event in that period was blocked, and why. */
-  readonly blockReason: DecisionStatus | null;
+  /** Whether the member is shown blocked, and why. */
+  readonly blockReason: BlockReason | null;
+}
+
+/** Only a block shows as one: a warning or a zero-rated app's usage is allowed. */
+export function blockReasonOf(status: DecisionStatus): BlockReason | null {
+  return (BLOCK_REASONS as ReadonlyArray<string>).includes(status) ? (status as BlockReason) : null;
 }
 
 /**
@@ -81,7 +95,7 @@ export function coalesceChanges(changes: ReadonlyArray<MemberChange>): {
   }
   const entries = [...latest.values()].map((change) => ({
     latest: change,
-    blockReason: change.counted ? null : change.status,
+    blockReason: blockReasonOf(change.status),
   }));
   return { entries, superseded: changes.length - entries.length };
 }
@@ -95,10 +109,15 @@ export interface CommittedPeriod {
   /** The commit stamp of the state read. */
   readonly stampMs: number;
   readonly quotaBytes: number;
+  readonly topupBytes: number;
   readonly familyUsedBytes: number;
   readonly members: ReadonlyMap<
     number,
-    { readonly usedBytes: number; readonly monthlyLimitBytes: number | null }
+    {
+      readonly usedBytes: number;
+      readonly zeroRatedBytes: number;
+      readonly monthlyLimitBytes: number | null;
+    }
   >;
 }
 
@@ -114,16 +133,20 @@ export function buildSnapshot(
   const member = state.members.get(customerId);
   const used = member?.usedBytes ?? 0;
   const limit = member?.monthlyLimitBytes ?? null;
+  const pool = state.quotaBytes + state.topupBytes;
   return {
     familyId: state.familyId,
     customerId,
     period: state.period,
     familyQuotaBytes: state.quotaBytes,
+    familyTopupBytes: state.topupBytes,
+    familyPoolBytes: pool,
     familyUsedBytes: state.familyUsedBytes,
     // Shown as 0 when a lowered quota leaves the family overdrawn.
-    familyRemainingBytes: Math.max(0, state.quotaBytes - state.familyUsedBytes),
-    familyUsedPercent: percent(state.familyUsedBytes, state.quotaBytes),
+    familyRemainingBytes: Math.max(0, pool - state.familyUsedBytes),
+    familyUsedPercent: percent(state.familyUsedBytes, pool),
     memberUsedBytes: used,
+    memberZeroRatedBytes: member?.zeroRatedBytes ?? 0,
     memberLimitBytes: limit,
     memberUsedPercent: limit === null ? null : percent(used, limit),
     blocked: change.blockReason !== null,

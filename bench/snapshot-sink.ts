@@ -1,0 +1,53 @@
+import type { SnapshotPublisher } from '../functions/core/snapshots/ports';
+import type { SnapshotReport } from '../functions/core/snapshots/publish';
+import { DelayLine } from './delay-line';
+import { percentile } from './stats';
+
+/**
+ * Where the usage snapshots go in an open-loop step with them on: a topic
+ * stand-in that takes each produce request after a fixed delay (a produce to
+ * MSK), and the report of every invocation of usage-snapshots.
+ */
+export interface SnapshotSink {
+  readonly publisher: SnapshotPublisher;
+  record(report: SnapshotReport): void;
+  figures(): SnapshotFigures;
+}
+
+export interface SnapshotFigures {
+  readonly published: number;
+  readonly failed: number;
+  readonly superseded: number;
+  /** From the commit (the period item's lastSettledAt) to the produce request taking the entry, every entry. */
+  readonly commitToPublishMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  readonly produceLatencyMs: { readonly configured: number; readonly realisedMean: number };
+}
+
+export function openSnapshotSink(latencyMs: number): SnapshotSink {
+  const delay = new DelayLine(latencyMs);
+  const reports: SnapshotReport[] = [];
+  return {
+    publisher: {
+      async publish(snapshots) {
+        await delay.wait();
+        return snapshots.map(() => ({ ok: true }));
+      },
+    },
+    record: (report) => reports.push(report),
+    figures() {
+      const latencies = reports.flatMap((r) => r.commitToPublishMs);
+      const sum = (pick: (r: SnapshotReport) => number) => reports.reduce((n, r) => n + pick(r), 0);
+      return {
+        published: sum((r) => r.published),
+        failed: sum((r) => r.failed),
+        superseded: sum((r) => r.superseded),
+        commitToPublishMs: {
+          p50: percentile(latencies, 50),
+          p99: percentile(latencies, 99),
+          max: latencies.length > 0 ? Math.max(...latencies) : Number.NaN,
+        },
+        produceLatencyMs: { configured: latencyMs, realisedMean: delay.realisedMeanMs() },
+      };
+    },
+  };
+}
