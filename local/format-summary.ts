@@ -120,7 +120,7 @@ export function formatSummary(s: Summary): string {
     table(
       s.families.map((f): [string, string] => [
         `family ${f.familyId}`,
-        `${formatBytes(f.usedBytes).padStart(10)} used of ${formatBytes(f.quotaBytes).padStart(10)}, ${formatBytes(f.remainingBytes).padStart(10)} left (${f.remainingPercent}%)` +
+        `${formatBytes(f.usedBytes).padStart(10)} used of ${formatBytes(f.quotaBytes + f.topupBytes).padStart(10)}${f.topupBytes > 0 ? ` (with ${formatBytes(f.topupBytes)} of top-ups)` : ''}, ${formatBytes(f.remainingBytes).padStart(10)} left (${f.remainingPercent}%)` +
           `; ${n(f.snapshots.count)} snapshots${lastSnapshot(f.snapshots.last)}`,
       ]),
     ),

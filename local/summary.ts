@@ -18,7 +18,10 @@ export interface FamilyUsage {
   familyId: number;
   period: string;
   quotaBytes: number;
+  /** The period's top-ups: the pool is the quota plus these. */
+  topupBytes: number;
   usedBytes: number;
+  /** Of the pool. */
   remainingBytes: number;
   remainingPercent: number;
 }
@@ -226,14 +229,16 @@ export async function familyUsage(
   const periodUsage = readPeriodUsage(familyId, period, usage?.Item);
   const quotaBytes = periodUsage.quotaBytes ?? Number(family?.Item?.quotaBytes ?? 0);
   const usedBytes = periodUsage.usedBytes;
-  const remainingBytes = Math.max(0, quotaBytes - usedBytes);
+  const poolBytes = quotaBytes + periodUsage.topupBytes;
+  const remainingBytes = Math.max(0, poolBytes - usedBytes);
   return {
     familyId,
     period,
     quotaBytes,
+    topupBytes: periodUsage.topupBytes,
     usedBytes,
     remainingBytes,
-    remainingPercent: quotaBytes === 0 ? 0 : Math.round((remainingBytes / quotaBytes) * 1000) / 10,
+    remainingPercent: poolBytes === 0 ? 0 : Math.round((remainingBytes / poolBytes) * 1000) / 10,
   };
 }
 

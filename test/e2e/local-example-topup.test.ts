@@ -62,6 +62,12 @@ describe('npm start -- --example topup', () => {
       poolBytes: 3072 * MB,
       remainingBytes: 2048 * MB + 74 * MB,
     });
+    expect(summary.families[0]).toMatchObject({
+      quotaBytes: 1024 * MB,
+      topupBytes: 2048 * MB,
+      // What the top-up left (2,122 MiB), less the child's next 200 MiB.
+      remainingBytes: 1922 * MB,
+    });
     expect(summary.consistency.status).toBe('consistent');
   }, 120_000);
 });

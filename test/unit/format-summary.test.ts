@@ -39,6 +39,7 @@ const summary: Summary = {
       familyId: 101,
       period: '202612',
       quotaBytes: 2 * 1024 ** 2,
+      topupBytes: 0,
       usedBytes: 1024 ** 2,
       remainingBytes: 1024 ** 2,
       remainingPercent: 50,
@@ -87,6 +88,14 @@ describe('the npm start summary', () => {
   it("shows bytes in the CLI's unit, binary with its IEC name", () => {
     expect(formatSummary(summary)).toMatch(
       /family 101\s+1\.00 MiB used of\s+2\.00 MiB,\s+1\.00 MiB left \(50%\)/,
+    );
+  });
+
+  it('counts top-ups in the pool a family uses', () => {
+    const [family] = summary.families;
+    const toppedUp = { ...summary, families: [{ ...family, topupBytes: 1024 ** 2 } as typeof family] };
+    expect(formatSummary(toppedUp as Summary)).toMatch(
+      /family 101\s+1\.00 MiB used of\s+3\.00 MiB \(with 1\.00 MiB of top-ups\),/,
     );
   });
 
