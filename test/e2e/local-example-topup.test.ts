@@ -1,8 +1,6 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runPipeline } from '../../local/pipeline';
+import { runExample } from './run-example';
 
 const MB = 1024 * 1024;
 
@@ -10,20 +8,7 @@ const MB = 1024 * 1024;
 describe('npm start -- --example topup', () => {
   it('blocks the family when it runs out, keeps the zero-rated app going, and a top-up unblocks it once', async () => {
     const example = await import('../../local/examples/topup');
-    const outDir = mkdtempSync(join(tmpdir(), 'usage-settlement-e2e-'));
-    const summary = await runPipeline({
-      events: 1,
-      families: 1,
-      partitions: 2,
-      batchSize: 100,
-      top: 1,
-      seed: 1,
-      outDir,
-      logLevel: 'SILENT',
-      settleTimeoutMs: 60_000,
-      familyList: example.families,
-      eventLines: example.lines(Date.now()),
-    });
+    const summary = await runExample(example);
 
     expect(summary.events.settled.byDecision).toEqual({
       WARNING_50: 1,

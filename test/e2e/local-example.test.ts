@@ -1,27 +1,12 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runPipeline } from '../../local/pipeline';
+import { runExample } from './run-example';
 
 // A file of its own: the handler modules read their environment once per process, as in Lambda.
 describe('npm start -- --example limit-lowered', () => {
   it('takes policy events from the same file, on their own topic, in the order the file gives', async () => {
     const example = await import('../../local/examples/limit-lowered');
-    const outDir = mkdtempSync(join(tmpdir(), 'usage-settlement-e2e-'));
-    const summary = await runPipeline({
-      events: 1,
-      families: 1,
-      partitions: 2,
-      batchSize: 100,
-      top: 1,
-      seed: 1,
-      outDir,
-      logLevel: 'SILENT',
-      settleTimeoutMs: 60_000,
-      familyList: example.families,
-      eventLines: example.lines(Date.now()),
-    });
+    const summary = await runExample(example);
 
     expect(summary.events.settled.byDecision).toEqual({ NORMAL: 6, MONTHLY_LIMIT_EXCEEDED: 1 });
     expect(summary.config).toMatchObject({

@@ -119,3 +119,10 @@ export function familyEvent(
 ) {
   return { eventId, eventType, timestamp, payload };
 }
+
+let uniqueSeq = 0;
+/** An eventId no other test run of the same tables uses. */
+export const uniqueId = (what: string) => `${what}-${++uniqueSeq}-${Math.random().toString(36).slice(2, 6)}`;
+
+/** An ISO timestamp this many ms before now. */
+export const msAgo = (ms: number) => new Date(Date.now() - ms).toISOString();

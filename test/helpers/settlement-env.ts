@@ -25,6 +25,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services/dynamodb-l
 import { settlementsOf } from '../../local/summary';
 import { createTestTables } from './local-aws';
 import { testRedis } from './local-redis';
+import { changeRecord, mskEvent } from './msk';
 
 export const lambdaContext = (): Context =>
   ({
@@ -84,6 +85,7 @@ export async function startSettlementEnv(label: string) {
     const handler = createChangeEventsHandler(deps, observability);
     return (event: MskEvent) => handler(event, lambdaContext());
   };
+  const applyChange = changeHandlerWith(changeDeps);
 
   return {
     config,
@@ -98,7 +100,10 @@ export async function startSettlementEnv(label: string) {
     handlerWith,
     changeDeps,
     /** The change-events function: policy-updated and family-updated records. */
-    applyChange: changeHandlerWith(changeDeps),
+    applyChange,
+    /** The change-events function on one batch of these policy or family events. */
+    applyChanges: (...events: Parameters<typeof changeRecord>[0][]) =>
+      applyChange(mskEvent(events.map((e) => changeRecord(e)))),
     changeHandlerWith,
     drainDeadLetters(): Promise<DeadLetter[]> {
       return drainDeadLetters(sqs, queueUrl);

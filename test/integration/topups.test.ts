@@ -9,7 +9,15 @@ import { TransientError } from '../../functions/core/errors';
 import { systemClock } from '../../functions/core/ports';
 import type { UsageCache } from '../../functions/core/settlement/ports';
 import { periodOf, shiftPeriod } from '../../functions/core/time';
-import { changeRecord, familyEvent, mskEvent, mskRecord, usage } from '../helpers/msk';
+import {
+  msAgo as at,
+  changeRecord,
+  familyEvent,
+  uniqueId as id,
+  mskEvent,
+  mskRecord,
+  usage,
+} from '../helpers/msk';
 import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
 
 /**
@@ -31,10 +39,7 @@ beforeAll(async () => {
 afterAll(() => env.stop());
 
 const period = () => periodOf(Date.now(), ZONE);
-const id = (what: string) => `${what}-${++offset}-${Math.random().toString(36).slice(2, 6)}`;
-const at = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
-const changes = (...events: unknown[]) =>
-  env.applyChange(mskEvent(events.map((e) => changeRecord(e as Parameters<typeof changeRecord>[0]))));
+const changes = (...events: Parameters<SettlementEnv['applyChanges']>) => env.applyChanges(...events);
 const topup = (familyId: number, topupId: string, bytes: unknown, timestamp = at(0), eventId = id('top')) =>
   familyEvent(eventId, 'TOPUP_ADDED', { familyId, topupId, bytes }, timestamp);
 

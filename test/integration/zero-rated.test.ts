@@ -5,7 +5,15 @@ import { TransientError } from '../../functions/core/errors';
 import { systemClock } from '../../functions/core/ports';
 import type { UsageCache } from '../../functions/core/settlement/ports';
 import { periodOf } from '../../functions/core/time';
-import { changeRecord, familyEvent, mskEvent, mskRecord, policyUpdated, usage } from '../helpers/msk';
+import {
+  msAgo as at,
+  familyEvent,
+  uniqueId as id,
+  mskEvent,
+  mskRecord,
+  policyUpdated,
+  usage,
+} from '../helpers/msk';
 import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
 
 /**
@@ -27,10 +35,7 @@ beforeAll(async () => {
 afterAll(() => env.stop());
 
 const period = () => periodOf(Date.now(), ZONE);
-const id = (what: string) => `${what}-${++offset}-${Math.random().toString(36).slice(2, 6)}`;
-const at = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
-const changes = (...events: unknown[]) =>
-  env.applyChange(mskEvent(events.map((e) => changeRecord(e as Parameters<typeof changeRecord>[0]))));
+const changes = (...events: Parameters<SettlementEnv['applyChanges']>) => env.applyChanges(...events);
 
 /** Redis refusing every call: the breaker opens and the twin decides from the ledger. */
 const unreachable: UsageCache = new Proxy({} as UsageCache, {

@@ -1,3 +1,4 @@
+import { alertMarker } from '../family';
 import { effectivePolicy } from '../precedence';
 import { reject } from '../rejection';
 import { isBelow, WARNING_TENTHS, type WarningLevel } from '../thresholds';
@@ -59,7 +60,7 @@ export function planTopup(change: Topup, family: FamilyRecord, context: PlanCont
   const members = activeMembers(family);
   if (remaining > 0) {
     for (const m of members) {
-      const marker = `${m.customerId}:FAMILY_QUOTA_EXCEEDED`;
+      const marker = alertMarker(m.customerId, 'FAMILY_QUOTA_EXCEEDED', null);
       if (period.alerts.get(m.customerId)?.includes(marker)) {
         alertsRemoved.push({ customerId: m.customerId, marker });
         unblocked.push(m.customerId);
@@ -68,7 +69,7 @@ export function planTopup(change: Topup, family: FamilyRecord, context: PlanCont
   }
   for (const [customerId, markers] of period.alerts) {
     for (const level of Object.keys(WARNING_TENTHS) as WarningLevel[]) {
-      const marker = `${customerId}:${level}`;
+      const marker = alertMarker(customerId, level, null);
       if (markers.includes(marker) && !isBelow(remaining, pool, WARNING_TENTHS[level])) {
         alertsRemoved.push({ customerId, marker });
       }
