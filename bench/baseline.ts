@@ -8,7 +8,7 @@ import type { EventReply } from '../functions/core/settlement/decision';
 import type { DecideContext } from '../functions/core/settlement/ports';
 import { buildSettlement } from '../functions/core/settlement/records';
 import type { BatchItemFailure, SettlementDeps } from '../functions/core/settlement/settle-batch';
-import { type UsageEvent, validateRecord } from '../functions/core/settlement/usage-event';
+import { isCorrection, type UsageEvent, validateRecord } from '../functions/core/settlement/usage-event';
 import { withObservability } from '../functions/runtime/middleware';
 import type { Observability } from '../functions/runtime/observability';
 
@@ -56,6 +56,8 @@ async function settleOne(record: KafkaRecord, deps: SettlementDeps): Promise<voi
   if (validated.kind === 'expired')
     return deadLetter(record, validated.rejection, validated.event.eventId, deps);
   const { event } = validated;
+  // The baseline measures usage only; corrections take the same path in both.
+  if (isCorrection(event)) return;
   const answered = await decide(event, record, deps);
   if (answered === null) return;
   const { reply, state } = answered;

@@ -1,9 +1,10 @@
 /**
  * Machine-readable reasons a record is sent to the dead-letter queue, with
  * the record and a human message (docs/behaviour.md, "Rejections"). The first
- * five concern usage events; the others policy and family events.
+ * five concern every event; then those of usage corrections, then those of
+ * policy and family events.
  */
-export const USAGE_REJECTION_REASONS = [
+const EVENT_REJECTION_REASONS = [
   'MALFORMED_JSON',
   'SCHEMA_VIOLATION',
   'NOT_A_MEMBER',
@@ -11,14 +12,26 @@ export const USAGE_REJECTION_REASONS = [
   'EVENT_ID_CONFLICT',
 ] as const;
 
-export const REJECTION_REASONS = [
-  ...USAGE_REJECTION_REASONS,
+export const CORRECTION_REJECTION_REASONS = [
+  'CORRECTION_INCREASES',
+  'NOT_CORRECTABLE',
+  'UNKNOWN_EVENT',
+  'CORRECTION_MISMATCH',
+] as const;
+
+export const USAGE_REJECTION_REASONS = [...EVENT_REJECTION_REASONS, ...CORRECTION_REJECTION_REASONS] as const;
+
+/** What a policy or family event can be refused for: ten, which one alarm's metric math can read. */
+export const CHANGE_REJECTION_REASONS = [
+  ...EVENT_REJECTION_REASONS,
   'UNKNOWN_POLICY_KEY',
   'INVALID_POLICY_VALUE',
   'UNKNOWN_FAMILY',
   'CUSTOMER_WITHOUT_FAMILY',
   'TOPUP_CONFLICT',
 ] as const;
+
+export const REJECTION_REASONS = [...USAGE_REJECTION_REASONS, ...CHANGE_REJECTION_REASONS.slice(5)] as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 

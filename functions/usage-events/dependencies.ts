@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoChangeStore } from '../adapters/dynamodb/change-store';
 import { createDocumentClient } from '../adapters/dynamodb/client';
+import { DynamoCorrectionStore } from '../adapters/dynamodb/correction-store';
 import { RefreshingGlobalPolicy } from '../adapters/dynamodb/global-policy';
 import { DynamoLedger } from '../adapters/dynamodb/ledger';
 import type { RedisClient } from '../adapters/redis/client';
@@ -48,6 +49,7 @@ export function createSettlementDeps(
       concurrency: config.processing.familyConcurrency,
       fateRetentionDays: config.settlement.fateRetentionDays,
     }),
+    corrections: new DynamoCorrectionStore(doc, config.tables, config.settlement.fateRetentionDays),
     deadLetters: new SqsDeadLetterQueue(
       createSqsClient({ endpoint: config.endpoints.sqs }),
       config.deadLetterQueueUrl,

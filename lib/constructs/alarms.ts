@@ -10,7 +10,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { REJECTION_REASONS } from '../../functions/core/rejection';
+import { CHANGE_REJECTION_REASONS } from '../../functions/core/rejection';
 import { DIMENSION, METRIC } from '../../functions/runtime/metric-names';
 import { cacheShardMetrics, FIVE_MINUTES, ONE_MINUTE, productMetric, sumOffsetLag } from './metrics';
 import type { ObservabilityProps } from './observability';
@@ -150,11 +150,11 @@ export function createAlarms(
       'ChangeEventsRejected',
       // Emitted per reason only; an alarm's math reads at most 10 metrics, which the reasons fit in.
       new MathExpression({
-        expression: `SUM([${REJECTION_REASONS.map((_, i) => `r${i}`).join(', ')}])`,
+        expression: `SUM([${CHANGE_REJECTION_REASONS.map((_, i) => `r${i}`).join(', ')}])`,
         label: 'policy and family events rejected',
         period: FIVE_MINUTES,
         usingMetrics: Object.fromEntries(
-          REJECTION_REASONS.map((reason, i) => [
+          CHANGE_REJECTION_REASONS.map((reason, i) => [
             `r${i}`,
             productMetric(METRIC.changeEventsRejected, {
               period: FIVE_MINUTES,

@@ -13,6 +13,8 @@ const NEIGHBOUR = FAMILY + ARCHIVE_BUCKETS;
 const line = (over: Partial<ArchiveLine>): ArchiveLine => ({
   eventId: 'evt',
   kind: 'SETTLEMENT',
+  correctedBytes: null,
+  correctsEventId: null,
   familyId: FAMILY,
   customerId: 12,
   period: '202612',

@@ -67,6 +67,23 @@ export function usage(
   };
 }
 
+/** A USAGE_CORRECTED envelope: `correctsEventId` of the same family and customer now counts `bytesUsed`. */
+export function correction(
+  eventId: string,
+  familyId: number,
+  customerId: number,
+  correctsEventId: string,
+  bytesUsed: number,
+  timestamp = new Date().toISOString(),
+) {
+  return {
+    eventId,
+    eventType: 'USAGE_CORRECTED',
+    timestamp,
+    payload: { familyId, customerId, correctsEventId, bytesUsed },
+  };
+}
+
 export const POLICY_TOPIC = 'policy-updated';
 export const FAMILY_TOPIC = 'family-updated';
 let changeOffset = 0;

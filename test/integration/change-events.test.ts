@@ -459,14 +459,14 @@ describe('Redis follows a change under the same version check', () => {
     const [partition] = (await import('../../functions/core/kafka-record')).decodeMskEvent(
       mskEvent([mskRecord(0, ++seq, pending)]),
     );
-    const { validateRecord } = await import('../../functions/core/settlement/usage-event');
+    const { validateRecord, isCorrection } = await import('../../functions/core/settlement/usage-event');
     const validated = validateRecord(partition?.records[0] as never, {
       timeZone: ZONE,
       nowMs: Date.now(),
       futureSkewMs: 300_000,
       maxBytesPerEvent: 10 ** 12,
     });
-    if (validated.kind !== 'event') throw new Error('invalid test event');
+    if (validated.kind !== 'event' || isCorrection(validated.event)) throw new Error('invalid test event');
     const global = await env.deps.globalPolicy.current();
     const reply = await env.cache.decideLane(
       familyId,

@@ -11,6 +11,8 @@ import type { ArchiveLine } from '../../functions/core/archive/archive';
 const line = (n: number): ArchiveLine => ({
   eventId: `evt-${n}`,
   kind: 'SETTLEMENT',
+  correctedBytes: null,
+  correctsEventId: null,
   familyId: 100 + (n % 7),
   customerId: 1_000 + n,
   period: '202612',

@@ -39,6 +39,11 @@ function deps(over: Partial<SettlementDeps> = {}): SettlementDeps {
   return {
     cache,
     ledger,
+    corrections: {
+      commit: async () => {
+        throw new Error('no correction in these tests');
+      },
+    },
     deadLetters: letters,
     globalPolicy: noGlobalPolicy,
     globalChanges: {

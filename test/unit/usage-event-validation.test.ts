@@ -4,6 +4,7 @@ import { normalizeAppId } from '../../functions/core/app-id';
 import { decodeMskEvent, type KafkaRecord, type MskEvent } from '../../functions/core/kafka-record';
 import type { Rejection } from '../../functions/core/rejection';
 import {
+  isCorrection,
   payloadHash,
   type UsageEvent,
   type Validated,
@@ -79,7 +80,9 @@ function rejectionOf(result: Validated): Rejection {
 }
 
 function eventOf(result: Validated): UsageEvent {
-  if (result.kind !== 'event') throw new Error(`expected an event, got ${JSON.stringify(result)}`);
+  if (result.kind !== 'event' || isCorrection(result.event)) {
+    throw new Error(`expected a usage event, got ${JSON.stringify(result)}`);
+  }
   return result.event;
 }
 

@@ -313,7 +313,7 @@ export class DynamoChangeStore implements ChangeStore {
 }
 
 /** A period item's share of a change: its version moves by one, under the version the change was planned against. */
-function periodUpdate(tableName: string, familyId: number, edit: PeriodEdit, nowMs: number) {
+export function periodUpdate(tableName: string, familyId: number, edit: PeriodEdit, nowMs: number) {
   const fence = versionCondition(edit.versionBefore);
   const sets = ['familyId = :f', '#period = :p', 'ver = :next', 'ts = :ts', 'configuredAt = :now'];
   if (edit.globalRevision !== undefined) sets.push('grev = :grev');
@@ -342,6 +342,11 @@ function periodUpdate(tableName: string, familyId: number, edit: PeriodEdit, now
     return grouped;
   };
   const adds: string[] = [];
+  if (edit.usage) {
+    names['#usedBy'] = `used_${edit.usage.customerId}`;
+    values[':usage'] = edit.usage.deltaBytes;
+    adds.push('usedBytes :usage', '#usedBy :usage');
+  }
   for (const [customerId, markers] of byMember(edit.alertsAdded)) {
     names[`#add${customerId}`] = `alerts_${customerId}`;
     values[`:add${customerId}`] = markers;

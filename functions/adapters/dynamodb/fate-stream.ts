@@ -6,7 +6,7 @@ import { InvariantError } from '../../core/errors';
 import { fateFromItem } from './settlement-item';
 
 /** The item types under a settlement key: the archive takes these and nothing else of the ledger. */
-export const FATE_ITEM_TYPES = ['SETTLEMENT', 'REJECTION'] as const;
+export const FATE_ITEM_TYPES = ['SETTLEMENT', 'REJECTION', 'CORRECTION'] as const;
 
 /**
  * Ledger stream records as the archiver sees them: a fate written (an insert,

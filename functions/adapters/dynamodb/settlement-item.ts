@@ -1,5 +1,10 @@
 import { InvariantError } from '../../core/errors';
-import type { LedgerFate, RejectionRecord, SettlementRecord } from '../../core/settlement/records';
+import type {
+  CorrectionRecord,
+  LedgerFate,
+  RejectionRecord,
+  SettlementRecord,
+} from '../../core/settlement/records';
 import { isDecisionStatus } from '../../core/status-effects';
 import { ledgerKeys } from './ledger-keys';
 import { LEDGER_TABLE } from './table-layout';
@@ -70,6 +75,54 @@ export function settlementFromItem(item: Record<string, unknown>): SettlementRec
     kafka: { topic: String(kafka.topic), partition: Number(kafka.partition), offset: Number(kafka.offset) },
     settledAt: Number(item.settledAt),
     notificationId: typeof item.notificationId === 'string' ? item.notificationId : null,
+    correction:
+      item.correctionVersion === undefined
+        ? null
+        : {
+            bytes: Number(item.correctedBytes),
+            version: String(item.correctionVersion),
+            eventId: String(item.correctedBy),
+            correctedAt: Number(item.correctedAt),
+          },
+  };
+}
+
+/**
+ * The attributes a correction sets on the record of the event it corrects;
+ * the ledger applies them only over an older correction (see correction-store.ts).
+ */
+export const CORRECTED_ATTRIBUTES = {
+  bytes: 'correctedBytes',
+  version: 'correctionVersion',
+  by: 'correctedBy',
+  at: 'correctedAt',
+} as const;
+
+/** A correction as stored: under its own eventId's settlement key, so it is applied once. */
+export function correctionItem(record: CorrectionRecord, expiresAt: number): Record<string, unknown> {
+  return {
+    ...ledgerKeys.settlement(record.eventId),
+    type: 'CORRECTION',
+    ...record,
+    [LEDGER_TABLE.ttlAttribute]: expiresAt,
+  };
+}
+
+function correctionFromItem(item: Record<string, unknown>): CorrectionRecord {
+  const kafka = (item.kafka ?? {}) as { topic?: string; partition?: number; offset?: number };
+  return {
+    eventId: String(item.eventId),
+    familyId: Number(item.familyId),
+    customerId: Number(item.customerId),
+    correctsEventId: String(item.correctsEventId),
+    period: String(item.period),
+    eventTimeMs: Number(item.eventTimeMs),
+    bytesBefore: Number(item.bytesBefore),
+    bytesAfter: Number(item.bytesAfter),
+    applied: item.applied === true,
+    payloadHash: String(item.payloadHash),
+    kafka: { topic: String(kafka.topic), partition: Number(kafka.partition), offset: Number(kafka.offset) },
+    correctedAt: Number(item.correctedAt),
   };
 }
 
@@ -93,6 +146,7 @@ export function rejectionItem(record: RejectionRecord, expiresAt: number): Recor
 
 /** The fate an item under a settlement key records. */
 export function fateFromItem(item: Record<string, unknown>): LedgerFate {
+  if (item.type === 'CORRECTION') return { kind: 'corrected', record: correctionFromItem(item) };
   if (item.type !== 'REJECTION') return { kind: 'settled', record: settlementFromItem(item) };
   if (item.reason !== 'NOT_A_MEMBER') {
     throw new InvariantError(

@@ -11,12 +11,16 @@ export const ARCHIVE_BUCKETS = 64;
 /** One archived fate. Field names are the Glue table's columns (lower-cased there). */
 export interface ArchiveLine {
   readonly eventId: string;
-  readonly kind: 'SETTLEMENT' | 'REJECTION';
+  readonly kind: 'SETTLEMENT' | 'REJECTION' | 'CORRECTION';
   readonly familyId: number;
   readonly customerId: number;
   readonly period: string;
-  /** Null for a rejection, which records no usage. */
+  /** Null for a rejection, which records no usage; for a correction, what its event counts after it. */
   readonly bytesUsed: number | null;
+  /** What a settled event counts after its latest correction; null: never corrected. */
+  readonly correctedBytes: number | null;
+  /** For a correction, the event it corrects. */
+  readonly correctsEventId: string | null;
   readonly appId: string | null;
   /** ISO-8601; null for a rejection. */
   readonly eventTime: string | null;
@@ -45,6 +49,8 @@ export const ARCHIVE_COLUMNS: ReadonlyArray<readonly [keyof ArchiveLine, string]
   ['familyId', 'bigint'],
   ['customerId', 'bigint'],
   ['bytesUsed', 'bigint'],
+  ['correctedBytes', 'bigint'],
+  ['correctsEventId', 'string'],
   ['appId', 'string'],
   ['eventTime', 'string'],
   ['decision', 'string'],
@@ -78,6 +84,8 @@ export function archiveLine(fate: LedgerFate): ArchiveLine {
       customerId: r.customerId,
       period: r.period,
       bytesUsed: null,
+      correctedBytes: null,
+      correctsEventId: null,
       appId: null,
       eventTime: null,
       decision: null,
@@ -93,6 +101,32 @@ export function archiveLine(fate: LedgerFate): ArchiveLine {
       notificationId: null,
     };
   }
+  if (fate.kind === 'corrected') {
+    const c = fate.record;
+    return {
+      eventId: c.eventId,
+      kind: 'CORRECTION',
+      familyId: c.familyId,
+      customerId: c.customerId,
+      period: c.period,
+      bytesUsed: c.bytesAfter,
+      correctedBytes: null,
+      correctsEventId: c.correctsEventId,
+      appId: null,
+      eventTime: new Date(c.eventTimeMs).toISOString(),
+      decision: 'CORRECTED',
+      counted: c.applied,
+      notify: false,
+      reason: null,
+      alertMarkers: [],
+      payloadHash: c.payloadHash,
+      decidedAtVersion: 0,
+      decidedFrom: null,
+      ...kafka,
+      recordedAt: c.correctedAt,
+      notificationId: null,
+    };
+  }
   const s = fate.record;
   return {
     eventId: s.eventId,
@@ -101,6 +135,8 @@ export function archiveLine(fate: LedgerFate): ArchiveLine {
     customerId: s.customerId,
     period: s.period,
     bytesUsed: s.bytesUsed,
+    correctedBytes: s.correction?.bytes ?? null,
+    correctsEventId: null,
     appId: s.appId,
     eventTime: new Date(s.eventTimeMs).toISOString(),
     decision: s.decision.status,
@@ -112,7 +148,8 @@ export function archiveLine(fate: LedgerFate): ArchiveLine {
     decidedAtVersion: s.decidedAtVersion,
     decidedFrom: s.decidedFrom,
     ...kafka,
-    recordedAt: s.settledAt,
+    // A corrected record is archived again; the later line is the one a reader keeps.
+    recordedAt: s.correction?.correctedAt ?? s.settledAt,
     notificationId: s.notificationId,
   };
 }

@@ -53,6 +53,8 @@ export interface PeriodEdit {
   readonly membersLeft: ReadonlyArray<{ readonly customerId: number; readonly policy: MemberPolicy }>;
   readonly alertsAdded: ReadonlyArray<{ readonly customerId: number; readonly marker: string }>;
   readonly alertsRemoved: ReadonlyArray<{ readonly customerId: number; readonly marker: string }>;
+  /** A correction of a member's usage: how far it moves (negative: a refund), and the member's usage after it. */
+  readonly usage?: { readonly customerId: number; readonly deltaBytes: number; readonly usedBytes: number };
   /** A top-up of this period: the bytes it adds, and the period's top-ups with it. */
   readonly topup?: { readonly bytes: number; readonly totalBytes: number };
   /**

@@ -42,23 +42,29 @@ export interface PolicyNotificationData {
   readonly reason?: RetroactiveBlock;
 }
 
-/** The `data` of a notification about data bought for the family (a top-up), or the block it lifted. */
+/**
+ * The `data` of a notification about the family's data growing: data bought
+ * (a top-up) or usage refunded (a correction), or the block that lifted.
+ */
 export interface PoolNotificationData {
-  /** The event that carried the top-up. */
+  /** The event that carried the top-up or the correction. */
   readonly originEventId: string;
   /** ISO-8601 UTC: that event's timestamp. */
   readonly eventTime: string;
-  /** The period the pool grew in. */
+  /** The period the data grew in. */
   readonly period: string;
-  readonly topupId: string;
-  /** How much the pool grew by. */
+  /** For a top-up: the purchase. */
+  readonly topupId?: string;
+  /** For a correction: the usage event it corrected. */
+  readonly correctsEventId?: string;
+  /** How much the family's remaining data grew by. */
   readonly bytes: number;
   /** The pool after it: the quota and every top-up of the period. */
   readonly poolBytes: number;
   /** What the family has left after it (never below zero). */
   readonly remainingBytes: number;
-  /** For CUSTOMER_UNBLOCKED: the block that ended. */
-  readonly reason?: Extract<BlockReason, 'FAMILY_QUOTA_EXCEEDED'>;
+  /** For CUSTOMER_UNBLOCKED: the block that ended (a member's limit only through a correction). */
+  readonly reason?: Extract<BlockReason, 'FAMILY_QUOTA_EXCEEDED' | 'MONTHLY_LIMIT_EXCEEDED'>;
 }
 
 export type NotificationData = UsageNotificationData | PolicyNotificationData | PoolNotificationData;

@@ -35,6 +35,8 @@ interface LocaleTable {
   readonly unblocked: Readonly<Record<RetroactiveBlock, PolicyRender>>;
   /** Data bought for the family, and the empty-pool block it lifted. */
   readonly topup: { readonly applied: PoolRender; readonly unblocked: PoolRender };
+  /** A block a correction of the member's usage lifted. */
+  readonly corrected: Readonly<Record<'FAMILY_QUOTA_EXCEEDED' | 'MONTHLY_LIMIT_EXCEEDED', PoolRender>>;
 }
 
 /** Bytes as members read them on a phone: GB with one decimal, or MB below a GB. */
@@ -126,6 +128,16 @@ const ko: LocaleTable = {
       message: '가족 데이터가 충전되어 다시 데이터를 쓸 수 있어요.',
     }),
   },
+  corrected: {
+    FAMILY_QUOTA_EXCEEDED: (d) => ({
+      title: '데이터 다시 사용 가능',
+      message: `잘못 집계된 사용량 ${amount(d.bytes)}가 돌려져 다시 데이터를 쓸 수 있어요.`,
+    }),
+    MONTHLY_LIMIT_EXCEEDED: (d) => ({
+      title: '월 데이터 한도 해제',
+      message: `잘못 집계된 사용량 ${amount(d.bytes)}가 돌려져 월 한도 안에서 다시 데이터를 쓸 수 있어요.`,
+    }),
+  },
 };
 
 const en: LocaleTable = {
@@ -210,6 +222,16 @@ const en: LocaleTable = {
       message: 'Your family added data: you can use data again.',
     }),
   },
+  corrected: {
+    FAMILY_QUOTA_EXCEEDED: (d) => ({
+      title: 'Data available again',
+      message: `${amount(d.bytes)} counted by mistake was given back: you can use data again.`,
+    }),
+    MONTHLY_LIMIT_EXCEEDED: (d) => ({
+      title: 'Monthly limit lifted',
+      message: `${amount(d.bytes)} counted by mistake was given back: you are under your monthly limit again.`,
+    }),
+  },
 };
 
 const TABLES: Readonly<Record<NotificationLocale, LocaleTable>> = { ko, en };
@@ -251,12 +273,14 @@ export function policyNotificationText(
   });
 }
 
-/** Title and message of a notification about a top-up, or the empty-pool block it lifted. */
+/** Title and message of a notification about a top-up or a correction, or the block it lifted. */
 export function poolNotificationText(
   type: 'TOPUP_APPLIED' | 'CUSTOMER_UNBLOCKED',
   data: PoolNotificationData,
   locale: NotificationLocale,
 ): NotificationText {
-  const table = TABLES[locale].topup;
-  return type === 'TOPUP_APPLIED' ? table.applied(data) : table.unblocked(data);
+  const table = TABLES[locale];
+  if (data.correctsEventId !== undefined)
+    return table.corrected[data.reason ?? 'FAMILY_QUOTA_EXCEEDED'](data);
+  return type === 'TOPUP_APPLIED' ? table.topup.applied(data) : table.topup.unblocked(data);
 }

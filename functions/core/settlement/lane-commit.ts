@@ -2,6 +2,7 @@ import { nextStamp } from '../commit-stamp';
 import type { Item, Lane } from './lane';
 import type { CommitUnit, ConfirmedEvent, PeriodCommit } from './ports';
 import { buildRejection, buildSettlement, type RejectionRecord, type SettlementWrite } from './records';
+import { isCorrection } from './usage-event';
 
 /** DynamoDB's limit on the actions of one transaction. */
 export const MAX_TRANSACTION_ITEMS = 100;
@@ -35,17 +36,16 @@ export function planCommit(
   const writes = new Map<Item, SettlementWrite>();
   const rejections = new Map<Item, RejectionRecord>();
   for (const item of answered) {
-    if (item.state.kind !== 'answered') continue;
+    // Only usage is answered: corrections are applied between commits.
+    if (item.state.kind !== 'answered' || isCorrection(item.event)) continue;
+    const { event } = item;
     const { reply } = item.state;
     if (owners.has(item.event.eventId)) continue;
     const seen = lane.seen.get(item.event.period);
     const decidedAtVersion = seen?.version ?? 0;
     if (reply.kind === 'not-member') {
       owners.set(item.event.eventId, item);
-      rejections.set(
-        item,
-        buildRejection({ event: item.event, record: item.record, decidedAtVersion, nowMs }),
-      );
+      rejections.set(item, buildRejection({ event, record: item.record, decidedAtVersion, nowMs }));
       continue;
     }
     if (reply.kind !== 'new' && reply.kind !== 'pending') continue;
@@ -53,7 +53,7 @@ export function planCommit(
     writes.set(
       item,
       buildSettlement({
-        event: item.event,
+        event,
         record: item.record,
         decision: reply.decision,
         decidedAtVersion,

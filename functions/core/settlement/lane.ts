@@ -2,7 +2,7 @@ import type { KafkaRecord } from '../kafka-record';
 import type { Rejection } from '../rejection';
 import type { DecisionStatus } from '../status-effects';
 import type { EventReply, PeriodStateSeen } from './decision';
-import type { UsageEvent } from './usage-event';
+import type { LaneEvent } from './usage-event';
 
 /**
  * How far one event of a batch got. `open` and `answered` are not final:
@@ -14,11 +14,14 @@ export type ItemState =
   | { readonly kind: 'answered'; readonly reply: EventReply }
   | { readonly kind: 'settled'; readonly status: DecisionStatus; readonly staged: boolean }
   | { readonly kind: 'duplicate' }
-  | { readonly kind: 'rejected'; readonly rejection: Rejection };
+  | { readonly kind: 'rejected'; readonly rejection: Rejection }
+  /** A correction the ledger applied, or recorded as superseded. */
+  | { readonly kind: 'corrected' };
 
 export interface Item {
   readonly record: KafkaRecord;
-  readonly event: UsageEvent;
+  /** A usage event, or a correction (never sent to Redis: applied in the ledger between commits). */
+  readonly event: LaneEvent;
   state: ItemState;
 }
 
@@ -37,6 +40,9 @@ export interface Lane {
 }
 
 export const isFinal = (item: Item) =>
-  item.state.kind === 'settled' || item.state.kind === 'duplicate' || item.state.kind === 'rejected';
+  item.state.kind === 'settled' ||
+  item.state.kind === 'duplicate' ||
+  item.state.kind === 'rejected' ||
+  item.state.kind === 'corrected';
 
 export const isOpen = (item: Item) => item.state.kind === 'open';

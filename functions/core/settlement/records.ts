@@ -23,6 +23,41 @@ export interface SettlementRecord {
   readonly kafka: { readonly topic: string; readonly partition: number; readonly offset: number };
   readonly settledAt: number;
   readonly notificationId: string | null;
+  /** The latest correction applied to it (docs/behaviour.md, "Corrections"); null: none. */
+  readonly correction: AppliedCorrection | null;
+}
+
+/** What a settled event counts after its latest correction, and which correction that was. */
+export interface AppliedCorrection {
+  /** The amount the event counts now. */
+  readonly bytes: number;
+  /** The correction's version (its time, then its eventId): only a newer one changes the amount. */
+  readonly version: string;
+  readonly eventId: string;
+  /** When the ledger applied it (epoch ms). */
+  readonly correctedAt: number;
+}
+
+/**
+ * The ledger's record of a correction, under its own eventId: what it
+ * changed, so a redelivery finds it and changes nothing.
+ */
+export interface CorrectionRecord {
+  readonly eventId: string;
+  readonly familyId: number;
+  readonly customerId: number;
+  readonly correctsEventId: string;
+  /** The corrected event's period: the one whose usage it changed. */
+  readonly period: string;
+  readonly eventTimeMs: number;
+  /** What the corrected event counted before and counts after (equal when superseded). */
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
+  /** False when a newer correction of the event had been applied already: nothing changed. */
+  readonly applied: boolean;
+  readonly payloadHash: string;
+  readonly kafka: { readonly topic: string; readonly partition: number; readonly offset: number };
+  readonly correctedAt: number;
 }
 
 /** Everything one ledger transaction writes for an event. */
@@ -89,6 +124,7 @@ export function buildSettlement(input: {
       kafka: { topic: record.raw.topic, partition: record.raw.partition, offset: record.raw.offset },
       settledAt: nowMs,
       notificationId: outbox?.notificationId ?? null,
+      correction: null,
     },
     outbox,
   };
@@ -116,7 +152,8 @@ export interface RejectionRecord {
 /** What the ledger holds about an event: a settlement, or a rejection from its family's state. */
 export type LedgerFate =
   | { readonly kind: 'settled'; readonly record: SettlementRecord }
-  | { readonly kind: 'rejected'; readonly record: RejectionRecord };
+  | { readonly kind: 'rejected'; readonly record: RejectionRecord }
+  | { readonly kind: 'corrected'; readonly record: CorrectionRecord };
 
 export function buildRejection(input: {
   readonly event: UsageEvent;

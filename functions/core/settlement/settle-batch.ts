@@ -1,5 +1,8 @@
 import { type CatchUpDeps, catchUpGlobal } from '../changes/global-catch-up';
 import { forEachConcurrently } from '../concurrency';
+import { applyCorrection } from '../corrections/apply-correction';
+import type { CorrectionStore } from '../corrections/ports';
+import type { UsageCorrection } from '../corrections/usage-correction';
 import { DegradableCache } from '../degraded/degradable-cache';
 import type { RedisBreaker } from '../degraded/redis-breaker';
 import { describeError, isInvariantError, TransientError } from '../errors';
@@ -15,7 +18,7 @@ import { type Item, isFinal, isOpen, type Lane } from './lane';
 import { confirmations, type PlannedUnit, planCommit } from './lane-commit';
 import type { DecideContext, Ledger, UsageCache } from './ports';
 import type { LedgerFate } from './records';
-import { type UsageEvent, validateRecord } from './usage-event';
+import { isCorrection, type LaneEvent, type UsageEvent, validateRecord } from './usage-event';
 
 export interface SettlementSettings {
   readonly timeZone: string;
@@ -43,6 +46,8 @@ export interface SettlementDeps {
    */
   readonly degradation?: { readonly breaker: RedisBreaker; readonly inMemory: () => UsageCache };
   readonly ledger: Ledger;
+  /** Where corrections of settled usage are written (read through the ledger and the change store). */
+  readonly corrections: CorrectionStore;
   readonly deadLetters: DeadLetterQueue;
   readonly globalPolicy: GlobalPolicySource;
   /** How a family takes the global default changes made since its period state took one. */
@@ -73,6 +78,11 @@ export interface BatchReport {
   staleStates: number;
   /** Global default changes a family took before its next decision (one per revision and period). */
   globalCatchUps: number;
+  /** Corrections that changed what an event counts, and those a newer correction had made moot. */
+  correctionsApplied: number;
+  correctionsSuperseded: number;
+  /** Members whose block a correction lifted. */
+  correctionUnblocks: number;
   transactions: number;
   retries: number;
   bugs: number;
@@ -116,15 +126,17 @@ export async function settleBatch(
   const lanes = batch.validate(partitions);
   await batch.resolveExpired();
   if (lanes.length > 0 && (await batch.readGlobal(lanes))) {
-    for (let pass = 1; pass <= MAX_PASSES; pass++) {
+    // A pass that applied a correction made progress: it does not count against the passes for changes.
+    for (let pass = 1, passes = MAX_PASSES; pass <= passes; pass++) {
       const active = lanes.filter((l) => !l.failed && l.items.some((i) => !isFinal(i)));
       if (active.length === 0) break;
-      if (pass === MAX_PASSES) {
+      if (pass === passes) {
         for (const lane of active) batch.failLane(lane, new TransientError('the family state kept changing'));
         break;
       }
       await batch.decide(active);
       await batch.commit(active);
+      if (await batch.correct(active)) passes++;
     }
   }
   await batch.fates.sendLetters();
@@ -152,6 +164,9 @@ class Batch {
     ledgerChecks: 0,
     staleStates: 0,
     globalCatchUps: 0,
+    correctionsApplied: 0,
+    correctionsSuperseded: 0,
+    correctionUnblocks: 0,
     transactions: 0,
     retries: 0,
     bugs: 0,
@@ -159,7 +174,7 @@ class Batch {
   };
   readonly fates: RecordFates;
   /** Records older than any replay may be: refused, unless the ledger holds their fate from a first delivery. */
-  readonly expired: Array<{ record: KafkaRecord; event: UsageEvent; rejection: Rejection }> = [];
+  readonly expired: Array<{ record: KafkaRecord; event: LaneEvent; rejection: Rejection }> = [];
   /** Redis, or for this batch Redis with a fallback to the ledger when its breaker opens. */
   readonly cache: UsageCache;
   /** The global default level the batch decides with; a family that decided with a newer one moves it on. */
@@ -262,7 +277,7 @@ class Batch {
       lane.pending.clear();
     }
     for (let round = 1; ; round++) {
-      const open = lanes.filter((l) => !l.failed && l.items.some(isOpen));
+      const open = lanes.filter((l) => !l.failed && decidable(l).length > 0);
       if (open.length === 0) return;
       if (round > MAX_ROUNDS) {
         for (const lane of open)
@@ -283,13 +298,13 @@ class Batch {
       await Promise.all(
         open.map((lane) =>
           this.guard(lane, async () => {
-            const items = lane.items.filter(isOpen);
+            const items = decidable(lane);
             const reply = await retryTransient(
               () =>
                 this.cache.decideLane(
                   lane.familyId,
                   items.map((item) => ({
-                    event: item.event,
+                    event: item.event as UsageEvent,
                     recordTimestampMs: item.record.raw.timestamp,
                     checked: item.state.kind === 'open' && item.state.checked,
                   })),
@@ -427,7 +442,7 @@ class Batch {
     const { cache } = this;
     await forEachConcurrently(lanes, settings.familyConcurrency, (lane) =>
       this.guard(lane, async () => {
-        const periods = [...new Set(lane.items.filter(isOpen).map((i) => i.event.period))];
+        const periods = [...new Set(decidable(lane).map((i) => i.event.period))];
         const snapshots = await retryTransient(
           () => ledger.loadSnapshots(lane.familyId, periods),
           settings.retry,
@@ -531,6 +546,70 @@ class Batch {
     await Promise.all(
       plans.map((plan) => this.confirm(plan.lane, plan.units.slice(0, plan.done), plan.stale)),
     );
+  }
+
+  /**
+   * Applies the corrections each lane has reached: everything before them is
+   * committed, so the events before a correction were decided with the old
+   * amount. Each is written to the ledger on its own, then the family's
+   * period state is dropped, so the events after it are decided from a state
+   * loaded with it (Redis, or memory while Redis is out). True when any was
+   * applied or found applied before.
+   */
+  async correct(lanes: ReadonlyArray<Lane>): Promise<boolean> {
+    const { settings } = this.deps;
+    let progressed = false;
+    await forEachConcurrently(lanes, settings.familyConcurrency, (lane) =>
+      this.guard(lane, async () => {
+        for (let item = nextUp(lane); item && isCorrection(item.event); item = nextUp(lane)) {
+          await this.applyCorrection(lane, item, item.event);
+          progressed = true;
+        }
+      }),
+    );
+    return progressed;
+  }
+
+  private async applyCorrection(lane: Lane, item: Item, correction: UsageCorrection): Promise<void> {
+    const { deps } = this;
+    const { raw } = item.record;
+    const outcome = await retryTransient(
+      () =>
+        applyCorrection(
+          correction,
+          { topic: raw.topic, partition: raw.partition, offset: raw.offset },
+          {
+            store: deps.corrections,
+            ledger: deps.ledger,
+            changes: deps.globalChanges.store,
+            clock: deps.clock,
+            settings: deps.settings,
+          },
+        ),
+      deps.settings.retry,
+      (error, attempt) => this.onRetry(lane, error, attempt),
+    );
+    if (outcome.kind === 'duplicate') {
+      this.complete(item, { kind: 'duplicate' });
+      return;
+    }
+    if (outcome.kind === 'rejected') {
+      this.rejectItem(item, outcome.rejection);
+      return;
+    }
+    const { plan } = outcome;
+    if (plan.original) this.report.correctionsApplied++;
+    else this.report.correctionsSuperseded++;
+    this.report.correctionUnblocks += plan.unblocked.length;
+    this.report.notificationsStaged += outcome.outbox.length;
+    item.state = { kind: 'corrected' };
+    this.fates.finish(item.record);
+    if (plan.edit) {
+      await retryTransient(
+        () => this.cache.invalidate(lane.familyId, [plan.record.period]),
+        deps.settings.retry,
+      );
+    }
   }
 
   /** After a stale commit: what the ledger holds is final, everything else of the lane is decided again. */
@@ -659,6 +738,24 @@ class Batch {
     });
   }
 }
+
+/**
+ * The lane's open usage events up to its first unfinished correction: a
+ * correction is applied once everything before it is committed.
+ */
+function decidable(lane: Lane): Item[] {
+  const items: Item[] = [];
+  for (const item of lane.items) {
+    if (isFinal(item)) continue;
+    if (isCorrection(item.event)) break;
+    if (isOpen(item)) items.push(item);
+  }
+  return items;
+}
+
+/** The lane's first unfinished item, when everything before it is final. */
+const nextUp = (lane: Lane): Item | undefined =>
+  lane.failed ? undefined : lane.items.find((i) => !isFinal(i));
 
 /** Per period, the lane's events answered in earlier rounds of this pass: their decisions are pending in the state. */
 function ownedPending(lane: Lane): Map<string, number> {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
-import '../schema-messages';
 import { normalizeAppId } from '../app-id';
+import { USAGE_CORRECTED, type UsageCorrection, validateCorrection } from '../corrections/usage-correction';
+import { describeIssues, eventIdSchema, positiveId, WELL_FORMED, wellFormed } from '../event-schema';
 import { decodeBase64Utf8, type KafkaRecord } from '../kafka-record';
 import { type Rejection, reject } from '../rejection';
 import {
@@ -40,34 +41,23 @@ export interface ValidationContext {
   readonly maxBytesPerEvent: number;
 }
 
+/** What a lane carries: usage, or a correction of usage settled before. */
+export type LaneEvent = UsageEvent | UsageCorrection;
+
+export const isCorrection = (event: LaneEvent): event is UsageCorrection => 'correctsEventId' in event;
+
 export type Validated =
-  | { readonly kind: 'event'; readonly event: UsageEvent }
+  | { readonly kind: 'event'; readonly event: LaneEvent }
   /**
    * A record older than any replay may be: refused (the rejection given),
    * unless the ledger already holds its event's fate from an earlier delivery.
    */
-  | { readonly kind: 'expired'; readonly event: UsageEvent; readonly rejection: Rejection }
+  | { readonly kind: 'expired'; readonly event: LaneEvent; readonly rejection: Rejection }
   | { readonly kind: 'skip'; readonly eventType: string }
   | { readonly kind: 'reject'; readonly rejection: Rejection };
 
-/**
- * Redis and DynamoDB store strings as UTF-8, where a lone surrogate becomes
- * U+FFFD: two different ids would share one key.
- */
-function wellFormed(value: string): boolean {
-  return !/\p{Surrogate}/u.test(value);
-}
-
-const positiveId = z.int().check(z.positive(), z.maximum(Number.MAX_SAFE_INTEGER));
-const WELL_FORMED = 'must be well-formed Unicode (no lone surrogates)';
-
 const envelopeSchema = z.object({
-  eventId: z.string().check(
-    z.minLength(1),
-    z.maxLength(128),
-    z.refine((id) => id.trim().length > 0, 'must not be blank'),
-    z.refine(wellFormed, WELL_FORMED),
-  ),
+  eventId: eventIdSchema,
   eventType: z.literal(DATA_USAGE),
   timestamp: z.string(),
   payload: z.object({
@@ -95,10 +85,6 @@ export function payloadHash(fields: {
     fields.bytesUsed,
   ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
-}
-
-function describeIssues(error: z.core.$ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
 /**
@@ -133,6 +119,7 @@ export function validateRecord(record: KafkaRecord, ctx: ValidationContext): Val
   }
 
   const eventType = (json as { eventType?: unknown }).eventType;
+  if (eventType === USAGE_CORRECTED) return validateCorrection(record, json, ctx);
   if (typeof eventType === 'string' && eventType !== DATA_USAGE) return { kind: 'skip', eventType };
 
   const parsed = envelopeSchema.safeParse(json);
@@ -144,23 +131,9 @@ export function validateRecord(record: KafkaRecord, ctx: ValidationContext): Val
       reject('SCHEMA_VIOLATION', `payload.bytesUsed: ${payload.bytesUsed} exceeds ${ctx.maxBytesPerEvent}`),
     );
   }
-  const eventTimeMs = parseEventTime(timestamp, ctx.timeZone);
-  if (eventTimeMs === null) {
-    return fail(
-      reject('SCHEMA_VIOLATION', `timestamp: not an ISO-8601 date-time: ${timestamp.slice(0, 64)}`),
-    );
-  }
-  const reference = windowReference(record, ctx);
-  const window = acceptedWindow(reference, ctx.timeZone, ctx.futureSkewMs);
-  if (eventTimeMs < window.fromMs || eventTimeMs > window.toMs) {
-    return fail(
-      reject(
-        'OUT_OF_WINDOW',
-        `event time ${new Date(eventTimeMs).toISOString()} is outside ` +
-          `[${new Date(window.fromMs).toISOString()}, ${new Date(window.toMs).toISOString()}]`,
-      ),
-    );
-  }
+  const timed = timeOf(record, timestamp, ctx);
+  if (timed.kind === 'reject') return timed;
+  const { eventTimeMs } = timed;
 
   const appId = normalizeAppId(payload.appId);
   const event: UsageEvent = {
@@ -174,13 +147,49 @@ export function validateRecord(record: KafkaRecord, ctx: ValidationContext): Val
     localHhmm: localHhmm(eventTimeMs, ctx.timeZone),
     payloadHash: payloadHash({ eventId, eventTimeMs, ...payload, appId }),
   };
-  if (reference < ctx.nowMs - MAX_RECORD_AGE_MS) {
-    const written = new Date(reference).toISOString();
+  return timed.expired ? { kind: 'expired', event, rejection: timed.expired } : { kind: 'event', event };
+}
+
+/**
+ * The event time of a record and whether it is accepted: inside the window
+ * measured from the record (see windowReference), and the record young
+ * enough to be decided now (`expired` says why not).
+ */
+export function timeOf(
+  record: KafkaRecord,
+  timestamp: string,
+  ctx: ValidationContext,
+):
+  | { readonly kind: 'reject'; readonly rejection: Rejection }
+  | { readonly kind: 'timed'; readonly eventTimeMs: number; readonly expired: Rejection | null } {
+  const eventTimeMs = parseEventTime(timestamp, ctx.timeZone);
+  if (eventTimeMs === null) {
     return {
-      kind: 'expired',
-      event,
-      rejection: reject('OUT_OF_WINDOW', `record written at ${written} is older than any replay may be`),
+      kind: 'reject',
+      rejection: reject(
+        'SCHEMA_VIOLATION',
+        `timestamp: not an ISO-8601 date-time: ${timestamp.slice(0, 64)}`,
+      ),
     };
   }
-  return { kind: 'event', event };
+  const reference = windowReference(record, ctx);
+  const window = acceptedWindow(reference, ctx.timeZone, ctx.futureSkewMs);
+  if (eventTimeMs < window.fromMs || eventTimeMs > window.toMs) {
+    return {
+      kind: 'reject',
+      rejection: reject(
+        'OUT_OF_WINDOW',
+        `event time ${new Date(eventTimeMs).toISOString()} is outside ` +
+          `[${new Date(window.fromMs).toISOString()}, ${new Date(window.toMs).toISOString()}]`,
+      ),
+    };
+  }
+  const expired =
+    reference < ctx.nowMs - MAX_RECORD_AGE_MS
+      ? reject(
+          'OUT_OF_WINDOW',
+          `record written at ${new Date(reference).toISOString()} is older than any replay may be`,
+        )
+      : null;
+  return { kind: 'timed', eventTimeMs, expired };
 }
