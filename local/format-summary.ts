@@ -39,8 +39,10 @@ export function formatSummary(s: Summary): string {
   const e = s.events;
   const decisions = Object.entries(e.settled.byDecision).sort(([, a], [, b]) => b - a);
   const reasons = Object.entries(e.rejected.byReason).sort(([, a], [, b]) => b - a);
+  const corrections = e.corrected.applied + e.corrected.superseded;
   const balanced =
-    e.settled.total + e.rejected.total + e.skipped + e.duplicates === e.received && e.lost === 0;
+    e.settled.total + corrections + e.rejected.total + e.skipped + e.duplicates === e.received &&
+    e.lost === 0;
   const c = s.config;
   const applied = Object.entries(c.applied.byType).sort(([, a], [, b]) => b - a);
   const changeReasons = Object.entries(c.rejected.byReason).sort(([, a], [, b]) => b - a);
@@ -56,12 +58,26 @@ export function formatSummary(s: Summary): string {
             ['  decided from DynamoDB alone (Redis out)', n(e.settled.byStore.ledger)] as [string, string],
           ]
         : []),
+      ...(corrections > 0
+        ? [
+            ['corrections applied', n(e.corrected.applied)] as [string, string],
+            ['corrections superseded (a newer one was applied)', n(e.corrected.superseded)] as [
+              string,
+              string,
+            ],
+          ]
+        : []),
       ['duplicates', n(e.duplicates)],
       ['rejected', `${n(e.rejected.total)}  (dead letters: ${e.rejected.file})`],
       ...reasons.map(([r, c]): [string, string] => [`  ${r}`, n(c)]),
       ['skipped (other types)', n(e.skipped)],
       ['lost', n(e.lost)],
-      ['accounted for', balanced ? 'yes: received = settled + duplicates + rejected + skipped' : 'NO'],
+      [
+        'accounted for',
+        balanced
+          ? `yes: received = settled + ${corrections > 0 ? 'corrections + ' : ''}duplicates + rejected + skipped`
+          : 'NO',
+      ],
     ]),
     '',
     'Family and policy events',

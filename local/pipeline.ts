@@ -366,6 +366,7 @@ export async function runPipeline(
             byDecision: classified.byDecision,
             byStore: classified.byStore,
           },
+          corrected: classified.corrected,
           duplicates: classified.duplicates,
           rejected: {
             total: Object.values(classified.byReason).reduce((a, b) => a + b, 0),

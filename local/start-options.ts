@@ -4,6 +4,7 @@ import { checkOutputPath } from '../cli/input-file';
 import { parseOptionArgs } from '../cli/option-parser';
 import { checkFamiliesExist, readEventLines } from './events-file';
 import * as limitLowered from './examples/limit-lowered';
+import * as correction from './examples/correction';
 import * as topup from './examples/topup';
 import type { PipelineOptions } from './pipeline';
 import { DEMO_WORKLOAD } from './workload/generate';
@@ -11,7 +12,7 @@ import { DEMO_WORKLOAD } from './workload/generate';
 /** Powertools' levels, case-insensitive as Powertools reads them. */
 const LOG_LEVELS = ['SILENT', 'CRITICAL', 'ERROR', 'WARN', 'INFO', 'DEBUG'] as const;
 
-const EXAMPLES = { 'limit-lowered': limitLowered, topup } as const;
+const EXAMPLES = { 'limit-lowered': limitLowered, topup, correction } as const;
 
 function exampleNamed(name: string) {
   const example = EXAMPLES[name as keyof typeof EXAMPLES];

@@ -41,6 +41,8 @@ export interface Summary {
       /** Decided with Redis, or from DynamoDB alone while Redis was out (degraded mode). */
       byStore: { redis: number; ledger: number };
     };
+    /** Corrections of settled usage the ledger recorded from these records: applied, or made moot by a newer one. */
+    corrected: { applied: number; superseded: number };
     duplicates: number;
     rejected: { total: number; byReason: Record<string, number>; file: string };
     skipped: number;
@@ -92,7 +94,29 @@ const add = (counts: Record<string, number>, key: string) => {
 /** Settlements by "<familyId>/<period>", in event-time order, as one read of the table found them. */
 type SettlementsByFamilyPeriod = Map<string, Array<Record<string, unknown>>>;
 
-const scans = new WeakMap<object, Promise<SettlementsByFamilyPeriod>>();
+interface FateScan {
+  readonly settlements: SettlementsByFamilyPeriod;
+  /** Correction records by the correction's eventId. */
+  readonly corrections: Map<string, Record<string, unknown>>;
+}
+
+const scans = new WeakMap<object, Promise<FateScan>>();
+
+function scanOf(readers: Pick<StoreReaders, 'doc' | 'ledgerTable'>): Promise<FateScan> {
+  let scan = scans.get(readers);
+  if (!scan) {
+    scan = scanFates(readers);
+    scans.set(readers, scan);
+  }
+  return scan;
+}
+
+/** Every correction the ledger recorded, by its eventId (read with the settlements). */
+export async function correctionsOf(
+  readers: Pick<StoreReaders, 'doc' | 'ledgerTable'>,
+): Promise<Map<string, Record<string, unknown>>> {
+  return (await scanOf(readers)).corrections;
+}
 
 /**
  * A family's settlements of a period, in event-time order, for the local
@@ -106,31 +130,29 @@ export async function settlementsOf(
   familyId: number,
   period: string,
 ): Promise<Array<Record<string, unknown>>> {
-  let scan = scans.get(readers);
-  if (!scan) {
-    scan = scanSettlements(readers);
-    scans.set(readers, scan);
-  }
-  return (await scan).get(`${familyId}/${period}`) ?? [];
+  return (await scanOf(readers)).settlements.get(`${familyId}/${period}`) ?? [];
 }
 
-async function scanSettlements(
-  readers: Pick<StoreReaders, 'doc' | 'ledgerTable'>,
-): Promise<SettlementsByFamilyPeriod> {
+async function scanFates(readers: Pick<StoreReaders, 'doc' | 'ledgerTable'>): Promise<FateScan> {
   const grouped: SettlementsByFamilyPeriod = new Map();
+  const corrections = new Map<string, Record<string, unknown>>();
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const page = await readers.doc.send(
       new ScanCommand({
         TableName: readers.ledgerTable,
-        FilterExpression: '#type = :settlement',
+        FilterExpression: '#type IN (:settlement, :correction)',
         ExpressionAttributeNames: { '#type': 'type' },
-        ExpressionAttributeValues: { ':settlement': 'SETTLEMENT' },
+        ExpressionAttributeValues: { ':settlement': 'SETTLEMENT', ':correction': 'CORRECTION' },
         ConsistentRead: true,
         ExclusiveStartKey,
       }),
     );
     for (const item of page.Items ?? []) {
+      if (item.type === 'CORRECTION') {
+        corrections.set(String(item.eventId), item);
+        continue;
+      }
       const key = `${item.familyId}/${item.period}`;
       const held = grouped.get(key) ?? [];
       held.push(item);
@@ -145,7 +167,7 @@ async function scanSettlements(
         String(a.eventId).localeCompare(String(b.eventId)),
     );
   }
-  return grouped;
+  return { settlements: grouped, corrections };
 }
 
 export async function countOutbox(store: OutboxStore, status: OutboxStatus): Promise<number> {
@@ -178,6 +200,8 @@ export async function classifyRecords(
       for (const s of await settlementsOf(readers, familyId, period)) settlements.set(String(s.eventId), s);
     }
   }
+  const corrections = await correctionsOf(readers);
+  const corrected = { applied: 0, superseded: 0 };
   const rejectedAt = new Map(letters.map((l) => [`${l.record.partition}:${l.record.offset}`, l.reason]));
   const byDecision: Record<string, number> = {};
   const byStore = { redis: 0, ledger: 0 };
@@ -198,6 +222,15 @@ export async function classifyRecords(
     } catch {
       envelope = {};
     }
+    if (envelope.eventType === 'USAGE_CORRECTED') {
+      const correction = corrections.get(String(envelope.eventId));
+      const kafka = correction?.kafka as { partition?: number; offset?: number } | undefined;
+      if (!correction) lost++;
+      else if (kafka?.partition === record.partition && kafka?.offset === record.offset) {
+        corrected[correction.applied === true ? 'applied' : 'superseded']++;
+      } else duplicates++;
+      continue;
+    }
     if (typeof envelope.eventType === 'string' && envelope.eventType !== 'DATA_USAGE') {
       skipped++;
       continue;
@@ -210,10 +243,10 @@ export async function classifyRecords(
       byStore[settlement.decidedFrom === 'ledger' ? 'ledger' : 'redis']++;
     } else duplicates++;
   }
-  const notificationsDue = [...settlements.values()].filter(
-    (s) => typeof s.notificationId === 'string',
-  ).length;
-  return { byDecision, byStore, byReason, duplicates, skipped, lost, notificationsDue };
+  const notificationsDue =
+    [...settlements.values()].filter((s) => typeof s.notificationId === 'string').length +
+    [...corrections.values()].reduce((sum, c) => sum + Number(c.notifications ?? 0), 0);
+  return { byDecision, byStore, byReason, corrected, duplicates, skipped, lost, notificationsDue };
 }
 
 export async function familyUsage(

@@ -6,6 +6,7 @@ const summary: Summary = {
   events: {
     received: 3,
     settled: { total: 2, byDecision: { NORMAL: 2 }, byStore: { redis: 2, ledger: 0 } },
+    corrected: { applied: 0, superseded: 0 },
     duplicates: 0,
     rejected: { total: 1, byReason: { MALFORMED_JSON: 1 }, file: 'dead-letters.jsonl' },
     skipped: 0,
@@ -130,6 +131,17 @@ describe('the npm start summary', () => {
     expect(formatSummary({ ...summary, events: { ...summary.events, lost: 1 } })).toMatch(
       /accounted for\s+NO/,
     );
+  });
+
+  it('counts corrections applied and superseded among the records accounted for', () => {
+    const text = formatSummary({
+      ...summary,
+      events: { ...summary.events, received: 6, corrected: { applied: 2, superseded: 1 } },
+    });
+    expect(text).toMatch(/corrections applied\s+2\n/);
+    expect(text).toMatch(/corrections superseded \(a newer one was applied\)\s+1\n/);
+    expect(text).toContain('yes: received = settled + corrections + duplicates + rejected + skipped');
+    expect(formatSummary(summary)).not.toContain('corrections');
   });
 
   it('counts policy and family events: applied by type, stale, rejected by reason', () => {

@@ -46,11 +46,13 @@ const poolData = z.object({
   originEventId: text(),
   eventTime: text(),
   period: z.string().check(z.regex(/^\d{6}$/)),
-  topupId: text(),
+  // A top-up names its purchase, a correction the usage event it corrected.
+  topupId: z.optional(text()),
+  correctsEventId: z.optional(text()),
   bytes: positive(),
   poolBytes: count(),
   remainingBytes: count(),
-  reason: z.optional(z.literal('FAMILY_QUOTA_EXCEEDED')),
+  reason: z.optional(z.enum(['FAMILY_QUOTA_EXCEEDED', 'MONTHLY_LIMIT_EXCEEDED'])),
 });
 
 const itemSchema = z.object({

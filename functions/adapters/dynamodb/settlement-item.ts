@@ -120,6 +120,7 @@ function correctionFromItem(item: Record<string, unknown>): CorrectionRecord {
     bytesBefore: Number(item.bytesBefore),
     bytesAfter: Number(item.bytesAfter),
     applied: item.applied === true,
+    notifications: Number(item.notifications ?? 0),
     payloadHash: String(item.payloadHash),
     kafka: { topic: String(kafka.topic), partition: Number(kafka.partition), offset: Number(kafka.offset) },
     correctedAt: Number(item.correctedAt),

@@ -132,7 +132,7 @@ export function planCorrection(
   if (previousVersion !== null && version <= previousVersion) {
     return {
       familyId: correction.familyId,
-      record: { ...record, bytesAfter: counted, applied: false },
+      record: { ...record, bytesAfter: counted, applied: false, notifications: 0 },
       original: null,
       edit: null,
       notifications: [],
@@ -142,7 +142,7 @@ export function planCorrection(
   const refund = counted - correction.bytesUsed;
   const plan = {
     familyId: correction.familyId,
-    record: { ...record, bytesAfter: correction.bytesUsed, applied: true },
+    record: { ...record, bytesAfter: correction.bytesUsed, applied: true, notifications: 0 },
     original: {
       eventId: original.eventId,
       previousVersion,
@@ -208,6 +208,7 @@ export function planCorrection(
   };
   return {
     ...plan,
+    record: { ...plan.record, notifications: unblocked.length },
     edit,
     notifications: unblocked.map(
       ({ customerId, reason }): PlannedNotification => ({

@@ -55,6 +55,8 @@ export interface CorrectionRecord {
   readonly bytesAfter: number;
   /** False when a newer correction of the event had been applied already: nothing changed. */
   readonly applied: boolean;
+  /** The notifications it staged (the blocks it lifted). */
+  readonly notifications: number;
   readonly payloadHash: string;
   readonly kafka: { readonly topic: string; readonly partition: number; readonly offset: number };
   readonly correctedAt: number;
