@@ -1,5 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import { FamilyStore } from '../../functions/adapters/dynamodb/family-store';
@@ -131,6 +131,19 @@ export async function startSettlementEnv(label: string) {
       return Items.filter((i) => i.familyId === familyId).sort(
         (a, b) => Number(a.createdAt) - Number(b.createdAt),
       );
+    },
+    /** The family's correction records, by the correction's eventId. */
+    async corrections(familyId: number) {
+      const { Items = [] } = await tables.doc.send(
+        new ScanCommand({
+          TableName: tables.names.ledger,
+          FilterExpression: '#type = :c AND familyId = :f',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: { ':c': 'CORRECTION', ':f': familyId },
+          ConsistentRead: true,
+        }),
+      );
+      return new Map(Items.map((i) => [String(i.eventId), i]));
     },
     settlements(familyId: number, period: string) {
       return settlementsOf({ doc: tables.doc, ledgerTable: tables.names.ledger }, familyId, period);

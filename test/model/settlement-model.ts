@@ -103,6 +103,26 @@ export type ModelResult =
   | { readonly kind: 'duplicate'; readonly decision: ModelDecision }
   | { readonly kind: 'conflict'; readonly decision: ModelDecision };
 
+export interface ModelCorrection {
+  readonly eventId: string;
+  readonly customerId: number;
+  readonly correctsEventId: string;
+  readonly bytes: number;
+  /** The correction's timestamp (epoch ms): with its eventId, its order among corrections of one event. */
+  readonly timeMs: number;
+}
+
+export type ModelCorrectionResult =
+  | { readonly kind: 'duplicate' }
+  | {
+      readonly kind: 'rejected';
+      readonly reason: 'UNKNOWN_EVENT' | 'CORRECTION_MISMATCH' | 'NOT_CORRECTABLE' | 'CORRECTION_INCREASES';
+    }
+  | {
+      readonly kind: 'applied' | 'superseded';
+      readonly unblocked: ReadonlyArray<{ readonly customerId: number; readonly reason: BlockStatus }>;
+    };
+
 export interface ModelPeriodView {
   readonly quota: number;
   readonly topups: number;
@@ -238,7 +258,11 @@ export class SettlementModel {
   private familyLevel: ModelPolicy = NO_MODEL_POLICY;
   private globalLevel: ModelPolicy = NO_MODEL_POLICY;
   private readonly periods = new Map<string, PeriodState>();
-  private readonly decided = new Map<string, { identity: string; decision: ModelDecision }>();
+  private readonly decided = new Map<string, { identity: string; decision: ModelDecision; period: string }>();
+  /** Per corrected event: what it counts now and the version (time, then eventId) of the correction that set it. */
+  private readonly counts = new Map<string, { bytes: number; version: readonly [number, string] }>();
+  /** Corrections taken, by their eventId. */
+  private readonly corrections = new Set<string>();
   /** Top-ups taken, by topupId: their bytes. */
   private readonly topups = new Map<string, number>();
 
@@ -353,8 +377,64 @@ export class SettlementModel {
       };
     }
     // 6. Cache the decision under the eventId.
-    this.decided.set(event.eventId, { identity, decision });
+    this.decided.set(event.eventId, { identity, decision, period: event.period });
     return { kind: 'new', decision };
+  }
+
+  /**
+   * A correction of a settled event, written from docs/behaviour.md
+   * ("Corrections"): once by its eventId; only of a counted event of the same
+   * customer; never to more than the event counts now; a correction not
+   * newer than the event's last one changes nothing. Applied, the event
+   * counts the new amount and the family and member get the difference back;
+   * blocks the refund ends are lifted and warnings re-armed, as a top-up does.
+   * (A family mismatch and the window are the harness's to judge: the model
+   * holds one family and does not know when records were written.)
+   */
+  correct(c: ModelCorrection): ModelCorrectionResult {
+    if (this.corrections.has(c.eventId)) return { kind: 'duplicate' };
+    const original = this.decided.get(c.correctsEventId);
+    if (!original) return { kind: 'rejected', reason: 'UNKNOWN_EVENT' };
+    if (original.decision.customerId !== c.customerId)
+      return { kind: 'rejected', reason: 'CORRECTION_MISMATCH' };
+    if (!original.decision.counted) return { kind: 'rejected', reason: 'NOT_CORRECTABLE' };
+    const current = this.counts.get(c.correctsEventId);
+    const counted = current?.bytes ?? original.decision.bytes;
+    if (c.bytes > counted) return { kind: 'rejected', reason: 'CORRECTION_INCREASES' };
+    this.corrections.add(c.eventId);
+    const newer =
+      !current ||
+      c.timeMs > current.version[0] ||
+      (c.timeMs === current.version[0] && c.eventId > current.version[1]);
+    if (!newer) return { kind: 'superseded', unblocked: [] };
+    this.counts.set(c.correctsEventId, { bytes: c.bytes, version: [c.timeMs, c.eventId] });
+    const refund = counted - c.bytes;
+    const state = this.periods.get(original.period);
+    if (refund === 0 || !state) return { kind: 'applied', unblocked: [] };
+    state.remaining += refund;
+    const used = (state.used.get(c.customerId) ?? 0) - refund;
+    state.used.set(c.customerId, used);
+    const unblocked: Array<{ customerId: number; reason: BlockStatus }> = [];
+    for (const customerId of [...this.members].sort((a, b) => a - b)) {
+      const limit = this.effective(customerId).limit;
+      const ends: BlockStatus[] = [];
+      if (state.remaining > 0) ends.push('FAMILY_QUOTA_EXCEEDED');
+      if (customerId === c.customerId && (limit === null || used < limit))
+        ends.push('MONTHLY_LIMIT_EXCEEDED');
+      for (const reason of ends) {
+        if (state.alerts.delete(alertKey({ customerId, status: reason, appId: null }))) {
+          unblocked.push({ customerId, reason });
+        }
+      }
+    }
+    const pool = BigInt(state.quota + state.topups);
+    for (const [key, alert] of state.alerts) {
+      const level = THRESHOLD_LEVELS.find((l) => l === alert.status);
+      if (level && BigInt(state.remaining) * 100n >= pool * BigInt(LEVEL_PERCENT[level])) {
+        state.alerts.delete(key);
+      }
+    }
+    return { kind: 'applied', unblocked };
   }
 
   isMember(customerId: number): boolean {
