@@ -154,6 +154,21 @@ describe.each(Object.keys(MODES) as Array<keyof typeof MODES>)('a correction, de
     ]);
   });
 
+  it('keeps the monthly-limit block when the refund leaves the member at its limit, and lifts it below', async () => {
+    const f = await family();
+    const big = usage(id('big'), f, 11, 4 * MB);
+    await deliver(MODES[mode](), [big]);
+    // The limit lowered under what 11 used: blocked at once, by the change.
+    await env.applyChanges(
+      policyUpdated(id('pol'), { familyId: f, customerId: 11 }, 'LIMIT:DATA:MONTHLY', String(3 * MB)),
+    );
+    const unblocks = async () => (await told(f)).filter((t) => t.startsWith('CUSTOMER_UNBLOCKED'));
+    await deliver(MODES[mode](), [correction(id('cor'), f, 11, big.eventId, 3 * MB, at(2_000))]);
+    expect(await unblocks()).toEqual([]);
+    await deliver(MODES[mode](), [correction(id('cor'), f, 11, big.eventId, 3 * MB - 1, at(1_000))]);
+    expect(await unblocks()).toEqual(['CUSTOMER_UNBLOCKED:11:MONTHLY_LIMIT_EXCEEDED']);
+  });
+
   it('takes the newest of several corrections of one event and lets an older one change nothing', async () => {
     const f = await family();
     const event = usage(id('use'), f, 12, 4 * MB, { timestamp: at(10_000) });

@@ -6,7 +6,15 @@ import { TransientError } from '../../functions/core/errors';
 import { systemClock } from '../../functions/core/ports';
 import type { UsageCache } from '../../functions/core/settlement/ports';
 import { periodOf } from '../../functions/core/time';
-import { correction, familyEvent, uniqueId as id, mskEvent, mskRecord, usage } from '../helpers/msk';
+import {
+  correction,
+  familyEvent,
+  uniqueId as id,
+  mskEvent,
+  mskRecord,
+  policyUpdated,
+  usage,
+} from '../helpers/msk';
 import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
 import { NO_MODEL_POLICY, SettlementModel } from '../model/settlement-model';
 
@@ -21,6 +29,9 @@ const ZONE = 'Asia/Seoul';
 const MB = 1_000_000;
 const QUOTA = 10 * MB;
 const MEMBERS = [11, 12];
+/** 11 may use 5 MB a month, so corrections also lift monthly-limit blocks, at the limit's very edge too. */
+const LIMITED = 11;
+const LIMIT = 5 * MB;
 let env: SettlementEnv;
 let nextFamily = 97_000 + Math.floor(Math.random() * 1_000) * 10;
 let offset = 0;
@@ -73,7 +84,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
       kind: fc.constant('correction' as const),
       customer: fc.constantFrom(...MEMBERS),
       target: fc.nat(20),
-      share: fc.constantFrom(0, 0.25, 0.5, 1, 1.5),
+      share: fc.constantFrom(0, 0.25, 0.5, 0.75, 1, 1.5),
       ageMs: fc.constantFrom(1_000, 2_000, 3_000),
     }),
   },
@@ -89,13 +100,17 @@ describe.each(Object.keys(MODES) as Array<keyof typeof MODES>)('corrections deci
         async (steps, cuts, replay) => {
           const familyId = ++nextFamily;
           const members = MEMBERS.map((customerId) => ({ customerId, role: 'MEMBER' }));
+          const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
           await env.applyChanges(
             familyEvent(
               id('fam'),
               'FAMILY_UPSERTED',
               { familyId, totalQuotaBytes: QUOTA, members },
-              new Date(Date.now() - 60_000).toISOString(),
+              ago(60_000),
             ),
+            policyUpdated(id('pol'), { familyId, customerId: LIMITED }, 'LIMIT:DATA:MONTHLY', String(LIMIT), {
+              timestamp: ago(50_000),
+            }),
           );
           const period = periodOf(Date.now(), ZONE);
           const model = new SettlementModel([
@@ -105,7 +120,7 @@ describe.each(Object.keys(MODES) as Array<keyof typeof MODES>)('corrections deci
               familyUsedBytes: 0,
               members: MEMBERS.map((customerId) => ({
                 customerId,
-                policy: NO_MODEL_POLICY,
+                policy: customerId === LIMITED ? { ...NO_MODEL_POLICY, limit: LIMIT } : NO_MODEL_POLICY,
                 usedBytes: 0,
                 alerts: [],
               })),
