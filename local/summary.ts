@@ -245,7 +245,7 @@ export async function classifyRecords(
   }
   const notificationsDue =
     [...settlements.values()].filter((s) => typeof s.notificationId === 'string').length +
-    [...corrections.values()].reduce((sum, c) => sum + Number(c.notifications ?? 0), 0);
+    [...corrections.values()].reduce((sum, c) => sum + ((c.notificationIds as unknown[]) ?? []).length, 0);
   return { byDecision, byStore, byReason, corrected, duplicates, skipped, lost, notificationsDue };
 }
 

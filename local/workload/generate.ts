@@ -136,16 +136,24 @@ export function generateWorkload(options: WorkloadOptions): Workload {
     };
   });
 
-  const envelopes: Record<string, unknown>[] = [];
+  /** Events a producer may send again, with when their record was written (a retry follows soon after). */
+  const envelopes: Array<{ envelope: Record<string, unknown>; writtenAtMs?: number }> = [];
   const events: GeneratedEvent[] = [];
   for (let n = 0; n < options.events; n++) {
     const family = families[zipf.sample()] as (typeof families)[number];
     const familyKey = String(family.familyId);
     const roll = random.next();
     if (roll < options.duplicateRate && envelopes.length > 0) {
-      const earlier = envelopes[Math.max(0, envelopes.length - random.int(1, 50))] as Record<string, unknown>;
-      const key = String((earlier.payload as { familyId: number }).familyId);
-      events.push({ key, value: JSON.stringify(earlier), kind: 'duplicate' });
+      const earlier = envelopes[
+        Math.max(0, envelopes.length - random.int(1, 50))
+      ] as (typeof envelopes)[number];
+      const key = String((earlier.envelope.payload as { familyId: number }).familyId);
+      events.push({
+        key,
+        value: JSON.stringify(earlier.envelope),
+        kind: 'duplicate',
+        ...(earlier.writtenAtMs === undefined ? {} : { writtenAtMs: earlier.writtenAtMs }),
+      });
       continue;
     }
     if (roll < options.duplicateRate + options.malformedRate) {
@@ -176,7 +184,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
         metadata: { deviceId: `dev-${member.customerId}`, networkType: random.pick(['5G', 'LTE']) },
       },
     };
-    if (ahead === null) envelopes.push(envelope);
+    if (ahead === null) envelopes.push({ envelope, ...(late ? { writtenAtMs: late.writtenAtMs } : {}) });
     events.push({
       key: familyKey,
       value: JSON.stringify(envelope),

@@ -32,6 +32,10 @@ describe('chaos (bounded)', () => {
       if (scenario.changeEvents?.topupShare && scenario.runOutShare) {
         expect(result.topupUnblocks).toBeGreaterThan(0);
       }
+      if (scenario.correctionShare) expect(result.correctionsApplied).toBeGreaterThan(0);
+      if (scenario.correctionShare && scenario.runOutShare) {
+        expect(result.correctionUnblocks).toBeGreaterThan(0);
+      }
     },
     180_000,
   );

@@ -73,6 +73,8 @@ export interface OracleInput {
   readonly logs: ReadonlyArray<ReadonlyArray<MskRecord>>;
   readonly kindOf: (record: MskRecord) => string | undefined;
   readonly settlements: ReadonlyMap<string, Record<string, unknown>>;
+  /** The ledger's correction records, by the correction's eventId. */
+  readonly corrections?: ReadonlyMap<string, Record<string, unknown>>;
   readonly letters: ReadonlyMap<string, DeadLetter>;
 }
 
@@ -85,13 +87,22 @@ export interface OracleVerdict {
   readonly notificationMismatches: string[];
   /** Members a top-up unblocked, so a run shows top-ups were exercised. */
   topupUnblocks: number;
+  /** Corrections the model applied, and members they unblocked. */
+  correctionsApplied: number;
+  correctionUnblocks: number;
 }
 
 interface Envelope {
   readonly eventId: string;
   readonly eventType: string;
   readonly timestamp: string;
-  readonly payload: { familyId: number; customerId: number; appId?: string | null; bytesUsed: number };
+  readonly payload: {
+    familyId: number;
+    customerId: number;
+    appId?: string | null;
+    bytesUsed: number;
+    correctsEventId?: string;
+  };
 }
 
 function parse(record: MskRecord): Envelope | null {
@@ -146,6 +157,8 @@ export function judgeDecisions(input: OracleInput): OracleVerdict {
     orderViolations: [],
     notificationMismatches: [],
     topupUnblocks: 0,
+    correctionsApplied: 0,
+    correctionUnblocks: 0,
   };
   checkChangeOrder(input.changes ?? [], verdict);
   const records = input.logs.flat();
@@ -159,6 +172,23 @@ export function judgeDecisions(input: OracleInput): OracleVerdict {
       const kind = input.kindOf(record);
       const envelope = envelopes.get(record);
       if (!envelope || envelope.payload?.familyId !== family.familyId) continue;
+      if (kind === 'correction' && envelope.eventType === 'USAGE_CORRECTED') {
+        const recorded = input.corrections?.get(envelope.eventId);
+        const kafka = recorded?.kafka as { partition?: number; offset?: number } | undefined;
+        const mine = kafka?.partition === record.partition && kafka?.offset === record.offset;
+        const decidedAt =
+          mine && typeof recorded?.decidedAtVersion === 'number' ? recorded.decidedAtVersion : null;
+        // The changes committed before the correction's transaction, as for a decision.
+        while (decidedAt !== null && changes.length > 0) {
+          const period = String(recorded?.period);
+          const version = changes.find((c) => c.versions.has(period))?.versions.get(period);
+          if (version === undefined || version > decidedAt) break;
+          applyChange(model, changes.shift() as AppliedChange, verdict);
+        }
+        verdict.checked++;
+        judgeCorrection(model, envelope, record, input, verdict);
+        continue;
+      }
       if ((kind !== 'usage' && kind !== 'duplicate') || envelope.eventType !== 'DATA_USAGE') continue;
       const time = timeOf(envelope.timestamp);
       const event: ModelEvent = {
@@ -212,6 +242,7 @@ function compare(
   const letter = input.letters.get(at(record));
   const settlement = input.settlements.get(event.eventId);
   if (!model.isMember(event.customerId)) {
+    model.notAMember(event.eventId);
     if (letter?.reason !== 'NOT_A_MEMBER') {
       verdict.rejectionMismatches.push(
         `${event.eventId} at ${at(record)}: customer ${event.customerId} is not a member, got ${letter?.reason ?? 'no letter'}`,
@@ -269,6 +300,69 @@ function compare(
       `${event.eventId} at ${at(record)}: model ${JSON.stringify(expected)}, ledger ${JSON.stringify(actual)}`,
     );
   }
+}
+
+/**
+ * A correction at its place in the stream: the model's verdict (applied,
+ * superseded, refused and why, or a redelivery) against the ledger's record
+ * and the dead-letter queue, with the blocks it lifted. Its record's window
+ * starts the period before the one its Kafka record was written in.
+ */
+function judgeCorrection(
+  model: SettlementModel,
+  envelope: Envelope,
+  record: MskRecord,
+  input: OracleInput,
+  verdict: OracleVerdict,
+) {
+  const where = `${envelope.eventId} at ${at(record)}`;
+  const written = timeOf(new Date(record.timestamp).toISOString()).period;
+  const month = Number(written.slice(4, 6));
+  const oldestPeriod =
+    month === 1 ? `${Number(written.slice(0, 4)) - 1}12` : `${written.slice(0, 4)}${pad(month - 1)}`;
+  const result = model.correct({
+    eventId: envelope.eventId,
+    customerId: envelope.payload.customerId,
+    correctsEventId: String(envelope.payload.correctsEventId),
+    bytes: envelope.payload.bytesUsed,
+    timeMs: timeOf(envelope.timestamp).ms,
+    oldestPeriod,
+  });
+  const letter = input.letters.get(at(record));
+  const recorded = input.corrections?.get(envelope.eventId);
+  if (result.kind === 'rejected') {
+    if (letter?.reason !== result.reason) {
+      verdict.rejectionMismatches.push(
+        `${where}: model ${result.reason}, got ${letter?.reason ?? 'no letter'}`,
+      );
+    }
+    if (recorded) verdict.rejectionMismatches.push(`${where}: refused by the model, recorded by the ledger`);
+    return;
+  }
+  if (letter) {
+    verdict.rejectionMismatches.push(`${where}: model ${result.kind}, dead-lettered as ${letter.reason}`);
+    return;
+  }
+  if (!recorded) {
+    verdict.decisionMismatches.push(`${where}: model ${result.kind}, not recorded`);
+    return;
+  }
+  if (result.kind === 'duplicate') return;
+  const expected = {
+    applied: result.kind === 'applied',
+    unblocked: result.unblocked.map((u) => `${u.customerId}:${u.reason}`).sort(),
+  };
+  const actual = {
+    applied: recorded.applied === true,
+    unblocked: [...((recorded.unblocked as string[] | undefined) ?? [])].sort(),
+  };
+  if (JSON.stringify(expected) !== JSON.stringify(actual)) {
+    verdict.decisionMismatches.push(
+      `${where}: model ${JSON.stringify(expected)}, ledger ${JSON.stringify(actual)}`,
+    );
+  }
+  if (result.kind === 'applied') verdict.correctionsApplied++;
+  verdict.correctionUnblocks += expected.unblocked.length;
 }
 
 /** The state version a record's event was decided at, as the ledger or its dead letter says. */

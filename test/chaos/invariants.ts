@@ -13,7 +13,13 @@ import { REJECTION_REASONS } from '../../functions/core/rejection';
 import { ZERO_RATED } from '../../functions/core/status-effects';
 import { periodOf, shiftPeriod } from '../../functions/core/time';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services/dynamodb-local';
-import { checkConsistency, classifyRecords, type StoreReaders, settlementsOf } from '../../local/summary';
+import {
+  checkConsistency,
+  classifyRecords,
+  correctionsOf,
+  type StoreReaders,
+  settlementsOf,
+} from '../../local/summary';
 import { judgeDecisions } from './decision-oracle';
 import { allowsWireDuplicates } from './scenarios';
 import type { World } from './world';
@@ -50,6 +56,9 @@ export interface Verdict {
   /** Zero-rated decisions and members unblocked by a top-up, so a run shows they were exercised. */
   readonly zeroRatedDecisions: number;
   readonly topupUnblocks: number;
+  /** Corrections applied, and members they unblocked. */
+  readonly correctionsApplied: number;
+  readonly correctionUnblocks: number;
 }
 
 async function drainDeadLettersOf(world: World): Promise<DeadLetter[]> {
@@ -103,6 +112,9 @@ export async function checkInvariants(world: World): Promise<Verdict> {
     for (const p of periods)
       for (const s of await settlementsOf(readers, familyId, p)) settlements.set(String(s.eventId), s);
   }
+  const corrections = await correctionsOf(readers);
+  /** What a settled event counts: its amount, or what its latest correction set. */
+  const counted = (s: Record<string, unknown>) => Number(s.correctedBytes ?? s.bytesUsed);
 
   // One settlement per valid event (the key makes a second one impossible; a missing one is the risk).
   // An event of a member who left is not valid; the reference model checks its rejection.
@@ -119,6 +131,10 @@ export async function checkInvariants(world: World): Promise<Verdict> {
     const envelope = envelopeOf(record);
     const settled = envelope.eventId !== undefined && settlements.has(envelope.eventId);
     const leftFamily = letterAt.get(`${record.partition}:${record.offset}`)?.reason === 'NOT_A_MEMBER';
+    if (kind === 'correction' && !corrections.has(String(envelope.eventId))) {
+      const letter = letterAt.get(`${record.partition}:${record.offset}`);
+      if (!letter) violate('one settlement per valid event', `correction ${envelope.eventId} has no fate`);
+    }
     if (
       (kind === 'usage' || kind === 'duplicate') &&
       envelope.eventType === 'DATA_USAGE' &&
@@ -149,7 +165,7 @@ export async function checkInvariants(world: World): Promise<Verdict> {
       const own = [...settlements.values()].filter(
         (s) => s.familyId === familyId && s.period === p && s.counted === true,
       );
-      const expected = own.reduce((sum, s) => sum + Number(s.bytesUsed), 0);
+      const expected = own.reduce((sum, s) => sum + counted(s), 0);
       const { Item } = await world.doc.send(
         new GetCommand({ TableName: world.tables.ledger, Key: ledgerKeys.familyPeriod(familyId, p) }),
       );
@@ -161,7 +177,7 @@ export async function checkInvariants(world: World): Promise<Verdict> {
       }
       const byMember = new Map<number, number>();
       for (const s of own)
-        byMember.set(Number(s.customerId), (byMember.get(Number(s.customerId)) ?? 0) + Number(s.bytesUsed));
+        byMember.set(Number(s.customerId), (byMember.get(Number(s.customerId)) ?? 0) + counted(s));
       const members = readPeriodUsage(familyId, p, Item).members;
       for (const [customerId, bytes] of byMember) {
         const recorded = members.get(customerId)?.usedBytes ?? 0;
@@ -198,6 +214,7 @@ export async function checkInvariants(world: World): Promise<Verdict> {
     logs: world.topic.logs,
     kindOf: (record) => world.kinds.get(`${record.partition}:${record.offset}`),
     settlements,
+    corrections,
     letters: letterAt,
     changes: world.appliedChanges,
   });
@@ -220,9 +237,17 @@ export async function checkInvariants(world: World): Promise<Verdict> {
 
   // Every owed notification has exactly one outbox item (keyed by its id) and it was sent.
   const owed = [...settlements.values()].filter((s) => typeof s.notificationId === 'string');
-  const owedByChanges = world.appliedChanges.flatMap((c) =>
-    c.notifications.map((n) => ({ eventId: c.change.eventId, notificationId: n.notificationId })),
-  );
+  const owedByChanges = [
+    ...world.appliedChanges.flatMap((c) =>
+      c.notifications.map((n) => ({ eventId: c.change.eventId, notificationId: n.notificationId })),
+    ),
+    ...[...corrections.values()].flatMap((c) =>
+      ((c.notificationIds as string[] | undefined) ?? []).map((notificationId) => ({
+        eventId: String(c.eventId),
+        notificationId,
+      })),
+    ),
+  ];
   for (const s of [...owed, ...owedByChanges]) {
     const item = await world.outboxStore.get(String(s.notificationId));
     if (!item) violate('owed notification: one outbox item, SENT', `${s.eventId} has no outbox item`);
@@ -260,9 +285,10 @@ export async function checkInvariants(world: World): Promise<Verdict> {
   const classified = await classifyRecords(readers, records, letters, world.familyIds, periods);
   const settled = Object.values(classified.byDecision).reduce((a, b) => a + b, 0);
   const rejected = Object.values(classified.byReason).reduce((a, b) => a + b, 0);
+  const correctionFates = classified.corrected.applied + classified.corrected.superseded;
   if (
     classified.lost > 0 ||
-    settled + rejected + classified.skipped + classified.duplicates !== records.length
+    settled + correctionFates + rejected + classified.skipped + classified.duplicates !== records.length
   ) {
     violate('received = settled+rejected+skipped+dup', `${classified.lost} lost of ${records.length}`);
   }
@@ -277,6 +303,8 @@ export async function checkInvariants(world: World): Promise<Verdict> {
     degradedDecisions: [...settlements.values()].filter((s) => s.decidedFrom === 'ledger').length,
     zeroRatedDecisions: [...settlements.values()].filter((s) => s.decision === ZERO_RATED).length,
     topupUnblocks: oracle.topupUnblocks,
+    correctionsApplied: oracle.correctionsApplied,
+    correctionUnblocks: oracle.correctionUnblocks,
   };
 }
 

@@ -84,13 +84,13 @@ async function main(): Promise<number> {
   }
   const dynamodb = await startDynamoDbLocal();
   const results: ChaosResult[] = [];
-  const widths = [34, 8, 7, 6, ...INVARIANTS.map(() => 4), 8, 8, 8, 10, 9];
+  const widths = [34, 8, 7, 6, ...INVARIANTS.map(() => 4), 8, 8, 8, 10, 9, 9];
   const scenarios = SCENARIOS.filter((s) => !values.only || values.only.some((o) => s.name.includes(o)));
   const outageNames = new Set(scenarios.filter(hasRedisOutages).map((s) => s.name));
   try {
     process.stdout.write(`Invariants: ${INVARIANTS.map((name) => `${short[name]} ${name}`).join('; ')}\n\n`);
     process.stdout.write(
-      `${row(['fault', 'events', 'faults', 's', ...INVARIANTS.map((n) => short[n] ?? n), 'wire dup', 'outdated', 'degraded', 'zero-rated', 'unblocked'], widths)}\n`,
+      `${row(['fault', 'events', 'faults', 's', ...INVARIANTS.map((n) => short[n] ?? n), 'wire dup', 'outdated', 'degraded', 'zero-rated', 'unblocked', 'corrected'], widths)}\n`,
     );
     for (const [index, scenario] of scenarios.entries()) {
       const result = await runScenario(scenario, {
@@ -116,6 +116,7 @@ async function main(): Promise<number> {
             result.degradedDecisions,
             result.zeroRatedDecisions,
             result.topupUnblocks,
+            result.correctionsApplied,
           ],
           widths,
         )}\n`,

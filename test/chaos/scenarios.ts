@@ -89,6 +89,8 @@ export interface Scenario {
     /** Policy changes set and remove zero-rated apps too. */
     readonly zeroRating?: boolean;
   };
+  /** Share of usage events corrected later in the stream (some twice, some refused). */
+  readonly correctionShare?: number;
   /** Share of members who start with a zero-rated app. */
   readonly zeroRatedShare?: number;
   /**
@@ -243,6 +245,27 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
     redis: { faults: ['outage-empty', 'outage-stale', 'flap'], probability: 0.4, downMs: OUTAGE_MS },
   },
   {
+    name: 'corrections while Redis loses states and marks, redelivered',
+    correctionShare: 0.15,
+    runOutShare: 0.6,
+    previousPeriodShare: 0.2,
+    olderPeriodShare: 0.1,
+    changeEvents: { perUsageEvent: 0.02, staleShare: 0.1, redeliveryProbability: 0.2 },
+    redis: {
+      faults: ['drop-period-states', 'drop-settled-marks', 'lose-data', 'stale-replica'],
+      probability: 0.3,
+    },
+    duplicates: { batchProbability: 0.2, replayProbability: 0.2, replayDepth: 200 },
+    crash: { points: USAGE_EVENT_CRASH_POINTS, probability: 0.1 },
+  },
+  {
+    name: 'corrections while Redis is down (degraded mode)',
+    correctionShare: 0.15,
+    runOutShare: 0.6,
+    redis: { faults: ['outage-empty', 'outage-stale', 'flap'], probability: 0.4, downMs: OUTAGE_MS },
+    duplicates: { batchProbability: 0.2, replayProbability: 0.2, replayDepth: 200 },
+  },
+  {
     name: 'members leave while Redis lists them',
     memberRemovals: 12,
     crash: { points: USAGE_EVENT_CRASH_POINTS, probability: 0.1 },
@@ -281,6 +304,7 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
       zeroRating: true,
     },
     zeroRatedShare: 0.2,
+    correctionShare: 0.05,
   },
 ];
 

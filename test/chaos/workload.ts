@@ -5,6 +5,7 @@ import { type GeneratedChangeEvent, generateChangeEvents } from '../../local/wor
 import { DEMO_WORKLOAD, type GeneratedEvent, generateWorkload } from '../../local/workload/generate';
 import { generateNewcomers } from '../../local/workload/newcomers';
 import { seededRandom } from '../../local/workload/random';
+import { type ChaosRecord, withCorrections } from './corrections-workload';
 import type { Scenario } from './scenarios';
 import type { ChaosServices } from './services';
 import type { WorldOptions } from './world';
@@ -82,8 +83,11 @@ export async function produceWorkload(
     for (const e of newcomers.usage) usage.splice(random.int(0, usage.length), 0, e);
     lateChanges += newcomers.changes.length / 2;
   }
-  const kinds = new Map<string, GeneratedEvent['kind']>();
-  for (const e of usage) {
+  const produced = scenario.correctionShare
+    ? withCorrections(seededRandom(options.seed + 13), usage, scenario.correctionShare, nowMs)
+    : usage;
+  const kinds = new Map<string, ChaosRecord['kind']>();
+  for (const e of produced) {
     const record = topic.produce(e.key, e.value, e.writtenAtMs ?? nowMs);
     kinds.set(`${record.partition}:${record.offset}`, e.kind);
   }

@@ -110,13 +110,20 @@ export interface ModelCorrection {
   readonly bytes: number;
   /** The correction's timestamp (epoch ms): with its eventId, its order among corrections of one event. */
   readonly timeMs: number;
+  /** The oldest period its record accepts (none: any the model holds). */
+  readonly oldestPeriod?: string;
 }
 
 export type ModelCorrectionResult =
   | { readonly kind: 'duplicate' }
   | {
       readonly kind: 'rejected';
-      readonly reason: 'UNKNOWN_EVENT' | 'CORRECTION_MISMATCH' | 'NOT_CORRECTABLE' | 'CORRECTION_INCREASES';
+      readonly reason:
+        | 'UNKNOWN_EVENT'
+        | 'CORRECTION_MISMATCH'
+        | 'NOT_CORRECTABLE'
+        | 'OUT_OF_WINDOW'
+        | 'CORRECTION_INCREASES';
     }
   | {
       readonly kind: 'applied' | 'superseded';
@@ -263,6 +270,8 @@ export class SettlementModel {
   private readonly counts = new Map<string, { bytes: number; version: readonly [number, string] }>();
   /** Corrections taken, by their eventId. */
   private readonly corrections = new Set<string>();
+  /** Events rejected because their customer was not a member: recorded, counted nothing. */
+  private readonly notMembers = new Set<string>();
   /** Top-ups taken, by topupId: their bytes. */
   private readonly topups = new Map<string, number>();
 
@@ -393,11 +402,15 @@ export class SettlementModel {
    */
   correct(c: ModelCorrection): ModelCorrectionResult {
     if (this.corrections.has(c.eventId)) return { kind: 'duplicate' };
+    if (this.notMembers.has(c.correctsEventId)) return { kind: 'rejected', reason: 'NOT_CORRECTABLE' };
     const original = this.decided.get(c.correctsEventId);
     if (!original) return { kind: 'rejected', reason: 'UNKNOWN_EVENT' };
     if (original.decision.customerId !== c.customerId)
       return { kind: 'rejected', reason: 'CORRECTION_MISMATCH' };
     if (!original.decision.counted) return { kind: 'rejected', reason: 'NOT_CORRECTABLE' };
+    if (c.oldestPeriod !== undefined && original.period < c.oldestPeriod) {
+      return { kind: 'rejected', reason: 'OUT_OF_WINDOW' };
+    }
     const current = this.counts.get(c.correctsEventId);
     const counted = current?.bytes ?? original.decision.bytes;
     if (c.bytes > counted) return { kind: 'rejected', reason: 'CORRECTION_INCREASES' };
@@ -435,6 +448,11 @@ export class SettlementModel {
       }
     }
     return { kind: 'applied', unblocked };
+  }
+
+  /** An event refused because its customer was not a member: a correction of it is refused too. */
+  notAMember(eventId: string): void {
+    if (!this.decided.has(eventId)) this.notMembers.add(eventId);
   }
 
   isMember(customerId: number): boolean {

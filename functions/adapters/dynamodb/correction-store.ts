@@ -39,7 +39,12 @@ export class DynamoCorrectionStore implements CorrectionStore {
         Put: {
           TableName: ledger,
           Item: correctionItem(
-            { ...plan.record, kafka: written.kafka, correctedAt: nowMs },
+            {
+              ...plan.record,
+              kafka: written.kafka,
+              correctedAt: nowMs,
+              notificationIds: outbox.map((o) => o.notificationId),
+            },
             fateExpiry(plan.record.period, this.fateRetentionDays),
           ),
           ConditionExpression: 'attribute_not_exists(PK)',

@@ -17,7 +17,7 @@ import type { UsageCorrection } from './usage-correction';
 /** What the ledger must write for a correction, in one transaction. */
 export interface CorrectionPlan {
   readonly familyId: number;
-  readonly record: Omit<CorrectionRecord, 'kafka' | 'correctedAt'>;
+  readonly record: Omit<CorrectionRecord, 'kafka' | 'correctedAt' | 'notificationIds'>;
   /** The corrected event's record and what it counts from now on; null when the correction is superseded. */
   readonly original: {
     readonly eventId: string;
@@ -132,7 +132,7 @@ export function planCorrection(
   if (previousVersion !== null && version <= previousVersion) {
     return {
       familyId: correction.familyId,
-      record: { ...record, bytesAfter: counted, applied: false, notifications: 0 },
+      record: { ...record, bytesAfter: counted, applied: false, unblocked: [], decidedAtVersion: null },
       original: null,
       edit: null,
       notifications: [],
@@ -142,7 +142,13 @@ export function planCorrection(
   const refund = counted - correction.bytesUsed;
   const plan = {
     familyId: correction.familyId,
-    record: { ...record, bytesAfter: correction.bytesUsed, applied: true, notifications: 0 },
+    record: {
+      ...record,
+      bytesAfter: correction.bytesUsed,
+      applied: true,
+      unblocked: [] as string[],
+      decidedAtVersion: null as number | null,
+    },
     original: {
       eventId: original.eventId,
       previousVersion,
@@ -208,7 +214,11 @@ export function planCorrection(
   };
   return {
     ...plan,
-    record: { ...plan.record, notifications: unblocked.length },
+    record: {
+      ...plan.record,
+      unblocked: unblocked.map((u) => `${u.customerId}:${u.reason}`),
+      decidedAtVersion: period.version,
+    },
     edit,
     notifications: unblocked.map(
       ({ customerId, reason }): PlannedNotification => ({

@@ -55,8 +55,12 @@ export interface CorrectionRecord {
   readonly bytesAfter: number;
   /** False when a newer correction of the event had been applied already: nothing changed. */
   readonly applied: boolean;
-  /** The notifications it staged (the blocks it lifted). */
-  readonly notifications: number;
+  /** The blocks it lifted, as `<customerId>:<reason>`. */
+  readonly unblocked: ReadonlyArray<string>;
+  /** The period version it was planned against (null: it changed no period). */
+  readonly decidedAtVersion: number | null;
+  /** The notifications it staged (one per block lifted). */
+  readonly notificationIds: ReadonlyArray<string>;
   readonly payloadHash: string;
   readonly kafka: { readonly topic: string; readonly partition: number; readonly offset: number };
   readonly correctedAt: number;
