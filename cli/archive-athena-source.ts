@@ -28,6 +28,7 @@ const COLUMNS = [
   'decision',
   'counted',
   'recordedat',
+  'correctedbytes',
 ];
 const IDENTIFIER = /^[A-Za-z0-9_-]{1,255}$/;
 
@@ -111,6 +112,8 @@ export class AthenaSettlementArchive implements SettlementArchive {
           decision: v[5] ?? '',
           counted: v[6] === 'true',
           recordedAt: Number(v[7] ?? 0),
+          // Athena answers an absent value as no VarCharValue.
+          correctedBytes: v[8] === undefined || v[8] === '' ? null : Number(v[8]),
         });
       }
       token = page.NextToken;

@@ -7,6 +7,8 @@ export interface ArchivedSettlement {
   readonly customerId: number;
   readonly eventTime: string;
   readonly bytesUsed: number;
+  /** What the event counts after its latest correction; null: never corrected. */
+  readonly correctedBytes: number | null;
   readonly appId: string | null;
   readonly decision: string;
   readonly counted: boolean;
@@ -36,6 +38,7 @@ export function asArchivedSettlement(line: ArchiveLine): ArchivedSettlement | nu
     customerId: line.customerId,
     eventTime: line.eventTime,
     bytesUsed: line.bytesUsed ?? 0,
+    correctedBytes: line.correctedBytes ?? null,
     appId: line.appId,
     decision: line.decision,
     counted: line.counted,

@@ -21,6 +21,8 @@ export interface MemberView {
   readonly usedBytes: number;
   /** Usage of zero-rated apps: recorded, never charged to the pool or the limit. */
   readonly zeroRatedBytes: number;
+  /** What corrections of the member's usage gave back this period (usedBytes is net of it). */
+  readonly refundedBytes: number;
   readonly settledEvents: number;
   readonly blockedEvents: number;
   readonly lastBlockReason: string | null;
@@ -83,6 +85,7 @@ export async function familyView(ctx: CliContext, familyId: number, period: Peri
         policySources: levelsOf(m.policy, family.policy, global.policy),
         usedBytes: u?.usedBytes ?? 0,
         zeroRatedBytes: u?.zeroRatedBytes ?? 0,
+        refundedBytes: u?.refundedBytes ?? 0,
         settledEvents: u?.settledEvents ?? 0,
         blockedEvents: u?.blockedEvents ?? 0,
         lastBlockReason: u?.lastBlockReason ?? null,

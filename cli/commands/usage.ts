@@ -115,12 +115,13 @@ ${HELP_LINE}`,
         ? []
         : [
             table(
-              ['EVENT TIME', 'EVENT ID', 'CUSTOMER', 'BYTES', 'APP', 'DECISION'],
+              ['EVENT TIME', 'EVENT ID', 'CUSTOMER', 'BYTES', 'CORRECTED TO', 'APP', 'DECISION'],
               shown.map((s) => [
                 formatTime(Date.parse(s.eventTime), zone),
                 s.eventId,
                 String(s.customerId),
                 formatBytes(s.bytesUsed),
+                s.correctedBytes === null ? '-' : formatBytes(s.correctedBytes),
                 orDash(s.appId),
                 s.decision,
               ]),

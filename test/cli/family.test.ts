@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FamilyPutResult } from '../../cli/family-refresh';
 import type { FamilyView } from '../../cli/family-view';
 import { shiftPeriod } from '../../functions/core/time';
-import { usage } from '../helpers/msk';
+import { correction, usage } from '../helpers/msk';
 import { type CliEnv, currentPeriod, MB, nextFamilyId, startCliEnv } from './support/cli-env';
 
 let env: CliEnv;
@@ -263,10 +263,32 @@ describe('family show', () => {
     expect(text.stdout).toMatch(/recent family and policy changes[\s\S]*FAMILY_UPSERTED\s+family set/);
     expect(text.stdout).toContain(`family ${familyId} (Lee), period ${currentPeriod()}`);
     expect(text.stdout).toMatch(/used\s+5\.72 MiB \(6%\)/);
-    expect(text.stdout).toMatch(/32\s+MEMBER\s+0 B\s+0 B\s+apps video \(member\)\s+6\s+APP_BLOCK/);
+    expect(text.stdout).toMatch(/32\s+MEMBER\s+0 B\s+0 B\s+-\s+apps video \(member\)\s+6\s+APP_BLOCK/);
     expect(text.stdout).toContain(
       `settlements: usage-settlement usage settlements ${familyId} --period ${currentPeriod()}`,
     );
+  });
+
+  it("shows what corrections gave back of each member's usage", async () => {
+    const familyId = nextFamilyId();
+    await env.cliJson([
+      'family',
+      'put',
+      '--file',
+      await env.file({ familyId, quotaBytes: 100 * MB, members: [{ customerId: 1 }] }),
+    ]);
+    const [first, second] = [1, 2].map((i) =>
+      usage(`corrected-${familyId}-${i}`, familyId, 1, 3 * MB, { timestamp: minutesAgo(10 - i) }),
+    );
+    await env.settle(first as ReturnType<typeof usage>, second as ReturnType<typeof usage>);
+    await env.settle(correction(`cor-${familyId}`, familyId, 1, String(first?.eventId), MB));
+
+    const view = await env.cliJson<FamilyView>(['family', 'show', String(familyId)]);
+    expect(view.members).toEqual([
+      expect.objectContaining({ customerId: 1, usedBytes: 4 * MB, refundedBytes: 2 * MB }),
+    ]);
+    const text = await env.cli(['family', 'show', String(familyId)]);
+    expect(text.stdout).toMatch(/CORRECTED[\s\S]*\n\s+1\s+MEMBER\s+3\.81 MiB\s+0 B\s+-1\.91 MiB/);
   });
 
   it('shows another period and reports bad input', async () => {

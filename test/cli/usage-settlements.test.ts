@@ -52,6 +52,20 @@ function archive(): string {
     // Delivered twice: listed once.
     line({ eventId: 'a', eventTime: '2026-12-05T01:00:00.000Z' }),
     line({ eventId: 'c', eventTime: '2026-12-05T03:00:00.000Z' }),
+    // Corrected later: archived again, and that line is the one listed.
+    line({
+      eventId: 'c',
+      eventTime: '2026-12-05T03:00:00.000Z',
+      correctedBytes: 250_000,
+      recordedAt: 1_796_000_100_000,
+    }),
+    line({
+      eventId: 'cor',
+      kind: 'CORRECTION',
+      correctsEventId: 'c',
+      decision: 'CORRECTED',
+      bytesUsed: 250_000,
+    }),
     line({
       eventId: 'r',
       kind: 'REJECTION',
@@ -81,13 +95,14 @@ describe('usage settlements (from the settlement archive)', () => {
     const listed = JSON.parse(result.stdout) as { total: number; settlements: { eventId: string }[] };
     expect(listed.total).toBe(3);
     expect(listed.settlements.map((s) => s.eventId)).toEqual(['c', 'b', 'a']);
+    expect(listed.settlements[0]).toMatchObject({ bytesUsed: 1_000_000, correctedBytes: 250_000 });
 
     const text = await run(root, [String(FAMILY), '--period', '202612', '--limit', '2']);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(
       `3 settlements of family ${FAMILY} in 202612 in the archive, newest 2 shown`,
     );
-    expect(text.stdout).toMatch(/2026-12-05 11:00:00\s+b\s+13\s+976\.6 KiB\s+video\s+APP_BLOCK/);
+    expect(text.stdout).toMatch(/2026-12-05 11:00:00\s+b\s+13\s+976\.6 KiB\s+-\s+video\s+APP_BLOCK/);
     expect(text.stdout).not.toMatch(/\ba\s+12/);
   });
 

@@ -56,7 +56,7 @@ describe('the settlement archive through Athena (SDK mocked at the edge: Athena 
     const start = athena.commandCalls(StartQueryExecutionCommand)[0]?.args[0].input;
     expect(start?.WorkGroup).toBe(names.workGroup);
     expect(start?.QueryString).toBe(
-      'SELECT eventid, customerid, eventtime, bytesused, appid, decision, counted, recordedat ' +
+      'SELECT eventid, customerid, eventtime, bytesused, appid, decision, counted, recordedat, correctedbytes ' +
         'FROM "usage_archive"."settlements" WHERE period = ? AND bucket = ? AND familyid = ? AND customerid = ? ' +
         "AND kind = 'SETTLEMENT'",
     );

@@ -344,8 +344,10 @@ export function periodUpdate(tableName: string, familyId: number, edit: PeriodEd
   const adds: string[] = [];
   if (edit.usage) {
     names['#usedBy'] = `used_${edit.usage.customerId}`;
+    names['#refunded'] = `refunded_${edit.usage.customerId}`;
     values[':usage'] = edit.usage.deltaBytes;
-    adds.push('usedBytes :usage', '#usedBy :usage');
+    values[':refund'] = -edit.usage.deltaBytes;
+    adds.push('usedBytes :usage', '#usedBy :usage', '#refunded :refund');
   }
   for (const [customerId, markers] of byMember(edit.alertsAdded)) {
     names[`#add${customerId}`] = `alerts_${customerId}`;

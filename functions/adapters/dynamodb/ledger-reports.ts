@@ -12,6 +12,8 @@ export interface MemberPeriodReport {
   readonly settledEvents: number;
   /** Usage of zero-rated apps: recorded, never charged. */
   readonly zeroRatedBytes: number;
+  /** What corrections gave back of the member's usage this period. */
+  readonly refundedBytes: number;
   readonly blockedEvents: number;
   readonly blockReasons: ReadonlyArray<string>;
   readonly blockedApps: ReadonlyArray<string>;
@@ -65,6 +67,7 @@ export class LedgerReports {
         usedBytes: m.usedBytes,
         settledEvents: m.settledEvents,
         zeroRatedBytes: m.zeroRatedBytes,
+        refundedBytes: m.refundedBytes,
         blockedEvents: m.blockedEvents,
         blockReasons: m.blockReasons,
         blockedApps: m.blockedApps,

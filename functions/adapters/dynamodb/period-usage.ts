@@ -16,6 +16,8 @@ export interface MemberPeriodUsage {
   readonly settledEvents: number;
   /** Usage of zero-rated apps: recorded, never charged. */
   readonly zeroRatedBytes: number;
+  /** What corrections gave back of the member's usage (already taken off usedBytes). */
+  readonly refundedBytes: number;
   readonly alerts: ReadonlyArray<string>;
   readonly blockedEvents: number;
   readonly blockReasons: ReadonlyArray<string>;
@@ -55,6 +57,7 @@ const MEMBER_ATTRIBUTES = {
   used: 'used_',
   settled: 'settled_',
   zeroRated: 'zeroRated_',
+  refunded: 'refunded_',
   alerts: 'alerts_',
   blocked: 'blocked_',
   blockReasons: 'blockReasons_',
@@ -88,6 +91,7 @@ export function readPeriodUsage(
       usedBytes: Number(at(MEMBER_ATTRIBUTES.used, id) ?? 0),
       settledEvents: Number(at(MEMBER_ATTRIBUTES.settled, id) ?? 0),
       zeroRatedBytes: Number(at(MEMBER_ATTRIBUTES.zeroRated, id) ?? 0),
+      refundedBytes: Number(at(MEMBER_ATTRIBUTES.refunded, id) ?? 0),
       alerts: strings(at(MEMBER_ATTRIBUTES.alerts, id)),
       blockedEvents: Number(at(MEMBER_ATTRIBUTES.blocked, id) ?? 0),
       blockReasons: strings(at(MEMBER_ATTRIBUTES.blockReasons, id)),

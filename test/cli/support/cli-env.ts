@@ -5,7 +5,7 @@ import { run } from '../../../cli/main';
 import { periodOf } from '../../../functions/core/time';
 import type { Config } from '../../../functions/runtime/config';
 import { ENV } from '../../../functions/runtime/env';
-import { mskEvent, mskRecord, type usage } from '../../helpers/msk';
+import { type correction, mskEvent, mskRecord, type usage } from '../../helpers/msk';
 import { startSettlementEnv } from '../../helpers/settlement-env';
 
 export interface CliResult {
@@ -51,8 +51,8 @@ export async function startCliEnv(label: string) {
       await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content));
       return path;
     },
-    /** Sends usage events through the real usage-events handler, one partition, consecutive offsets. */
-    async settle(...events: ReturnType<typeof usage>[]) {
+    /** Sends usage events (and corrections) through the real usage-events handler, one partition, consecutive offsets. */
+    async settle(...events: Array<ReturnType<typeof usage> | ReturnType<typeof correction>>) {
       const records = events.map((e) => mskRecord(0, offset++, e));
       return env.invoke(mskEvent(records));
     },
