@@ -13,6 +13,7 @@ import { createUsageSnapshotsHandler } from '../../functions/usage-snapshots/usa
 import { openTableStream, type TableStream } from '../../local/outbox/stream-reader';
 import {
   changeRecord,
+  correction,
   familyEvent,
   mskEvent,
   mskRecord,
@@ -53,7 +54,9 @@ describe('usage snapshots: USAGE_UPDATED from the ledger stream, one entry per m
   let stream: TableStream;
   let topic: ReturnType<typeof recordingPublisher>;
   let reports: SnapshotReport[] = [];
-  let settle: (records: UsageEnvelope[]) => ReturnType<SettlementEnv['invoke']>;
+  let settle: (
+    records: Array<UsageEnvelope | ReturnType<typeof correction>>,
+  ) => ReturnType<SettlementEnv['invoke']>;
   /** Applies one family or policy change as change-events does; its snapshots come from the stream too. */
   let change: (value: Parameters<typeof changeRecord>[0]) => ReturnType<SettlementEnv['applyChange']>;
   let offset = 0;
@@ -436,5 +439,32 @@ describe('usage snapshots: USAGE_UPDATED from the ledger stream, one entry per m
       blocked: false,
     });
     expect(newcomer?.version).toBeGreaterThan(topped?.version ?? Number.POSITIVE_INFINITY);
+  });
+
+  it('a correction refunds on screen: the member and the family figures follow, and the block lifts', async () => {
+    const f = await family([{ customerId: 1 }, { customerId: 2 }], 10 * 1024 ** 2);
+    const double = usage(`d1-${f.familyId}`, f.familyId, f.member(1), 6 * 1024 ** 2);
+    await settle([
+      double,
+      usage(`d2-${f.familyId}`, f.familyId, f.member(2), 4 * 1024 ** 2),
+      usage(`d3-${f.familyId}`, f.familyId, f.member(2), 1_000),
+    ]);
+    await publishFromStream();
+    const shown = snapshotsOf(f.familyId).length;
+
+    await settle([correction(`c1-${f.familyId}`, f.familyId, f.member(1), double.eventId, 0)]);
+    await publishFromStream();
+    const after = snapshotsOf(f.familyId).slice(shown);
+    expect(after.map((s) => s.customerId).sort()).toEqual([f.member(1), f.member(2)]);
+    expect(after.find((s) => s.customerId === f.member(1))).toMatchObject({
+      memberUsedBytes: 0,
+      familyRemainingBytes: 6 * 1024 ** 2,
+      blocked: false,
+    });
+    expect(after.find((s) => s.customerId === f.member(2))).toMatchObject({
+      memberUsedBytes: 4 * 1024 ** 2,
+      blocked: false,
+      blockReason: null,
+    });
   });
 });
