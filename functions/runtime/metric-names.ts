@@ -12,6 +12,9 @@ export const METRIC = {
   eventsDuplicate: 'EventsDuplicate',
   eventsRejected: 'EventsRejected',
   eventsSkipped: 'EventsSkipped',
+  /** Corrections of settled usage the ledger applied, and those a newer correction had made moot. */
+  correctionsApplied: 'CorrectionsApplied',
+  correctionsSuperseded: 'CorrectionsSuperseded',
   notificationsStaged: 'NotificationsStaged',
   hydrations: 'RedisHydrations',
   ledgerChecks: 'LedgerChecks',

@@ -15,6 +15,8 @@ export function emitBatchMetrics(
   countBy(metrics, METRIC.eventsRejected, DIMENSION.reason, report.rejected);
   count(metrics, METRIC.eventsDuplicate, report.duplicates);
   count(metrics, METRIC.eventsSkipped, report.skipped);
+  count(metrics, METRIC.correctionsApplied, report.correctionsApplied);
+  count(metrics, METRIC.correctionsSuperseded, report.correctionsSuperseded);
   count(metrics, METRIC.notificationsStaged, report.notificationsStaged);
   count(metrics, METRIC.hydrations, report.hydrations);
   count(metrics, METRIC.ledgerChecks, report.ledgerChecks);

@@ -119,12 +119,14 @@ export class Observability extends Construct {
         ),
       }),
       new GraphWidget({
-        title: 'Events received, duplicate, skipped',
+        title: 'Events received, duplicate, skipped, corrections',
         width: 8,
         left: [
           productMetric(METRIC.eventsReceived, { label: 'received' }),
           productMetric(METRIC.eventsDuplicate, { label: 'duplicate' }),
           productMetric(METRIC.eventsSkipped, { label: 'skipped (other eventType)' }),
+          productMetric(METRIC.correctionsApplied, { label: 'corrections applied' }),
+          productMetric(METRIC.correctionsSuperseded, { label: 'corrections superseded' }),
         ],
       }),
       new GraphWidget({

@@ -36,6 +36,8 @@ describe('npm start -- --example correction', () => {
     });
     // 1 GiB less 300 + 300 counted (the copy refunded) and the child's next 200 MiB.
     expect(summary.families[0]).toMatchObject({ usedBytes: 800 * MB, remainingBytes: 224 * MB });
+    // Six settlements and the correction reach the archive; the corrected settlement is archived again.
+    expect(summary.archive.fates).toBe(7);
     expect(summary.consistency.status).toBe('consistent');
   }, 120_000);
 });

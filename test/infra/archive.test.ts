@@ -19,7 +19,7 @@ const only = (type: string) => {
 };
 
 describe('settlement archive', () => {
-  it('feeds the archiver from the ledger stream with settlement and rejection records only, retrying for most of a day', () => {
+  it('feeds the archiver from the ledger stream with settlement, rejection and correction records only, retrying for most of a day', () => {
     const ledger = logicalId(template, 'AWS::DynamoDB::Table', 'DataLedger');
     const archiver = logicalId(template, 'AWS::Lambda::Function', 'FunctionsSettlementArchiver');
     const failures = logicalId(template, 'AWS::SQS::Queue', 'MessagingArchiveFailures');
@@ -41,7 +41,7 @@ describe('settlement archive', () => {
     expect(filters).toEqual([
       {
         eventName: ['INSERT', 'MODIFY'],
-        dynamodb: { NewImage: { type: { S: ['SETTLEMENT', 'REJECTION'] } } },
+        dynamodb: { NewImage: { type: { S: ['SETTLEMENT', 'REJECTION', 'CORRECTION'] } } },
       },
     ]);
   });

@@ -1,7 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FAMILY_EVENT_TYPES, POLICY_UPDATED } from '../../functions/core/changes/change-event';
-import { REJECTION_REASONS } from '../../functions/core/rejection';
+import { CHANGE_REJECTION_REASONS, REJECTION_REASONS } from '../../functions/core/rejection';
 import { BLOCK_REASONS, THRESHOLD_STATUSES, ZERO_RATED } from '../../functions/core/status-effects';
 import { DIMENSION, METRIC, METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/runtime/metric-names';
 import { logicalId, SYNTH_TIMEOUT_MS, synthesize } from './support/synthesize';
@@ -326,7 +326,7 @@ describe('alarms', () => {
         expect(dims.service).toBe(SERVICE_NAME);
         return dims[DIMENSION.reason];
       }),
-    ).toEqual([...REJECTION_REASONS]);
+    ).toEqual([...CHANGE_REJECTION_REASONS]);
   });
 
   it(

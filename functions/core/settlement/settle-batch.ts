@@ -81,8 +81,6 @@ export interface BatchReport {
   /** Corrections that changed what an event counts, and those a newer correction had made moot. */
   correctionsApplied: number;
   correctionsSuperseded: number;
-  /** Members whose block a correction lifted. */
-  correctionUnblocks: number;
   transactions: number;
   retries: number;
   bugs: number;
@@ -166,7 +164,6 @@ class Batch {
     globalCatchUps: 0,
     correctionsApplied: 0,
     correctionsSuperseded: 0,
-    correctionUnblocks: 0,
     transactions: 0,
     retries: 0,
     bugs: 0,
@@ -600,7 +597,6 @@ class Batch {
     const { plan } = outcome;
     if (plan.original) this.report.correctionsApplied++;
     else this.report.correctionsSuperseded++;
-    this.report.correctionUnblocks += plan.unblocked.length;
     this.report.notificationsStaged += outcome.outbox.length;
     item.state = { kind: 'corrected' };
     this.fates.finish(item.record);
