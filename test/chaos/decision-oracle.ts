@@ -241,7 +241,8 @@ function compare(
 ) {
   const letter = input.letters.get(at(record));
   const settlement = input.settlements.get(event.eventId);
-  if (!model.isMember(event.customerId)) {
+  // Dedup comes first: an event settled while its customer was a member is a duplicate after it left.
+  if (!model.isMember(event.customerId) && !model.hasDecided(event.eventId)) {
     model.notAMember(event.eventId);
     if (letter?.reason !== 'NOT_A_MEMBER') {
       verdict.rejectionMismatches.push(

@@ -450,6 +450,11 @@ export class SettlementModel {
     return { kind: 'applied', unblocked };
   }
 
+  /** Whether an eventId was decided before: its next delivery is a duplicate (or a conflict), member or not. */
+  hasDecided(eventId: string): boolean {
+    return this.decided.has(eventId);
+  }
+
   /** An event refused because its customer was not a member: a correction of it is refused too. */
   notAMember(eventId: string): void {
     if (!this.decided.has(eventId)) this.notMembers.add(eventId);

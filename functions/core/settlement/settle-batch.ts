@@ -559,7 +559,7 @@ class Batch {
     await forEachConcurrently(lanes, settings.familyConcurrency, (lane) =>
       this.guard(lane, async () => {
         for (let item = nextUp(lane); item && isCorrection(item.event); item = nextUp(lane)) {
-          await this.applyCorrection(lane, item, item.event);
+          await this.correctItem(lane, item, item.event);
           progressed = true;
         }
       }),
@@ -567,7 +567,7 @@ class Batch {
     return progressed;
   }
 
-  private async applyCorrection(lane: Lane, item: Item, correction: UsageCorrection): Promise<void> {
+  private async correctItem(lane: Lane, item: Item, correction: UsageCorrection): Promise<void> {
     const { deps } = this;
     const { raw } = item.record;
     const outcome = await retryTransient(
