@@ -16,6 +16,19 @@ export const LEDGER_TABLE = {
    */
   periodFamiliesIndex: { name: 'GSI2', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
   /**
+   * A member's settlements of a period, newest first, for the usage API. Only
+   * settlement records carry its keys (rejections do not: sparse), and only
+   * what the API returns is projected. The stack creates it when its
+   * `memberSettlementsIndex` parameter is on: it costs a write unit per
+   * settled event (docs/capacity.md).
+   */
+  memberSettlementsIndex: {
+    name: 'GSI3',
+    partitionKey: 'GSI3PK',
+    sortKey: 'GSI3SK',
+    projected: ['eventId', 'eventTimeMs', 'appId', 'bytesUsed', 'decision', 'correctedBytes'],
+  },
+  /**
    * Epoch seconds; only settlement and rejection records carry it (core/settlement/retention.ts).
    * Families, members, period items and the change history never expire.
    */

@@ -1,0 +1,56 @@
+import type { Period } from '../time';
+import type { UsageReader } from './ports';
+import { isRefusal, parseUsageRequest } from './request';
+import {
+  type ErrorBody,
+  type FamilyMemberUsage,
+  type FamilyUsage,
+  familyUsage,
+  memberUsage,
+  type SettlementsBody,
+  settlementsBody,
+} from './responses';
+
+export interface Answer {
+  readonly status: 200 | 400 | 404 | 405;
+  readonly body: FamilyUsage | FamilyMemberUsage | SettlementsBody | ErrorBody;
+}
+
+/**
+ * One request of the usage API, answered from the ledger. Bad input is a
+ * refusal with its reason; an unknown family or member is 404, a period
+ * without usage is zeros. Failures of the ledger propagate (a 5xx is ours).
+ */
+export async function answerUsageRequest(
+  input: {
+    readonly method: string;
+    readonly path: string;
+    readonly query: Readonly<Record<string, string | undefined>>;
+  },
+  deps: { readonly reader: UsageReader; readonly nowMs: () => number; readonly currentPeriod: (nowMs: number) => Period },
+): Promise<Answer> {
+  const nowMs = deps.nowMs();
+  const request = parseUsageRequest(input, () => deps.currentPeriod(nowMs));
+  if (isRefusal(request)) return { status: request.status, body: { message: request.message } };
+  const figures = await deps.reader.familyPeriod(request.familyId, request.period);
+  if (!figures.family.exists) {
+    return { status: 404, body: { message: `family ${request.familyId} does not exist` } };
+  }
+  if (request.kind === 'family') return { status: 200, body: familyUsage(figures, request.period, nowMs) };
+  const member = memberUsage(figures, request.customerId, request.period, nowMs);
+  if (!member) {
+    return {
+      status: 404,
+      body: { message: `customer ${request.customerId} is not a member of family ${request.familyId}` },
+    };
+  }
+  if (request.kind === 'member') return { status: 200, body: member };
+  const page = await deps.reader.memberSettlements(
+    request.familyId,
+    request.customerId,
+    request.period,
+    request.limit,
+    request.after,
+  );
+  return { status: 200, body: settlementsBody(request, page) };
+}
