@@ -3,4 +3,7 @@ import { createObservability } from '../runtime/observability';
 import { createUsageApiDeps } from './dependencies';
 import { createUsageApiHandler } from './usage-api-handler';
 
-export const handler = createUsageApiHandler(createUsageApiDeps(loadConfig()), createObservability('usage-api'));
+export const handler = createUsageApiHandler(
+  createUsageApiDeps(loadConfig()),
+  createObservability('usage-api'),
+);

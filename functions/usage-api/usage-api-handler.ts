@@ -39,7 +39,9 @@ export function createUsageApiHandler(deps: UsageApiDeps, observability: Observa
       return {
         statusCode: broken ? 500 : 503,
         headers: JSON_HEADERS,
-        body: JSON.stringify({ message: broken ? 'internal error' : 'the ledger is unavailable, retry later' }),
+        body: JSON.stringify({
+          message: broken ? 'internal error' : 'the ledger is unavailable, retry later',
+        }),
       };
     }
   };

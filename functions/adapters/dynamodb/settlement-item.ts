@@ -16,7 +16,11 @@ export function settlementItem(record: SettlementRecord, expiresAt: number): Rec
   return {
     ...ledgerKeys.settlement(record.eventId),
     // Always written (about 50 bytes, the record stays under 1 KB); indexed only where the stack has the index.
-    [byMember.partitionKey]: ledgerKeys.memberSettlementsPk(record.familyId, record.customerId, record.period),
+    [byMember.partitionKey]: ledgerKeys.memberSettlementsPk(
+      record.familyId,
+      record.customerId,
+      record.period,
+    ),
     [byMember.sortKey]: ledgerKeys.memberSettlementsSk(record.eventTimeMs, record.eventId),
     type: 'SETTLEMENT',
     eventId: record.eventId,

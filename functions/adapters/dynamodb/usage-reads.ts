@@ -33,7 +33,10 @@ export class DynamoUsageReads implements UsageReader {
             ConsistentRead: true,
           }),
         )
-        .then((r) => r.Item, (e) => Promise.reject(classifyDynamoError(e))),
+        .then(
+          (r) => r.Item,
+          (e) => Promise.reject(classifyDynamoError(e)),
+        ),
       this.changes.readGlobal(),
     ]);
     const usage = readPeriodUsage(familyId, period, item);

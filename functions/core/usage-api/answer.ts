@@ -27,7 +27,11 @@ export async function answerUsageRequest(
     readonly path: string;
     readonly query: Readonly<Record<string, string | undefined>>;
   },
-  deps: { readonly reader: UsageReader; readonly nowMs: () => number; readonly currentPeriod: (nowMs: number) => Period },
+  deps: {
+    readonly reader: UsageReader;
+    readonly nowMs: () => number;
+    readonly currentPeriod: (nowMs: number) => Period;
+  },
 ): Promise<Answer> {
   const nowMs = deps.nowMs();
   const request = parseUsageRequest(input, () => deps.currentPeriod(nowMs));

@@ -3,7 +3,12 @@ import type { Period } from '../time';
 /** What a caller may ask the usage API for, every value checked. */
 export type UsageRequest =
   | { readonly kind: 'family'; readonly familyId: number; readonly period: Period }
-  | { readonly kind: 'member'; readonly familyId: number; readonly customerId: number; readonly period: Period }
+  | {
+      readonly kind: 'member';
+      readonly familyId: number;
+      readonly customerId: number;
+      readonly period: Period;
+    }
   | {
       readonly kind: 'settlements';
       readonly familyId: number;
@@ -32,6 +37,8 @@ const EVENT_ID_MAX = 128;
 /** Periods the ledger can hold: none before the product, none past any plausible clock. */
 const FIRST_YEAR = 2000;
 const LAST_YEAR = 2999;
+/** The index's sort key pads event times to 15 digits (adapters/dynamodb/ledger-keys.ts). */
+const MAX_EVENT_TIME_MS = 999_999_999_999_999;
 /** Longer than any cursor this API hands out; a bound before decoding it. */
 const CURSOR_MAX = 1_024;
 
@@ -63,9 +70,12 @@ export function parseUsageRequest(
   currentPeriod: () => Period,
 ): UsageRequest | Refusal {
   try {
-    const route = ROUTES.map((r) => ({ kind: r.kind, match: r.pattern.exec(input.path) })).find((r) => r.match);
+    const route = ROUTES.map((r) => ({ kind: r.kind, match: r.pattern.exec(input.path) })).find(
+      (r) => r.match,
+    );
     if (!route?.match) return { status: 404, message: `no resource at ${oneLine(input.path)}` };
-    if (input.method !== 'GET') return { status: 405, message: `only GET is allowed, got ${oneLine(input.method)}` };
+    if (input.method !== 'GET')
+      return { status: 405, message: `only GET is allowed, got ${oneLine(input.method)}` };
     const familyId = positiveId('familyId', route.match[1]);
     const allowed = route.kind === 'settlements' ? ['period', 'limit', 'cursor'] : ['period'];
     const unknown = Object.keys(input.query).find((name) => !allowed.includes(name));
@@ -146,9 +156,11 @@ function decodeCursor(raw: string): SettlementCursor {
     typeof eventTimeMs !== 'number' ||
     !Number.isSafeInteger(eventTimeMs) ||
     eventTimeMs < 0 ||
+    eventTimeMs > MAX_EVENT_TIME_MS ||
     typeof eventId !== 'string' ||
     eventId.length === 0 ||
-    eventId.length > EVENT_ID_MAX
+    eventId.length > EVENT_ID_MAX ||
+    /\p{Surrogate}/u.test(eventId)
   ) {
     throw invalid;
   }
