@@ -74,7 +74,9 @@ export function schemaErrors(root: Schema, schema: Schema, value: unknown, path 
     }
   }
   if (Array.isArray(value) && schema.items) {
-    value.forEach((v, i) => errors.push(...schemaErrors(root, schema.items as Schema, v, `${path}[${i}]`)));
+    for (const [i, v] of value.entries()) {
+      errors.push(...schemaErrors(root, schema.items as Schema, v, `${path}[${i}]`));
+    }
   }
   if (actual === 'object') errors.push(...objectErrors(root, schema, value as Record<string, unknown>, path));
   return errors;
