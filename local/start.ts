@@ -11,6 +11,12 @@ import { parseStartCommand, USAGE } from './start-options';
 // The functions run on a newer Node.js LTS in Lambda; locally the SDK's notice about Node 20 is noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+/**
+ * Under `npm start` one Ctrl-C arrives twice: from the terminal, and forwarded
+ * by npm to its script a moment later. Within this time it is the same one.
+ */
+const SAME_CTRL_C_MS = 1_000;
+
 /** Exit codes: 0 healthy run, 1 something lost, pending or inconsistent (or a bug), 2 the user's input or setup. */
 const EXIT = { ok: 0, unhealthy: 1, usage: 2 } as const;
 
@@ -31,12 +37,7 @@ async function main(argv: string[]): Promise<number> {
   // The services run in process groups of their own (the terminal's Ctrl-C reaches this process
   // only), so this handler decides: a first Ctrl-C ends a kept-up run with its summary, or stops an
   // unfinished one; a second exits at once, the services killed by their pids on the way out.
-  const quitNow = () => {
-    process.stderr.write('\nquitting now\n');
-    process.exit(130);
-  };
   const interrupt = () => {
-    process.once('SIGINT', quitNow);
     if (keepRunning?.signal.aborted === false) {
       process.stderr.write(
         '\nstopping: settling what was consumed, then the summary (Ctrl-C again to quit now)\n',
@@ -47,7 +48,17 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write('\ninterrupted: stopping local services (Ctrl-C again to quit now)\n');
     void services.stopAll().finally(() => process.exit(130));
   };
-  process.once('SIGINT', interrupt);
+  let firstInterruptAt: number | undefined;
+  process.on('SIGINT', () => {
+    const now = Date.now();
+    if (firstInterruptAt === undefined) {
+      firstInterruptAt = now;
+      interrupt();
+    } else if (now - firstInterruptAt > SAME_CTRL_C_MS) {
+      process.stderr.write('\nquitting now\n');
+      process.exit(130);
+    }
+  });
   process.once('SIGTERM', () => {
     keepRunning?.abort();
     interrupt();
