@@ -63,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
     keepRunning?.abort();
     interrupt();
   });
+  // The terminal closed: the services, out of its process group, would outlive it. Exiting kills them by pid.
+  process.once('SIGHUP', () => process.exit(129));
   const summary = await runPipeline(
     {
       ...command.pipeline,
