@@ -40,9 +40,14 @@ export async function measureUsageApiReads(
   try {
     const handler = createUsageApiHandler(
       {
-        reader: new DynamoUsageReads(doc, stores.tables.ledger, new DynamoChangeStore(doc, stores.tables)),
+        reader: new DynamoUsageReads(
+          doc,
+          stores.tables.ledger,
+          new DynamoChangeStore(doc, stores.tables),
+          stores.config.settlement.timeZone,
+        ),
         nowMs: Date.now,
-        currentPeriod: () => period,
+        timeZone: stores.config.settlement.timeZone,
       },
       createObservability('usage-api'),
     );

@@ -1,7 +1,6 @@
 import { DynamoChangeStore } from '../adapters/dynamodb/change-store';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoUsageReads } from '../adapters/dynamodb/usage-reads';
-import { periodOf } from '../core/time';
 import type { Config } from '../runtime/config';
 import type { UsageApiDeps } from './usage-api-handler';
 
@@ -9,8 +8,13 @@ import type { UsageApiDeps } from './usage-api-handler';
 export function createUsageApiDeps(config: Config): UsageApiDeps {
   const doc = createDocumentClient({ endpoint: config.endpoints.dynamodb });
   return {
-    reader: new DynamoUsageReads(doc, config.tables.ledger, new DynamoChangeStore(doc, config.tables)),
+    reader: new DynamoUsageReads(
+      doc,
+      config.tables.ledger,
+      new DynamoChangeStore(doc, config.tables),
+      config.settlement.timeZone,
+    ),
     nowMs: Date.now,
-    currentPeriod: (nowMs) => periodOf(nowMs, config.settlement.timeZone),
+    timeZone: config.settlement.timeZone,
   };
 }

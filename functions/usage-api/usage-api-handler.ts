@@ -1,6 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { InvariantError } from '../core/errors';
-import type { Period } from '../core/time';
 import { answerUsageRequest } from '../core/usage-api/answer';
 import type { UsageReader } from '../core/usage-api/ports';
 import { withObservability } from '../runtime/middleware';
@@ -9,7 +8,8 @@ import type { Observability } from '../runtime/observability';
 export interface UsageApiDeps {
   readonly reader: UsageReader;
   readonly nowMs: () => number;
-  readonly currentPeriod: (nowMs: number) => Period;
+  /** The settlement zone of periods. */
+  readonly timeZone: string;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };

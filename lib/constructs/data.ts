@@ -104,8 +104,8 @@ export class Data extends Construct {
       const settlements = LEDGER_TABLE.memberSettlementsIndex;
       this.ledger.addGlobalSecondaryIndex({
         indexName: settlements.name,
-        partitionKey: { name: settlements.partitionKey, type: AttributeType.STRING },
-        sortKey: { name: settlements.sortKey, type: AttributeType.STRING },
+        partitionKey: { name: settlements.partitionKey, type: AttributeType.NUMBER },
+        sortKey: { name: settlements.sortKey, type: AttributeType.NUMBER },
         projectionType: ProjectionType.INCLUDE,
         nonKeyAttributes: [...settlements.projected],
         // One entry per settled event, like the period index at a month's start: the same warm rate.

@@ -5,7 +5,7 @@ import { encodeCursor, parseUsageRequest } from '../../functions/core/usage-api/
 
 /** The usage API's request line: what it accepts, and the one-line reason for what it does not. */
 const parse = (path: string, query: Record<string, string> = {}, method = 'GET') =>
-  parseUsageRequest({ method, path, query }, () => '202612');
+  parseUsageRequest({ method, path, query }, () => '202612', 'Asia/Seoul');
 
 describe('a usage API request', () => {
   it('reads the three resources, the current period by default', () => {
@@ -16,7 +16,8 @@ describe('a usage API request', () => {
       customerId: 12,
       period: '202701',
     });
-    const after = { eventTimeMs: 1_764_000_000_000, eventId: 'evt-#1' };
+    // 2026-12-05 in Seoul.
+    const after = { eventTimeMs: 1_796_482_455_032, eventId: 'evt-#1' };
     expect(
       parse('/v1/families/1001/members/12/settlements', { limit: '5', cursor: encodeCursor(after) }),
     ).toEqual({ kind: 'settlements', familyId: 1001, customerId: 12, period: '202612', limit: 5, after });
@@ -52,6 +53,12 @@ describe('a usage API request', () => {
       '/v1/families/1/members/2/settlements',
       { cursor: Buffer.from('[1,"\\ud800"]').toString('base64url') },
       'cursor is not one this API returned',
+    ],
+    [
+      '/v1/families/1/members/2/settlements',
+      // 2026-12-01 00:00 in Seoul is still November in UTC: the cursor's event time is outside 202612.
+      { cursor: encodeCursor({ eventTimeMs: Date.UTC(2026, 10, 30, 14, 59, 59, 999), eventId: 'e' }) },
+      'cursor is not one this API returned for period 202612',
     ],
     ['/v1/families/\n1/usage', {}, 'familyId must be a positive integer, got "?1"'],
   ])('refuses %s %j: %s', (path, query, message) => {

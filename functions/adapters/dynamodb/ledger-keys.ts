@@ -47,13 +47,4 @@ export const ledgerKeys = {
   /** Upper bound (exclusive) of the sort keys of the FAMILY and MEMBER# items. */
   directorySortKeyBound: 'N',
   periodPrefix: (period: Period) => `PERIOD#${period}`,
-  /** The member settlements index: one partition per member and period. */
-  memberSettlementsPk: (familyId: number, customerId: number, period: Period) =>
-    `${familyId}#${customerId}#${period}`,
-  /**
-   * Event time first, zero-padded so the string order is the time order; the
-   * eventId after it makes every key unique and orders events of one millisecond.
-   */
-  memberSettlementsSk: (eventTimeMs: number, eventId: string) =>
-    `${String(eventTimeMs).padStart(15, '0')}#${eventId}`,
 } as const;

@@ -12,16 +12,8 @@ import { LEDGER_TABLE } from './table-layout';
 export function settlementItem(record: SettlementRecord, expiresAt: number): Record<string, unknown> {
   const eventTime = new Date(record.eventTimeMs).toISOString();
   const { decision } = record;
-  const byMember = LEDGER_TABLE.memberSettlementsIndex;
   return {
     ...ledgerKeys.settlement(record.eventId),
-    // Always written (about 50 bytes, the record stays under 1 KB); indexed only where the stack has the index.
-    [byMember.partitionKey]: ledgerKeys.memberSettlementsPk(
-      record.familyId,
-      record.customerId,
-      record.period,
-    ),
-    [byMember.sortKey]: ledgerKeys.memberSettlementsSk(record.eventTimeMs, record.eventId),
     type: 'SETTLEMENT',
     eventId: record.eventId,
     familyId: record.familyId,

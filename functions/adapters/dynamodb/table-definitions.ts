@@ -18,8 +18,8 @@ export function tableDefinitions(names: { ledger: string; outbox: string }): Cre
         { AttributeName: LEDGER_TABLE.sortKey, AttributeType: 'S' },
         { AttributeName: periods.partitionKey, AttributeType: 'S' },
         { AttributeName: periods.sortKey, AttributeType: 'N' },
-        { AttributeName: settlements.partitionKey, AttributeType: 'S' },
-        { AttributeName: settlements.sortKey, AttributeType: 'S' },
+        { AttributeName: settlements.partitionKey, AttributeType: 'N' },
+        { AttributeName: settlements.sortKey, AttributeType: 'N' },
       ],
       KeySchema: [
         { AttributeName: LEDGER_TABLE.partitionKey, KeyType: 'HASH' },

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { Period } from '../../core/time';
+import { type Period, periodStart, shiftPeriod } from '../../core/time';
 import type { FamilyPeriodFigures, SettlementsPage, UsageReader } from '../../core/usage-api/ports';
 import type { SettlementCursor } from '../../core/usage-api/request';
 import type { DynamoChangeStore } from './change-store';
@@ -20,6 +20,8 @@ export class DynamoUsageReads implements UsageReader {
     private readonly db: DynamoDBDocumentClient,
     private readonly ledgerTable: string,
     private readonly changes: DynamoChangeStore,
+    /** The settlement zone: where a period's event times begin and end. */
+    private readonly timeZone: string,
   ) {}
 
   async familyPeriod(familyId: number, period: Period): Promise<FamilyPeriodFigures> {
@@ -64,33 +66,48 @@ export class DynamoUsageReads implements UsageReader {
     after: SettlementCursor | null,
   ): Promise<SettlementsPage> {
     const index = LEDGER_TABLE.memberSettlementsIndex;
-    const pk = ledgerKeys.memberSettlementsPk(familyId, customerId, period);
-    // The cursor carries only the sort key's parts; the partition is the request's, so a cursor
-    // never reads another member's settlements.
-    const start = after && {
-      ...ledgerKeys.settlement(after.eventId),
-      [index.partitionKey]: pk,
-      [index.sortKey]: ledgerKeys.memberSettlementsSk(after.eventTimeMs, after.eventId),
-    };
-    const page = await this.db
-      .send(
-        new QueryCommand({
-          TableName: this.ledgerTable,
-          IndexName: index.name,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': index.partitionKey },
-          ExpressionAttributeValues: { ':pk': pk },
-          ScanIndexForward: false,
-          // One more than the page: whether another page follows is then known, never an empty last page.
-          Limit: limit + 1,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      )
-      .catch((e) => {
-        throw classifyDynamoError(e);
-      });
-    const items = page.Items ?? [];
-    const events = items.slice(0, limit).map((i) => ({
+    // A period is the event times from its first instant to the next period's, in the settlement zone.
+    const from = periodStart(period, this.timeZone);
+    const until = periodStart(shiftPeriod(period, 1), this.timeZone) - 1;
+    // The cursor carries only where the last page ended; the member and the period are the request's,
+    // so a cursor never reads another member's settlements.
+    let start: Record<string, unknown> | undefined = after
+      ? {
+          ...ledgerKeys.settlement(after.eventId),
+          [index.partitionKey]: customerId,
+          [index.sortKey]: after.eventTimeMs,
+        }
+      : undefined;
+    const found: Record<string, unknown>[] = [];
+    // One more than the page, so whether another follows is known; the family filter may need more than a request.
+    do {
+      const page = await this.db
+        .send(
+          new QueryCommand({
+            TableName: this.ledgerTable,
+            IndexName: index.name,
+            KeyConditionExpression: '#customer = :customer AND #time BETWEEN :from AND :until',
+            // A customer who moved families in the period has the other family's settlements here too.
+            FilterExpression: 'familyId = :family',
+            ExpressionAttributeNames: { '#customer': index.partitionKey, '#time': index.sortKey },
+            ExpressionAttributeValues: {
+              ':customer': customerId,
+              ':from': from,
+              ':until': until,
+              ':family': familyId,
+            },
+            ScanIndexForward: false,
+            Limit: limit + 1 - found.length,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        )
+        .catch((e) => {
+          throw classifyDynamoError(e);
+        });
+      found.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start && found.length <= limit);
+    const events = found.slice(0, limit).map((i) => ({
       eventId: String(i.eventId),
       eventTimeMs: Number(i.eventTimeMs),
       appId: typeof i.appId === 'string' ? i.appId : null,
@@ -101,7 +118,7 @@ export class DynamoUsageReads implements UsageReader {
     const last = events.at(-1);
     return {
       events,
-      next: items.length > limit && last ? { eventTimeMs: last.eventTimeMs, eventId: last.eventId } : null,
+      next: found.length > limit && last ? { eventTimeMs: last.eventTimeMs, eventId: last.eventId } : null,
     };
   }
 }

@@ -1,4 +1,4 @@
-import type { Period } from '../time';
+import { periodOf } from '../time';
 import type { UsageReader } from './ports';
 import { isRefusal, parseUsageRequest } from './request';
 import {
@@ -30,11 +30,12 @@ export async function answerUsageRequest(
   deps: {
     readonly reader: UsageReader;
     readonly nowMs: () => number;
-    readonly currentPeriod: (nowMs: number) => Period;
+    /** The settlement zone: the current period, and where a period's event times begin and end. */
+    readonly timeZone: string;
   },
 ): Promise<Answer> {
   const nowMs = deps.nowMs();
-  const request = parseUsageRequest(input, () => deps.currentPeriod(nowMs));
+  const request = parseUsageRequest(input, () => periodOf(nowMs, deps.timeZone), deps.timeZone);
   if (isRefusal(request)) return { status: request.status, body: { message: request.message } };
   const figures = await deps.reader.familyPeriod(request.familyId, request.period);
   if (!figures.family.exists) {
