@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
 import { periodOf, shiftPeriod } from '../../functions/core/time';
@@ -187,7 +187,7 @@ describe('family and member usage', () => {
 });
 
 describe("a member's settlements", () => {
-  it('lists settled events newest first, a page at a time, with corrections and without rejections', async () => {
+  it('lists settled events newest first, a page at a time, with corrections, without rejections or correction records', async () => {
     const f = await family(100 * MB);
     const events = [5, 4, 3, 2, 1].map((minutesAgo, i) =>
       usage(id('use'), f, 11, (i + 1) * MB, {
@@ -196,13 +196,32 @@ describe("a member's settlements", () => {
       }),
     );
     await settle(...events, usage(id('use'), f, 12, MB), usage(id('stranger'), f, 99, MB));
-    // A correction lowers what a settled event counts for on its record.
+    // A correction lowers what a settled event counts for on its record, and is recorded under its own
+    // eventId with the member and an event time, as the corrections write them.
     await env.tables.doc.send(
       new UpdateCommand({
         TableName: env.tables.names.ledger,
         Key: ledgerKeys.settlement(events[1]?.eventId as string),
         UpdateExpression: 'SET correctedBytes = :c',
         ExpressionAttributeValues: { ':c': 1_000 },
+      }),
+    );
+    const correctionId = id('fix');
+    await env.tables.doc.send(
+      new PutCommand({
+        TableName: env.tables.names.ledger,
+        Item: {
+          ...ledgerKeys.settlement(correctionId),
+          type: 'CORRECTION',
+          eventId: correctionId,
+          familyId: f,
+          customerId: 11,
+          correctsEventId: events[1]?.eventId,
+          period: period(),
+          eventTimeMs: Date.now() - 30_000,
+          bytesBefore: 2 * MB,
+          bytesAfter: 1_000,
+        },
       }),
     );
     const path = `/v1/families/${f}/members/11/settlements`;

@@ -19,17 +19,18 @@ export const LEDGER_TABLE = {
    * A member's settlements, newest first, for the usage API: keyed by
    * attributes every settlement record has already (a period is a range of
    * event times in the settlement zone), so the index adds nothing to the
-   * records. Rejection records carry no event time and stay out of it. Only
-   * what the API returns is projected, with the family to tell a member's
-   * earlier family apart. The stack creates it when its
-   * `memberSettlementsIndex` parameter is on: it costs a write unit per
+   * records. Rejection records carry no event time and stay out of it; other
+   * records under a settlement key that carry both (corrections) are told
+   * apart by their type. Only what the API returns is projected, with the
+   * family to tell a member's earlier family apart. The stack creates it when
+   * its `memberSettlementsIndex` parameter is on: it costs a write unit per
    * settled event (docs/capacity.md).
    */
   memberSettlementsIndex: {
     name: 'GSI3',
     partitionKey: 'customerId',
     sortKey: 'eventTimeMs',
-    projected: ['eventId', 'familyId', 'appId', 'bytesUsed', 'decision', 'correctedBytes'],
+    projected: ['eventId', 'familyId', 'type', 'appId', 'bytesUsed', 'decision', 'correctedBytes'],
   },
   /**
    * Epoch seconds; only settlement and rejection records carry it (core/settlement/retention.ts).

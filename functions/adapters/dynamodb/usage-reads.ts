@@ -79,7 +79,7 @@ export class DynamoUsageReads implements UsageReader {
         }
       : undefined;
     const found: Record<string, unknown>[] = [];
-    // One more than the page, so whether another follows is known; the family filter may need more than a request.
+    // One more than the page, so whether another follows is known; the filter may need more than a request.
     do {
       const page = await this.db
         .send(
@@ -87,10 +87,16 @@ export class DynamoUsageReads implements UsageReader {
             TableName: this.ledgerTable,
             IndexName: index.name,
             KeyConditionExpression: '#customer = :customer AND #time BETWEEN :from AND :until',
-            // A customer who moved families in the period has the other family's settlements here too.
-            FilterExpression: 'familyId = :family',
-            ExpressionAttributeNames: { '#customer': index.partitionKey, '#time': index.sortKey },
+            // A customer who moved families in the period has the other family's settlements here too,
+            // and a correction record carries a member and an event time like a settlement.
+            FilterExpression: 'familyId = :family AND #type = :settlement',
+            ExpressionAttributeNames: {
+              '#customer': index.partitionKey,
+              '#time': index.sortKey,
+              '#type': 'type',
+            },
             ExpressionAttributeValues: {
+              ':settlement': 'SETTLEMENT',
               ':customer': customerId,
               ':from': from,
               ':until': until,
