@@ -6,7 +6,7 @@ import type { Period } from '../time';
 import type { FamilyPeriodFigures, SettlementsPage } from './ports';
 import { encodeCursor } from './request';
 
-/** The bodies the usage API answers with (docs/api/openapi.yaml is their schema). */
+/** The bodies the usage API answers with (docs/api/openapi.json is their schema). */
 
 export interface MemberUsage {
   readonly customerId: number;
