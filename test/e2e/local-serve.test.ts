@@ -11,10 +11,11 @@ import { cli, isAlive, reportedPids, startServing } from './serve-session';
  */
 const run = startServing(['--events', '300', '--families', '5', '--seed', '7']);
 afterAll(async () => {
-  if (run.child.exitCode === null) {
-    process.kill(-(run.child.pid as number), 'SIGKILL');
-    await run.exited;
-  }
+  if (run.child.exitCode !== null) return;
+  // A failed test: SIGTERM lets npm start stop what it started; anything left goes by its pid.
+  process.kill(-(run.child.pid as number), 'SIGTERM');
+  await run.exited;
+  for (const pid of reportedPids(run.output().stderr).filter(isAlive)) process.kill(pid, 'SIGKILL');
 });
 
 async function get(apiUrl: string, path: string) {
