@@ -37,6 +37,23 @@ export async function answerUsageRequest(
   const nowMs = deps.nowMs();
   const request = parseUsageRequest(input, () => periodOf(nowMs, deps.timeZone), deps.timeZone);
   if (isRefusal(request)) return { status: request.status, body: { message: request.message } };
+  // The page is read beside the membership check, not after it: one round trip less. Its outcome is
+  // only looked at once the member is found.
+  const page =
+    request.kind === 'settlements'
+      ? deps.reader
+          .memberSettlements(
+            request.familyId,
+            request.customerId,
+            request.period,
+            request.limit,
+            request.after,
+          )
+          .then(
+            (read) => ({ read }),
+            (error: unknown) => ({ error }),
+          )
+      : null;
   const figures = await deps.reader.familyPeriod(request.familyId, request.period);
   if (!figures.family.exists) {
     return { status: 404, body: { message: `family ${request.familyId} does not exist` } };
@@ -49,13 +66,8 @@ export async function answerUsageRequest(
       body: { message: `customer ${request.customerId} is not a member of family ${request.familyId}` },
     };
   }
-  if (request.kind === 'member') return { status: 200, body: member };
-  const page = await deps.reader.memberSettlements(
-    request.familyId,
-    request.customerId,
-    request.period,
-    request.limit,
-    request.after,
-  );
-  return { status: 200, body: settlementsBody(request, page) };
+  if (request.kind === 'member' || !page) return { status: 200, body: member };
+  const settled = await page;
+  if ('error' in settled) throw settled.error;
+  return { status: 200, body: settlementsBody(request, settled.read) };
 }
