@@ -17,9 +17,10 @@ export function tmuxMissing(): string | false {
  * stderr go to files of `dir`, and its exit status to `dir/status` when it ends.
  */
 export function openTerminal(dir: string, command: string) {
-  const server = `us-test-${process.pid}-${Date.now().toString(36)}`;
-  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', server, ...args], { stdio: 'pipe' });
   const file = (name: string) => join(dir, name);
+  // A server of its own, its socket in `dir`: nothing of the user's tmux is touched, nothing left in /tmp.
+  const tmux = (...args: string[]) =>
+    execFileSync('tmux', ['-S', file('tmux.sock'), ...args], { stdio: 'pipe' });
   tmux(
     'new-session',
     '-d',
