@@ -19,6 +19,8 @@ export interface BenchOptions {
   readonly skipLocal: boolean;
   readonly skipColdStart: boolean;
   readonly coldStartRuns: number;
+  /** Calls of the usage API's family usage on the product's ledger under AWS latency; 0 skips them. */
+  readonly apiCalls: number;
   /** Output folder, relative to the repository root. */
   readonly outDir: string;
 }
@@ -39,6 +41,8 @@ Options of W1:
   --skip-local           skip the runs without injected latency
   --skip-cold-start      skip bundling and module-init measurement
   --cold-start-runs N    fresh processes per handler (default 5)
+  --api-calls N          usage API calls (family usage) on the product's ledger under AWS
+                         latency, for their p50, p99 and read units (default 500; 0 skips)
   --out DIR              where w1.json and w1.svg go (default docs/bench)
   -h, --help             this text`;
 
@@ -87,6 +91,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     'skip-local': { type: 'boolean', default: false },
     'skip-cold-start': { type: 'boolean', default: false },
     'cold-start-runs': { type: 'string' },
+    'api-calls': { type: 'string' },
     out: { type: 'string', default: 'docs/bench' },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -109,6 +114,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     skipLocal: values['skip-local'],
     skipColdStart: values['skip-cold-start'],
     coldStartRuns: Math.floor(number('cold-start-runs', values['cold-start-runs'], 5, 1)),
+    apiCalls: Math.floor(number('api-calls', values['api-calls'], 500, 0)),
     outDir: values.out,
   };
 }

@@ -80,6 +80,14 @@ export function formatReport(results: BenchResults, prefixNote: string | null): 
       )
       .join('; ')}`,
   );
+  if (results.usageApi) {
+    const api = results.usageApi;
+    out.push(
+      `Usage API, family usage (${api.calls} calls, ${api.injectedDynamoDbMs} ms per DynamoDB request): ` +
+        `p50 ${fmt(api.familyUsageMs.p50, 1)} ms, p99 ${fmt(api.familyUsageMs.p99, 1)} ms; ` +
+        `${fmt(api.rcuPerCall, 2)} read units and ${fmt(api.requestsPerCall, 1)} requests per call`,
+    );
+  }
   const shape = results.workloadShape;
   if (shape) {
     out.push(

@@ -1,5 +1,6 @@
 import type { Machine } from './machine';
 import type { Shape } from './options';
+import type { UsageApiReads } from './usage-api-reads';
 
 /** local: DynamoDB Local and Redis as they are; aws: with the injected per-request latency. */
 export type Mode = 'local' | 'aws';
@@ -133,6 +134,8 @@ export interface BenchResults {
   /** Product against degraded mode on the same events. */
   readonly degradedSameTotals: SameTotals;
   readonly coldStart: ColdStartResult | { readonly error: string } | null;
+  /** The usage API's family usage on the product's ledger with AWS latency; null when not run. */
+  readonly usageApi: UsageApiReads | null;
   readonly targets: ReadonlyArray<TargetCheck>;
   readonly notes: ReadonlyArray<string>;
 }

@@ -2,8 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../cli/errors';
+import { type Period, periodOf } from '../functions/core/time';
 import { REPO_ROOT } from '../lib/constructs/bundling';
-import type { Workload } from '../local/workload/generate';
+import type { GeneratedEvent, Workload } from '../local/workload/generate';
 import { chartCaption, renderChart } from './chart';
 import { measureColdStart } from './cold-start';
 import { compareTotals, type LedgerTotals } from './ledger-totals';
@@ -11,10 +12,12 @@ import { describeMachine, describeMachineLine, describeRevision } from './machin
 import { type BenchOptions, chooseWorkload, parseOptions, SHAPES, type Shape, USAGE } from './options';
 import { formatReport, runLabel } from './report-table';
 import type { BenchResults, ColdStartResult, Mode, RunResult } from './results';
+import type { RunStores } from './run-stores';
 import { runScenario } from './scenario';
 import { startSharedServices, useLocalAwsEnvironment } from './services';
 import { mean, round } from './stats';
 import { checkTargets, findRun } from './targets';
+import { measureUsageApiReads, type UsageApiReads } from './usage-api-reads';
 import { isStandardW1, W1, W1_DELIVERY, w1Workload } from './w1';
 import { runW2 } from './w2-run';
 
@@ -59,6 +62,16 @@ async function main(): Promise<number> {
 
   const runs: RunResult[] = [];
   const totals = new Map<string, LedgerTotals>();
+  let usageApi: UsageApiReads | null = null;
+  const measureApi = async (stores: RunStores) => {
+    log(`usage API: ${options.apiCalls} calls of family usage on the product's ledger`);
+    usageApi = await measureUsageApiReads(
+      stores,
+      workload.families.map((f) => f.familyId),
+      periodOfEvents(workload.events, stores.config.settlement.timeZone),
+      { calls: options.apiCalls, dynamodbMs: options.ddbLatencyMs },
+    );
+  };
   const shared = await startSharedServices();
   try {
     for (const { shape, mode } of plan) {
@@ -83,6 +96,7 @@ async function main(): Promise<number> {
           nowMs,
         },
         (line) => log(`  ${name}: ${line}`),
+        shape === 'product' && mode === 'aws' && options.apiCalls > 0 ? measureApi : undefined,
       );
       runs.push(outcome.result);
       totals.set(`${shape}:${mode}`, outcome.totals);
@@ -132,6 +146,7 @@ async function main(): Promise<number> {
     // Degraded mode decides the same events as Redis does: the ledger must end the same.
     degradedSameTotals: sameTotals(runs, totals, 'product', 'degraded'),
     coldStart,
+    usageApi,
     targets: checkTargets(runs, coldStart && 'bundles' in coldStart ? coldStart : null),
     notes: NOTES,
   };
@@ -244,3 +259,18 @@ main().then(
     process.exit(1);
   },
 );
+
+/** The period most of the workload's events fall in: the one its families have usage in. */
+function periodOfEvents(events: ReadonlyArray<GeneratedEvent>, timeZone: string): Period {
+  const counts = new Map<Period, number>();
+  for (const { value } of events) {
+    try {
+      const at = Date.parse((JSON.parse(value ?? '') as { timestamp?: string }).timestamp ?? '');
+      if (Number.isFinite(at))
+        counts.set(periodOf(at, timeZone), (counts.get(periodOf(at, timeZone)) ?? 0) + 1);
+    } catch {
+      // A deliberately malformed record: no period.
+    }
+  }
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? periodOf(Date.now(), timeZone);
+}

@@ -6,7 +6,7 @@ import { deadLetterCount, type LedgerTotals, readLedgerTotals } from './ledger-t
 import type { Shape } from './options';
 import type { RedisTraffic } from './redis-latency-proxy';
 import type { Mode, RunResult } from './results';
-import { type Latency, openRunStores } from './run-stores';
+import { type Latency, openRunStores, type RunStores } from './run-stores';
 import type { SharedServices } from './services';
 import { mean, percentile } from './stats';
 import { W1_DELIVERY } from './w1';
@@ -48,6 +48,8 @@ export async function runScenario(
   shared: SharedServices,
   spec: ScenarioSpec,
   progress: (line: string) => void,
+  /** Runs on the run's stores once it is measured, before they are stopped. */
+  afterRun?: (stores: RunStores) => Promise<void>,
 ): Promise<{ result: RunResult; totals: LedgerTotals }> {
   const label = `${spec.shape}-${spec.mode}-${Date.now().toString(36)}`;
   const stores = await openRunStores(shared, label, spec.latency, spec.families);
@@ -180,6 +182,7 @@ export async function runScenario(
         latencyMs: { configured: spec.latency.redisMs, realisedMean: stores.proxy.realisedMeanMs() },
       },
     };
+    await afterRun?.(stores);
     return { result, totals };
   } finally {
     await stores.stop();

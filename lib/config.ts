@@ -79,6 +79,15 @@ export interface AppConfig {
   readonly usageSnapshots:
     | { readonly enabled: false }
     | { readonly enabled: true; readonly topic: string; readonly bootstrapBrokers: string };
+  /** The usage read API for the apps: an HTTP API on a function that reads the ledger. */
+  readonly usageApi: {
+    /** Whether the ledger has the member settlements index, and the API its settlements route. */
+    readonly memberSettlementsIndex: boolean;
+    /** A JWT authoriser instead of IAM (SigV4), when both its issuer and audience are given. */
+    readonly jwt: { readonly issuer: string; readonly audience: ReadonlyArray<string> } | undefined;
+    readonly throttle: { readonly ratePerSecond: number; readonly burst: number };
+    readonly latencyAlarmMs: number;
+  };
   readonly alarms: {
     readonly email: string | undefined;
     readonly pendingAgeSeconds: number;
@@ -356,6 +365,7 @@ export function loadAppConfig(node: Node, env: Record<string, string | undefined
     sweeperRateMinutes: v.sweeperRateMinutes,
     archiveRetentionDays: v.archiveRetentionDays,
     usageSnapshots: usageSnapshotsOf(v),
+    usageApi: usageApiOf(v),
     alarms: Object.freeze({
       email: v.alarmEmail,
       pendingAgeSeconds: v.pendingAgeAlarmSeconds,
@@ -392,6 +402,24 @@ function ledgerCapacityOf(v: ReturnType<typeof parameterSchema.parse>): LedgerCa
     readUnits: { min: v.ledgerMinReadUnits, max: v.ledgerMaxReadUnits },
     timeZone: v.settlementTimeZone,
   };
+}
+
+function usageApiOf(v: ReturnType<typeof parameterSchema.parse>): AppConfig['usageApi'] {
+  const name = (p: ParameterName) => `${PARAMETERS[p].context} (${PARAMETERS[p].env})`;
+  if ((v.apiJwtIssuer === undefined) !== (v.apiJwtAudience === undefined)) {
+    throw new AppConfigError(
+      `${name('apiJwtIssuer')} and ${name('apiJwtAudience')} go together: give both for a JWT authoriser, or neither for IAM`,
+    );
+  }
+  return Object.freeze({
+    memberSettlementsIndex: v.memberSettlementsIndex,
+    jwt:
+      v.apiJwtIssuer && v.apiJwtAudience
+        ? Object.freeze({ issuer: v.apiJwtIssuer, audience: Object.freeze(v.apiJwtAudience.split(',')) })
+        : undefined,
+    throttle: Object.freeze({ ratePerSecond: v.apiThrottleRate, burst: v.apiThrottleBurst }),
+    latencyAlarmMs: v.apiLatencyAlarmMs,
+  });
 }
 
 function usageSnapshotsOf(v: ReturnType<typeof parameterSchema.parse>): AppConfig['usageSnapshots'] {

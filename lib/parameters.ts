@@ -101,6 +101,12 @@ export const PARAMETERS = {
   usageSnapshots: { context: 'usageSnapshots', env: 'USAGE_SNAPSHOTS' },
   usageSnapshotTopic: { context: 'usageSnapshotTopic', env: 'USAGE_SNAPSHOT_TOPIC' },
   mskBootstrapBrokers: { context: 'mskBootstrapBrokers', env: 'MSK_BOOTSTRAP_BROKERS' },
+  memberSettlementsIndex: { context: 'memberSettlementsIndex', env: 'MEMBER_SETTLEMENTS_INDEX' },
+  apiJwtIssuer: { context: 'apiJwtIssuer', env: 'API_JWT_ISSUER' },
+  apiJwtAudience: { context: 'apiJwtAudience', env: 'API_JWT_AUDIENCE' },
+  apiThrottleRate: { context: 'apiThrottleRate', env: 'API_THROTTLE_RATE' },
+  apiThrottleBurst: { context: 'apiThrottleBurst', env: 'API_THROTTLE_BURST' },
+  apiLatencyAlarmMs: { context: 'apiLatencyAlarmMs', env: 'API_LATENCY_ALARM_MS' },
   alarmEmail: { context: 'alarmEmail', env: 'ALARM_EMAIL' },
   pendingAgeAlarmSeconds: { context: 'pendingAgeAlarmSeconds', env: 'PENDING_AGE_ALARM_SECONDS' },
   offsetLagAlarmThreshold: { context: 'offsetLagAlarmThreshold', env: 'OFFSET_LAG_ALARM_THRESHOLD' },
@@ -258,6 +264,19 @@ export const parameterSchema = z.object({
     .string()
     .regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, "the cluster's IAM bootstrap brokers, host:9098[,host:9098...]")
     .optional(),
+  // On: the usage API lists a member's settlements, at a write unit per settled event (docs/capacity.md).
+  memberSettlementsIndex: bool(true),
+  apiJwtIssuer: z.url({ protocol: /^https$/ }).optional(),
+  // Comma-separated: the audiences (client ids) a token may carry.
+  apiJwtAudience: z
+    .string()
+    .regex(/^[^\s,]+(,[^\s,]+)*$/, 'one or more audiences, comma-separated, no spaces')
+    .optional(),
+  // Requests a second across the API, and the burst above it, before API Gateway answers 429.
+  apiThrottleRate: int(500, 1, 10_000),
+  apiThrottleBurst: int(1_000, 1, 5_000),
+  // p99 of the API's latency (API Gateway to the answer) that alarms.
+  apiLatencyAlarmMs: int(1_000, 50, 30_000),
   alarmEmail: z.email().optional(),
   pendingAgeAlarmSeconds: int(900, 60, 86_400),
   offsetLagAlarmThreshold: int(10_000, 1, Number.MAX_SAFE_INTEGER),

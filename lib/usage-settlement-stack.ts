@@ -10,6 +10,7 @@ import { Messaging } from './constructs/messaging';
 import { Network } from './constructs/network';
 import { Observability } from './constructs/observability';
 import { Triggers } from './constructs/triggers';
+import { UsageApi } from './constructs/usage-api';
 
 export interface UsageSettlementStackProps extends StackProps {
   readonly config: AppConfig;
@@ -27,6 +28,7 @@ export class UsageSettlementStack extends Stack {
   readonly messaging: Messaging;
   readonly functions: Functions;
   readonly triggers: Triggers;
+  readonly usageApi: UsageApi;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: UsageSettlementStackProps) {
@@ -42,6 +44,7 @@ export class UsageSettlementStack extends Stack {
       deletionProtection: config.retainData,
       warmEventsPerSecond: config.ledgerWarmEventsPerSecond,
       ledgerCapacity: config.ledgerCapacity,
+      memberSettlementsIndex: config.usageApi.memberSettlementsIndex,
     });
     this.archive = new Archive(this, 'Archive', {
       retentionDays: config.settlementArchiveRetentionDays,
@@ -72,6 +75,7 @@ export class UsageSettlementStack extends Stack {
       outboxSecurityGroup: this.network.outboxSecurityGroup,
       archiverSecurityGroup: this.network.archiverSecurityGroup,
       usageSnapshotsSecurityGroup: this.network.usageSnapshotsSecurityGroup,
+      usageApiSecurityGroup: this.network.usageApiSecurityGroup,
       data: this.data,
       archive: this.archive,
       cache: this.cache,
@@ -96,6 +100,13 @@ export class UsageSettlementStack extends Stack {
       ledger: this.data.ledger,
       archiveFailureQueue: this.messaging.archiveFailureQueue,
     });
+    this.usageApi = new UsageApi(this, 'UsageApi', {
+      handler: this.functions.usageApi,
+      usageApi: config.usageApi,
+      namePrefix: config.namePrefix,
+      logRetention,
+      removalPolicy,
+    });
     this.observability = new Observability(this, 'Observability', {
       namePrefix: config.namePrefix,
       alarmEmail: config.alarms.email,
@@ -115,7 +126,9 @@ export class UsageSettlementStack extends Stack {
         outboxSweeper: this.functions.outboxSweeper,
         settlementArchiver: this.functions.settlementArchiver,
         usageSnapshots: this.functions.usageSnapshots,
+        usageApi: this.functions.usageApi,
       },
+      usageApi: { stage: this.usageApi.stage, latencyAlarmMs: config.usageApi.latencyAlarmMs },
       tables: { ledger: this.data.ledger, outbox: this.data.outbox },
       queues: {
         rejectedEvents: this.messaging.rejectedEventsQueue,
@@ -155,6 +168,7 @@ export class UsageSettlementStack extends Stack {
     new CfnOutput(this, 'ArchiveDatabase', { value: this.archive.database.ref });
     new CfnOutput(this, 'ArchiveTable', { value: this.archive.table.ref });
     new CfnOutput(this, 'ArchiveWorkGroup', { value: this.archive.workGroup.ref });
+    new CfnOutput(this, 'UsageApiUrl', { value: this.usageApi.url });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });
     new CfnOutput(this, 'CacheAuthSecretArn', { value: this.cache.authSecret.secretArn });
   }

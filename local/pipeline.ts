@@ -4,17 +4,20 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { Redis } from 'ioredis';
+import { ARCHIVE, FAILED_BATCHES_QUEUE } from '../cli/required-config';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client';
 import { createTables } from '../functions/adapters/dynamodb/create-tables';
 import { FamilyStore } from '../functions/adapters/dynamodb/family-store';
 import { DynamoOutboxStore } from '../functions/adapters/dynamodb/outbox-store';
 import { redisKeys } from '../functions/adapters/redis/keys';
 import { drainDeadLetters } from '../functions/adapters/sqs/dead-letter-drain';
+import { DeadLetterReader } from '../functions/adapters/sqs/dead-letter-reader';
 import { describeError } from '../functions/core/errors';
 import type { Family } from '../functions/core/family';
 import type { DeadLetter } from '../functions/core/ports';
 import { periodOf, shiftPeriod } from '../functions/core/time';
 import { ENV } from '../functions/runtime/env';
+import { startUsageApiServer } from './api-server';
 import { archivedFates } from './archive/archive-folder';
 import { classifyChangeRecords } from './change-summary';
 import type { EventSourceMapping } from './kafka/event-source-mapping';
@@ -69,8 +72,14 @@ export interface PipelineOptions {
   readonly kafka?: boolean;
   /** Kill the private Redis a third into the usage events and start it again, empty, two thirds in. */
   readonly redisOutage?: boolean;
-  /** Keep consuming after the workload until the signal aborts, for producers of one's own. */
+  /**
+   * Keep the services up after the workload until the signal aborts: consuming
+   * from the broker for producers of one's own (with `kafka`), and with `serve`
+   * answering the usage API and the operator CLI.
+   */
   readonly keepRunning?: KeepRunning;
+  /** With keepRunning: the usage API on a local port, and the dead-letter queue left for the CLI. */
+  readonly serve?: boolean;
   readonly onProgress?: (phase: string, done: number, total: number) => void;
   readonly onServiceStarted?: (name: string, endpoint: string, pid: number | undefined) => void;
   /** Something the run did to itself (the Redis outage), for the user to see. */
@@ -93,10 +102,19 @@ export interface KeepRunning {
     summary: Summary;
     bootstrap: string | undefined;
     familiesFile: string;
+    serving: Serving | undefined;
   }) => void;
   /** Called when the counters changed, at most every `countersEveryMs`. */
   readonly onCounters: (counters: LiveCounters) => void;
   readonly countersEveryMs?: number;
+}
+
+/** What `serve` offers: the usage API, and the variables that point the operator CLI at this run. */
+export interface Serving {
+  readonly apiUrl: string;
+  readonly environment: Readonly<Record<string, string>>;
+  /** The same variables as `export` lines, to source from a shell. */
+  readonly environmentFile: string;
 }
 
 const TABLES = { ledger: 'local-ledger', outbox: 'local-outbox' };
@@ -137,6 +155,7 @@ export async function runPipeline(
     families: join(runDir, 'families.json'),
     events: join(runDir, 'events.jsonl'),
     archive: join(runDir, 'archive'),
+    environment: join(runDir, 'env.sh'),
   };
   writeFileSync(files.notifications, '');
   try {
@@ -158,6 +177,8 @@ export async function runPipeline(
     const sqsServer = await startFauxqs({ port: 0, logger: false });
     services.add('SQS emulator', { stop: () => sqsServer.stop() });
     const { queueUrl } = sqsServer.createQueue('usage-events-dlq');
+    // Nothing gives up on a batch here: an empty queue, so that `batches replay` reads one as on AWS.
+    const { queueUrl: failedBatchesQueueUrl } = sqsServer.createQueue('usage-events-failed-batches');
     const sink = services.add('event sink', await startEventSink(files));
     const archiveStream = services.add('archive delivery stream', await startArchiveFirehose(files.archive));
     const keyPrefix = process.env.REDIS_URL ? `local:${Date.now().toString(36)}:` : 'us:';
@@ -333,7 +354,12 @@ export async function runPipeline(
       if (last) await delivery.stop();
       await archiving.drain();
       await snapshotting.drain();
-      letters.push(...(await drainQueue(sqsServer.address, queueUrl)));
+      if (options.serve) {
+        // The letters stay in the queue for `dlq list` and `dlq replay`: what it holds now is counted.
+        letters.splice(0, letters.length, ...(await peekQueue(sqsServer.address, queueUrl)));
+      } else {
+        letters.push(...(await drainQueue(sqsServer.address, queueUrl)));
+      }
       writeFileSync(
         files.deadLetters,
         letters.map((l) => JSON.stringify(l)).join('\n') + (letters.length ? '\n' : ''),
@@ -406,12 +432,32 @@ export async function runPipeline(
 
     if (options.keepRunning) {
       const keep = options.keepRunning;
-      keep.onReady({
-        summary: await summarize(false),
-        bootstrap: kafka.bootstrap,
-        familiesFile: files.families,
-      });
-      await consumeUntilAborted(mappings, keep);
+      const summary = await summarize(false);
+      let serving: Serving | undefined;
+      if (options.serve) {
+        const { handler: usageApi } = await import('../functions/usage-api/handler');
+        const api = services.add('usage API', await startUsageApiServer(usageApi));
+        const environment = {
+          AWS_REGION: LOCAL_REGION,
+          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+          [ENV.dynamodbEndpoint]: dynamodb.endpoint,
+          [ENV.sqsEndpoint]: sqsServer.address,
+          [ENV.ledgerTable]: TABLES.ledger,
+          [ENV.outboxTable]: TABLES.outbox,
+          [ENV.deadLetterQueueUrl]: queueUrl,
+          [FAILED_BATCHES_QUEUE]: failedBatchesQueueUrl,
+          [ENV.redisUrl]: redisService.endpoint,
+          [ENV.redisKeyPrefix]: keyPrefix,
+          [ENV.settlementTimeZone]: TIME_ZONE,
+          [ARCHIVE.dir]: files.archive,
+        };
+        writeFileSync(files.environment, exportLines(environment));
+        serving = { apiUrl: api.url, environment, environmentFile: files.environment };
+      }
+      keep.onReady({ summary, bootstrap: kafka.bootstrap, familiesFile: files.families, serving });
+      if (options.kafka) await consumeUntilAborted(mappings, keep);
+      else await aborted(keep.signal);
     }
     return await summarize(true);
   } finally {
@@ -452,6 +498,33 @@ async function consumeUntilAborted(mappings: ReadonlyMap<string, EventSourceMapp
     }
   }
   await Promise.all(running);
+}
+
+/** `export NAME=value` lines a POSIX shell reads back as they were (values single-quoted when needed). */
+export function exportLines(environment: Readonly<Record<string, string>>): string {
+  const quote = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replaceAll("'", "'\\''")}'`);
+  return Object.entries(environment)
+    .map(([name, value]) => `export ${name}=${quote(value)}\n`)
+    .join('');
+}
+
+const aborted = (signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+
+/** The letters the queue holds, received and released again: nothing is deleted. */
+async function peekQueue(endpoint: string, queueUrl: string): Promise<DeadLetter[]> {
+  const sqs = new SQSClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  try {
+    const reader = new DeadLetterReader(sqs, queueUrl);
+    const received = await reader.receive({ max: 100_000, visibilitySeconds: 30 });
+    await reader.release(received);
+    return received.flatMap((r) => (r.letter ? [r.letter] : []));
+  } finally {
+    sqs.destroy();
+  }
 }
 
 async function drainQueue(endpoint: string, queueUrl: string): Promise<DeadLetter[]> {

@@ -33,6 +33,11 @@ Options:
                       the in-process topics; prints its bootstrap address
   --keep-running      with --kafka: keep consuming after the workload, for your own
                       producers, until Ctrl-C; then print the summary of everything
+  --serve             after the workload keep every service up until Ctrl-C (with
+                      --kafka, consuming too): the usage API on a local port
+                      (API_URL=...) and the variables that point the operator CLI
+                      at this run (export lines, also in the run's env.sh); Ctrl-C
+                      prints the summary of everything and stops the services
   --redis-outage      kill the private redis-server a third into the usage events and
                       start it again, empty, two thirds in: the batches in between are
                       decided from DynamoDB alone (degraded mode); the summary counts both
@@ -77,8 +82,10 @@ export type StartCommand =
       readonly pipeline: StartOptions;
       readonly json: boolean;
       readonly jsonOut: string | undefined;
-      /** With a broker: keep consuming for other producers until interrupted. */
+      /** Until interrupted: with a broker, keep consuming for other producers; with serve, keep serving. */
       readonly keepRunning: boolean;
+      /** The usage API and the CLI's variables, the services kept up. */
+      readonly serve: boolean;
     };
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
@@ -112,6 +119,7 @@ const OPTIONS = {
   'json-out': { type: 'string' },
   kafka: { type: 'boolean', default: false },
   'keep-running': { type: 'boolean', default: false },
+  serve: { type: 'boolean', default: false },
   'redis-outage': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -129,7 +137,8 @@ export function parseStartCommand(argv: string[]): StartCommand {
   }
   if (values['keep-running'] && !values.kafka) {
     throw new UsageError(
-      '--keep-running needs --kafka: only a real broker accepts records from other producers',
+      '--keep-running needs --kafka: only a real broker accepts records from other producers ' +
+        '(--serve keeps the services up without one)',
     );
   }
   const outDir = values.out ?? '.local';
@@ -154,7 +163,8 @@ export function parseStartCommand(argv: string[]): StartCommand {
     help: false,
     json: values.json,
     jsonOut,
-    keepRunning: values['keep-running'],
+    keepRunning: values['keep-running'] || values.serve,
+    serve: values.serve,
     pipeline: {
       kafka: values.kafka,
       redisOutage: values['redis-outage'],

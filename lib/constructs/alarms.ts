@@ -34,6 +34,9 @@ export const PROMISED_DECISION_P99_MS = 100;
 /** Minutes in a row above the promise before the latency alarm fires: one slow minute is a blip, five a trend. */
 const DECISION_LATENCY_MINUTES = 5;
 
+/** Minutes in a row above the usage API's latency threshold before it alarms. */
+const API_LATENCY_MINUTES = 5;
+
 /**
  * The alarms an operator acts on, all notifying `topic`. Each is created in
  * `scope` under its name, which is also its logical id: renaming one replaces it.
@@ -216,6 +219,24 @@ export function createAlarms(
         : `The ${name} function threw: read its log group and its X-Ray traces.`,
     );
   }
+  const { stage, latencyAlarmMs } = props.usageApi;
+  alarms.UsageApi5xx = above(
+    'UsageApi5xx',
+    stage.metricServerError({ period: FIVE_MINUTES, statistic: Stats.SUM }),
+    0,
+    'The usage API answered 5xx: the ledger throttled or failed (503, see LedgerTableThrottles), the usage-api ' +
+      'function threw or timed out, or its configuration is wrong. Read the usage-api log group and its X-Ray traces. ' +
+      'Bad requests are 4xx and never alarm.',
+  );
+  alarms.UsageApiLatencyP99 = above(
+    'UsageApiLatencyP99',
+    stage.metricLatency({ period: ONE_MINUTE, statistic: Stats.p(99) }),
+    latencyAlarmMs,
+    `The usage API's p99 latency has been above ${latencyAlarmMs} ms for ${API_LATENCY_MINUTES} minutes. Compare it with ` +
+      "the function's duration and the integration latency: cold starts (a burst of new containers), DynamoDB latency, " +
+      'or a member with many settlements per page.',
+    API_LATENCY_MINUTES,
+  );
   cacheAlarms(props.cache, above, alarms);
   for (const [name, table] of Object.entries(props.tables)) {
     const id = `${name[0]!.toUpperCase()}${name.slice(1)}TableThrottles`;

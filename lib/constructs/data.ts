@@ -10,7 +10,7 @@ import {
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { LEDGER_TABLE, OUTBOX_TABLE } from '../../functions/adapters/dynamodb/table-layout';
-import { type LedgerCapacity, provisionLedger } from './ledger-capacity';
+import { type LedgerCapacity, provisionEveryEventIndex, provisionLedger } from './ledger-capacity';
 
 export interface DataProps {
   readonly removalPolicy: RemovalPolicy;
@@ -20,6 +20,8 @@ export interface DataProps {
   readonly warmEventsPerSecond: number;
   /** On-demand, or provisioned with auto scaling: the ledger only; the outbox stays on-demand. */
   readonly ledgerCapacity: LedgerCapacity;
+  /** The usage API's index of a member's settlements: a write unit per settled event. */
+  readonly memberSettlementsIndex: boolean;
 }
 
 /**
@@ -98,6 +100,20 @@ export class Data extends Construct {
       ...(provisioned ? { writeCapacity: 100, readCapacity: 10 } : {}),
     });
     provisionLedger(this.ledger, periodFamilies.name, props.ledgerCapacity);
+    if (props.memberSettlementsIndex) {
+      const settlements = LEDGER_TABLE.memberSettlementsIndex;
+      this.ledger.addGlobalSecondaryIndex({
+        indexName: settlements.name,
+        partitionKey: { name: settlements.partitionKey, type: AttributeType.NUMBER },
+        sortKey: { name: settlements.sortKey, type: AttributeType.NUMBER },
+        projectionType: ProjectionType.INCLUDE,
+        nonKeyAttributes: [...settlements.projected],
+        // One entry per settled event, like the period index at a month's start: the same warm rate.
+        warmThroughput: warm.index,
+        ...(provisioned ? { writeCapacity: 100, readCapacity: 10 } : {}),
+      });
+      provisionEveryEventIndex(this.ledger, settlements.name, props.ledgerCapacity);
+    }
 
     this.outbox = new Table(this, 'Outbox', {
       ...common,

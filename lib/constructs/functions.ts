@@ -24,6 +24,7 @@ export interface FunctionsProps {
   readonly outboxSecurityGroup: ISecurityGroup;
   readonly archiverSecurityGroup: ISecurityGroup;
   readonly usageSnapshotsSecurityGroup: ISecurityGroup;
+  readonly usageApiSecurityGroup: ISecurityGroup;
   readonly data: Data;
   readonly archive: Archive;
   readonly cache: Cache;
@@ -100,6 +101,8 @@ export class Functions extends Construct {
   readonly settlementArchiver: NodejsFunction;
   /** Reads the ledger stream: the live usage snapshots to Kafka; only when they are on. */
   readonly usageSnapshots: NodejsFunction | undefined;
+  /** The usage API's reads of the ledger, behind the HTTP API. */
+  readonly usageApi: NodejsFunction;
 
   constructor(
     scope: Construct,
@@ -256,6 +259,8 @@ export class Functions extends Construct {
       ],
     });
 
+    this.usageApi = this.createUsageApi(config.usageApi.memberSettlementsIndex);
+
     this.usageSnapshots = config.usageSnapshots.enabled
       ? this.createUsageSnapshots(config.usageSnapshots, config.msk.clusterArn)
       : undefined;
@@ -315,6 +320,43 @@ export class Functions extends Construct {
           actions: ['sqs:SendMessage'],
           resources: [messaging.rejectedEventsQueue.queueArn],
         }),
+      ],
+    });
+  }
+
+  /**
+   * Reads only: the family's directory (Query), its period item and the global
+   * policy (GetItem), and, with the index, a member's settlements (Query on it).
+   */
+  private createUsageApi(withSettlementsIndex: boolean): NodejsFunction {
+    const { ledger } = this.props.data;
+    return this.createFunction('UsageApi', {
+      folder: 'usage-api',
+      description:
+        "Usage read API for the apps: a family's and a member's usage and settlements from the ledger",
+      memorySize: 512,
+      timeout: Duration.seconds(10),
+      // Bounded by the API's throttle, not by a reservation that would take from the settlement's.
+      reservedConcurrency: 0,
+      securityGroup: this.props.usageApiSecurityGroup,
+      withLuaScripts: false,
+      traced: true,
+      environment: { [ENV.ledgerTable]: ledger.tableName },
+      statements: [
+        new PolicyStatement({
+          sid: 'LedgerUsageRead',
+          actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+          resources: [ledger.tableArn],
+        }),
+        ...(withSettlementsIndex
+          ? [
+              new PolicyStatement({
+                sid: 'MemberSettlementsQuery',
+                actions: ['dynamodb:Query'],
+                resources: [`${ledger.tableArn}/index/${LEDGER_TABLE.memberSettlementsIndex.name}`],
+              }),
+            ]
+          : []),
       ],
     });
   }

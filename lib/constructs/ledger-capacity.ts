@@ -76,3 +76,24 @@ export function provisionLedger(ledger: Table, indexName: string, capacity: Ledg
     minCapacity: INDEX_FLOOR_UNITS,
   });
 }
+
+/**
+ * An index with an entry per settled event (the member settlements index):
+ * its writes track the event rate, one unit each, between the event rates the
+ * table's write bounds carry.
+ */
+export function provisionEveryEventIndex(ledger: Table, indexName: string, capacity: LedgerCapacity): void {
+  if (capacity.mode !== 'provisioned') return;
+  const utilization = { targetUtilizationPercent: TARGET_UTILIZATION_PERCENT };
+  const atTarget = (events: number) =>
+    Math.max(INDEX_FLOOR_UNITS, Math.ceil((events * 100) / TARGET_UTILIZATION_PERCENT));
+  ledger
+    .autoScaleGlobalSecondaryIndexWriteCapacity(indexName, {
+      minCapacity: atTarget(eventsPerSecondAt(capacity.writeUnits.min)),
+      maxCapacity: atTarget(eventsPerSecondAt(capacity.writeUnits.max)),
+    })
+    .scaleOnUtilization(utilization);
+  ledger
+    .autoScaleGlobalSecondaryIndexReadCapacity(indexName, { minCapacity: 10, maxCapacity: 1_000 })
+    .scaleOnUtilization(utilization);
+}

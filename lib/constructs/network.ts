@@ -47,6 +47,8 @@ export class Network extends Construct {
   readonly outboxSecurityGroup: SecurityGroup;
   /** settlement archiver: Firehose over HTTPS only. */
   readonly archiverSecurityGroup: SecurityGroup;
+  /** usage-api: DynamoDB over HTTPS only. */
+  readonly usageApiSecurityGroup: SecurityGroup;
   /** usage-snapshots: AWS APIs over HTTPS, and the MSK brokers' IAM listener. */
   readonly usageSnapshotsSecurityGroup: SecurityGroup;
 
@@ -91,6 +93,7 @@ export class Network extends Construct {
     this.changeEventsSecurityGroup = this.httpsOnlySecurityGroup('ChangeEventsSg', 'change-events function');
     this.outboxSecurityGroup = this.httpsOnlySecurityGroup('OutboxSg', 'outbox relay and sweeper functions');
     this.archiverSecurityGroup = this.httpsOnlySecurityGroup('ArchiverSg', 'settlement archiver function');
+    this.usageApiSecurityGroup = this.httpsOnlySecurityGroup('UsageApiSg', 'usage-api function');
     this.usageSnapshotsSecurityGroup = this.httpsOnlySecurityGroup(
       'UsageSnapshotsSg',
       'usage-snapshots function',

@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import type { IHttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   type Alarm,
   Dashboard,
@@ -46,7 +47,10 @@ export interface ObservabilityProps {
     readonly settlementArchiver: IFunction;
     /** Only when the live usage snapshots are on. */
     readonly usageSnapshots: IFunction | undefined;
+    readonly usageApi: IFunction;
   };
+  /** The usage read API: its 5xx answers and latency, next to its function's. */
+  readonly usageApi: { readonly stage: IHttpStage; readonly latencyAlarmMs: number };
   readonly tables: { readonly ledger: ITable; readonly outbox: ITable };
   readonly queues: {
     readonly rejectedEvents: IQueue;
@@ -99,6 +103,7 @@ export class Observability extends Construct {
     this.addChangeWidgets();
     this.addOutboxWidgets();
     this.addArchiveWidgets();
+    this.addUsageApiWidgets();
     this.addLambdaWidgets();
     this.addStorageWidgets();
     this.alarms = createAlarms(this, this.topic, props);
@@ -302,6 +307,36 @@ export class Observability extends Construct {
           }),
         ],
         leftAnnotations: [{ value: ARCHIVE_LAG_ALARM_MS, label: 'alarm' }],
+      }),
+    );
+  }
+
+  private addUsageApiWidgets(): void {
+    const { stage, latencyAlarmMs } = this.props.usageApi;
+    this.dashboard.addWidgets(
+      new TextWidget({ markdown: '## Usage read API (HTTP API, usage-api)', width: 24, height: 1 }),
+      new GraphWidget({
+        title: 'Requests, 4xx and 5xx answers',
+        width: 12,
+        left: [
+          stage.metricCount({ period: ONE_MINUTE, statistic: Stats.SUM, label: 'requests' }),
+          stage.metricClientError({ period: ONE_MINUTE, statistic: Stats.SUM, label: '4xx' }),
+          stage.metricServerError({ period: ONE_MINUTE, statistic: Stats.SUM, label: '5xx' }),
+        ],
+      }),
+      new GraphWidget({
+        title: 'Latency (ms): API Gateway to the answer, and the function',
+        width: 12,
+        left: [
+          stage.metricLatency({ period: ONE_MINUTE, statistic: Stats.p(50), label: 'p50' }),
+          stage.metricLatency({ period: ONE_MINUTE, statistic: Stats.p(99), label: 'p99' }),
+          stage.metricIntegrationLatency({
+            period: ONE_MINUTE,
+            statistic: Stats.p(99),
+            label: 'integration p99',
+          }),
+        ],
+        leftAnnotations: [{ value: latencyAlarmMs, label: 'p99 alarm' }],
       }),
     );
   }

@@ -17,13 +17,15 @@ export const LOCAL_REGION = 'ap-northeast-2';
 /**
  * Starts AWS's DynamoDB Local jar in memory with -sharedDb on a free port. The
  * child is killed by its own pid on stop and when this process exits, so a
- * crashed run does not leave a java process behind.
+ * crashed run does not leave a java process behind; it runs in a process
+ * group of its own, so the terminal's signals reach only this process.
  */
 export async function startDynamoDbLocal(): Promise<LocalService> {
   // Without this check a missing java is an unhandled 'error' event of the child: a crash with a trace.
   if (!installed('java', ['-version'])) throw new PrerequisiteError(JAVA_MISSING);
   const port = await freePort();
-  const child = spawn({ port, sharedDb: true, stdio: 'ignore' });
+  // Its own process group: a terminal's Ctrl-C reaches npm start only, which stops this by its pid.
+  const child = spawn({ port, sharedDb: true, stdio: 'ignore', detached: true });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   const endpoint = `http://127.0.0.1:${port}`;

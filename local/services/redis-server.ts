@@ -41,7 +41,8 @@ export async function startPrivateRedis(extraArgs: string[] = [], atPort?: numbe
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
-    { stdio: 'ignore' },
+    // Its own process group: a terminal's Ctrl-C reaches npm start only, which stops this by its pid.
+    { stdio: 'ignore', detached: true },
   );
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);

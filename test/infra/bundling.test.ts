@@ -28,6 +28,7 @@ describe.each([
   ['outbox-relay', 'FunctionsOutboxRelay'],
   ['outbox-sweeper', 'FunctionsOutboxSweeper'],
   ['settlement-archiver', 'FunctionsSettlementArchiver'],
+  ['usage-api', 'FunctionsUsageApi'],
 ])('%s bundle (real esbuild)', (name, prefix) => {
   it('is one ESM file with a source map, a require shim and the handler export, within the size budget', () => {
     const dir = assetDirOf(prefix);

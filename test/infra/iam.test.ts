@@ -42,6 +42,7 @@ const FUNCTIONS = {
   outboxRelay: 'FunctionsOutboxRelay',
   outboxSweeper: 'FunctionsOutboxSweeper',
   settlementArchiver: 'FunctionsSettlementArchiver',
+  usageApi: 'FunctionsUsageApi',
 } as const;
 
 describe.each(Object.entries(FUNCTIONS))('%s execution role', (_name, prefix) => {
@@ -71,6 +72,30 @@ describe.each(Object.entries(FUNCTIONS))('%s execution role', (_name, prefix) =>
 });
 
 describe('least-privilege grants per function', () => {
+  it('usage-api: reads only, the ledger by key and partition and the member settlements index, nothing else', () => {
+    const statements = statementsOf(roleOf(FUNCTIONS.usageApi)).filter(
+      (s) => s.Sid !== 'VpcNetworkInterfaces',
+    );
+    const ledger = logicalId(template, 'AWS::DynamoDB::Table', 'DataLedger');
+    const dynamo = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo.map((s) => ({ Sid: s.Sid, Action: s.Action, Resource: s.Resource }))).toEqual([
+      {
+        Sid: 'LedgerUsageRead',
+        Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+        Resource: { 'Fn::GetAtt': [ledger, 'Arn'] },
+      },
+      {
+        Sid: 'MemberSettlementsQuery',
+        Action: 'dynamodb:Query',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ledger, 'Arn'] }, '/index/GSI3']] },
+      },
+    ]);
+    // Besides DynamoDB only its own logs and X-Ray.
+    expect(
+      [...actionsOf(statements)].filter((a) => !/^(dynamodb:(GetItem|Query)|logs:|xray:)/.test(a)),
+    ).toEqual([]);
+  });
+
   it('usage-events: ledger items read/write (no index), outbox put, DLQ send, cache secret, MSK cluster/topic/group; nothing to publish', () => {
     const statements = statementsOf(roleOf(FUNCTIONS.usageEvents));
     const ledger = logicalId(template, 'AWS::DynamoDB::Table', 'DataLedger');

@@ -10,7 +10,7 @@ const ledgerProps = (t: Template) =>
 function targets(t: Template) {
   return Object.fromEntries(
     Object.values(t.findResources('AWS::ApplicationAutoScaling::ScalableTarget')).map((r) => [
-      `${String(r.Properties.ScalableDimension)}${JSON.stringify(r.Properties.ResourceId).includes('/index/') ? ' (index)' : ''}`,
+      `${String(r.Properties.ScalableDimension)}${/\/index\/(\w+)/.exec(JSON.stringify(r.Properties.ResourceId))?.[1]?.replace(/^/, ' ') ?? ''}`,
       r.Properties as {
         MinCapacity: number;
         MaxCapacity: number;
@@ -51,19 +51,25 @@ describe('ledger capacity mode', () => {
     expect(outbox.BillingMode).toBe('PAY_PER_REQUEST');
   });
 
-  it('provisioned: writes and reads track 70% utilisation between the bounds, the period index too', () => {
+  it('provisioned: writes and reads track 70% utilisation between the bounds, both indexes too', () => {
     const t = targets(provisioned);
     expect(t['dynamodb:table:WriteCapacityUnits']).toMatchObject({
       MinCapacity: 30_000,
       MaxCapacity: 60_000,
     });
     expect(t['dynamodb:table:ReadCapacityUnits']).toMatchObject({ MinCapacity: 1_000, MaxCapacity: 20_000 });
-    expect(t['dynamodb:index:WriteCapacityUnits (index)']).toMatchObject({
+    expect(t['dynamodb:index:WriteCapacityUnits GSI2']).toMatchObject({
       MinCapacity: 100,
       MaxCapacity: 10_000,
     });
+    // The member settlements index takes a write per settled event: 5,000/s to 10,000/s at 70%.
+    expect(t['dynamodb:index:WriteCapacityUnits GSI3']).toMatchObject({
+      MinCapacity: 7_143,
+      MaxCapacity: 14_286,
+    });
+    expect(t['dynamodb:index:WriteCapacityUnits GSI3']?.ScheduledActions).toBeUndefined();
     const policies = Object.values(provisioned.findResources('AWS::ApplicationAutoScaling::ScalingPolicy'));
-    expect(policies).toHaveLength(4);
+    expect(policies).toHaveLength(6);
     for (const p of policies)
       expect(p.Properties.TargetTrackingScalingPolicyConfiguration.TargetValue).toBe(70);
   });
@@ -84,7 +90,7 @@ describe('ledger capacity mode', () => {
           ScalableTargetAction: { MinCapacity: 1_000 },
         }),
       ]);
-      expect(t['dynamodb:index:WriteCapacityUnits (index)']?.ScheduledActions).toEqual([
+      expect(t['dynamodb:index:WriteCapacityUnits GSI2']?.ScheduledActions).toEqual([
         expect.objectContaining({
           Schedule: 'cron(0 0 1 * ? *)',
           ScalableTargetAction: { MinCapacity: 5_000 },

@@ -85,10 +85,10 @@ describe('dashboard', () => {
     expect(values(METRIC.changeEventsRejected, DIMENSION.reason)).toEqual([...REJECTION_REASONS].sort());
   });
 
-  it('charts Lambda health of all five functions, and the MSK lag of each of the three consumer groups', () => {
+  it('charts Lambda health of all six functions, and the MSK lag of each of the three consumer groups', () => {
     const rows = dashboardMetrics(template);
     const errors = rows.filter((r) => r[0] === 'AWS/Lambda' && r[1] === 'Errors');
-    expect(errors).toHaveLength(5);
+    expect(errors).toHaveLength(6);
     const groups = rows
       .filter((r) => r[0] === 'AWS/Kafka' && r[1] === 'SumOffsetLag')
       .map((r) => [dimensionsOf(r)['Consumer Group'], dimensionsOf(r).Topic]);
@@ -157,7 +157,7 @@ describe('alarms', () => {
   it('every alarm notifies the alarm topic when it fires and when it clears, and explains the action to take', () => {
     const topic = logicalId(template, 'AWS::SNS::Topic', 'ObservabilityAlarmTopic');
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(32);
+    expect(alarms.length).toBe(35);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: topic }]);
       expect(a.Properties.OKActions).toEqual([{ Ref: topic }]);
@@ -456,12 +456,15 @@ describe('alarms', () => {
     SYNTH_TIMEOUT_MS,
   );
 
-  it.each(['UsageEventsErrors', 'ChangeEventsErrors', 'OutboxRelayErrors', 'OutboxSweeperErrors'])(
-    '%s fires on any function error',
-    (name) => {
-      expect(alarm(name)).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 0 });
-    },
-  );
+  it.each([
+    'UsageEventsErrors',
+    'ChangeEventsErrors',
+    'OutboxRelayErrors',
+    'OutboxSweeperErrors',
+    'UsageApiErrors',
+  ])('%s fires on any function error', (name) => {
+    expect(alarm(name)).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 0 });
+  });
 
   it.each(['LedgerTableThrottles', 'OutboxTableThrottles'])(
     '%s fires on any read or write throttle',

@@ -43,6 +43,7 @@ describe('shadow stack', () => {
       'FunctionsUsageEvents',
       'FunctionsChangeEvents',
       'FunctionsSettlementArchiver',
+      'FunctionsUsageApi',
     ]);
     const topics = mskMappings(shadow).map((m) => (m.Properties.Topics as string[])[0]);
     expect(topics.sort()).toEqual(['family-updated', 'policy-updated', 'usage-events']);
@@ -56,7 +57,7 @@ describe('shadow stack', () => {
           m.Properties.EventSourceArn?.['Fn::GetAtt']?.[1] === 'StreamArn' &&
           m.Properties.EventSourceArn['Fn::GetAtt'][0] === outbox(t),
       );
-    expect(functionIds(production)).toHaveLength(5);
+    expect(functionIds(production)).toHaveLength(6);
     expect(streamMappings(production)).toHaveLength(1);
     production.resourceCountIs('AWS::Scheduler::Schedule', 1);
     expect(streamMappings(shadow)).toEqual([]);

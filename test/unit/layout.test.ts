@@ -32,6 +32,7 @@ const FUNCTIONS = [
   'outbox-sweeper',
   'usage-snapshots',
   'settlement-archiver',
+  'usage-api',
 ];
 
 function violations(files: string[], forbidden: (imported: string, file: string) => boolean) {

@@ -57,6 +57,18 @@ describe('npm start options', () => {
     });
   });
 
+  it('serves with or without a broker: the services stay up, and with a broker it keeps consuming too', () => {
+    expect(parsed(['--serve'])).toMatchObject({ keepRunning: true, serve: true, pipeline: { kafka: false } });
+    expect(parsed(['--kafka', '--serve'])).toMatchObject({
+      keepRunning: true,
+      serve: true,
+      pipeline: { kafka: true },
+    });
+    expect(() => parseStartCommand(['--keep-running'])).toThrow(
+      '(--serve keeps the services up without one)',
+    );
+  });
+
   it('reads and validates both input files before anything starts', () => {
     const families = file(
       'families.json',

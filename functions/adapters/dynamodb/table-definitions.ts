@@ -7,6 +7,7 @@ import { LEDGER_TABLE, OUTBOX_TABLE } from './table-layout';
  */
 export function tableDefinitions(names: { ledger: string; outbox: string }): CreateTableCommandInput[] {
   const periods = LEDGER_TABLE.periodFamiliesIndex;
+  const settlements = LEDGER_TABLE.memberSettlementsIndex;
   const status = OUTBOX_TABLE.statusIndex;
   return [
     {
@@ -17,6 +18,8 @@ export function tableDefinitions(names: { ledger: string; outbox: string }): Cre
         { AttributeName: LEDGER_TABLE.sortKey, AttributeType: 'S' },
         { AttributeName: periods.partitionKey, AttributeType: 'S' },
         { AttributeName: periods.sortKey, AttributeType: 'N' },
+        { AttributeName: settlements.partitionKey, AttributeType: 'N' },
+        { AttributeName: settlements.sortKey, AttributeType: 'N' },
       ],
       KeySchema: [
         { AttributeName: LEDGER_TABLE.partitionKey, KeyType: 'HASH' },
@@ -30,6 +33,14 @@ export function tableDefinitions(names: { ledger: string; outbox: string }): Cre
             { AttributeName: periods.sortKey, KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+        {
+          IndexName: settlements.name,
+          KeySchema: [
+            { AttributeName: settlements.partitionKey, KeyType: 'HASH' },
+            { AttributeName: settlements.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...settlements.projected] },
         },
       ],
       // The settlement archiver reads the fates written, usage-snapshots the period items changed.

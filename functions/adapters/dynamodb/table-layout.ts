@@ -16,6 +16,23 @@ export const LEDGER_TABLE = {
    */
   periodFamiliesIndex: { name: 'GSI2', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
   /**
+   * A member's settlements, newest first, for the usage API: keyed by
+   * attributes every settlement record has already (a period is a range of
+   * event times in the settlement zone), so the index adds nothing to the
+   * records. Rejection records carry no event time and stay out of it; other
+   * records under a settlement key that carry both (corrections) are told
+   * apart by their type. Only what the API returns is projected, with the
+   * family to tell a member's earlier family apart. The stack creates it when
+   * its `memberSettlementsIndex` parameter is on: it costs a write unit per
+   * settled event (docs/capacity.md).
+   */
+  memberSettlementsIndex: {
+    name: 'GSI3',
+    partitionKey: 'customerId',
+    sortKey: 'eventTimeMs',
+    projected: ['eventId', 'familyId', 'type', 'appId', 'bytesUsed', 'decision', 'correctedBytes'],
+  },
+  /**
    * Epoch seconds; only settlement and rejection records carry it (core/settlement/retention.ts).
    * Families, members, period items and the change history never expire.
    */

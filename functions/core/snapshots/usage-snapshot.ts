@@ -121,7 +121,7 @@ export interface CommittedPeriod {
   >;
 }
 
-const percent = (used: number, of: number): number =>
+export const percent = (used: number, of: number): number =>
   of <= 0 ? (used > 0 ? 100 : 0) : Math.round((used * 1000) / of) / 10;
 
 export function buildSnapshot(

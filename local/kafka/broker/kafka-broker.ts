@@ -147,7 +147,11 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   }
 
   const out = openSync(logFile, 'a');
-  const child = spawn(java(), [...javaArgs, 'kafka.Kafka', properties], { stdio: ['ignore', out, out] });
+  // Its own process group: a terminal's Ctrl-C reaches npm start only, which stops this by its pid.
+  const child = spawn(java(), [...javaArgs, 'kafka.Kafka', properties], {
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
   closeSync(out);
   const killOnExit = () => {
     child.kill('SIGKILL');
