@@ -1,9 +1,8 @@
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
 import { periodOf, shiftPeriod } from '../../functions/core/time';
 import {
   msAgo as at,
+  correction,
   familyEvent,
   uniqueId as id,
   mskEvent,
@@ -62,7 +61,7 @@ async function family(quotaBytes = 10 * MB) {
   return familyId;
 }
 
-async function settle(...events: ReturnType<typeof usage>[]) {
+async function settle(...events: Array<ReturnType<typeof usage> | ReturnType<typeof correction>>) {
   expect(await env.invoke(mskEvent(events.map((e) => mskRecord(0, ++offset, e))))).toEqual({
     batchItemFailures: [],
   });
@@ -196,34 +195,9 @@ describe("a member's settlements", () => {
       }),
     );
     await settle(...events, usage(id('use'), f, 12, MB), usage(id('stranger'), f, 99, MB));
-    // A correction lowers what a settled event counts for on its record, and is recorded under its own
-    // eventId with the member and an event time, as the corrections write them.
-    await env.tables.doc.send(
-      new UpdateCommand({
-        TableName: env.tables.names.ledger,
-        Key: ledgerKeys.settlement(events[1]?.eventId as string),
-        UpdateExpression: 'SET correctedBytes = :c',
-        ExpressionAttributeValues: { ':c': 1_000 },
-      }),
-    );
-    const correctionId = id('fix');
-    await env.tables.doc.send(
-      new PutCommand({
-        TableName: env.tables.names.ledger,
-        Item: {
-          ...ledgerKeys.settlement(correctionId),
-          type: 'CORRECTION',
-          eventId: correctionId,
-          familyId: f,
-          customerId: 11,
-          correctsEventId: events[1]?.eventId,
-          period: period(),
-          eventTimeMs: Date.now() - 30_000,
-          bytesBefore: 2 * MB,
-          bytesAfter: 1_000,
-        },
-      }),
-    );
+    // A correction through the usage-events function: the event keeps its place and shows what it
+    // counts now; the correction's own record (which has a member and an event time too) is not listed.
+    await settle(correction(id('fix'), f, 11, events[1]?.eventId as string, 1_000));
     const path = `/v1/families/${f}/members/11/settlements`;
 
     const first = await get(path, { limit: '2' });
