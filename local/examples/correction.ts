@@ -1,4 +1,4 @@
-import type { Family, MemberPolicy } from '../../functions/core/family';
+import { type Family, NO_POLICY } from '../../functions/core/family';
 
 /**
  * `npm start -- --example correction`: after a gateway failover the network
@@ -14,14 +14,6 @@ const FAMILY = 7003;
 const PARENT = 700301;
 const CHILD = 700302;
 const MB = 1024 * 1024;
-
-const NO_POLICY: MemberPolicy = {
-  monthlyLimitBytes: null,
-  manualBlock: false,
-  blockWindow: null,
-  blockedApps: [],
-  zeroRatedApps: [],
-};
 
 export const families: ReadonlyArray<Family> = [
   {

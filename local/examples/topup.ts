@@ -1,4 +1,4 @@
-import type { Family, MemberPolicy } from '../../functions/core/family';
+import { type Family, NO_POLICY } from '../../functions/core/family';
 
 /**
  * `npm start -- --example topup`: the family makes its messenger zero-rated,
@@ -15,14 +15,6 @@ const CHILD = 700202;
 const MB = 1024 * 1024;
 const MESSENGER = 'com.kakao.talk';
 const VIDEO = 'com.youtube.app';
-
-const NO_POLICY: MemberPolicy = {
-  monthlyLimitBytes: null,
-  manualBlock: false,
-  blockWindow: null,
-  blockedApps: [],
-  zeroRatedApps: [],
-};
 
 export const families: ReadonlyArray<Family> = [
   {

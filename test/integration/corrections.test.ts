@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisBreaker } from '../../functions/core/degraded/redis-breaker';
-import { SettleLaneTwin } from '../../functions/core/degraded/settle-lane-twin';
-import { TransientError } from '../../functions/core/errors';
-import { systemClock } from '../../functions/core/ports';
-import type { UsageCache } from '../../functions/core/settlement/ports';
 import { periodOf } from '../../functions/core/time';
+import { decisionModes } from '../helpers/decision-modes';
 import {
   msAgo as at,
   correction,
@@ -36,23 +32,7 @@ afterAll(() => env.stop());
 
 const period = () => periodOf(Date.now(), ZONE);
 
-/** Redis refusing every call: the breaker opens and the twin decides from the ledger. */
-const unreachable: UsageCache = new Proxy({} as UsageCache, {
-  get: () => () => Promise.reject(new TransientError('redis is unreachable')),
-});
-
-const MODES = {
-  redis: () => env.invoke,
-  ledger: () =>
-    env.handlerWith({
-      ...env.deps,
-      cache: unreachable,
-      degradation: {
-        breaker: new RedisBreaker({ failureThreshold: 1, cooldownMs: 60_000 }, systemClock),
-        inMemory: () => new SettleLaneTwin(),
-      },
-    }),
-} as const;
+const MODES = decisionModes(() => env);
 
 /** A family of two with a 10 MB pool; 11 may use 5 MB a month. */
 async function family() {

@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisBreaker } from '../../functions/core/degraded/redis-breaker';
-import { SettleLaneTwin } from '../../functions/core/degraded/settle-lane-twin';
-import { TransientError } from '../../functions/core/errors';
-import { systemClock } from '../../functions/core/ports';
-import type { UsageCache } from '../../functions/core/settlement/ports';
 import { periodOf } from '../../functions/core/time';
+import { decisionModes } from '../helpers/decision-modes';
 import {
   msAgo as at,
   familyEvent,
@@ -37,23 +33,7 @@ afterAll(() => env.stop());
 const period = () => periodOf(Date.now(), ZONE);
 const changes = (...events: Parameters<SettlementEnv['applyChanges']>) => env.applyChanges(...events);
 
-/** Redis refusing every call: the breaker opens and the twin decides from the ledger. */
-const unreachable: UsageCache = new Proxy({} as UsageCache, {
-  get: () => () => Promise.reject(new TransientError('redis is unreachable')),
-});
-
-const MODES = {
-  redis: () => env.invoke,
-  ledger: () =>
-    env.handlerWith({
-      ...env.deps,
-      cache: unreachable,
-      degradation: {
-        breaker: new RedisBreaker({ failureThreshold: 1, cooldownMs: 60_000 }, systemClock),
-        inMemory: () => new SettleLaneTwin(),
-      },
-    }),
-} as const;
+const MODES = decisionModes(() => env);
 
 /** A family of two (11 with a 3 MB limit), 10 MB pool, messaging and the carrier's app free for everyone. */
 async function family() {

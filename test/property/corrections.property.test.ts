@@ -1,11 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisBreaker } from '../../functions/core/degraded/redis-breaker';
-import { SettleLaneTwin } from '../../functions/core/degraded/settle-lane-twin';
-import { TransientError } from '../../functions/core/errors';
-import { systemClock } from '../../functions/core/ports';
-import type { UsageCache } from '../../functions/core/settlement/ports';
 import { periodOf } from '../../functions/core/time';
+import { decisionModes } from '../helpers/decision-modes';
 import {
   correction,
   familyEvent,
@@ -41,22 +37,7 @@ beforeAll(async () => {
 });
 afterAll(() => env.stop());
 
-const unreachable: UsageCache = new Proxy({} as UsageCache, {
-  get: () => () => Promise.reject(new TransientError('redis is unreachable')),
-});
-
-const MODES = {
-  redis: () => env.invoke,
-  ledger: () =>
-    env.handlerWith({
-      ...env.deps,
-      cache: unreachable,
-      degradation: {
-        breaker: new RedisBreaker({ failureThreshold: 1, cooldownMs: 60_000 }, systemClock),
-        inMemory: () => new SettleLaneTwin(),
-      },
-    }),
-} as const;
+const MODES = decisionModes(() => env);
 
 type Step =
   | { readonly kind: 'usage'; readonly customer: number; readonly mb: number }

@@ -1,10 +1,4 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Change, Role } from '../../core/changes/change-event';
 import { type ChangeLogEntry, changeLogEntry } from '../../core/changes/change-log';
 import type {
@@ -22,13 +16,12 @@ import type { ChangeStore } from '../../core/changes/ports';
 import { InvariantError } from '../../core/errors';
 import { NO_POLICY, readStoredPolicy } from '../../core/family';
 import type { OutboxItem } from '../../core/outbox/item';
+import { outboxPut, type TransactItem, writePlanned } from './conditional-transaction';
 import { classifyDynamoError } from './errors';
 import { storedPolicy } from './family-store';
 import { ledgerKeys } from './ledger-keys';
 import { readPeriodUsage, screenUpdate, versionCondition } from './period-usage';
 import { queryAll } from './query-all';
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 const MAX_TRANSACTION_ITEMS = 100;
 
@@ -236,29 +229,14 @@ export class DynamoChangeStore implements ChangeStore {
         ConditionExpression: 'attribute_not_exists(PK)',
       },
     });
-    for (const item of outbox) {
-      items.push({
-        Put: {
-          TableName: this.tables.outbox,
-          Item: { ...item },
-          ConditionExpression: 'attribute_not_exists(notificationId)',
-        },
-      });
-    }
+    for (const item of outbox) items.push(outboxPut(this.tables.outbox, item));
     if (items.length > MAX_TRANSACTION_ITEMS) {
       throw new InvariantError(
         'LEDGER_INVARIANT',
         `a change of family ${plan.familyId} needs ${items.length} writes, more than one transaction holds`,
       );
     }
-    try {
-      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
-      return true;
-    } catch (error) {
-      const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
-      if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) return false;
-      throw classifyDynamoError(error);
-    }
+    return writePlanned(this.db, items);
   }
 
   async globalRevisions(after: number, upTo: number): Promise<GlobalRevision[]> {

@@ -1,18 +1,12 @@
-import {
-  type DynamoDBDocumentClient,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CorrectionPlan } from '../../core/corrections/plan-correction';
 import type { CorrectionStore, KafkaPosition } from '../../core/corrections/ports';
 import type { OutboxItem } from '../../core/outbox/item';
 import { DEFAULT_FATE_RETENTION_DAYS, fateExpiry } from '../../core/settlement/retention';
 import { periodUpdate } from './change-store';
-import { classifyDynamoError } from './errors';
+import { outboxPut, type TransactItem, writePlanned } from './conditional-transaction';
 import { ledgerKeys } from './ledger-keys';
 import { CORRECTED_ATTRIBUTES, correctionItem } from './settlement-item';
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /**
  * A correction in one transaction: its own record (once by its eventId), the
@@ -79,22 +73,7 @@ export class DynamoCorrectionStore implements CorrectionStore {
       });
     }
     if (plan.edit) items.push({ Update: periodUpdate(ledger, plan.familyId, plan.edit, nowMs) });
-    for (const item of outbox) {
-      items.push({
-        Put: {
-          TableName: this.tables.outbox,
-          Item: { ...item },
-          ConditionExpression: 'attribute_not_exists(notificationId)',
-        },
-      });
-    }
-    try {
-      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
-      return true;
-    } catch (error) {
-      const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
-      if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) return false;
-      throw classifyDynamoError(error);
-    }
+    for (const item of outbox) items.push(outboxPut(this.tables.outbox, item));
+    return writePlanned(this.db, items);
   }
 }

@@ -1,11 +1,10 @@
 import { alertMarker } from '../family';
 import { effectivePolicy } from '../precedence';
 import { reject } from '../rejection';
-import { isBelow, WARNING_TENTHS, type WarningLevel } from '../thresholds';
 import type { Change } from './change-event';
 import { activeMembers, type FamilyRecord } from './family-records';
 import { type ChangePlan, emptyEdit, type PlanContext, type PlanResult } from './plan-change';
-import { type Marker, type PlannedNotification, screenOf } from './retroactive';
+import { type Marker, type PlannedNotification, rearmedWarnings, screenOf } from './retroactive';
 
 type Topup = Extract<Change, { kind: 'topup-added' }>;
 
@@ -67,14 +66,7 @@ export function planTopup(change: Topup, family: FamilyRecord, context: PlanCont
       }
     }
   }
-  for (const [customerId, markers] of period.alerts) {
-    for (const level of Object.keys(WARNING_TENTHS) as WarningLevel[]) {
-      const marker = alertMarker(customerId, level, null);
-      if (markers.includes(marker) && !isBelow(remaining, pool, WARNING_TENTHS[level])) {
-        alertsRemoved.push({ customerId, marker });
-      }
-    }
-  }
+  alertsRemoved.push(...rearmedWarnings(period.alerts, remaining, pool));
 
   const data = {
     originEventId: change.eventId,

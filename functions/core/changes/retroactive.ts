@@ -1,6 +1,7 @@
-import type { MemberPolicy } from '../family';
+import { alertMarker, type MemberPolicy } from '../family';
 import type { PolicyNotificationData, PoolNotificationData, RetroactiveBlock } from '../outbox/item';
 import type { PolicyLevel } from '../precedence';
+import { isBelow, WARNING_TENTHS, type WarningLevel } from '../thresholds';
 import type { Change } from './change-event';
 import type { MemberRecord, PeriodRecord } from './family-records';
 import { describeValue } from './policy-keys';
@@ -135,4 +136,26 @@ function blocksNow(policy: MemberPolicy, reason: RetroactiveBlock, usedBytes: nu
   return reason === 'MANUAL'
     ? policy.manualBlock
     : policy.monthlyLimitBytes !== null && policy.monthlyLimitBytes <= usedBytes;
+}
+
+/**
+ * The warning markers to clear when a period's remaining data grows (a
+ * top-up, a refund): every level the family is no longer below, so that
+ * crossing it again is told again.
+ */
+export function rearmedWarnings(
+  alerts: ReadonlyMap<number, ReadonlyArray<string>>,
+  remaining: number,
+  pool: number,
+): Marker[] {
+  const rearmed: Marker[] = [];
+  for (const [customerId, markers] of alerts) {
+    for (const level of Object.keys(WARNING_TENTHS) as WarningLevel[]) {
+      const marker = alertMarker(customerId, level, null);
+      if (markers.includes(marker) && !isBelow(remaining, pool, WARNING_TENTHS[level])) {
+        rearmed.push({ customerId, marker });
+      }
+    }
+  }
+  return rearmed;
 }

@@ -1,6 +1,6 @@
 import { activeMembers, type FamilyRecord, type GlobalRecord } from '../changes/family-records';
 import { emptyEdit, type PeriodEdit } from '../changes/plan-change';
-import { type Marker, type PlannedNotification, screenOf } from '../changes/retroactive';
+import { type Marker, type PlannedNotification, rearmedWarnings, screenOf } from '../changes/retroactive';
 import { versionOf } from '../changes/version';
 import { alertMarker } from '../family';
 import { effectivePolicy } from '../precedence';
@@ -11,7 +11,6 @@ import type {
   LedgerFate,
   SettlementRecord,
 } from '../settlement/records';
-import { isBelow, WARNING_TENTHS, type WarningLevel } from '../thresholds';
 import type { UsageCorrection } from './usage-correction';
 
 /** What the ledger must write for a correction, in one transaction. */
@@ -184,14 +183,7 @@ export function planCorrection(
       unblocked.push({ customerId: m.customerId, reason });
     }
   }
-  for (const [customerId, markers] of period.alerts) {
-    for (const level of Object.keys(WARNING_TENTHS) as WarningLevel[]) {
-      const marker = alertMarker(customerId, level, null);
-      if (markers.includes(marker) && !isBelow(remaining, pool, WARNING_TENTHS[level])) {
-        alertsRemoved.push({ customerId, marker });
-      }
-    }
-  }
+  alertsRemoved.push(...rearmedWarnings(period.alerts, remaining, pool));
   const data = {
     originEventId: correction.eventId,
     eventTime: new Date(correction.eventTimeMs).toISOString(),
