@@ -27,13 +27,13 @@ export interface AppliedChange {
   }>;
 }
 
-export function appliedChangeOf({ plan, outbox }: CommittedChange): AppliedChange {
-  const current = outbox.find((o) => 'policyKey' in o.data)?.data.period;
+export function appliedChangeOf({ plan, outbox, nowMs }: CommittedChange): AppliedChange {
   return {
     change: plan.change,
     familyId: plan.familyId,
     versions: new Map(plan.periods.map((p) => [p.period, p.versionBefore + 1])),
-    currentPeriod: current ?? plan.periods.map((p) => p.period).sort()[1] ?? '',
+    // The period of the instant it was planned at: early in a month three periods are live, not two.
+    currentPeriod: timeOf(new Date(nowMs).toISOString()).period,
     notifications: outbox.map((o) => ({
       notificationId: o.notificationId,
       type: o.type,

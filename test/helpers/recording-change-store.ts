@@ -5,6 +5,8 @@ import type { OutboxItem } from '../../functions/core/outbox/item';
 export interface CommittedChange {
   readonly plan: ChangePlan;
   readonly outbox: ReadonlyArray<OutboxItem>;
+  /** When it was planned and committed: its current period is this instant's. */
+  readonly nowMs: number;
 }
 
 /**
@@ -24,10 +26,10 @@ export function recordingChangeStore(
     async commit(plan, outbox, nowMs) {
       try {
         const committed = await store.commit(plan, outbox, nowMs);
-        if (committed) onCommitted({ plan, outbox });
+        if (committed) onCommitted({ plan, outbox, nowMs });
         return committed;
       } catch (error) {
-        if ((error as { committed?: unknown }).committed === true) onCommitted({ plan, outbox });
+        if ((error as { committed?: unknown }).committed === true) onCommitted({ plan, outbox, nowMs });
         throw error;
       }
     },
