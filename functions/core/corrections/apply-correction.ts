@@ -1,5 +1,6 @@
 import { TransientError } from '../errors';
 import { newOutboxItem, type OutboxItem } from '../outbox/item';
+import type { GlobalLevel } from '../ports';
 import type { Rejection } from '../rejection';
 import { periodOf } from '../time';
 import { type CorrectionPlan, correctable, planCorrection } from './plan-correction';
@@ -17,12 +18,15 @@ const ATTEMPTS = 5;
 /**
  * Applies one correction to the ledger: reads its own fate and the event it
  * corrects (strongly consistent), plans, and commits in one transaction
- * under what it read. The caller drops the family's period state afterwards,
- * so the next decision starts from the ledger with the correction in it.
+ * under what it read. The global level is the one its batch decides with,
+ * so the correction and the events around it see the same defaults. The
+ * caller drops the family's period state afterwards, so the next decision
+ * starts from the ledger with the correction in it.
  */
 export async function applyCorrection(
   correction: UsageCorrection,
   kafka: KafkaPosition,
+  global: GlobalLevel,
   deps: CorrectionDeps,
 ): Promise<CorrectionOutcome> {
   const { store, ledger, changes, clock, settings } = deps;
@@ -36,10 +40,7 @@ export async function applyCorrection(
     if (checked.kind === 'duplicate') return checked;
     if (checked.kind === 'reject') return { kind: 'rejected', rejection: checked.rejection };
     const original = checked.record;
-    const [family, global] = await Promise.all([
-      changes.readFamily(correction.familyId, [original.period]),
-      changes.readGlobal(),
-    ]);
+    const family = await changes.readFamily(correction.familyId, [original.period]);
     const nowMs = clock.now();
     const plan = planCorrection(correction, original, family, {
       global,

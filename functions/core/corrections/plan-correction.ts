@@ -1,8 +1,9 @@
-import { activeMembers, type FamilyRecord, type GlobalRecord } from '../changes/family-records';
+import { activeMembers, type FamilyRecord } from '../changes/family-records';
 import { emptyEdit, type PeriodEdit } from '../changes/plan-change';
 import { type Marker, type PlannedNotification, rearmedWarnings, screenOf } from '../changes/retroactive';
 import { versionOf } from '../changes/version';
 import { alertMarker } from '../family';
+import type { GlobalLevel } from '../ports';
 import { effectivePolicy } from '../precedence';
 import { type Rejection, reject } from '../rejection';
 import type {
@@ -113,7 +114,7 @@ export function planCorrection(
   correction: UsageCorrection,
   original: SettlementRecord,
   family: FamilyRecord,
-  context: { readonly global: GlobalRecord; readonly currentPeriod: string; readonly nowMs: number },
+  context: { readonly global: GlobalLevel; readonly currentPeriod: string; readonly nowMs: number },
 ): CorrectionPlan {
   const version = versionOf(correction.eventTimeMs, correction.eventId);
   const counted = original.correction?.bytes ?? original.bytesUsed;

@@ -28,7 +28,7 @@ export interface CorrectionStore {
 export interface CorrectionDeps {
   readonly store: CorrectionStore;
   readonly ledger: Pick<Ledger, 'findFates'>;
-  readonly changes: Pick<ChangeStore, 'readFamily' | 'readGlobal'>;
+  readonly changes: Pick<ChangeStore, 'readFamily'>;
   readonly clock: Clock;
   readonly settings: { readonly timeZone: string; readonly outboxGraceMs: number };
 }

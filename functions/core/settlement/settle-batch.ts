@@ -575,6 +575,7 @@ class Batch {
         applyCorrection(
           correction,
           { topic: raw.topic, partition: raw.partition, offset: raw.offset },
+          this.global,
           {
             store: deps.corrections,
             ledger: deps.ledger,
