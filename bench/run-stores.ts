@@ -71,7 +71,8 @@ export async function openRunStores(
           await shared.admin.send(new DeleteTableCommand({ TableName })).catch(() => undefined);
         }
       });
-      await createTables(shared.admin, tables);
+      // Nothing reads these tables' streams, and DynamoDB Local's stream slows every write as it grows.
+      await createTables(shared.admin, tables, { streams: false });
       const familyStore = new FamilyStore(shared.adminDoc, tables.ledger);
       await forEachConcurrently([...families], SEED_CONCURRENCY, async (family) => {
         await familyStore.putFamily(family);
