@@ -21,14 +21,18 @@ export interface SnapshotFigures {
   /** From the commit (the period item's lastSettledAt) to the produce request taking the entry, every entry. */
   readonly commitToPublishMs: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly produceLatencyMs: { readonly configured: number; readonly realisedMean: number };
+  /** A produced record's value (the snapshot as JSON, as the Kafka publisher sends it), for the topic's storage. */
+  readonly valueBytes: { readonly mean: number; readonly max: number };
 }
 
 export function openSnapshotSink(latencyMs: number): SnapshotSink {
   const delay = new DelayLine(latencyMs);
   const reports: SnapshotReport[] = [];
+  const sizes: number[] = [];
   return {
     publisher: {
       async publish(snapshots) {
+        for (const s of snapshots) sizes.push(Buffer.byteLength(JSON.stringify(s), 'utf8'));
         await delay.wait();
         return snapshots.map(() => ({ ok: true }));
       },
@@ -47,6 +51,10 @@ export function openSnapshotSink(latencyMs: number): SnapshotSink {
           max: latencies.length > 0 ? Math.max(...latencies) : Number.NaN,
         },
         produceLatencyMs: { configured: latencyMs, realisedMean: delay.realisedMeanMs() },
+        valueBytes: {
+          mean: sizes.length > 0 ? sizes.reduce((a, b) => a + b, 0) / sizes.length : Number.NaN,
+          max: sizes.length > 0 ? Math.max(...sizes) : Number.NaN,
+        },
       };
     },
   };

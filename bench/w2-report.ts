@@ -185,7 +185,8 @@ function snapshotComparison(steps: ReadonlyArray<OpenLoopFigures>): string[] {
       `${on.offeredRate}/s: decision p99 ${off ? `${fmt(off.decisionLatencyMs.p99)} ms with snapshots off, ` : ''}` +
         `${fmt(on.decisionLatencyMs.p99)} ms on${change === null ? '' : ` (${change >= 0 ? '+' : ''}${fmt(change, 1)}%)`}; ` +
         `${fmt(s.published)} snapshots (${fmt(s.superseded)} superseded, ${s.failed} failed), commit to produce ` +
-        `p50 ${fmt(s.commitToPublishMs.p50)} ms, p99 ${fmt(s.commitToPublishMs.p99)} ms (produce +${fmt(s.produceLatencyMs.configured)} ms)`,
+        `p50 ${fmt(s.commitToPublishMs.p50)} ms, p99 ${fmt(s.commitToPublishMs.p99)} ms (produce +${fmt(s.produceLatencyMs.configured)} ms); ` +
+        `${fmt(s.published / on.settled, 2)} snapshots per settled event, ${fmt(s.valueBytes.mean)} bytes each (max ${fmt(s.valueBytes.max)})`,
     );
   }
   return lines;
