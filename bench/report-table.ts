@@ -145,8 +145,11 @@ export function formatReport(results: BenchResults, prefixNote: string | null): 
   return out.join('\n');
 }
 
-/** On-demand prices assumed for the cost per million events (USD, us-east-1, standard table class). */
-export const ON_DEMAND_PRICES = { perMillionWriteUnits: 1.25, perMillionReadUnits: 0.25 } as const;
+/**
+ * On-demand prices of the cost per million events (USD, us-east-1, Standard
+ * table class): the one price basis of docs/benchmark.md and docs/capacity.md.
+ */
+export const ON_DEMAND_PRICES = { perMillionWriteUnits: 0.625, perMillionReadUnits: 0.125 } as const;
 
 /** DynamoDB cost of a million delivered events from a run's write and read units per event (billing model). */
 export const costPerMillionEvents = (r: RunResult) =>

@@ -10,7 +10,7 @@ import { measureColdStart } from './cold-start';
 import { compareTotals, type LedgerTotals } from './ledger-totals';
 import { describeMachine, describeMachineLine, describeRevision } from './machine';
 import { type BenchOptions, chooseWorkload, parseOptions, SHAPES, type Shape, USAGE } from './options';
-import { formatReport, runLabel } from './report-table';
+import { formatReport, ON_DEMAND_PRICES, runLabel } from './report-table';
 import type { BenchResults, ColdStartResult, Mode, RunResult } from './results';
 import type { RunStores } from './run-stores';
 import { runScenario } from './scenario';
@@ -175,7 +175,7 @@ const NOTES = [
   'Hydrations = cache fills from the ledger in the invocation: hydrate-period script calls (family state), member-set fills (SADD, a membership cache miss) and negative membership entries (SET of a non-member key); each count is in the JSON per batch, and the check is also given counting hydrate-period calls only.',
   'RCU billing model: per item read, 1 unit per 4 KB (at least 1, also for a key not found) for strongly consistent GetItem and BatchGetItem, half for eventually consistent reads, 2 per 4 KB for TransactGetItems; Query by the total size returned. Per event = per record delivered.',
   'degraded = the shipped handler with its Redis breaker held open for the whole run: every batch decides from period states loaded from the ledger (the mode while Redis is unreachable), without time spent on failing Redis calls.',
-  'USD per 1M events = WCU/event x 1.25 + RCU/event x 0.25: DynamoDB on-demand, standard table class, USD 1.25 per million write request units and 0.25 per million read request units (us-east-1 list prices before the November 2024 reduction, which halved them; other regions differ). Writes billed by the model above; GSI writes, storage, streams and Redis not included.',
+  `USD per 1M events = WCU/event x ${ON_DEMAND_PRICES.perMillionWriteUnits} + RCU/event x ${ON_DEMAND_PRICES.perMillionReadUnits}: DynamoDB on-demand, Standard table class, us-east-1 (other regions differ), the price basis of docs/capacity.md. Writes billed by the model above; GSI writes, storage, streams and Redis not included.`,
   'Injected latency: a fixed delay before each DynamoDB HTTP request (SDK middleware inside the retry loop) and before each chunk the Redis client sends (TCP proxy); the realised means are in the JSON.',
 ];
 
