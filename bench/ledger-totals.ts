@@ -27,9 +27,11 @@ async function scanAll(doc: DynamoDBDocumentClient, input: ScanCommandInput) {
 
 /**
  * Attributes of a period item that record when or by which run it was
- * written, not what; `ver` counts commits, which differ by transaction shape.
+ * written, not what: the commit stamp (`ts`) and each member's last screen
+ * change (`shown_<id>`) are commit times. `ver` counts commits, which differ
+ * by transaction shape.
  */
-const VOLATILE = /^(updatedAt|lastSettledAt|lastBlock.*|GSI2.*|ver)$/;
+const VOLATILE = /^(updatedAt|lastSettledAt|lastBlock.*|GSI2.*|ver|ts|shown_\d+)$/;
 
 /** A period item's content as a comparable string: every attribute but the volatile ones, sets sorted. */
 function usageOf(item: Record<string, unknown>): string {

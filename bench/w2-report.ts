@@ -177,9 +177,15 @@ export function formatW2(results: W2Results): string {
  */
 function snapshotComparison(steps: ReadonlyArray<OpenLoopFigures>): string[] {
   const lines: string[] = [];
-  for (const on of steps.filter((s) => s.snapshots)) {
-    const off = steps.find((s) => !s.snapshots && s.offeredRate === on.offeredRate);
-    const s = on.snapshots as NonNullable<OpenLoopFigures['snapshots']>;
+  // Each step with the snapshots on against the step off just before it at that rate: a rate given twice is two pairs.
+  const lastOff = new Map<number, OpenLoopFigures>();
+  for (const on of steps) {
+    if (!on.snapshots) {
+      lastOff.set(on.offeredRate, on);
+      continue;
+    }
+    const off = lastOff.get(on.offeredRate);
+    const s = on.snapshots;
     const change = off ? (on.decisionLatencyMs.p99 / off.decisionLatencyMs.p99 - 1) * 100 : null;
     lines.push(
       `${on.offeredRate}/s: decision p99 ${off ? `${fmt(off.decisionLatencyMs.p99)} ms with snapshots off, ` : ''}` +
