@@ -1,4 +1,4 @@
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startFauxqs } from 'fauxqs';
 import { Redis } from 'ioredis';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
@@ -38,10 +38,6 @@ export async function startChaosServices(
   });
   stoppers.push(async () => client.destroy());
   await createTables(client, tables);
-  // One DynamoDB Local serves every scenario of a run, and it slows down with the streams it keeps.
-  stoppers.push(async () => {
-    for (const TableName of Object.values(tables)) await client.send(new DeleteTableCommand({ TableName }));
-  });
 
   const redisServer = await RestartableRedis.start();
   stoppers.push(() => redisServer.stop());
