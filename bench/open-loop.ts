@@ -41,6 +41,8 @@ export interface OpenLoopOutcome {
    * it was produced) to the commit answer, as the handler reported it.
    */
   readonly decisionLatencyMs: Percentiles;
+  /** Every settled event's decision latency (ms), for figures pooled over steps. */
+  readonly decisionSamples: ReadonlyArray<number>;
   /** Record timestamp to the end of the invocation that processed it, every record (duplicates and rejections too). */
   readonly recordLatencyMs: Percentiles;
 }
@@ -158,6 +160,7 @@ export async function runOpenLoop(
     meanBatch: invocations > 0 ? processed / invocations : 0,
     lag,
     decisionLatencyMs: percentiles(decisionLatency),
+    decisionSamples: decisionLatency,
     recordLatencyMs: percentiles(recordLatency),
   };
 }

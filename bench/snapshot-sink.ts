@@ -23,6 +23,8 @@ export interface SnapshotFigures {
   readonly produceLatencyMs: { readonly configured: number; readonly realisedMean: number };
   /** A produced record's value (the snapshot as JSON, as the Kafka publisher sends it), for the topic's storage. */
   readonly valueBytes: { readonly mean: number; readonly max: number };
+  /** CPU seconds of the usage-snapshots process over the step (absent from the sink itself). */
+  readonly cpuSeconds?: number;
 }
 
 export function openSnapshotSink(latencyMs: number): SnapshotSink {

@@ -1,5 +1,6 @@
 import type { AbRound, AbSummary } from './ab-rounds';
 import type { Machine } from './machine';
+import type { SnapshotComparison } from './snapshot-comparison';
 import { median, round } from './stats';
 import { poolItemSizes, STORED_ITEM_OVERHEAD_BYTES, type StorageProjection } from './storage-projection';
 import type { OpenLoopFigures, W2RunFigures } from './w2-runs';
@@ -51,6 +52,8 @@ export interface W2Results {
   /** W1's A/B rounds, taken in the same invocation (null with --w1-rounds 0). */
   readonly w1: W1AbResults | null;
   readonly openLoop: ReadonlyArray<OpenLoopFigures>;
+  /** At each rate run with the snapshots off and on: decision latency pooled over the steps of each. */
+  readonly snapshotComparison: ReadonlyArray<SnapshotComparison>;
   readonly redisProjection: RedisProjection | null;
   readonly storageProjection: StorageProjection | null;
   readonly notes: ReadonlyArray<string>;
@@ -135,7 +138,7 @@ export function formatW2(results: W2Results): string {
   });
   const stepName = (o: OpenLoopFigures) => `open ${o.offeredRate}/s${o.snapshots ? ' +snap' : ''}`;
   for (const o of results.openLoop) lines.push(row(stepName(o), o, o));
-  lines.push(...snapshotComparison(results.openLoop));
+  lines.push(...snapshotComparison(results));
   const product = [...results.rounds.map((r) => r.product), ...results.openLoop];
   if (product.length > 0) {
     const span = (pick: (r: W2RunFigures) => number) =>
@@ -173,26 +176,31 @@ export function formatW2(results: W2Results): string {
 
 /**
  * Decision p99 at each rate with the live usage snapshots off and on (the
- * promise: within 10%), and what the snapshots themselves did.
+ * promise: within 10%), pooled over the steps of each setting, and what the
+ * snapshots themselves did in each step with them on.
  */
-function snapshotComparison(steps: ReadonlyArray<OpenLoopFigures>): string[] {
+function snapshotComparison(results: W2Results): string[] {
   const lines: string[] = [];
-  // Each step with the snapshots on against the step off just before it at that rate: a rate given twice is two pairs.
-  const lastOff = new Map<number, OpenLoopFigures>();
-  for (const on of steps) {
-    if (!on.snapshots) {
-      lastOff.set(on.offeredRate, on);
-      continue;
-    }
-    const off = lastOff.get(on.offeredRate);
-    const s = on.snapshots;
-    const change = off ? (on.decisionLatencyMs.p99 / off.decisionLatencyMs.p99 - 1) * 100 : null;
+  for (const c of results.snapshotComparison) {
+    const change = `${c.p99ChangePct >= 0 ? '+' : ''}${fmt(c.p99ChangePct, 1)}%`;
     lines.push(
-      `${on.offeredRate}/s: decision p99 ${off ? `${fmt(off.decisionLatencyMs.p99)} ms with snapshots off, ` : ''}` +
-        `${fmt(on.decisionLatencyMs.p99)} ms on${change === null ? '' : ` (${change >= 0 ? '+' : ''}${fmt(change, 1)}%)`}; ` +
-        `${fmt(s.published)} snapshots (${fmt(s.superseded)} superseded, ${s.failed} failed), commit to produce ` +
-        `p50 ${fmt(s.commitToPublishMs.p50)} ms, p99 ${fmt(s.commitToPublishMs.p99)} ms (produce +${fmt(s.produceLatencyMs.configured)} ms); ` +
-        `${fmt(s.published / on.settled, 2)} snapshots per settled event, ${fmt(s.valueBytes.mean)} bytes each (max ${fmt(s.valueBytes.max)})`,
+      `${c.rate}/s, steps ${c.order.join(' ')}: decision p99 ${fmt(c.off.p99)} ms off, ${fmt(c.on.p99)} ms on ` +
+        `(${change}; ${Math.abs(c.p99ChangePct) <= 10 ? 'within' : 'outside'} 10%), each setting's steps pooled ` +
+        `(${fmt(c.off.decisions)} and ${fmt(c.on.decisions)} decisions); step p99s off ${c.off.stepP99s.map((v) => fmt(v)).join('/')}, ` +
+        `on ${c.on.stepP99s.map((v) => fmt(v)).join('/')} ms; steps of one setting differ by up to ${fmt(c.sameSettingSpreadPct, 0)}%`,
+    );
+  }
+  for (const on of results.openLoop) {
+    const s = on.snapshots;
+    if (!s) continue;
+    lines.push(
+      `${on.offeredRate}/s with snapshots: ${fmt(s.published)} snapshots (${fmt(s.superseded)} superseded, ${s.failed} failed), ` +
+        `commit to produce p50 ${fmt(s.commitToPublishMs.p50)} ms, p99 ${fmt(s.commitToPublishMs.p99)} ms ` +
+        `(produce +${fmt(s.produceLatencyMs.configured)} ms); ${fmt(s.published / on.settled, 2)} snapshots per settled event, ` +
+        `${fmt(s.valueBytes.mean)} bytes each (max ${fmt(s.valueBytes.max)})` +
+        (s.cpuSeconds === undefined
+          ? ''
+          : `; usage-snapshots process ${fmt((s.cpuSeconds * 1000) / Math.max(on.settled, 1), 2)} ms CPU per settled event`),
     );
   }
   return lines;

@@ -10,13 +10,14 @@ import { CpuProfiler, saveProfile, sourceLocation } from './cpu-profile';
 import { describeMachine, describeMachineLine, describeRevision } from './machine';
 import { formatSelfTime, topSelfTime } from './self-time';
 import { type SharedServices, startSharedServices } from './services';
+import { DecisionPool } from './snapshot-comparison';
 import { mean, round } from './stats';
 import { poolItemSizes, projectStorage } from './storage-projection';
 import { W1 } from './w1';
 import { parseW2Options, W2, W2_DELIVERY, W2_USAGE, type W2Options, w2Workload } from './w2';
 import { renderW2Chart } from './w2-chart';
 import { formatW2, projectRedis, type W1AbResults, type W2Results } from './w2-report';
-import { type OpenLoopFigures, openLedgerStream, openLoopRun, type W2Tables } from './w2-runs';
+import { type OpenLoopFigures, openLoopRun, type W2Tables } from './w2-runs';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -73,52 +74,48 @@ export async function runW2(argv: string[]): Promise<number> {
       log('ledger stream: enabled for the open-loop steps');
     }
     let lastEnded = Date.now();
-    // One reader of the ledger stream for the steps with snapshots, as the function's mapping, from now on.
-    const snapshotStream = options.snapshots.includes('on')
-      ? await openLedgerStream(shared, tables.ledger, log)
-      : null;
-    try {
-      for (const rate of options.rates) {
-        for (const snapshots of options.snapshots) {
-          log(
-            `open loop: ${rate} events/s for ${options.rateSeconds} s, ${options.pollers} pollers, ` +
-              `usage snapshots ${snapshots}`,
-          );
-          const profiler = options.cpuProf ? new CpuProfiler() : undefined;
-          const step = await openLoopRun(shared, tables, {
-            rate,
-            seconds: options.rateSeconds,
-            pollers: options.pollers,
-            events: take(Math.ceil(rate * options.rateSeconds)),
-            latency,
-            label: `w2-open-${rate}-${snapshots}-${Date.now().toString(36)}`,
-            warm: options.warmCache,
-            startNotBefore: lastEnded + clockMarginMs + QUIET_MS,
-            profiler,
-            snapshots:
-              snapshots === 'on' && snapshotStream
-                ? { stream: snapshotStream, latencyMs: options.snapshotLatencyMs }
-                : null,
-          });
-          lastEnded = Date.now();
-          log(
-            `  ${rate}/s, snapshots ${snapshots}: ${step.keptUp ? 'kept up' : 'behind'}, decision p50 ` +
-              `${round(step.decisionLatencyMs.p50, 0)} ms, p99 ${round(step.decisionLatencyMs.p99, 0)} ms, ` +
-              `drain ${round(step.drainSeconds, 1)} s` +
-              (step.snapshots ? `, ${step.snapshots.published} snapshots` : ''),
-          );
-          openLoop.push(step);
-          if (profiler?.profile) {
-            const name = `w2-open-${rate}${snapshots === 'on' ? '-snapshots' : ''}`;
-            const path = saveProfile(profiler.profile, options.outDir, name, process.cwd());
-            log(`  wrote ${path}; top functions by self time:`);
-            const top = topSelfTime(profiler.profile, 15, sourceLocation(process.cwd()));
-            for (const line of formatSelfTime(top)) log(`  ${line}`);
-          }
+    const pool = new DecisionPool();
+    const given = new Map<number, number>();
+    for (const rate of options.rates) {
+      const time = given.get(rate) ?? 0;
+      given.set(rate, time + 1);
+      // A rate given again runs its settings the other way round (off on, on off): a drift over the run weighs on both alike.
+      const order = time % 2 === 0 ? options.snapshots : [...options.snapshots].reverse();
+      for (const snapshots of order) {
+        log(
+          `open loop: ${rate} events/s for ${options.rateSeconds} s, ${options.pollers} pollers, ` +
+            `usage snapshots ${snapshots}`,
+        );
+        const profiler = options.cpuProf ? new CpuProfiler() : undefined;
+        const step = await openLoopRun(shared, tables, {
+          rate,
+          seconds: options.rateSeconds,
+          pollers: options.pollers,
+          events: take(Math.ceil(rate * options.rateSeconds)),
+          latency,
+          label: `w2-open-${rate}-${snapshots}-${Date.now().toString(36)}`,
+          warm: options.warmCache,
+          startNotBefore: lastEnded + clockMarginMs + QUIET_MS,
+          profiler,
+          snapshots: snapshots === 'on' ? { latencyMs: options.snapshotLatencyMs } : null,
+          decisions: pool.step(rate, snapshots),
+        });
+        lastEnded = Date.now();
+        log(
+          `  ${rate}/s, snapshots ${snapshots}: ${step.keptUp ? 'kept up' : 'behind'}, decision p50 ` +
+            `${round(step.decisionLatencyMs.p50, 0)} ms, p99 ${round(step.decisionLatencyMs.p99, 0)} ms, ` +
+            `drain ${round(step.drainSeconds, 1)} s` +
+            (step.snapshots ? `, ${step.snapshots.published} snapshots` : ''),
+        );
+        openLoop.push(step);
+        if (profiler?.profile) {
+          const name = `w2-open-${rate}${snapshots === 'on' ? '-snapshots' : ''}`;
+          const path = saveProfile(profiler.profile, options.outDir, name, process.cwd());
+          log(`  wrote ${path}; top functions by self time:`);
+          const top = topSelfTime(profiler.profile, 15, sourceLocation(process.cwd()));
+          for (const line of formatSelfTime(top)) log(`  ${line}`);
         }
       }
-    } finally {
-      snapshotStream?.close();
     }
 
     const full = options.families === W2.families;
@@ -156,6 +153,7 @@ export async function runW2(argv: string[]): Promise<number> {
       abSummary: summariseAb(rounds),
       w1,
       openLoop,
+      snapshotComparison: pool.compare(),
       redisProjection: projectRedis(
         [...rounds.map((r) => r.product), ...openLoop],
         W2.families,
@@ -253,7 +251,7 @@ const NOTES = [
   "CPU: user + system seconds over the run of the bench process (process.cpuUsage: the handlers and the harness in it, simulated event source mapping, Redis latency proxy, DynamoDB meter, SQS emulator), DynamoDB Local and the run's redis-server (/proc/<pid>/stat), per event; % = CPU seconds / (wall seconds x cores). Machine % is every process on the machine (/proc/stat): above the three when something else competed for the cores.",
   'Redis bytes per event: INFO used_memory after - before the run over its records; settled mark and period state sizes: MEMORY USAGE (SAMPLES 0) of up to 300 keys each. Projection: marks = rate x dedup window; period states = families x 2 live periods.',
   'DynamoDB items: sized as DynamoDB counts them, Puts as written, updated items read back at the end of the run. Storage: item and index entry sizes + 100 B each, a 730-hour month, USD 0.25/GB-month (Standard table class, us-east-1, https://aws.amazon.com/dynamodb/pricing/on-demand/). Settlement and rejection records expire by TTL (SETTLEMENT_RETENTION_DAYS after the period following their event, held 1.5 months + 1 day + the retention on average); period items have none and accumulate; sent outbox items expire after the retention window (deletion by TTL can lag, FAILED items never expire). Outbox items are sized as staged, before the relay adds sentAt and expiresAt. Period items are sized after a short run: a month-old item holds every member and is larger.',
-  "Usage snapshots (--snapshots on or both): during the step, usage-snapshots runs in the bench process on the ledger stream of DynamoDB Local (read from the start of the step, as its mapping at LATEST), reads family and member items on an unmetered client and produces to a stand-in with a fixed delay per produce request; what the stream still holds when the records are drained is published within the step. The settlement figures of a step (DynamoDB requests, WCU) are the usage function's alone; its decision latency is what the snapshots must not move (within 10% at p99).",
+  "Usage snapshots (--snapshots on or both): during the step, usage-snapshots runs in a process of its own (as on AWS, another function) on the ledger stream of DynamoDB Local, from the start of the step as its mapping at LATEST; it reads family and member items on a client of its own and produces to a stand-in with a fixed delay per produce request; what the stream still holds when the records are drained is published within the step. The settlement figures of a step (DynamoDB requests, WCU, the bench process's CPU) are the usage function's alone. Its decision latency is what the snapshots must not move (within 10% at p99): with both, a rate given twice runs off on, then on off, and each setting's decisions are pooled over its steps, so a drift over the run weighs on both alike.",
   'Index writes: each item written enters every index whose keys it holds, 1 write unit per KB of its entry (the projection decides the entry); an updated item is counted once. The dropped GSI1 (settlements by family and period, ALL projection) is counted the same way on every settlement record, for what dropping it saves.',
 ];
 

@@ -1,12 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { DynamoFamilyLimits } from '../functions/adapters/dynamodb/family-limits';
 import type { MskEvent } from '../functions/core/kafka-record';
-import { noGlobalPolicy, systemClock } from '../functions/core/ports';
-import { createObservability } from '../functions/runtime/observability';
-import { createUsageSnapshotsHandler } from '../functions/usage-snapshots/usage-snapshots-handler';
 import { SimulatedEventSourceMapping, SimulatedTopic } from '../local/kafka/esm-simulator';
-import { openTableStream, type TableStream } from '../local/outbox/stream-reader';
-import { startStreamMapping } from '../local/stream-mapping';
 import type { GeneratedEvent } from '../local/workload/generate';
 import type { CpuProfiler } from './cpu-profile';
 import { createInvoker } from './handlers';
@@ -17,7 +11,8 @@ import { CpuMeter, type RunCpu } from './process-cpu';
 import { RedisMemory } from './redis-memory';
 import { type Latency, openRunStores, type RunStores } from './run-stores';
 import type { SharedServices } from './services';
-import { openSnapshotSink, type SnapshotFigures } from './snapshot-sink';
+import { startSnapshotProcess } from './snapshot-process';
+import type { SnapshotFigures } from './snapshot-sink';
 import { TimedLedger } from './timed-ledger';
 import { W2_DELIVERY } from './w2';
 import { warmCache } from './warm-cache';
@@ -251,8 +246,10 @@ export function openLoopRun(
     startNotBefore: number;
     /** Profiles the bench process while records are offered and drained. */
     profiler?: CpuProfiler | undefined;
-    /** The live usage snapshots on: usage-snapshots reads this ledger stream during the step. */
-    snapshots?: { readonly stream: TableStream; readonly latencyMs: number } | null;
+    /** The live usage snapshots on: usage-snapshots, in a process of its own, reads the ledger's stream during the step. */
+    snapshots?: { readonly latencyMs: number } | null;
+    /** Receives every decision latency of the step (ms), for figures pooled over steps. */
+    decisions?: number[];
   },
 ): Promise<OpenLoopFigures> {
   return withRunStores(shared, tables, spec.label, spec.latency, async (stores, memory) => {
@@ -282,61 +279,74 @@ export function openLoopRun(
       };
     });
     const warmedStates = spec.warm ? await warmCache(shared.adminDoc, stores, spec.events) : 0;
-    await new Promise((r) => setTimeout(r, Math.max(0, spec.startNotBefore - Date.now())));
-    const usedBefore = (await memory.read()).usedBytes;
-    stores.proxy.take();
-    await spec.profiler?.start();
-    const snapshotting = spec.snapshots ? await startSnapshots(shared, stores, spec.snapshots) : null;
-    const cpu = CpuMeter.start(cpuPids(shared, stores));
-    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
-    loopDelay.enable();
-    const outcome = await runOpenLoop(
-      {
-        rate: spec.rate,
-        seconds: spec.seconds,
-        events: spec.events,
-        partitions: W2_DELIVERY.partitions,
-        batchSize: W2_DELIVERY.batchSize,
+    // Started before the quiet margin: moving its reader past what earlier steps wrote is not the step's work.
+    const snapshotting = spec.snapshots
+      ? await startSnapshotProcess({
+          endpoint: shared.dynamodb.endpoint,
+          table: tables.ledger,
+          latencyMs: spec.snapshots.latencyMs,
+        })
+      : null;
+    try {
+      await new Promise((r) => setTimeout(r, Math.max(0, spec.startNotBefore - Date.now())));
+      const usedBefore = (await memory.read()).usedBytes;
+      stores.proxy.take();
+      await spec.profiler?.start();
+      snapshotting?.begin();
+      const cpu = CpuMeter.start(cpuPids(shared, stores));
+      const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+      loopDelay.enable();
+      const outcome = await runOpenLoop(
+        {
+          rate: spec.rate,
+          seconds: spec.seconds,
+          events: spec.events,
+          partitions: W2_DELIVERY.partitions,
+          batchSize: W2_DELIVERY.batchSize,
+          pollers: spec.pollers,
+          drainGraceSeconds: Math.max(10, spec.seconds),
+        },
+        invokers,
+      );
+      // What the stream still holds is published before the step ends: its work is the step's.
+      const snapshots = snapshotting ? await snapshotting.finish() : null;
+      for (const ms of outcome.decisionSamples) spec.decisions?.push(ms);
+      loopDelay.disable();
+      const cpuUsed = cpu.stop(outcome.processed);
+      await spec.profiler?.stop();
+      const seconds = outcome.producingSeconds + outcome.drainSeconds;
+      const run = {
+        shape: 'product' as const,
+        events: outcome.processed,
+        seconds,
+        batchMs,
+        usedBefore,
+        warmedStates,
+      };
+      const base = await figures(shared, stores, memory, { ...run, cpu: cpuUsed }, timed);
+      return {
+        ...base,
+        offeredRate: spec.rate,
+        offered: outcome.offered,
         pollers: spec.pollers,
-        drainGraceSeconds: Math.max(10, spec.seconds),
-      },
-      invokers,
-    );
-    // What the stream still holds is published before the step ends: its work is the step's.
-    const snapshots = snapshotting ? await snapshotting.finish() : null;
-    loopDelay.disable();
-    const cpuUsed = cpu.stop(outcome.processed);
-    await spec.profiler?.stop();
-    const seconds = outcome.producingSeconds + outcome.drainSeconds;
-    const run = {
-      shape: 'product' as const,
-      events: outcome.processed,
-      seconds,
-      batchMs,
-      usedBefore,
-      warmedStates,
-    };
-    const base = await figures(shared, stores, memory, { ...run, cpu: cpuUsed }, timed);
-    return {
-      ...base,
-      offeredRate: spec.rate,
-      offered: outcome.offered,
-      pollers: spec.pollers,
-      processed: outcome.processed,
-      // A backlog still there a second after the producer stops is growing, not a batch in flight.
-      keptUp: outcome.processed === outcome.offered && outcome.drainSeconds <= 1,
-      drainSeconds: outcome.drainSeconds,
-      meanBatch: outcome.meanBatch,
-      lag: outcome.lag,
-      decisionLatencyMs: outcome.decisionLatencyMs,
-      recordLatencyMs: outcome.recordLatencyMs,
-      snapshots,
-      eventLoopDelayMs: {
-        p50: loopDelay.percentile(50) / 1e6,
-        p99: loopDelay.percentile(99) / 1e6,
-        max: loopDelay.max / 1e6,
-      },
-    };
+        processed: outcome.processed,
+        // A backlog still there a second after the producer stops is growing, not a batch in flight.
+        keptUp: outcome.processed === outcome.offered && outcome.drainSeconds <= 1,
+        drainSeconds: outcome.drainSeconds,
+        meanBatch: outcome.meanBatch,
+        lag: outcome.lag,
+        decisionLatencyMs: outcome.decisionLatencyMs,
+        recordLatencyMs: outcome.recordLatencyMs,
+        snapshots,
+        eventLoopDelayMs: {
+          p50: loopDelay.percentile(50) / 1e6,
+          p99: loopDelay.percentile(99) / 1e6,
+          max: loopDelay.max / 1e6,
+        },
+      };
+    } finally {
+      snapshotting?.kill();
+    }
   });
 }
 
@@ -344,65 +354,3 @@ const cpuPids = (shared: SharedServices, stores: RunStores) => ({
   dynamodbLocal: shared.dynamodb.pid,
   redisServer: stores.redisPid,
 });
-
-/**
- * The ledger's stream as the usage-snapshots mapping reads it: from the
- * moment it is opened (LATEST), not what the seeding and earlier runs wrote.
- */
-export async function openLedgerStream(
-  shared: SharedServices,
-  table: string,
-  log: (line: string) => void,
-): Promise<TableStream> {
-  const stream = await openTableStream({
-    endpoint: shared.dynamodb.endpoint,
-    client: shared.admin,
-    tableName: table,
-  });
-  log(`ledger stream: skipped ${await stream.skipWritten()} records written before the open-loop steps`);
-  return stream;
-}
-
-/**
- * usage-snapshots during a step, as on AWS beside the usage function: its
- * handler on the step's ledger stream records, with the family and member
- * reads on an unmetered client (the step's DynamoDB figures stay the
- * settlement's), publishing to a topic stand-in with a fixed delay.
- */
-async function startSnapshots(
-  shared: SharedServices,
-  stores: RunStores,
-  spec: { readonly stream: TableStream; readonly latencyMs: number },
-) {
-  await spec.stream.skipWritten();
-  const sink = openSnapshotSink(spec.latencyMs);
-  const handler = createUsageSnapshotsHandler(
-    {
-      limits: new DynamoFamilyLimits(shared.adminDoc, stores.tables.ledger),
-      publisher: sink.publisher,
-      globalPolicy: noGlobalPolicy,
-      clock: systemClock,
-      settings: { retry: { maxAttempts: 3, baseDelayMs: 20 }, budgetMs: 10_000 },
-    },
-    createObservability('bench-usage-snapshots'),
-    (report) => sink.record(report),
-  );
-  const errors: unknown[] = [];
-  const mapping = startStreamMapping({
-    stream: spec.stream,
-    handler,
-    functionName: 'usage-snapshots',
-    batchSize: 500,
-    // Lambda polls a shard four times a second.
-    pollMs: 250,
-    onError: (error) => errors.push(error),
-  });
-  return {
-    async finish(): Promise<SnapshotFigures> {
-      await mapping.drain();
-      await mapping.stop();
-      if (errors.length > 0) throw new Error(`usage-snapshots failed in the step: ${String(errors[0])}`);
-      return sink.figures();
-    },
-  };
-}

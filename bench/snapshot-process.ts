@@ -1,0 +1,84 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import type { SnapshotFigures } from './snapshot-sink';
+
+/** What the usage-snapshots process needs: the ledger's DynamoDB Local and the produce delay. */
+export interface SnapshotProcessSpec {
+  readonly endpoint: string;
+  readonly table: string;
+  readonly latencyMs: number;
+}
+
+/** The messages between the bench and the usage-snapshots process. */
+export type ToSnapshotProcess = { readonly type: 'begin' } | { readonly type: 'finish' };
+export type FromSnapshotProcess =
+  | { readonly type: 'ready' }
+  | { readonly type: 'figures'; readonly figures: SnapshotFigures }
+  | { readonly type: 'failed'; readonly error: string };
+
+export interface SnapshotProcess {
+  readonly pid: number | undefined;
+  /** The step starts: the process's CPU is counted from now. */
+  begin(): void;
+  /** Hands over what the stream still holds, then ends the process with the step's figures. */
+  finish(): Promise<SnapshotFigures>;
+  /** Ends the process without figures (a step that failed). */
+  kill(): void;
+}
+
+const WORKER = new URL('./snapshot-worker.ts', import.meta.url);
+
+/**
+ * usage-snapshots in a process of its own, as on AWS, where it is another
+ * function: its CPU and event loop are not the settlement's. It reads the
+ * ledger stream from the moment it is ready (a mapping at LATEST).
+ */
+export async function startSnapshotProcess(spec: SnapshotProcessSpec): Promise<SnapshotProcess> {
+  // The worker runs from its TypeScript source, whatever loader (tsx, vitest) runs this process.
+  const child = fork(WORKER, [JSON.stringify(spec)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await answer(child, exited, 'ready');
+  return {
+    pid: child.pid,
+    begin: () => send(child, { type: 'begin' }),
+    async finish() {
+      send(child, { type: 'finish' });
+      const message = await answer(child, exited, 'figures');
+      await exited;
+      return message.figures;
+    },
+    kill: () => {
+      if (child.exitCode === null) child.kill();
+    },
+  };
+}
+
+function send(child: ChildProcess, message: ToSnapshotProcess): void {
+  child.send(message);
+}
+
+/** The next message of `type`; a failure report or an early exit rejects. */
+function answer<T extends FromSnapshotProcess['type']>(
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  type: T,
+): Promise<Extract<FromSnapshotProcess, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: FromSnapshotProcess) => {
+      if (message.type === type) {
+        child.off('message', onMessage);
+        resolve(message as Extract<FromSnapshotProcess, { type: T }>);
+      } else if (message.type === 'failed') {
+        child.off('message', onMessage);
+        reject(new Error(`usage-snapshots failed in the step: ${message.error}`));
+      }
+    };
+    child.on('message', onMessage);
+    void exited.then((code) => {
+      child.off('message', onMessage);
+      reject(new Error(`usage-snapshots process exited (code ${code}) before it was ${type}`));
+    });
+  });
+}

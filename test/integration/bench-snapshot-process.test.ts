@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSnapshotProcess } from '../../bench/snapshot-process';
+import { mskEvent, mskRecord, usage } from '../helpers/msk';
+import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
+
+const MB = 1024 ** 2;
+
+// The benchmark runs usage-snapshots in a process of its own beside the settling one, as another function on AWS.
+describe('the benchmark usage-snapshots process', () => {
+  let env: SettlementEnv;
+  beforeAll(async () => {
+    env = await startSettlementEnv('bench-snapshots');
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('publishes from the ledger stream what the step settled, not what was written before it started', async () => {
+    const familyId = 8_000_000 + Math.floor(Math.random() * 1_000_000);
+    await env.families.putFamily({
+      familyId,
+      quotaBytes: 1024 * MB,
+      members: [{ customerId: familyId * 10 + 1 }, { customerId: familyId * 10 + 2 }],
+    });
+    let offset = 0;
+    const settle = (ids: string[], customer: number) =>
+      env.invoke(mskEvent(ids.map((id) => mskRecord(0, offset++, usage(id, familyId, customer, MB)))));
+    await settle([`before-${familyId}`], familyId * 10 + 1);
+
+    const snapshots = await startSnapshotProcess({
+      endpoint: env.tables.endpoint,
+      table: env.tables.names.ledger,
+      latencyMs: 1,
+    });
+    try {
+      snapshots.begin();
+      await settle([`during-${familyId}`], familyId * 10 + 2);
+      const figures = await snapshots.finish();
+      // The member settled before the process started had its snapshot then: only the step's member is published.
+      expect(figures).toMatchObject({ published: 1, failed: 0 });
+      expect(figures.cpuSeconds).toBeGreaterThan(0);
+    } finally {
+      snapshots.kill();
+    }
+  });
+});
