@@ -35,6 +35,8 @@ export interface W2Results {
     /** The open-loop steps ran without the live usage snapshots, with them, or both at each rate. */
     readonly snapshots: ReadonlyArray<'off' | 'on'>;
     readonly snapshotProduceLatencyMs: number;
+    /** Seconds of the unmeasured open-loop step before the measured ones. */
+    readonly warmUpSeconds: number;
   };
   readonly machine: Machine;
   readonly revision: { readonly commit: string; readonly uncommittedChanges: boolean } | null;

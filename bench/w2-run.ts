@@ -74,6 +74,23 @@ export async function runW2(argv: string[]): Promise<number> {
       log('ledger stream: enabled for the open-loop steps');
     }
     let lastEnded = Date.now();
+    const first = options.rates[0];
+    if (options.warmUpSeconds > 0 && first !== undefined) {
+      // The first step of a run is the slowest (code not yet compiled, the stream's first shard): left out.
+      log(`open loop: warm-up, ${first} events/s for ${options.warmUpSeconds} s, usage snapshots off, not measured`);
+      const warmUp = await openLoopRun(shared, tables, {
+        rate: first,
+        seconds: options.warmUpSeconds,
+        pollers: options.pollers,
+        events: take(Math.ceil(first * options.warmUpSeconds)),
+        latency,
+        label: `w2-warm-up-${Date.now().toString(36)}`,
+        warm: options.warmCache,
+        startNotBefore: lastEnded,
+      });
+      lastEnded = Date.now();
+      log(`  warm-up: decision p99 ${round(warmUp.decisionLatencyMs.p99, 0)} ms`);
+    }
     const pool = new DecisionPool();
     const given = new Map<number, number>();
     for (const rate of options.rates) {
@@ -137,6 +154,7 @@ export async function runW2(argv: string[]): Promise<number> {
         cache: options.warmCache ? 'warm' : 'cold',
         snapshots: options.snapshots,
         snapshotProduceLatencyMs: options.snapshotLatencyMs,
+        warmUpSeconds: options.warmUpSeconds,
       },
       machine,
       revision,

@@ -48,6 +48,8 @@ export interface W2Options {
   readonly snapshots: ReadonlyArray<'off' | 'on'>;
   /** Injected latency per produce request of the snapshots (a produce to MSK). */
   readonly snapshotLatencyMs: number;
+  /** Seconds of an unmeasured open-loop step at the first rate before the measured ones (0: none). */
+  readonly warmUpSeconds: number;
 }
 
 export const W2_USAGE = `npm run bench -- --workload w2 [options]
@@ -68,9 +70,12 @@ export const W2_USAGE = `npm run bench -- --workload w2 [options]
   --cpu-prof             profile the bench process in each open-loop step: w2-open-<rate>.cpuprofile
                          in --out, and the top 15 functions by self time
   --snapshots off|on|both  the open-loop steps without the live usage snapshots (default), with them
-                         (usage-snapshots reading the ledger stream during the step), or both at each
-                         rate, off then on, printing decision p99 of each
+                         (usage-snapshots, in a process of its own, reading the ledger stream during
+                         the step), or both at each rate, off then on (on then off when the rate is
+                         given again), printing decision p99 of each setting pooled over its steps
   --snapshot-latency-ms MS  injected latency per produce request of the snapshots (default 5)
+  --warm-up S            an open-loop step of S seconds at the first rate, snapshots off, before the
+                         measured steps and left out of the figures (default 0: none)
   -h, --help             this text`;
 
 export function parseW2Options(argv: string[]): W2Options | 'help' {
@@ -90,6 +95,7 @@ export function parseW2Options(argv: string[]): W2Options | 'help' {
     'out',
     'snapshots',
     'snapshot-latency-ms',
+    'warm-up',
   ];
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
     help: { type: 'boolean', short: 'h' },
@@ -128,12 +134,15 @@ export function parseW2Options(argv: string[]): W2Options | 'help' {
     cpuProf: v['cpu-prof'] === true,
     snapshots: snapshots === 'both' ? ['off', 'on'] : [snapshots],
     snapshotLatencyMs: number('snapshot-latency-ms', text('snapshot-latency-ms'), 5, 0),
+    warmUpSeconds: number('warm-up', text('warm-up'), 0, 0),
   };
 }
 
 /** Events the whole run needs: every A/B slice and every open-loop step has events of its own. */
 export function eventsNeeded(o: W2Options): number {
-  const openLoop = o.snapshots.length * o.rates.reduce((n, rate) => n + Math.ceil(rate * o.rateSeconds), 0);
+  const openLoop =
+    o.snapshots.length * o.rates.reduce((n, rate) => n + Math.ceil(rate * o.rateSeconds), 0) +
+    Math.ceil((o.rates[0] ?? 0) * o.warmUpSeconds);
   return o.rounds * (o.productEvents + o.baselineEvents) + openLoop;
 }
 
