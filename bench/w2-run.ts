@@ -77,7 +77,9 @@ export async function runW2(argv: string[]): Promise<number> {
     const first = options.rates[0];
     if (options.warmUpSeconds > 0 && first !== undefined) {
       // The first step of a run is the slowest (code not yet compiled, the stream's first shard): left out.
-      log(`open loop: warm-up, ${first} events/s for ${options.warmUpSeconds} s, usage snapshots off, not measured`);
+      log(
+        `open loop: warm-up, ${first} events/s for ${options.warmUpSeconds} s, usage snapshots off, not measured`,
+      );
       const warmUp = await openLoopRun(shared, tables, {
         rate: first,
         seconds: options.warmUpSeconds,

@@ -32,6 +32,17 @@ export async function openTableStream(target: {
   // trims iterators taken while a shard was still empty.
   const positions = new Map<string, string | undefined>();
 
+  // The shard list, described again once it is a second old: a poll four times a
+  // second would otherwise describe the stream at every read, as Lambda's poller does not.
+  let shards: { ids: string[]; at: number } | null = null;
+  async function shardIds(): Promise<string[]> {
+    if (shards && performance.now() - shards.at < SHARD_LIST_TTL_MS) return shards.ids;
+    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+    const ids = (StreamDescription?.Shards ?? []).flatMap((s) => (s.ShardId ? [s.ShardId] : []));
+    shards = { ids, at: performance.now() };
+    return ids;
+  }
+
   async function readShard(
     shardId: string,
     after: string | undefined,
@@ -48,12 +59,14 @@ export async function openTableStream(target: {
     );
     const records: StreamRecord[] = [];
     while (iterator) {
-      const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: PAGE_LIMIT }));
       const batch = page.Records ?? [];
       if (batch.length === 0) break;
+      const full = batch.length === PAGE_LIMIT;
       keep(batch);
       records.push(...batch);
-      iterator = page.NextShardIterator;
+      // A page short of the limit held all there was: the next poll reads on from it.
+      iterator = full ? page.NextShardIterator : undefined;
     }
     return records;
   }
@@ -81,12 +94,9 @@ export async function openTableStream(target: {
   }
 
   async function readNew(): Promise<DynamoDBStreamEvent> {
-    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     const records: StreamRecord[] = [];
     const read = new Map<string, string | undefined>();
-    for (const shard of StreamDescription?.Shards ?? []) {
-      const shardId = shard.ShardId;
-      if (!shardId) continue;
+    for (const shardId of await shardIds()) {
       const batch = await readShardAfter(shardId, positions.get(shardId));
       if (batch.length === 0) continue;
       records.push(...batch);
@@ -103,11 +113,8 @@ export async function openTableStream(target: {
    * a time: a reader that starts now, as a mapping at LATEST does.
    */
   async function skipWritten(): Promise<number> {
-    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     let skipped = 0;
-    for (const shard of StreamDescription?.Shards ?? []) {
-      const shardId = shard.ShardId;
-      if (!shardId) continue;
+    for (const shardId of await shardIds()) {
       let last = positions.get(shardId);
       await readShard(shardId, last, (page) => {
         skipped += page.length;
@@ -123,6 +130,10 @@ export async function openTableStream(target: {
 }
 
 export type TableStream = Awaited<ReturnType<typeof openTableStream>>;
+
+/** GetRecords' most records a call, on AWS and in DynamoDB Local. */
+const PAGE_LIMIT = 1000;
+const SHARD_LIST_TTL_MS = 1_000;
 
 function compareSequence(a: string | undefined, b: string | undefined): number {
   const x = BigInt(a ?? '0');
