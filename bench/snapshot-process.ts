@@ -1,4 +1,5 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { SnapshotFigures } from './snapshot-sink';
 
 /** What the usage-snapshots process needs: the ledger's DynamoDB Local and the produce delay. */
@@ -26,18 +27,32 @@ export interface SnapshotProcess {
 }
 
 const WORKER = new URL('./snapshot-worker.ts', import.meta.url);
+/** On AWS it runs on other hosts: here it gets only the CPU that settlement's processes leave idle. */
+const LOWEST_PRIORITY = 19;
 
 /**
  * usage-snapshots in a process of its own, as on AWS, where it is another
- * function: its CPU and event loop are not the settlement's. It reads the
- * ledger stream from the moment it is ready (a mapping at LATEST).
+ * function: its event loop is not the settlement's, and at the lowest
+ * scheduling priority it takes only CPU the settlement leaves idle (its
+ * requests to DynamoDB Local are still served beside the settlement's). It
+ * reads the ledger stream from the moment it is ready (a mapping at LATEST).
  */
 export async function startSnapshotProcess(spec: SnapshotProcessSpec): Promise<SnapshotProcess> {
+  // nice, which then runs node in its place, lowers every thread's priority, the garbage collector's too.
   // The worker runs from its TypeScript source, whatever loader (tsx, vitest) runs this process.
-  const child = fork(WORKER, [JSON.stringify(spec)], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = spawn(
+    'nice',
+    [
+      '-n',
+      String(LOWEST_PRIORITY),
+      process.execPath,
+      '--import',
+      'tsx',
+      fileURLToPath(WORKER),
+      JSON.stringify(spec),
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await answer(child, exited, 'ready');
   return {

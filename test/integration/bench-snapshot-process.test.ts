@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSnapshotProcess } from '../../bench/snapshot-process';
 import { mskEvent, mskRecord, usage } from '../helpers/msk';
@@ -33,6 +34,9 @@ describe('the benchmark usage-snapshots process', () => {
       latencyMs: 1,
     });
     try {
+      // Field 19 of /proc/<pid>/stat, the 17th after the command name: only idle CPU, as if on other hosts.
+      const stat = readFileSync(`/proc/${snapshots.pid}/stat`, 'utf8');
+      expect(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]).toBe('19');
       snapshots.begin();
       await settle([`during-${familyId}`], familyId * 10 + 2);
       const figures = await snapshots.finish();
