@@ -29,6 +29,8 @@ export interface SnapshotProcess {
 const WORKER = new URL('./snapshot-worker.ts', import.meta.url);
 /** On AWS it runs on other hosts: here it gets only the CPU that settlement's processes leave idle. */
 const LOWEST_PRIORITY = 19;
+/** Starting node with tsx and reading the stream up to now takes seconds; a minute means it is stuck. */
+const READY_TIMEOUT_MS = 60_000;
 
 /**
  * usage-snapshots in a process of its own, as on AWS, where it is another
@@ -53,47 +55,64 @@ export async function startSnapshotProcess(spec: SnapshotProcessSpec): Promise<S
     ],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await answer(child, exited, 'ready');
+  // 'close' comes after the IPC channel has handed over every message; 'error' when it could not start or be reached.
+  const ended = new Promise<string>((resolve) => {
+    child.once('close', (code, signal) => resolve(`exited (${signal ?? `code ${code}`})`));
+    child.once('error', (error) => resolve(`failed: ${error.message}`));
+  });
+  try {
+    await answer(child, ended, 'ready', READY_TIMEOUT_MS);
+  } catch (error) {
+    child.kill();
+    throw error;
+  }
   return {
     pid: child.pid,
     begin: () => send(child, { type: 'begin' }),
     async finish() {
       send(child, { type: 'finish' });
-      const message = await answer(child, exited, 'figures');
-      await exited;
+      const message = await answer(child, ended, 'figures');
+      await ended;
       return message.figures;
     },
     kill: () => {
-      if (child.exitCode === null) child.kill();
+      if (child.exitCode === null && child.signalCode === null) child.kill();
     },
   };
 }
 
+/** A process that is gone takes no message: the answer awaited next reports how it ended. */
 function send(child: ChildProcess, message: ToSnapshotProcess): void {
-  child.send(message);
+  if (child.connected) child.send(message, () => undefined);
 }
 
-/** The next message of `type`; a failure report or an early exit rejects. */
+/** The next message of `type`; a failure report, the process's end or the time limit rejects. */
 function answer<T extends FromSnapshotProcess['type']>(
   child: ChildProcess,
-  exited: Promise<number | null>,
+  ended: Promise<string>,
   type: T,
+  timeoutMs?: number,
 ): Promise<Extract<FromSnapshotProcess, { type: T }>> {
   return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (outcome: () => void) => {
+      child.off('message', onMessage);
+      clearTimeout(timer);
+      outcome();
+    };
     const onMessage = (message: FromSnapshotProcess) => {
-      if (message.type === type) {
-        child.off('message', onMessage);
-        resolve(message as Extract<FromSnapshotProcess, { type: T }>);
-      } else if (message.type === 'failed') {
-        child.off('message', onMessage);
-        reject(new Error(`usage-snapshots failed in the step: ${message.error}`));
-      }
+      if (message.type === type) settle(() => resolve(message as Extract<FromSnapshotProcess, { type: T }>));
+      else if (message.type === 'failed')
+        settle(() => reject(new Error(`usage-snapshots failed in the step: ${message.error}`)));
     };
     child.on('message', onMessage);
-    void exited.then((code) => {
-      child.off('message', onMessage);
-      reject(new Error(`usage-snapshots process exited (code ${code}) before it was ${type}`));
-    });
+    if (timeoutMs !== undefined)
+      timer = setTimeout(
+        () => settle(() => reject(new Error(`usage-snapshots process not ${type} within ${timeoutMs} ms`))),
+        timeoutMs,
+      );
+    void ended.then((how) =>
+      settle(() => reject(new Error(`usage-snapshots process ${how} before it was ${type}`))),
+    );
   });
 }

@@ -53,6 +53,12 @@ export interface W2Results {
   readonly abSummary: AbSummary;
   /** W1's A/B rounds, taken in the same invocation (null with --w1-rounds 0). */
   readonly w1: W1AbResults | null;
+  /** The unmeasured step before the open-loop steps (--warm-up); null when there was none. */
+  readonly warmUp: {
+    readonly rate: number;
+    readonly seconds: number;
+    readonly decisionLatencyMs: OpenLoopFigures['decisionLatencyMs'];
+  } | null;
   readonly openLoop: ReadonlyArray<OpenLoopFigures>;
   /** At each rate run with the snapshots off and on: decision latency pooled over the steps of each. */
   readonly snapshotComparison: ReadonlyArray<SnapshotComparison>;

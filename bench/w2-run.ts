@@ -74,13 +74,14 @@ export async function runW2(argv: string[]): Promise<number> {
       log('ledger stream: enabled for the open-loop steps');
     }
     let lastEnded = Date.now();
+    let warmUp: W2Results['warmUp'] = null;
     const first = options.rates[0];
     if (options.warmUpSeconds > 0 && first !== undefined) {
       // The first step of a run is the slowest (code not yet compiled, the stream's first shard): left out.
       log(
         `open loop: warm-up, ${first} events/s for ${options.warmUpSeconds} s, usage snapshots off, not measured`,
       );
-      const warmUp = await openLoopRun(shared, tables, {
+      const step = await openLoopRun(shared, tables, {
         rate: first,
         seconds: options.warmUpSeconds,
         pollers: options.pollers,
@@ -91,7 +92,8 @@ export async function runW2(argv: string[]): Promise<number> {
         startNotBefore: lastEnded,
       });
       lastEnded = Date.now();
-      log(`  warm-up: decision p99 ${round(warmUp.decisionLatencyMs.p99, 0)} ms`);
+      warmUp = { rate: first, seconds: options.warmUpSeconds, decisionLatencyMs: step.decisionLatencyMs };
+      log(`  warm-up: decision p99 ${round(step.decisionLatencyMs.p99, 0)} ms`);
     }
     const pool = new DecisionPool();
     const given = new Map<number, number>();
@@ -172,6 +174,7 @@ export async function runW2(argv: string[]): Promise<number> {
       rounds,
       abSummary: summariseAb(rounds),
       w1,
+      warmUp,
       openLoop,
       snapshotComparison: pool.compare(),
       redisProjection: projectRedis(

@@ -32,11 +32,12 @@ export async function openTableStream(target: {
   // trims iterators taken while a shard was still empty.
   const positions = new Map<string, string | undefined>();
 
-  // The shard list, described again once it is a second old: a poll four times a
-  // second would otherwise describe the stream at every read, as Lambda's poller does not.
+  // The shard list, described again once it is a second old, empty, or for a skip: a poll
+  // four times a second would otherwise describe the stream at every read, as Lambda's poller does not.
   let shards: { ids: string[]; at: number } | null = null;
-  async function shardIds(): Promise<string[]> {
-    if (shards && performance.now() - shards.at < SHARD_LIST_TTL_MS) return shards.ids;
+  async function shardIds(fresh = false): Promise<string[]> {
+    const usable = shards && shards.ids.length > 0 && performance.now() - shards.at < SHARD_LIST_TTL_MS;
+    if (shards && usable && !fresh) return shards.ids;
     const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     const ids = (StreamDescription?.Shards ?? []).flatMap((s) => (s.ShardId ? [s.ShardId] : []));
     shards = { ids, at: performance.now() };
@@ -47,6 +48,7 @@ export async function openTableStream(target: {
     shardId: string,
     after: string | undefined,
     keep: (page: StreamRecord[]) => void = () => undefined,
+    untilEmpty = false,
   ): Promise<StreamRecord[]> {
     let { ShardIterator: iterator } = await streams.send(
       new GetShardIteratorCommand({
@@ -65,8 +67,8 @@ export async function openTableStream(target: {
       const full = batch.length === PAGE_LIMIT;
       keep(batch);
       records.push(...batch);
-      // A page short of the limit held all there was: the next poll reads on from it.
-      iterator = full ? page.NextShardIterator : undefined;
+      // A page short of the limit (or of 1 MB) held all there was, or near enough: the next poll reads on from it.
+      iterator = full || untilEmpty ? page.NextShardIterator : undefined;
     }
     return records;
   }
@@ -114,13 +116,18 @@ export async function openTableStream(target: {
    */
   async function skipWritten(): Promise<number> {
     let skipped = 0;
-    for (const shardId of await shardIds()) {
+    for (const shardId of await shardIds(true)) {
       let last = positions.get(shardId);
-      await readShard(shardId, last, (page) => {
-        skipped += page.length;
-        last = page[page.length - 1]?.dynamodb?.SequenceNumber ?? last;
-        page.length = 0;
-      });
+      await readShard(
+        shardId,
+        last,
+        (page) => {
+          skipped += page.length;
+          last = page[page.length - 1]?.dynamodb?.SequenceNumber ?? last;
+          page.length = 0;
+        },
+        true,
+      );
       positions.set(shardId, last);
     }
     return skipped;

@@ -47,4 +47,17 @@ describe('the benchmark usage-snapshots process', () => {
       snapshots.kill();
     }
   });
+
+  it('reports a process that died during the step as the step failing, not as a crash of the bench', async () => {
+    const snapshots = await startSnapshotProcess({
+      endpoint: env.tables.endpoint,
+      table: env.tables.names.ledger,
+      latencyMs: 1,
+    });
+    process.kill(snapshots.pid as number, 'SIGKILL');
+    // Once the channel is closed, a message sent without care would throw from an 'error' event.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    snapshots.begin();
+    await expect(snapshots.finish()).rejects.toThrow(/usage-snapshots process exited \(SIGKILL\)/);
+  });
 });
