@@ -73,6 +73,25 @@ export async function runW2(argv: string[]): Promise<number> {
       await enableLedgerStream(shared.admin, tables.ledger);
       log('ledger stream: enabled for the open-loop steps');
     }
+    const openLoopStep = (
+      rate: number,
+      seconds: number,
+      label: string,
+      step: Pick<
+        Parameters<typeof openLoopRun>[2],
+        'startNotBefore' | 'profiler' | 'snapshots' | 'decisions'
+      >,
+    ) =>
+      openLoopRun(shared, tables, {
+        rate,
+        seconds,
+        pollers: options.pollers,
+        events: take(Math.ceil(rate * seconds)),
+        latency,
+        label: `${label}-${Date.now().toString(36)}`,
+        warm: options.warmCache,
+        ...step,
+      });
     let lastEnded = Date.now();
     let warmUp: W2Results['warmUp'] = null;
     const first = options.rates[0];
@@ -81,14 +100,7 @@ export async function runW2(argv: string[]): Promise<number> {
       log(
         `open loop: warm-up, ${first} events/s for ${options.warmUpSeconds} s, usage snapshots off, not measured`,
       );
-      const step = await openLoopRun(shared, tables, {
-        rate: first,
-        seconds: options.warmUpSeconds,
-        pollers: options.pollers,
-        events: take(Math.ceil(first * options.warmUpSeconds)),
-        latency,
-        label: `w2-warm-up-${Date.now().toString(36)}`,
-        warm: options.warmCache,
+      const step = await openLoopStep(first, options.warmUpSeconds, 'w2-warm-up', {
         startNotBefore: lastEnded,
       });
       lastEnded = Date.now();
@@ -108,14 +120,7 @@ export async function runW2(argv: string[]): Promise<number> {
             `usage snapshots ${snapshots}`,
         );
         const profiler = options.cpuProf ? new CpuProfiler() : undefined;
-        const step = await openLoopRun(shared, tables, {
-          rate,
-          seconds: options.rateSeconds,
-          pollers: options.pollers,
-          events: take(Math.ceil(rate * options.rateSeconds)),
-          latency,
-          label: `w2-open-${rate}-${snapshots}-${Date.now().toString(36)}`,
-          warm: options.warmCache,
+        const step = await openLoopStep(rate, options.rateSeconds, `w2-open-${rate}-${snapshots}`, {
           startNotBefore: lastEnded + clockMarginMs + QUIET_MS,
           profiler,
           snapshots: snapshots === 'on' ? { latencyMs: options.snapshotLatencyMs } : null,
