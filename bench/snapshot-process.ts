@@ -10,34 +10,41 @@ export interface SnapshotProcessSpec {
 }
 
 /** The messages between the bench and the usage-snapshots process. */
-export type ToSnapshotProcess = { readonly type: 'begin' } | { readonly type: 'finish' };
+export type ToSnapshotProcess = { readonly type: 'arm' | 'begin' | 'finish' | 'close' };
 export type FromSnapshotProcess =
   | { readonly type: 'ready' }
+  | { readonly type: 'armed' }
   | { readonly type: 'figures'; readonly figures: SnapshotFigures }
   | { readonly type: 'failed'; readonly error: string };
 
 export interface SnapshotProcess {
   readonly pid: number | undefined;
+  /** Moves the reader past what the stream holds and reads on from there (a mapping at LATEST). */
+  arm(): Promise<void>;
   /** The step starts: the process's CPU is counted from now. */
   begin(): void;
-  /** Hands over what the stream still holds, then ends the process with the step's figures. */
+  /** Hands over what the stream still holds and stops reading: the step's figures. */
   finish(): Promise<SnapshotFigures>;
-  /** Ends the process without figures (a step that failed). */
+  /** Ends the process once it has let go of its clients. */
+  close(): Promise<void>;
+  /** Ends the process at once (a run that failed). */
   kill(): void;
 }
 
 const WORKER = new URL('./snapshot-worker.ts', import.meta.url);
 /** On AWS it runs on other hosts: here it gets only the CPU that settlement's processes leave idle. */
 const LOWEST_PRIORITY = 19;
-/** Starting node with tsx and reading the stream up to now takes seconds; a minute means it is stuck. */
+/** Starting node with tsx, or reading the stream up to now, takes seconds; a minute means it is stuck. */
 const READY_TIMEOUT_MS = 60_000;
+const CLOSE_TIMEOUT_MS = 10_000;
 
 /**
  * usage-snapshots in a process of its own, as on AWS, where it is another
  * function: its event loop is not the settlement's, and at the lowest
  * scheduling priority it takes only CPU the settlement leaves idle (its
- * requests to DynamoDB Local are still served beside the settlement's). It
- * reads the ledger stream from the moment it is ready (a mapping at LATEST).
+ * requests to DynamoDB Local are still served beside the settlement's). One
+ * process serves a run's steps with the snapshots on, as a container that
+ * stays warm: it reads the ledger stream only while a step has armed it.
  */
 export async function startSnapshotProcess(spec: SnapshotProcessSpec): Promise<SnapshotProcess> {
   // nice, which then runs node in its place, lowers every thread's priority, the garbage collector's too.
@@ -68,12 +75,20 @@ export async function startSnapshotProcess(spec: SnapshotProcessSpec): Promise<S
   }
   return {
     pid: child.pid,
+    async arm() {
+      send(child, { type: 'arm' });
+      await answer(child, ended, 'armed', READY_TIMEOUT_MS);
+    },
     begin: () => send(child, { type: 'begin' }),
     async finish() {
       send(child, { type: 'finish' });
-      const message = await answer(child, ended, 'figures');
+      return (await answer(child, ended, 'figures')).figures;
+    },
+    async close() {
+      send(child, { type: 'close' });
+      const timer = setTimeout(() => child.kill(), CLOSE_TIMEOUT_MS);
       await ended;
-      return message.figures;
+      clearTimeout(timer);
     },
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill();

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client';
 import { DynamoFamilyLimits } from '../functions/adapters/dynamodb/family-limits';
 import { noGlobalPolicy, systemClock } from '../functions/core/ports';
+import { cachedFamilyLimits } from '../functions/core/snapshots/limits-cache';
 import { createObservability } from '../functions/runtime/observability';
 import { createUsageSnapshotsHandler } from '../functions/usage-snapshots/usage-snapshots-handler';
 import { openTableStream } from '../local/outbox/stream-reader';
@@ -13,9 +14,11 @@ import type { FromSnapshotProcess, SnapshotProcessSpec, ToSnapshotProcess } from
 import { openSnapshotSink } from './snapshot-sink';
 
 /**
- * The usage-snapshots process of an open-loop step (snapshot-process.ts):
- * the handler on the ledger stream's records, with the family and member
- * reads on a client of its own, producing to a stand-in with a fixed delay.
+ * The usage-snapshots process of a run's open-loop steps (snapshot-process.ts):
+ * the handler on the ledger stream's records during each step it is armed
+ * for, with the family and member reads on a client of its own, producing to
+ * a stand-in with a fixed delay. The limits it keeps last the whole run, as
+ * in a container that stays warm.
  */
 async function main(): Promise<void> {
   useLocalAwsEnvironment();
@@ -28,47 +31,80 @@ async function main(): Promise<void> {
   });
   const doc = createDocumentClient({ endpoint: spec.endpoint, region: LOCAL_REGION });
   const stream = await openTableStream({ endpoint: spec.endpoint, client: admin, tableName: spec.table });
-  await stream.skipWritten();
-  const sink = openSnapshotSink(spec.latencyMs);
-  const handler = createUsageSnapshotsHandler(
-    {
-      limits: new DynamoFamilyLimits(doc, spec.table),
-      publisher: sink.publisher,
-      globalPolicy: noGlobalPolicy,
-      clock: systemClock,
-      settings: { retry: { maxAttempts: 3, baseDelayMs: 20 }, budgetMs: 10_000 },
-    },
-    createObservability('bench-usage-snapshots'),
-    (report) => sink.record(report),
-  );
-  const errors: unknown[] = [];
-  const mapping = startStreamMapping({
-    stream,
-    handler,
-    functionName: 'usage-snapshots',
-    batchSize: 500,
-    // Lambda polls a shard four times a second.
-    pollMs: 250,
-    onError: (error) => errors.push(error),
-  });
-  let cpuAtBegin = ownCpuSeconds();
+  const limits = cachedFamilyLimits(new DynamoFamilyLimits(doc, spec.table), systemClock);
+  const observability = createObservability('bench-usage-snapshots');
+
+  /** A step's reading of the stream: from what was written when it was armed to the step's end. */
+  const arm = async () => {
+    await stream.skipWritten();
+    const sink = openSnapshotSink(spec.latencyMs);
+    const handler = createUsageSnapshotsHandler(
+      {
+        limits,
+        publisher: sink.publisher,
+        globalPolicy: noGlobalPolicy,
+        clock: systemClock,
+        settings: { retry: { maxAttempts: 3, baseDelayMs: 20 }, budgetMs: 10_000 },
+      },
+      observability,
+      (report) => sink.record(report),
+    );
+    const errors: unknown[] = [];
+    const mapping = startStreamMapping({
+      stream,
+      handler,
+      functionName: 'usage-snapshots',
+      batchSize: 500,
+      // Lambda polls a shard four times a second.
+      pollMs: 250,
+      onError: (error) => errors.push(error),
+    });
+    return { sink, mapping, errors, cpu: ownCpuSeconds(), limits: limits.counts() };
+  };
+  let step: Awaited<ReturnType<typeof arm>> | null = null;
+
+  const finish = async (armed: NonNullable<typeof step>) => {
+    await armed.mapping.drain();
+    await armed.mapping.stop();
+    if (armed.errors.length > 0) return post({ type: 'failed', error: String(armed.errors[0]) });
+    const counts = limits.counts();
+    post({
+      type: 'figures',
+      figures: {
+        ...armed.sink.figures(),
+        cpuSeconds: ownCpuSeconds() - armed.cpu,
+        limits: { cached: counts.cached - armed.limits.cached, read: counts.read - armed.limits.read },
+      },
+    });
+  };
+
+  // One message at a time, in the order sent.
+  let turn = Promise.resolve();
   process.on('message', (message: ToSnapshotProcess) => {
-    if (message.type === 'begin') {
-      cpuAtBegin = ownCpuSeconds();
-      return;
-    }
-    void (async () => {
-      await mapping.drain();
-      await mapping.stop();
-      stream.close();
-      admin.destroy();
-      doc.destroy();
-      if (errors.length > 0) post({ type: 'failed', error: String(errors[0]) });
-      else
-        post({ type: 'figures', figures: { ...sink.figures(), cpuSeconds: ownCpuSeconds() - cpuAtBegin } });
-      process.disconnect();
-    })();
+    turn = turn.then(async () => {
+      try {
+        if (message.type === 'arm') {
+          step = await arm();
+          post({ type: 'armed' });
+        } else if (message.type === 'begin' && step) {
+          step = { ...step, cpu: ownCpuSeconds(), limits: limits.counts() };
+        } else if (message.type === 'finish' && step) {
+          const armed = step;
+          step = null;
+          await finish(armed);
+        } else if (message.type === 'close') {
+          stream.close();
+          admin.destroy();
+          doc.destroy();
+          process.disconnect();
+        }
+      } catch (error) {
+        post({ type: 'failed', error: String(error) });
+      }
+    });
   });
+  // The bench gone (a run that failed): nothing is left to read for.
+  process.on('disconnect', () => process.exit());
   post({ type: 'ready' });
 }
 

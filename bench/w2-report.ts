@@ -208,7 +208,10 @@ function snapshotComparison(results: W2Results): string[] {
         `${fmt(s.valueBytes.mean)} bytes each (max ${fmt(s.valueBytes.max)})` +
         (s.cpuSeconds === undefined
           ? ''
-          : `; usage-snapshots process ${fmt((s.cpuSeconds * 1000) / Math.max(on.settled, 1), 2)} ms CPU per settled event`),
+          : `; usage-snapshots process ${fmt((s.cpuSeconds * 1000) / Math.max(on.settled, 1), 2)} ms CPU per settled event`) +
+        (s.limits === undefined
+          ? ''
+          : `; limits of ${fmt(s.limits.cached + s.limits.read)} families, ${fmt((100 * s.limits.cached) / Math.max(s.limits.cached + s.limits.read, 1))}% from what the process kept`),
     );
   }
   return lines;

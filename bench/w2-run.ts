@@ -11,6 +11,7 @@ import { describeMachine, describeMachineLine, describeRevision } from './machin
 import { formatSelfTime, topSelfTime } from './self-time';
 import { type SharedServices, startSharedServices } from './services';
 import { DecisionPool } from './snapshot-comparison';
+import { type SnapshotProcess, startSnapshotProcess } from './snapshot-process';
 import { mean, round } from './stats';
 import { poolItemSizes, projectStorage } from './storage-projection';
 import { W1 } from './w1';
@@ -107,6 +108,16 @@ export async function runW2(argv: string[]): Promise<number> {
       warmUp = { rate: first, seconds: options.warmUpSeconds, decisionLatencyMs: step.decisionLatencyMs };
       log(`  warm-up: decision p99 ${round(step.decisionLatencyMs.p99, 0)} ms`);
     }
+    // One usage-snapshots process for the run's steps with them on, started at the first.
+    let snapshotProcess: SnapshotProcess | null = null;
+    const usageSnapshots = async () => {
+      snapshotProcess ??= await startSnapshotProcess({
+        endpoint: shared.dynamodb.endpoint,
+        table: tables.ledger,
+        latencyMs: options.snapshotLatencyMs,
+      });
+      return snapshotProcess;
+    };
     const pool = new DecisionPool();
     const given = new Map<number, number>();
     for (const rate of options.rates) {
@@ -123,7 +134,7 @@ export async function runW2(argv: string[]): Promise<number> {
         const step = await openLoopStep(rate, options.rateSeconds, `w2-open-${rate}-${snapshots}`, {
           startNotBefore: lastEnded + clockMarginMs + QUIET_MS,
           profiler,
-          snapshots: snapshots === 'on' ? { latencyMs: options.snapshotLatencyMs } : null,
+          snapshots: snapshots === 'on' ? await usageSnapshots() : null,
           decisions: pool.step(rate, snapshots),
         });
         lastEnded = Date.now();
@@ -143,6 +154,7 @@ export async function runW2(argv: string[]): Promise<number> {
         }
       }
     }
+    await (snapshotProcess as SnapshotProcess | null)?.close();
 
     const full = options.families === W2.families;
     const results: W2Results = {
@@ -279,7 +291,7 @@ const NOTES = [
   "CPU: user + system seconds over the run of the bench process (process.cpuUsage: the handlers and the harness in it, simulated event source mapping, Redis latency proxy, DynamoDB meter, SQS emulator), DynamoDB Local and the run's redis-server (/proc/<pid>/stat), per event; % = CPU seconds / (wall seconds x cores). Machine % is every process on the machine (/proc/stat): above the three when something else competed for the cores.",
   'Redis bytes per event: INFO used_memory after - before the run over its records; settled mark and period state sizes: MEMORY USAGE (SAMPLES 0) of up to 300 keys each. Projection: marks = rate x dedup window; period states = families x 2 live periods.',
   'DynamoDB items: sized as DynamoDB counts them, Puts as written, updated items read back at the end of the run. Storage: item and index entry sizes + 100 B each, a 730-hour month, USD 0.25/GB-month (Standard table class, us-east-1, https://aws.amazon.com/dynamodb/pricing/on-demand/). Settlement and rejection records expire by TTL (SETTLEMENT_RETENTION_DAYS after the period following their event, held 1.5 months + 1 day + the retention on average); period items have none and accumulate; sent outbox items expire after the retention window (deletion by TTL can lag, FAILED items never expire). Outbox items are sized as staged, before the relay adds sentAt and expiresAt. Period items are sized after a short run: a month-old item holds every member and is larger.',
-  "Usage snapshots (--snapshots on or both): during the step, usage-snapshots runs in a process of its own (as on AWS, another function) on the ledger stream of DynamoDB Local, from the start of the step as its mapping at LATEST; it reads family and member items on a client of its own and produces to a stand-in with a fixed delay per produce request; what the stream still holds when the records are drained is published within the step. The settlement figures of a step (DynamoDB requests, WCU, the bench process's CPU) are the usage function's alone. Its decision latency is what the snapshots must not move (within 10% at p99): with both, a rate given twice runs off on, then on off, and each setting's decisions are pooled over its steps, so a drift over the run weighs on both alike.",
+  "Usage snapshots (--snapshots on or both): during the step, usage-snapshots runs in a process of its own (as on AWS, another function) on the ledger stream of DynamoDB Local, from the start of the step as its mapping at LATEST; one process serves every such step of the run, as a container that stays warm, so the family limits it keeps carry over from one to the next; it reads family and member items on a client of its own and produces to a stand-in with a fixed delay per produce request; what the stream still holds when the records are drained is published within the step. The settlement figures of a step (DynamoDB requests, WCU, the bench process's CPU) are the usage function's alone. Its decision latency is what the snapshots must not move (within 10% at p99): with both, a rate given twice runs off on, then on off, and each setting's decisions are pooled over its steps, so a drift over the run weighs on both alike.",
   'Index writes: each item written enters every index whose keys it holds, 1 write unit per KB of its entry (the projection decides the entry); an updated item is counted once. The dropped GSI1 (settlements by family and period, ALL projection) is counted the same way on every settlement record, for what dropping it saves.',
 ];
 

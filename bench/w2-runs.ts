@@ -11,7 +11,7 @@ import { CpuMeter, type RunCpu } from './process-cpu';
 import { RedisMemory } from './redis-memory';
 import { type Latency, openRunStores, type RunStores } from './run-stores';
 import type { SharedServices } from './services';
-import { startSnapshotProcess } from './snapshot-process';
+import type { SnapshotProcess } from './snapshot-process';
 import type { SnapshotFigures } from './snapshot-sink';
 import { TimedLedger } from './timed-ledger';
 import { W2_DELIVERY } from './w2';
@@ -247,7 +247,7 @@ export function openLoopRun(
     /** Profiles the bench process while records are offered and drained. */
     profiler?: CpuProfiler | undefined;
     /** The live usage snapshots on: usage-snapshots, in a process of its own, reads the ledger's stream during the step. */
-    snapshots?: { readonly latencyMs: number } | null;
+    snapshots?: SnapshotProcess | null;
     /** Receives every decision latency of the step (ms), for figures pooled over steps. */
     decisions?: number[];
   },
@@ -279,14 +279,9 @@ export function openLoopRun(
       };
     });
     const warmedStates = spec.warm ? await warmCache(shared.adminDoc, stores, spec.events) : 0;
-    // Started before the quiet margin: moving its reader past what earlier steps wrote is not the step's work.
-    const snapshotting = spec.snapshots
-      ? await startSnapshotProcess({
-          endpoint: shared.dynamodb.endpoint,
-          table: tables.ledger,
-          latencyMs: spec.snapshots.latencyMs,
-        })
-      : null;
+    const snapshotting = spec.snapshots ?? null;
+    // Armed before the quiet margin: moving its reader past what earlier steps wrote is not the step's work.
+    await snapshotting?.arm();
     try {
       await new Promise((r) => setTimeout(r, Math.max(0, spec.startNotBefore - Date.now())));
       const usedBefore = (await memory.read()).usedBytes;
@@ -344,8 +339,9 @@ export function openLoopRun(
           max: loopDelay.max / 1e6,
         },
       };
-    } finally {
+    } catch (error) {
       snapshotting?.kill();
+      throw error;
     }
   });
 }

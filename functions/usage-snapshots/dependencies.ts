@@ -4,6 +4,7 @@ import { DynamoFamilyLimits } from '../adapters/dynamodb/family-limits';
 import { RefreshingGlobalPolicy } from '../adapters/dynamodb/global-policy';
 import { KafkaSnapshotPublisher } from '../adapters/kafka/snapshot-producer';
 import { systemClock } from '../core/ports';
+import { cachedFamilyLimits } from '../core/snapshots/limits-cache';
 import type { SnapshotPublisher } from '../core/snapshots/ports';
 import { type Config, ConfigError } from '../runtime/config';
 import { ENV } from '../runtime/env';
@@ -23,7 +24,7 @@ export function createUsageSnapshotsDeps(
 ): UsageSnapshotsDeps {
   const doc = createDocumentClient({ endpoint: config.endpoints.dynamodb });
   return {
-    limits: new DynamoFamilyLimits(doc, config.tables.ledger),
+    limits: cachedFamilyLimits(new DynamoFamilyLimits(doc, config.tables.ledger), systemClock),
     publisher: publisher ?? kafkaPublisher(config, region),
     globalPolicy: new RefreshingGlobalPolicy(
       new DynamoChangeStore(doc, config.tables),

@@ -37,12 +37,21 @@ describe('the benchmark usage-snapshots process', () => {
       // Field 19 of /proc/<pid>/stat, the 17th after the command name: only idle CPU, as if on other hosts.
       const stat = readFileSync(`/proc/${snapshots.pid}/stat`, 'utf8');
       expect(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]).toBe('19');
+      await snapshots.arm();
       snapshots.begin();
       await settle([`during-${familyId}`], familyId * 10 + 2);
       const figures = await snapshots.finish();
-      // The member settled before the process started had its snapshot then: only the step's member is published.
-      expect(figures).toMatchObject({ published: 1, failed: 0 });
+      // The member settled before the step had its snapshot then: only the step's member is published.
+      expect(figures).toMatchObject({ published: 1, failed: 0, limits: { cached: 0, read: 1 } });
       expect(figures.cpuSeconds).toBeGreaterThan(0);
+
+      // Between steps nothing is read; the next step reads on from its start, with the limits kept.
+      await settle([`between-${familyId}`], familyId * 10 + 1);
+      await snapshots.arm();
+      snapshots.begin();
+      await settle([`next-${familyId}`], familyId * 10 + 2);
+      expect(await snapshots.finish()).toMatchObject({ published: 1, limits: { cached: 1, read: 0 } });
+      await snapshots.close();
     } finally {
       snapshots.kill();
     }
@@ -54,10 +63,11 @@ describe('the benchmark usage-snapshots process', () => {
       table: env.tables.names.ledger,
       latencyMs: 1,
     });
+    await snapshots.arm();
+    snapshots.begin();
     process.kill(snapshots.pid as number, 'SIGKILL');
     // Once the channel is closed, a message sent without care would throw from an 'error' event.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    snapshots.begin();
     await expect(snapshots.finish()).rejects.toThrow(/usage-snapshots process exited \(SIGKILL\)/);
   });
 });

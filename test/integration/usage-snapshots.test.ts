@@ -4,6 +4,7 @@ import { DynamoFamilyLimits } from '../../functions/adapters/dynamodb/family-lim
 import { ledgerKeys } from '../../functions/adapters/dynamodb/ledger-keys';
 import { createChangeEventsHandler } from '../../functions/change-events/change-events-handler';
 import { systemClock } from '../../functions/core/ports';
+import { cachedFamilyLimits } from '../../functions/core/snapshots/limits-cache';
 import type { SnapshotPublisher } from '../../functions/core/snapshots/ports';
 import type { SnapshotReport } from '../../functions/core/snapshots/publish';
 import type { UsageSnapshot } from '../../functions/core/snapshots/usage-snapshot';
@@ -75,7 +76,10 @@ describe('usage snapshots: USAGE_UPDATED from the ledger stream, one entry per m
     topic = recordingPublisher();
     const handler = createUsageSnapshotsHandler(
       {
-        limits: new DynamoFamilyLimits(env.tables.doc, env.tables.names.ledger),
+        limits: cachedFamilyLimits(
+          new DynamoFamilyLimits(env.tables.doc, env.tables.names.ledger),
+          systemClock,
+        ),
         publisher: topic.publisher,
         globalPolicy: env.deps.globalPolicy,
         clock: systemClock,

@@ -125,4 +125,27 @@ describe('the live usage snapshots read commits from the ledger stream', () => {
       { familyId: 7, fresh: true },
     ]);
   });
+
+  it("hands the limits each period's change stamp from the newest image of the batch", async () => {
+    const keys = { PK: s('FAMILY#7'), SK: s('PERIOD#202612') };
+    const item = periodItem({ 71: { used: 10, settled: 1, latest: 'NORMAL', shown: 5 } });
+    const first = { ...item, configuredAt: n(1_796_000_000_050), shown_71: n(7) };
+    const second = { ...first, ts: n(1_796_000_000_200), configuredAt: n(1_796_000_000_190), shown_71: n(9) };
+    const stamps: Array<ReadonlyMap<string, number>> = [];
+    const limits = {
+      read: async (wanted: ReadonlyArray<{ changedAtMs: ReadonlyMap<string, number> }>) => {
+        stamps.push(...wanted.map((w) => w.changedAtMs));
+        return new Map();
+      },
+    };
+    const images = periodImageChanges([
+      record('MODIFY', keys, first, second),
+      record('MODIFY', keys, item, first),
+    ]);
+    await committedFromImages(images, limits).read(
+      [{ familyId: 7, period: '202612', customerIds: [71] }],
+      NO_POLICY,
+    );
+    expect(stamps).toEqual([new Map([['202612', 1_796_000_000_190]])]);
+  });
 });

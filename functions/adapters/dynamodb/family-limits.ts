@@ -1,7 +1,7 @@
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { forEachConcurrently } from '../../core/concurrency';
 import { readStoredPolicy } from '../../core/family';
-import type { FamilyLimits, FamilyLimitsSource } from '../../core/snapshots/period-commits';
+import type { FamilyLimits, FamilyLimitsSource, LimitsWanted } from '../../core/snapshots/period-commits';
 import { classifyDynamoError } from './errors';
 import { ledgerKeys } from './ledger-keys';
 
@@ -15,11 +15,11 @@ const keyOf = (k: Key) => `${k.PK}|${k.SK}`;
 
 /**
  * The family and member items the snapshots' limits come from, by key, in
- * as few BatchGetItem requests as fit. A family a change of the batch wrote
- * is read strongly consistent (a limit change commits the member or family
- * item with the period item the stream brings, and its snapshot shows the new
- * limit); the others eventually consistent, at half the read units. The
- * figures themselves come from the stream.
+ * as few BatchGetItem requests as fit. A `fresh` family (a change wrote it
+ * moments ago) is read strongly consistent: a limit change commits the member
+ * or family item with the period item the stream brings, and its snapshot
+ * shows the new limit. The others are read eventually consistent, at half the
+ * read units. The figures themselves come from the stream.
  */
 export class DynamoFamilyLimits implements FamilyLimitsSource {
   constructor(
@@ -27,9 +27,7 @@ export class DynamoFamilyLimits implements FamilyLimitsSource {
     private readonly table: string,
   ) {}
 
-  async read(
-    wanted: ReadonlyArray<{ familyId: number; customerIds: ReadonlyArray<number>; fresh: boolean }>,
-  ): Promise<ReadonlyMap<number, FamilyLimits>> {
+  async read(wanted: ReadonlyArray<LimitsWanted>): Promise<ReadonlyMap<number, FamilyLimits>> {
     const keys = { fresh: new Map<string, Key>(), settled: new Map<string, Key>() };
     for (const w of wanted) {
       const group = w.fresh ? keys.fresh : keys.settled;

@@ -40,13 +40,14 @@ function periodVersionBumps(
   return acceptedPeriods(nowMs, clock.timeZone, clock.futureSkewMs).map((period) => {
     const fixed = quota === null ? null : period < current ? quota.before : quota.after;
     const setQuota =
-      quota === null ? '' : period < current ? ' SET quota = if_not_exists(quota, :q)' : ' SET quota = :q';
+      quota === null ? '' : period < current ? ', quota = if_not_exists(quota, :q)' : ', quota = :q';
     return {
       Update: {
         TableName: ledgerTable,
         Key: ledgerKeys.familyPeriod(familyId, period),
-        UpdateExpression: `ADD ver :one${setQuota}`,
-        ExpressionAttributeValues: { ':one': 1, ...(fixed === null ? {} : { ':q': fixed }) },
+        // The change stamp, as a change event leaves it: the snapshots' kept limits are read again.
+        UpdateExpression: `ADD ver :one SET configuredAt = :now${setQuota}`,
+        ExpressionAttributeValues: { ':one': 1, ':now': nowMs, ...(fixed === null ? {} : { ':q': fixed }) },
       },
     };
   });

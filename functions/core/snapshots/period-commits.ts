@@ -71,19 +71,22 @@ export interface FamilyLimits {
   readonly memberPolicies: ReadonlyMap<number, MemberPolicy>;
 }
 
+/** A family whose limits a batch's snapshots need. */
+export interface LimitsWanted {
+  readonly familyId: number;
+  readonly customerIds: ReadonlyArray<number>;
+  /** A family or policy change of the batch may have just written the family: read it strongly consistent. */
+  readonly fresh: boolean;
+  /** Per period, the change stamp (`changedAtMs`) of the image the snapshots are built from. */
+  readonly changedAtMs: ReadonlyMap<string, number>;
+}
+
 export interface FamilyLimitsSource {
   /**
-   * Families absent from the answer have no family item. `fresh`: a family or
-   * policy change of the batch may have just written them, so they are read
-   * strongly consistent; the others may lag a moment, as a limit rarely moves.
+   * Families absent from the answer have no family item. Those not `fresh`
+   * may be read eventually consistent, as a limit rarely moves.
    */
-  read(
-    wanted: ReadonlyArray<{
-      readonly familyId: number;
-      readonly customerIds: ReadonlyArray<number>;
-      readonly fresh: boolean;
-    }>,
-  ): Promise<ReadonlyMap<number, FamilyLimits>>;
+  read(wanted: ReadonlyArray<LimitsWanted>): Promise<ReadonlyMap<number, FamilyLimits>>;
 }
 
 /**
@@ -106,17 +109,20 @@ export function committedFromImages(
   }
   return {
     async read(wanted, globalPolicy) {
-      const families = new Map<number, Set<number>>();
+      const families = new Map<number, { ids: Set<number>; changedAtMs: Map<string, number> }>();
       for (const w of wanted) {
-        const ids = families.get(w.familyId) ?? new Set<number>();
-        for (const c of w.customerIds) ids.add(c);
-        families.set(w.familyId, ids);
+        const family = families.get(w.familyId) ?? { ids: new Set<number>(), changedAtMs: new Map() };
+        for (const c of w.customerIds) family.ids.add(c);
+        const image = newest.get(`${w.familyId}/${w.period}`);
+        if (image) family.changedAtMs.set(w.period, image.changedAtMs);
+        families.set(w.familyId, family);
       }
       const known = await limits.read(
-        [...families].map(([familyId, ids]) => ({
+        [...families].map(([familyId, { ids, changedAtMs }]) => ({
           familyId,
           customerIds: [...ids],
           fresh: changedFamilies.has(familyId),
+          changedAtMs,
         })),
       );
       const states: CommittedPeriod[] = [];

@@ -1,0 +1,106 @@
+import type { MemberPolicy } from '../family';
+import type { Clock } from '../ports';
+import type { FamilyLimits, FamilyLimitsSource, LimitsWanted } from './period-commits';
+
+export interface LimitsCacheSettings {
+  /** Families held at most; the one read longest ago goes first. */
+  readonly maxFamilies: number;
+  /** A kept read is dropped after this long even if no change is seen (a backstop, not the rule). */
+  readonly maxAgeMs: number;
+  /** A family changed this recently is read strongly consistent, so that what is kept is never older than the change. */
+  readonly recentChangeMs: number;
+}
+
+export const LIMITS_CACHE: LimitsCacheSettings = {
+  maxFamilies: 50_000,
+  maxAgeMs: 10 * 60_000,
+  recentChangeMs: 60_000,
+};
+
+interface Entry {
+  readonly readAtMs: number;
+  /** Per period, the change stamp of the image the read was made against. */
+  readonly changedAtMs: ReadonlyMap<string, number>;
+  readonly quotaBytes: number;
+  readonly familyPolicy: MemberPolicy;
+  readonly memberPolicies: ReadonlyMap<number, MemberPolicy>;
+}
+
+export interface CachedFamilyLimits extends FamilyLimitsSource {
+  /** Families answered from what was kept, and families read, since the container started. */
+  counts(): { readonly cached: number; readonly read: number };
+}
+
+/**
+ * The snapshots' limits, kept per family between invocations of a container.
+ * Every family or policy change writes each period item a settlement may
+ * write with its own change stamp (configuredAt), and the stream brings that
+ * image before any later one of the item. So a kept read stays right while
+ * each image a snapshot is built from carries the stamp it was read against;
+ * another stamp, or a period not seen at the read, means a change may have
+ * moved a limit, and the family is read again.
+ */
+export function cachedFamilyLimits(
+  source: FamilyLimitsSource,
+  clock: Clock,
+  settings: LimitsCacheSettings = LIMITS_CACHE,
+): CachedFamilyLimits {
+  const entries = new Map<number, Entry>();
+  let cached = 0;
+  let read = 0;
+
+  const current = (entry: Entry | undefined, w: LimitsWanted, nowMs: number): entry is Entry =>
+    entry !== undefined &&
+    w.changedAtMs.size > 0 &&
+    nowMs - entry.readAtMs < settings.maxAgeMs &&
+    [...w.changedAtMs].every(([period, stamp]) => entry.changedAtMs.get(period) === stamp);
+
+  const keep = (familyId: number, entry: Entry) => {
+    entries.delete(familyId);
+    entries.set(familyId, entry);
+    if (entries.size > settings.maxFamilies) entries.delete(entries.keys().next().value as number);
+  };
+
+  return {
+    counts: () => ({ cached, read }),
+    async read(wanted) {
+      const nowMs = clock.now();
+      const answer = new Map<number, FamilyLimits>();
+      const misses: LimitsWanted[] = [];
+      for (const w of wanted) {
+        const entry = entries.get(w.familyId);
+        if (current(entry, w, nowMs) && w.customerIds.every((c) => entry.memberPolicies.has(c))) {
+          answer.set(w.familyId, entry);
+          cached++;
+          continue;
+        }
+        const recent = [...w.changedAtMs.values()].some((stamp) => stamp > nowMs - settings.recentChangeMs);
+        misses.push({ ...w, fresh: w.fresh || recent });
+      }
+      if (misses.length === 0) return answer;
+      const found = await source.read(misses);
+      read += misses.length;
+      for (const w of misses) {
+        const limits = found.get(w.familyId);
+        if (!limits) {
+          entries.delete(w.familyId);
+          continue;
+        }
+        answer.set(w.familyId, limits);
+        const held = entries.get(w.familyId);
+        // A read that only added members to a current entry keeps its age and its stamps.
+        const merge = current(held, w, nowMs);
+        keep(w.familyId, {
+          readAtMs: merge ? held.readAtMs : nowMs,
+          changedAtMs: merge ? held.changedAtMs : w.changedAtMs,
+          quotaBytes: limits.quotaBytes,
+          familyPolicy: limits.familyPolicy,
+          memberPolicies: merge
+            ? new Map([...held.memberPolicies, ...limits.memberPolicies])
+            : limits.memberPolicies,
+        });
+      }
+      return answer;
+    },
+  };
+}
