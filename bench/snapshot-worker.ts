@@ -73,7 +73,11 @@ async function main(): Promise<void> {
       figures: {
         ...armed.sink.figures(),
         cpuSeconds: ownCpuSeconds() - armed.cpu,
-        limits: { cached: counts.cached - armed.limits.cached, read: counts.read - armed.limits.read },
+        limits: {
+          cached: counts.cached - armed.limits.cached,
+          read: counts.read - armed.limits.read,
+          items: counts.items - armed.limits.items,
+        },
       },
     });
   };

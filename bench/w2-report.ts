@@ -211,7 +211,8 @@ function snapshotComparison(results: W2Results): string[] {
           : `; usage-snapshots process ${fmt((s.cpuSeconds * 1000) / Math.max(on.settled, 1), 2)} ms CPU per settled event`) +
         (s.limits === undefined
           ? ''
-          : `; limits of ${fmt(s.limits.cached + s.limits.read)} families, ${fmt((100 * s.limits.cached) / Math.max(s.limits.cached + s.limits.read, 1))}% from what the process kept`),
+          : `; limits of ${fmt(s.limits.cached + s.limits.read)} families, ${fmt((100 * s.limits.cached) / Math.max(s.limits.cached + s.limits.read, 1))}% from what the process kept, ` +
+            `${fmt(s.limits.items / Math.max(on.settled, 1), 2)} items read per settled event`),
     );
   }
   return lines;

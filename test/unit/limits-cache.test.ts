@@ -49,12 +49,12 @@ function setup(settings?: Partial<LimitsCacheSettings>) {
     recentChangeMs: 60_000,
     ...settings,
   });
-  const want = (customerIds: number[], changedAtMs: Array<[string, number]>, familyId = 7): LimitsWanted => ({
-    familyId,
-    customerIds,
-    fresh: false,
-    changedAtMs: new Map(changedAtMs),
-  });
+  const want = (
+    customerIds: number[],
+    changedAtMs: Array<[string, number]>,
+    familyId = 7,
+    listed: number[] = [],
+  ): LimitsWanted => ({ familyId, customerIds, fresh: false, changedAtMs: new Map(changedAtMs), listed });
   const limitOf = async (w: LimitsWanted, customerId: number) =>
     (await cache.read([w])).get(w.familyId)?.memberPolicies.get(customerId)?.monthlyLimitBytes;
   return { db, clock, cache, want, limitOf };
@@ -66,7 +66,7 @@ describe('the snapshots keep a family limits while no change stamp moves', () =>
     expect(await limitOf(want([71], [['202612', HOUR_AGO]]), 71)).toBe(500);
     expect(await limitOf(want([71], [['202612', HOUR_AGO]]), 71)).toBe(500);
     expect(db.reads).toHaveLength(1);
-    expect(cache.counts()).toEqual({ cached: 1, read: 1 });
+    expect(cache.counts()).toEqual({ cached: 1, read: 1, items: 2 });
   });
 
   it('reads a family again when a change stamped one of its periods since, and shows the new limit', async () => {
@@ -91,6 +91,13 @@ describe('the snapshots keep a family limits while no change stamp moves', () =>
     expect(await limitOf(want([72], [['202612', HOUR_AGO]]), 72)).toBe(600);
     expect(await limitOf(want([71, 72], [['202612', HOUR_AGO]]), 71)).toBe(500);
     expect(db.reads.map((r) => r.customerIds)).toEqual([[71], [72]]);
+  });
+
+  it('reads the members the images list with the family, and answers their next commits from them', async () => {
+    const { db, want, limitOf } = setup();
+    await limitOf(want([71], [['202612', HOUR_AGO]], 7, [72]), 71);
+    expect(await limitOf(want([72], [['202612', HOUR_AGO]], 7, [71]), 72)).toBe(600);
+    expect(db.reads.map((r) => r.customerIds)).toEqual([[71, 72]]);
   });
 
   it('reads a family a change stamped within the last minute strongly consistent, an older one not', async () => {

@@ -2,7 +2,11 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { periodImageChanges } from '../../functions/adapters/dynamodb/period-stream';
 import { NO_POLICY } from '../../functions/core/family';
-import { committedFromImages, memberChangesOf } from '../../functions/core/snapshots/period-commits';
+import {
+  committedFromImages,
+  type LimitsWanted,
+  memberChangesOf,
+} from '../../functions/core/snapshots/period-commits';
 
 const n = (v: number) => ({ N: String(v) });
 const s = (v: string) => ({ S: v });
@@ -126,15 +130,18 @@ describe('the live usage snapshots read commits from the ledger stream', () => {
     ]);
   });
 
-  it("hands the limits each period's change stamp from the newest image of the batch", async () => {
+  it("hands the limits each period's change stamp from the newest image of the batch, and the members it lists", async () => {
     const keys = { PK: s('FAMILY#7'), SK: s('PERIOD#202612') };
-    const item = periodItem({ 71: { used: 10, settled: 1, latest: 'NORMAL', shown: 5 } });
+    const item = periodItem({
+      71: { used: 10, settled: 1, latest: 'NORMAL', shown: 5 },
+      72: { used: 3, settled: 1, latest: 'NORMAL', shown: 4 },
+    });
     const first = { ...item, configuredAt: n(1_796_000_000_050), shown_71: n(7) };
     const second = { ...first, ts: n(1_796_000_000_200), configuredAt: n(1_796_000_000_190), shown_71: n(9) };
-    const stamps: Array<ReadonlyMap<string, number>> = [];
+    const asked: Array<{ changedAtMs: ReadonlyMap<string, number>; listed: ReadonlyArray<number> }> = [];
     const limits = {
-      read: async (wanted: ReadonlyArray<{ changedAtMs: ReadonlyMap<string, number> }>) => {
-        stamps.push(...wanted.map((w) => w.changedAtMs));
+      read: async (wanted: ReadonlyArray<LimitsWanted>) => {
+        asked.push(...wanted.map(({ changedAtMs, listed }) => ({ changedAtMs, listed })));
         return new Map();
       },
     };
@@ -146,6 +153,6 @@ describe('the live usage snapshots read commits from the ledger stream', () => {
       [{ familyId: 7, period: '202612', customerIds: [71] }],
       NO_POLICY,
     );
-    expect(stamps).toEqual([new Map([['202612', 1_796_000_000_190]])]);
+    expect(asked).toEqual([{ changedAtMs: new Map([['202612', 1_796_000_000_190]]), listed: [72] }]);
   });
 });

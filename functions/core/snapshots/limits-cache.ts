@@ -27,8 +27,8 @@ interface Entry {
 }
 
 export interface CachedFamilyLimits extends FamilyLimitsSource {
-  /** Families answered from what was kept, and families read, since the container started. */
-  counts(): { readonly cached: number; readonly read: number };
+  /** Since the container started: families answered from what was kept, families read, and the items read for them. */
+  counts(): { readonly cached: number; readonly read: number; readonly items: number };
 }
 
 /**
@@ -48,6 +48,7 @@ export function cachedFamilyLimits(
   const entries = new Map<number, Entry>();
   let cached = 0;
   let read = 0;
+  let items = 0;
 
   const current = (entry: Entry | undefined, w: LimitsWanted, nowMs: number): entry is Entry =>
     entry !== undefined &&
@@ -62,7 +63,7 @@ export function cachedFamilyLimits(
   };
 
   return {
-    counts: () => ({ cached, read }),
+    counts: () => ({ cached, read, items }),
     async read(wanted) {
       const nowMs = clock.now();
       const answer = new Map<number, FamilyLimits>();
@@ -75,11 +76,19 @@ export function cachedFamilyLimits(
           continue;
         }
         const recent = [...w.changedAtMs.values()].some((stamp) => stamp > nowMs - settings.recentChangeMs);
-        misses.push({ ...w, fresh: w.fresh || recent });
+        // The family is read anyway: its listed members come with it, so their next commits find them kept.
+        misses.push({
+          ...w,
+          customerIds: [...w.customerIds, ...w.listed],
+          listed: [],
+          fresh: w.fresh || recent,
+        });
       }
       if (misses.length === 0) return answer;
       const found = await source.read(misses);
       read += misses.length;
+      // The family item and a member item each.
+      items += misses.reduce((n, w) => n + 1 + w.customerIds.length, 0);
       for (const w of misses) {
         const limits = found.get(w.familyId);
         if (!limits) {

@@ -79,6 +79,8 @@ export interface LimitsWanted {
   readonly fresh: boolean;
   /** Per period, the change stamp (`changedAtMs`) of the image the snapshots are built from. */
   readonly changedAtMs: ReadonlyMap<string, number>;
+  /** The other members those images list (they used data): worth reading with the family, for their next commits. */
+  readonly listed: ReadonlyArray<number>;
 }
 
 export interface FamilyLimitsSource {
@@ -109,20 +111,31 @@ export function committedFromImages(
   }
   return {
     async read(wanted, globalPolicy) {
-      const families = new Map<number, { ids: Set<number>; changedAtMs: Map<string, number> }>();
+      const families = new Map<
+        number,
+        { ids: Set<number>; listed: Set<number>; changedAtMs: Map<string, number> }
+      >();
       for (const w of wanted) {
-        const family = families.get(w.familyId) ?? { ids: new Set<number>(), changedAtMs: new Map() };
+        const family = families.get(w.familyId) ?? {
+          ids: new Set<number>(),
+          listed: new Set<number>(),
+          changedAtMs: new Map(),
+        };
         for (const c of w.customerIds) family.ids.add(c);
         const image = newest.get(`${w.familyId}/${w.period}`);
-        if (image) family.changedAtMs.set(w.period, image.changedAtMs);
+        if (image) {
+          family.changedAtMs.set(w.period, image.changedAtMs);
+          for (const c of image.members.keys()) family.listed.add(c);
+        }
         families.set(w.familyId, family);
       }
       const known = await limits.read(
-        [...families].map(([familyId, { ids, changedAtMs }]) => ({
+        [...families].map(([familyId, { ids, listed, changedAtMs }]) => ({
           familyId,
           customerIds: [...ids],
           fresh: changedFamilies.has(familyId),
           changedAtMs,
+          listed: [...listed].filter((c) => !ids.has(c)),
         })),
       );
       const states: CommittedPeriod[] = [];
