@@ -198,6 +198,14 @@ function snapshotComparison(results: W2Results): string[] {
         `on ${c.on.stepP99s.map((v) => fmt(v)).join('/')} ms; steps of one setting differ by up to ${fmt(c.sameSettingSpreadPct, 0)}%`,
     );
   }
+  for (const step of results.openLoop) {
+    const a = step.archiver;
+    if (!a) continue;
+    lines.push(
+      `${step.offeredRate}/s${step.snapshots ? ' +snap' : ''}: settlement archiver ${fmt(a.archived)} fates archived, ` +
+        `its process ${fmt((a.cpuSeconds * 1000) / Math.max(step.settled, 1), 2)} ms CPU per settled event`,
+    );
+  }
   for (const on of results.openLoop) {
     const s = on.snapshots;
     if (!s) continue;

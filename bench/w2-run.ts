@@ -11,9 +11,9 @@ import { describeMachine, describeMachineLine, describeRevision } from './machin
 import { formatSelfTime, topSelfTime } from './self-time';
 import { type SharedServices, startSharedServices } from './services';
 import { DecisionPool } from './snapshot-comparison';
-import { type SnapshotProcess, startSnapshotProcess } from './snapshot-process';
 import { mean, round } from './stats';
 import { poolItemSizes, projectStorage } from './storage-projection';
+import { type StreamFunctionProcess, startStreamFunction } from './stream-function-process';
 import { W1 } from './w1';
 import { parseW2Options, W2, W2_DELIVERY, W2_USAGE, type W2Options, w2Workload } from './w2';
 import { renderW2Chart } from './w2-chart';
@@ -69,10 +69,17 @@ export async function runW2(argv: string[]): Promise<number> {
     );
 
     const openLoop: OpenLoopFigures[] = [];
-    // Every open-loop step writes to a ledger with a stream, as on AWS, whether the snapshots read it or not.
+    // Every open-loop step writes to a ledger with a stream, as on AWS, and the archiver reads it, as on AWS.
+    let archiver: StreamFunctionProcess<'settlement-archiver'> | null = null;
     if (options.rates.length > 0) {
       await enableLedgerStream(shared.admin, tables.ledger);
-      log('ledger stream: enabled for the open-loop steps');
+      archiver = await startStreamFunction({
+        fn: 'settlement-archiver',
+        endpoint: shared.dynamodb.endpoint,
+        table: tables.ledger,
+        latencyMs: ARCHIVE_PUT_MS,
+      });
+      log('ledger stream: enabled for the open-loop steps, with the settlement archiver reading it');
     }
     const openLoopStep = (
       rate: number,
@@ -91,6 +98,7 @@ export async function runW2(argv: string[]): Promise<number> {
         latency,
         label: `${label}-${Date.now().toString(36)}`,
         warm: options.warmCache,
+        archiver,
         ...step,
       });
     let lastEnded = Date.now();
@@ -109,9 +117,10 @@ export async function runW2(argv: string[]): Promise<number> {
       log(`  warm-up: decision p99 ${round(step.decisionLatencyMs.p99, 0)} ms`);
     }
     // One usage-snapshots process for the run's steps with them on, started at the first.
-    let snapshotProcess: SnapshotProcess | null = null;
+    let snapshotProcess: StreamFunctionProcess<'usage-snapshots'> | null = null;
     const usageSnapshots = async () => {
-      snapshotProcess ??= await startSnapshotProcess({
+      snapshotProcess ??= await startStreamFunction({
+        fn: 'usage-snapshots',
         endpoint: shared.dynamodb.endpoint,
         table: tables.ledger,
         latencyMs: options.snapshotLatencyMs,
@@ -154,7 +163,10 @@ export async function runW2(argv: string[]): Promise<number> {
         }
       }
     }
-    await (snapshotProcess as SnapshotProcess | null)?.close();
+    await Promise.all([
+      (snapshotProcess as StreamFunctionProcess<'usage-snapshots'> | null)?.close(),
+      (archiver as StreamFunctionProcess<'settlement-archiver'> | null)?.close(),
+    ]);
 
     const full = options.families === W2.families;
     const results: W2Results = {
@@ -250,6 +262,8 @@ async function seedW2(shared: SharedServices, tables: W2Tables, options: W2Optio
  * record of a busy family; in steady state a state was loaded long before.
  */
 const QUIET_MS = 1_000;
+/** A PutRecordBatch to the archive's Firehose stream, assumed: the stand-in takes each batch after it. */
+const ARCHIVE_PUT_MS = 20;
 
 /**
  * W1's A/B rounds in the same invocation as W2's, on W1's own seeded ledger:
@@ -291,7 +305,7 @@ const NOTES = [
   "CPU: user + system seconds over the run of the bench process (process.cpuUsage: the handlers and the harness in it, simulated event source mapping, Redis latency proxy, DynamoDB meter, SQS emulator), DynamoDB Local and the run's redis-server (/proc/<pid>/stat), per event; % = CPU seconds / (wall seconds x cores). Machine % is every process on the machine (/proc/stat): above the three when something else competed for the cores.",
   'Redis bytes per event: INFO used_memory after - before the run over its records; settled mark and period state sizes: MEMORY USAGE (SAMPLES 0) of up to 300 keys each. Projection: marks = rate x dedup window; period states = families x 2 live periods.',
   'DynamoDB items: sized as DynamoDB counts them, Puts as written, updated items read back at the end of the run. Storage: item and index entry sizes + 100 B each, a 730-hour month, USD 0.25/GB-month (Standard table class, us-east-1, https://aws.amazon.com/dynamodb/pricing/on-demand/). Settlement and rejection records expire by TTL (SETTLEMENT_RETENTION_DAYS after the period following their event, held 1.5 months + 1 day + the retention on average); period items have none and accumulate; sent outbox items expire after the retention window (deletion by TTL can lag, FAILED items never expire). Outbox items are sized as staged, before the relay adds sentAt and expiresAt. Period items are sized after a short run: a month-old item holds every member and is larger.',
-  "Usage snapshots (--snapshots on or both): during the step, usage-snapshots runs in a process of its own (as on AWS, another function) on the ledger stream of DynamoDB Local, from the start of the step as its mapping at LATEST; one process serves every such step of the run, as a container that stays warm, so the family limits it keeps carry over from one to the next; it reads family and member items on a client of its own and produces to a stand-in with a fixed delay per produce request; what the stream still holds when the records are drained is published within the step. The settlement figures of a step (DynamoDB requests, WCU, the bench process's CPU) are the usage function's alone. Its decision latency is what the snapshots must not move (within 10% at p99): with both, a rate given twice runs off on, then on off, and each setting's decisions are pooled over its steps, so a drift over the run weighs on both alike.",
+  "Usage snapshots (--snapshots on or both): during the step, usage-snapshots runs in a process of its own (as on AWS, another function) on the ledger stream of DynamoDB Local, from the start of the step as its mapping at LATEST; one process serves every such step of the run, as a container that stays warm, so the family limits it keeps carry over from one to the next; it reads family and member items on a client of its own and produces to a stand-in with a fixed delay per produce request; what the stream still holds when the records are drained is published within the step. The settlement archiver reads the same stream in every step, with the snapshots on or off, in a process of its own at the same priority, handing its fates to a stand-in with a fixed delay: on AWS it always runs. The settlement figures of a step (DynamoDB requests, WCU, the bench process's CPU) are the usage function's alone. Its decision latency is what the snapshots must not move (within 10% at p99): with both, a rate given twice runs off on, then on off, and each setting's decisions are pooled over its steps, so a drift over the run weighs on both alike.",
   'Index writes: each item written enters every index whose keys it holds, 1 write unit per KB of its entry (the projection decides the entry); an updated item is counted once. The dropped GSI1 (settlements by family and period, ALL projection) is counted the same way on every settlement record, for what dropping it saves.',
 ];
 

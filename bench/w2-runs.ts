@@ -11,8 +11,8 @@ import { CpuMeter, type RunCpu } from './process-cpu';
 import { RedisMemory } from './redis-memory';
 import { type Latency, openRunStores, type RunStores } from './run-stores';
 import type { SharedServices } from './services';
-import type { SnapshotProcess } from './snapshot-process';
 import type { SnapshotFigures } from './snapshot-sink';
+import type { ArchiverFigures, StreamFunctionProcess } from './stream-function-process';
 import { TimedLedger } from './timed-ledger';
 import { W2_DELIVERY } from './w2';
 import { warmCache } from './warm-cache';
@@ -222,6 +222,8 @@ export interface OpenLoopFigures extends W2RunFigures {
   readonly recordLatencyMs: Percentiles;
   /** The live usage snapshots of the step; null when they were off. */
   readonly snapshots: SnapshotFigures | null;
+  /** The settlement archiver on the ledger stream, in every step as it is on AWS; null in runs without it. */
+  readonly archiver: ArchiverFigures | null;
   /**
    * How late the bench process's event loop ran timers (perf_hooks, 5 ms
    * resolution, so about 5 ms when idle): every handler shares that loop here,
@@ -247,7 +249,9 @@ export function openLoopRun(
     /** Profiles the bench process while records are offered and drained. */
     profiler?: CpuProfiler | undefined;
     /** The live usage snapshots on: usage-snapshots, in a process of its own, reads the ledger's stream during the step. */
-    snapshots?: SnapshotProcess | null;
+    snapshots?: StreamFunctionProcess<'usage-snapshots'> | null;
+    /** The settlement archiver, in a process of its own, reads the ledger's stream during the step. */
+    archiver?: StreamFunctionProcess<'settlement-archiver'> | null;
     /** Receives every decision latency of the step (ms), for figures pooled over steps. */
     decisions?: number[];
   },
@@ -280,14 +284,16 @@ export function openLoopRun(
     });
     const warmedStates = spec.warm ? await warmCache(shared.adminDoc, stores, spec.events) : 0;
     const snapshotting = spec.snapshots ?? null;
-    // Armed before the quiet margin: moving its reader past what earlier steps wrote is not the step's work.
-    await snapshotting?.arm();
+    const archiving = spec.archiver ?? null;
+    // Armed before the quiet margin: moving their readers past what earlier steps wrote is not the step's work.
+    await Promise.all([snapshotting?.arm(), archiving?.arm()]);
     try {
       await new Promise((r) => setTimeout(r, Math.max(0, spec.startNotBefore - Date.now())));
       const usedBefore = (await memory.read()).usedBytes;
       stores.proxy.take();
       await spec.profiler?.start();
       snapshotting?.begin();
+      archiving?.begin();
       const cpu = CpuMeter.start(cpuPids(shared, stores));
       const loopDelay = monitorEventLoopDelay({ resolution: 5 });
       loopDelay.enable();
@@ -304,7 +310,10 @@ export function openLoopRun(
         invokers,
       );
       // What the stream still holds is published before the step ends: its work is the step's.
-      const snapshots = snapshotting ? await snapshotting.finish() : null;
+      const [snapshots, archiver] = await Promise.all([
+        snapshotting ? snapshotting.finish() : null,
+        archiving ? archiving.finish() : null,
+      ]);
       for (const ms of outcome.decisionSamples) spec.decisions?.push(ms);
       loopDelay.disable();
       const cpuUsed = cpu.stop(outcome.processed);
@@ -333,6 +342,7 @@ export function openLoopRun(
         decisionLatencyMs: outcome.decisionLatencyMs,
         recordLatencyMs: outcome.recordLatencyMs,
         snapshots,
+        archiver,
         eventLoopDelayMs: {
           p50: loopDelay.percentile(50) / 1e6,
           p99: loopDelay.percentile(99) / 1e6,
@@ -341,6 +351,7 @@ export function openLoopRun(
       };
     } catch (error) {
       snapshotting?.kill();
+      archiving?.kill();
       throw error;
     }
   });

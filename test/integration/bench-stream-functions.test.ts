@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSnapshotProcess } from '../../bench/snapshot-process';
+import { startStreamFunction } from '../../bench/stream-function-process';
 import { mskEvent, mskRecord, usage } from '../helpers/msk';
 import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
 
 const MB = 1024 ** 2;
 
-// The benchmark runs usage-snapshots in a process of its own beside the settling one, as another function on AWS.
-describe('the benchmark usage-snapshots process', () => {
+// The benchmark runs the ledger stream's functions in processes of their own beside the settling one, as on AWS.
+describe("the benchmark's stream function processes", () => {
   let env: SettlementEnv;
   beforeAll(async () => {
     env = await startSettlementEnv('bench-snapshots');
@@ -28,7 +28,8 @@ describe('the benchmark usage-snapshots process', () => {
       env.invoke(mskEvent(ids.map((id) => mskRecord(0, offset++, usage(id, familyId, customer, MB)))));
     await settle([`before-${familyId}`], familyId * 10 + 1);
 
-    const snapshots = await startSnapshotProcess({
+    const snapshots = await startStreamFunction({
+      fn: 'usage-snapshots',
       endpoint: env.tables.endpoint,
       table: env.tables.names.ledger,
       latencyMs: 1,
@@ -57,8 +58,40 @@ describe('the benchmark usage-snapshots process', () => {
     }
   });
 
+  it('archives the fates the step settled with the archiver, from where it was armed', async () => {
+    const familyId = 8_000_000 + Math.floor(Math.random() * 1_000_000);
+    await env.families.putFamily({
+      familyId,
+      quotaBytes: 1024 * MB,
+      members: [{ customerId: familyId * 10 + 1 }],
+    });
+    let offset = 1_000;
+    const settle = (id: string) =>
+      env.invoke(mskEvent([mskRecord(0, offset++, usage(id, familyId, familyId * 10 + 1, MB))]));
+    await settle(`before-${familyId}`);
+    const archiver = await startStreamFunction({
+      fn: 'settlement-archiver',
+      endpoint: env.tables.endpoint,
+      table: env.tables.names.ledger,
+      latencyMs: 1,
+    });
+    try {
+      await archiver.arm();
+      archiver.begin();
+      await settle(`during-a-${familyId}`);
+      await settle(`during-b-${familyId}`);
+      const figures = await archiver.finish();
+      expect(figures.archived).toBe(2);
+      expect(figures.cpuSeconds).toBeGreaterThan(0);
+      await archiver.close();
+    } finally {
+      archiver.kill();
+    }
+  });
+
   it('reports a process that died during the step as the step failing, not as a crash of the bench', async () => {
-    const snapshots = await startSnapshotProcess({
+    const snapshots = await startStreamFunction({
+      fn: 'usage-snapshots',
       endpoint: env.tables.endpoint,
       table: env.tables.names.ledger,
       latencyMs: 1,

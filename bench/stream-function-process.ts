@@ -2,36 +2,51 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SnapshotFigures } from './snapshot-sink';
 
-/** What the usage-snapshots process needs: the ledger's DynamoDB Local and the produce delay. */
-export interface SnapshotProcessSpec {
+/** What the settlement archiver did in a step: fates handed to the stand-in of its delivery stream. */
+export interface ArchiverFigures {
+  readonly archived: number;
+  /** CPU seconds of the archiver's process over the step. */
+  readonly cpuSeconds: number;
+}
+
+/** The ledger stream's functions, and the figures each gives for a step. */
+export interface StreamFunctionFigures {
+  readonly 'usage-snapshots': SnapshotFigures;
+  readonly 'settlement-archiver': ArchiverFigures;
+}
+export type StreamFunction = keyof StreamFunctionFigures;
+
+/** What the process needs: the function, the ledger's DynamoDB Local and the delay of each request to its destination. */
+export interface StreamFunctionSpec<F extends StreamFunction = StreamFunction> {
+  readonly fn: F;
   readonly endpoint: string;
   readonly table: string;
   readonly latencyMs: number;
 }
 
-/** The messages between the bench and the usage-snapshots process. */
-export type ToSnapshotProcess = { readonly type: 'arm' | 'begin' | 'finish' | 'close' };
-export type FromSnapshotProcess =
+/** The messages between the bench and the process. */
+export type ToStreamFunction = { readonly type: 'arm' | 'begin' | 'finish' | 'close' };
+export type FromStreamFunction =
   | { readonly type: 'ready' }
   | { readonly type: 'armed' }
-  | { readonly type: 'figures'; readonly figures: SnapshotFigures }
+  | { readonly type: 'figures'; readonly figures: StreamFunctionFigures[StreamFunction] }
   | { readonly type: 'failed'; readonly error: string };
 
-export interface SnapshotProcess {
+export interface StreamFunctionProcess<F extends StreamFunction> {
   readonly pid: number | undefined;
   /** Moves the reader past what the stream holds and reads on from there (a mapping at LATEST). */
   arm(): Promise<void>;
   /** The step starts: the process's CPU is counted from now. */
   begin(): void;
   /** Hands over what the stream still holds and stops reading: the step's figures. */
-  finish(): Promise<SnapshotFigures>;
+  finish(): Promise<StreamFunctionFigures[F]>;
   /** Ends the process once it has let go of its clients. */
   close(): Promise<void>;
   /** Ends the process at once (a run that failed). */
   kill(): void;
 }
 
-const WORKER = new URL('./snapshot-worker.ts', import.meta.url);
+const WORKER = new URL('./stream-function-worker.ts', import.meta.url);
 /** On AWS it runs on other hosts: here it gets only the CPU that settlement's processes leave idle. */
 const LOWEST_PRIORITY = 19;
 /** Starting node with tsx, or reading the stream up to now, takes seconds; a minute means it is stuck. */
@@ -39,14 +54,17 @@ const READY_TIMEOUT_MS = 60_000;
 const CLOSE_TIMEOUT_MS = 10_000;
 
 /**
- * usage-snapshots in a process of its own, as on AWS, where it is another
- * function: its event loop is not the settlement's, and at the lowest
- * scheduling priority it takes only CPU the settlement leaves idle (its
- * requests to DynamoDB Local are still served beside the settlement's). One
- * process serves a run's steps with the snapshots on, as a container that
- * stays warm: it reads the ledger stream only while a step has armed it.
+ * A function of the ledger's stream (usage-snapshots, the settlement
+ * archiver) in a process of its own, as on AWS, where it is another function:
+ * its event loop is not the settlement's, and at the lowest scheduling
+ * priority it takes only CPU the settlement leaves idle (its requests to
+ * DynamoDB Local are still served beside the settlement's). One process
+ * serves a run's steps, as a container that stays warm: it reads the stream
+ * only while a step has armed it.
  */
-export async function startSnapshotProcess(spec: SnapshotProcessSpec): Promise<SnapshotProcess> {
+export async function startStreamFunction<F extends StreamFunction>(
+  spec: StreamFunctionSpec<F>,
+): Promise<StreamFunctionProcess<F>> {
   // nice, which then runs node in its place, lowers every thread's priority, the garbage collector's too.
   // The worker runs from its TypeScript source, whatever loader (tsx, vitest) runs this process.
   const child = spawn(
@@ -67,8 +85,9 @@ export async function startSnapshotProcess(spec: SnapshotProcessSpec): Promise<S
     child.once('close', (code, signal) => resolve(`exited (${signal ?? `code ${code}`})`));
     child.once('error', (error) => resolve(`failed: ${error.message}`));
   });
+  const running: Running = { child, ended, fn: spec.fn };
   try {
-    await answer(child, ended, 'ready', READY_TIMEOUT_MS);
+    await answer(running, 'ready', READY_TIMEOUT_MS);
   } catch (error) {
     child.kill();
     throw error;
@@ -77,12 +96,12 @@ export async function startSnapshotProcess(spec: SnapshotProcessSpec): Promise<S
     pid: child.pid,
     async arm() {
       send(child, { type: 'arm' });
-      await answer(child, ended, 'armed', READY_TIMEOUT_MS);
+      await answer(running, 'armed', READY_TIMEOUT_MS);
     },
     begin: () => send(child, { type: 'begin' }),
     async finish() {
       send(child, { type: 'finish' });
-      return (await answer(child, ended, 'figures')).figures;
+      return (await answer(running, 'figures')).figures as StreamFunctionFigures[F];
     },
     async close() {
       send(child, { type: 'close' });
@@ -96,18 +115,24 @@ export async function startSnapshotProcess(spec: SnapshotProcessSpec): Promise<S
   };
 }
 
+interface Running {
+  readonly child: ChildProcess;
+  /** How the process ended, once it has. */
+  readonly ended: Promise<string>;
+  readonly fn: StreamFunction;
+}
+
 /** A process that is gone takes no message: the answer awaited next reports how it ended. */
-function send(child: ChildProcess, message: ToSnapshotProcess): void {
+function send(child: ChildProcess, message: ToStreamFunction): void {
   if (child.connected) child.send(message, () => undefined);
 }
 
 /** The next message of `type`; a failure report, the process's end or the time limit rejects. */
-function answer<T extends FromSnapshotProcess['type']>(
-  child: ChildProcess,
-  ended: Promise<string>,
+function answer<T extends FromStreamFunction['type']>(
+  { child, ended, fn }: Running,
   type: T,
   timeoutMs?: number,
-): Promise<Extract<FromSnapshotProcess, { type: T }>> {
+): Promise<Extract<FromStreamFunction, { type: T }>> {
   return new Promise((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const settle = (outcome: () => void) => {
@@ -115,19 +140,17 @@ function answer<T extends FromSnapshotProcess['type']>(
       clearTimeout(timer);
       outcome();
     };
-    const onMessage = (message: FromSnapshotProcess) => {
-      if (message.type === type) settle(() => resolve(message as Extract<FromSnapshotProcess, { type: T }>));
+    const onMessage = (message: FromStreamFunction) => {
+      if (message.type === type) settle(() => resolve(message as Extract<FromStreamFunction, { type: T }>));
       else if (message.type === 'failed')
-        settle(() => reject(new Error(`usage-snapshots failed in the step: ${message.error}`)));
+        settle(() => reject(new Error(`${fn} failed in the step: ${message.error}`)));
     };
     child.on('message', onMessage);
     if (timeoutMs !== undefined)
       timer = setTimeout(
-        () => settle(() => reject(new Error(`usage-snapshots process not ${type} within ${timeoutMs} ms`))),
+        () => settle(() => reject(new Error(`${fn} process not ${type} within ${timeoutMs} ms`))),
         timeoutMs,
       );
-    void ended.then((how) =>
-      settle(() => reject(new Error(`usage-snapshots process ${how} before it was ${type}`))),
-    );
+    void ended.then((how) => settle(() => reject(new Error(`${fn} process ${how} before it was ${type}`))));
   });
 }
