@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStreamFunction } from '../../bench/stream-function-process';
+import { type StreamFunction, startStreamFunction } from '../../bench/stream-function-process';
 import { mskEvent, mskRecord, usage } from '../helpers/msk';
 import { type SettlementEnv, startSettlementEnv } from '../helpers/settlement-env';
 
@@ -10,11 +10,13 @@ const MB = 1024 ** 2;
 describe("the benchmark's stream function processes", () => {
   let env: SettlementEnv;
   beforeAll(async () => {
-    env = await startSettlementEnv('bench-snapshots');
+    env = await startSettlementEnv('bench-stream-functions');
   });
   afterAll(async () => {
     await env?.stop();
   });
+  const start = <F extends StreamFunction>(fn: F) =>
+    startStreamFunction({ fn, endpoint: env.tables.endpoint, table: env.tables.names.ledger, latencyMs: 1 });
 
   it('publishes from the ledger stream what the step settled, not what was written before it started', async () => {
     const familyId = 8_000_000 + Math.floor(Math.random() * 1_000_000);
@@ -28,12 +30,7 @@ describe("the benchmark's stream function processes", () => {
       env.invoke(mskEvent(ids.map((id) => mskRecord(0, offset++, usage(id, familyId, customer, MB)))));
     await settle([`before-${familyId}`], familyId * 10 + 1);
 
-    const snapshots = await startStreamFunction({
-      fn: 'usage-snapshots',
-      endpoint: env.tables.endpoint,
-      table: env.tables.names.ledger,
-      latencyMs: 1,
-    });
+    const snapshots = await start('usage-snapshots');
     try {
       // Field 19 of /proc/<pid>/stat, the 17th after the command name: only idle CPU, as if on other hosts.
       const stat = readFileSync(`/proc/${snapshots.pid}/stat`, 'utf8');
@@ -69,12 +66,7 @@ describe("the benchmark's stream function processes", () => {
     const settle = (id: string) =>
       env.invoke(mskEvent([mskRecord(0, offset++, usage(id, familyId, familyId * 10 + 1, MB))]));
     await settle(`before-${familyId}`);
-    const archiver = await startStreamFunction({
-      fn: 'settlement-archiver',
-      endpoint: env.tables.endpoint,
-      table: env.tables.names.ledger,
-      latencyMs: 1,
-    });
+    const archiver = await start('settlement-archiver');
     try {
       await archiver.arm();
       archiver.begin();
@@ -90,12 +82,7 @@ describe("the benchmark's stream function processes", () => {
   });
 
   it('reports a process that died during the step as the step failing, not as a crash of the bench', async () => {
-    const snapshots = await startStreamFunction({
-      fn: 'usage-snapshots',
-      endpoint: env.tables.endpoint,
-      table: env.tables.names.ledger,
-      latencyMs: 1,
-    });
+    const snapshots = await start('usage-snapshots');
     await snapshots.arm();
     snapshots.begin();
     process.kill(snapshots.pid as number, 'SIGKILL');
