@@ -150,15 +150,19 @@ async function main(): Promise<void> {
     turn = turn.then(async () => {
       try {
         if (message.type === 'arm') {
+          if (step) throw new Error('armed twice: the step before was not finished');
           step = await arm();
           post({ type: 'armed' });
-        } else if (message.type === 'begin' && step) {
-          step.armed.begin();
-          step = { ...step, cpu: ownCpuSeconds() };
-        } else if (message.type === 'finish' && step) {
-          const armed = step;
-          step = null;
-          await finish(armed);
+        } else if (message.type === 'begin' || message.type === 'finish') {
+          if (!step) throw new Error(`${message.type} without a step armed`);
+          if (message.type === 'begin') {
+            step.armed.begin();
+            step = { ...step, cpu: ownCpuSeconds() };
+          } else {
+            const armed = step;
+            step = null;
+            await finish(armed);
+          }
         } else if (message.type === 'close') {
           stream.close();
           admin.destroy();

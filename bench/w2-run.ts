@@ -47,6 +47,8 @@ export async function runW2(argv: string[]): Promise<number> {
   const latency = { dynamodbMs: options.ddbLatencyMs, redisMs: options.redisLatencyMs };
 
   const shared = await startSharedServices();
+  // The stream functions' processes, ended with the services whatever happens to the run.
+  const streamFunctions: Array<{ kill(): void }> = [];
   try {
     const w1 = options.w1Rounds > 0 ? await runW1Rounds(shared, options, nowMs) : null;
     const tables = { ledger: 'bench-w2-ledger', outbox: 'bench-w2-outbox' };
@@ -79,6 +81,7 @@ export async function runW2(argv: string[]): Promise<number> {
         table: tables.ledger,
         latencyMs: ARCHIVE_PUT_MS,
       });
+      streamFunctions.push(archiver);
       log('ledger stream: enabled for the open-loop steps, with the settlement archiver reading it');
     }
     const openLoopStep = (
@@ -125,6 +128,7 @@ export async function runW2(argv: string[]): Promise<number> {
         table: tables.ledger,
         latencyMs: options.snapshotLatencyMs,
       });
+      streamFunctions.push(snapshotProcess);
       return snapshotProcess;
     };
     const pool = new DecisionPool();
@@ -229,6 +233,7 @@ export async function runW2(argv: string[]): Promise<number> {
     return 0;
   } finally {
     clearInterval(sampler);
+    for (const fn of streamFunctions) fn.kill();
     await shared.stop();
   }
 }

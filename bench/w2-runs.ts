@@ -285,9 +285,9 @@ export function openLoopRun(
     const warmedStates = spec.warm ? await warmCache(shared.adminDoc, stores, spec.events) : 0;
     const snapshotting = spec.snapshots ?? null;
     const archiving = spec.archiver ?? null;
-    // Armed before the quiet margin: moving their readers past what earlier steps wrote is not the step's work.
-    await Promise.all([snapshotting?.arm(), archiving?.arm()]);
     try {
+      // Armed before the quiet margin: moving their readers past what earlier steps wrote is not the step's work.
+      await Promise.all([snapshotting?.arm(), archiving?.arm()]);
       await new Promise((r) => setTimeout(r, Math.max(0, spec.startNotBefore - Date.now())));
       const usedBefore = (await memory.read()).usedBytes;
       stores.proxy.take();

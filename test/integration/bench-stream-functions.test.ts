@@ -81,6 +81,15 @@ describe("the benchmark's stream function processes", () => {
     }
   });
 
+  it('answers a step finished without being armed with a failure, not with silence', async () => {
+    const archiver = await start('settlement-archiver');
+    try {
+      await expect(archiver.finish()).rejects.toThrow(/finish without a step armed/);
+    } finally {
+      archiver.kill();
+    }
+  });
+
   it('reports a process that died during the step as the step failing, not as a crash of the bench', async () => {
     const snapshots = await start('usage-snapshots');
     await snapshots.arm();

@@ -85,6 +85,20 @@ describe('the snapshots keep a family limits while no change stamp moves', () =>
     expect(db.reads).toHaveLength(2);
   });
 
+  it('keeps both months of a family that commits to each, as at a month change', async () => {
+    const { db, want, limitOf } = setup();
+    for (const period of ['202612', '202611', '202612', '202611'])
+      await limitOf(want([71], [[period, HOUR_AGO]]), 71);
+    expect(db.reads).toHaveLength(2);
+  });
+
+  it('reads strongly consistent when a stamp it already held is recent, though the images at hand are not', async () => {
+    const { db, want, limitOf } = setup();
+    await limitOf(want([71], [['202612', NOW - 10_000]]), 71);
+    await limitOf(want([71], [['202611', HOUR_AGO]]), 71);
+    expect(db.reads.map((r) => r.fresh)).toEqual([true, true]);
+  });
+
   it('reads only when a member is new to it, and keeps both members under the first read stamps', async () => {
     const { db, want, limitOf } = setup();
     await limitOf(want([71], [['202612', HOUR_AGO]]), 71);
@@ -102,10 +116,10 @@ describe('the snapshots keep a family limits while no change stamp moves', () =>
 
   it('reads a family a change stamped within the last minute strongly consistent, an older one not', async () => {
     const { db, want, limitOf } = setup();
-    await limitOf(want([71], [['202612', NOW - 30_000]]), 71);
-    await limitOf(want([71], [['202612', NOW - 90_000]]), 71);
+    await limitOf(want([71], [['202612', NOW - 30_000]], 7), 71);
+    await limitOf(want([81], [['202612', NOW - 90_000]], 8), 81);
     // A stamp ahead of this container's clock (another host's) is recent too.
-    await limitOf(want([71], [['202612', NOW + 2_000]]), 71);
+    await limitOf(want([91], [['202612', NOW + 2_000]], 9), 91);
     expect(db.reads.map((r) => r.fresh)).toEqual([true, false, true]);
   });
 

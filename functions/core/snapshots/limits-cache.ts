@@ -3,7 +3,7 @@ import type { Clock } from '../ports';
 import type { FamilyLimits, FamilyLimitsSource, LimitsWanted } from './period-commits';
 
 export interface LimitsCacheSettings {
-  /** Families held at most; the one read longest ago goes first. */
+  /** Families held at most; the one read (or added to) longest ago goes first. */
   readonly maxFamilies: number;
   /** A kept read is dropped after this long even if no change is seen (a backstop, not the rule). */
   readonly maxAgeMs: number;
@@ -75,7 +75,9 @@ export function cachedFamilyLimits(
           cached++;
           continue;
         }
-        const recent = [...w.changedAtMs.values()].some((stamp) => stamp > nowMs - settings.recentChangeMs);
+        // The stamps the new entry will hold: those of this batch's images and those it held already.
+        const stamps = [...w.changedAtMs.values(), ...(entry?.changedAtMs.values() ?? [])];
+        const recent = stamps.some((stamp) => stamp > nowMs - settings.recentChangeMs);
         // The family is read anyway: its listed members come with it, so their next commits find them kept.
         misses.push({
           ...w,
@@ -97,11 +99,13 @@ export function cachedFamilyLimits(
         }
         answer.set(w.familyId, limits);
         const held = entries.get(w.familyId);
-        // A read that only added members to a current entry keeps its age and its stamps.
+        const heldStamps = held?.changedAtMs ?? [];
+        // A read that only added members to a current entry keeps its age and its stamps. A new read
+        // keeps the stamps of other periods too: limits read now are no older than any change they name.
         const merge = current(held, w, nowMs);
         keep(w.familyId, {
           readAtMs: merge ? held.readAtMs : nowMs,
-          changedAtMs: merge ? held.changedAtMs : w.changedAtMs,
+          changedAtMs: merge ? held.changedAtMs : new Map([...heldStamps, ...w.changedAtMs]),
           quotaBytes: limits.quotaBytes,
           familyPolicy: limits.familyPolicy,
           memberPolicies: merge
