@@ -108,7 +108,9 @@ export function projectRedis(
 }
 
 const GiB = 1024 ** 3;
-const fmt = (n: number, d = 0) => round(n, d).toLocaleString('en-US');
+// A figure with no samples is NaN here, and null once it has crossed a process's IPC channel as JSON.
+const fmt = (n: number | null, d = 0) =>
+  n === null || Number.isNaN(n) ? 'n/a' : round(n, d).toLocaleString('en-US');
 
 /** The printed table: one line per run, then the A/B summary and the projection. */
 export function formatW2(results: W2Results): string {

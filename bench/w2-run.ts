@@ -223,11 +223,12 @@ export async function runW2(argv: string[]): Promise<number> {
       ),
       notes: NOTES,
     };
-    process.stdout.write(`${formatW2(results)}\n`);
+    // The figures are saved before they are formatted: a report that fails does not lose the run.
     const outDir = resolve(process.cwd(), options.outDir);
     mkdirSync(outDir, { recursive: true });
     const stem = full ? 'w2' : 'w2-scaled';
     writeFileSync(join(outDir, `${stem}.json`), `${JSON.stringify(roundAll(results), null, 2)}\n`);
+    process.stdout.write(`${formatW2(results)}\n`);
     writeFileSync(join(outDir, `${stem}.svg`), renderW2Chart(results));
     log(`wrote ${options.outDir}/${stem}.json and ${options.outDir}/${stem}.svg`);
     return 0;
