@@ -47,8 +47,8 @@ export async function runW2(argv: string[]): Promise<number> {
   const latency = { dynamodbMs: options.ddbLatencyMs, redisMs: options.redisLatencyMs };
 
   const shared = await startSharedServices();
-  // The stream functions' processes, ended with the services whatever happens to the run.
-  const streamFunctions: Array<{ kill(): void }> = [];
+  // The stream functions' processes: closed after the last step, killed with the services if the run fails.
+  const streamFunctions: Array<{ close(): Promise<void>; kill(): void }> = [];
   try {
     const w1 = options.w1Rounds > 0 ? await runW1Rounds(shared, options, nowMs) : null;
     const tables = { ledger: 'bench-w2-ledger', outbox: 'bench-w2-outbox' };
@@ -122,13 +122,15 @@ export async function runW2(argv: string[]): Promise<number> {
     // One usage-snapshots process for the run's steps with them on, started at the first.
     let snapshotProcess: StreamFunctionProcess<'usage-snapshots'> | null = null;
     const usageSnapshots = async () => {
-      snapshotProcess ??= await startStreamFunction({
-        fn: 'usage-snapshots',
-        endpoint: shared.dynamodb.endpoint,
-        table: tables.ledger,
-        latencyMs: options.snapshotLatencyMs,
-      });
-      streamFunctions.push(snapshotProcess);
+      if (!snapshotProcess) {
+        snapshotProcess = await startStreamFunction({
+          fn: 'usage-snapshots',
+          endpoint: shared.dynamodb.endpoint,
+          table: tables.ledger,
+          latencyMs: options.snapshotLatencyMs,
+        });
+        streamFunctions.push(snapshotProcess);
+      }
       return snapshotProcess;
     };
     const pool = new DecisionPool();
@@ -167,10 +169,7 @@ export async function runW2(argv: string[]): Promise<number> {
         }
       }
     }
-    await Promise.all([
-      (snapshotProcess as StreamFunctionProcess<'usage-snapshots'> | null)?.close(),
-      (archiver as StreamFunctionProcess<'settlement-archiver'> | null)?.close(),
-    ]);
+    await Promise.all(streamFunctions.map((fn) => fn.close()));
 
     const full = options.families === W2.families;
     const results: W2Results = {

@@ -248,7 +248,10 @@ export function openLoopRun(
     startNotBefore: number;
     /** Profiles the bench process while records are offered and drained. */
     profiler?: CpuProfiler | undefined;
-    /** The live usage snapshots on: usage-snapshots, in a process of its own, reads the ledger's stream during the step. */
+    /**
+     * The live usage snapshots on: usage-snapshots, in a process of its own, reads the ledger's stream during the step.
+     * The stream functions' processes are the caller's: it ends them, whatever happens to the step.
+     */
     snapshots?: StreamFunctionProcess<'usage-snapshots'> | null;
     /** The settlement archiver, in a process of its own, reads the ledger's stream during the step. */
     archiver?: StreamFunctionProcess<'settlement-archiver'> | null;
@@ -285,75 +288,69 @@ export function openLoopRun(
     const warmedStates = spec.warm ? await warmCache(shared.adminDoc, stores, spec.events) : 0;
     const snapshotting = spec.snapshots ?? null;
     const archiving = spec.archiver ?? null;
-    try {
-      // Armed before the quiet margin: moving their readers past what earlier steps wrote is not the step's work.
-      await Promise.all([snapshotting?.arm(), archiving?.arm()]);
-      await new Promise((r) => setTimeout(r, Math.max(0, spec.startNotBefore - Date.now())));
-      const usedBefore = (await memory.read()).usedBytes;
-      stores.proxy.take();
-      await spec.profiler?.start();
-      snapshotting?.begin();
-      archiving?.begin();
-      const cpu = CpuMeter.start(cpuPids(shared, stores));
-      const loopDelay = monitorEventLoopDelay({ resolution: 5 });
-      loopDelay.enable();
-      const outcome = await runOpenLoop(
-        {
-          rate: spec.rate,
-          seconds: spec.seconds,
-          events: spec.events,
-          partitions: W2_DELIVERY.partitions,
-          batchSize: W2_DELIVERY.batchSize,
-          pollers: spec.pollers,
-          drainGraceSeconds: Math.max(10, spec.seconds),
-        },
-        invokers,
-      );
-      // What the stream still holds is published before the step ends: its work is the step's.
-      const [snapshots, archiver] = await Promise.all([
-        snapshotting ? snapshotting.finish() : null,
-        archiving ? archiving.finish() : null,
-      ]);
-      for (const ms of outcome.decisionSamples) spec.decisions?.push(ms);
-      loopDelay.disable();
-      const cpuUsed = cpu.stop(outcome.processed);
-      await spec.profiler?.stop();
-      const seconds = outcome.producingSeconds + outcome.drainSeconds;
-      const run = {
-        shape: 'product' as const,
-        events: outcome.processed,
-        seconds,
-        batchMs,
-        usedBefore,
-        warmedStates,
-      };
-      const base = await figures(shared, stores, memory, { ...run, cpu: cpuUsed }, timed);
-      return {
-        ...base,
-        offeredRate: spec.rate,
-        offered: outcome.offered,
+    // Armed before the quiet margin: moving their readers past what earlier steps wrote is not the step's work.
+    await Promise.all([snapshotting?.arm(), archiving?.arm()]);
+    await new Promise((r) => setTimeout(r, Math.max(0, spec.startNotBefore - Date.now())));
+    const usedBefore = (await memory.read()).usedBytes;
+    stores.proxy.take();
+    await spec.profiler?.start();
+    snapshotting?.begin();
+    archiving?.begin();
+    const cpu = CpuMeter.start(cpuPids(shared, stores));
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
+    const outcome = await runOpenLoop(
+      {
+        rate: spec.rate,
+        seconds: spec.seconds,
+        events: spec.events,
+        partitions: W2_DELIVERY.partitions,
+        batchSize: W2_DELIVERY.batchSize,
         pollers: spec.pollers,
-        processed: outcome.processed,
-        // A backlog still there a second after the producer stops is growing, not a batch in flight.
-        keptUp: outcome.processed === outcome.offered && outcome.drainSeconds <= 1,
-        drainSeconds: outcome.drainSeconds,
-        meanBatch: outcome.meanBatch,
-        lag: outcome.lag,
-        decisionLatencyMs: outcome.decisionLatencyMs,
-        recordLatencyMs: outcome.recordLatencyMs,
-        snapshots,
-        archiver,
-        eventLoopDelayMs: {
-          p50: loopDelay.percentile(50) / 1e6,
-          p99: loopDelay.percentile(99) / 1e6,
-          max: loopDelay.max / 1e6,
-        },
-      };
-    } catch (error) {
-      snapshotting?.kill();
-      archiving?.kill();
-      throw error;
-    }
+        drainGraceSeconds: Math.max(10, spec.seconds),
+      },
+      invokers,
+    );
+    // What the stream still holds is published before the step ends: its work is the step's.
+    const [snapshots, archiver] = await Promise.all([
+      snapshotting ? snapshotting.finish() : null,
+      archiving ? archiving.finish() : null,
+    ]);
+    for (const ms of outcome.decisionSamples) spec.decisions?.push(ms);
+    loopDelay.disable();
+    const cpuUsed = cpu.stop(outcome.processed);
+    await spec.profiler?.stop();
+    const seconds = outcome.producingSeconds + outcome.drainSeconds;
+    const run = {
+      shape: 'product' as const,
+      events: outcome.processed,
+      seconds,
+      batchMs,
+      usedBefore,
+      warmedStates,
+    };
+    const base = await figures(shared, stores, memory, { ...run, cpu: cpuUsed }, timed);
+    return {
+      ...base,
+      offeredRate: spec.rate,
+      offered: outcome.offered,
+      pollers: spec.pollers,
+      processed: outcome.processed,
+      // A backlog still there a second after the producer stops is growing, not a batch in flight.
+      keptUp: outcome.processed === outcome.offered && outcome.drainSeconds <= 1,
+      drainSeconds: outcome.drainSeconds,
+      meanBatch: outcome.meanBatch,
+      lag: outcome.lag,
+      decisionLatencyMs: outcome.decisionLatencyMs,
+      recordLatencyMs: outcome.recordLatencyMs,
+      snapshots,
+      archiver,
+      eventLoopDelayMs: {
+        p50: loopDelay.percentile(50) / 1e6,
+        p99: loopDelay.percentile(99) / 1e6,
+        max: loopDelay.max / 1e6,
+      },
+    };
   });
 }
 

@@ -67,10 +67,12 @@ export function cachedFamilyLimits(
     async read(wanted) {
       const nowMs = clock.now();
       const answer = new Map<number, FamilyLimits>();
-      const misses: LimitsWanted[] = [];
+      // Each read with the entry it tops up: one still current that lacks members only.
+      const misses: Array<{ readonly w: LimitsWanted; readonly topped: Entry | null }> = [];
       for (const w of wanted) {
         const entry = entries.get(w.familyId);
-        if (current(entry, w, nowMs) && w.customerIds.every((c) => entry.memberPolicies.has(c))) {
+        const isCurrent = current(entry, w, nowMs);
+        if (isCurrent && w.customerIds.every((c) => entry.memberPolicies.has(c))) {
           answer.set(w.familyId, entry);
           cached++;
           continue;
@@ -80,36 +82,32 @@ export function cachedFamilyLimits(
         const recent = stamps.some((stamp) => stamp > nowMs - settings.recentChangeMs);
         // The family is read anyway: its listed members come with it, so their next commits find them kept.
         misses.push({
-          ...w,
-          customerIds: [...w.customerIds, ...w.listed],
-          listed: [],
-          fresh: w.fresh || recent,
+          w: { ...w, customerIds: [...w.customerIds, ...w.listed], listed: [], fresh: w.fresh || recent },
+          topped: isCurrent ? entry : null,
         });
       }
       if (misses.length === 0) return answer;
-      const found = await source.read(misses);
+      const found = await source.read(misses.map((m) => m.w));
       read += misses.length;
       // The family item and a member item each.
-      items += misses.reduce((n, w) => n + 1 + w.customerIds.length, 0);
-      for (const w of misses) {
+      items += misses.reduce((n, { w }) => n + 1 + w.customerIds.length, 0);
+      for (const { w, topped } of misses) {
         const limits = found.get(w.familyId);
         if (!limits) {
           entries.delete(w.familyId);
           continue;
         }
         answer.set(w.familyId, limits);
+        // A top-up keeps the entry's age. Either keeps the stamps of other periods (for a top-up they
+        // equal the batch's): limits read now are no older than any change they name.
         const held = entries.get(w.familyId);
-        const heldStamps = held?.changedAtMs ?? [];
-        // A read that only added members to a current entry keeps its age and its stamps. A new read
-        // keeps the stamps of other periods too: limits read now are no older than any change they name.
-        const merge = current(held, w, nowMs);
         keep(w.familyId, {
-          readAtMs: merge ? held.readAtMs : nowMs,
-          changedAtMs: merge ? held.changedAtMs : new Map([...heldStamps, ...w.changedAtMs]),
+          readAtMs: topped ? topped.readAtMs : nowMs,
+          changedAtMs: new Map([...(held?.changedAtMs ?? []), ...w.changedAtMs]),
           quotaBytes: limits.quotaBytes,
           familyPolicy: limits.familyPolicy,
-          memberPolicies: merge
-            ? new Map([...held.memberPolicies, ...limits.memberPolicies])
+          memberPolicies: topped
+            ? new Map([...topped.memberPolicies, ...limits.memberPolicies])
             : limits.memberPolicies,
         });
       }
