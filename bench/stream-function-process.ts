@@ -7,6 +7,8 @@ export interface ArchiverFigures {
   readonly archived: number;
   /** CPU seconds of the archiver's process over the step. */
   readonly cpuSeconds: number;
+  /** Reads of the stream its mapping made in the step (GetShardIterator and GetRecords). */
+  readonly streamReads: number;
 }
 
 /** The ledger stream's functions, and the figures each gives for a step. */

@@ -27,11 +27,13 @@ interface Armed {
   readonly handler: StreamHandler;
   readonly batchSize: number;
   /** CPU seconds of the process at the step's start, for the step's own. */
-  figures(cpuSeconds: number): StreamFunctionFigures[keyof StreamFunctionFigures];
+  /** Its figures but the stream's reads, which are the mapping's. */
+  figures(cpuSeconds: number): WithoutReads<StreamFunctionFigures[keyof StreamFunctionFigures]>;
   /** The step starts now: what the function kept counts from here. */
   begin(): void;
 }
 
+type WithoutReads<T> = T extends unknown ? Omit<T, 'streamReads'> : never;
 type Arming = (spec: StreamFunctionSpec) => Armed;
 
 /**
@@ -133,15 +135,18 @@ async function main(): Promise<void> {
       pollMs: 250,
       onError: (error) => errors.push(error),
     });
-    return { armed, mapping, errors, cpu: ownCpuSeconds() };
+    return { armed, mapping, errors, cpu: ownCpuSeconds(), reads: 0 };
   };
   let step: Awaited<ReturnType<typeof arm>> | null = null;
 
-  const finish = async ({ armed, mapping, errors, cpu }: NonNullable<typeof step>) => {
+  const finish = async ({ armed, mapping, errors, cpu, reads }: NonNullable<typeof step>) => {
     await mapping.drain();
     await mapping.stop();
     if (errors.length > 0) post({ type: 'failed', error: String(errors[0]) });
-    else post({ type: 'figures', figures: armed.figures(ownCpuSeconds() - cpu) });
+    else {
+      const figures = { ...armed.figures(ownCpuSeconds() - cpu), streamReads: mapping.stats.reads - reads };
+      post({ type: 'figures', figures: figures as StreamFunctionFigures[keyof StreamFunctionFigures] });
+    }
   };
 
   // One message at a time, in the order sent.
@@ -157,7 +162,7 @@ async function main(): Promise<void> {
           if (!step) throw new Error(`${message.type} without a step armed`);
           if (message.type === 'begin') {
             step.armed.begin();
-            step = { ...step, cpu: ownCpuSeconds() };
+            step = { ...step, cpu: ownCpuSeconds(), reads: step.mapping.stats.reads };
           } else {
             const armed = step;
             step = null;

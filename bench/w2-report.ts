@@ -205,7 +205,8 @@ function snapshotComparison(results: W2Results): string[] {
     if (!a) continue;
     lines.push(
       `${step.offeredRate}/s${step.snapshots ? ' +snap' : ''}: settlement archiver ${fmt(a.archived)} fates archived, ` +
-        `its process ${fmt((a.cpuSeconds * 1000) / Math.max(step.settled, 1), 2)} ms CPU per settled event`,
+        `its process ${fmt((a.cpuSeconds * 1000) / Math.max(step.settled, 1), 2)} ms CPU per settled event, ` +
+        `${fmt(a.streamReads / Math.max(step.seconds, 1), 1)} stream reads a second`,
     );
   }
   for (const on of results.openLoop) {
@@ -219,6 +220,9 @@ function snapshotComparison(results: W2Results): string[] {
         (s.cpuSeconds === undefined
           ? ''
           : `; usage-snapshots process ${fmt((s.cpuSeconds * 1000) / Math.max(on.settled, 1), 2)} ms CPU per settled event`) +
+        (s.streamReads === undefined
+          ? ''
+          : `, ${fmt(s.streamReads / Math.max(on.seconds, 1), 1)} stream reads a second`) +
         (s.limits === undefined
           ? ''
           : `; limits of ${fmt(s.limits.cached + s.limits.read)} families, ${fmt((100 * s.limits.cached) / Math.max(s.limits.cached + s.limits.read, 1))}% from what the process kept, ` +

@@ -7,7 +7,11 @@ export type StreamHandler = (event: DynamoDBStreamEvent, context: Context) => Pr
 /**
  * A DynamoDB stream event source mapping, locally: batches of the records
  * written since the last read, handed to the real handler; a batch item
- * failure is delivered again with everything after it.
+ * failure is delivered again with everything after it. Reads start at least
+ * `pollMs` apart, records or not, as Lambda's poller reads a shard at its
+ * base rate (four times a second); reading again as soon as a batch is
+ * handled would put ten times Lambda's reads on DynamoDB Local, which serves
+ * them beside the table's writes.
  */
 export function startStreamMapping(options: {
   readonly stream: TableStream;
@@ -19,7 +23,7 @@ export function startStreamMapping(options: {
 }) {
   let stopped = false;
   let backlog: DynamoDBRecord[] = [];
-  const stats = { invocations: 0, records: 0 };
+  const stats = { reads: 0, invocations: 0, records: 0 };
 
   // The poll loop and drain() take turns: one invocation at a time, as a shard's mapping does.
   let turn: Promise<unknown> = Promise.resolve();
@@ -31,6 +35,7 @@ export function startStreamMapping(options: {
 
   /** One read and one invocation; false when there was nothing to hand over. */
   const invokeOnce = async (): Promise<boolean> => {
+    stats.reads++;
     backlog.push(...(await options.stream.readNew()).Records);
     if (backlog.length === 0) return false;
     const batch = backlog.slice(0, options.batchSize);
@@ -48,13 +53,14 @@ export function startStreamMapping(options: {
 
   const loop = (async () => {
     while (!stopped) {
-      let busy = false;
+      const started = performance.now();
       try {
-        busy = await once();
+        await once();
       } catch (error) {
         options.onError(error);
       }
-      if (!busy) await new Promise((r) => setTimeout(r, options.pollMs));
+      const rest = options.pollMs - (performance.now() - started);
+      if (rest > 0 && !stopped) await new Promise((r) => setTimeout(r, rest));
     }
   })();
 
