@@ -38,7 +38,7 @@ describe('the local DynamoDB stream mapping', () => {
       stream: busyStream(3),
       handler: async (event) => {
         batches.push(sequences(event));
-        return {};
+        return { batchItemFailures: [] };
       },
       functionName: 'reader',
       batchSize: 100,
@@ -63,7 +63,8 @@ describe('the local DynamoDB stream mapping', () => {
   });
 
   it('starts the next read at once when a batch took longer than the interval', async () => {
-    const handler: StreamHandler = () => new Promise((resolve) => setTimeout(() => resolve({}), 400));
+    const handler: StreamHandler = () =>
+      new Promise((resolve) => setTimeout(() => resolve({ batchItemFailures: [] }), 400));
     const mapping = startStreamMapping({
       stream: busyStream(1),
       handler,
@@ -89,7 +90,7 @@ describe('the local DynamoDB stream mapping', () => {
       stream: busyStream(3),
       handler: async (event) => {
         batches.push(sequences(event));
-        if (!failOnce) return {};
+        if (!failOnce) return { batchItemFailures: [] };
         failOnce = false;
         return { batchItemFailures: [{ itemIdentifier: '2' }] };
       },
