@@ -25,7 +25,7 @@ export interface SnapshotFigures {
   readonly valueBytes: { readonly mean: number; readonly max: number };
   /** CPU seconds of the usage-snapshots process over the step (absent from the sink itself). */
   readonly cpuSeconds?: number;
-  /** Reads of the stream its mapping made in the step (absent from the sink). */
+  /** Reads of the stream its mapping made in the step, as the archiver's (absent from the sink). */
   readonly streamReads?: number;
   /** Families whose limits the step's snapshots took from what the process kept, families read, and the items read for them (absent from the sink). */
   readonly limits?: { readonly cached: number; readonly read: number; readonly items: number };

@@ -7,7 +7,7 @@ export interface ArchiverFigures {
   readonly archived: number;
   /** CPU seconds of the archiver's process over the step. */
   readonly cpuSeconds: number;
-  /** Reads of the stream its mapping made in the step (GetShardIterator and GetRecords). */
+  /** Reads of the stream its mapping made in the step: per shard a GetShardIterator and one or more GetRecords. */
   readonly streamReads: number;
 }
 

@@ -26,8 +26,7 @@ import type {
 interface Armed {
   readonly handler: StreamHandler;
   readonly batchSize: number;
-  /** CPU seconds of the process at the step's start, for the step's own. */
-  /** Its figures but the stream's reads, which are the mapping's. */
+  /** Its figures, given the process's CPU seconds over the step; the stream's reads are the mapping's. */
   figures(cpuSeconds: number): WithoutReads<StreamFunctionFigures[keyof StreamFunctionFigures]>;
   /** The step starts now: what the function kept counts from here. */
   begin(): void;

@@ -184,17 +184,17 @@ export function formatW2(results: W2Results): string {
   return lines.join('\n');
 }
 
-/**
- * Decision p99 at each rate with the live usage snapshots off and on (the
- * promise: within 10%), pooled over the steps of each setting, and what the
- * snapshots themselves did in each step with them on.
- */
 /** The promise is one-sided (on may not be slower); a change past 10% either way is also said as such, since it is then noise. */
 function verdict(changePct: number): string {
   if (Math.abs(changePct) <= 10) return 'within 10%';
   return changePct > 0 ? 'more than 10% above: the promise not kept' : 'more than 10% below';
 }
 
+/**
+ * Decision p99 at each rate with the live usage snapshots off and on (the
+ * promise: no more than 10% above), pooled over the steps of each setting,
+ * and what the snapshots themselves did in each step with them on.
+ */
 function snapshotComparison(results: W2Results): string[] {
   const lines: string[] = [];
   for (const c of results.snapshotComparison) {

@@ -7,11 +7,12 @@ export type StreamHandler = (event: DynamoDBStreamEvent, context: Context) => Pr
 /**
  * A DynamoDB stream event source mapping, locally: batches of the records
  * written since the last read, handed to the real handler; a batch item
- * failure is delivered again with everything after it. Reads start at least
- * `pollMs` apart, records or not, as Lambda's poller reads a shard at its
- * base rate (four times a second); reading again as soon as a batch is
- * handled would put ten times Lambda's reads on DynamoDB Local, which serves
- * them beside the table's writes.
+ * failure is delivered again with everything after it. The poll loop reads
+ * the shard at most once per `pollMs`, as Lambda's poller does at its base
+ * rate (four times a second), and hands over what it read at once, a batch
+ * at a time. Reading again as soon as a batch is handled put five to nine
+ * times Lambda's reads on DynamoDB Local, which serves them beside the
+ * table's writes. drain() reads without waiting.
  */
 export function startStreamMapping(options: {
   readonly stream: TableStream;
@@ -23,6 +24,10 @@ export function startStreamMapping(options: {
 }) {
   let stopped = false;
   let backlog: DynamoDBRecord[] = [];
+  let lastReadAt = Number.NEGATIVE_INFINITY;
+  // A batch that failed (an item failure, or the handler threw) is tried again at the poll's pace, not in a tight loop.
+  let failing = false;
+  let lastInvokedAt = Number.NEGATIVE_INFINITY;
   const stats = { reads: 0, invocations: 0, records: 0 };
 
   // The poll loop and drain() take turns: one invocation at a time, as a shard's mapping does.
@@ -33,13 +38,18 @@ export function startStreamMapping(options: {
     return next;
   };
 
-  /** One read and one invocation; false when there was nothing to hand over. */
+  /** One invocation, after a read when nothing read is left to hand over; false when there was nothing. */
   const invokeOnce = async (): Promise<boolean> => {
-    stats.reads++;
-    backlog.push(...(await options.stream.readNew()).Records);
+    if (backlog.length === 0) {
+      stats.reads++;
+      lastReadAt = performance.now();
+      backlog.push(...(await options.stream.readNew()).Records);
+    }
     if (backlog.length === 0) return false;
     const batch = backlog.slice(0, options.batchSize);
     stats.invocations++;
+    lastInvokedAt = performance.now();
+    failing = true;
     const { batchItemFailures = [] } = await options.handler(
       { Records: batch },
       localContext(options.functionName, 60_000),
@@ -48,19 +58,21 @@ export function startStreamMapping(options: {
     const firstFailed = batch.findIndex((r) => failed.has(r.dynamodb?.SequenceNumber ?? ''));
     backlog = firstFailed === -1 ? backlog.slice(batch.length) : backlog.slice(firstFailed);
     stats.records += firstFailed === -1 ? batch.length : firstFailed;
+    failing = firstFailed !== -1;
     return true;
   };
 
   const loop = (async () => {
     while (!stopped) {
-      const started = performance.now();
+      const since = failing ? lastInvokedAt : backlog.length === 0 ? lastReadAt : null;
+      const rest = since === null ? 0 : since + options.pollMs - performance.now();
+      if (rest > 0) await new Promise((r) => setTimeout(r, rest));
+      if (stopped) break;
       try {
         await once();
       } catch (error) {
         options.onError(error);
       }
-      const rest = options.pollMs - (performance.now() - started);
-      if (rest > 0 && !stopped) await new Promise((r) => setTimeout(r, rest));
     }
   })();
 

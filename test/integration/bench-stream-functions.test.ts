@@ -75,8 +75,8 @@ describe("the benchmark's stream function processes", () => {
       const figures = await archiver.finish();
       expect(figures.archived).toBe(2);
       expect(figures.cpuSeconds).toBeGreaterThan(0);
-      // At least the read that handed the fates over, counted from the step's start.
-      expect(figures.streamReads).toBeGreaterThan(0);
+      // One read or more that handed the fates over, and the empty read that ended the step's drain.
+      expect(figures.streamReads).toBeGreaterThanOrEqual(2);
       await archiver.close();
     } finally {
       archiver.kill();

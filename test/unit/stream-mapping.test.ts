@@ -83,7 +83,7 @@ describe('the local DynamoDB stream mapping', () => {
     await stopped;
   });
 
-  it('delivers a failed record again with every record after it, and nothing before it', async () => {
+  it('delivers a failed record again with every record after it and nothing before it, at the next poll', async () => {
     const batches: number[][] = [];
     let failOnce = true;
     const mapping = startStreamMapping({
@@ -101,14 +101,94 @@ describe('the local DynamoDB stream mapping', () => {
         throw error;
       },
     });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(batches).toEqual([[1, 2, 3]]);
     await vi.advanceTimersByTimeAsync(250);
+    // The retry hands over what was read; the next read follows it at once, a poll having passed.
     expect(batches).toEqual([
       [1, 2, 3],
-      [2, 3, 4, 5, 6],
+      [2, 3],
+      [4, 5, 6],
     ]);
-    expect(mapping.stats.records).toBe(1 + 5);
+    expect(mapping.stats.records).toBe(1 + 2 + 3);
     const stopped = mapping.stop();
     await vi.advanceTimersByTimeAsync(250);
+    await stopped;
+  });
+
+  it('hands over a read larger than a batch a batch at a time, without waiting for the next poll', async () => {
+    const batches: number[][] = [];
+    const mapping = startStreamMapping({
+      stream: busyStream(5),
+      handler: async (event) => {
+        batches.push(sequences(event));
+        return { batchItemFailures: [] };
+      },
+      functionName: 'small-batches',
+      batchSize: 2,
+      pollMs: 250,
+      onError: (error) => {
+        throw error;
+      },
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(batches).toEqual([[1, 2], [3, 4], [5]]);
+    expect(mapping.stats.reads).toBe(1);
+    const stopped = mapping.stop();
+    await vi.advanceTimersByTimeAsync(250);
+    await stopped;
+  });
+
+  it('tries a batch whose handler threw again at the next poll, losing nothing', async () => {
+    const batches: number[][] = [];
+    const errors: unknown[] = [];
+    let throwOnce = true;
+    const mapping = startStreamMapping({
+      stream: busyStream(3),
+      handler: async (event) => {
+        if (throwOnce) {
+          throwOnce = false;
+          throw new Error('handler failed');
+        }
+        batches.push(sequences(event));
+        return { batchItemFailures: [] };
+      },
+      functionName: 'throwing-reader',
+      batchSize: 100,
+      pollMs: 250,
+      onError: (error) => errors.push(error),
+    });
+    await vi.advanceTimersByTimeAsync(249);
+    expect(errors).toHaveLength(1);
+    expect(batches).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(batches).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    expect(mapping.stats.reads).toBe(2);
+    const stopped = mapping.stop();
+    await vi.advanceTimersByTimeAsync(250);
+    await stopped;
+  });
+
+  it('drains everything written without waiting for a poll', async () => {
+    const mapping = startStreamMapping({
+      stream: busyStream(3),
+      handler: async () => ({ batchItemFailures: [] }),
+      functionName: 'drained',
+      batchSize: 100,
+      pollMs: 60_000,
+      onError: (error) => {
+        throw error;
+      },
+    });
+    // No timer moves: the loop's first read and drain's take turns, then drain reads on until a read is empty.
+    await mapping.drain();
+    expect(mapping.stats.records).toBe(50 * 3);
+    expect(mapping.stats.reads).toBe(51);
+    const stopped = mapping.stop();
+    await vi.advanceTimersByTimeAsync(60_000);
     await stopped;
   });
 });
