@@ -26,13 +26,16 @@ import type {
 interface Armed {
   readonly handler: StreamHandler;
   readonly batchSize: number;
-  /** Its figures, given the process's CPU seconds over the step; the stream's reads are the mapping's. */
-  figures(cpuSeconds: number): WithoutReads<StreamFunctionFigures[keyof StreamFunctionFigures]>;
+  /** Its figures, given what the process spent over the step: CPU seconds, and its mapping's reads of the stream. */
+  figures(spent: Spent): StreamFunctionFigures[keyof StreamFunctionFigures];
   /** The step starts now: what the function kept counts from here. */
   begin(): void;
 }
 
-type WithoutReads<T> = T extends unknown ? Omit<T, 'streamReads'> : never;
+interface Spent {
+  readonly cpuSeconds: number;
+  readonly streamReads: number;
+}
 type Arming = (spec: StreamFunctionSpec) => Armed;
 
 /**
@@ -62,11 +65,11 @@ function usageSnapshots(doc: DynamoDBDocumentClient, spec: StreamFunctionSpec): 
       begin: () => {
         counted = limits.counts();
       },
-      figures: (cpuSeconds) => {
+      figures: (spent) => {
         const now = limits.counts();
         return {
           ...sink.figures(),
-          cpuSeconds,
+          ...spent,
           limits: {
             cached: now.cached - counted.cached,
             read: now.read - counted.read,
@@ -97,7 +100,7 @@ function settlementArchiver(spec: StreamFunctionSpec): Arming {
       begin: () => {
         archived = 0;
       },
-      figures: (cpuSeconds) => ({ archived, cpuSeconds }),
+      figures: (spent) => ({ archived, ...spent }),
     };
   };
 }
@@ -143,8 +146,8 @@ async function main(): Promise<void> {
     await mapping.stop();
     if (errors.length > 0) post({ type: 'failed', error: String(errors[0]) });
     else {
-      const figures = { ...armed.figures(ownCpuSeconds() - cpu), streamReads: mapping.stats.reads - reads };
-      post({ type: 'figures', figures: figures as StreamFunctionFigures[keyof StreamFunctionFigures] });
+      const spent = { cpuSeconds: ownCpuSeconds() - cpu, streamReads: mapping.stats.reads - reads };
+      post({ type: 'figures', figures: armed.figures(spent) });
     }
   };
 

@@ -24,10 +24,10 @@ export function startStreamMapping(options: {
 }) {
   let stopped = false;
   let backlog: DynamoDBRecord[] = [];
-  let lastReadAt = Number.NEGATIVE_INFINITY;
+  // When the last read or invocation started: the next read, or a retry, waits a poll from it.
+  let polledAt = Number.NEGATIVE_INFINITY;
   // A batch that failed (an item failure, or the handler threw) is tried again at the poll's pace, not in a tight loop.
   let failing = false;
-  let lastInvokedAt = Number.NEGATIVE_INFINITY;
   const stats = { reads: 0, invocations: 0, records: 0 };
 
   // The poll loop and drain() take turns: one invocation at a time, as a shard's mapping does.
@@ -42,14 +42,13 @@ export function startStreamMapping(options: {
   const invokeOnce = async (): Promise<boolean> => {
     if (backlog.length === 0) {
       stats.reads++;
-      lastReadAt = performance.now();
+      polledAt = performance.now();
       backlog.push(...(await options.stream.readNew()).Records);
     }
     if (backlog.length === 0) return false;
     const batch = backlog.slice(0, options.batchSize);
     stats.invocations++;
-    lastInvokedAt = performance.now();
-    failing = true;
+    polledAt = performance.now();
     const { batchItemFailures = [] } = await options.handler(
       { Records: batch },
       localContext(options.functionName, 60_000),
@@ -64,13 +63,14 @@ export function startStreamMapping(options: {
 
   const loop = (async () => {
     while (!stopped) {
-      const since = failing ? lastInvokedAt : backlog.length === 0 ? lastReadAt : null;
-      const rest = since === null ? 0 : since + options.pollMs - performance.now();
+      // What was read and not yet handed over goes at once; a read or a retry waits for the poll.
+      const rest = failing || backlog.length === 0 ? polledAt + options.pollMs - performance.now() : 0;
       if (rest > 0) await new Promise((r) => setTimeout(r, rest));
       if (stopped) break;
       try {
         await once();
       } catch (error) {
+        failing = true;
         options.onError(error);
       }
     }
